@@ -1,0 +1,234 @@
+//! Building fixes as text edits on spans, and applying them.
+
+use crate::diag::Edit;
+use crate::model::{MapHandle, Syntax};
+use crate::source::{SourceFile, Span};
+
+/// A value to write into a mapping.
+#[derive(Clone, Debug)]
+pub enum NewValue {
+    Str(String),
+    Map(Vec<(String, NewValue)>),
+}
+
+fn yaml_scalar(s: &str) -> String {
+    let plain = !s.is_empty()
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphanumeric());
+    if plain {
+        s.to_string()
+    } else {
+        serde_json::to_string(s).unwrap_or_default()
+    }
+}
+
+fn json_str(s: &str) -> String {
+    serde_json::to_string(s).unwrap_or_default()
+}
+
+fn hcl_key(s: &str) -> String {
+    if s.chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        && s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+    {
+        s.to_string()
+    } else {
+        json_str(s)
+    }
+}
+
+/// Render `key: value` in the handle's syntax. `indent` is the indentation of the new line,
+/// `unit` one level of indentation, `nl` the file's line terminator.
+fn render(
+    syntax: Syntax,
+    key: &str,
+    value: &NewValue,
+    indent: &str,
+    unit: &str,
+    nl: &str,
+) -> String {
+    match (syntax, value) {
+        (Syntax::Json, NewValue::Str(v)) => format!("{}: {}", json_str(key), json_str(v)),
+        (Syntax::Json, NewValue::Map(entries)) => {
+            let inner = format!("{indent}{unit}");
+            let body: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| format!("{inner}{}", render(syntax, k, v, &inner, unit, nl)))
+                .collect();
+            format!(
+                "{}: {{{nl}{}{nl}{indent}}}",
+                json_str(key),
+                body.join(&format!(",{nl}"))
+            )
+        }
+        (Syntax::YamlBlock, NewValue::Str(v)) => {
+            format!("{}: {}", yaml_scalar(key), yaml_scalar(v))
+        }
+        (Syntax::YamlBlock, NewValue::Map(entries)) => {
+            let inner = format!("{indent}{unit}");
+            let body: String = entries
+                .iter()
+                .map(|(k, v)| format!("{nl}{inner}{}", render(syntax, k, v, &inner, unit, nl)))
+                .collect();
+            format!("{}:{body}", yaml_scalar(key))
+        }
+        (Syntax::YamlFlow, NewValue::Str(v)) => format!("{}: {}", yaml_scalar(key), yaml_scalar(v)),
+        (Syntax::YamlFlow, NewValue::Map(entries)) => {
+            let body: Vec<String> = entries
+                .iter()
+                .map(|(k, v)| render(syntax, k, v, indent, unit, nl))
+                .collect();
+            format!("{}: {{{}}}", yaml_scalar(key), body.join(", "))
+        }
+        (Syntax::HclObject, NewValue::Str(v)) => format!("{} = {}", hcl_key(key), json_str(v)),
+        (Syntax::HclObject, NewValue::Map(entries)) => {
+            let inner = format!("{indent}{unit}");
+            let body: String = entries
+                .iter()
+                .map(|(k, v)| format!("{inner}{}{nl}", render(syntax, k, v, &inner, unit, nl)))
+                .collect();
+            format!("{} = {{{nl}{body}{indent}}}", hcl_key(key))
+        }
+        (Syntax::ReadOnly, _) => String::new(),
+    }
+}
+
+fn line_start(text: &str, at: usize) -> usize {
+    text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0)
+}
+
+fn indent_of_line(text: &str, at: usize) -> String {
+    let s = line_start(text, at);
+    text[s..]
+        .chars()
+        .take_while(|c| *c == ' ' || *c == '\t')
+        .collect()
+}
+
+/// Insert `key: value` as the last entry of the mapping behind `h`. Returns `None` when the
+/// mapping cannot be edited safely (read-only text, or a shape the writer does not know).
+pub fn insert_entry(src: &SourceFile, h: &MapHandle, key: &str, value: &NewValue) -> Option<Edit> {
+    let text = &src.text;
+    let nl = if src.crlf() { "\r\n" } else { "\n" };
+    let map = h.span.range();
+    text.get(map.clone())?;
+    match h.syntax {
+        Syntax::ReadOnly => None,
+        Syntax::YamlFlow => {
+            let last = h.last_entry?;
+            let t = render(h.syntax, key, value, "", "  ", nl);
+            Some(edit(h.file, last.end as usize, format!(", {t}")))
+        }
+        Syntax::Json | Syntax::HclObject => {
+            let Some(last) = h.last_entry else {
+                // empty object: `{}` → `{ "k": "v" }`
+                let open = map.start + text[map.clone()].find('{')? + 1;
+                let t = render(h.syntax, key, value, "", "  ", nl);
+                return Some(edit(h.file, open, format!(" {t} ")));
+            };
+            let entry_start = last.start as usize;
+            let ls = line_start(text, entry_start);
+            let on_own_line = text[ls..entry_start].trim().is_empty();
+            let sep = if h.syntax == Syntax::Json { "," } else { "" };
+            if on_own_line {
+                let indent = indent_of_line(text, entry_start);
+                let parent_indent = indent_of_line(text, map.start);
+                let unit = indent
+                    .strip_prefix(parent_indent.as_str())
+                    .filter(|u| !u.is_empty())
+                    .unwrap_or("  ")
+                    .to_string();
+                let t = render(h.syntax, key, value, &indent, &unit, nl);
+                Some(edit(
+                    h.file,
+                    last.end as usize,
+                    format!("{sep}{nl}{indent}{t}"),
+                ))
+            } else {
+                let t = render(h.syntax, key, value, "", "  ", " ");
+                Some(edit(h.file, last.end as usize, format!(", {t}")))
+            }
+        }
+        Syntax::YamlBlock => {
+            let last = h.last_entry?;
+            let entry_start = last.start as usize;
+            let ls = line_start(text, entry_start);
+            let col = text[ls..entry_start].chars().count();
+            let indent = " ".repeat(col);
+            let parent_col = {
+                let ps = line_start(text, map.start);
+                text[ps..map.start].chars().count()
+            };
+            let unit = if col > parent_col && map.start != entry_start {
+                " ".repeat(col - parent_col)
+            } else {
+                "  ".to_string()
+            };
+            let t = render(h.syntax, key, value, &indent, &unit, nl);
+            // insert at the start of the line after the last entry
+            let end = (last.end as usize).min(text.len());
+            let before = &text[line_start(text, end)..end];
+            let at = if before.trim().is_empty()
+                && end > 0
+                && text[..end].ends_with(before)
+                && line_start(text, end) != ls
+            {
+                line_start(text, end)
+            } else {
+                match text[end..].find('\n') {
+                    Some(i) => end + i + 1,
+                    None => {
+                        return Some(edit(h.file, text.len(), format!("{nl}{indent}{t}")));
+                    }
+                }
+            };
+            Some(edit(h.file, at, format!("{indent}{t}{nl}")))
+        }
+    }
+}
+
+fn edit(file: usize, at: usize, replacement: String) -> Edit {
+    Edit {
+        file,
+        span: Span::new(at, at),
+        replacement,
+    }
+}
+
+/// Apply non-overlapping edits to a text. Edits are applied in span order; an edit that
+/// overlaps one already taken is skipped (its fix is left for the next pass).
+pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
+    let mut sorted: Vec<&Edit> = edits.to_vec();
+    sorted.sort_by_key(|e| (e.span.start, e.span.end));
+    let mut out = String::with_capacity(text.len() + 64);
+    let mut pos = 0usize;
+    for e in sorted {
+        let r = e.span.range();
+        if r.start < pos || r.end > text.len() {
+            continue;
+        }
+        out.push_str(&text[pos..r.start]);
+        out.push_str(&e.replacement);
+        pos = r.end;
+    }
+    out.push_str(&text[pos..]);
+    out
+}
+
+/// Write a file atomically: a temporary file in the same directory, then a rename.
+pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    if let Ok(meta) = std::fs::metadata(path) {
+        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    }
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}

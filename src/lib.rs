@@ -1,0 +1,50 @@
+//! oidc-lint: static analysis of GitHub Actions → AWS OIDC setups.
+//!
+//! Pipeline: `source` (discovery, spanned parsing) → `model` (normalized documents) →
+//! `rules` (see only the model) → `report` (see only findings).
+
+pub mod cli;
+pub mod diag;
+pub mod fix;
+pub mod model;
+pub mod report;
+pub mod rules;
+pub mod scan;
+pub mod source;
+
+use diag::Finding;
+use rayon::prelude::*;
+use scan::Scan;
+
+/// Rule selection.
+#[derive(Default, Clone)]
+pub struct Selection {
+    pub select: Vec<String>,
+    pub ignore: Vec<String>,
+}
+
+impl Selection {
+    pub fn enabled(&self, id: &str) -> bool {
+        (self.select.is_empty() || self.select.iter().any(|s| s == id))
+            && !self.ignore.iter().any(|s| s == id)
+    }
+}
+
+/// Run every selected rule over a scan; findings come back sorted.
+pub fn check(scan: &Scan, sel: &Selection) -> Vec<Finding> {
+    let rules: Vec<_> = rules::registry()
+        .into_iter()
+        .filter(|r| sel.enabled(r.meta().id))
+        .collect();
+    let mut findings: Vec<Finding> = rules
+        .par_iter()
+        .flat_map_iter(|r| {
+            let mut out = Vec::new();
+            r.check(scan, &mut out);
+            out
+        })
+        .collect();
+    report::sort_findings(scan, &mut findings);
+    findings.dedup();
+    findings
+}

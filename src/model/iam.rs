@@ -1,0 +1,386 @@
+//! IAM policy documents, statements, conditions and OIDC providers.
+
+use super::{MapHandle, SStr, Spanned};
+use crate::source::tree::{Node, Template, Value};
+use crate::source::{FileId, Span};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PolicyKind {
+    /// A role trust (assume-role) policy.
+    Trust,
+    /// An identity (permission) policy.
+    Permission,
+}
+
+#[derive(Clone, Debug)]
+pub struct PolicyDoc {
+    pub file: FileId,
+    pub span: Span,
+    pub kind: PolicyKind,
+    /// Human name of what holds the policy (`trust.json`, `aws_iam_role.deploy`, a CFN logical id).
+    pub owner: String,
+    pub statements: Vec<Statement>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Principal {
+    /// `Federated`, `AWS`, `Service`, `CanonicalUser`, or `*` for `"Principal": "*"`.
+    pub kind: String,
+    pub value: SStr,
+}
+
+#[derive(Clone, Debug)]
+pub struct Statement {
+    pub span: Span,
+    pub sid: Option<String>,
+    /// `None` when absent or not a string.
+    pub effect: Option<SStr>,
+    pub principals: Vec<Principal>,
+    pub principal_span: Option<Span>,
+    pub not_principal: bool,
+    pub actions: Vec<SStr>,
+    pub action_span: Option<Span>,
+    pub not_action: bool,
+    pub resources: Vec<SStr>,
+    pub not_resource: bool,
+    pub conditions: Vec<Condition>,
+    /// The `Condition` block (for inserting a new operator), or the statement itself when
+    /// there is no `Condition` block yet.
+    pub condition_block: Option<MapHandle>,
+    pub statement_block: Option<MapHandle>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Condition {
+    /// The operator as written, e.g. `StringLike`, `ForAnyValue:StringEquals`.
+    pub operator: Spanned<String>,
+    /// The condition key as written.
+    pub key: Spanned<String>,
+    pub values: Vec<SStr>,
+    /// Span of the value (scalar or list).
+    pub values_span: Span,
+    /// The operator's block, for inserting another key under the same operator.
+    pub operator_block: Option<MapHandle>,
+}
+
+/// The parts of a condition operator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Operator {
+    pub for_any_value: bool,
+    pub for_all_values: bool,
+    /// Base operator without qualifier and `IfExists`, e.g. `StringLike`, `StringNotEquals`.
+    pub base: String,
+    pub if_exists: bool,
+}
+
+impl Operator {
+    pub fn parse(raw: &str) -> Operator {
+        let mut s = raw.trim();
+        let mut for_any_value = false;
+        let mut for_all_values = false;
+        if let Some((q, rest)) = s.split_once(':') {
+            if q.eq_ignore_ascii_case("ForAnyValue") {
+                for_any_value = true;
+                s = rest;
+            } else if q.eq_ignore_ascii_case("ForAllValues") {
+                for_all_values = true;
+                s = rest;
+            }
+        }
+        let mut if_exists = false;
+        let lower = s.to_ascii_lowercase();
+        if lower.ends_with("ifexists") {
+            if_exists = true;
+            s = &s[..s.len() - "IfExists".len()];
+        }
+        Operator {
+            for_any_value,
+            for_all_values,
+            base: s.to_string(),
+            if_exists,
+        }
+    }
+    fn base_is(&self, name: &str) -> bool {
+        self.base.eq_ignore_ascii_case(name)
+    }
+    /// `StringEquals`, `StringLike` or `StringEqualsIgnoreCase` without `IfExists` or
+    /// `ForAllValues:` — the operators that positively scope a claim (AWS's own guardrail list).
+    pub fn is_positive_string_match(&self) -> bool {
+        !self.if_exists
+            && !self.for_all_values
+            && (self.base_is("StringEquals")
+                || self.base_is("StringLike")
+                || self.base_is("StringEqualsIgnoreCase"))
+    }
+    pub fn is_like(&self) -> bool {
+        self.base_is("StringLike")
+    }
+    pub fn is_equals(&self) -> bool {
+        self.base_is("StringEquals") || self.base_is("StringEqualsIgnoreCase")
+    }
+}
+
+impl Condition {
+    pub fn op(&self) -> Operator {
+        Operator::parse(&self.operator.value)
+    }
+    /// The claim name when the key is a claim of `issuer` (`token.actions.githubusercontent.com`),
+    /// lower-cased. Condition key names are case-insensitive in IAM.
+    pub fn claim_of(&self, issuer: &str) -> Option<String> {
+        let key = self.key.value.to_ascii_lowercase();
+        let prefix = format!("{}:", issuer.to_ascii_lowercase());
+        key.strip_prefix(&prefix).map(str::to_string)
+    }
+}
+
+impl Statement {
+    pub fn is_allow(&self) -> bool {
+        self.effect
+            .as_ref()
+            .and_then(|e| e.value.known())
+            .is_some_and(|e| e == "Allow")
+    }
+
+    /// Whether the statement's actions include `action` (exact, `*`, or a matching wildcard).
+    pub fn allows_action(&self, action: &str) -> bool {
+        if self.not_action {
+            return !self
+                .actions
+                .iter()
+                .any(|a| action_matches(&a.value, action));
+        }
+        self.actions
+            .iter()
+            .any(|a| action_matches(&a.value, action))
+    }
+}
+
+/// IAM action match: case-insensitive, `*` and `?` wildcards. An unknown action matches.
+pub fn action_matches(pattern: &Template, action: &str) -> bool {
+    match pattern.known() {
+        Some(p) => glob_match(&p.to_ascii_lowercase(), &action.to_ascii_lowercase()),
+        None => true,
+    }
+}
+
+/// IAM `StringLike` matching: `*` any run (including empty, across `/` and `:`), `?` one char.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = text.chars().collect();
+    let (mut pi, mut ti) = (0usize, 0usize);
+    let (mut star, mut mark) = (None::<usize>, 0usize);
+    while ti < t.len() {
+        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+            pi += 1;
+            ti += 1;
+        } else if pi < p.len() && p[pi] == '*' {
+            star = Some(pi);
+            mark = ti;
+            pi += 1;
+        } else if let Some(s) = star {
+            pi = s + 1;
+            mark += 1;
+            ti = mark;
+        } else {
+            return false;
+        }
+    }
+    while pi < p.len() && p[pi] == '*' {
+        pi += 1;
+    }
+    pi == p.len()
+}
+
+/// An IAM OIDC identity provider.
+#[derive(Clone, Debug)]
+pub struct OidcProvider {
+    pub file: FileId,
+    pub span: Span,
+    pub owner: String,
+    pub url: Option<SStr>,
+    /// `None` when the list is not known statically.
+    pub client_ids: Option<Vec<SStr>>,
+    pub client_ids_span: Option<Span>,
+}
+
+/// Helpers for reading IAM elements out of a spanned tree (shared by every IAM front end).
+pub fn strings_of(node: &Node) -> Vec<SStr> {
+    node.items()
+        .into_iter()
+        .filter_map(|n| match &n.value {
+            Value::Str(t) => Some(Spanned::new(t.clone(), n.span)),
+            Value::Num(s) => Some(Spanned::new(Template::lit(s.clone()), n.span)),
+            Value::Bool(b) => Some(Spanned::new(Template::lit(b.to_string()), n.span)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob() {
+        assert!(glob_match("repo:o/*", "repo:o/a:ref:refs/heads/main"));
+        assert!(glob_match("repo:o/app*", "repo:o/app-evil"));
+        assert!(glob_match("*", ""));
+        assert!(glob_match("a?c", "abc"));
+        assert!(!glob_match("a?c", "ac"));
+        assert!(!glob_match(
+            "repo:o/a:ref:refs/heads/main",
+            "repo:o/a:pull_request"
+        ));
+    }
+
+    #[test]
+    fn operators() {
+        let o = Operator::parse("ForAllValues:StringLikeIfExists");
+        assert!(o.for_all_values && o.if_exists && o.is_like());
+        assert!(!o.is_positive_string_match());
+        assert!(Operator::parse("ForAnyValue:StringEquals").is_positive_string_match());
+    }
+}
+
+/// The source family of a policy tree: decides how fixes write new entries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    Json,
+    Yaml,
+    Hcl,
+    ReadOnly,
+}
+
+pub fn handle(file: FileId, family: Family, node: &Node) -> MapHandle {
+    use super::Syntax;
+    use crate::source::tree::Style;
+    let syntax = match family {
+        Family::Json => Syntax::Json,
+        Family::Yaml if node.style == Style::Flow => Syntax::YamlFlow,
+        Family::Yaml => Syntax::YamlBlock,
+        Family::Hcl => Syntax::HclObject,
+        Family::ReadOnly => Syntax::ReadOnly,
+    };
+    let last_entry = node.entries().last().map(|e| {
+        Span::new(
+            e.key_span.start as usize,
+            e.value.span.end.max(e.key_span.end) as usize,
+        )
+    });
+    MapHandle {
+        file,
+        syntax,
+        span: node.span,
+        last_entry,
+    }
+}
+
+/// Build a policy document from a spanned tree holding `{"Version", "Statement": ...}`.
+/// `kind` is the caller's knowledge (a role's trust policy is a trust policy); with `None` a
+/// document is a trust policy when any statement has a `Principal`.
+pub fn policy_from_tree(
+    file: FileId,
+    doc: &Node,
+    owner: String,
+    kind: Option<PolicyKind>,
+    family: Family,
+) -> PolicyDoc {
+    let mut statements = Vec::new();
+    if let Some(st) = doc.get("Statement") {
+        for s in st.items() {
+            if s.is_map() {
+                statements.push(statement_from_tree(file, s, family));
+            }
+        }
+    }
+    let kind = kind.unwrap_or_else(|| {
+        if statements
+            .iter()
+            .any(|s| s.principal_span.is_some() || s.not_principal)
+        {
+            PolicyKind::Trust
+        } else {
+            PolicyKind::Permission
+        }
+    });
+    PolicyDoc {
+        file,
+        span: doc.span,
+        kind,
+        owner,
+        statements,
+    }
+}
+
+fn statement_from_tree(file: FileId, s: &Node, family: Family) -> Statement {
+    let mut principals = Vec::new();
+    let mut principal_span = None;
+    let mut not_principal = false;
+    for (name, not) in [("Principal", false), ("NotPrincipal", true)] {
+        if let Some(p) = s.get(name) {
+            principal_span = Some(p.span);
+            not_principal |= not;
+            match &p.value {
+                Value::Str(t) => principals.push(Principal {
+                    kind: "*".into(),
+                    value: Spanned::new(t.clone(), p.span),
+                }),
+                _ => {
+                    for e in p.entries() {
+                        for v in strings_of(&e.value) {
+                            principals.push(Principal {
+                                kind: e.key.clone(),
+                                value: v,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+    }
+    let (actions, action_span, not_action) = match (s.get("Action"), s.get("NotAction")) {
+        (Some(a), _) => (strings_of(a), Some(a.span), false),
+        (None, Some(a)) => (strings_of(a), Some(a.span), true),
+        _ => (vec![], None, false),
+    };
+    let (resources, not_resource) = match (s.get("Resource"), s.get("NotResource")) {
+        (Some(r), _) => (strings_of(r), false),
+        (None, Some(r)) => (strings_of(r), true),
+        _ => (vec![], false),
+    };
+    let mut conditions = Vec::new();
+    let mut condition_block = None;
+    if let Some(c) = s.get("Condition") {
+        condition_block = Some(handle(file, family, c));
+        for op in c.entries() {
+            let op_handle = handle(file, family, &op.value);
+            for k in op.value.entries() {
+                conditions.push(Condition {
+                    operator: Spanned::new(op.key.clone(), op.key_span),
+                    key: Spanned::new(k.key.clone(), k.key_span),
+                    values: strings_of(&k.value),
+                    values_span: k.value.span,
+                    operator_block: Some(op_handle.clone()),
+                });
+            }
+        }
+    }
+    Statement {
+        span: s.span,
+        sid: s.get("Sid").and_then(|n| n.as_str()),
+        effect: s
+            .get("Effect")
+            .and_then(|e| e.as_template().map(|t| Spanned::new(t.clone(), e.span))),
+        principals,
+        principal_span,
+        not_principal,
+        actions,
+        action_span,
+        not_action,
+        resources,
+        not_resource,
+        conditions,
+        condition_block,
+        statement_block: Some(handle(file, family, s)),
+    }
+}

@@ -1,0 +1,65 @@
+//! `--format json`: the stable, versioned machine output documented in the README.
+
+use super::Report;
+use serde_json::{Value, json};
+
+pub fn render(r: &Report) -> String {
+    let scan = r.scan;
+    let findings: Vec<Value> = r
+        .findings
+        .iter()
+        .map(|f| {
+            let src = scan.file(f.file);
+            let s = src.pos(f.span.start);
+            let e = src.pos(f.span.end);
+            let fix = match &f.fix {
+                None => Value::Null,
+                Some(fix) => json!({
+                    "description": fix.description,
+                    "edits": fix.edits.iter().map(|ed| {
+                        let esrc = scan.file(ed.file);
+                        let a = esrc.pos(ed.span.start);
+                        let b = esrc.pos(ed.span.end);
+                        json!({
+                            "path": esrc.rel,
+                            "start_line": a.line, "start_column": a.column,
+                            "end_line": b.line, "end_column": b.column,
+                            "replacement": ed.replacement,
+                        })
+                    }).collect::<Vec<_>>(),
+                }),
+            };
+            json!({
+                "rule": f.rule,
+                "severity": f.severity.as_str(),
+                "message": f.message,
+                "path": src.rel,
+                "line": s.line,
+                "column": s.column,
+                "end_line": e.line,
+                "end_column": e.column,
+                "help": f.help,
+                "fix": fix,
+            })
+        })
+        .collect();
+    let errors: Vec<Value> = scan
+        .errors
+        .iter()
+        .map(|e| json!({"path": e.path, "line": e.line, "column": e.column, "message": e.message}))
+        .collect();
+    let doc = json!({
+        "version": 1,
+        "tool": {"name": "oidc-lint", "version": env!("CARGO_PKG_VERSION")},
+        "findings": findings,
+        "errors": errors,
+        "summary": {
+            "files_scanned": scan.files_scanned(),
+            "findings": r.findings.len(),
+            "errors": scan.errors.len(),
+        }
+    });
+    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    s.push('\n');
+    s
+}

@@ -1,0 +1,151 @@
+use super::github::{github_trusts, is_github_issuer};
+use super::{Rule, RuleMeta};
+use crate::diag::{Finding, Fix, Severity};
+use crate::fix::{NewValue, insert_entry};
+use crate::scan::Scan;
+
+pub struct TrustMissingAud;
+pub static RULE: TrustMissingAud = TrustMissingAud;
+static META: RuleMeta = crate::rule_meta!(
+    "trust-missing-aud",
+    Warning,
+    "A trust statement for GitHub's OIDC provider has no condition on the `aud` claim",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    true
+);
+
+/// Audiences requested by workflows in the scan (`audience:` input of configure-aws-credentials).
+fn custom_audiences(scan: &Scan) -> Vec<String> {
+    let mut out = Vec::new();
+    for m in &scan.models {
+        for w in &m.workflows {
+            for j in &w.jobs {
+                for s in &j.steps {
+                    if s.is_configure_aws_credentials()
+                        && let Some(a) = s.input("audience")
+                    {
+                        out.push(a.value.value.clone());
+                    }
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
+impl Rule for TrustMissingAud {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        let audiences = custom_audiences(scan);
+        // Providers for GitHub whose client ids are exactly the STS audience: STS itself then
+        // rejects tokens for other audiences, so the missing condition is only a note.
+        let providers: Vec<_> = scan
+            .models
+            .iter()
+            .flat_map(|m| &m.providers)
+            .filter(|p| {
+                p.url
+                    .as_ref()
+                    .and_then(|u| u.value.known())
+                    .is_some_and(|u| {
+                        is_github_issuer(u.trim_start_matches("https://").trim_end_matches('/'))
+                    })
+            })
+            .collect();
+        let sts_only = !providers.is_empty()
+            && providers.iter().all(|p| {
+                p.client_ids.as_ref().is_some_and(|ids| {
+                    !ids.is_empty()
+                        && ids.iter().all(|i| {
+                            matches!(
+                                i.value.known().as_deref(),
+                                Some("sts.amazonaws.com") | Some("sts.amazonaws.com.cn")
+                            )
+                        })
+                })
+            });
+        for t in github_trusts(scan) {
+            if !t.allows_web_identity() || t.claim_conditions("aud").next().is_some() {
+                continue;
+            }
+            let s = t.statement;
+            let span = t
+                .principal
+                .map(|p| p.span)
+                .or(s.principal_span)
+                .unwrap_or(s.span);
+            let audience = if t.china() {
+                "sts.amazonaws.com.cn"
+            } else {
+                "sts.amazonaws.com"
+            };
+            let key = format!("{}:aud", t.issuer);
+            let src = scan.file(t.policy.file);
+            // Prefer adding the key to an existing StringEquals block, then a new operator in
+            // the Condition block, then a new Condition block.
+            let existing = s
+                .conditions
+                .iter()
+                .find(|c| c.operator.value == "StringEquals" && c.operator_block.is_some());
+            let edit = if let Some(c) = existing {
+                insert_entry(
+                    src,
+                    c.operator_block.as_ref().unwrap(),
+                    &key,
+                    &NewValue::Str(audience.into()),
+                )
+            } else if let Some(cb) = &s.condition_block {
+                insert_entry(
+                    src,
+                    cb,
+                    "StringEquals",
+                    &NewValue::Map(vec![(key.clone(), NewValue::Str(audience.into()))]),
+                )
+            } else if let Some(sb) = &s.statement_block {
+                insert_entry(
+                    src,
+                    sb,
+                    "Condition",
+                    &NewValue::Map(vec![(
+                        "StringEquals".into(),
+                        NewValue::Map(vec![(key.clone(), NewValue::Str(audience.into()))]),
+                    )]),
+                )
+            } else {
+                None
+            };
+            let custom = audiences.iter().any(|a| a != audience);
+            let fix = edit.map(|e| Fix {
+                description: format!("add `\"StringEquals\": {{\"{key}\": \"{audience}\"}}`"),
+                // A workflow asking for another audience would be locked out by this edit.
+                safe: !custom,
+                edits: vec![e],
+            });
+            let severity = if sts_only {
+                Severity::Note
+            } else {
+                META.severity
+            };
+            let mut message = format!(
+                "trust policy of {} does not check the token audience (`{key}`)",
+                t.policy.owner
+            );
+            if sts_only {
+                message.push_str("; the provider in this scan only accepts `sts.amazonaws.com`, so STS already rejects other audiences");
+            }
+            out.push(
+                Finding::new(META.id, severity, t.policy.file, span)
+                    .message(message)
+                    .label("GitHub's OIDC provider is trusted here without an `aud` condition")
+                    .help(format!(
+                        "add `\"StringEquals\": {{\"{key}\": \"{audience}\"}}` so tokens minted for other audiences cannot be replayed to AWS"
+                    ))
+                    .fix(fix),
+            );
+        }
+    }
+}

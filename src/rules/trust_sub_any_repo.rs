@@ -1,0 +1,51 @@
+use super::github::{SubReach, github_trusts, repository_pinned, sub_reach};
+use super::{Rule, RuleMeta};
+use crate::diag::Finding;
+use crate::scan::Scan;
+
+pub struct TrustSubAnyRepo;
+pub static RULE: TrustSubAnyRepo = TrustSubAnyRepo;
+static META: RuleMeta = crate::rule_meta!(
+    "trust-sub-any-repo",
+    Error,
+    "A `sub` pattern admits repositories of any owner (`*`, `repo:*`, a wildcard in the owner)",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    false
+);
+
+impl Rule for TrustSubAnyRepo {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        for t in github_trusts(scan) {
+            if !t.allows_web_identity() || repository_pinned(&t, true) {
+                continue;
+            }
+            for c in t.claim_conditions("sub") {
+                let op = c.op();
+                // StringEquals compares `*` literally: that is broken, not open.
+                if !op.is_like() || op.for_all_values {
+                    continue;
+                }
+                for v in &c.values {
+                    if sub_reach(&v.value) != SubReach::AnyRepo {
+                        continue;
+                    }
+                    out.push(
+                        Finding::new(META.id, META.severity, t.policy.file, v.span)
+                            .message(format!(
+                                "`{}` under `{}` matches subjects of every GitHub repository, so any repository in the world can assume {}",
+                                v.value.display(),
+                                c.operator.value,
+                                t.policy.owner
+                            ))
+                            .label("this pattern admits any owner's repositories")
+                            .related(t.policy.file, c.key.span, "values of one key are OR-ed: one open value opens the role")
+                            .help("replace the pattern with exact subjects such as `repo:OWNER/REPO:ref:refs/heads/main` or `repo:OWNER/REPO:environment:NAME`; oidc-lint cannot know the owner, so it offers no automatic edit"),
+                    );
+                }
+            }
+        }
+    }
+}

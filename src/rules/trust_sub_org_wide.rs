@@ -1,0 +1,51 @@
+use super::github::{SubReach, github_trusts, repository_pinned, sub_reach};
+use super::{Rule, RuleMeta};
+use crate::diag::Finding;
+use crate::scan::Scan;
+
+pub struct TrustSubOrgWide;
+pub static RULE: TrustSubOrgWide = TrustSubOrgWide;
+static META: RuleMeta = crate::rule_meta!(
+    "trust-sub-org-wide",
+    Warning,
+    "A `sub` pattern admits every repository of one owner (`repo:acme/*`)",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    false
+);
+
+impl Rule for TrustSubOrgWide {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        for t in github_trusts(scan) {
+            if !t.allows_web_identity() || repository_pinned(&t, false) {
+                continue;
+            }
+            for c in t.claim_conditions("sub") {
+                let op = c.op();
+                if !op.is_like() || op.for_all_values {
+                    continue;
+                }
+                for v in &c.values {
+                    let SubReach::OrgWide { owner } = sub_reach(&v.value) else {
+                        continue;
+                    };
+                    out.push(
+                        Finding::new(META.id, META.severity, t.policy.file, v.span)
+                            .message(format!(
+                                "`{}` admits every repository of `{}`, on every branch, tag, environment and pull request, to assume {}",
+                                v.value.display(),
+                                owner,
+                                t.policy.owner
+                            ))
+                            .label("any repository of this owner matches")
+                            .help(format!(
+                                "list the repositories that need the role: `repo:{owner}/REPO:ref:refs/heads/main` or `repo:{owner}/REPO:environment:NAME`; any member who can create a repository in `{owner}` can otherwise assume it"
+                            )),
+                    );
+                }
+            }
+        }
+    }
+}

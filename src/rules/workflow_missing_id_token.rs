@@ -1,0 +1,218 @@
+use super::{Rule, RuleMeta};
+use crate::diag::{Finding, Fix};
+use crate::fix::{NewValue, insert_entry};
+use crate::model::{IdToken, Job, PermSpec, Permissions, Step, Workflow, WorkflowKind};
+use crate::scan::Scan;
+use crate::source::FileId;
+
+pub struct WorkflowMissingIdToken;
+pub static RULE: WorkflowMissingIdToken = WorkflowMissingIdToken;
+static META: RuleMeta = crate::rule_meta!(
+    "workflow-missing-id-token",
+    Error,
+    "A job assumes an AWS role through OIDC but its effective permissions lack `id-token: write`",
+    ["workflow"],
+    true
+);
+
+/// Would this configure-aws-credentials step request an OIDC token?
+pub fn uses_oidc(step: &Step) -> bool {
+    if !step.is_configure_aws_credentials() {
+        return false;
+    }
+    let set = |k: &str| {
+        step.input(k)
+            .is_some_and(|v| !v.value.value.trim().is_empty())
+    };
+    let truthy = |k: &str| {
+        step.input(k)
+            .is_some_and(|v| v.value.value.trim() == "true")
+    };
+    set("role-to-assume")
+        && !set("aws-access-key-id")
+        && !set("web-identity-token-file")
+        && !truthy("role-chaining")
+        && !truthy("force-skip-oidc")
+}
+
+/// Jobs elsewhere in the scan that call the reusable workflow in `file`.
+fn callers(scan: &Scan, file: FileId) -> Vec<(FileId, &Workflow, &Job)> {
+    let rel = &scan.file(file).rel;
+    let mut out = Vec::new();
+    for (i, m) in scan.models.iter().enumerate() {
+        for w in &m.workflows {
+            for j in &w.jobs {
+                let Some(u) = &j.uses else { continue };
+                let target = u.value.trim();
+                let Some(local) = target.strip_prefix("./") else {
+                    continue;
+                };
+                let local = local.split('@').next().unwrap_or(local);
+                if rel == local || rel.ends_with(&format!("/{local}")) {
+                    out.push((i, w, j));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn id_token(p: Option<&Permissions>) -> IdToken {
+    p.map(|p| p.id_token()).unwrap_or(IdToken::Missing)
+}
+
+impl Rule for WorkflowMissingIdToken {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        for m in &scan.models {
+            for w in &m.workflows {
+                if w.kind != WorkflowKind::Workflow {
+                    continue;
+                }
+                for job in &w.jobs {
+                    let Some(step) = job.steps.iter().find(|s| uses_oidc(s)) else {
+                        continue;
+                    };
+                    check_job(scan, w, job, step, out);
+                }
+            }
+        }
+    }
+}
+
+fn check_job(scan: &Scan, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<Finding>) {
+    let file = w.file;
+    let own = w.effective_permissions(job);
+    let span = step.uses.as_ref().map(|u| u.span).unwrap_or(step.span);
+    let base = |msg: String| {
+        Finding::new(META.id, META.severity, file, span)
+            .message(msg)
+            .label("this step requests an OIDC token to assume the role")
+    };
+    // A reusable workflow without its own permissions inherits its caller's.
+    if own.is_none() && w.has_trigger("workflow_call") {
+        for (cfile, cw, cjob) in callers(scan, file) {
+            let cperm = cw.effective_permissions(cjob);
+            if id_token(cperm) != IdToken::Missing {
+                continue;
+            }
+            let mut f = base(format!(
+                "job `{}` assumes an AWS role through OIDC, but its caller `{}` in {} does not grant `id-token: write`",
+                job.id.value,
+                cjob.id.value,
+                scan.file(cfile).rel
+            ))
+            .related(cfile, cjob.id.span, "this calling job's permissions are inherited and lack `id-token: write`")
+            .help("grant `id-token: write` in the calling job's `permissions` block (a called workflow cannot raise its caller's permissions)");
+            f.fix = fix_for(scan, cfile, cw, cjob);
+            out.push(f);
+        }
+        return;
+    }
+    match id_token(own) {
+        IdToken::Write | IdToken::Unknown => {}
+        IdToken::Missing => {
+            let (msg, related) = match (&job.permissions, &w.permissions) {
+                (Some(p), _) => (
+                    format!(
+                        "job `{}` assumes an AWS role through OIDC, but its `permissions` block does not grant `id-token: write`",
+                        job.id.value
+                    ),
+                    Some((
+                        p.key_span,
+                        "the job-level permissions block replaces the workflow's and drops `id-token`",
+                    )),
+                ),
+                (None, Some(p)) => (
+                    format!(
+                        "job `{}` assumes an AWS role through OIDC, but the workflow's `permissions` block does not grant `id-token: write`",
+                        job.id.value
+                    ),
+                    Some((
+                        p.key_span,
+                        "the workflow-level permissions block lacks `id-token: write`",
+                    )),
+                ),
+                (None, None) => (
+                    format!(
+                        "job `{}` assumes an AWS role through OIDC, but no `permissions` block grants `id-token: write` (the default token has none)",
+                        job.id.value
+                    ),
+                    None,
+                ),
+            };
+            let mut f = base(msg).help(
+                "add `id-token: write` to the job's permissions; without it configure-aws-credentials fails with \"Credentials could not be loaded\" or falls back to other credentials",
+            );
+            if let Some((s, m)) = related {
+                f = f.related(file, s, m);
+            }
+            f.fix = fix_for(scan, file, w, job);
+            out.push(f);
+        }
+    }
+}
+
+/// Add `id-token: write` where it takes effect for this job.
+fn fix_for(scan: &Scan, file: FileId, w: &Workflow, job: &Job) -> Option<Fix> {
+    let src = scan.file(file);
+    let write = NewValue::Str("write".into());
+    if let Some(p) = &job.permissions {
+        let PermSpec::Map(_) = p.spec else {
+            return None;
+        };
+        let e = insert_entry(src, p.block.as_ref()?, "id-token", &write)?;
+        return Some(Fix {
+            description: format!(
+                "add `id-token: write` to job `{}`'s permissions",
+                job.id.value
+            ),
+            safe: true,
+            edits: vec![e],
+        });
+    }
+    let block = job.block.as_ref()?;
+    match w.permissions.as_ref().map(|p| &p.spec) {
+        // Copy the workflow's scopes into a job-level block, plus id-token: the job keeps
+        // exactly what it had and gains the token.
+        Some(PermSpec::Map(scopes)) => {
+            let mut entries: Vec<(String, NewValue)> = scopes
+                .iter()
+                .filter(|(k, _)| k != "id-token")
+                .map(|(k, v)| (k.clone(), NewValue::Str(v.value.clone())))
+                .collect();
+            entries.push(("id-token".into(), write));
+            let e = insert_entry(src, block, "permissions", &NewValue::Map(entries))?;
+            Some(Fix {
+                description: format!(
+                    "give job `{}` its own permissions: the workflow's plus `id-token: write`",
+                    job.id.value
+                ),
+                safe: true,
+                edits: vec![e],
+            })
+        }
+        None => {
+            let e = insert_entry(
+                src,
+                block,
+                "permissions",
+                &NewValue::Map(vec![
+                    ("id-token".into(), write),
+                    ("contents".into(), NewValue::Str("read".into())),
+                ]),
+            )?;
+            Some(Fix {
+                description: format!(
+                    "add `permissions: {{id-token: write, contents: read}}` to job `{}` (other scopes become none)",
+                    job.id.value
+                ),
+                safe: false,
+                edits: vec![e],
+            })
+        }
+        _ => None,
+    }
+}

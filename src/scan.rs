@@ -1,0 +1,264 @@
+//! The scan: discover files, read, classify, parse and extract each one (in parallel), then
+//! hold the project-wide model every rule runs on.
+
+use crate::model::{self, FileModel};
+use crate::source::discover::{Candidate, discover};
+use crate::source::{FileError, FileId, Format, SourceFile, json, yaml};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+pub struct ScanOptions {
+    pub root: PathBuf,
+    pub paths: Vec<PathBuf>,
+    pub max_file_size: u64,
+}
+
+pub struct Scan {
+    pub root: PathBuf,
+    /// Indexed by `FileId`; `None` for files that were not relevant.
+    files: Vec<Option<SourceFile>>,
+    /// Indexed by `FileId`.
+    pub models: Vec<FileModel>,
+    pub errors: Vec<FileError>,
+    scanned: usize,
+}
+
+impl Scan {
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        self.files[id]
+            .as_ref()
+            .expect("findings only point into analysed files")
+    }
+    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
+        self.files
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.as_ref().map(|f| (i, f)))
+    }
+    /// Number of files analysed (recognised as an input, parsed or not).
+    pub fn files_scanned(&self) -> usize {
+        self.scanned
+    }
+    pub fn file_by_rel(&self, rel: &str) -> Option<FileId> {
+        self.files().find(|(_, f)| f.rel == rel).map(|(i, _)| i)
+    }
+}
+
+/// What the name of a file says it may be.
+fn classify_by_name(rel: &str) -> Option<Format> {
+    let lower = rel.to_ascii_lowercase();
+    let parts: Vec<&str> = lower.split('/').collect();
+    let name = *parts.last()?;
+    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
+    if yaml
+        && parts.len() >= 3
+        && parts[parts.len() - 2] == "workflows"
+        && parts[parts.len() - 3] == ".github"
+    {
+        return Some(Format::Workflow);
+    }
+    if name == "action.yml" || name == "action.yaml" {
+        return Some(Format::Action);
+    }
+    if name.ends_with(".json") {
+        return Some(Format::IamJson);
+    }
+    None
+}
+
+enum Outcome {
+    Skip,
+    File(SourceFile, FileModel),
+    Error(FileError),
+}
+
+fn error(rel: &str, line: u32, column: u32, message: impl Into<String>) -> Outcome {
+    Outcome::Error(FileError {
+        path: rel.to_string(),
+        line,
+        column,
+        message: message.into(),
+    })
+}
+
+/// Would this JSON text be analysed? (It mentions an IAM policy's `Statement`.)
+fn json_is_relevant(text: &str) -> bool {
+    text.contains("\"Statement\"")
+}
+
+fn decode(bytes: Vec<u8>) -> Result<String, String> {
+    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+        return Err("file is UTF-16 encoded; save it as UTF-8".into());
+    }
+    if bytes.contains(&0) {
+        return Err("file contains NUL bytes (binary?)".into());
+    }
+    match String::from_utf8(bytes) {
+        Ok(mut s) => {
+            // A UTF-8 BOM becomes three spaces: byte offsets stay those of the file.
+            if s.starts_with('\u{feff}') {
+                s.replace_range(..3, "   ");
+            }
+            Ok(s)
+        }
+        Err(e) => Err(format!(
+            "file is not valid UTF-8 (at byte {})",
+            e.utf8_error().valid_up_to()
+        )),
+    }
+}
+
+fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
+    let Some(format) = classify_by_name(&c.rel) else {
+        return Outcome::Skip;
+    };
+    let size = match std::fs::metadata(&c.path) {
+        Ok(m) => m.len(),
+        Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
+    };
+    if size > max {
+        if format == Format::IamJson {
+            return Outcome::Skip;
+        }
+        return error(
+            &c.rel,
+            0,
+            0,
+            format!("file is {size} bytes, over the {max}-byte limit (see --max-file-size)"),
+        );
+    }
+    let bytes = match std::fs::read(&c.path) {
+        Ok(b) => b,
+        Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
+    };
+    let text = match decode(bytes) {
+        Ok(t) => t,
+        Err(msg) => {
+            return if format == Format::IamJson {
+                Outcome::Skip
+            } else {
+                error(&c.rel, 0, 0, msg)
+            };
+        }
+    };
+    match format {
+        Format::IamJson => {
+            if !json_is_relevant(&text) {
+                return Outcome::Skip;
+            }
+            let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format);
+            match json::parse(&src.text) {
+                Ok(root) => {
+                    if root.get("Statement").is_none() {
+                        return Outcome::Skip;
+                    }
+                    let owner = c.rel.rsplit('/').next().unwrap_or(&c.rel).to_string();
+                    let mut m = FileModel::default();
+                    m.policies.push(model::policy_from_tree(
+                        id,
+                        &root,
+                        owner,
+                        None,
+                        model::Family::Json,
+                    ));
+                    Outcome::File(src, m)
+                }
+                Err(e) => {
+                    let p = src.pos(e.offset as u32);
+                    error(
+                        &c.rel,
+                        p.line,
+                        p.column,
+                        format!("invalid JSON: {}", e.message),
+                    )
+                }
+            }
+        }
+        Format::Workflow | Format::Action => {
+            let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format);
+            match yaml::parse(&src.text) {
+                Ok(docs) => {
+                    let mut m = FileModel::default();
+                    if let Some(root) = docs.first().filter(|d| d.is_map()) {
+                        m.workflows.push(if format == Format::Workflow {
+                            model::workflow_from_tree(id, root)
+                        } else {
+                            model::action_from_tree(id, root)
+                        });
+                    }
+                    Outcome::File(src, m)
+                }
+                Err(e) => {
+                    let p = src.pos(e.offset as u32);
+                    error(
+                        &c.rel,
+                        p.line,
+                        p.column,
+                        format!("invalid YAML: {}", e.message),
+                    )
+                }
+            }
+        }
+    }
+}
+
+pub fn scan(opts: &ScanOptions) -> Scan {
+    let (candidates, walk_errors) = discover(&opts.root, &opts.paths);
+    let outcomes: Vec<Outcome> = candidates
+        .par_iter()
+        .enumerate()
+        .map(|(id, c)| process(id, c, opts.max_file_size))
+        .collect();
+    let scanned = outcomes
+        .iter()
+        .filter(|o| !matches!(o, Outcome::Skip))
+        .count();
+    let mut files = Vec::with_capacity(outcomes.len());
+    let mut models = Vec::with_capacity(outcomes.len());
+    let mut errors: Vec<FileError> = walk_errors
+        .into_iter()
+        .map(|(path, message)| FileError {
+            path,
+            line: 0,
+            column: 0,
+            message,
+        })
+        .collect();
+    for o in outcomes {
+        match o {
+            Outcome::Skip => {
+                files.push(None);
+                models.push(FileModel::default());
+            }
+            Outcome::File(src, m) => {
+                files.push(Some(src));
+                models.push(m);
+            }
+            Outcome::Error(e) => {
+                files.push(None);
+                models.push(FileModel::default());
+                errors.push(e);
+            }
+        }
+    }
+    errors.sort();
+    Scan {
+        root: opts.root.clone(),
+        files,
+        models,
+        errors,
+        scanned,
+    }
+}
+
+/// The scan root for reporting: the directory given, the parent of a file given, or `.`.
+pub fn root_for(paths: &[PathBuf]) -> PathBuf {
+    match paths {
+        [one] if one.is_dir() => one.clone(),
+        _ => PathBuf::from("."),
+    }
+}
+
+pub fn relative_display(root: &Path, p: &Path) -> String {
+    p.strip_prefix(root).unwrap_or(p).display().to_string()
+}

@@ -1,0 +1,159 @@
+//! Source files, spans and the format-neutral spanned tree every front end produces.
+
+pub mod discover;
+pub mod embedded;
+pub mod json;
+pub mod tree;
+pub mod yaml;
+
+use line_index::{LineIndex, TextSize, WideEncoding};
+use std::ops::Range;
+
+/// A byte range in one source file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Self {
+        Span {
+            start: start as u32,
+            end: end as u32,
+        }
+    }
+    pub fn range(self) -> Range<usize> {
+        self.start as usize..self.end as usize
+    }
+    pub fn is_empty(self) -> bool {
+        self.start == self.end
+    }
+}
+
+/// Index of a file in the scan (position in `Scan::files`).
+pub type FileId = usize;
+
+/// Which input format a file was recognised as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Format {
+    /// `.github/workflows/*.yml`
+    Workflow,
+    /// `action.yml` (composite or other action metadata)
+    Action,
+    /// A bare IAM policy document (`*.json` with `Statement`).
+    IamJson,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Workflow => "workflow",
+            Format::Action => "action",
+            Format::IamJson => "iam-json",
+        }
+    }
+}
+
+/// One file read from disk.
+pub struct SourceFile {
+    /// Path as given/found on disk.
+    pub path: std::path::PathBuf,
+    /// Path relative to the scan root, `/`-separated: used in every report.
+    pub rel: String,
+    pub text: String,
+    pub format: Format,
+    index: LineIndex,
+}
+
+/// A 1-based position for reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Pos {
+    pub line: u32,
+    /// 1-based column counted in Unicode scalar values.
+    pub column: u32,
+}
+
+impl SourceFile {
+    pub fn new(path: std::path::PathBuf, rel: String, text: String, format: Format) -> Self {
+        let index = LineIndex::new(&text);
+        SourceFile {
+            path,
+            rel,
+            text,
+            format,
+            index,
+        }
+    }
+
+    fn clamp(&self, offset: u32) -> u32 {
+        let mut o = (offset as usize).min(self.text.len());
+        while !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        o as u32
+    }
+
+    /// 1-based line and character column of a byte offset.
+    pub fn pos(&self, offset: u32) -> Pos {
+        let off = self.clamp(offset);
+        let lc = self.index.line_col(TextSize::from(off));
+        let line_start = off as usize - lc.col as usize;
+        let column = self.text[line_start..off as usize].chars().count() as u32 + 1;
+        Pos {
+            line: lc.line + 1,
+            column,
+        }
+    }
+
+    /// 1-based line and UTF-16 column (SARIF `utf16CodeUnits`).
+    pub fn pos_utf16(&self, offset: u32) -> Pos {
+        let off = self.clamp(offset);
+        let lc = self.index.line_col(TextSize::from(off));
+        let col = self
+            .index
+            .to_wide(WideEncoding::Utf16, lc)
+            .map(|w| w.col)
+            .unwrap_or(lc.col);
+        Pos {
+            line: lc.line + 1,
+            column: col + 1,
+        }
+    }
+
+    /// Byte range of line `line` (1-based), without its terminator.
+    pub fn line_range(&self, line: u32) -> Range<usize> {
+        match self.index.line(line.saturating_sub(1)) {
+            Some(r) => {
+                let s: usize = r.start().into();
+                let mut e: usize = r.end().into();
+                let bytes = self.text.as_bytes();
+                while e > s && (bytes[e - 1] == b'\n' || bytes[e - 1] == b'\r') {
+                    e -= 1;
+                }
+                s..e
+            }
+            None => self.text.len()..self.text.len(),
+        }
+    }
+
+    pub fn slice(&self, span: Span) -> &str {
+        let s = self.clamp(span.start) as usize;
+        let e = self.clamp(span.end.max(span.start)) as usize;
+        &self.text[s..e]
+    }
+
+    /// Whether the file uses CRLF line endings.
+    pub fn crlf(&self) -> bool {
+        self.text.contains("\r\n")
+    }
+}
+
+/// A file the tool should have analysed but could not (reported under `errors`, exit 2).
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct FileError {
+    pub path: String,
+    pub line: u32,
+    pub column: u32,
+    pub message: String,
+}

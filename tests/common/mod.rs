@@ -1,0 +1,58 @@
+#![allow(dead_code)]
+//! Helpers shared by the integration tests: build a repository in a temp dir, run the binary.
+
+use assert_cmd::cargo::CommandCargoExt;
+use std::path::Path;
+use std::process::Command;
+
+pub fn write_files(dir: &Path, files: &[(String, String)]) {
+    for (path, content) in files {
+        let p = dir.join(path);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(p, content).unwrap();
+    }
+}
+
+pub fn bin() -> Command {
+    let mut c = Command::cargo_bin("oidc-lint").unwrap();
+    c.env_remove("NO_COLOR");
+    c
+}
+
+/// Run `oidc-lint --format json ARGS` in `dir`; returns (exit code, parsed JSON).
+pub fn run_json(dir: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = bin()
+        .current_dir(dir)
+        .args(["--format", "json"])
+        .args(args)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "bad JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (out.status.code().unwrap_or(-1), v)
+}
+
+/// `(rule, path, line)` of every finding.
+pub fn hits(v: &serde_json::Value) -> Vec<(String, String, u64)> {
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_string(),
+                f["path"].as_str().unwrap().to_string(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+pub fn fixtures() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
+}
