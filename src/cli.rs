@@ -133,6 +133,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         root,
         paths: args.paths.clone(),
         max_file_size: args.max_file_size,
+        settings: Default::default(),
     };
     let scan = scan(&opts);
     let sel = Selection {

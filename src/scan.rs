@@ -11,6 +11,18 @@ pub struct ScanOptions {
     pub root: PathBuf,
     pub paths: Vec<PathBuf>,
     pub max_file_size: u64,
+    pub settings: Settings,
+}
+
+/// Project knowledge that does not come from the scanned files (CLI flags, configuration).
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    /// `OWNER/REPO` of the scanned repository, when known.
+    pub repo: Option<String>,
+    /// Owners whose repositories may appear in trust subjects (empty: not enforced).
+    pub allowed_owners: Vec<String>,
+    /// Secret/variable name → role ARN, for `role-to-assume: ${{ secrets.X }}`.
+    pub role_mappings: std::collections::BTreeMap<String, String>,
 }
 
 pub struct Scan {
@@ -20,6 +32,7 @@ pub struct Scan {
     /// Indexed by `FileId`.
     pub models: Vec<FileModel>,
     pub errors: Vec<FileError>,
+    pub settings: Settings,
     scanned: usize,
 }
 
@@ -112,12 +125,15 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     let Some(format) = classify_by_name(&c.rel) else {
         return Outcome::Skip;
     };
+    // Formats recognised by name are always errors when unreadable; formats recognised by
+    // content (JSON) only when their text shows they would have been analysed.
+    let by_content = format == Format::IamJson;
     let size = match std::fs::metadata(&c.path) {
         Ok(m) => m.len(),
         Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
     };
     if size > max {
-        if format == Format::IamJson {
+        if by_content {
             return Outcome::Skip;
         }
         return error(
@@ -134,72 +150,70 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     let text = match decode(bytes) {
         Ok(t) => t,
         Err(msg) => {
-            return if format == Format::IamJson {
+            return if by_content {
                 Outcome::Skip
             } else {
                 error(&c.rel, 0, 0, msg)
             };
         }
     };
-    match format {
+    if by_content && !json_is_relevant(&text) {
+        return Outcome::Skip;
+    }
+    let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format);
+    match extract(id, &src) {
+        Ok(Some(m)) => Outcome::File(src, m),
+        Ok(None) => Outcome::Skip,
+        Err(e) => {
+            let p = src.pos(e.offset as u32);
+            error(&c.rel, p.line, p.column, e.message)
+        }
+    }
+}
+
+/// A file that could not be parsed: where, and why (the message names the syntax).
+pub struct ParseError {
+    pub offset: usize,
+    pub message: String,
+}
+
+/// Parse one file and extract its model. `Ok(None)`: the file turned out not to be an input
+/// (a JSON file without a top-level `Statement`).
+fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError> {
+    let mut m = FileModel::default();
+    match src.format {
         Format::IamJson => {
-            if !json_is_relevant(&text) {
-                return Outcome::Skip;
+            let root = json::parse(&src.text).map_err(|e| ParseError {
+                offset: e.offset,
+                message: format!("invalid JSON: {}", e.message),
+            })?;
+            if root.get("Statement").is_none() {
+                return Ok(None);
             }
-            let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format);
-            match json::parse(&src.text) {
-                Ok(root) => {
-                    if root.get("Statement").is_none() {
-                        return Outcome::Skip;
-                    }
-                    let owner = c.rel.rsplit('/').next().unwrap_or(&c.rel).to_string();
-                    let mut m = FileModel::default();
-                    m.policies.push(model::policy_from_tree(
-                        id,
-                        &root,
-                        owner,
-                        None,
-                        model::Family::Json,
-                    ));
-                    Outcome::File(src, m)
-                }
-                Err(e) => {
-                    let p = src.pos(e.offset as u32);
-                    error(
-                        &c.rel,
-                        p.line,
-                        p.column,
-                        format!("invalid JSON: {}", e.message),
-                    )
-                }
-            }
+            let owner = src.rel.rsplit('/').next().unwrap_or(&src.rel).to_string();
+            m.policies.push(model::policy_from_tree(
+                id,
+                &root,
+                owner,
+                None,
+                model::Family::Json,
+            ));
         }
         Format::Workflow | Format::Action => {
-            let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format);
-            match yaml::parse(&src.text) {
-                Ok(docs) => {
-                    let mut m = FileModel::default();
-                    if let Some(root) = docs.first().filter(|d| d.is_map()) {
-                        m.workflows.push(if format == Format::Workflow {
-                            model::workflow_from_tree(id, root)
-                        } else {
-                            model::action_from_tree(id, root)
-                        });
-                    }
-                    Outcome::File(src, m)
-                }
-                Err(e) => {
-                    let p = src.pos(e.offset as u32);
-                    error(
-                        &c.rel,
-                        p.line,
-                        p.column,
-                        format!("invalid YAML: {}", e.message),
-                    )
-                }
+            let docs = yaml::parse(&src.text).map_err(|e| ParseError {
+                offset: e.offset,
+                message: format!("invalid YAML: {}", e.message),
+            })?;
+            if let Some(root) = docs.first().filter(|d| d.is_map()) {
+                m.workflows.push(if src.format == Format::Workflow {
+                    model::workflow_from_tree(id, root)
+                } else {
+                    model::action_from_tree(id, root)
+                });
             }
         }
     }
+    Ok(Some(m))
 }
 
 pub fn scan(opts: &ScanOptions) -> Scan {
@@ -247,6 +261,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
         files,
         models,
         errors,
+        settings: opts.settings.clone(),
         scanned,
     }
 }
