@@ -1,6 +1,7 @@
 //! The rule registry. Each rule lives in its own file and sees only the model (`Scan`).
 
 pub mod github;
+pub mod perm;
 
 mod trust_missing_aud;
 mod trust_missing_sub;
@@ -8,6 +9,17 @@ mod trust_sub_any_repo;
 mod trust_sub_org_wide;
 mod workflow_long_lived_keys;
 mod workflow_missing_id_token;
+mod perm_admin_access;
+mod perm_assume_any_role;
+mod perm_ecr_auth_token_scoped;
+mod perm_ecr_push_incomplete;
+mod perm_ecr_wildcard_resource;
+mod perm_passrole_wildcard;
+mod perm_role_self_modification;
+mod workflow_deprecated_action;
+mod workflow_id_token_too_broad;
+mod workflow_oidc_untrusted_trigger;
+mod workflow_role_not_arn;
 
 use crate::diag::{Finding, Severity};
 use crate::scan::Scan;
@@ -40,6 +52,17 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &trust_sub_org_wide::RULE,
         &workflow_long_lived_keys::RULE,
         &workflow_missing_id_token::RULE,
+        &perm_admin_access::RULE,
+        &perm_assume_any_role::RULE,
+        &perm_ecr_auth_token_scoped::RULE,
+        &perm_ecr_push_incomplete::RULE,
+        &perm_ecr_wildcard_resource::RULE,
+        &perm_passrole_wildcard::RULE,
+        &perm_role_self_modification::RULE,
+        &workflow_deprecated_action::RULE,
+        &workflow_id_token_too_broad::RULE,
+        &workflow_oidc_untrusted_trigger::RULE,
+        &workflow_role_not_arn::RULE,
     ];
     rules.sort_by_key(|r| r.meta().id);
     rules

@@ -1,0 +1,243 @@
+//! Shared knowledge for the permission-policy rules: which permission policies belong to a role
+//! that GitHub Actions can assume, and how to read actions and resources out of them.
+//!
+//! A *subject* is one such role with everything known about its permissions:
+//! - an IaC role (`Role` in the model: Terraform, plans, CloudFormation, exports) whose trust
+//!   policy trusts GitHub's OIDC issuer, with its inline/attached policies and managed ARNs;
+//! - bare IAM JSON files have no role link. A JSON permission policy is judged only when a JSON
+//!   trust policy in the **same directory** trusts GitHub (the layout every tutorial uses:
+//!   `iam/trust-policy.json` beside `iam/permissions.json`); all JSON permission policies of that
+//!   directory are taken together as the role's permissions. A permission policy with no GitHub
+//!   trust beside it is not judged: nothing says GitHub can use it.
+
+use super::github::github_trusts;
+use crate::model::{PolicyDoc, PolicyKind, Role, SStr, Statement};
+use crate::scan::Scan;
+use crate::source::tree::Template;
+use crate::source::{FileId, Format, Span};
+
+/// A role GitHub Actions can assume, and its permissions.
+pub struct Subject<'a> {
+    /// How messages name it: ``role `aws_iam_role.deploy` `` or ``the role trusted by `iam/trust.json` ``.
+    pub describe: String,
+    pub role: Option<&'a Role>,
+    /// The trust policy's GitHub principal (or statement).
+    pub trust_file: FileId,
+    pub trust_span: Span,
+    pub policies: Vec<&'a PolicyDoc>,
+    /// Managed policy ARNs attached (contents unknown unless recognised by name).
+    pub managed: Vec<&'a SStr>,
+}
+
+impl<'a> Subject<'a> {
+    /// Every statement of the subject's permission policies, with its policy.
+    pub fn statements(&self) -> impl Iterator<Item = (&'a PolicyDoc, &'a Statement)> + '_ {
+        self.policies
+            .iter()
+            .flat_map(|p| p.statements.iter().map(move |s| (*p, s)))
+    }
+    /// Allow statements with an `Action` element (not `NotAction`).
+    pub fn allows(&self) -> impl Iterator<Item = (&'a PolicyDoc, &'a Statement)> + '_ {
+        self.statements()
+            .filter(|(_, s)| s.is_allow() && !s.not_action)
+    }
+}
+
+/// Every role whose trust policy trusts GitHub's OIDC issuer, with its permission policies.
+pub fn github_roles(scan: &Scan) -> Vec<Subject<'_>> {
+    let trusts = github_trusts(scan);
+    // Where a message points for "GitHub can assume this": the Federated principal.
+    let trusted = |p: &PolicyDoc| {
+        trusts
+            .iter()
+            .find(|t| std::ptr::eq(t.policy, p))
+            .map(|t| t.principal.map(|pr| pr.span).unwrap_or(t.statement.span))
+    };
+    let mut out = Vec::new();
+    // IaC roles.
+    for m in &scan.models {
+        for r in &m.roles {
+            let Some(trust) = r.trust.and_then(|i| m.policies.get(i)) else {
+                continue;
+            };
+            let Some(trust_span) = trusted(trust) else {
+                continue;
+            };
+            out.push(Subject {
+                describe: format!("role `{}`", r.owner),
+                role: Some(r),
+                trust_file: trust.file,
+                trust_span,
+                policies: r
+                    .permission_policies
+                    .iter()
+                    .filter_map(|&i| m.policies.get(i))
+                    .collect(),
+                managed: r.managed_policy_arns.iter().collect(),
+            });
+        }
+    }
+    // Bare JSON documents: trust and permission policies side by side in one directory.
+    let dir_of = |id: FileId| {
+        let rel = &scan.file(id).rel;
+        rel.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default()
+    };
+    let bare = |id: FileId| {
+        scan.file(id).format == Format::IamJson && scan.models[id].roles.is_empty()
+    };
+    let mut seen_dirs: Vec<String> = Vec::new();
+    for t in &trusts {
+        let f = t.policy.file;
+        if !bare(f) {
+            continue;
+        }
+        let dir = dir_of(f);
+        if seen_dirs.contains(&dir) {
+            continue;
+        }
+        seen_dirs.push(dir.clone());
+        let mut policies = Vec::new();
+        for (id, _) in scan.files() {
+            if !bare(id) || dir_of(id) != dir {
+                continue;
+            }
+            policies.extend(
+                scan.models[id]
+                    .policies
+                    .iter()
+                    .filter(|p| p.kind == PolicyKind::Permission),
+            );
+        }
+        if policies.is_empty() {
+            continue;
+        }
+        out.push(Subject {
+            describe: format!("the role trusted by `{}`", scan.file(f).rel),
+            role: None,
+            trust_file: f,
+            trust_span: t.principal.map(|pr| pr.span).unwrap_or(t.statement.span),
+            policies,
+            managed: vec![],
+        });
+    }
+    out
+}
+
+/// Each permission policy once, with the first subject it belongs to (a policy attached to two
+/// GitHub roles is reported once).
+pub fn unique_policies<'s, 'a>(
+    subjects: &'s [Subject<'a>],
+) -> Vec<(&'a PolicyDoc, &'s Subject<'a>)> {
+    let mut out: Vec<(&'a PolicyDoc, &'s Subject<'a>)> = Vec::new();
+    for s in subjects {
+        for p in &s.policies {
+            if !out.iter().any(|(q, _)| std::ptr::eq(*q, *p)) {
+                out.push((p, s));
+            }
+        }
+    }
+    out
+}
+
+/// A known pattern that is `*` (or `*:*`): every action.
+pub fn is_every_action(t: &Template) -> bool {
+    t.known()
+        .is_some_and(|k| matches!(k.trim(), "*" | "*:*"))
+}
+
+/// The first action element of `s` that is known and matches `action` (IAM glob,
+/// case-insensitive). With `skip_star`, a bare `*` does not count (the admin rule owns it).
+pub fn granting<'s>(s: &'s Statement, action: &str, skip_star: bool) -> Option<&'s SStr> {
+    if s.not_action {
+        return None;
+    }
+    s.actions.iter().find(|a| {
+        a.value.known().is_some_and(|k| {
+            !(skip_star && is_every_action(&a.value))
+                && crate::model::glob_match(&k.to_ascii_lowercase(), &action.to_ascii_lowercase())
+        })
+    })
+}
+
+/// Whether `s` names `action` literally (no wildcard).
+pub fn names_exactly<'s>(s: &'s Statement, action: &str) -> Option<&'s SStr> {
+    if s.not_action {
+        return None;
+    }
+    s.actions.iter().find(|a| {
+        a.value
+            .known()
+            .is_some_and(|k| k.trim().eq_ignore_ascii_case(action))
+    })
+}
+
+/// A resource element that is exactly `*`.
+pub fn star_resource(s: &Statement) -> Option<&SStr> {
+    if s.not_resource {
+        return None;
+    }
+    s.resources
+        .iter()
+        .find(|r| r.value.known().is_some_and(|k| k.trim() == "*"))
+}
+
+/// A resource element covering every IAM role (of one account or all): `*`,
+/// `arn:aws:iam::123456789012:role/*`, `arn:${partition}:iam::*:role/*`.
+pub fn any_role_resource(s: &Statement) -> Option<&SStr> {
+    if s.not_resource {
+        return None;
+    }
+    s.resources.iter().find(|r| {
+        let d = r.value.display();
+        let d = d.trim();
+        d == "*" || (d.starts_with("arn:") && d.ends_with(":role/*") && r.value.parts.last().is_some_and(|p| matches!(p, crate::source::tree::Part::Lit(l) if l.ends_with(":role/*"))))
+    })
+}
+
+pub fn is_deny(s: &Statement) -> bool {
+    s.effect
+        .as_ref()
+        .and_then(|e| e.value.known())
+        .is_some_and(|e| e == "Deny")
+}
+
+/// The role's ARN parts a resource pattern can be compared with: its literal name, and the
+/// IaC reference prefix (`aws_iam_role.deploy.` / CFN logical id) unknown parts use for it.
+pub fn resource_is_self(r: &Template, role: Option<&Role>) -> bool {
+    let Some(role) = role else { return false };
+    // `${aws_iam_role.deploy.arn}`, `!GetAtt Deploy.Arn`: the reference names the role.
+    if let [crate::source::tree::Part::Unknown(e)] = r.parts.as_slice() {
+        let e = e.trim();
+        let owner = role.owner.as_str();
+        if e.starts_with(&format!("{owner}.")) || e == owner {
+            return true;
+        }
+    }
+    let Some(name) = role.name.as_ref().and_then(|n| n.value.known()) else {
+        return false;
+    };
+    let Some(k) = r.known() else { return false };
+    // `arn:aws:iam::123456789012:role/path/NAME` (role names are case-insensitive).
+    let k = k.to_ascii_lowercase();
+    if !k.starts_with("arn:") || !k.contains(":role/") {
+        return false;
+    }
+    let tail = k.rsplit_once(":role/").map(|(_, t)| t).unwrap_or("");
+    let name = name.to_ascii_lowercase();
+    crate::model::glob_match(tail, &name)
+        || tail
+            .rsplit_once('/')
+            .is_some_and(|(_, last)| crate::model::glob_match(last, &name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_action() {
+        assert!(is_every_action(&Template::lit("*")));
+        assert!(is_every_action(&Template::lit("*:*")));
+        assert!(!is_every_action(&Template::lit("iam:*")));
+    }
+}

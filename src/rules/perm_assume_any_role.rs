@@ -1,0 +1,51 @@
+use super::perm::{any_role_resource, github_roles, granting, unique_policies};
+use super::{Rule, RuleMeta};
+use crate::diag::Finding;
+use crate::scan::Scan;
+
+pub struct PermAssumeAnyRole;
+pub static RULE: PermAssumeAnyRole = PermAssumeAnyRole;
+static META: RuleMeta = crate::rule_meta!(
+    "perm-assume-any-role",
+    Warning,
+    "A role GitHub Actions can assume may assume any other role (`sts:AssumeRole` on `*`)",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    false
+);
+
+impl Rule for PermAssumeAnyRole {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        let subjects = github_roles(scan);
+        for (p, s) in unique_policies(&subjects) {
+            for st in &p.statements {
+                // A condition (`aws:ResourceAccount`, `iam:ResourceTag/…`) narrows the targets.
+                if !st.is_allow() || !st.conditions.is_empty() {
+                    continue;
+                }
+                let Some(action) = granting(st, "sts:AssumeRole", true) else {
+                    continue;
+                };
+                let Some(res) = any_role_resource(st) else {
+                    continue;
+                };
+                out.push(
+                    Finding::new(META.id, META.severity, p.file, res.span)
+                        .message(format!(
+                            "`{}` allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can pivot into every role whose trust admits this account",
+                            p.owner,
+                            action.value.display(),
+                            res.value.display(),
+                            s.describe
+                        ))
+                        .label("any role")
+                        .related(p.file, action.span, "assumes roles")
+                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .help("list the role ARNs the workflow chains into (a prefix such as `arn:aws:iam::*:role/cdk-*` is fine), or condition the statement on `aws:ResourceAccount`"),
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,124 @@
+use super::perm::{Subject, github_roles, granting};
+use super::{Rule, RuleMeta};
+use crate::diag::Finding;
+use crate::scan::Scan;
+
+pub struct PermEcrPushIncomplete;
+pub static RULE: PermEcrPushIncomplete = PermEcrPushIncomplete;
+static META: RuleMeta = crate::rule_meta!(
+    "perm-ecr-push-incomplete",
+    Warning,
+    "A role GitHub Actions can assume has some but not all of the ECR actions `docker push` needs",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    false
+);
+
+/// One registry flavour: the layer-upload actions that show the role is meant to push, and
+/// everything a push needs (amazon-ecr-login README, "Permissions").
+struct Registry {
+    name: &'static str,
+    upload: &'static [&'static str],
+    needed: &'static [&'static str],
+}
+
+const REGISTRIES: &[Registry] = &[
+    Registry {
+        name: "ECR",
+        upload: &[
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+        ],
+        needed: &[
+            "ecr:GetAuthorizationToken",
+            "ecr:BatchCheckLayerAvailability",
+            "ecr:InitiateLayerUpload",
+            "ecr:UploadLayerPart",
+            "ecr:CompleteLayerUpload",
+            "ecr:PutImage",
+        ],
+    },
+    Registry {
+        name: "ECR Public",
+        upload: &[
+            "ecr-public:InitiateLayerUpload",
+            "ecr-public:UploadLayerPart",
+            "ecr-public:CompleteLayerUpload",
+        ],
+        needed: &[
+            "ecr-public:GetAuthorizationToken",
+            "sts:GetServiceBearerToken",
+            "ecr-public:BatchCheckLayerAvailability",
+            "ecr-public:InitiateLayerUpload",
+            "ecr-public:UploadLayerPart",
+            "ecr-public:CompleteLayerUpload",
+            "ecr-public:PutImage",
+        ],
+    },
+];
+
+/// Would any Allow statement of the subject grant `action`? Unknown action elements count as
+/// granting (a `${var.actions}` list may hold it).
+fn granted(s: &Subject, action: &str) -> bool {
+    s.statements()
+        .any(|(_, st)| st.is_allow() && st.allows_action(action))
+}
+
+impl Rule for PermEcrPushIncomplete {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        for s in github_roles(scan) {
+            // A managed policy's contents are unknown here: it may hold the rest.
+            if !s.managed.is_empty() {
+                continue;
+            }
+            for reg in REGISTRIES {
+                // The statement showing the push intent: the first layer-upload grant.
+                let Some((p, a)) = s.allows().find_map(|(p, st)| {
+                    reg.upload
+                        .iter()
+                        .find_map(|u| granting(st, u, true))
+                        .map(|a| (p, a))
+                }) else {
+                    continue;
+                };
+                let missing: Vec<&str> = reg
+                    .needed
+                    .iter()
+                    .copied()
+                    .filter(|n| !granted(&s, n))
+                    .collect();
+                if missing.is_empty() {
+                    continue;
+                }
+                let list = missing
+                    .iter()
+                    .map(|m| format!("`{m}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                out.push(
+                    Finding::new(META.id, META.severity, p.file, a.span)
+                        .message(format!(
+                            "{} can upload {} image layers (`{}` in `{}`) but lacks {list}: `docker push` fails part-way",
+                            s.describe,
+                            reg.name,
+                            a.value.display(),
+                            p.owner
+                        ))
+                        .label("the role is meant to push")
+                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .help(format!(
+                            "a push needs {}; the token action on `*`, the others on the repository ARN",
+                            reg.needed
+                                .iter()
+                                .map(|m| format!("`{m}`"))
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        )),
+                );
+            }
+        }
+    }
+}

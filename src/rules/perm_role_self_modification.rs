@@ -1,0 +1,94 @@
+use super::perm::{Subject, any_role_resource, github_roles, granting, is_deny, resource_is_self};
+use super::{Rule, RuleMeta};
+use crate::diag::Finding;
+use crate::model::{SStr, Statement};
+use crate::scan::Scan;
+
+pub struct PermRoleSelfModification;
+pub static RULE: PermRoleSelfModification = PermRoleSelfModification;
+static META: RuleMeta = crate::rule_meta!(
+    "perm-role-self-modification",
+    Error,
+    "A role GitHub Actions can assume may rewrite its own trust or permissions (`iam:UpdateAssumeRolePolicy`, `iam:PutRolePolicy`, `iam:AttachRolePolicy` on itself or `*`)",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    false
+);
+
+const SELF_EDIT: &[&str] = &[
+    "iam:UpdateAssumeRolePolicy",
+    "iam:PutRolePolicy",
+    "iam:AttachRolePolicy",
+];
+
+/// A resource of `st` that covers the subject's own role.
+fn covers_self<'s>(st: &'s Statement, s: &Subject) -> Option<&'s SStr> {
+    if st.not_resource {
+        return None;
+    }
+    any_role_resource(st).or_else(|| {
+        st.resources
+            .iter()
+            .find(|r| resource_is_self(&r.value, s.role))
+    })
+}
+
+/// An unconditional Deny of `action` on the role itself (the documented guard).
+fn denied(s: &Subject, action: &str) -> bool {
+    s.statements().any(|(_, st)| {
+        is_deny(st)
+            && st.conditions.is_empty()
+            && granting(st, action, false).is_some()
+            && covers_self(st, s).is_some()
+    })
+}
+
+impl Rule for PermRoleSelfModification {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
+        for s in github_roles(scan) {
+            for (p, st) in s.allows() {
+                let Some(res) = covers_self(st, &s) else {
+                    continue;
+                };
+                let granted: Vec<(&str, &SStr)> = SELF_EDIT
+                    .iter()
+                    .filter(|a| !denied(&s, a))
+                    .filter_map(|a| granting(st, a, true).map(|g| (*a, g)))
+                    .collect();
+                let Some((_, first)) = granted.first() else {
+                    continue;
+                };
+                if done.contains(&(p.file, st.span)) {
+                    continue;
+                }
+                done.push((p.file, st.span));
+                let names = granted
+                    .iter()
+                    .map(|(a, _)| format!("`{a}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let via = if first.value.display().contains('*') {
+                    format!(" (through `{}`)", first.value.display())
+                } else {
+                    String::new()
+                };
+                out.push(
+                    Finding::new(META.id, META.severity, p.file, first.span)
+                        .message(format!(
+                            "`{}` lets {} call {names}{via} on `{}`, which covers the role itself: one workflow run can widen the role's own trust or grant it more permissions",
+                            p.owner,
+                            s.describe,
+                            res.value.display()
+                        ))
+                        .label("can edit its own role")
+                        .related(p.file, res.span, "this resource includes the role")
+                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .help("restrict the resources to the roles the workflow manages, or add an explicit `Deny` of these actions on the role's own ARN (a permissions boundary works too)"),
+                );
+            }
+        }
+    }
+}
