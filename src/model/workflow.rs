@@ -113,6 +113,8 @@ pub struct Job {
     /// A reusable-workflow call (`uses: ./.github/workflows/x.yml`).
     pub uses: Option<Spanned<String>>,
     pub block: Option<MapHandle>,
+    /// The job's `if:` expression, as written.
+    pub condition: Option<Spanned<String>>,
 }
 
 #[derive(Clone, Debug)]
@@ -272,6 +274,9 @@ pub fn workflow_from_tree(file: FileId, root: &Node) -> Workflow {
                     .get("uses")
                     .and_then(|u| Some(Spanned::new(scalar_string(u)?, u.span))),
                 block: j.is_map().then(|| handle(file, Family::Yaml, j)),
+                condition: j
+                    .get("if")
+                    .and_then(|c| Some(Spanned::new(scalar_string(c)?, c.span))),
             });
         }
     }
@@ -302,6 +307,7 @@ pub fn action_from_tree(file: FileId, root: &Node) -> Workflow {
             steps: steps(runs.value.get("steps")),
             uses: None,
             block: None,
+            condition: None,
         });
     }
     Workflow {

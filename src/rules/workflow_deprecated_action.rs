@@ -69,6 +69,22 @@ fn ref_span(scan: &Scan, file: usize, uses: &crate::model::Spanned<String>) -> O
     Some(Span::new(start, start + reference.len()))
 }
 
+/// The version in a `# vX.Y.Z` comment after a 40-hex-digit commit reference.
+fn sha_comment(scan: &Scan, file: usize, uses: &crate::model::Spanned<String>) -> Option<String> {
+    let (_, reference) = uses.value.split_once('@')?;
+    let r = reference.trim();
+    if r.len() != 40 || !r.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let src = scan.file(file);
+    let end = uses.span.end as usize;
+    let rest = src.text.get(end..)?;
+    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    let comment = line.trim_start_matches(['"', '\'']).trim_start().strip_prefix('#')?;
+    let version = comment.split_whitespace().next()?;
+    version.starts_with('v').then(|| version.to_string())
+}
+
 fn check_step(scan: &Scan, file: usize, job: &str, step: &Step, out: &mut Vec<Finding>) {
     let (Some(action), Some(uses)) = (step.action(), step.uses.as_ref()) else {
         return;
@@ -76,10 +92,34 @@ fn check_step(scan: &Scan, file: usize, job: &str, step: &Step, out: &mut Vec<Fi
     let Some((_, reference)) = uses.value.split_once('@') else {
         return;
     };
-    let Some(runtime) = retired_runtime(&action, reference) else {
-        return;
+    let (runtime, comment) = match retired_runtime(&action, reference) {
+        Some(r) => (r, None),
+        None => {
+            // A commit SHA is judged only through the version comment beside it
+            // (`@<sha> # v3.0.2`, as Dependabot and Renovate write it), and only as a note.
+            let Some(c) = sha_comment(scan, file, uses) else {
+                return;
+            };
+            let Some(r) = retired_runtime(&action, &c) else {
+                return;
+            };
+            (r, Some(c))
+        }
     };
     let target = current(&action);
+    if let Some(c) = comment {
+        out.push(
+            Finding::new(META.id, crate::diag::Severity::Note, file, uses.span)
+                .message(format!(
+                    "{job} pins `{action}` to a commit annotated `# {c}`, a release line that runs on {runtime}, which GitHub has retired"
+                ))
+                .label(format!("`{c}` runs on {runtime}"))
+                .help(format!(
+                    "pin the commit of the latest `{target}` release (with its `# {target}.x.y` comment); majors change defaults, so read the release notes"
+                )),
+        );
+        return;
+    }
     let span = ref_span(scan, file, uses).unwrap_or(uses.span);
     let fix = ref_span(scan, file, uses).map(|s| Fix {
         description: format!("bump `{action}` from `{}` to `{target}` (read the release notes: majors change defaults)", reference.trim()),

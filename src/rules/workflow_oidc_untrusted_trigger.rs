@@ -84,6 +84,42 @@ fn risky(step: &Step) -> Option<(Span, String)> {
     None
 }
 
+/// Does the job's `if:` keep it from running for other people's pull requests? Recognised:
+/// same-repository checks, a pinned pull-request author (not `github.actor`, which a
+/// maintainer's re-run or a bot's update can carry), and event-name tests that exclude the
+/// untrusted events.
+fn guarded(job: &Job, untrusted: &[&str]) -> bool {
+    let Some(c) = &job.condition else {
+        return false;
+    };
+    let c = compact(&c.value).replace('"', "'");
+    let c = c.trim_start_matches("${{").trim_end_matches("}}");
+    const SAME_REPO: &[&str] = &[
+        "github.event.pull_request.head.repo.full_name==github.repository",
+        "github.repository==github.event.pull_request.head.repo.full_name",
+        "github.event.workflow_run.head_repository.full_name==github.repository",
+        "github.repository==github.event.workflow_run.head_repository.full_name",
+        "github.event.pull_request.head.repo.fork==false",
+        "!github.event.pull_request.head.repo.fork",
+        "github.event.pull_request.user.login=='",
+    ];
+    if SAME_REPO.iter().any(|g| c.contains(g)) {
+        return true;
+    }
+    if untrusted
+        .iter()
+        .all(|t| c.contains(&format!("github.event_name!='{t}'")))
+    {
+        return true;
+    }
+    // `github.event_name == 'push'` (and nothing or-ed to it).
+    !c.contains("||")
+        && c.split("github.event_name=='").skip(1).any(|rest| {
+            let name = rest.split('\'').next().unwrap_or("");
+            !UNTRUSTED.contains(&name)
+        })
+}
+
 fn job_risk(job: &Job) -> Option<(Span, String)> {
     job.steps.iter().find_map(risky)
 }
@@ -122,6 +158,9 @@ impl Rule for WorkflowOidcUntrustedTrigger {
                 // Jobs inheriting a workflow-level grant are reported once, at that grant.
                 let mut inherited: Vec<&Job> = Vec::new();
                 for job in &w.jobs {
+                    if guarded(job, &trig) {
+                        continue;
+                    }
                     let Some(p) = w.effective_permissions(job) else { continue };
                     if p.id_token() != IdToken::Write {
                         continue;
