@@ -77,6 +77,21 @@ fn seed_configurations() {
         hits(&v),
         vec![
             (
+                "workflow-deprecated-action".into(),
+                ".github/workflows/deploy.yml".into(),
+                21
+            ),
+            (
+                "workflow-deprecated-action".into(),
+                ".github/workflows/docker-build.yaml".into(),
+                19
+            ),
+            (
+                "workflow-deprecated-action".into(),
+                ".github/workflows/workshop-ci.yml".into(),
+                15
+            ),
+            (
                 "workflow-long-lived-keys".into(),
                 ".github/workflows/workshop-ci.yml".into(),
                 17
@@ -85,6 +100,11 @@ fn seed_configurations() {
                 "trust-sub-org-wide".into(),
                 "iam/ecr-role-trust-all-repos.json".into(),
                 15
+            ),
+            (
+                "perm-ecr-wildcard-resource".into(),
+                "iam/iam-policy.json".into(),
+                14
             ),
         ]
     );

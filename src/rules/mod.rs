@@ -3,12 +3,6 @@
 pub mod github;
 pub mod perm;
 
-mod trust_missing_aud;
-mod trust_missing_sub;
-mod trust_sub_any_repo;
-mod trust_sub_org_wide;
-mod workflow_long_lived_keys;
-mod workflow_missing_id_token;
 mod perm_admin_access;
 mod perm_assume_any_role;
 mod perm_ecr_auth_token_scoped;
@@ -16,8 +10,14 @@ mod perm_ecr_push_incomplete;
 mod perm_ecr_wildcard_resource;
 mod perm_passrole_wildcard;
 mod perm_role_self_modification;
+mod trust_missing_aud;
+mod trust_missing_sub;
+mod trust_sub_any_repo;
+mod trust_sub_org_wide;
 mod workflow_deprecated_action;
 mod workflow_id_token_too_broad;
+mod workflow_long_lived_keys;
+mod workflow_missing_id_token;
 mod workflow_oidc_untrusted_trigger;
 mod workflow_role_not_arn;
 

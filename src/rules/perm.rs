@@ -80,11 +80,12 @@ pub fn github_roles(scan: &Scan) -> Vec<Subject<'_>> {
     // Bare JSON documents: trust and permission policies side by side in one directory.
     let dir_of = |id: FileId| {
         let rel = &scan.file(id).rel;
-        rel.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default()
+        rel.rsplit_once('/')
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default()
     };
-    let bare = |id: FileId| {
-        scan.file(id).format == Format::IamJson && scan.models[id].roles.is_empty()
-    };
+    let bare =
+        |id: FileId| scan.file(id).format == Format::IamJson && scan.models[id].roles.is_empty();
     let mut seen_dirs: Vec<String> = Vec::new();
     for t in &trusts {
         let f = t.policy.file;
@@ -141,8 +142,7 @@ pub fn unique_policies<'s, 'a>(
 
 /// A known pattern that is `*` (or `*:*`): every action.
 pub fn is_every_action(t: &Template) -> bool {
-    t.known()
-        .is_some_and(|k| matches!(k.trim(), "*" | "*:*"))
+    t.known().is_some_and(|k| matches!(k.trim(), "*" | "*:*"))
 }
 
 /// The first action element of `s` that is known and matches `action` (IAM glob,
@@ -190,7 +190,12 @@ pub fn any_role_resource(s: &Statement) -> Option<&SStr> {
     s.resources.iter().find(|r| {
         let d = r.value.display();
         let d = d.trim();
-        d == "*" || (d.starts_with("arn:") && d.ends_with(":role/*") && r.value.parts.last().is_some_and(|p| matches!(p, crate::source::tree::Part::Lit(l) if l.ends_with(":role/*"))))
+        d == "*"
+            || (d.starts_with("arn:")
+                && d.ends_with(":role/*")
+                && r.value.parts.last().is_some_and(
+                    |p| matches!(p, crate::source::tree::Part::Lit(l) if l.ends_with(":role/*")),
+                ))
     })
 }
 

@@ -40,9 +40,11 @@ fn fix(scan: &Scan, file: usize, st: &Statement) -> Option<Fix> {
         return None;
     }
     let only_tokens = st.actions.iter().all(|a| {
-        a.value
-            .known()
-            .is_some_and(|k| TOKEN_ACTIONS.iter().any(|t| t.eq_ignore_ascii_case(k.trim())))
+        a.value.known().is_some_and(|k| {
+            TOKEN_ACTIONS
+                .iter()
+                .any(|t| t.eq_ignore_ascii_case(k.trim()))
+        })
     });
     if !only_tokens {
         return None;
@@ -54,7 +56,9 @@ fn fix(scan: &Scan, file: usize, st: &Statement) -> Option<Fix> {
     let r = &st.resources[0];
     // Only a plain quoted string is replaced (not a reference or a tagged expression).
     let text = scan.file(file).slice(r.span);
-    if !(text.starts_with('"') && text.ends_with('"') || text.starts_with('\'') && text.ends_with('\'')) {
+    if !(text.starts_with('"') && text.ends_with('"')
+        || text.starts_with('\'') && text.ends_with('\''))
+    {
         return None;
     }
     Some(Fix {
@@ -91,7 +95,9 @@ impl Rule for PermEcrAuthTokenScoped {
                     if st.not_resource || st.resources.is_empty() {
                         continue;
                     }
-                    let Some(r) = st.resources.first() else { continue };
+                    let Some(r) = st.resources.first() else {
+                        continue;
+                    };
                     if done.contains(&(p.file, a.span)) {
                         continue;
                     }

@@ -32,13 +32,21 @@ fn covers_self<'s>(st: &'s Statement, s: &Subject) -> Option<&'s SStr> {
     })
 }
 
-/// An unconditional Deny of `action` on the role itself (the documented guard).
+/// An unconditional Deny of `action` on the role itself (the documented guard). For a bare
+/// JSON policy the role's name is unknown: a Deny naming a specific role ARN is taken as that
+/// guard.
 fn denied(s: &Subject, action: &str) -> bool {
     s.statements().any(|(_, st)| {
         is_deny(st)
             && st.conditions.is_empty()
             && granting(st, action, false).is_some()
-            && covers_self(st, s).is_some()
+            && (covers_self(st, s).is_some()
+                || s.role.is_none()
+                    && st.resources.iter().any(|r| {
+                        r.value
+                            .known()
+                            .is_some_and(|k| k.starts_with("arn:") && k.contains(":role/"))
+                    }))
     })
 }
 

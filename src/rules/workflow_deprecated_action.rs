@@ -80,7 +80,10 @@ fn sha_comment(scan: &Scan, file: usize, uses: &crate::model::Spanned<String>) -
     let end = uses.span.end as usize;
     let rest = src.text.get(end..)?;
     let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
-    let comment = line.trim_start_matches(['"', '\'']).trim_start().strip_prefix('#')?;
+    let comment = line
+        .trim_start_matches(['"', '\''])
+        .trim_start()
+        .strip_prefix('#')?;
     let version = comment.split_whitespace().next()?;
     version.starts_with('v').then(|| version.to_string())
 }

@@ -46,9 +46,19 @@ fn step_may_use_token(step: &Step) -> bool {
     }
     if let Some(run) = &step.run {
         let r = run.value.to_ascii_lowercase();
-        if ["actions_id_token", "id-token", "idtoken", "id_token", "oidc", "--provenance", "trusted publish", "cosign", "sigstore"]
-            .iter()
-            .any(|k| r.contains(k))
+        if [
+            "actions_id_token",
+            "id-token",
+            "idtoken",
+            "id_token",
+            "oidc",
+            "--provenance",
+            "trusted publish",
+            "cosign",
+            "sigstore",
+        ]
+        .iter()
+        .any(|k| r.contains(k))
         {
             return true;
         }
@@ -95,7 +105,10 @@ fn fix(scan: &Scan, w: &Workflow, wp: &Permissions, users: &[&Job]) -> Option<Fi
     let text = &src.text;
     let vs = value.start as usize;
     let line_start = text[..vs].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let line_end = text[vs..].find('\n').map(|i| vs + i + 1).unwrap_or(text.len());
+    let line_end = text[vs..]
+        .find('\n')
+        .map(|i| vs + i + 1)
+        .unwrap_or(text.len());
     let line = text[line_start..line_end].trim();
     let key_ok = ["id-token:", "\"id-token\":", "'id-token':"]
         .iter()
@@ -120,8 +133,11 @@ fn fix(scan: &Scan, w: &Workflow, wp: &Permissions, users: &[&Job]) -> Option<Fi
             &NewValue::Map(entries.clone()),
         )?);
     }
-    Some(Fix {
-        description: format!(
+    let description = if users.is_empty() {
+        "remove the workflow-level `id-token: write` (no job inheriting it uses a token)"
+            .to_string()
+    } else {
+        format!(
             "move `id-token: write` from the workflow to job{} {}",
             if users.len() == 1 { "" } else { "s" },
             users
@@ -129,7 +145,10 @@ fn fix(scan: &Scan, w: &Workflow, wp: &Permissions, users: &[&Job]) -> Option<Fi
                 .map(|j| format!("`{}`", j.id.value))
                 .collect::<Vec<_>>()
                 .join(", ")
-        ),
+        )
+    };
+    Some(Fix {
+        description,
         safe: false,
         edits,
     })
@@ -177,7 +196,11 @@ impl Rule for WorkflowIdTokenTooBroad {
                     .help("grant `id-token: write` only in the `permissions` of the jobs that assume the AWS role; any step of the other jobs (third-party actions, build scripts) can otherwise request tokens")
                     .fix(fix(scan, w, wp, &users));
                 for j in &idle {
-                    f = f.related(w.file, j.id.span, "this job gets the token but does not use it");
+                    f = f.related(
+                        w.file,
+                        j.id.span,
+                        "this job gets the token but does not use it",
+                    );
                 }
                 out.push(f);
             }

@@ -44,7 +44,10 @@ fn risky(step: &Step) -> Option<(Span, String)> {
                 if HEAD_REFS.iter().any(|h| v.contains(h)) {
                     return Some((
                         kv.value.span,
-                        format!("checks out the pull request's code (`{key}: {}`)", kv.value.value.trim()),
+                        format!(
+                            "checks out the pull request's code (`{key}: {}`)",
+                            kv.value.value.trim()
+                        ),
                     ));
                 }
             }
@@ -52,7 +55,10 @@ fn risky(step: &Step) -> Option<(Span, String)> {
         if let Some(kv) = step.input("allow-unsafe-pr-checkout")
             && kv.value.value.trim() == "true"
         {
-            return Some((kv.value.span, "checks out the pull request's code (`allow-unsafe-pr-checkout: true`)".into()));
+            return Some((
+                kv.value.span,
+                "checks out the pull request's code (`allow-unsafe-pr-checkout: true`)".into(),
+            ));
         }
     }
     if action == "actions/download-artifact"
@@ -60,7 +66,10 @@ fn risky(step: &Step) -> Option<(Span, String)> {
     {
         return Some((
             kv.value.span,
-            format!("downloads artifacts of another run (`run-id: {}`)", kv.value.value.trim()),
+            format!(
+                "downloads artifacts of another run (`run-id: {}`)",
+                kv.value.value.trim()
+            ),
         ));
     }
     if action == "dawidd6/action-download-artifact" {
@@ -70,12 +79,19 @@ fn risky(step: &Step) -> Option<(Span, String)> {
     if let Some(run) = &step.run {
         let r = compact(&run.value);
         if r.contains("ghprcheckout") {
-            return Some((run.span, "checks out the pull request with `gh pr checkout`".into()));
+            return Some((
+                run.span,
+                "checks out the pull request with `gh pr checkout`".into(),
+            ));
         }
         if r.contains("ghrundownload") {
-            return Some((run.span, "downloads artifacts of another run with `gh run download`".into()));
+            return Some((
+                run.span,
+                "downloads artifacts of another run with `gh run download`".into(),
+            ));
         }
-        if r.contains("git") && (r.contains("pull/") || HEAD_REFS.iter().any(|h| r.contains(h)))
+        if r.contains("git")
+            && (r.contains("pull/") || HEAD_REFS.iter().any(|h| r.contains(h)))
             && (r.contains("gitfetch") || r.contains("gitcheckout") || r.contains("gitpull"))
         {
             return Some((run.span, "fetches the pull request's code with git".into()));
@@ -161,7 +177,9 @@ impl Rule for WorkflowOidcUntrustedTrigger {
                     if guarded(job, &trig) {
                         continue;
                     }
-                    let Some(p) = w.effective_permissions(job) else { continue };
+                    let Some(p) = w.effective_permissions(job) else {
+                        continue;
+                    };
                     if p.id_token() != IdToken::Write {
                         continue;
                     }
@@ -190,17 +208,25 @@ fn report(out: &mut Vec<Finding>, w: &Workflow, trig: Span, on: &str, at: Span, 
     let risk = jobs.iter().find_map(|j| job_risk(j).map(|r| (*j, r)));
     let who = if jobs.len() == 1 { "job" } else { "jobs" };
     let mut f = match &risk {
-        Some((j, (_, why))) => Finding::new(META.id, Severity::Error, w.file, at).message(format!(
-            "{who} {names} can mint OIDC tokens in a workflow triggered by {on}, and job `{}` {why}: code from a fork runs with this repository's identity and can assume its AWS roles",
-            j.id.value
-        )),
+        Some((j, (_, why))) => {
+            let culprit = if jobs.len() == 1 {
+                "it".to_string()
+            } else {
+                format!("job `{}`", j.id.value)
+            };
+            Finding::new(META.id, Severity::Error, w.file, at).message(format!(
+                "{who} {names} can mint OIDC tokens in a workflow triggered by {on}, and {culprit} {why}: code from a fork runs with this repository's identity and can assume its AWS roles"
+            ))
+        }
         None => Finding::new(META.id, META.severity, w.file, at).message(format!(
             "{who} {names} can mint OIDC tokens in a workflow triggered by {on}, which runs for pull requests from forks in this repository's context (and matches trust policies pinned to the default branch)"
         )),
     };
-    f = f
-        .label("`id-token: write`")
-        .related(w.file, trig, "runs with the base repository's identity for events from forks");
+    f = f.label("`id-token: write`").related(
+        w.file,
+        trig,
+        "runs with the base repository's identity for events from forks",
+    );
     if let Some((_, (span, _))) = &risk {
         f = f.related(w.file, *span, "untrusted code or data enters the job here");
     }

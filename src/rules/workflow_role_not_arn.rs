@@ -47,6 +47,10 @@ impl Rule for WorkflowRoleNotArn {
         for m in &scan.models {
             for w in &m.workflows {
                 for job in &w.jobs {
+                    let who = match w.kind {
+                        crate::model::WorkflowKind::Workflow => format!("job `{}`", job.id.value),
+                        crate::model::WorkflowKind::Action => "the composite action".to_string(),
+                    };
                     for step in job.steps.iter().filter(|s| uses_oidc(s)) {
                         let Some(input) = step.input("role-to-assume") else {
                             continue;
@@ -55,15 +59,17 @@ impl Rule for WorkflowRoleNotArn {
                             continue;
                         };
                         let via = if shown != input.value.value.trim() {
-                            format!(" (`{}` is configured as `{shown}`)", input.value.value.trim())
+                            format!(
+                                " (`{}` is configured as `{shown}`)",
+                                input.value.value.trim()
+                            )
                         } else {
                             String::new()
                         };
                         out.push(
                             Finding::new(META.id, META.severity, w.file, input.value.span)
                                 .message(format!(
-                                    "job `{}` passes `role-to-assume: {}`{via}, a role name, on the OIDC path: configure-aws-credentials needs the full role ARN there and fails with \"Source Account ID is needed if the Role Name is provided and not the Role Arn\"",
-                                    job.id.value,
+                                    "{who} passes `role-to-assume: {}`{via}, a role name, on the OIDC path: configure-aws-credentials needs the full role ARN there and fails with \"Source Account ID is needed if the Role Name is provided and not the Role Arn\"",
                                     input.value.value.trim()
                                 ))
                                 .label("not a role ARN")
