@@ -164,6 +164,8 @@ impl<'a> Ctx<'a> {
             if let Some(d) = p.get("Default")
                 && let Some(text) = d.scalar_text()
                 && !matches!(&d.value, Value::Str(t) if !t.is_known())
+                // An empty default is a placeholder the deployer must fill in.
+                && !text.is_empty()
             {
                 if list {
                     let items = text
