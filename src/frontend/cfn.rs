@@ -13,6 +13,8 @@ use crate::source::{FileId, Span};
 use std::collections::HashMap;
 
 struct Ctx<'a> {
+    /// The template's text, to trim spans of resolved values to their last visible byte.
+    text: &'a str,
     params: HashMap<&'a str, &'a Node>,
     /// Logical id → (type, properties).
     resources: HashMap<&'a str, (&'a str, Option<&'a Node>)>,
@@ -105,7 +107,7 @@ fn ref_target(n: &Node) -> Option<String> {
 }
 
 impl<'a> Ctx<'a> {
-    fn new(root: &'a Node) -> Self {
+    fn new(text: &'a str, root: &'a Node) -> Self {
         let mut params = HashMap::new();
         if let Some(p) = root.get("Parameters") {
             for e in p.entries() {
@@ -126,7 +128,21 @@ impl<'a> Ctx<'a> {
                 resources.insert(e.key.as_str(), (t, e.value.get("Properties")));
             }
         }
-        Ctx { params, resources }
+        Ctx {
+            text,
+            params,
+            resources,
+        }
+    }
+
+    /// A block node's span ends where the next key starts: stop at its last visible byte.
+    fn trim(&self, span: Span) -> Span {
+        let b = self.text.as_bytes();
+        let mut e = (span.end as usize).min(b.len());
+        while e > span.start as usize && b[e - 1].is_ascii_whitespace() {
+            e -= 1;
+        }
+        Span::new(span.start as usize, e)
     }
 
     /// The ARN of an `AWS::IAM::OIDCProvider` of this template, as a template whose literal
@@ -237,7 +253,9 @@ impl<'a> Ctx<'a> {
             return unknown(n.span, "…");
         }
         if let Some((name, arg)) = intrinsic(n) {
-            return self.function(&name, arg, n, depth + 1);
+            let mut r = self.function(&name, arg, n, depth + 1);
+            r.span = self.trim(r.span);
+            return r;
         }
         match &n.value {
             // Outside `Fn::Sub`, `${…}` is literal text in CloudFormation.
@@ -354,11 +372,11 @@ impl<'a> Ctx<'a> {
 }
 
 /// Extract the model of a parsed template. `None` when the root is no template.
-pub fn extract(id: FileId, root: &Node, family: Family) -> Option<FileModel> {
+pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<FileModel> {
     if !is_template(root) {
         return None;
     }
-    let ctx = Ctx::new(root);
+    let ctx = Ctx::new(text, root);
     let mut m = FileModel::default();
     let Some(resources) = root.get("Resources") else {
         return Some(m);
@@ -518,7 +536,7 @@ mod tests {
     fn resolved(text: &str, path: &[&str]) -> Node {
         let docs = yaml::parse(text).unwrap();
         let root = &docs[0];
-        let ctx = Ctx::new(root);
+        let ctx = Ctx::new(text, root);
         let mut n = root;
         for k in path {
             n = n.get(k).unwrap();
@@ -586,7 +604,7 @@ Resources:
         let text = r#"{"Parameters": {"Org": {"Type": "String", "Default": "acme"}},
  "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"X": {"Fn::Sub": "repo:${Org}/*"}, "Y": "${NotSub}"}}}}"#;
         let root = crate::source::json::parse(text).unwrap();
-        let ctx = Ctx::new(&root);
+        let ctx = Ctx::new(text, &root);
         let p = root.get("Resources").unwrap().get("R").unwrap().get("Properties").unwrap();
         let r = ctx.resolve(p, 0);
         assert_eq!(r.get("X").unwrap().as_str().unwrap(), "repo:acme/*");
@@ -639,5 +657,5 @@ pub fn extract_file(
             Err(_) => return Ok(None),
         }
     };
-    Ok(extract(id, &root, family))
+    Ok(extract(id, text, &root, family))
 }

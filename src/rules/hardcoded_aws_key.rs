@@ -81,9 +81,8 @@ impl Rule for HardcodedAwsKey {
                 out.push(
                     Finding::new(META.id, META.severity, fid, Span::new(at, at + 20))
                         .message(format!(
-                            "a literal AWS {kind} (`{}`) is written in {}",
-                            redact(id),
-                            src.rel
+                            "a literal AWS {kind} (`{}`) is written in this file",
+                            redact(id)
                         ))
                         .label("AWS access key id")
                         .help(if temporary {

@@ -22,7 +22,14 @@ impl Rule for IacAccessKey {
                 let user = k
                     .user
                     .as_ref()
-                    .map(|u| format!(" for IAM user `{}`", u.value.display()))
+                    .map(|u| {
+                        // `!Ref CiUser`: the user resource's logical id.
+                        let name = match u.value.parts.as_slice() {
+                            [crate::source::tree::Part::Unknown(e)] => e.clone(),
+                            _ => u.value.display(),
+                        };
+                        format!(" for IAM user `{name}`")
+                    })
                     .unwrap_or_default();
                 let mut f = Finding::new(META.id, META.severity, k.file, k.span)
                     .message(format!(
