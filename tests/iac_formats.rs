@@ -54,7 +54,11 @@ fn cloudformation_findings() {
         h,
         expect(&[
             // CDK output: `Fn::GetAtt` of the provider in the same template resolves to GitHub
-            ("trust-sub-any-repo", "cdk.out/PipelineStack.template.json", 24),
+            (
+                "trust-sub-any-repo",
+                "cdk.out/PipelineStack.template.json",
+                24
+            ),
             // `Federated: !Ref GitHubOidc`; no aud condition (a note: the provider only accepts STS)
             ("trust-missing-aud", "templates/github-role.yaml", 34),
             // `!Sub "repo:${GitHubOrg}/*"` is org-wide whatever the parameter is
@@ -75,11 +79,23 @@ fn export_findings() {
     assert_eq!(
         h,
         expect(&[
-            ("trust-missing-sub", "audit/account-authorization-details.json", 41),
+            (
+                "trust-missing-sub",
+                "audit/account-authorization-details.json",
+                41
+            ),
             // URL-encoded AssumeRolePolicyDocument
-            ("trust-sub-org-wide", "audit/account-authorization-details.json", 82),
+            (
+                "trust-sub-org-wide",
+                "audit/account-authorization-details.json",
+                82
+            ),
             ("trust-missing-aud", "audit/get-role-GitHubActions.json", 14),
-            ("trust-sub-any-repo", "audit/get-role-GitHubActions.json", 19),
+            (
+                "trust-sub-any-repo",
+                "audit/get-role-GitHubActions.json",
+                19
+            ),
         ])
     );
     let msgs: Vec<&str> = v["findings"]
@@ -153,7 +169,12 @@ fn human_output_points_inside_plan_strings() {
     let root = fixtures().join("iac").join("plan");
     let out = bin()
         .current_dir(&root)
-        .args(["--color", "never", "plans/minified.json", "plans/deploy.tfplan.json"])
+        .args([
+            "--color",
+            "never",
+            "plans/minified.json",
+            "plans/deploy.tfplan.json",
+        ])
         .output()
         .unwrap();
     let text = String::from_utf8(out.stdout).unwrap();
@@ -163,10 +184,9 @@ fn human_output_points_inside_plan_strings() {
 #[test]
 fn cloudformation_fix_writes_yaml() {
     let dir = tempfile::tempdir().unwrap();
-    let src = std::fs::read_to_string(
-        fixtures().join("iac/cloudformation/templates/github-role.yaml"),
-    )
-    .unwrap();
+    let src =
+        std::fs::read_to_string(fixtures().join("iac/cloudformation/templates/github-role.yaml"))
+            .unwrap();
     write_files(dir.path(), &[("t.yaml".into(), src)]);
     let (_, v) = run_json(dir.path(), &["--select", "trust-missing-aud", "."]);
     let edit = &v["findings"][0]["fix"]["edits"][0];
@@ -249,9 +269,15 @@ fn not_every_yaml_or_json_is_an_input() {
                 "Resources:\n  web:\n    Type: server\n    note: AWS::EC2 someday\n".into(),
             ),
             // JSON that is neither plan, template, export nor policy
-            ("package.json".into(), "{\"name\": \"x\", \"version\": \"1.0.0\"}\n".into()),
+            (
+                "package.json".into(),
+                "{\"name\": \"x\", \"version\": \"1.0.0\"}\n".into(),
+            ),
             // a .template file of another tool
-            ("nginx.conf.template".into(), "server { listen ${PORT}; }\n".into()),
+            (
+                "nginx.conf.template".into(),
+                "server { listen ${PORT}; }\n".into(),
+            ),
             // a real template that does not parse: an error with a reason
             (
                 "cfn/broken.yaml".into(),
@@ -273,7 +299,50 @@ fn not_every_yaml_or_json_is_an_input() {
     assert_eq!(v["summary"]["files_scanned"], 1);
 }
 
+/// `OIDC_LINT_CORPUS=/path cargo test --release --test iac_formats corpus -- --ignored --nocapture`:
+/// files analysed per format, errors and findings per rule over a directory of real repositories.
+/// Fails when a plan, template or export could not be analysed.
 #[test]
-fn fixtures_dir_exists() {
-    assert!(PathBuf::from(fixtures()).join("iac/plan/plans").is_dir());
+#[ignore]
+fn corpus() {
+    let Ok(dir) = std::env::var("OIDC_LINT_CORPUS") else {
+        return;
+    };
+    let root = PathBuf::from(dir);
+    let t = std::time::Instant::now();
+    let s = scan(&ScanOptions {
+        root: root.clone(),
+        paths: vec![root.clone()],
+        max_file_size: 10 << 20,
+        settings: Settings::default(),
+    });
+    let findings = oidc_lint::check(&s, &Default::default());
+    let elapsed = t.elapsed();
+    let mut per_format = std::collections::BTreeMap::new();
+    for (_, f) in s.files() {
+        *per_format.entry(f.format.name()).or_insert(0) += 1;
+    }
+    let mut per_rule = std::collections::BTreeMap::new();
+    for f in &findings {
+        *per_rule.entry(f.rule).or_insert(0) += 1;
+        println!(
+            "{} {}:{} {}",
+            f.rule,
+            s.file(f.file).rel,
+            s.file(f.file).pos(f.span.start).line,
+            f.message
+        );
+    }
+    println!("files per format: {per_format:?}");
+    println!("findings per rule: {per_rule:?}");
+    for e in &s.errors {
+        println!("error: {}:{}: {}", e.path, e.line, e.message);
+    }
+    println!("time: {elapsed:?}");
+    let iac_errors: Vec<_> = s
+        .errors
+        .iter()
+        .filter(|e| !e.path.contains("/.github/") && !e.path.ends_with("action.yml"))
+        .collect();
+    assert!(iac_errors.is_empty(), "{iac_errors:?}");
 }

@@ -320,11 +320,7 @@ impl<'a> Ctx<'a> {
                 }
                 unknown(
                     outer.span,
-                    format!(
-                        "{}.{}",
-                        res.unwrap_or_default(),
-                        attr.unwrap_or_default()
-                    ),
+                    format!("{}.{}", res.unwrap_or_default(), attr.unwrap_or_default()),
                 )
             }
             "Join" => {
@@ -528,6 +524,55 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
     Some(m)
 }
 
+/// Does the text look like a template strongly enough that failing to parse it is an error
+/// (rather than a YAML/JSON file of some other tool)?
+fn surely_template(text: &str) -> bool {
+    text.contains("AWSTemplateFormatVersion")
+        || (text
+            .lines()
+            .any(|l| l.starts_with("Resources:") || l.trim_start().starts_with("\"Resources\""))
+            && (text.contains("Type: AWS::")
+                || text.contains("Type: 'AWS::")
+                || text.contains("Type: \"AWS::")
+                || text.contains("\"Type\": \"AWS::")
+                || text.contains("\"Type\":\"AWS::")))
+}
+
+/// Parse a candidate template file (YAML, or JSON when it starts with `{`) and extract it.
+/// `Ok(None)`: not a template (skipped silently).
+pub fn extract_file(
+    id: FileId,
+    src: &crate::source::SourceFile,
+) -> Result<Option<FileModel>, crate::scan::ParseError> {
+    use crate::scan::ParseError;
+    let text = &src.text;
+    let (root, family) = if text.trim_start().starts_with('{') {
+        match crate::source::json::parse_template(text) {
+            Ok(r) => (r, Family::Json),
+            Err((e, false)) if surely_template(text) => {
+                return Err(ParseError {
+                    offset: e.offset,
+                    message: format!("invalid JSON: {}", e.message),
+                });
+            }
+            Err(_) => return Ok(None),
+        }
+    } else {
+        match crate::source::yaml::parse(text) {
+            Ok(mut docs) if !docs.is_empty() => (docs.swap_remove(0), Family::Yaml),
+            Ok(_) => return Ok(None),
+            Err(e) if surely_template(text) => {
+                return Err(ParseError {
+                    offset: e.offset,
+                    message: format!("invalid YAML: {}", e.message),
+                });
+            }
+            Err(_) => return Ok(None),
+        }
+    };
+    Ok(extract(id, text, &root, family))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -588,7 +633,10 @@ Resources:
         let c = resolved(T, &["Resources", "X", "C"]);
         assert_eq!(disp(&b), disp(&c));
         let d = resolved(T, &["Resources", "X", "D"]);
-        assert_eq!(disp(&d), "arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess");
+        assert_eq!(
+            disp(&d),
+            "arn:${AWS::Partition}:iam::aws:policy/ReadOnlyAccess"
+        );
         let e = resolved(T, &["Resources", "X", "E"]);
         assert_eq!(disp(&e), disp(&b));
         let f = resolved(T, &["Resources", "X", "F"]);
@@ -605,57 +653,15 @@ Resources:
  "Resources": {"R": {"Type": "AWS::IAM::Role", "Properties": {"X": {"Fn::Sub": "repo:${Org}/*"}, "Y": "${NotSub}"}}}}"#;
         let root = crate::source::json::parse(text).unwrap();
         let ctx = Ctx::new(text, &root);
-        let p = root.get("Resources").unwrap().get("R").unwrap().get("Properties").unwrap();
+        let p = root
+            .get("Resources")
+            .unwrap()
+            .get("R")
+            .unwrap()
+            .get("Properties")
+            .unwrap();
         let r = ctx.resolve(p, 0);
         assert_eq!(r.get("X").unwrap().as_str().unwrap(), "repo:acme/*");
         assert_eq!(r.get("Y").unwrap().as_str().unwrap(), "${NotSub}");
     }
-}
-
-/// Does the text look like a template strongly enough that failing to parse it is an error
-/// (rather than a YAML/JSON file of some other tool)?
-fn surely_template(text: &str) -> bool {
-    text.contains("AWSTemplateFormatVersion")
-        || (text.lines().any(|l| {
-            l.starts_with("Resources:") || l.trim_start().starts_with("\"Resources\"")
-        }) && (text.contains("Type: AWS::")
-            || text.contains("Type: 'AWS::")
-            || text.contains("Type: \"AWS::")
-            || text.contains("\"Type\": \"AWS::")
-            || text.contains("\"Type\":\"AWS::")))
-}
-
-/// Parse a candidate template file (YAML, or JSON when it starts with `{`) and extract it.
-/// `Ok(None)`: not a template (skipped silently).
-pub fn extract_file(
-    id: FileId,
-    src: &crate::source::SourceFile,
-) -> Result<Option<FileModel>, crate::scan::ParseError> {
-    use crate::scan::ParseError;
-    let text = &src.text;
-    let (root, family) = if text.trim_start().starts_with('{') {
-        match crate::source::json::parse_template(text) {
-            Ok(r) => (r, Family::Json),
-            Err((e, false)) if surely_template(text) => {
-                return Err(ParseError {
-                    offset: e.offset,
-                    message: format!("invalid JSON: {}", e.message),
-                });
-            }
-            Err(_) => return Ok(None),
-        }
-    } else {
-        match crate::source::yaml::parse(text) {
-            Ok(mut docs) if !docs.is_empty() => (docs.swap_remove(0), Family::Yaml),
-            Ok(_) => return Ok(None),
-            Err(e) if surely_template(text) => {
-                return Err(ParseError {
-                    offset: e.offset,
-                    message: format!("invalid YAML: {}", e.message),
-                });
-            }
-            Err(_) => return Ok(None),
-        }
-    };
-    Ok(extract(id, text, &root, family))
 }

@@ -41,11 +41,19 @@ fn managed_policies(
             .get("PolicyName")
             .and_then(Node::as_str)
             .unwrap_or_else(|| "managed policy".into());
-        let versions = p.get("PolicyVersionList").map(Node::items).unwrap_or_default();
+        let versions = p
+            .get("PolicyVersionList")
+            .map(Node::items)
+            .unwrap_or_default();
         // Only the default version is in force.
         let default = versions
             .iter()
-            .find(|v| matches!(v.get("IsDefaultVersion").map(|b| &b.value), Some(Value::Bool(true))))
+            .find(|v| {
+                matches!(
+                    v.get("IsDefaultVersion").map(|b| &b.value),
+                    Some(Value::Bool(true))
+                )
+            })
             .or(versions.first());
         if let Some(doc) = default.and_then(|v| v.get("Document"))
             && let Some(i) = add(m, id, text, doc, name, PolicyKind::Permission)
@@ -57,13 +65,7 @@ fn managed_policies(
     out
 }
 
-fn role(
-    m: &mut FileModel,
-    id: FileId,
-    text: &str,
-    r: &Node,
-    managed: &HashMap<String, usize>,
-) {
+fn role(m: &mut FileModel, id: FileId, text: &str, r: &Node, managed: &HashMap<String, usize>) {
     let name_node = r.get("RoleName");
     let owner = name_node
         .and_then(Node::as_str)
@@ -113,10 +115,18 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
     if root.get("RoleDetailList").is_some() || root.get("UserDetailList").is_some() {
         known = true;
         let managed = managed_policies(&mut m, id, text, root);
-        for r in root.get("RoleDetailList").map(Node::items).unwrap_or_default() {
+        for r in root
+            .get("RoleDetailList")
+            .map(Node::items)
+            .unwrap_or_default()
+        {
             role(&mut m, id, text, r, &managed);
         }
-        for u in root.get("UserDetailList").map(Node::items).unwrap_or_default() {
+        for u in root
+            .get("UserDetailList")
+            .map(Node::items)
+            .unwrap_or_default()
+        {
             let user = u
                 .get("UserName")
                 .and_then(Node::as_str)

@@ -40,7 +40,8 @@ pub fn json_format(text: &str) -> Option<Format> {
 /// Could this YAML (or `.template`) text be a CloudFormation template? Cheap check only; the
 /// parsed root decides.
 pub fn maybe_cloudformation(text: &str) -> bool {
-    text.contains("AWSTemplateFormatVersion") || (text.contains("Resources") && text.contains("AWS::"))
+    text.contains("AWSTemplateFormatVersion")
+        || (text.contains("Resources") && text.contains("AWS::"))
 }
 
 /// A policy document given as a JSON string inside a JSON file (plans, exports): decode the

@@ -126,7 +126,10 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
                 }
             }
         }
-        let managed_policy_arns = v.get("managed_policy_arns").map(strings_of).unwrap_or_default();
+        let managed_policy_arns = v
+            .get("managed_policy_arns")
+            .map(strings_of)
+            .unwrap_or_default();
         let name = str_of(v, "name");
         if let Some(n) = name.as_ref().and_then(|n| n.value.known()) {
             by_name.insert(n, m.roles.len());
@@ -182,11 +185,7 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
             }
             "aws_iam_access_key" => m.access_keys.push(AccessKey {
                 file: id,
-                span: r
-                    .node
-                    .get("address")
-                    .map(|n| n.span)
-                    .unwrap_or(r.node.span),
+                span: r.node.get("address").map(|n| n.span).unwrap_or(r.node.span),
                 owner: r.address.clone(),
                 user: str_of(v, "user"),
             }),
