@@ -2,6 +2,7 @@
 
 pub mod discover;
 pub mod embedded;
+pub mod hcl;
 pub mod json;
 pub mod tree;
 pub mod yaml;
