@@ -76,6 +76,9 @@ fn classify_by_name(rel: &str) -> Option<Format> {
     if name.ends_with(".json") {
         return Some(Format::IamJson);
     }
+    if name.ends_with(".tf") {
+        return Some(Format::Terraform);
+    }
     None
 }
 
@@ -199,6 +202,13 @@ fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError
                 model::Family::Json,
             ));
         }
+        Format::Terraform => {
+            let f = model::terraform::parse_file(src).map_err(|e| ParseError {
+                offset: e.offset,
+                message: format!("invalid HCL: {}", e.message),
+            })?;
+            m.terraform = Some(Box::new(f));
+        }
         Format::Workflow | Format::Action => {
             let docs = yaml::parse(&src.text).map_err(|e| ParseError {
                 offset: e.offset,
@@ -255,6 +265,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
             }
         }
     }
+    model::terraform::link(&files, &mut models);
     errors.sort();
     Scan {
         root: opts.root.clone(),

@@ -44,6 +44,8 @@ pub enum Format {
     Action,
     /// A bare IAM policy document (`*.json` with `Statement`).
     IamJson,
+    /// Terraform configuration (`*.tf`).
+    Terraform,
 }
 
 impl Format {
@@ -52,6 +54,7 @@ impl Format {
             Format::Workflow => "workflow",
             Format::Action => "action",
             Format::IamJson => "iam-json",
+            Format::Terraform => "terraform",
         }
     }
 }
