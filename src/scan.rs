@@ -186,10 +186,17 @@ fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError
     let mut m = FileModel::default();
     match src.format {
         Format::IamJson => {
-            let root = json::parse(&src.text).map_err(|e| ParseError {
-                offset: e.offset,
-                message: format!("invalid JSON: {}", e.message),
-            })?;
+            let root = match json::parse_template(&src.text) {
+                Ok(root) => root,
+                // A Terraform/envsubst template that is only JSON once rendered.
+                Err((_, true)) => return Ok(None),
+                Err((e, false)) => {
+                    return Err(ParseError {
+                        offset: e.offset,
+                        message: format!("invalid JSON: {}", e.message),
+                    });
+                }
+            };
             if root.get("Statement").is_none() {
                 return Ok(None);
             }

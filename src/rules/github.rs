@@ -161,7 +161,19 @@ pub fn sub_reach(pattern: &Template) -> SubReach {
         return SubReach::Narrower;
     };
     if repo_part.starts_with('*') {
-        let owner = owner_name.replace(UNKNOWN, "${…}");
+        // Put the unknown parts' expressions back for messages.
+        let mut exprs = pattern.parts.iter().filter_map(|p| match p {
+            Part::Unknown(e) => Some(e.as_str()),
+            Part::Lit(_) => None,
+        });
+        let mut owner = String::new();
+        for ch in owner_name.chars() {
+            if ch == UNKNOWN {
+                owner.push_str(&format!("${{{}}}", exprs.next().unwrap_or("…")));
+            } else {
+                owner.push(ch);
+            }
+        }
         return SubReach::OrgWide { owner };
     }
     SubReach::Narrower

@@ -46,6 +46,13 @@ fn report(
     if entries.iter().any(|e| e.key == session_key) {
         return; // temporary credentials come with a session token
     }
+    // Keys for an S3-compatible service elsewhere (Cloudflare R2, MinIO…) are not AWS keys.
+    if entries
+        .iter()
+        .any(|e| e.key.starts_with("AWS_ENDPOINT_URL") && !e.value.value.contains("amazonaws.com"))
+    {
+        return;
+    }
     let id = entries.iter().rev().find(|e| e.key == id_key);
     let secret = entries.iter().rev().find(|e| e.key == secret_key);
     let (primary, other) = match (id, secret) {

@@ -29,8 +29,160 @@ fn strict() -> jsonc_parser::ParseOptions {
 }
 
 /// Parse a whole JSON file.
+///
+/// JSON files that are templates (Terraform `templatefile()`, envsubst) hold bare placeholders
+/// such as `"Resource": ${arns}`: when strict parsing fails and the text has bare `${…}`, each
+/// placeholder is parsed as a string of the same length and becomes an unknown value. Inside
+/// strings, `${name}` (no `:`, so not an IAM policy variable such as `${aws:username}`) is an
+/// unknown part of a template too.
 pub fn parse(text: &str) -> Result<Node, ParseFailure> {
-    parse_mapped(text, &|o| o)
+    parse_template(text).map_err(|(e, _)| e)
+}
+
+/// Like [`parse`], also telling whether the text is a template (has bare `${…}` or `%{…}`):
+/// callers may treat an unparsable template as "not a JSON document" rather than an error.
+pub fn parse_template(text: &str) -> Result<Node, (ParseFailure, bool)> {
+    let mut node = match parse_mapped(text, &|o| o) {
+        Ok(n) => n,
+        Err(first) => {
+            let (patched, holes) = patch_placeholders(text);
+            if holes.is_empty() {
+                return Err((first, false));
+            }
+            let mut n = parse_mapped(&patched, &|o| o).map_err(|_| (first, true))?;
+            fill_holes(&mut n, text, &holes);
+            n
+        }
+    };
+    templatize(&mut node);
+    Ok(node)
+}
+
+/// Replace every `${…}` outside JSON strings by a same-length string literal, and blank out
+/// template directives `%{…}` (their positions are recorded as empty holes).
+fn patch_placeholders(text: &str) -> (String, Vec<(usize, usize)>) {
+    let b = text.as_bytes();
+    let mut out = b.to_vec();
+    let mut holes = Vec::new();
+    let (mut i, mut in_str) = (0usize, false);
+    while i < b.len() {
+        let c = b[i];
+        if in_str {
+            if c == b'\\' {
+                i += 2;
+                continue;
+            }
+            if c == b'"' {
+                in_str = false;
+            }
+            i += 1;
+        } else if c == b'"' {
+            in_str = true;
+            i += 1;
+        } else if (c == b'$' || c == b'%') && b.get(i + 1) == Some(&b'{') {
+            let mut depth = 0usize;
+            let mut j = i + 1;
+            while j < b.len() {
+                match b[j] {
+                    b'{' => depth += 1,
+                    b'}' => {
+                        depth -= 1;
+                        if depth == 0 {
+                            break;
+                        }
+                    }
+                    b'\n' => break,
+                    _ => {}
+                }
+                j += 1;
+            }
+            if j >= b.len() || b[j] != b'}' {
+                return (text.to_string(), vec![]);
+            }
+            if c == b'%' {
+                // a template directive (`%{ if … }`): blank it out
+                for o in out.iter_mut().take(j + 1).skip(i) {
+                    *o = b' ';
+                }
+                holes.push((i, i));
+                i = j + 1;
+                continue;
+            }
+            out[i] = b'"';
+            for o in out.iter_mut().take(j).skip(i + 1) {
+                *o = b'_';
+            }
+            out[j] = b'"';
+            holes.push((i, j + 1));
+            i = j + 1;
+        } else {
+            i += 1;
+        }
+    }
+    (String::from_utf8(out).unwrap_or_default(), holes)
+}
+
+fn fill_holes(node: &mut Node, original: &str, holes: &[(usize, usize)]) {
+    let r = node.span.range();
+    if let Value::Str(_) = node.value {
+        if holes.binary_search(&(r.start, r.end)).is_ok() {
+            let expr = &original[r.start + 2..r.end - 1];
+            node.value = Value::Str(Template::unknown(expr.trim()));
+        }
+        return;
+    }
+    match &mut node.value {
+        Value::Seq(items) => items
+            .iter_mut()
+            .for_each(|n| fill_holes(n, original, holes)),
+        Value::Map(entries) => entries
+            .iter_mut()
+            .for_each(|e| fill_holes(&mut e.value, original, holes)),
+        _ => {}
+    }
+}
+
+/// `"repo:${org}/*"` → literal `repo:`, unknown `org`, literal `/*`.
+fn templatize(node: &mut Node) {
+    match &mut node.value {
+        Value::Str(t) => {
+            if let Some(s) = t.known()
+                && s.contains("${")
+            {
+                *t = split_template(&s);
+            }
+        }
+        Value::Seq(items) => items.iter_mut().for_each(templatize),
+        Value::Map(entries) => entries.iter_mut().for_each(|e| templatize(&mut e.value)),
+        _ => {}
+    }
+}
+
+fn split_template(s: &str) -> Template {
+    use super::tree::Part;
+    let mut parts = Vec::new();
+    let mut lit = String::new();
+    let mut rest = s;
+    while let Some(i) = rest.find("${") {
+        let Some(j) = rest[i..].find('}') else { break };
+        let inner = &rest[i + 2..i + j];
+        lit.push_str(&rest[..i]);
+        if inner.contains(':') || inner.is_empty() || inner == "*" || inner == "?" || inner == "$" {
+            // an IAM policy variable (`${aws:username}`) or escape: literal text
+            lit.push_str(&rest[i..i + j + 1]);
+        } else {
+            if !lit.is_empty() {
+                parts.push(Part::Lit(std::mem::take(&mut lit)));
+            }
+            parts.push(Part::Unknown(inner.trim().to_string()));
+        }
+        rest = &rest[i + j + 1..];
+    }
+    lit.push_str(rest);
+    if !lit.is_empty() || parts.is_empty() {
+        parts.push(Part::Lit(lit));
+    }
+    Template { parts }
 }
 
 /// Parse JSON embedded in another file, mapping every span through `emb`.
@@ -119,6 +271,21 @@ mod tests {
         assert!(parse("{\"a\": 1, // c\n}").is_err());
         assert!(parse("{\"a\": 1,}").is_err());
         assert!(parse("{\"a\": [1, 2]}").is_ok());
+    }
+
+    #[test]
+    fn templates_with_bare_placeholders() {
+        let text = "{\"Statement\": [{\"Resource\": ${arns}, \"Sid\": \"repo:${org}/*\", \"R\": \"${aws:username}\"}]}";
+        let n = parse(text).unwrap();
+        let st = n.get("Statement").unwrap().items()[0];
+        let r = st.get("Resource").unwrap();
+        assert_eq!(&text[r.span.range()], "${arns}");
+        assert!(!r.as_template().unwrap().is_known());
+        let sid = st.get("Sid").unwrap().as_template().unwrap();
+        assert_eq!(sid.display(), "repo:${org}/*");
+        assert!(!sid.is_known());
+        assert!(st.get("R").unwrap().as_template().unwrap().is_known());
+        assert!(parse("{\"a\": ${x").is_err());
     }
 
     #[test]

@@ -1,0 +1,172 @@
+//! Discovery, classification, parse errors and exit codes, through the binary.
+
+mod common;
+use common::*;
+
+fn files(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect()
+}
+
+const OPEN_TRUST: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+ "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+ "Action": "sts:AssumeRoleWithWebIdentity",
+ "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}}]}"#;
+
+#[test]
+fn malformed_inputs_exit_2_and_the_rest_is_still_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &files(&[
+            (
+                ".github/workflows/broken.yml",
+                "on: push\njobs:\n  a:\n    steps: [\n",
+            ),
+            (
+                "iam/broken.json",
+                "{\n  \"Statement\": [\n    {\"Effect\": \"Allow\",}\n  ]\n}\n",
+            ),
+            ("iam/trust.json", OPEN_TRUST),
+        ]),
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 2);
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 2, "{v:#}");
+    assert_eq!(errors[0]["path"], ".github/workflows/broken.yml");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid YAML")
+    );
+    assert!(errors[0]["line"].as_u64().unwrap() >= 4);
+    assert_eq!(errors[1]["path"], "iam/broken.json");
+    assert_eq!(errors[1]["line"], 3);
+    assert!(
+        hits(&v)
+            .iter()
+            .any(|(r, p, _)| r == "trust-missing-sub" && p == "iam/trust.json")
+    );
+    assert_eq!(v["summary"]["errors"], 2);
+
+    // The human format names file and position on stderr.
+    let out = bin()
+        .args(["--color", "never", "."])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("error: iam/broken.json:3:"), "{err}");
+}
+
+#[test]
+fn irrelevant_broken_files_are_not_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &files(&[
+            (
+                "tsconfig.json",
+                "{\n  // comment\n  \"compilerOptions\": {},\n}\n",
+            ),
+            ("package.json", "{ \"name\": "),
+            ("docs/notes.yml", "a: [\n"),
+            ("binary.json", "\u{0}\u{1}\u{2}"),
+            ("latin1.json", ""),
+        ]),
+    );
+    std::fs::write(dir.path().join("latin1.json"), b"{\"a\": \"caf\xe9\"}").unwrap();
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 0, "{v:#}");
+    assert!(v["errors"].as_array().unwrap().is_empty());
+    assert_eq!(v["summary"]["files_scanned"], 0);
+}
+
+#[test]
+fn gitignore_is_honoured_but_named_files_are_always_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &files(&[
+            (".gitignore", "generated/\n"),
+            ("generated/trust.json", OPEN_TRUST),
+            ("node_modules/pkg/trust.json", OPEN_TRUST),
+        ]),
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 0, "{v:#}");
+    let (code, v) = run_json(dir.path(), &["generated/trust.json"]);
+    assert_eq!(code, 1);
+    assert_eq!(hits(&v)[0].1, "generated/trust.json");
+}
+
+#[test]
+fn paths_are_relative_to_the_scanned_directory() {
+    let (_, v) = run_json(&fixtures(), &["repos/insecure-example"]);
+    let paths: Vec<_> = hits(&v).into_iter().map(|h| h.1).collect();
+    assert!(
+        paths.contains(&"iam/github-deploy-trust.json".to_string()),
+        "{paths:?}"
+    );
+}
+
+#[test]
+fn output_is_deterministic() {
+    let run = || {
+        bin()
+            .args(["--format", "json", "."])
+            .current_dir(fixtures())
+            .output()
+            .unwrap()
+            .stdout
+    };
+    let first = run();
+    for _ in 0..3 {
+        assert_eq!(first, run());
+    }
+}
+
+#[test]
+fn colour_and_usage() {
+    let dir = fixtures().join("repos/insecure-example");
+    let out = bin()
+        .args(["--color", "always", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).contains("\u{1b}["));
+    let out = bin()
+        .args(["--color", "auto", "."])
+        .env("NO_COLOR", "1")
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\u{1b}["));
+    let out = bin()
+        .args(["--quiet", "--color", "never", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Found "));
+    let out = bin()
+        .args(["--select", "no-such-rule", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin().args(["--format", "xml"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let out = bin().arg("--version").output().unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("oidc-lint "));
+    let out = bin()
+        .args(["--select", "trust-missing-sub", "--format", "json", "."])
+        .current_dir(&dir)
+        .output()
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(hits(&v).iter().all(|h| h.0 == "trust-missing-sub"));
+}
