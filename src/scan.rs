@@ -82,6 +82,7 @@ fn classify_by_name(rel: &str) -> Option<Format> {
     None
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     Skip,
     File(SourceFile, FileModel),

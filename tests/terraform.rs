@@ -68,7 +68,11 @@ fn spans_slice_back_to_the_offending_text() {
     }
     seen.sort();
     let mut want: Vec<(&str, String, String)> = [
-        ("trust-missing-aud", "deploy-roles/main.tf", "local.provider_arn"),
+        (
+            "trust-missing-aud",
+            "deploy-roles/main.tf",
+            "local.provider_arn",
+        ),
         (
             "trust-missing-sub",
             "modules/main.tf",
@@ -79,7 +83,11 @@ fn spans_slice_back_to_the_offending_text() {
             "provider/main.tf",
             "aws_iam_openid_connect_provider.github.arn",
         ),
-        ("trust-sub-any-repo", "heredoc/main.tf", "\"repo:*/legacy-app:*\""),
+        (
+            "trust-sub-any-repo",
+            "heredoc/main.tf",
+            "\"repo:*/legacy-app:*\"",
+        ),
         ("trust-sub-any-repo", "modules/main.tf", "\"*\""),
         ("trust-sub-any-repo", "provider/main.tf", "\"repo:*\""),
         (
@@ -89,7 +97,11 @@ fn spans_slice_back_to_the_offending_text() {
         ),
         ("trust-sub-org-wide", "modules/main.tf", "\"acme/*\""),
         ("trust-sub-org-wide", "modules/main.tf", "\"acme/*\""),
-        ("trust-sub-org-wide", "policy-document/main.tf", "\"repo:acme/*\""),
+        (
+            "trust-sub-org-wide",
+            "policy-document/main.tf",
+            "\"repo:acme/*\"",
+        ),
     ]
     .iter()
     .map(|(r, p, t)| (*r, p.to_string(), t.to_string()))
@@ -169,7 +181,12 @@ fn missing_aud_fix_writes_valid_hcl_that_rescans_clean() {
     assert_eq!(aud.len(), 3, "one per role");
     let edits: Vec<&oidc_lint::diag::Edit> = aud
         .iter()
-        .flat_map(|f| &f.fix.as_ref().expect("jsonencode policies are fixable").edits)
+        .flat_map(|f| {
+            &f.fix
+                .as_ref()
+                .expect("jsonencode policies are fixable")
+                .edits
+        })
         .collect();
     let text = &s.file(0).text;
     let fixed = oidc_lint::fix::apply_edits(text, &edits);

@@ -187,9 +187,10 @@ pub fn resolve(n: &mut Node, syms: &Syms) {
             for p in t.parts.drain(..) {
                 match p {
                     Part::Unknown(e) => match syms.get(&ref_key(&e)).map(|v| &v.value) {
-                        Some(Value::Str(tv)) => {
-                            tv.parts.iter().for_each(|x| push_part(&mut parts, x.clone()))
-                        }
+                        Some(Value::Str(tv)) => tv
+                            .parts
+                            .iter()
+                            .for_each(|x| push_part(&mut parts, x.clone())),
                         Some(Value::Num(s)) => push_part(&mut parts, Part::Lit(s.clone())),
                         Some(Value::Bool(b)) => push_part(&mut parts, Part::Lit(b.to_string())),
                         _ => push_part(&mut parts, Part::Unknown(e)),
@@ -485,7 +486,11 @@ fn principals_node(blocks: &[&Block]) -> Option<Node> {
         let (Some(ty), Some(ids)) = (p.attr_entry("type"), p.attr("identifiers")) else {
             continue;
         };
-        let kind = ty.value.as_template().map(|t| t.display()).unwrap_or_default();
+        let kind = ty
+            .value
+            .as_template()
+            .map(|t| t.display())
+            .unwrap_or_default();
         let items = list_items(ids);
         // `{type = "*" | "AWS", identifiers = ["*"]}` is rendered as `"Principal": "*"`.
         let star = (kind == "*" || kind == "AWS")
@@ -581,7 +586,10 @@ fn policy_document(b: &Block) -> Node {
                 e.push(entry(key, a.key_span, a.value.clone()));
             }
         }
-        for (block, key) in [("principals", "Principal"), ("not_principals", "NotPrincipal")] {
+        for (block, key) in [
+            ("principals", "Principal"),
+            ("not_principals", "NotPrincipal"),
+        ] {
             let blocks: Vec<&Block> = st.blocks(block).collect();
             if let Some(p) = principals_node(&blocks) {
                 e.push(entry(key, blocks[0].header, p));
@@ -663,7 +671,10 @@ impl<'a> Module<'a> {
     }
 
     fn text(&self, id: FileId) -> &str {
-        self.sources[id].as_ref().map(|s| s.text.as_str()).unwrap_or("")
+        self.sources[id]
+            .as_ref()
+            .map(|s| s.text.as_str())
+            .unwrap_or("")
     }
 
     /// Add the policy given by an attribute value (`jsonencode(...)`, heredoc JSON, or a
@@ -759,9 +770,13 @@ impl<'a> Module<'a> {
         rest.sort_by_key(|(k, _)| k.as_str());
         for (name, (did, block)) in rest {
             let doc = policy_document(block);
-            models[*did]
-                .policies
-                .push(policy_from_tree(*did, &doc, name.clone(), None, Family::ReadOnly));
+            models[*did].policies.push(policy_from_tree(
+                *did,
+                &doc,
+                name.clone(),
+                None,
+                Family::ReadOnly,
+            ));
         }
     }
 
@@ -876,7 +891,9 @@ impl<'a> Module<'a> {
                         .and_then(|n| n.as_template().cloned());
                     Spanned::new(
                         resolved.unwrap_or_else(|| {
-                            u.as_template().cloned().unwrap_or_else(|| Template::unknown(""))
+                            u.as_template()
+                                .cloned()
+                                .unwrap_or_else(|| Template::unknown(""))
                         }),
                         u.span,
                     )

@@ -161,7 +161,12 @@ fn with_suffix(n: &Node, suffix: Option<&str>) -> Node {
 }
 
 /// Extra conditions given as a literal list of `{test, variable, values}` objects.
-fn extra_conditions(b: &Block, key: &str) -> Option<Vec<(String, Span, String, Span, Node)>> {
+/// `(test, test span, variable, variable span, values)`.
+type ExtraCondition = (String, Span, String, Span, Node);
+/// `(variable, span, values, values span)` under one test.
+type CondKey = (String, Span, Vec<Node>, Span);
+
+fn extra_conditions(b: &Block, key: &str) -> Option<Vec<ExtraCondition>> {
     let Some(list) = b.attr(key) else {
         return Some(vec![]);
     };
@@ -191,7 +196,7 @@ fn extra_conditions(b: &Block, key: &str) -> Option<Vec<(String, Span, String, S
 
 /// Add (or merge into) a `test` → `variable` → values entry.
 fn add_condition(
-    conds: &mut Vec<(String, Span, Vec<(String, Span, Vec<Node>, Span)>)>,
+    conds: &mut Vec<(String, Span, Vec<CondKey>)>,
     test: (String, Span),
     var: (String, Span),
     values: Vec<Node>,
@@ -329,7 +334,11 @@ pub fn module(models: &mut [FileModel], id: FileId, b: &Block) {
                     None => Some(":ref:refs/heads/main".to_string()),
                     Some(d) => d.as_str().map(|s| {
                         let s = s.trim();
-                        if s == "*" { ":*".into() } else { format!(":{s}") }
+                        if s == "*" {
+                            ":*".into()
+                        } else {
+                            format!(":{s}")
+                        }
                     }),
                 };
                 ("github_subjects", sfx)
@@ -344,7 +353,9 @@ pub fn module(models: &mut [FileModel], id: FileId, b: &Block) {
                 ),
                 None => (vec![], h),
             };
-            if subs.is_empty() && b.attr(input).is_some_and(|s| matches!(s.value, Value::Seq(_)))
+            if subs.is_empty()
+                && b.attr(input)
+                    .is_some_and(|s| matches!(s.value, Value::Seq(_)))
             {
                 // The module creates nothing without subjects.
                 return;

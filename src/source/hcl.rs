@@ -33,7 +33,11 @@ pub struct Block {
 
 impl Block {
     pub fn attr(&self, key: &str) -> Option<&Node> {
-        self.attrs.iter().rev().find(|e| e.key == key).map(|e| &e.value)
+        self.attrs
+            .iter()
+            .rev()
+            .find(|e| e.key == key)
+            .map(|e| &e.value)
     }
     pub fn attr_entry(&self, key: &str) -> Option<&Entry> {
         self.attrs.iter().rev().find(|e| e.key == key)
@@ -355,10 +359,7 @@ impl Cx<'_> {
                 let tpl = self.template(&h.template);
                 Node::new(
                     span,
-                    Value::Tagged(
-                        "heredoc".into(),
-                        Box::new(Node::new(span, Value::Str(tpl))),
-                    ),
+                    Value::Tagged("heredoc".into(), Box::new(Node::new(span, Value::Str(tpl)))),
                 )
             }
             Expression::Parenthesis(p) => {
@@ -440,7 +441,10 @@ resource "aws_iam_role" "r" {
         // duplicates kept, the last one wins on lookup
         assert_eq!(like.entries().len(), 2);
         assert_eq!(like.entries()[0].key, "${local.url}:sub");
-        assert_eq!(&TF[like.entries()[0].key_span.range()], r#""${local.url}:sub""#);
+        assert_eq!(
+            &TF[like.entries()[0].key_span.range()],
+            r#""${local.url}:sub""#
+        );
         let v = &like.entries()[0].value;
         assert_eq!(&TF[v.span.range()], r#""repo:${var.org}/*""#);
         assert_eq!(
