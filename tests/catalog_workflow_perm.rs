@@ -38,9 +38,21 @@ fn expected(rule: &str) -> Vec<(&'static str, &'static str, u64, &'static str)> 
                 11,
                 "error",
             ),
+            (
+                "terraform-admin-attachment",
+                "terraform/github-oidc.tf",
+                30,
+                "error",
+            ),
         ],
         "perm-assume-any-role" => vec![
             ("assume-star", "iam/chain.json", 4, "warning"),
+            (
+                "cloudformation-json-template",
+                "templates/github-role.json",
+                29,
+                "warning",
+            ),
             (
                 "sts-star-every-account",
                 "org/github/policy.json",
@@ -49,6 +61,12 @@ fn expected(rule: &str) -> Vec<(&'static str, &'static str, u64, &'static str)> 
             ),
         ],
         "perm-ecr-auth-token-scoped" => vec![
+            (
+                "terraform-jsonencode-login-scoped",
+                "terraform/github.tf",
+                33,
+                "error",
+            ),
             ("token-in-push-statement", "iam/ecr-push.json", 14, "error"),
             (
                 "token-statement-scoped",
@@ -58,10 +76,22 @@ fn expected(rule: &str) -> Vec<(&'static str, &'static str, u64, &'static str)> 
             ),
         ],
         "perm-ecr-push-incomplete" => vec![
+            (
+                "cloudformation-no-put-image",
+                "deploy/github-role.yaml",
+                38,
+                "warning",
+            ),
             ("missing-complete-and-check", "iam/ecr.json", 7, "warning"),
             ("no-login-anywhere", "ops/iam/ecr-push.json", 8, "warning"),
         ],
         "perm-ecr-wildcard-resource" => vec![
+            (
+                "cloudformation-push-on-star",
+                "infra/ecr-publisher.yml",
+                36,
+                "warning",
+            ),
             ("ecr-star-on-star", "deploy/aws/ecr.json", 5, "warning"),
             ("push-on-star", "iam/ecr-push-policy.json", 14, "warning"),
         ],
@@ -78,6 +108,12 @@ fn expected(rule: &str) -> Vec<(&'static str, &'static str, u64, &'static str)> 
                 12,
                 "warning",
             ),
+            (
+                "terraform-policy-document",
+                "terraform/github-actions.tf",
+                30,
+                "warning",
+            ),
         ],
         "perm-role-self-modification" => vec![
             (
@@ -92,6 +128,7 @@ fn expected(rule: &str) -> Vec<(&'static str, &'static str, u64, &'static str)> 
                 12,
                 "error",
             ),
+            ("terraform-own-arn", "terraform/ci-role.tf", 33, "error"),
         ],
         "workflow-deprecated-action" => vec![
             (
@@ -275,8 +312,8 @@ fn fixes_apply_and_silence_the_rule() {
             fixed += 1;
         }
     }
-    // auth-token-scoped, deprecated-action (two cases), id-token-too-broad
-    assert_eq!(fixed, 4);
+    // auth-token-scoped (JSON, HCL), deprecated-action (two cases), id-token-too-broad
+    assert_eq!(fixed, 5);
 }
 
 #[test]

@@ -3,6 +3,8 @@
 pub mod github;
 pub mod perm;
 
+mod hardcoded_aws_key;
+mod iac_access_key;
 mod perm_admin_access;
 mod perm_assume_any_role;
 mod perm_ecr_auth_token_scoped;
@@ -46,6 +48,8 @@ pub trait Rule: Send + Sync {
 /// Every built-in rule, in id order.
 pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
+        &hardcoded_aws_key::RULE,
+        &iac_access_key::RULE,
         &trust_missing_aud::RULE,
         &trust_missing_sub::RULE,
         &trust_sub_any_repo::RULE,

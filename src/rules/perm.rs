@@ -246,3 +246,13 @@ mod tests {
         assert!(!is_every_action(&Template::lit("iam:*")));
     }
 }
+
+/// How a message names a policy: `` `ecr.json` ``, or the owner as is when it already quotes
+/// (`Role (policy `name`)`).
+pub fn policy_name(p: &PolicyDoc) -> String {
+    if p.owner.contains('`') {
+        p.owner.clone()
+    } else {
+        format!("`{}`", p.owner)
+    }
+}

@@ -61,8 +61,8 @@ impl Rule for PermAdminAccess {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, action.span)
                         .message(format!(
-                            "`{}` allows every action (`{}`) on every resource for {}, which GitHub Actions can assume: this is administrator access",
-                            p.owner,
+                            "{} allows every action (`{}`) on every resource for {}, which GitHub Actions can assume: this is administrator access",
+                            super::perm::policy_name(p),
                             action.value.display(),
                             s.describe
                         ))

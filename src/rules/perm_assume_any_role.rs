@@ -34,8 +34,8 @@ impl Rule for PermAssumeAnyRole {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
-                            "`{}` allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can pivot into every role whose trust admits this account",
-                            p.owner,
+                            "{} allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can pivot into every role whose trust admits this account",
+                            super::perm::policy_name(p),
                             action.value.display(),
                             res.value.display(),
                             s.describe

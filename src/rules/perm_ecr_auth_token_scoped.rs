@@ -105,8 +105,8 @@ impl Rule for PermEcrAuthTokenScoped {
                     out.push(
                         Finding::new(META.id, META.severity, p.file, r.span)
                             .message(format!(
-                                "`{}` allows `{}` only on `{}` for {}: the action supports no resource-level permissions, so the login step fails with AccessDenied",
-                                p.owner,
+                                "{} allows `{}` only on `{}` for {}: the action supports no resource-level permissions, so the login step fails with AccessDenied",
+                                super::perm::policy_name(p),
                                 a.value.display(),
                                 r.value.display(),
                                 s.describe

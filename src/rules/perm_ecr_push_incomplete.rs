@@ -101,11 +101,11 @@ impl Rule for PermEcrPushIncomplete {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, a.span)
                         .message(format!(
-                            "{} can upload {} image layers (`{}` in `{}`) but lacks {list}: `docker push` fails part-way",
+                            "{} can upload {} image layers (`{}` in {}) but lacks {list}: `docker push` fails part-way",
                             s.describe,
                             reg.name,
                             a.value.display(),
-                            p.owner
+                            super::perm::policy_name(p)
                         ))
                         .label("the role is meant to push")
                         .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")

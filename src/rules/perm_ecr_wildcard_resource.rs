@@ -57,8 +57,8 @@ impl Rule for PermEcrWildcardResource {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
-                            "`{}` allows `{}` on every ECR repository for {}, which GitHub Actions can assume: a workflow can overwrite any image in the account",
-                            p.owner,
+                            "{} allows `{}` on every ECR repository for {}, which GitHub Actions can assume: a workflow can overwrite any image in the account",
+                            super::perm::policy_name(p),
                             action.value.display(),
                             s.describe
                         ))

@@ -40,8 +40,8 @@ impl Rule for PermPassroleWildcard {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
-                            "`{}` allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can hand any role, however privileged, to a service it launches",
-                            p.owner,
+                            "{} allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can hand any role, however privileged, to a service it launches",
+                            super::perm::policy_name(p),
                             action.value.display(),
                             res.value.display(),
                             s.describe

@@ -86,8 +86,8 @@ impl Rule for PermRoleSelfModification {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, first.span)
                         .message(format!(
-                            "`{}` lets {} call {names}{via} on `{}`, which covers the role itself: one workflow run can widen the role's own trust or grant it more permissions",
-                            p.owner,
+                            "{} lets {} call {names}{via} on `{}`, which covers the role itself: one workflow run can widen the role's own trust or grant it more permissions",
+                            super::perm::policy_name(p),
                             s.describe,
                             res.value.display()
                         ))
