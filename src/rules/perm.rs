@@ -235,18 +235,6 @@ pub fn resource_is_self(r: &Template, role: Option<&Role>) -> bool {
             .is_some_and(|(_, last)| crate::model::glob_match(last, &name))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_action() {
-        assert!(is_every_action(&Template::lit("*")));
-        assert!(is_every_action(&Template::lit("*:*")));
-        assert!(!is_every_action(&Template::lit("iam:*")));
-    }
-}
-
 /// How a message names a policy: `` `ecr.json` ``, or the owner as is when it already quotes
 /// (`Role (policy `name`)`).
 pub fn policy_name(p: &PolicyDoc) -> String {
@@ -254,5 +242,58 @@ pub fn policy_name(p: &PolicyDoc) -> String {
         p.owner.clone()
     } else {
         format!("`{}`", p.owner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_reference() {
+        let role = Role {
+            file: 0,
+            span: Span::default(),
+            owner: "aws_iam_role.ci".into(),
+            name: Some(crate::model::Spanned::new(
+                Template::lit("github-ci"),
+                Span::default(),
+            )),
+            trust: None,
+            permission_policies: vec![],
+            managed_policy_arns: vec![],
+        };
+        let r = Some(&role);
+        assert!(resource_is_self(
+            &Template::unknown("aws_iam_role.ci.arn"),
+            r
+        ));
+        assert!(!resource_is_self(
+            &Template::unknown("aws_iam_role.cis.arn"),
+            r
+        ));
+        assert!(resource_is_self(
+            &Template::lit("arn:aws:iam::123456789012:role/GitHub-CI"),
+            r
+        ));
+        assert!(resource_is_self(
+            &Template::lit("arn:aws:iam::123456789012:role/ci/github-*"),
+            r
+        ));
+        assert!(!resource_is_self(
+            &Template::lit("arn:aws:iam::123456789012:role/app-*"),
+            r
+        ));
+        assert!(!resource_is_self(
+            &Template::lit("arn:aws:iam::123456789012:role/github-ci"),
+            None
+        ));
+    }
+
+    #[test]
+    fn every_action() {
+        assert!(is_every_action(&Template::lit("*")));
+        assert!(is_every_action(&Template::lit("*:*")));
+        assert!(!is_every_action(&Template::lit("iam:*")));
     }
 }

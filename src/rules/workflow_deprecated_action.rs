@@ -172,3 +172,27 @@ impl Rule for WorkflowDeprecatedAction {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::retired_runtime;
+    const CAC: &str = "aws-actions/configure-aws-credentials";
+    const ECR: &str = "aws-actions/amazon-ecr-login";
+
+    #[test]
+    fn runtimes() {
+        assert_eq!(retired_runtime(CAC, "v1"), Some("Node 16 or older"));
+        assert_eq!(retired_runtime(CAC, "v1-node16"), Some("Node 16"));
+        assert_eq!(retired_runtime(CAC, "v3.0.2"), Some("Node 16"));
+        assert_eq!(retired_runtime(CAC, "v4"), Some("Node 20"));
+        assert_eq!(retired_runtime(CAC, "v5.1.0"), Some("Node 20"));
+        assert_eq!(retired_runtime(CAC, "v6"), None);
+        assert_eq!(retired_runtime(CAC, "v6.2.3"), None);
+        assert_eq!(retired_runtime(CAC, "main"), None);
+        assert_eq!(retired_runtime(CAC, "v4-beta"), None);
+        assert_eq!(retired_runtime(CAC, "v4."), None);
+        assert_eq!(retired_runtime(ECR, "v1.7.1"), Some("Node 16"));
+        assert_eq!(retired_runtime(ECR, "v2"), None);
+        assert_eq!(retired_runtime("actions/checkout", "v2"), None);
+    }
+}
