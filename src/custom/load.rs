@@ -246,6 +246,13 @@ impl Cx<'_> {
     }
     fn jsonpath(&self, n: &Node, field: &str) -> Result<JsonPath, LoadError> {
         let s = self.string(n, field)?;
+        if !s.trim_start().starts_with('$') {
+            return Err(self.at(
+                n,
+                field,
+                format!("expected an RFC 9535 JSONPath starting with `$`, such as `$.statements[*]`; found `{}`", excerpt(&s, 0)),
+            ));
+        }
         JsonPath::parse(&s).map_err(|e| {
             self.at(
                 n,
@@ -285,16 +292,14 @@ impl Cx<'_> {
                 ),
             ));
         };
-        for (i, e) in entries.iter().enumerate() {
+        // (duplicate keys are rejected by the YAML parser)
+        for e in entries {
             if !FIELDS.contains(&e.key.as_str()) {
                 return Err(self.err(
                     e.key_span.start,
                     Some(&e.key),
                     format!("unknown field; expected one of {}", FIELDS.join(", ")),
                 ));
-            }
-            if entries[..i].iter().any(|p| p.key == e.key) {
-                return Err(self.err(e.key_span.start, Some(&e.key), "appears twice"));
             }
         }
         let get = |k: &str| doc.get(k);

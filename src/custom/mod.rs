@@ -144,23 +144,24 @@ fn join_path(parent: &str, child: &NormalizedPath) -> String {
     format!("{parent}{}", c.strip_prefix('$').unwrap_or(&c))
 }
 
-/// Objects and lists point at their first line (a second one when the first is only a brace).
+/// Objects and lists point at their first line with more than a bracket on it.
 fn report_span(v: &Value, loc: &Loc, src: &SourceFile) -> Span {
     let span = loc.span;
     if !(v.is_object() || v.is_array()) {
         return span;
     }
     let slice = src.slice(span);
-    let mut end = slice.find('\n').unwrap_or(slice.len());
-    if slice[..end].trim().len() <= 2 {
-        if let Some(next) = slice[end.min(slice.len())..].get(1..).and_then(|r| r.find('\n')) {
-            end = end + 1 + next;
-        } else {
-            end = slice.len();
+    let mut offset = 0usize;
+    for line in slice.split_inclusive('\n') {
+        let trimmed = line.trim();
+        if trimmed.trim_start_matches('-').trim().len() > 1 {
+            let lead = line.len() - line.trim_start().len();
+            let start = span.start as usize + offset + lead;
+            return Span::new(start, start + trimmed.len());
         }
+        offset += line.len();
     }
-    let end = slice[..end].trim_end().len();
-    Span::new(span.start as usize, span.start as usize + end)
+    span
 }
 
 struct Hit<'a> {
