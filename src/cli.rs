@@ -136,10 +136,10 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
-    if let Some(dir) = &args.rules {
-        if let Err(e) = crate::custom::install(std::slice::from_ref(dir)) {
-            return usage_error(&e.to_string());
-        }
+    if let Some(dir) = &args.rules
+        && let Err(e) = crate::custom::install(std::slice::from_ref(dir))
+    {
+        return usage_error(&e.to_string());
     }
     for id in args.select.iter().chain(&args.ignore) {
         if rules::find(id).is_none() {

@@ -69,7 +69,10 @@ fn examples_fire_on_every_bad_file() {
         assert_eq!(code, 1, "{name}/bad: {json}");
         let v: serde_json::Value = serde_json::from_str(&json).unwrap();
         let hits = hits(&v);
-        assert!(hits.iter().all(|h| h.0 == format!("acme/{name}")), "{hits:?}");
+        assert!(
+            hits.iter().all(|h| h.0 == format!("acme/{name}")),
+            "{hits:?}"
+        );
         let dir = fixtures().join("custom-rules").join(name).join("bad");
         for f in files_under(&dir) {
             assert!(
@@ -391,7 +394,11 @@ must-not-exist: true
     let (code, out, err) = run_with(&[("r.yml", rule)], &[("iam/trust.json", TRUST)], &["."]);
     assert_eq!((code, err.as_str()), (0, ""), "{out}");
     // and an empty rules directory is fine too
-    let (code, _, err) = run_with(&[("README.md", "notes")], &[("iam/trust.json", TRUST)], &["."]);
+    let (code, _, err) = run_with(
+        &[("README.md", "notes")],
+        &[("iam/trust.json", TRUST)],
+        &["."],
+    );
     assert_eq!((code, err.as_str()), (0, ""));
 }
 
@@ -448,12 +455,10 @@ greater-than: 900
         ),
     ];
     let perm = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": ["s3:GetObject", "*"], "Resource": "*"}]}"#;
-    let trust_like = TRUST
-        .replace("StringEquals", "StringLike")
-        .replace(
-            "\"token.actions.githubusercontent.com:aud\": \"sts.amazonaws.com\",\n",
-            "",
-        );
+    let trust_like = TRUST.replace("StringEquals", "StringLike").replace(
+        "\"token.actions.githubusercontent.com:aud\": \"sts.amazonaws.com\",\n",
+        "",
+    );
     let (code, out, err) = run_with(
         rules,
         &[
@@ -488,7 +493,10 @@ fn custom_rules_take_part_in_select_and_ignore() {
         (code, ids)
     };
     assert_eq!(ids(&[]), (1, vec!["acme/x".to_string()]));
-    assert_eq!(ids(&["--select", "acme/x"]), (1, vec!["acme/x".to_string()]));
+    assert_eq!(
+        ids(&["--select", "acme/x"]),
+        (1, vec!["acme/x".to_string()])
+    );
     assert_eq!(ids(&["--ignore", "acme/x"]), (0, vec![]));
     assert_eq!(ids(&["--select", "trust-missing-sub"]), (0, vec![]));
     // an unknown id is still a usage error
@@ -538,4 +546,14 @@ fn dump_model_reports_unparsable_inputs() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["version"], 1);
     assert_eq!(v["documents"], serde_json::json!([]));
+}
+
+#[test]
+fn readme_shows_an_example_rule_as_it_is() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let rule = std::fs::read_to_string(examples_dir().join("role-duration.yml")).unwrap();
+    for line in rule.lines().filter(|l| !l.starts_with('#')) {
+        assert!(readme.contains(line), "README lacks `{line}`");
+    }
 }

@@ -129,7 +129,11 @@ pub fn load_str(name: &str, text: &str) -> Result<Vec<CustomRule>, LoadError> {
         message: format!("invalid YAML: {}", one_line(&e.message)),
     })?;
     if docs.is_empty() {
-        return Err(cx.err(0, None, "expected a rule (a mapping with `id`, `select`, …), found an empty file"));
+        return Err(cx.err(
+            0,
+            None,
+            "expected a rule (a mapping with `id`, `select`, …), found an empty file",
+        ));
     }
     docs.iter().map(|d| cx.rule(d)).collect()
 }
@@ -202,7 +206,11 @@ impl Cx<'_> {
     fn string(&self, n: &Node, field: &str) -> Result<String, LoadError> {
         match &n.value {
             Value::Str(t) => Ok(t.display()),
-            _ => Err(self.at(n, field, format!("expected a string, found {}", describe(n)))),
+            _ => Err(self.at(
+                n,
+                field,
+                format!("expected a string, found {}", describe(n)),
+            )),
         }
     }
     fn bool(&self, n: &Node, field: &str) -> Result<bool, LoadError> {
@@ -220,7 +228,11 @@ impl Cx<'_> {
             Value::Num(s) => s
                 .parse::<f64>()
                 .map_err(|_| self.at(n, field, format!("expected a number, found `{s}`"))),
-            _ => Err(self.at(n, field, format!("expected a number, found {}", describe(n)))),
+            _ => Err(self.at(
+                n,
+                field,
+                format!("expected a number, found {}", describe(n)),
+            )),
         }
     }
     /// A string or a list of strings (not empty).
@@ -230,7 +242,11 @@ impl Cx<'_> {
             _ => vec![n],
         };
         if items.is_empty() {
-            return Err(self.at(n, field, "expected a string or a non-empty list of strings, found an empty list"));
+            return Err(self.at(
+                n,
+                field,
+                "expected a string or a non-empty list of strings, found an empty list",
+            ));
         }
         items
             .into_iter()
@@ -239,7 +255,10 @@ impl Cx<'_> {
                 _ => Err(self.at(
                     i,
                     field,
-                    format!("expected a string or a list of strings, found {}", describe(i)),
+                    format!(
+                        "expected a string or a list of strings, found {}",
+                        describe(i)
+                    ),
                 )),
             })
             .collect()
@@ -272,7 +291,10 @@ impl Cx<'_> {
             self.at(
                 n,
                 field,
-                format!("expected a regular expression; `{s}` is invalid: {}", one_line(&e.to_string())),
+                format!(
+                    "expected a regular expression; `{s}` is invalid: {}",
+                    one_line(&e.to_string())
+                ),
             )
         })
     }
@@ -523,7 +545,10 @@ pub fn parse_template(s: &str) -> Result<Vec<Piece>, String> {
                 }
                 if name.starts_with('$') {
                     let p = JsonPath::parse(name).map_err(|e| {
-                        format!("placeholder `{{{name}}}` is not a valid JSONPath: {}", one_line(e.message()))
+                        format!(
+                            "placeholder `{{{name}}}` is not a valid JSONPath: {}",
+                            one_line(e.message())
+                        )
                     })?;
                     out.push(Piece::Query(p));
                 } else if PLACEHOLDERS.contains(&name) {
@@ -546,4 +571,37 @@ pub fn parse_template(s: &str) -> Result<Vec<Piece>, String> {
         out.push(Piece::Lit(lit));
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_need_a_namespace() {
+        assert!(valid_id("acme/pin-main"));
+        assert!(valid_id("org-sec/iam/no_admin.v2"));
+        for bad in ["pin-main", "/x", "acme/", "acme//x", "acme/a b", "acme/ü"] {
+            assert!(!valid_id(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn templates() {
+        let t = parse_template("{{literal}} {value} at {$.id}!").unwrap();
+        assert!(matches!(&t[0], Piece::Lit(s) if s == "{literal} "));
+        assert!(matches!(&t[1], Piece::Var(v) if v == "value"));
+        assert!(matches!(&t[3], Piece::Query(_)));
+        assert!(matches!(&t[4], Piece::Lit(s) if s == "!"));
+        assert!(parse_template("a } b").is_err());
+        assert!(parse_template("{$.[}").is_err());
+    }
+
+    #[test]
+    fn one_rule_per_document() {
+        let text = "id: a/b\nseverity: note\nmessage: m\nselect: $.x\nmust-exist: true\n---\nid: a/c\nseverity: error\nmessage: m\nselect: $.y\nmust-not-exist: true\n";
+        let rules = load_str("r.yml", text).unwrap();
+        assert_eq!(rules.len(), 2);
+        assert_eq!((rules[1].id.as_str(), rules[1].id_line), ("a/c", 7));
+    }
 }

@@ -68,39 +68,39 @@ impl Assertions {
             Value::Bool(b) => b.to_string(),
             _ => return None,
         };
-        if let Some(re) = &self.matches {
-            if !re.is_match(&text) {
-                return Some(format!("does not match `{}`", re.as_str()));
-            }
+        if let Some(re) = &self.matches
+            && !re.is_match(&text)
+        {
+            return Some(format!("does not match `{}`", re.as_str()));
         }
-        if let Some(re) = &self.not_matches {
-            if re.is_match(&text) {
-                return Some(format!("matches `{}`", re.as_str()));
-            }
+        if let Some(re) = &self.not_matches
+            && re.is_match(&text)
+        {
+            return Some(format!("matches `{}`", re.as_str()));
         }
-        if let Some(list) = &self.one_of {
-            if !list.contains(&text) {
-                return Some(format!("not one of: {}", list.join(", ")));
-            }
+        if let Some(list) = &self.one_of
+            && !list.contains(&text)
+        {
+            return Some(format!("not one of: {}", list.join(", ")));
         }
-        if let Some(globs) = &self.glob {
-            if !globs.iter().any(|g| crate::model::glob_match(g, &text)) {
-                return Some(format!("matches none of: {}", globs.join(", ")));
-            }
+        if let Some(globs) = &self.glob
+            && !globs.iter().any(|g| crate::model::glob_match(g, &text))
+        {
+            return Some(format!("matches none of: {}", globs.join(", ")));
         }
         if self.less_than.is_some() || self.greater_than.is_some() {
             let Ok(n) = text.trim().parse::<f64>() else {
                 return Some("not a number".into());
             };
-            if let Some(max) = self.less_than {
-                if n >= max {
-                    return Some(format!("not less than {max}"));
-                }
+            if let Some(max) = self.less_than
+                && n >= max
+            {
+                return Some(format!("not less than {max}"));
             }
-            if let Some(min) = self.greater_than {
-                if n <= min {
-                    return Some(format!("not greater than {min}"));
-                }
+            if let Some(min) = self.greater_than
+                && n <= min
+            {
+                return Some(format!("not greater than {min}"));
             }
         }
         None
@@ -293,10 +293,15 @@ impl CustomRule {
         }
         for h in hits {
             out.push(
-                Finding::new(id, self.severity, doc.file, report_span(h.value, h.loc, src))
-                    .message(self.render(&self.message, id, doc, &h, src))
-                    .label(h.label.clone())
-                    .help(self.render(&self.help, id, doc, &h, src)),
+                Finding::new(
+                    id,
+                    self.severity,
+                    doc.file,
+                    report_span(h.value, h.loc, src),
+                )
+                .message(self.render(&self.message, id, doc, &h, src))
+                .label(h.label.clone())
+                .help(self.render(&self.help, id, doc, &h, src)),
             );
         }
     }
@@ -373,7 +378,10 @@ pub fn check_ids(rules: &[CustomRule]) -> Result<(), LoadError> {
                 file: r.source.clone(),
                 line: r.id_line,
                 field: Some("id".into()),
-                message: format!("`{}` is already defined by {other}; expected a unique id", r.id),
+                message: format!(
+                    "`{}` is already defined by {other}; expected a unique id",
+                    r.id
+                ),
             });
         }
     }

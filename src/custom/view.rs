@@ -96,7 +96,10 @@ impl Loc {
         }
     }
     /// Follow a normalized path; stops at the deepest node that has a location.
-    pub fn locate<'a, 'p>(&'a self, path: impl IntoIterator<Item = &'p PathElement<'p>>) -> &'a Loc {
+    pub fn locate<'a, 'p>(
+        &'a self,
+        path: impl IntoIterator<Item = &'p PathElement<'p>>,
+    ) -> &'a Loc {
         let mut cur = self;
         for el in path {
             let next = match el {
@@ -123,7 +126,10 @@ pub struct Doc {
 
 impl Doc {
     pub fn owner(&self) -> &str {
-        self.value.get("owner").and_then(Value::as_str).unwrap_or("")
+        self.value
+            .get("owner")
+            .and_then(Value::as_str)
+            .unwrap_or("")
     }
 }
 
@@ -227,8 +233,18 @@ fn condition(c: &Condition) -> Node {
     let span = cover([c.key.span, c.values_span], c.key.span);
     let mut o = Obj::new(span);
     let op = Operator::parse(&c.operator.value);
-    o.put("operator", (Value::String(c.operator.value.clone()), Loc::leaf(c.operator.span)));
-    o.put_at("base-operator", Value::String(op.base.clone()), c.operator.span);
+    o.put(
+        "operator",
+        (
+            Value::String(c.operator.value.clone()),
+            Loc::leaf(c.operator.span),
+        ),
+    );
+    o.put_at(
+        "base-operator",
+        Value::String(op.base.clone()),
+        c.operator.span,
+    );
     let qualifier = if op.for_any_value {
         Value::String("ForAnyValue".into())
     } else if op.for_all_values {
@@ -238,7 +254,10 @@ fn condition(c: &Condition) -> Node {
     };
     o.put_at("qualifier", qualifier, c.operator.span);
     o.put_at("if-exists", Value::Bool(op.if_exists), c.operator.span);
-    o.put("key", (Value::String(c.key.value.clone()), Loc::leaf(c.key.span)));
+    o.put(
+        "key",
+        (Value::String(c.key.value.clone()), Loc::leaf(c.key.span)),
+    );
     let lower = c.key.value.to_ascii_lowercase();
     let (issuer, claim) = match lower.rsplit_once(':') {
         Some((i, k)) => (Value::String(i.into()), Value::String(k.into())),
@@ -313,7 +332,8 @@ fn header(o: &mut Obj, kind: DocKind, src: &SourceFile, span: Span) {
 
 fn key_values(kvs: &[KeyValue], span: Span) -> Node {
     let mut o = Obj::new(cover(
-        kvs.iter().map(|kv| cover([kv.key_span, kv.value.span], kv.key_span)),
+        kvs.iter()
+            .map(|kv| cover([kv.key_span, kv.value.span], kv.key_span)),
         span,
     ));
     for kv in kvs {
