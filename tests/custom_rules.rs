@@ -96,6 +96,40 @@ fn examples_are_quiet_on_good_files() {
     }
 }
 
+/// The input formats each example's `bad` and `good` fixtures cover (as `dump-model` names them).
+const FORMATS: &[(&str, &[&str])] = &[
+    ("ecr-push-team-repos", &["iam-json", "terraform"]),
+    ("pin-aws-actions-sha", &["action", "workflow"]),
+    ("role-duration", &["action", "workflow"]),
+    ("subject-owners", &["iam-json", "terraform"]),
+    ("trust-pin-main-or-environment", &["iam-json", "terraform"]),
+];
+
+#[test]
+fn examples_cover_every_input_format() {
+    for (name, formats) in FORMATS {
+        for kind in ["bad", "good"] {
+            let dir = fixtures().join("custom-rules").join(name).join(kind);
+            let out = bin()
+                .current_dir(&dir)
+                .args(["dump-model", "."])
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(0), "{name}/{kind}");
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+            let mut seen: Vec<String> = v["documents"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["format"].as_str().unwrap().to_string())
+                .collect();
+            seen.sort();
+            seen.dedup();
+            assert_eq!(&seen, formats, "{name}/{kind}");
+        }
+    }
+}
+
 #[test]
 fn every_example_has_fixtures() {
     let mut names: Vec<String> = std::fs::read_dir(examples_dir())
