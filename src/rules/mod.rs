@@ -68,6 +68,8 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &workflow_oidc_untrusted_trigger::RULE,
         &workflow_role_not_arn::RULE,
     ];
+    // custom rules, once `custom::install` loaded them
+    rules.extend(crate::custom::registered());
     rules.sort_by_key(|r| r.meta().id);
     rules
 }
