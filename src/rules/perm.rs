@@ -6,9 +6,12 @@
 //!   policy trusts GitHub's OIDC issuer, with its inline/attached policies and managed ARNs;
 //! - bare IAM JSON files have no role link. A JSON permission policy is judged only when a JSON
 //!   trust policy in the **same directory** trusts GitHub (the layout every tutorial uses:
-//!   `iam/trust-policy.json` beside `iam/permissions.json`); all JSON permission policies of that
-//!   directory are taken together as the role's permissions. A permission policy with no GitHub
-//!   trust beside it is not judged: nothing says GitHub can use it.
+//!   `iam/trust-policy.json` beside `iam/permissions.json`). When every trust policy of the
+//!   directory trusts GitHub, all its JSON permission policies are taken together as the role's
+//!   permissions; when other roles' trust policies sit there too, a permission policy counts
+//!   only if its file name pairs with a GitHub trust file (`deploy-trust.json` ↔
+//!   `deploy-policy.json`). A permission policy with no GitHub trust beside it is not judged:
+//!   nothing says GitHub can use it.
 
 use super::github::github_trusts;
 use crate::model::{PolicyDoc, PolicyKind, Role, SStr, Statement};
@@ -97,9 +100,36 @@ pub fn github_roles(scan: &Scan) -> Vec<Subject<'_>> {
             continue;
         }
         seen_dirs.push(dir.clone());
+        let in_dir: Vec<FileId> = scan
+            .files()
+            .map(|(id, _)| id)
+            .filter(|&id| bare(id) && dir_of(id) == dir)
+            .collect();
+        // Trust policies of the directory, and whether each trusts GitHub.
+        let trusts = &trusts;
+        let dir_trusts: Vec<(FileId, bool)> = in_dir
+            .iter()
+            .flat_map(|&id| {
+                scan.models[id]
+                    .policies
+                    .iter()
+                    .filter(|p| p.kind == PolicyKind::Trust)
+                    .map(move |p| (id, trusts.iter().any(|t| std::ptr::eq(t.policy, p))))
+            })
+            .collect();
+        // Every role of the directory trusts GitHub: any permission policy there is one of
+        // theirs. Otherwise a policy is paired with a GitHub trust only by file name
+        // (`deploy-trust.json` ↔ `deploy-policy.json`).
+        let all_github = dir_trusts.iter().all(|(_, g)| *g);
+        let github_stems: Vec<String> = dir_trusts
+            .iter()
+            .filter(|(_, g)| *g)
+            .map(|(id, _)| stem(&scan.file(*id).rel))
+            .filter(|s| !s.is_empty())
+            .collect();
         let mut policies = Vec::new();
-        for (id, _) in scan.files() {
-            if !bare(id) || dir_of(id) != dir {
+        for &id in &in_dir {
+            if !all_github && !github_stems.contains(&stem(&scan.file(id).rel)) {
                 continue;
             }
             policies.extend(
@@ -122,6 +152,34 @@ pub fn github_roles(scan: &Scan) -> Vec<Subject<'_>> {
         });
     }
     out
+}
+
+/// A policy file's name without its extension and the words that say which document it is:
+/// `github-deploy-trust-policy.json` and `github-deploy-permissions.json` are both `github-deploy`.
+fn stem(rel: &str) -> String {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let name = name
+        .strip_suffix(".json")
+        .unwrap_or(name)
+        .to_ascii_lowercase();
+    const WORDS: &[&str] = &[
+        "trust",
+        "assume",
+        "role",
+        "policy",
+        "policies",
+        "permission",
+        "permissions",
+        "perms",
+        "document",
+        "doc",
+        "inline",
+        "iam",
+    ];
+    name.split(['-', '_', '.'])
+        .filter(|w| !w.is_empty() && !WORDS.contains(w))
+        .collect::<Vec<_>>()
+        .join("-")
 }
 
 /// Each permission policy once, with the first subject it belongs to (a policy attached to two
@@ -288,6 +346,15 @@ mod tests {
             &Template::lit("arn:aws:iam::123456789012:role/github-ci"),
             None
         ));
+    }
+
+    #[test]
+    fn stems() {
+        assert_eq!(stem("iam/github-deploy-trust.json"), "github-deploy");
+        assert_eq!(stem("iam/github-deploy-permissions.json"), "github-deploy");
+        assert_eq!(stem("iam/github_deploy_role_policy.json"), "github-deploy");
+        assert_eq!(stem("iam/trust-policy.json"), "");
+        assert_ne!(stem("iam/ec2-admin.json"), stem("iam/github-trust.json"));
     }
 
     #[test]
