@@ -5,6 +5,7 @@
 
 pub mod cli;
 pub mod diag;
+pub mod eval;
 pub mod fix;
 pub mod model;
 pub mod report;
