@@ -12,6 +12,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod subjects;
 
 use diag::Finding;
 use rayon::prelude::*;
