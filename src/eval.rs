@@ -355,6 +355,42 @@ fn possible(p: &[PEl], s: &[SEl]) -> bool {
     false
 }
 
+/// Does the pattern match every filling of `s`'s holes? Sufficient test: each hole is
+/// swallowed whole by one `*` of the pattern (a hole may be empty or long, so nothing else
+/// can stand for it).
+fn covers(p: &[PEl], s: &[SEl]) -> bool {
+    let (n, m) = (p.len(), s.len());
+    let mut seen = vec![false; (n + 1) * (m + 1)];
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((i, j)) = stack.pop() {
+        let idx = i * (m + 1) + j;
+        if seen[idx] {
+            continue;
+        }
+        seen[idx] = true;
+        if i == n && j == m {
+            return true;
+        }
+        if i < n && p[i] == PEl::Star {
+            stack.push((i + 1, j));
+            if j < m {
+                stack.push((i, j + 1));
+            }
+        }
+        if i < n
+            && j < m
+            && let SEl::Ch(d) = s[j]
+        {
+            match p[i] {
+                PEl::Ch(c) if c == d => stack.push((i + 1, j + 1)),
+                PEl::One => stack.push((i + 1, j + 1)),
+                _ => {}
+            }
+        }
+    }
+    false
+}
+
 fn has_hole(s: &[SEl]) -> bool {
     s.iter().any(|e| matches!(e, SEl::Hole(_)))
 }
@@ -365,7 +401,7 @@ pub fn value_match(op: StrOp, policy: &Template, value: &Val) -> Tri {
     let s = value.chars(op == StrOp::EqualsIgnoreCase);
     if !possible(&p, &s) {
         Tri::False
-    } else if known && !has_hole(&s) {
+    } else if known && (!has_hole(&s) || covers(&p, &s)) {
         Tri::True
     } else {
         Tri::Unknown
@@ -741,6 +777,15 @@ mod tests {
         assert_eq!(
             eval_raw("StringLike", SUB, &[t("repo:o/r:environment:*")], &r),
             Tri::False
+        );
+        // a `*` that swallows the hole whole matches every filling
+        assert_eq!(
+            eval_raw("StringLike", SUB, &[t("repo:o/r:*")], &r),
+            Tri::True
+        );
+        assert_eq!(
+            eval_raw("StringLike", SUB, &[t("repo:o/r:ref:refs/heads/release/?*")], &r),
+            Tri::Unknown
         );
         let tpl = Template {
             parts: vec![Part::Lit("repo:".into()), Part::Unknown("var.org".into()), Part::Lit("/r:pull_request".into())],

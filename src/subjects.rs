@@ -832,7 +832,7 @@ pub fn analyze(scan: &Scan) -> Analysis<'_> {
             for job in &w.jobs {
                 let jnode = root.as_ref().and_then(|r| r.get("jobs")?.get(&job.id.value));
                 for (step, access) in classify(w, job) {
-                    assumptions.push(assumption(scan, w, job, step, access, jnode, &ctxs));
+                    assumptions.extend(assumption(scan, w, job, step, access, jnode, &ctxs));
                 }
             }
         }
@@ -894,16 +894,15 @@ fn assumption<'a>(
     access: Access,
     jnode: Option<&Node>,
     ctxs: &[(Vec<Subject>, Option<BTreeMap<String, String>>)],
-) -> Assumption<'a> {
+) -> Vec<Assumption<'a>> {
     let role = step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME");
     let combos = jnode.and_then(matrix_combos);
     let combos: Vec<Option<BTreeMap<String, String>>> = match combos {
         Some(c) if !c.is_empty() => c.into_iter().map(Some).collect(),
         _ => vec![None],
     };
-    let mut target: Option<RoleTarget> = None;
-    let mut audience: Option<Option<String>> = None;
-    let mut subjects = BTreeSet::new();
+    type Group = (RoleTarget, Option<Option<String>>, BTreeSet<Subject>);
+    let mut groups: Vec<Group> = Vec::new();
     let envs: Vec<&[KeyValue]> = vec![&step.env, &job.env, &w.env];
     for combo in &combos {
         for (trig, inputs) in ctxs {
@@ -913,59 +912,47 @@ fn assumption<'a>(
                 env: envs.clone(),
                 mappings: Some(&scan.settings.role_mappings),
             };
-            // role
-            let t = match &role {
+            let target = match &role {
                 Some((text, _)) => {
                     let v = subst(text, &scope, 0);
                     match role_name(&v) {
                         Some(n) => RoleTarget::Name(n),
                         None => RoleTarget::Unresolved(format!(
-                            "`{text}` cannot be resolved statically (map it with `role_mappings` or `--repo` configuration)"
+                            "`{text}` cannot be resolved statically (map the secret or variable in `role_mappings`)"
                         )),
                     }
                 }
                 None => RoleTarget::Unresolved("no `role-to-assume`".into()),
             };
-            target = Some(match target.take() {
-                None => t,
-                Some(prev) if prev == t => prev,
-                Some(_) => RoleTarget::Unresolved(
-                    "`role-to-assume` differs between matrix entries or callers".into(),
-                ),
-            });
             let aud = match step_value(step, job, w, "audience", "AUDIENCE") {
                 Some((a, _)) => subst(&a, &scope, 0).known(),
                 None => Some(DEFAULT_AUDIENCE.to_string()),
             };
-            audience = Some(match audience.take() {
+            let idx = match groups.iter().position(|g| g.0 == target) {
+                Some(i) => i,
+                None => {
+                    groups.push((target, None, BTreeSet::new()));
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[idx];
+            g.1 = Some(match g.1.take() {
                 None => aud,
                 Some(prev) if prev == aud => prev,
                 Some(_) => None,
             });
-            // environment
+            let subjects = &mut g.2;
             let env = job.environment.as_ref().map(|e| subst(e.value.trim(), &scope, 0));
             match env {
                 Some(e) if e.known().is_some_and(|k| !k.is_empty()) => {
                     for s in trig {
-                        subjects.insert(Subject {
-                            context: Val::concat(&[&Val::lit("environment:"), &encode_env(&e)]),
-                            environment: Some(e.clone()),
-                            git_ref: s.git_ref.clone(),
-                            event: s.event.clone(),
-                            foreign: s.foreign,
-                        });
+                        subjects.insert(env_subject(s, &e));
                     }
                 }
                 Some(e) => {
                     // an expression: some environment, or none when it evaluates empty
                     for s in trig {
-                        subjects.insert(Subject {
-                            context: Val::concat(&[&Val::lit("environment:"), &encode_env(&e)]),
-                            environment: Some(e.clone()),
-                            git_ref: s.git_ref.clone(),
-                            event: s.event.clone(),
-                            foreign: s.foreign,
-                        });
+                        subjects.insert(env_subject(s, &e));
                         subjects.insert(s.clone());
                     }
                 }
@@ -973,27 +960,42 @@ fn assumption<'a>(
             }
         }
     }
-    // Subjects differing only by the event that presents them: keep the first.
-    let mut seen = BTreeSet::new();
-    let subjects: Vec<Subject> = subjects
+    groups
         .into_iter()
-        .filter(|s| seen.insert((s.context.clone(), s.foreign)))
-        .collect();
-    Assumption {
-        file: w.file,
-        workflow: w,
-        job,
-        step,
-        access,
-        role_text: role.as_ref().map(|(t, _)| t.clone()),
-        role_span: role.as_ref().map(|(_, s)| *s).unwrap_or_else(|| {
-            step.uses.as_ref().map(|u| u.span).unwrap_or(step.span)
-        }),
-        target: target.unwrap_or(RoleTarget::Unresolved("no `role-to-assume`".into())),
-        audience: audience.unwrap_or(Some(DEFAULT_AUDIENCE.to_string())),
-        audience_span: step.input("audience").map(|kv| kv.value.span),
-        environment_span: job.environment.as_ref().map(|e| e.span),
-        subjects,
+        .map(|(target, audience, subjects)| {
+            // Subjects differing only by the event that presents them: keep the first.
+            let mut seen = BTreeSet::new();
+            let subjects: Vec<Subject> = subjects
+                .into_iter()
+                .filter(|s| seen.insert((s.context.clone(), s.foreign)))
+                .collect();
+            Assumption {
+                file: w.file,
+                workflow: w,
+                job,
+                step,
+                access: access.clone(),
+                role_text: role.as_ref().map(|(t, _)| t.clone()),
+                role_span: role.as_ref().map(|(_, s)| *s).unwrap_or_else(|| {
+                    step.uses.as_ref().map(|u| u.span).unwrap_or(step.span)
+                }),
+                target,
+                audience: audience.unwrap_or(Some(DEFAULT_AUDIENCE.to_string())),
+                audience_span: step.input("audience").map(|kv| kv.value.span),
+                environment_span: job.environment.as_ref().map(|e| e.span),
+                subjects,
+            }
+        })
+        .collect()
+}
+
+fn env_subject(s: &Subject, e: &Val) -> Subject {
+    Subject {
+        context: Val::concat(&[&Val::lit("environment:"), &encode_env(e)]),
+        environment: Some(e.clone()),
+        git_ref: s.git_ref.clone(),
+        event: s.event.clone(),
+        foreign: s.foreign,
     }
 }
 
@@ -1056,6 +1058,9 @@ pub fn request(issuer: &str, repo: &Val, subject: &Subject, audience: Option<&st
     );
     if let Some(g) = &subject.git_ref {
         r.set("ref", Presence::Present(g.clone()));
+        if workflow_path.is_empty() {
+            return r;
+        }
         let path = match workflow_path.find(".github/") {
             Some(i) => &workflow_path[i..],
             None => workflow_path,
@@ -1070,6 +1075,53 @@ pub fn request(issuer: &str, repo: &Val, subject: &Subject, audience: Option<&st
 pub fn admits(trust: &PolicyDoc, repo: &Val, s: &Subject, audience: Option<&str>, workflow_path: &str) -> Tri {
     let req = request(&trust_issuer(trust), repo, s, audience, workflow_path);
     eval::eval_policy(trust, &req)
+}
+
+/// The audience condition that rejects a job's audience whatever its subject, if any.
+pub fn audience_rejection<'p>(trust: &'p PolicyDoc, audience: &str) -> Option<&'p crate::model::Condition> {
+    let issuer = trust_issuer(trust);
+    let mut req = Request::new(&issuer);
+    req.set("aud", Presence::Present(Val::lit(audience)));
+    if eval::eval_policy(trust, &req) != Tri::False {
+        return None;
+    }
+    match eval::explain(trust, &req, "aud") {
+        eval::Rejection::Condition(_, c) if c.claim_of(&issuer).as_deref() == Some("aud") => Some(c),
+        _ => None,
+    }
+}
+
+/// `StringEquals` on `KEY` admits only "a", "b"
+pub fn describe_condition(c: &crate::model::Condition) -> String {
+    let vals: Vec<String> = c.values.iter().take(4).map(|v| format!("`{}`", v.value.display())).collect();
+    let more = if c.values.len() > 4 {
+        format!(" and {} more", c.values.len() - 4)
+    } else {
+        String::new()
+    };
+    let op = crate::model::Operator::parse(&c.operator.value);
+    let verb = if op.base.to_ascii_lowercase().contains("not") || op.base.eq_ignore_ascii_case("null") {
+        "requires"
+    } else {
+        "admits only"
+    };
+    format!(
+        "`{}` on `{}` {verb} {}{more}",
+        c.operator.value,
+        c.key.value,
+        vals.join(", ")
+    )
+}
+
+/// `a`, `b`, `c` (with holes shown as `*`).
+pub fn list_subjects(subs: &[Val]) -> String {
+    let mut seen = BTreeSet::new();
+    subs.iter()
+        .map(|s| s.pattern())
+        .filter(|p| seen.insert(p.clone()))
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
