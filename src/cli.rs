@@ -46,6 +46,9 @@ pub struct CheckArgs {
     /// Skip files larger than this many bytes (reported as errors when they would be analysed).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_file_size: u64,
+    /// `OWNER/REPO` of the scanned repository (default: its `origin` remote).
+    #[arg(long)]
+    pub repo: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -61,6 +64,8 @@ pub enum Command {
         #[arg(long)]
         markdown: bool,
     },
+    /// Inventory every job that reaches AWS, and how to migrate static keys to OIDC.
+    Audit(crate::audit::AuditArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -118,6 +123,7 @@ pub fn run(cli: Cli) -> ExitCode {
             print!("{out}");
             ExitCode::from(EXIT_OK)
         }
+        Some(Command::Audit(a)) => crate::audit::run(a),
         None => run_check(cli.check),
     }
 }
@@ -133,7 +139,10 @@ fn run_check(args: CheckArgs) -> ExitCode {
         root,
         paths: args.paths.clone(),
         max_file_size: args.max_file_size,
-        settings: Default::default(),
+        settings: crate::scan::Settings {
+            repo: args.repo.clone(),
+            ..Default::default()
+        },
     };
     let scan = scan(&opts);
     let sel = Selection {

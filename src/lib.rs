@@ -3,6 +3,7 @@
 //! Pipeline: `source` (discovery, spanned parsing) → `model` (normalized documents) →
 //! `rules` (see only the model) → `report` (see only findings).
 
+pub mod audit;
 pub mod cli;
 pub mod diag;
 pub mod eval;
