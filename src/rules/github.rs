@@ -42,10 +42,13 @@ impl<'a> GithubTrust<'a> {
     pub fn claim_conditions(&self, claim: &str) -> impl Iterator<Item = &'a Condition> + '_ {
         let issuer = self.issuer.clone();
         let claim = claim.to_ascii_lowercase();
-        self.statement
-            .conditions
-            .iter()
-            .filter(move |c| c.claim_of(&issuer).as_deref() == Some(claim.as_str()))
+        self.statement.conditions.iter().filter(move |c| {
+            c.claim_of(&issuer).as_deref() == Some(claim.as_str())
+                    // `"${local.issuer}:sub"`: an issuer known only at apply time is taken to
+                    // be this statement's (no alarm is raised on a guess).
+                    || (c.key.value.starts_with("${")
+                        && c.key.value.to_ascii_lowercase().ends_with(&format!("}}:{claim}")))
+        })
     }
     /// Positive string matches (`StringEquals`, `StringLike`, `StringEqualsIgnoreCase`) on a claim.
     pub fn positive(&self, claim: &str) -> Vec<&'a Condition> {

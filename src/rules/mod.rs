@@ -2,6 +2,8 @@
 
 pub mod github;
 
+mod hardcoded_aws_key;
+mod iac_access_key;
 mod role_audience_mismatch;
 mod role_trust_admits_untrusted_events;
 mod role_trust_rejects_job;
@@ -38,6 +40,8 @@ pub trait Rule: Send + Sync {
 /// Every built-in rule, in id order.
 pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
+        &hardcoded_aws_key::RULE,
+        &iac_access_key::RULE,
         &role_audience_mismatch::RULE,
         &role_trust_admits_untrusted_events::RULE,
         &role_trust_rejects_job::RULE,
