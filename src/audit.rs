@@ -205,7 +205,10 @@ fn job_audit(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption) -> (JobAud
                             let wf = &src.rel;
                             subjects_out = a.subjects.iter().map(|s| s.sub(&repo).pattern()).collect();
                             let aud = a.audience.as_deref();
-                            if aud.is_some_and(|x| subjects::audience_rejection(trust, x).is_some()) {
+                            if aud.is_some_and(|x| {
+                                subjects::audience_rejection(trust, x).is_some()
+                                    || subjects::provider_rejection(scan, trust, x).is_some()
+                            }) {
                                 verdict = "audience-rejected";
                             } else {
                                 let r: Vec<Tri> = a

@@ -1091,6 +1091,31 @@ pub fn audience_rejection<'p>(trust: &'p PolicyDoc, audience: &str) -> Option<&'
     }
 }
 
+/// The scan's OIDC provider for the trust's issuer, when every such provider has a known
+/// client id list without the audience (STS then rejects the token before the trust policy).
+pub fn provider_rejection<'s>(scan: &'s Scan, trust: &PolicyDoc, audience: &str) -> Option<&'s crate::model::OidcProvider> {
+    let issuer = trust_issuer(trust);
+    let providers: Vec<_> = scan
+        .models
+        .iter()
+        .flat_map(|m| &m.providers)
+        .filter(|p| {
+            p.url.as_ref().and_then(|u| u.value.known()).is_some_and(|u| {
+                u.trim_start_matches("https://")
+                    .trim_end_matches('/')
+                    .eq_ignore_ascii_case(&issuer)
+            })
+        })
+        .collect();
+    let all_reject = !providers.is_empty()
+        && providers.iter().all(|p| {
+            p.client_ids
+                .as_ref()
+                .is_some_and(|ids| ids.iter().all(|i| i.value.known().is_some_and(|k| k != audience)))
+        });
+    if all_reject { providers.first().copied() } else { None }
+}
+
 /// `StringEquals` on `KEY` admits only "a", "b"
 pub fn describe_condition(c: &crate::model::Condition) -> String {
     let vals: Vec<String> = c.values.iter().take(4).map(|v| format!("`{}`", v.value.display())).collect();

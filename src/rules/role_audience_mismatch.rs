@@ -53,32 +53,9 @@ impl Rule for RoleAudienceMismatch {
                 );
                 continue;
             }
-            // The account's provider for the trust's issuer must list the audience.
-            let issuer = subjects::trust_issuer(trust);
-            let providers: Vec<_> = scan
-                .models
-                .iter()
-                .flat_map(|m| &m.providers)
-                .filter(|p| {
-                    p.url.as_ref().and_then(|u| u.value.known()).is_some_and(|u| {
-                        u.trim_start_matches("https://")
-                            .trim_end_matches('/')
-                            .eq_ignore_ascii_case(&issuer)
-                    })
-                })
-                .collect();
-            if providers.is_empty() {
+            let Some(p) = subjects::provider_rejection(scan, trust, aud) else {
                 continue;
-            }
-            let all_reject = providers.iter().all(|p| {
-                p.client_ids.as_ref().is_some_and(|ids| {
-                    ids.iter().all(|i| i.value.known().is_some_and(|k| k != *aud))
-                })
-            });
-            if !all_reject {
-                continue;
-            }
-            let p = providers[0];
+            };
             let ids: Vec<String> = p
                 .client_ids
                 .iter()
