@@ -115,7 +115,11 @@ pub fn audit(path: &Path, repo: Option<&str>) -> Audit {
             paths: vec![dir.clone()],
             max_file_size: 10 * 1024 * 1024,
             settings: Settings {
-                repo: if single { repo.map(str::to_string) } else { None },
+                repo: if single {
+                    repo.map(str::to_string)
+                } else {
+                    None
+                },
                 ..Default::default()
             },
         };
@@ -169,7 +173,11 @@ fn job_audit(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption) -> (JobAud
     match &a.access {
         Access::StaticKeys(_) => {
             verdict = "static-keys";
-            let repo = an.repo.clone().map(Val::lit).unwrap_or_else(|| Val::lit("OWNER/REPO"));
+            let repo = an
+                .repo
+                .clone()
+                .map(Val::lit)
+                .unwrap_or_else(|| Val::lit("OWNER/REPO"));
             let subs: Vec<Val> = a.subjects.iter().map(|s| s.sub(&repo)).collect();
             subjects_out = subs.iter().map(|s| s.pattern()).collect();
             let (m, e) = migrate(scan, an, a, &subs);
@@ -203,7 +211,8 @@ fn job_audit(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption) -> (JobAud
                         Some(trust) => {
                             let repo = an.repo_for(trust);
                             let wf = &src.rel;
-                            subjects_out = a.subjects.iter().map(|s| s.sub(&repo).pattern()).collect();
+                            subjects_out =
+                                a.subjects.iter().map(|s| s.sub(&repo).pattern()).collect();
                             let aud = a.audience.as_deref();
                             if aud.is_some_and(|x| {
                                 subjects::audience_rejection(trust, x).is_some()
@@ -243,7 +252,11 @@ fn job_audit(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption) -> (JobAud
                 }
             }
             if subjects_out.is_empty() {
-                let repo = an.repo.clone().map(Val::lit).unwrap_or_else(|| Val::lit("OWNER/REPO"));
+                let repo = an
+                    .repo
+                    .clone()
+                    .map(Val::lit)
+                    .unwrap_or_else(|| Val::lit("OWNER/REPO"));
                 subjects_out = a.subjects.iter().map(|s| s.sub(&repo).pattern()).collect();
             }
         }
@@ -276,7 +289,13 @@ fn role_name_for(repo: Option<&str>, job: &str) -> String {
     };
     let clean: String = base
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) { c } else { '-' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
         .collect();
     clean.chars().take(64).collect()
 }
@@ -284,7 +303,10 @@ fn role_name_for(repo: Option<&str>, job: &str) -> String {
 /// Byte range of the whole line holding `offset` (newline included).
 fn line_range(text: &str, offset: usize) -> (usize, usize) {
     let start = text[..offset].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let end = text[offset..].find('\n').map(|i| offset + i + 1).unwrap_or(text.len());
+    let end = text[offset..]
+        .find('\n')
+        .map(|i| offset + i + 1)
+        .unwrap_or(text.len());
     (start, end)
 }
 
@@ -295,7 +317,12 @@ fn indent_of(text: &str, offset: usize) -> String {
 
 type Edits = Vec<(usize, usize, String)>;
 
-fn migrate(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption, subs: &[Val]) -> (Migration, Edits) {
+fn migrate(
+    scan: &crate::scan::Scan,
+    an: &Analysis,
+    a: &Assumption,
+    subs: &[Val],
+) -> (Migration, Edits) {
     let role_name = role_name_for(an.repo.as_deref(), &a.job.id.value);
     let arn = format!("arn:aws:iam::${{{{ vars.AWS_ACCOUNT_ID }}}}:role/{role_name}");
     let src = scan.file(a.file);
@@ -321,9 +348,11 @@ fn migrate(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption, subs: &[Val]
         // keys in `env`: drop them, and configure credentials in a first step
         let mut envs: Vec<&crate::model::KeyValue> = Vec::new();
         for kvs in [&step.env, &a.job.env, &a.workflow.env] {
-            envs.extend(kvs.iter().filter(|kv| {
-                kv.key == "AWS_ACCESS_KEY_ID" || kv.key == "AWS_SECRET_ACCESS_KEY"
-            }));
+            envs.extend(
+                kvs.iter().filter(|kv| {
+                    kv.key == "AWS_ACCESS_KEY_ID" || kv.key == "AWS_SECRET_ACCESS_KEY"
+                }),
+            );
         }
         for kv in envs {
             let (s, e) = line_range(text, kv.key_span.start as usize);
@@ -357,7 +386,9 @@ fn migrate(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption, subs: &[Val]
     if !has_id_token {
         match &a.job.permissions {
             Some(p) if matches!(p.spec, crate::model::PermSpec::Map(ref m) if !m.is_empty()) => {
-                let crate::model::PermSpec::Map(scopes) = &p.spec else { unreachable!() };
+                let crate::model::PermSpec::Map(scopes) = &p.spec else {
+                    unreachable!()
+                };
                 if let Some((_, v)) = scopes.iter().find(|(k, _)| k == "id-token") {
                     edits.push((v.span.start as usize, v.span.end as usize, "write".into()));
                 } else {
@@ -369,18 +400,20 @@ fn migrate(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption, subs: &[Val]
             }
             _ => {
                 // a job-level block replaces the workflow's: keep its scopes
-                let mut scopes: Vec<(String, String)> = match a.workflow.permissions.as_ref().map(|p| &p.spec) {
-                    Some(crate::model::PermSpec::Map(m)) => m
-                        .iter()
-                        .filter(|(k, _)| k != "id-token")
-                        .map(|(k, v)| (k.clone(), v.value.clone()))
-                        .collect(),
-                    _ => vec![("contents".into(), "read".into())],
-                };
+                let mut scopes: Vec<(String, String)> =
+                    match a.workflow.permissions.as_ref().map(|p| &p.spec) {
+                        Some(crate::model::PermSpec::Map(m)) => m
+                            .iter()
+                            .filter(|(k, _)| k != "id-token")
+                            .map(|(k, v)| (k.clone(), v.value.clone()))
+                            .collect(),
+                        _ => vec![("contents".into(), "read".into())],
+                    };
                 scopes.push(("id-token".into(), "write".into()));
                 if let Some(old) = &a.job.permissions {
                     let (s, e) = line_range(text, old.key_span.start as usize);
-                    let (_, e2) = line_range(text, (old.span.end as usize).max(e).saturating_sub(1));
+                    let (_, e2) =
+                        line_range(text, (old.span.end as usize).max(e).saturating_sub(1));
                     edits.push((s, e2.max(e), String::new()));
                 }
                 let (ls, le) = line_range(text, a.job.id.span.start as usize);
@@ -438,7 +471,8 @@ pub fn trust_documents(role_name: &str, subs: &[Val]) -> (serde_json::Value, Str
     // drop values another (wildcard) value already admits
     let all = values.clone();
     values.retain(|v| {
-        !all.iter().any(|w| w != v && w.contains('*') && crate::model::glob_match(w, v))
+        !all.iter()
+            .any(|w| w != v && w.contains('*') && crate::model::glob_match(w, v))
     });
     let like = subs.iter().any(|s| s.known().is_none());
     let op = if like { "StringLike" } else { "StringEquals" };
@@ -451,8 +485,14 @@ pub fn trust_documents(role_name: &str, subs: &[Val]) -> (serde_json::Value, Str
     };
     let mut cond = serde_json::Map::new();
     if like {
-        cond.insert("StringEquals".into(), serde_json::json!({ aud_key.clone(): DEFAULT_AUDIENCE }));
-        cond.insert("StringLike".into(), serde_json::json!({ sub_key.clone(): sub_json }));
+        cond.insert(
+            "StringEquals".into(),
+            serde_json::json!({ aud_key.clone(): DEFAULT_AUDIENCE }),
+        );
+        cond.insert(
+            "StringLike".into(),
+            serde_json::json!({ sub_key.clone(): sub_json }),
+        );
     } else {
         cond.insert(
             "StringEquals".into(),
@@ -470,11 +510,24 @@ pub fn trust_documents(role_name: &str, subs: &[Val]) -> (serde_json::Value, Str
     });
     let ident: String = role_name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '_' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let hcl_list = values
         .iter()
-        .map(|v| format!("\"{}\"", v.replace('\\', "\\\\").replace('"', "\\\"").replace("${", "$${")))
+        .map(|v| {
+            format!(
+                "\"{}\"",
+                v.replace('\\', "\\\\")
+                    .replace('"', "\\\"")
+                    .replace("${", "$${")
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let sub_line = format!("          \"{sub_key}\" = [{hcl_list}]\n");
@@ -503,7 +556,9 @@ fn table(a: &Audit) -> String {
         out.push_str(&format!(
             "{} ({})\n",
             r.path,
-            r.repository.as_deref().unwrap_or("repository unknown: pass --repo OWNER/REPO")
+            r.repository
+                .as_deref()
+                .unwrap_or("repository unknown: pass --repo OWNER/REPO")
         ));
         if r.jobs.is_empty() {
             out.push_str("  no job reaches AWS\n\n");
@@ -519,7 +574,11 @@ fn table(a: &Audit) -> String {
                     j.role
                         .name
                         .clone()
-                        .or_else(|| j.migration.as_ref().map(|m| format!("(new) {}", m.role_name)))
+                        .or_else(|| {
+                            j.migration
+                                .as_ref()
+                                .map(|m| format!("(new) {}", m.role_name))
+                        })
                         .unwrap_or_else(|| "-".into()),
                     j.subjects.join(" "),
                     j.verdict.to_string(),
@@ -583,13 +642,19 @@ fn markdown(a: &Audit) -> String {
             out.push_str("No job reaches AWS.\n");
             continue;
         }
-        out.push_str("| workflow | job | access | role | subjects | verdict |\n|---|---|---|---|---|---|\n");
+        out.push_str(
+            "| workflow | job | access | role | subjects | verdict |\n|---|---|---|---|---|---|\n",
+        );
         for j in &r.jobs {
             let role = j
                 .role
                 .name
                 .clone()
-                .or_else(|| j.migration.as_ref().map(|m| format!("(new) {}", m.role_name)))
+                .or_else(|| {
+                    j.migration
+                        .as_ref()
+                        .map(|m| format!("(new) {}", m.role_name))
+                })
                 .unwrap_or_else(|| "-".into());
             let subs = j
                 .subjects

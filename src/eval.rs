@@ -599,14 +599,20 @@ fn principal_tri(s: &Statement, issuer: &str) -> Tri {
         },
         _ => Tri::False,
     }));
-    if s.not_principal { listed.not() } else { listed }
+    if s.not_principal {
+        listed.not()
+    } else {
+        listed
+    }
 }
 
 /// Whether the statement applies to the request (principal, action, conditions).
 pub fn statement_applies(s: &Statement, req: &Request) -> Tri {
     principal_tri(s, &req.issuer)
         .and(action_tri(s))
-        .and(Tri::all(s.conditions.iter().map(|c| eval_condition(c, req))))
+        .and(Tri::all(
+            s.conditions.iter().map(|c| eval_condition(c, req)),
+        ))
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -703,10 +709,7 @@ mod tests {
     #[test]
     fn string_like_crosses_separators() {
         let r = req(Val::lit("repo:o/r:ref:refs/heads/main"));
-        assert_eq!(
-            eval_raw("StringLike", SUB, &[t("repo:o/*")], &r),
-            Tri::True
-        );
+        assert_eq!(eval_raw("StringLike", SUB, &[t("repo:o/*")], &r), Tri::True);
         assert_eq!(
             eval_raw("StringLike", SUB, &[t("repo:o/r:ref:refs/heads/mai?")], &r),
             Tri::True
@@ -716,7 +719,12 @@ mod tests {
             Tri::False
         );
         assert_eq!(
-            eval_raw("StringEqualsIgnoreCase", SUB, &[t("REPO:O/R:ref:refs/heads/MAIN")], &r),
+            eval_raw(
+                "StringEqualsIgnoreCase",
+                SUB,
+                &[t("REPO:O/R:ref:refs/heads/MAIN")],
+                &r
+            ),
             Tri::True
         );
         assert_eq!(
@@ -742,7 +750,10 @@ mod tests {
             eval_raw("ForAnyValue:StringEquals", env, &[t("prod")], &r),
             Tri::False
         );
-        assert_eq!(eval_raw("StringNotEquals", env, &[t("prod")], &r), Tri::True);
+        assert_eq!(
+            eval_raw("StringNotEquals", env, &[t("prod")], &r),
+            Tri::True
+        );
         assert_eq!(eval_raw("Null", env, &[t("true")], &r), Tri::True);
         assert_eq!(eval_raw("Null", SUB, &[t("true")], &r), Tri::False);
         // unknown keys and operators
@@ -758,7 +769,10 @@ mod tests {
             eval_raw("Null", "aws:SourceIp", &[t("false")], &r),
             Tri::Unknown
         );
-        assert_eq!(eval_raw("NumericLessThan", SUB, &[t("3")], &r), Tri::Unknown);
+        assert_eq!(
+            eval_raw("NumericLessThan", SUB, &[t("3")], &r),
+            Tri::Unknown
+        );
     }
 
     #[test]
@@ -767,11 +781,21 @@ mod tests {
         v.push_hole(Hole::NoColon);
         let r = req(v);
         assert_eq!(
-            eval_raw("StringEquals", SUB, &[t("repo:o/r:ref:refs/heads/main")], &r),
+            eval_raw(
+                "StringEquals",
+                SUB,
+                &[t("repo:o/r:ref:refs/heads/main")],
+                &r
+            ),
             Tri::False
         );
         assert_eq!(
-            eval_raw("StringLike", SUB, &[t("repo:o/r:ref:refs/heads/release/*")], &r),
+            eval_raw(
+                "StringLike",
+                SUB,
+                &[t("repo:o/r:ref:refs/heads/release/*")],
+                &r
+            ),
             Tri::Unknown
         );
         assert_eq!(
@@ -784,40 +808,78 @@ mod tests {
             Tri::True
         );
         assert_eq!(
-            eval_raw("StringLike", SUB, &[t("repo:o/r:ref:refs/heads/release/?*")], &r),
+            eval_raw(
+                "StringLike",
+                SUB,
+                &[t("repo:o/r:ref:refs/heads/release/?*")],
+                &r
+            ),
             Tri::Unknown
         );
         let tpl = Template {
-            parts: vec![Part::Lit("repo:".into()), Part::Unknown("var.org".into()), Part::Lit("/r:pull_request".into())],
+            parts: vec![
+                Part::Lit("repo:".into()),
+                Part::Unknown("var.org".into()),
+                Part::Lit("/r:pull_request".into()),
+            ],
         };
         let r = req(Val::lit("repo:o/r:ref:refs/heads/main"));
-        assert_eq!(eval_raw("StringLike", SUB, &[tpl.clone()], &r), Tri::False);
+        assert_eq!(
+            eval_raw("StringLike", SUB, std::slice::from_ref(&tpl), &r),
+            Tri::False
+        );
         let r = req(Val::lit("repo:o/r:pull_request"));
         assert_eq!(eval_raw("StringLike", SUB, &[tpl], &r), Tri::Unknown);
         // literal wildcards through policy-variable escapes
         let r = req(Val::lit("repo:o/r:*"));
-        assert_eq!(eval_raw("StringLike", SUB, &[t("repo:o/r:${*}")], &r), Tri::True);
+        assert_eq!(
+            eval_raw("StringLike", SUB, &[t("repo:o/r:${*}")], &r),
+            Tri::True
+        );
         let r = req(Val::lit("repo:o/r:x"));
-        assert_eq!(eval_raw("StringLike", SUB, &[t("repo:o/r:${*}")], &r), Tri::False);
+        assert_eq!(
+            eval_raw("StringLike", SUB, &[t("repo:o/r:${*}")], &r),
+            Tri::False
+        );
     }
 
     #[test]
     fn immutable_form_is_never_certain() {
         let r = req(Val::lit("repo:acme/app:ref:refs/heads/main"));
         assert_eq!(
-            eval_raw("StringEquals", SUB, &[t("repo:acme@12/app@34:ref:refs/heads/main")], &r),
+            eval_raw(
+                "StringEquals",
+                SUB,
+                &[t("repo:acme@12/app@34:ref:refs/heads/main")],
+                &r
+            ),
             Tri::Unknown
         );
         assert_eq!(
-            eval_raw("StringLike", SUB, &[t("repo:acme@*/app@*:ref:refs/heads/main")], &r),
+            eval_raw(
+                "StringLike",
+                SUB,
+                &[t("repo:acme@*/app@*:ref:refs/heads/main")],
+                &r
+            ),
             Tri::Unknown
         );
         assert_eq!(
-            eval_raw("StringEquals", SUB, &[t("repo:acme@12/other@34:ref:refs/heads/main")], &r),
+            eval_raw(
+                "StringEquals",
+                SUB,
+                &[t("repo:acme@12/other@34:ref:refs/heads/main")],
+                &r
+            ),
             Tri::False
         );
         assert_eq!(
-            eval_raw("StringEquals", SUB, &[t("repo:acme@12/app@34:pull_request")], &r),
+            eval_raw(
+                "StringEquals",
+                SUB,
+                &[t("repo:acme@12/app@34:pull_request")],
+                &r
+            ),
             Tri::False
         );
     }

@@ -265,10 +265,27 @@ fn trigger_subjects(w: &Workflow, default: Option<&str>) -> Vec<Subject> {
             "release" => out.push(ref_subject(e, any_ref("refs/tags/"))),
             "merge_group" => out.push(ref_subject(e, any_ref("refs/heads/gh-readonly-queue/"))),
             "workflow_call" => {}
-            "schedule" | "workflow_run" | "issue_comment" | "issues" | "discussion"
-            | "discussion_comment" | "repository_dispatch" | "check_run" | "check_suite"
-            | "fork" | "watch" | "gollum" | "label" | "milestone" | "page_build" | "project"
-            | "project_card" | "project_column" | "public" | "status" | "branch_protection_rule"
+            "schedule"
+            | "workflow_run"
+            | "issue_comment"
+            | "issues"
+            | "discussion"
+            | "discussion_comment"
+            | "repository_dispatch"
+            | "check_run"
+            | "check_suite"
+            | "fork"
+            | "watch"
+            | "gollum"
+            | "label"
+            | "milestone"
+            | "page_build"
+            | "project"
+            | "project_card"
+            | "project_column"
+            | "public"
+            | "status"
+            | "branch_protection_rule"
             | "registry_package" => out.push(ref_subject(e, default_ref())),
             _ => out.push(ref_subject(e, any_ref("refs/"))),
         }
@@ -356,7 +373,10 @@ fn matrix_combos(job: &Node) -> Option<Vec<BTreeMap<String, String>>> {
             return None;
         }
     }
-    let base_keys: BTreeSet<String> = combos.first().map(|c| c.keys().cloned().collect()).unwrap_or_default();
+    let base_keys: BTreeSet<String> = combos
+        .first()
+        .map(|c| c.keys().cloned().collect())
+        .unwrap_or_default();
     if let Some(ex) = m.get("exclude") {
         for x in ex.items() {
             let pairs: Vec<(String, String)> = x
@@ -474,7 +494,10 @@ fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<Writ
         match m.value.known() {
             Some(arn) => {
                 let name = arn.rsplit('/').next().unwrap_or("");
-                if !(name.contains("ReadOnly") || name == "ViewOnlyAccess" || name == "SecurityAudit") {
+                if !(name.contains("ReadOnly")
+                    || name == "ViewOnlyAccess"
+                    || name == "SecurityAudit")
+                {
                     return Some(Some(WriteAccess {
                         file: policies.first().map(|p| p.file).unwrap_or_default(),
                         span: m.span,
@@ -521,7 +544,10 @@ const PERMISSION_SUFFIXES: &[&str] = &[
 
 fn split_rel(rel: &str) -> (&str, &str) {
     let (dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
-    let stem = file.strip_suffix(".json").or_else(|| file.strip_suffix(".JSON")).unwrap_or(file);
+    let stem = file
+        .strip_suffix(".json")
+        .or_else(|| file.strip_suffix(".JSON"))
+        .unwrap_or(file);
     (dir, stem)
 }
 
@@ -681,7 +707,13 @@ pub struct Assumption<'a> {
     pub subjects: Vec<Subject>,
 }
 
-fn step_value<'s>(step: &'s Step, job: &'s Job, w: &'s Workflow, input: &str, env: &str) -> Option<(String, Span)> {
+fn step_value<'s>(
+    step: &'s Step,
+    job: &'s Job,
+    w: &'s Workflow,
+    input: &str,
+    env: &str,
+) -> Option<(String, Span)> {
     if let Some(kv) = step.input(input)
         && !kv.value.value.trim().is_empty()
     {
@@ -716,7 +748,7 @@ fn role_name(v: &Val) -> Option<String> {
 }
 
 /// Callers of a reusable workflow inside the scan: (caller workflow, caller job node `with`).
-fn local_callers<'a>(scan: &'a Scan, file: FileId) -> Vec<(&'a Workflow, BTreeMap<String, String>)> {
+fn local_callers(scan: &Scan, file: FileId) -> Vec<(&Workflow, BTreeMap<String, String>)> {
     let rel = &scan.file(file).rel;
     let mut out = Vec::new();
     for (i, m) in scan.models.iter().enumerate() {
@@ -755,6 +787,9 @@ fn parse_root(scan: &Scan, file: FileId) -> Option<Node> {
     yaml::parse(&src.text).ok()?.into_iter().next()
 }
 
+/// Subjects from one source of runs, with the `inputs` its caller passes.
+type TriggerContext = (Vec<Subject>, Option<BTreeMap<String, String>>);
+
 /// Trigger contexts of a workflow: its own triggers, and for `workflow_call` the contexts of
 /// its local callers (with the inputs they pass), or a foreign caller when there is none.
 fn contexts<'a>(
@@ -762,14 +797,18 @@ fn contexts<'a>(
     w: &'a Workflow,
     default: Option<&str>,
     depth: u8,
-) -> Vec<(Vec<Subject>, Option<BTreeMap<String, String>>)> {
+) -> Vec<TriggerContext> {
     let mut out = Vec::new();
     let own = trigger_subjects(w, default);
     if !own.is_empty() {
         out.push((own, None));
     }
     if w.has_trigger("workflow_call") {
-        let callers = if depth < 4 { local_callers(scan, w.file) } else { vec![] };
+        let callers = if depth < 4 {
+            local_callers(scan, w.file)
+        } else {
+            vec![]
+        };
         if callers.is_empty() {
             out.push((
                 vec![Subject {
@@ -787,7 +826,11 @@ fn contexts<'a>(
                 let subjects = subjects
                     .into_iter()
                     .map(|mut s| {
-                        s.event = format!("{} (workflow_call from {})", s.event, scan.file(cw.file).rel);
+                        s.event = format!(
+                            "{} (workflow_call from {})",
+                            s.event,
+                            scan.file(cw.file).rel
+                        );
                         s
                     })
                     .collect();
@@ -830,7 +873,9 @@ pub fn analyze(scan: &Scan) -> Analysis<'_> {
             let root = parse_root(scan, fid);
             let ctxs = contexts(scan, w, default.as_deref(), 0);
             for job in &w.jobs {
-                let jnode = root.as_ref().and_then(|r| r.get("jobs")?.get(&job.id.value));
+                let jnode = root
+                    .as_ref()
+                    .and_then(|r| r.get("jobs")?.get(&job.id.value));
                 for (step, access) in classify(w, job) {
                     assumptions.extend(assumption(scan, w, job, step, access, jnode, &ctxs));
                 }
@@ -858,8 +903,14 @@ fn classify<'a>(w: &'a Workflow, job: &'a Job) -> Vec<(&'a Step, Access)> {
     };
     for step in &job.steps {
         if step.is_configure_aws_credentials() {
-            let truthy = |k: &str| step.input(k).is_some_and(|v| v.value.value.trim() == "true");
-            let set = |k: &str| step.input(k).is_some_and(|v| !v.value.value.trim().is_empty());
+            let truthy = |k: &str| {
+                step.input(k)
+                    .is_some_and(|v| v.value.value.trim() == "true")
+            };
+            let set = |k: &str| {
+                step.input(k)
+                    .is_some_and(|v| !v.value.value.trim().is_empty())
+            };
             if let Some(k) = step.input("aws-access-key-id")
                 && long_lived(&k.value.value)
                 && !set("aws-session-token")
@@ -893,7 +944,7 @@ fn assumption<'a>(
     step: &'a Step,
     access: Access,
     jnode: Option<&Node>,
-    ctxs: &[(Vec<Subject>, Option<BTreeMap<String, String>>)],
+    ctxs: &[TriggerContext],
 ) -> Vec<Assumption<'a>> {
     let role = step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME");
     let combos = jnode.and_then(matrix_combos);
@@ -942,7 +993,10 @@ fn assumption<'a>(
                 Some(_) => None,
             });
             let subjects = &mut g.2;
-            let env = job.environment.as_ref().map(|e| subst(e.value.trim(), &scope, 0));
+            let env = job
+                .environment
+                .as_ref()
+                .map(|e| subst(e.value.trim(), &scope, 0));
             match env {
                 Some(e) if e.known().is_some_and(|k| !k.is_empty()) => {
                     for s in trig {
@@ -976,9 +1030,10 @@ fn assumption<'a>(
                 step,
                 access: access.clone(),
                 role_text: role.as_ref().map(|(t, _)| t.clone()),
-                role_span: role.as_ref().map(|(_, s)| *s).unwrap_or_else(|| {
-                    step.uses.as_ref().map(|u| u.span).unwrap_or(step.span)
-                }),
+                role_span: role
+                    .as_ref()
+                    .map(|(_, s)| *s)
+                    .unwrap_or_else(|| step.uses.as_ref().map(|u| u.span).unwrap_or(step.span)),
                 target,
                 audience: audience.unwrap_or(Some(DEFAULT_AUDIENCE.to_string())),
                 audience_span: step.input("audience").map(|kv| kv.value.span),
@@ -1028,7 +1083,13 @@ impl Analysis<'_> {
 }
 
 /// The request a subject makes to a trust policy.
-pub fn request(issuer: &str, repo: &Val, subject: &Subject, audience: Option<&str>, workflow_path: &str) -> Request {
+pub fn request(
+    issuer: &str,
+    repo: &Val,
+    subject: &Subject,
+    audience: Option<&str>,
+    workflow_path: &str,
+) -> Request {
     let mut r = Request::new(issuer);
     let sub = subject.sub(repo);
     let id = eval::id_form_of(&sub);
@@ -1072,13 +1133,22 @@ pub fn request(issuer: &str, repo: &Val, subject: &Subject, audience: Option<&st
 }
 
 /// Judge one subject against a trust policy.
-pub fn admits(trust: &PolicyDoc, repo: &Val, s: &Subject, audience: Option<&str>, workflow_path: &str) -> Tri {
+pub fn admits(
+    trust: &PolicyDoc,
+    repo: &Val,
+    s: &Subject,
+    audience: Option<&str>,
+    workflow_path: &str,
+) -> Tri {
     let req = request(&trust_issuer(trust), repo, s, audience, workflow_path);
     eval::eval_policy(trust, &req)
 }
 
 /// The audience condition that rejects a job's audience whatever its subject, if any.
-pub fn audience_rejection<'p>(trust: &'p PolicyDoc, audience: &str) -> Option<&'p crate::model::Condition> {
+pub fn audience_rejection<'p>(
+    trust: &'p PolicyDoc,
+    audience: &str,
+) -> Option<&'p crate::model::Condition> {
     let issuer = trust_issuer(trust);
     let mut req = Request::new(&issuer);
     req.set("aud", Presence::Present(Val::lit(audience)));
@@ -1086,50 +1156,70 @@ pub fn audience_rejection<'p>(trust: &'p PolicyDoc, audience: &str) -> Option<&'
         return None;
     }
     match eval::explain(trust, &req, "aud") {
-        eval::Rejection::Condition(_, c) if c.claim_of(&issuer).as_deref() == Some("aud") => Some(c),
+        eval::Rejection::Condition(_, c) if c.claim_of(&issuer).as_deref() == Some("aud") => {
+            Some(c)
+        }
         _ => None,
     }
 }
 
 /// The scan's OIDC provider for the trust's issuer, when every such provider has a known
 /// client id list without the audience (STS then rejects the token before the trust policy).
-pub fn provider_rejection<'s>(scan: &'s Scan, trust: &PolicyDoc, audience: &str) -> Option<&'s crate::model::OidcProvider> {
+pub fn provider_rejection<'s>(
+    scan: &'s Scan,
+    trust: &PolicyDoc,
+    audience: &str,
+) -> Option<&'s crate::model::OidcProvider> {
     let issuer = trust_issuer(trust);
     let providers: Vec<_> = scan
         .models
         .iter()
         .flat_map(|m| &m.providers)
         .filter(|p| {
-            p.url.as_ref().and_then(|u| u.value.known()).is_some_and(|u| {
-                u.trim_start_matches("https://")
-                    .trim_end_matches('/')
-                    .eq_ignore_ascii_case(&issuer)
-            })
+            p.url
+                .as_ref()
+                .and_then(|u| u.value.known())
+                .is_some_and(|u| {
+                    u.trim_start_matches("https://")
+                        .trim_end_matches('/')
+                        .eq_ignore_ascii_case(&issuer)
+                })
         })
         .collect();
     let all_reject = !providers.is_empty()
         && providers.iter().all(|p| {
-            p.client_ids
-                .as_ref()
-                .is_some_and(|ids| ids.iter().all(|i| i.value.known().is_some_and(|k| k != audience)))
+            p.client_ids.as_ref().is_some_and(|ids| {
+                ids.iter()
+                    .all(|i| i.value.known().is_some_and(|k| k != audience))
+            })
         });
-    if all_reject { providers.first().copied() } else { None }
+    if all_reject {
+        providers.first().copied()
+    } else {
+        None
+    }
 }
 
 /// `StringEquals` on `KEY` admits only "a", "b"
 pub fn describe_condition(c: &crate::model::Condition) -> String {
-    let vals: Vec<String> = c.values.iter().take(4).map(|v| format!("`{}`", v.value.display())).collect();
+    let vals: Vec<String> = c
+        .values
+        .iter()
+        .take(4)
+        .map(|v| format!("`{}`", v.value.display()))
+        .collect();
     let more = if c.values.len() > 4 {
         format!(" and {} more", c.values.len() - 4)
     } else {
         String::new()
     };
     let op = crate::model::Operator::parse(&c.operator.value);
-    let verb = if op.base.to_ascii_lowercase().contains("not") || op.base.eq_ignore_ascii_case("null") {
-        "requires"
-    } else {
-        "admits only"
-    };
+    let verb =
+        if op.base.to_ascii_lowercase().contains("not") || op.base.eq_ignore_ascii_case("null") {
+            "requires"
+        } else {
+            "admits only"
+        };
     format!(
         "`{}` on `{}` {verb} {}{more}",
         c.operator.value,
@@ -1155,20 +1245,32 @@ mod tests {
 
     #[test]
     fn remote_urls() {
-        assert_eq!(repo_from_url("git@github.com:acme/app.git").as_deref(), Some("acme/app"));
-        assert_eq!(repo_from_url("https://github.com/acme/app").as_deref(), Some("acme/app"));
+        assert_eq!(
+            repo_from_url("git@github.com:acme/app.git").as_deref(),
+            Some("acme/app")
+        );
+        assert_eq!(
+            repo_from_url("https://github.com/acme/app").as_deref(),
+            Some("acme/app")
+        );
         assert_eq!(
             repo_from_url("ssh://git@github.com/acme/app.git").as_deref(),
             Some("acme/app")
         );
         assert_eq!(repo_from_url("https://github.com/acme").as_deref(), None);
         let cfg = "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = https://github.com/x/y\n[remote \"origin\"]\n\turl = git@github.com:acme/app.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n";
-        assert_eq!(origin_url(cfg).as_deref(), Some("git@github.com:acme/app.git"));
+        assert_eq!(
+            origin_url(cfg).as_deref(),
+            Some("git@github.com:acme/app.git")
+        );
     }
 
     #[test]
     fn role_names() {
-        assert_eq!(role_name(&Val::lit("arn:aws:iam::123456789012:role/ci/deploy")).as_deref(), Some("deploy"));
+        assert_eq!(
+            role_name(&Val::lit("arn:aws:iam::123456789012:role/ci/deploy")).as_deref(),
+            Some("deploy")
+        );
         let mut v = Val::lit("arn:aws:iam::");
         v.push_hole(Hole::Any);
         v.push_lit(":role/deploy");
@@ -1181,11 +1283,22 @@ mod tests {
 
     #[test]
     fn filters() {
-        assert_eq!(filter_val("refs/heads/", "main"), Some(Val::lit("refs/heads/main")));
-        assert_eq!(filter_val("refs/heads/", "release/**").map(|v| v.pattern()).as_deref(), Some("refs/heads/release/*"));
+        assert_eq!(
+            filter_val("refs/heads/", "main"),
+            Some(Val::lit("refs/heads/main"))
+        );
+        assert_eq!(
+            filter_val("refs/heads/", "release/**")
+                .map(|v| v.pattern())
+                .as_deref(),
+            Some("refs/heads/release/*")
+        );
         assert_eq!(filter_val("refs/heads/", "!old"), None);
         assert_eq!(strip_suffixes("deploy-trust", TRUST_SUFFIXES), "deploy");
-        assert_eq!(strip_suffixes("deploy-policy", PERMISSION_SUFFIXES), "deploy");
+        assert_eq!(
+            strip_suffixes("deploy-policy", PERMISSION_SUFFIXES),
+            "deploy"
+        );
         assert_eq!(strip_suffixes("trust", TRUST_SUFFIXES), "trust");
     }
 }

@@ -25,7 +25,11 @@ fn audit_json(dir: &std::path::Path, extra: &[&str]) -> serde_json::Value {
         .args(extra)
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).unwrap()
 }
 
@@ -35,7 +39,11 @@ fn migration_fed_back_is_clean() {
     copy_dir(&fixtures().join("scenarios/static-keys"), dir.path());
     // before: long-lived keys are reported
     let (_, before) = run_json(dir.path(), &[".", "--repo", "acme/app"]);
-    assert!(hits(&before).iter().any(|(r, _, _)| r == "workflow-long-lived-keys"));
+    assert!(
+        hits(&before)
+            .iter()
+            .any(|(r, _, _)| r == "workflow-long-lived-keys")
+    );
 
     let v = audit_json(dir.path(), &["--repo", "acme/app"]);
     let jobs = v["repositories"][0]["jobs"].as_array().unwrap();
@@ -43,7 +51,10 @@ fn migration_fed_back_is_clean() {
     let wf = dir.path().join(".github/workflows/deploy.yml");
     let original = std::fs::read_to_string(&wf).unwrap();
     let patch_text = jobs[0]["migration"]["workflow_patch"].as_str().unwrap();
-    assert_eq!(patch_text, jobs[1]["migration"]["workflow_patch"].as_str().unwrap());
+    assert_eq!(
+        patch_text,
+        jobs[1]["migration"]["workflow_patch"].as_str().unwrap()
+    );
     let patch = diffy::Patch::from_str(patch_text).unwrap();
     std::fs::write(&wf, diffy::apply(&original, &patch).unwrap()).unwrap();
     for j in jobs {
@@ -70,7 +81,12 @@ fn migration_fed_back_is_clean() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|j| (j["access"].as_str().unwrap(), j["verdict"].as_str().unwrap()))
+        .map(|j| {
+            (
+                j["access"].as_str().unwrap(),
+                j["verdict"].as_str().unwrap(),
+            )
+        })
         .collect();
     assert_eq!(verdicts, vec![("oidc", "admitted"), ("oidc", "admitted")]);
 }
@@ -90,7 +106,11 @@ fn terraform_migration_is_clean() {
     let mut tf = String::new();
     for (i, j) in jobs.iter().enumerate() {
         let t = j["migration"]["terraform"].as_str().unwrap();
-        let t = if i == 0 { t } else { t.split_once("}\n\n").unwrap().1 };
+        let t = if i == 0 {
+            t
+        } else {
+            t.split_once("}\n\n").unwrap().1
+        };
         tf.push_str(t);
         tf.push('\n');
     }
@@ -102,13 +122,19 @@ fn terraform_migration_is_clean() {
 
 #[test]
 fn inventory_of_oidc_jobs_and_formats() {
-    let v = audit_json(&fixtures().join("scenarios/env-vs-branch"), &["--repo", "acme/app"]);
+    let v = audit_json(
+        &fixtures().join("scenarios/env-vs-branch"),
+        &["--repo", "acme/app"],
+    );
     let j = &v["repositories"][0]["jobs"][0];
     assert_eq!(j["job"], "deploy");
     assert_eq!(j["access"], "oidc");
     assert_eq!(j["role"]["name"], "deploy");
     assert_eq!(j["role"]["defined_in"], "iam/deploy-trust.json");
-    assert_eq!(j["subjects"], serde_json::json!(["repo:acme/app:environment:production"]));
+    assert_eq!(
+        j["subjects"],
+        serde_json::json!(["repo:acme/app:environment:production"])
+    );
     assert_eq!(j["verdict"], "rejected");
 
     let v = audit_json(&fixtures().join("scenarios/quiet-split-roles"), &[]);
@@ -116,7 +142,13 @@ fn inventory_of_oidc_jobs_and_formats() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|j| format!("{} {}", j["job"].as_str().unwrap(), j["verdict"].as_str().unwrap()))
+        .map(|j| {
+            format!(
+                "{} {}",
+                j["job"].as_str().unwrap(),
+                j["verdict"].as_str().unwrap()
+            )
+        })
         .collect();
     assert_eq!(verdicts, vec!["plan admitted", "apply admitted"]);
 

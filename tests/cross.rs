@@ -21,16 +21,28 @@ fn h(rule: &str, path: &str, line: u64) -> (String, String, u64) {
 fn environment_vs_branch_pin() {
     assert_eq!(
         scenario("env-vs-branch", &[]),
-        vec![h("role-trust-rejects-job", ".github/workflows/deploy.yml", 16)]
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            16
+        )]
     );
     // the same with the identity given, and with the role in Terraform
     assert_eq!(
         scenario("env-vs-branch", &["--repo", "acme/app"]),
-        vec![h("role-trust-rejects-job", ".github/workflows/deploy.yml", 16)]
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            16
+        )]
     );
     assert_eq!(
         scenario("tf-environment-vs-branch", &[]),
-        vec![h("role-trust-rejects-job", ".github/workflows/deploy.yml", 16)]
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            16
+        )]
     );
 }
 
@@ -40,7 +52,11 @@ fn another_repository_is_not_this_one() {
     // of this one, including the environment subject.
     assert_eq!(
         scenario("quiet-environments", &["--repo", "acme/other"]),
-        vec![h("role-trust-rejects-job", ".github/workflows/deploy.yml", 18)]
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            18
+        )]
     );
 }
 
@@ -48,7 +64,11 @@ fn another_repository_is_not_this_one() {
 fn pull_request_vs_branch_pin() {
     assert_eq!(
         scenario("pr-vs-branch", &[]),
-        vec![h("role-trust-rejects-job", ".github/workflows/plan.yml", 15)]
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/plan.yml",
+            15
+        )]
     );
 }
 
@@ -56,7 +76,11 @@ fn pull_request_vs_branch_pin() {
 fn tag_vs_branch() {
     assert_eq!(
         scenario("tag-vs-branch", &[]),
-        vec![h("role-trust-rejects-job", ".github/workflows/release.yml", 15)]
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/release.yml",
+            15
+        )]
     );
 }
 
@@ -64,7 +88,11 @@ fn tag_vs_branch() {
 fn custom_audience() {
     assert_eq!(
         scenario("custom-audience", &[]),
-        vec![h("role-audience-mismatch", ".github/workflows/deploy.yml", 15)]
+        vec![h(
+            "role-audience-mismatch",
+            ".github/workflows/deploy.yml",
+            15
+        )]
     );
     assert_eq!(
         scenario("tf-custom-audience-provider", &[]),
@@ -80,7 +108,11 @@ fn reusable_workflow_called_from_another() {
     // the callee's `environment: ${{ inputs.environment }}` resolves through both callers
     assert_eq!(
         scenario("reusable-caller", &[]),
-        vec![h("role-trust-rejects-job", ".github/workflows/deploy.yml", 15)]
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            15
+        )]
     );
 }
 
@@ -89,16 +121,26 @@ fn matrix_jobs() {
     // deploy-dev admits the dev instance; deploy-prod pins `production`, the job says `prod`
     assert_eq!(
         scenario("matrix-roles", &[]),
-        vec![h("role-trust-rejects-job", ".github/workflows/deploy.yml", 18)]
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            18
+        )]
     );
 }
 
 #[test]
 fn quiet_scenarios() {
     assert_eq!(scenario("quiet-split-roles", &[]), vec![]);
-    assert_eq!(scenario("quiet-split-roles", &["--repo", "acme/app"]), vec![]);
+    assert_eq!(
+        scenario("quiet-split-roles", &["--repo", "acme/app"]),
+        vec![]
+    );
     assert_eq!(scenario("quiet-environments", &[]), vec![]);
-    assert_eq!(scenario("quiet-environments", &["--repo", "acme/app"]), vec![]);
+    assert_eq!(
+        scenario("quiet-environments", &["--repo", "acme/app"]),
+        vec![]
+    );
 }
 
 #[test]
@@ -106,8 +148,16 @@ fn untrusted_events_and_wider_than_use() {
     assert_eq!(
         scenario("untrusted-events", &[]),
         vec![
-            h("role-trust-admits-untrusted-events", ".github/workflows/comment-deploy.yml", 3),
-            h("role-trust-admits-untrusted-events", "iam/deploy-trust.json", 15),
+            h(
+                "role-trust-admits-untrusted-events",
+                ".github/workflows/comment-deploy.yml",
+                3
+            ),
+            h(
+                "role-trust-admits-untrusted-events",
+                "iam/deploy-trust.json",
+                15
+            ),
         ]
     );
     assert_eq!(
@@ -123,7 +173,11 @@ fn untrusted_events_and_wider_than_use() {
 fn repository_identity_from_git_config() {
     let dir = tempfile::tempdir().unwrap();
     let src = fixtures().join("scenarios/quiet-environments");
-    for rel in [".github/workflows/deploy.yml", "iam/deploy-trust.json", "iam/deploy-policy.json"] {
+    for rel in [
+        ".github/workflows/deploy.yml",
+        "iam/deploy-trust.json",
+        "iam/deploy-policy.json",
+    ] {
         let to = dir.path().join(rel);
         std::fs::create_dir_all(to.parent().unwrap()).unwrap();
         std::fs::copy(src.join(rel), to).unwrap();
@@ -137,7 +191,11 @@ fn repository_identity_from_git_config() {
     let (_, v) = run_json(dir.path(), &["."]);
     assert_eq!(
         hits(&v),
-        vec![h("role-trust-rejects-job", ".github/workflows/deploy.yml", 18)]
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            18
+        )]
     );
     std::fs::write(
         dir.path().join(".git/config"),

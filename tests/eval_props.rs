@@ -93,7 +93,11 @@ struct Stmt {
 type Concrete = Vec<(&'static str, Option<String>)>;
 
 fn ref_policy(stmts: &[Stmt], req: &Concrete) -> bool {
-    let get = |c: &str| req.iter().find(|(k, _)| *k == c).and_then(|(_, v)| v.clone());
+    let get = |c: &str| {
+        req.iter()
+            .find(|(k, _)| *k == c)
+            .and_then(|(_, v)| v.clone())
+    };
     let applies = |s: &Stmt| {
         s.conds
             .iter()
@@ -128,8 +132,11 @@ fn op_strategy() -> impl Strategy<Value = String> {
 }
 
 fn pattern_strategy() -> impl Strategy<Value = String> {
-    prop::collection::vec(prop::sample::select(vec!['a', 'A', 'b', ':', '/', '*', '?']), 0..6)
-        .prop_map(|v| v.into_iter().collect())
+    prop::collection::vec(
+        prop::sample::select(vec!['a', 'A', 'b', ':', '/', '*', '?']),
+        0..6,
+    )
+    .prop_map(|v| v.into_iter().collect())
 }
 
 fn value_strategy() -> impl Strategy<Value = String> {

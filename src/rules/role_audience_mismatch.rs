@@ -28,7 +28,10 @@ impl Rule for RoleAudienceMismatch {
             let Some(trust) = role.trust else { continue };
             let (span, label) = match a.audience_span {
                 Some(s) => (s, "the audience this job requests".to_string()),
-                None => (a.role_span, format!("requests the default audience `{aud}`")),
+                None => (
+                    a.role_span,
+                    format!("requests the default audience `{aud}`"),
+                ),
             };
             let requested = if a.audience_span.is_some() {
                 format!("the audience `{aud}`")
@@ -68,11 +71,21 @@ impl Rule for RoleAudienceMismatch {
                         "job `{}` requests {requested}, but the OIDC provider `{}` only accepts {}",
                         a.job.id.value,
                         p.owner,
-                        if ids.is_empty() { "no audience".to_string() } else { ids.join(", ") }
+                        if ids.is_empty() {
+                            "no audience".to_string()
+                        } else {
+                            ids.join(", ")
+                        }
                     ))
                     .label(label)
-                    .related(p.file, p.client_ids_span.unwrap_or(p.span), format!("the provider's client ids lack `{aud}`"))
-                    .help(format!("add `{aud}` to the provider's client id list, or request one it accepts")),
+                    .related(
+                        p.file,
+                        p.client_ids_span.unwrap_or(p.span),
+                        format!("the provider's client ids lack `{aud}`"),
+                    )
+                    .help(format!(
+                        "add `{aud}` to the provider's client id list, or request one it accepts"
+                    )),
             );
         }
     }

@@ -28,7 +28,9 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
             }
             let Some(role) = an.resolve(a) else { continue };
             let Some(trust) = role.trust else { continue };
-            let Some(Some(write)) = &role.write else { continue };
+            let Some(Some(write)) = &role.write else {
+                continue;
+            };
             let repo = an.repo_for(trust);
             if repo.known().is_none() {
                 continue;
@@ -58,9 +60,9 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
                         .filter(|c| c.claim_of(&issuer).as_deref() == Some("sub"))
                         .flat_map(|c| c.values.iter())
                         .find(|v| {
-                            v.value.known().is_some_and(|k| {
-                                crate::model::glob_match(&k, &sub)
-                            })
+                            v.value
+                                .known()
+                                .is_some_and(|k| crate::model::glob_match(&k, &sub))
                         })
                         .map(|v| v.span)
                         .unwrap_or(trust.span);

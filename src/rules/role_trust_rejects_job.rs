@@ -2,7 +2,9 @@ use super::{Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::eval::{self, Rejection, Tri, Val};
 use crate::scan::Scan;
-use crate::subjects::{self, Access, admits, audience_rejection, describe_condition, list_subjects};
+use crate::subjects::{
+    self, Access, admits, audience_rejection, describe_condition, list_subjects,
+};
 
 pub struct RoleTrustRejectsJob;
 pub static RULE: RoleTrustRejectsJob = RoleTrustRejectsJob;
@@ -52,10 +54,8 @@ impl Rule for RoleTrustRejectsJob {
             let issuer = subjects::trust_issuer(trust);
             let req = subjects::request(&issuer, &repo, &a.subjects[0], aud, wf);
             let trust_rel = &scan.file(trust.file).rel;
-            let mut f = Finding::new(META.id, META.severity, a.file, a.role_span).label(format!(
-                "assumes role `{}` ({trust_rel})",
-                role.name
-            ));
+            let mut f = Finding::new(META.id, META.severity, a.file, a.role_span)
+                .label(format!("assumes role `{}` ({trust_rel})", role.name));
             let to_add = list_subjects(&subs);
             let like = subs.iter().any(|s| s.known().is_none());
             match eval::explain(trust, &req, "sub") {

@@ -7,6 +7,15 @@ use crate::source::{FileId, Span};
 use crate::subjects::{self, Access, list_subjects};
 use std::collections::BTreeMap;
 
+/// A role's uses: name, trust, subjects in use, first use, whether some use is not fully known.
+type Use<'a> = (
+    String,
+    &'a PolicyDoc,
+    Vec<Val>,
+    Option<(FileId, Span)>,
+    bool,
+);
+
 pub struct RoleTrustWiderThanUse;
 pub static RULE: RoleTrustWiderThanUse = RoleTrustWiderThanUse;
 static META: RuleMeta = crate::rule_meta!(
@@ -24,8 +33,7 @@ impl Rule for RoleTrustWiderThanUse {
     fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
         let an = subjects::analyze(scan);
         // role (by trust) → (name, trust, subjects in use, first use)
-        let mut uses: BTreeMap<(FileId, Span), (String, &PolicyDoc, Vec<Val>, Option<(FileId, Span)>, bool)> =
-            BTreeMap::new();
+        let mut uses: BTreeMap<(FileId, Span), Use> = BTreeMap::new();
         for a in &an.assumptions {
             if a.access != Access::Oidc {
                 continue;
@@ -36,12 +44,23 @@ impl Rule for RoleTrustWiderThanUse {
             let wf = &scan.file(a.file).rel;
             let aud = a.audience.as_deref();
             // a role that rejects a job, or its audience, has a bigger problem
-            let broken = a.audience.as_ref().is_some_and(|x| subjects::audience_rejection(trust, x).is_some())
+            let broken = a
+                .audience
+                .as_ref()
+                .is_some_and(|x| subjects::audience_rejection(trust, x).is_some())
                 || (!a.subjects.is_empty()
-                    && a.subjects.iter().all(|s| subjects::admits(trust, &repo, s, aud, wf) == Tri::False));
-            let e = uses
-                .entry((trust.file, trust.span))
-                .or_insert_with(|| (role.name.clone(), trust, vec![], Some((a.file, a.role_span)), false));
+                    && a.subjects
+                        .iter()
+                        .all(|s| subjects::admits(trust, &repo, s, aud, wf) == Tri::False));
+            let e = uses.entry((trust.file, trust.span)).or_insert_with(|| {
+                (
+                    role.name.clone(),
+                    trust,
+                    vec![],
+                    Some((a.file, a.role_span)),
+                    false,
+                )
+            });
             e.4 |= broken;
             for s in &a.subjects {
                 if s.foreign || repo.known().is_none() {
@@ -62,7 +81,9 @@ impl Rule for RoleTrustWiderThanUse {
                 }
                 for c in &st.conditions {
                     let op = c.op();
-                    if c.claim_of(&issuer).as_deref() != Some("sub") || !op.is_positive_string_match() {
+                    if c.claim_of(&issuer).as_deref() != Some("sub")
+                        || !op.is_positive_string_match()
+                    {
                         continue;
                     }
                     let sop = if op.is_like() {
@@ -73,7 +94,9 @@ impl Rule for RoleTrustWiderThanUse {
                         StrOp::Equals
                     };
                     for v in &c.values {
-                        let Some(text) = v.value.known() else { continue };
+                        let Some(text) = v.value.known() else {
+                            continue;
+                        };
                         if is_id_form(&v.value) {
                             continue;
                         }
