@@ -796,7 +796,7 @@ mod tests {
                 &[t("repo:o/r:ref:refs/heads/release/*")],
                 &r
             ),
-            Tri::Unknown
+            Tri::True
         );
         assert_eq!(
             eval_raw("StringLike", SUB, &[t("repo:o/r:environment:*")], &r),
