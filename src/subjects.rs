@@ -894,7 +894,12 @@ pub fn analyze(scan: &Scan) -> Analysis<'_> {
 fn classify<'a>(w: &'a Workflow, job: &'a Job) -> Vec<(&'a Step, Access)> {
     let mut out = Vec::new();
     let env_key = |kvs: &[KeyValue]| {
-        let has_session = kvs.iter().any(|kv| kv.key == "AWS_SESSION_TOKEN");
+        // temporary credentials, or keys for an S3-compatible service elsewhere (R2, MinIO…)
+        let has_session = kvs.iter().any(|kv| {
+            kv.key == "AWS_SESSION_TOKEN"
+                || (kv.key.starts_with("AWS_ENDPOINT_URL")
+                    && !kv.value.value.contains("amazonaws.com"))
+        });
         kvs.iter()
             .rev()
             .find(|kv| kv.key == "AWS_ACCESS_KEY_ID" && long_lived(&kv.value.value))
