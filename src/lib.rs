@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod cli;
+pub mod custom;
 pub mod diag;
 pub mod eval;
 pub mod fix;

@@ -56,6 +56,24 @@ impl<'a> GithubTrust<'a> {
             .filter(|c| c.op().is_positive_string_match() && !c.values.is_empty())
             .collect()
     }
+    /// A positive condition on a claim of another GitHub issuer (say the enterprise issuer
+    /// `…/acme:sub` under the default provider) can never be satisfied: the key is absent from
+    /// the request, so the statement admits nobody. Such a statement is broken, not open.
+    pub fn never_matches(&self) -> bool {
+        let own = self.issuer.to_ascii_lowercase();
+        self.statement.conditions.iter().any(|c| {
+            let op = c.op();
+            let positive = !op.if_exists
+                && !op.for_all_values
+                && !op.base.to_ascii_lowercase().contains("not")
+                && !op.base.eq_ignore_ascii_case("Null");
+            positive
+                && c.key.value.rsplit_once(':').is_some_and(|(iss, _)| {
+                    let iss = iss.to_ascii_lowercase();
+                    is_github_issuer(&iss) && iss != own && !iss.contains("${")
+                })
+        })
+    }
     pub fn allows_web_identity(&self) -> bool {
         self.statement
             .allows_action("sts:AssumeRoleWithWebIdentity")
