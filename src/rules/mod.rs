@@ -12,6 +12,10 @@ mod perm_ecr_push_incomplete;
 mod perm_ecr_wildcard_resource;
 mod perm_passrole_wildcard;
 mod perm_role_self_modification;
+mod role_audience_mismatch;
+mod role_trust_admits_untrusted_events;
+mod role_trust_rejects_job;
+mod role_trust_wider_than_use;
 mod trust_missing_aud;
 mod trust_missing_sub;
 mod trust_sub_any_repo;
@@ -50,6 +54,10 @@ pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
         &hardcoded_aws_key::RULE,
         &iac_access_key::RULE,
+        &role_audience_mismatch::RULE,
+        &role_trust_admits_untrusted_events::RULE,
+        &role_trust_rejects_job::RULE,
+        &role_trust_wider_than_use::RULE,
         &trust_missing_aud::RULE,
         &trust_missing_sub::RULE,
         &trust_sub_any_repo::RULE,
