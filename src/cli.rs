@@ -46,6 +46,13 @@ pub struct CheckArgs {
     /// Skip files larger than this many bytes (reported as errors when they would be analysed).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_file_size: u64,
+    /// Worker threads for parsing and rules (default: all cores; output is the same for any N).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Benchmark floor (undocumented): `read` only reads every candidate file, `parse` also
+    /// parses the analysed ones with the same parsers; no model, no rules, no report.
+    #[arg(long, hide = true, value_name = "read|parse")]
+    pub floor: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -118,7 +125,14 @@ pub fn run(cli: Cli) -> ExitCode {
             print!("{out}");
             ExitCode::from(EXIT_OK)
         }
-        None => run_check(cli.check),
+        None => match cli.check.threads {
+            Some(0) => usage_error("--threads must be at least 1"),
+            Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
+                Ok(pool) => pool.install(|| run_check(cli.check)),
+                Err(e) => usage_error(&format!("cannot start {n} threads: {e}")),
+            },
+            None => run_check(cli.check),
+        },
     }
 }
 
@@ -129,6 +143,9 @@ fn run_check(args: CheckArgs) -> ExitCode {
         }
     }
     let root = root_for(&args.paths);
+    if let Some(mode) = &args.floor {
+        return crate::floor::run(mode, &root, &args.paths, args.max_file_size);
+    }
     let opts = ScanOptions {
         root,
         paths: args.paths.clone(),

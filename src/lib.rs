@@ -6,6 +6,8 @@
 pub mod cli;
 pub mod diag;
 pub mod fix;
+#[doc(hidden)]
+pub mod floor;
 pub mod model;
 pub mod report;
 pub mod rules;
