@@ -127,11 +127,16 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         None => match cli.check.threads {
             Some(0) => usage_error("--threads must be at least 1"),
-            Some(n) => match rayon::ThreadPoolBuilder::new().num_threads(n).build() {
+            // A local pool (0 = all cores) whose threads have room for the deepest nesting the
+            // parsers accept, even in debug builds; stacks are reserved, not touched.
+            n => match rayon::ThreadPoolBuilder::new()
+                .num_threads(n.unwrap_or(0))
+                .stack_size(64 << 20)
+                .build()
+            {
                 Ok(pool) => pool.install(|| run_check(cli.check)),
-                Err(e) => usage_error(&format!("cannot start {n} threads: {e}")),
+                Err(e) => usage_error(&format!("cannot start worker threads: {e}")),
             },
-            None => run_check(cli.check),
         },
     }
 }

@@ -10,6 +10,7 @@ pub mod fix;
 pub mod floor;
 pub mod model;
 pub mod report;
+pub mod robust;
 pub mod rules;
 pub mod scan;
 pub mod source;

@@ -64,6 +64,8 @@ pub struct SourceFile {
     pub text: String,
     pub format: Format,
     index: LineIndex,
+    /// ASCII text: columns are byte columns (no per-position character counting).
+    ascii: bool,
 }
 
 /// A 1-based position for reports.
@@ -77,7 +79,9 @@ pub struct Pos {
 impl SourceFile {
     pub fn new(path: std::path::PathBuf, rel: String, text: String, format: Format) -> Self {
         let index = LineIndex::new(&text);
+        let ascii = text.is_ascii();
         SourceFile {
+            ascii,
             path,
             rel,
             text,
@@ -99,7 +103,11 @@ impl SourceFile {
         let off = self.clamp(offset);
         let lc = self.index.line_col(TextSize::from(off));
         let line_start = off as usize - lc.col as usize;
-        let column = self.text[line_start..off as usize].chars().count() as u32 + 1;
+        let column = if self.ascii {
+            lc.col + 1
+        } else {
+            self.text[line_start..off as usize].chars().count() as u32 + 1
+        };
         Pos {
             line: lc.line + 1,
             column,
