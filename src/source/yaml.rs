@@ -71,10 +71,7 @@ fn too_deep(text: &str) -> Option<usize> {
         let line = &bytes[line_start..line_end];
         let indent = line.iter().take_while(|&&b| b == b' ').count();
         // block sequences on one line: "- - - - x"
-        let dashes = line[indent..]
-            .chunks(2)
-            .take_while(|c| *c == b"- ")
-            .count();
+        let dashes = line[indent..].chunks(2).take_while(|c| *c == b"- ").count();
         let block = dashes + indent / 2;
         if block + flow > MAX_DEPTH {
             return Some(line_start);
