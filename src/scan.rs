@@ -79,6 +79,7 @@ fn classify_by_name(rel: &str) -> Option<Format> {
     None
 }
 
+#[allow(clippy::large_enum_variant)] // one per candidate, moved once
 enum Outcome {
     Skip,
     File(SourceFile, FileModel),
