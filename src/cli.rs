@@ -53,6 +53,9 @@ pub struct CheckArgs {
     /// parses the analysed ones with the same parsers; no model, no rules, no report.
     #[arg(long, hide = true, value_name = "read|parse")]
     pub floor: Option<String>,
+    /// Load custom rules (`*.yml`/`*.yaml`) from this directory.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -67,6 +70,15 @@ pub enum Command {
         /// Print the list as the Markdown table used in the README.
         #[arg(long)]
         markdown: bool,
+    },
+    /// Print the model view custom rules select from (JSON, one object per document).
+    DumpModel {
+        /// Files or directories to read.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Add an `@span` member (FILE:LINE:COL-LINE:COL) to every object.
+        #[arg(long)]
+        spans: bool,
     },
 }
 
@@ -125,6 +137,7 @@ pub fn run(cli: Cli) -> ExitCode {
             print!("{out}");
             ExitCode::from(EXIT_OK)
         }
+        Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
         None => match cli.check.threads {
             Some(0) => usage_error("--threads must be at least 1"),
             // A local pool (0 = all cores) whose threads have room for the deepest nesting the
@@ -142,6 +155,11 @@ pub fn run(cli: Cli) -> ExitCode {
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
+    if let Some(dir) = &args.rules
+        && let Err(e) = crate::custom::install(std::slice::from_ref(dir))
+    {
+        return usage_error(&e.to_string());
+    }
     for id in args.select.iter().chain(&args.ignore) {
         if rules::find(id).is_none() {
             return usage_error(&format!("unknown rule `{id}` in --select/--ignore"));

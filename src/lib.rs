@@ -4,10 +4,12 @@
 //! `rules` (see only the model) → `report` (see only findings).
 
 pub mod cli;
+pub mod custom;
 pub mod diag;
 pub mod fix;
 #[doc(hidden)]
 pub mod floor;
+pub mod frontend;
 pub mod model;
 pub mod report;
 pub mod robust;

@@ -13,11 +13,10 @@ pub fn may_be_json_object(bytes: &[u8]) -> bool {
         .is_none_or(|&c| c == b'{')
 }
 
-/// Does a file that is not valid UTF-8 (UTF-16, NUL bytes, other encodings) still mention
-/// `"Statement"`? Then it would have been analysed, and not being able to is an error.
-pub fn mentions_statement(bytes: &[u8]) -> bool {
-    const NEEDLE: &str = "\"Statement\"";
-    let utf16 = |be: bool| -> bool {
+/// The text of a file that is not valid UTF-8 (UTF-16 with a byte-order mark, NUL bytes, other
+/// encodings), decoded leniently: enough to tell whether it would have been analysed.
+pub fn lossy_text(bytes: &[u8]) -> String {
+    let utf16 = |be: bool| -> String {
         let units = bytes[2..].chunks_exact(2).map(|c| {
             if be {
                 u16::from_be_bytes([c[0], c[1]])
@@ -25,18 +24,17 @@ pub fn mentions_statement(bytes: &[u8]) -> bool {
                 u16::from_le_bytes([c[0], c[1]])
             }
         });
-        let text: String = char::decode_utf16(units)
+        char::decode_utf16(units)
             .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
-            .collect();
-        text.contains(NEEDLE)
+            .collect()
     };
     if bytes.starts_with(&[0xFF, 0xFE]) {
-        return utf16(false);
+        utf16(false)
+    } else if bytes.starts_with(&[0xFE, 0xFF]) {
+        utf16(true)
+    } else {
+        String::from_utf8_lossy(bytes).into_owned()
     }
-    if bytes.starts_with(&[0xFE, 0xFF]) {
-        return utf16(true);
-    }
-    String::from_utf8_lossy(bytes).contains(NEEDLE)
 }
 
 #[cfg(test)]
@@ -51,6 +49,10 @@ mod tests {
         assert!(may_be_json_object(b""));
         assert!(!may_be_json_object(b"[1, 2]"));
         assert!(!may_be_json_object(b"\x7fELF"));
+    }
+
+    fn mentions_statement(b: &[u8]) -> bool {
+        lossy_text(b).contains("\"Statement\"")
     }
 
     #[test]

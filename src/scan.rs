@@ -34,6 +34,8 @@ pub struct Scan {
     pub errors: Vec<FileError>,
     pub settings: Settings,
     scanned: usize,
+    /// The model view custom rules select from, built on first use.
+    pub custom_views: std::sync::OnceLock<Vec<crate::custom::view::Doc>>,
 }
 
 impl Scan {
@@ -76,10 +78,18 @@ fn classify_by_name(rel: &str) -> Option<Format> {
     if name.ends_with(".json") {
         return Some(Format::IamJson);
     }
+    if name.ends_with(".tf") {
+        return Some(Format::Terraform);
+    }
+    // Outside workflow directories, YAML and `.template` files may be CloudFormation
+    // templates; their content decides.
+    if yaml || name.ends_with(".template") {
+        return Some(Format::CloudFormation);
+    }
     None
 }
 
-#[allow(clippy::large_enum_variant)] // one per candidate, moved once
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     Skip,
     File(SourceFile, FileModel),
@@ -95,9 +105,10 @@ fn error(rel: &str, line: u32, column: u32, message: impl Into<String>) -> Outco
     })
 }
 
-/// Would this JSON text be analysed? (It mentions an IAM policy's `Statement`.)
+/// Would this JSON text be analysed? (It mentions an IAM policy's `Statement`, or is a plan,
+/// a CloudFormation template or an account export; `frontend::json_format` decides which.)
 fn json_is_relevant(text: &str) -> bool {
-    text.contains("\"Statement\"")
+    text.contains("\"Statement\"") || crate::frontend::json_format(text).is_some()
 }
 
 /// The text of a file, or why it cannot be read as text (with the bytes back).
@@ -132,7 +143,7 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     };
     // Formats recognised by name are always errors when unreadable; formats recognised by
     // content (JSON) only when their text shows they would have been analysed.
-    let by_content = format == Format::IamJson;
+    let by_content = matches!(format, Format::IamJson | Format::CloudFormation);
     // One open: size from the handle, then one read of at most the limit.
     let mut file = match std::fs::File::open(&c.path) {
         Ok(f) => f,
@@ -166,23 +177,46 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
             error(&c.rel, 0, 0, too_big(bytes.len() as u64))
         };
     }
-    // Cheap rejection by the first bytes: a policy document is a JSON object.
-    if by_content && !crate::robust::may_be_json_object(&bytes) {
+    // Cheap rejection by the first bytes: every JSON input is an object.
+    if format == Format::IamJson && !crate::robust::may_be_json_object(&bytes) {
         return Outcome::Skip;
     }
     let text = match decode(bytes) {
         Ok(t) => t,
         Err((msg, bytes)) => {
-            return if by_content && !crate::robust::mentions_statement(&bytes) {
+            // Content-recognised files are errors only when their text (decoded leniently,
+            // UTF-16 included) shows they would have been analysed.
+            let relevant = || {
+                let lossy = crate::robust::lossy_text(&bytes);
+                match format {
+                    Format::IamJson => json_is_relevant(&lossy),
+                    _ => crate::frontend::maybe_cloudformation(&lossy),
+                }
+            };
+            return if by_content && !relevant() {
                 Outcome::Skip
             } else {
                 error(&c.rel, 0, 0, msg)
             };
         }
     };
-    if by_content && !json_is_relevant(&text) {
+    if format == Format::IamJson && !json_is_relevant(&text) {
         return Outcome::Skip;
     }
+    // Which JSON input (plan, template, export, policy) the text is; YAML templates by content.
+    let format = match format {
+        Format::IamJson => match crate::frontend::json_format(&text) {
+            Some(f) => f,
+            None => return Outcome::Skip,
+        },
+        Format::CloudFormation if !text.trim_start().starts_with('{') => {
+            if !crate::frontend::maybe_cloudformation(&text) {
+                return Outcome::Skip;
+            }
+            format
+        }
+        f => f,
+    };
     let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format);
     match extract(id, &src) {
         Ok(Some(m)) => Outcome::File(src, m),
@@ -229,6 +263,32 @@ fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError
                 model::Family::Json,
             ));
         }
+        Format::Terraform => {
+            let f = model::terraform::parse_file(src).map_err(|e| ParseError {
+                offset: e.offset,
+                message: format!("invalid HCL: {}", e.message),
+            })?;
+            m.terraform = Some(Box::new(f));
+        }
+        Format::TerraformPlan | Format::AwsExport => {
+            let root = match json::parse_template(&src.text) {
+                Ok(root) => root,
+                Err((_, true)) => return Ok(None),
+                Err((e, false)) => {
+                    return Err(ParseError {
+                        offset: e.offset,
+                        message: format!("invalid JSON: {}", e.message),
+                    });
+                }
+            };
+            let got = if src.format == Format::TerraformPlan {
+                crate::frontend::plan::extract(id, src, &root)
+            } else {
+                crate::frontend::export::extract(id, src, &root)
+            };
+            return Ok(got);
+        }
+        Format::CloudFormation => return crate::frontend::cfn::extract_file(id, src),
         Format::Workflow | Format::Action => {
             let docs = yaml::parse(&src.text).map_err(|e| ParseError {
                 offset: e.offset,
@@ -285,6 +345,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
             }
         }
     }
+    model::terraform::link(&files, &mut models);
     errors.sort();
     Scan {
         root: opts.root.clone(),
@@ -293,6 +354,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
         errors,
         settings: opts.settings.clone(),
         scanned,
+        custom_views: Default::default(),
     }
 }
 

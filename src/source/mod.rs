@@ -2,6 +2,7 @@
 
 pub mod discover;
 pub mod embedded;
+pub mod hcl;
 pub mod json;
 pub mod lines;
 pub mod tree;
@@ -44,6 +45,15 @@ pub enum Format {
     Action,
     /// A bare IAM policy document (`*.json` with `Statement`).
     IamJson,
+    /// `terraform show -json` output (a plan or a state).
+    TerraformPlan,
+    /// A CloudFormation template (YAML or JSON, SAM and CDK output included).
+    CloudFormation,
+    /// Output of `aws iam get-account-authorization-details`, `get-role`, `list-roles` or
+    /// `get-open-id-connect-provider`.
+    AwsExport,
+    /// Terraform configuration (`*.tf`).
+    Terraform,
 }
 
 impl Format {
@@ -52,6 +62,10 @@ impl Format {
             Format::Workflow => "workflow",
             Format::Action => "action",
             Format::IamJson => "iam-json",
+            Format::TerraformPlan => "terraform-plan",
+            Format::CloudFormation => "cloudformation",
+            Format::AwsExport => "aws-export",
+            Format::Terraform => "terraform",
         }
     }
 }
