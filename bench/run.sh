@@ -54,6 +54,12 @@ if [ ! -f "$GEN/.complete" ]; then
   python3 "$SHARED/research/gen-bench-corpus.py" --out "$GEN" --force >/dev/null
   touch "$GEN/.complete"
 fi
+# The workflows alone, in a tree of their own (workflows are recognised by their
+# .github/workflows/ path relative to the scanned directory).
+GWF=$W/gen-workflows
+if [ ! -f "$GWF/.complete" ]; then
+  rm -rf "$GWF"; mkdir -p "$GWF"; cp -r "$GEN/.github" "$GWF/"; touch "$GWF/.complete"
+fi
 C1=$SHARED/corpus
 C10=$W/corpus-x10
 if [ ! -f "$C10/.complete" ]; then
@@ -73,7 +79,7 @@ BIN=$REPO/target/release/oidc-lint
 stats() { find "$2" -type f -not -name .complete -printf '%s\n' | awk -v n="$1" '{f++; b+=$1} END {printf "%s %d %d\n", n, f, b}'; }
 : >"$OUT/sizes.txt"
 stats gen "$GEN" >>"$OUT/sizes.txt"
-stats gen-workflows "$GEN/.github/workflows" >>"$OUT/sizes.txt"
+stats gen-workflows "$GWF" >>"$OUT/sizes.txt"
 stats corpus-x1 "$C1" >>"$OUT/sizes.txt"
 stats corpus-x10 "$C10" >>"$OUT/sizes.txt"
 stats typical "$TYPICAL" >>"$OUT/sizes.txt"
@@ -84,7 +90,8 @@ measure() {
   local label=$1 scope=$2 runs=$3; shift 3
   local slug; slug=$(echo "$label" | tr -c 'A-Za-z0-9' '_')
   local warm=2; [ "$runs" -le 3 ] && warm=0
-  log "$label: $*"
+  local cmd="$*"; [ ${#cmd} -gt 160 ] && cmd="${cmd:0:160} ... ($# args)"
+  log "$label: $cmd"
   hyperfine -N -i --warmup "$warm" --runs "$runs" --export-json "$OUT/$slug.json" \
     --command-name "$label" -- "$(printf '%q ' "$@")" >/dev/null 2>"$OUT/$slug.hyperfine.log" \
     || hyperfine -i --warmup "$warm" --runs "$runs" --export-json "$OUT/$slug.json" \
@@ -96,7 +103,7 @@ measure() {
 
 measure "oidc-lint"                 gen           "$RUNS" "$BIN" -q "$GEN"
 measure "oidc-lint --threads 1"     gen           "$RUNS" "$BIN" -q --threads 1 "$GEN"
-measure "oidc-lint (workflows)"     gen-workflows "$RUNS" "$BIN" -q "$GEN/.github/workflows"
+measure "oidc-lint (workflows)"     gen-workflows "$RUNS" "$BIN" -q "$GWF"
 measure "floor: read every file"    gen           "$RUNS" "$BIN" --floor read "$GEN"
 measure "floor: parse, no rules"    gen           "$RUNS" "$BIN" --floor parse "$GEN"
 measure "oidc-lint corpus x1"       corpus-x1     "$RUNS" "$BIN" -q "$C1"
