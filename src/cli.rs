@@ -46,6 +46,13 @@ pub struct CheckArgs {
     /// Skip files larger than this many bytes (reported as errors when they would be analysed).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_file_size: u64,
+    /// Worker threads for parsing and rules (default: all cores; output is the same for any N).
+    #[arg(long, value_name = "N")]
+    pub threads: Option<usize>,
+    /// Benchmark floor (undocumented): `read` only reads every candidate file, `parse` also
+    /// parses the analysed ones with the same parsers; no model, no rules, no report.
+    #[arg(long, hide = true, value_name = "read|parse")]
+    pub floor: Option<String>,
     /// Load custom rules (`*.yml`/`*.yaml`) from this directory.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
@@ -137,7 +144,19 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
         Some(Command::Audit(a)) => crate::audit::run(a),
-        None => run_check(cli.check),
+        None => match cli.check.threads {
+            Some(0) => usage_error("--threads must be at least 1"),
+            // A local pool (0 = all cores) whose threads have room for the deepest nesting the
+            // parsers accept, even in debug builds; stacks are reserved, not touched.
+            n => match rayon::ThreadPoolBuilder::new()
+                .num_threads(n.unwrap_or(0))
+                .stack_size(64 << 20)
+                .build()
+            {
+                Ok(pool) => pool.install(|| run_check(cli.check)),
+                Err(e) => usage_error(&format!("cannot start worker threads: {e}")),
+            },
+        },
     }
 }
 
@@ -153,6 +172,9 @@ fn run_check(args: CheckArgs) -> ExitCode {
         }
     }
     let root = root_for(&args.paths);
+    if let Some(mode) = &args.floor {
+        return crate::floor::run(mode, &root, &args.paths, args.max_file_size);
+    }
     let opts = ScanOptions {
         root,
         paths: args.paths.clone(),

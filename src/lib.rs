@@ -9,9 +9,12 @@ pub mod custom;
 pub mod diag;
 pub mod eval;
 pub mod fix;
+#[doc(hidden)]
+pub mod floor;
 pub mod frontend;
 pub mod model;
 pub mod report;
+pub mod robust;
 pub mod rules;
 pub mod scan;
 pub mod source;

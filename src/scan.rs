@@ -111,12 +111,13 @@ fn json_is_relevant(text: &str) -> bool {
     text.contains("\"Statement\"") || crate::frontend::json_format(text).is_some()
 }
 
-fn decode(bytes: Vec<u8>) -> Result<String, String> {
+/// The text of a file, or why it cannot be read as text (with the bytes back).
+fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
-        return Err("file is UTF-16 encoded; save it as UTF-8".into());
+        return Err(("file is UTF-16 encoded; save it as UTF-8".into(), bytes));
     }
     if bytes.contains(&0) {
-        return Err("file contains NUL bytes (binary?)".into());
+        return Err(("file contains NUL bytes (binary?)".into(), bytes));
     }
     match String::from_utf8(bytes) {
         Ok(mut s) => {
@@ -126,9 +127,12 @@ fn decode(bytes: Vec<u8>) -> Result<String, String> {
             }
             Ok(s)
         }
-        Err(e) => Err(format!(
-            "file is not valid UTF-8 (at byte {})",
-            e.utf8_error().valid_up_to()
+        Err(e) => Err((
+            format!(
+                "file is not valid UTF-8 (at byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+            e.into_bytes(),
         )),
     }
 }
@@ -140,29 +144,56 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     // Formats recognised by name are always errors when unreadable; formats recognised by
     // content (JSON) only when their text shows they would have been analysed.
     let by_content = matches!(format, Format::IamJson | Format::CloudFormation);
-    let size = match std::fs::metadata(&c.path) {
+    // One open: size from the handle, then one read of at most the limit.
+    let mut file = match std::fs::File::open(&c.path) {
+        Ok(f) => f,
+        Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
+    };
+    let size = match file.metadata() {
         Ok(m) => m.len(),
         Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
+    };
+    let too_big = |size: u64| {
+        format!("file is {size} bytes, over the {max}-byte limit (see --max-file-size)")
     };
     if size > max {
         if by_content {
             return Outcome::Skip;
         }
-        return error(
-            &c.rel,
-            0,
-            0,
-            format!("file is {size} bytes, over the {max}-byte limit (see --max-file-size)"),
-        );
+        return error(&c.rel, 0, 0, too_big(size));
     }
-    let bytes = match std::fs::read(&c.path) {
-        Ok(b) => b,
-        Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
-    };
+    let mut bytes = Vec::with_capacity(size as usize + 1);
+    if let Err(e) = std::io::Read::read_to_end(
+        &mut std::io::Read::take(&mut file, max.saturating_add(1)),
+        &mut bytes,
+    ) {
+        return error(&c.rel, 0, 0, format!("cannot read file: {e}"));
+    }
+    if bytes.len() as u64 > max {
+        // grew while being read
+        return if by_content {
+            Outcome::Skip
+        } else {
+            error(&c.rel, 0, 0, too_big(bytes.len() as u64))
+        };
+    }
+    // Cheap rejection by the first bytes: every JSON input is an object.
+    if format == Format::IamJson && !crate::robust::may_be_json_object(&bytes) {
+        return Outcome::Skip;
+    }
     let text = match decode(bytes) {
         Ok(t) => t,
-        Err(msg) => {
-            return if by_content {
+        Err((msg, bytes)) => {
+            // Content-recognised files are errors only when their text (decoded leniently,
+            // UTF-16 included) shows they would have been analysed.
+            let relevant = || {
+                let lossy = crate::robust::lossy_text(&bytes);
+                match format {
+                    Format::IamJson => json_is_relevant(&lossy),
+                    _ => crate::frontend::maybe_cloudformation(&lossy),
+                }
+            };
+            return if by_content && !relevant() {
                 Outcome::Skip
             } else {
                 error(&c.rel, 0, 0, msg)

@@ -4,10 +4,11 @@ pub mod discover;
 pub mod embedded;
 pub mod hcl;
 pub mod json;
+pub mod lines;
 pub mod tree;
 pub mod yaml;
 
-use line_index::{LineIndex, TextSize, WideEncoding};
+use line_index::LineIndex;
 use std::ops::Range;
 
 /// A byte range in one source file.
@@ -78,6 +79,7 @@ pub struct SourceFile {
     pub text: String,
     pub format: Format,
     index: LineIndex,
+    lines: lines::Lines,
 }
 
 /// A 1-based position for reports.
@@ -91,7 +93,9 @@ pub struct Pos {
 impl SourceFile {
     pub fn new(path: std::path::PathBuf, rel: String, text: String, format: Format) -> Self {
         let index = LineIndex::new(&text);
+        let lines = lines::Lines::new(&text);
         SourceFile {
+            lines,
             path,
             rel,
             text,
@@ -110,34 +114,19 @@ impl SourceFile {
 
     /// 1-based line and character column of a byte offset.
     pub fn pos(&self, offset: u32) -> Pos {
-        let off = self.clamp(offset);
-        let lc = self.index.line_col(TextSize::from(off));
-        // Characters, not bytes; through the index's table of non-ASCII characters so a
-        // 5 MB one-line file is not rescanned for every position.
-        let column = self
-            .index
-            .to_wide(WideEncoding::Utf32, lc)
-            .map(|w| w.col)
-            .unwrap_or(lc.col)
-            + 1;
+        let lc = self.lines.line_cols(self.clamp(offset));
         Pos {
             line: lc.line + 1,
-            column,
+            column: lc.chars + 1,
         }
     }
 
     /// 1-based line and UTF-16 column (SARIF `utf16CodeUnits`).
     pub fn pos_utf16(&self, offset: u32) -> Pos {
-        let off = self.clamp(offset);
-        let lc = self.index.line_col(TextSize::from(off));
-        let col = self
-            .index
-            .to_wide(WideEncoding::Utf16, lc)
-            .map(|w| w.col)
-            .unwrap_or(lc.col);
+        let lc = self.lines.line_cols(self.clamp(offset));
         Pos {
             line: lc.line + 1,
-            column: col + 1,
+            column: lc.utf16 + 1,
         }
     }
 

@@ -56,39 +56,39 @@ pub fn parse(text: &str) -> Result<Vec<Node>, ParseFailure> {
     Ok(docs.iter().map(|d| convert(d, &map)).collect())
 }
 
-/// Cheap pre-scan for flow nesting (`[[[[…`) and block nesting (`- - - …`) that would make
-/// the recursive parser or tree conversion overflow the stack.
+/// Cheap pre-scan for flow nesting (`[[[[…`) and block nesting (`- - - …`, indentation) that
+/// would make the recursive parser or tree conversion overflow the stack. One linear pass; the
+/// two kinds add up, so mixing them cannot exceed the limit either.
 fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
     let mut flow = 0usize;
-    for (i, b) in text.bytes().enumerate() {
-        match b {
-            b'[' | b'{' => {
-                flow += 1;
-                if flow > MAX_DEPTH {
-                    return Some(i);
-                }
-            }
-            b']' | b'}' => flow = flow.saturating_sub(1),
-            b'\n' => {}
-            _ => {}
-        }
-    }
-    // block sequences on one line: "- - - - x"
-    for (line_start, line) in text.split('\n').scan(0usize, |pos, l| {
-        let s = *pos;
-        *pos += l.len() + 1;
-        Some((s, l))
-    }) {
-        let dashes = line
-            .trim_start()
-            .as_bytes()
-            .chunks(2)
-            .take_while(|c| c == b"- ")
-            .count();
-        let indent = line.len() - line.trim_start().len();
-        if dashes + indent / 2 > MAX_DEPTH {
+    let mut line_start = 0usize;
+    while line_start <= bytes.len() {
+        let line_end = bytes[line_start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |p| line_start + p);
+        let line = &bytes[line_start..line_end];
+        let indent = line.iter().take_while(|&&b| b == b' ').count();
+        // block sequences on one line: "- - - - x"
+        let dashes = line[indent..].chunks(2).take_while(|c| *c == b"- ").count();
+        let block = dashes + indent / 2;
+        if block + flow > MAX_DEPTH {
             return Some(line_start);
         }
+        for (i, &b) in line.iter().enumerate() {
+            match b {
+                b'[' | b'{' => {
+                    flow += 1;
+                    if block + flow > MAX_DEPTH {
+                        return Some(line_start + i);
+                    }
+                }
+                b']' | b'}' => flow = flow.saturating_sub(1),
+                _ => {}
+            }
+        }
+        line_start = line_end + 1;
     }
     None
 }
@@ -222,5 +222,16 @@ mod tests {
         assert!(parse(&text).is_err());
         let text = "- ".repeat(100_000) + "x";
         assert!(parse(&text).is_err());
+        let text = "a:\n".to_string() + &" ".repeat(200_000) + "b: 1\n";
+        assert!(parse(&text).is_err());
+    }
+
+    #[test]
+    fn block_and_flow_nesting_add_up() {
+        // 200 block levels then 200 flow levels: each alone is allowed, together they are not.
+        let text = "k:\n".to_string() + &" ".repeat(400) + &"[".repeat(200) + &"]".repeat(200);
+        let e = parse(&text).unwrap_err();
+        assert!(e.message.contains("nesting deeper"), "{}", e.message);
+        assert!(parse(&("a: ".to_string() + &"[".repeat(200) + &"]".repeat(200))).is_ok());
     }
 }

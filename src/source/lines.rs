@@ -1,0 +1,87 @@
+//! Line and column lookup in O(log n) per query, whatever the text: line starts plus the
+//! offsets of UTF-8 continuation bytes and of 4-byte sequences (`line_index` scans every
+//! non-ASCII character of the line per query, which is quadratic on a one-line 5 MB file with
+//! many findings).
+
+pub struct Lines {
+    /// Byte offset of the start of every line after the first.
+    newlines: Vec<u32>,
+    /// Offsets of UTF-8 continuation bytes (empty for ASCII text).
+    cont: Vec<u32>,
+    /// Offsets of the lead bytes of 4-byte sequences (two UTF-16 code units each).
+    astral: Vec<u32>,
+}
+
+/// 0-based line, and columns in characters and in UTF-16 code units (0-based).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LineCols {
+    pub line: u32,
+    pub chars: u32,
+    pub utf16: u32,
+}
+
+impl Lines {
+    pub fn new(text: &str) -> Self {
+        let bytes = text.as_bytes();
+        let newlines = bytes
+            .iter()
+            .enumerate()
+            .filter(|&(_, &b)| b == b'\n')
+            .map(|(i, _)| i as u32 + 1)
+            .collect();
+        let (mut cont, mut astral) = (Vec::new(), Vec::new());
+        if !text.is_ascii() {
+            for (i, &b) in bytes.iter().enumerate() {
+                if b & 0xC0 == 0x80 {
+                    cont.push(i as u32);
+                } else if b >= 0xF0 {
+                    astral.push(i as u32);
+                }
+            }
+        }
+        Lines {
+            newlines,
+            cont,
+            astral,
+        }
+    }
+
+    /// Position of byte `offset`, which must be a char boundary within the text.
+    pub fn line_cols(&self, offset: u32) -> LineCols {
+        let line = self.newlines.partition_point(|&s| s <= offset);
+        let start = if line == 0 {
+            0
+        } else {
+            self.newlines[line - 1]
+        };
+        let between = |v: &[u32]| {
+            (v.partition_point(|&o| o < offset) - v.partition_point(|&o| o < start)) as u32
+        };
+        let chars = offset - start - between(&self.cont);
+        LineCols {
+            line: line as u32,
+            chars,
+            utf16: chars + between(&self.astral),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn agrees_with_counting() {
+        let text = "ab\ncafé 😀 x\r\n\nz€é\n";
+        let l = Lines::new(text);
+        for (off, _) in text.char_indices().chain([(text.len(), ' ')]) {
+            let before = &text[..off];
+            let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+            let seg = &text[line_start..off];
+            let got = l.line_cols(off as u32);
+            assert_eq!(got.line as usize, before.matches('\n').count(), "{off}");
+            assert_eq!(got.chars as usize, seg.chars().count(), "{off}");
+            assert_eq!(got.utf16 as usize, seg.encode_utf16().count(), "{off}");
+        }
+    }
+}
