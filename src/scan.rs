@@ -138,7 +138,19 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
 }
 
 fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
-    let Some(format) = classify_by_name(&c.rel) else {
+    // Classify on the full path: `oidc-lint .github/workflows` must still see workflows.
+    let full = std::path::absolute(&c.path)
+        .map(|p| {
+            p.components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .unwrap_or_else(|_| c.rel.clone());
+    let Some(format) = classify_by_name(&full) else {
         return Outcome::Skip;
     };
     // Formats recognised by name are always errors when unreadable; formats recognised by

@@ -203,3 +203,19 @@ fn credentials_are_never_echoed() {
         );
     }
 }
+
+#[test]
+fn workflows_are_recognised_when_their_directory_is_scanned() {
+    let dir = fixtures().join("repos/insecure-example");
+    for target in [
+        ".github/workflows",
+        ".github/workflows/deploy.yml",
+        ".github",
+    ] {
+        let (_, v) = run_json(&dir, &[target]);
+        assert!(
+            hits(&v).iter().any(|h| h.0 == "workflow-missing-id-token"),
+            "{target}: {v:#}"
+        );
+    }
+}
