@@ -2,6 +2,17 @@
 
 pub mod github;
 
+mod trust_sub_prefix_collision;
+mod trust_sub_repo_wide;
+mod trust_sub_admits_pull_request;
+mod trust_stringequals_wildcard;
+mod trust_fail_open_operator;
+mod trust_aud_mismatch;
+mod trust_wrong_action;
+mod trust_principal_wildcard;
+mod trust_issuer_mismatch;
+mod trust_unanchored_custom_sub;
+mod trust_duplicate_key;
 mod trust_missing_aud;
 mod trust_missing_sub;
 mod trust_sub_any_repo;
@@ -34,6 +45,17 @@ pub trait Rule: Send + Sync {
 /// Every built-in rule, in id order.
 pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
+        &trust_sub_prefix_collision::RULE,
+        &trust_sub_repo_wide::RULE,
+        &trust_sub_admits_pull_request::RULE,
+        &trust_stringequals_wildcard::RULE,
+        &trust_fail_open_operator::RULE,
+        &trust_aud_mismatch::RULE,
+        &trust_wrong_action::RULE,
+        &trust_principal_wildcard::RULE,
+        &trust_issuer_mismatch::RULE,
+        &trust_unanchored_custom_sub::RULE,
+        &trust_duplicate_key::RULE,
         &trust_missing_aud::RULE,
         &trust_missing_sub::RULE,
         &trust_sub_any_repo::RULE,
