@@ -2,9 +2,9 @@
 
 use crate::diag::Edit;
 use crate::model::{Condition, PolicyDoc, PolicyKind, SStr, Statement};
-use crate::source::{FileId, SourceFile, Span};
 use crate::scan::Scan;
 use crate::source::tree::{Part, Template};
+use crate::source::{FileId, SourceFile, Span};
 
 pub const DEFAULT_ISSUER: &str = "token.actions.githubusercontent.com";
 
@@ -86,8 +86,15 @@ pub fn github_trusts(scan: &Scan) -> Vec<GithubTrust<'_>> {
                 let mut found = None;
                 for f in &federated {
                     if let Some(iss) = federated_issuer(&f.value) {
-                        found = Some((iss, Some(*f)));
-                        break;
+                        // With several GitHub providers, the one the conditions are written
+                        // for (tokens of the others fail the positive conditions).
+                        let keyed = s.conditions.iter().any(|c| c.claim_of(&iss).is_some());
+                        if found.is_none() || keyed {
+                            found = Some((iss, Some(*f)));
+                        }
+                        if keyed {
+                            break;
+                        }
                     }
                 }
                 // A Federated principal known only at apply time, with conditions on GitHub's
@@ -396,7 +403,10 @@ pub fn remove_list_element(
             values[idx + 1].span.start as usize,
         )
     } else {
-        Span::new(values[idx - 1].span.end as usize, values[idx].span.end as usize)
+        Span::new(
+            values[idx - 1].span.end as usize,
+            values[idx].span.end as usize,
+        )
     };
     if span.start >= span.end || span.end as usize > src.text.len() {
         return None;

@@ -2,21 +2,21 @@
 
 pub mod github;
 
-mod trust_sub_prefix_collision;
-mod trust_sub_repo_wide;
-mod trust_sub_admits_pull_request;
-mod trust_stringequals_wildcard;
-mod trust_fail_open_operator;
 mod trust_aud_mismatch;
-mod trust_wrong_action;
-mod trust_principal_wildcard;
-mod trust_issuer_mismatch;
-mod trust_unanchored_custom_sub;
 mod trust_duplicate_key;
+mod trust_fail_open_operator;
+mod trust_issuer_mismatch;
 mod trust_missing_aud;
 mod trust_missing_sub;
+mod trust_principal_wildcard;
+mod trust_stringequals_wildcard;
+mod trust_sub_admits_pull_request;
 mod trust_sub_any_repo;
 mod trust_sub_org_wide;
+mod trust_sub_prefix_collision;
+mod trust_sub_repo_wide;
+mod trust_unanchored_custom_sub;
+mod trust_wrong_action;
 mod workflow_long_lived_keys;
 mod workflow_missing_id_token;
 

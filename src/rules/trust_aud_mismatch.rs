@@ -10,7 +10,13 @@ static META: RuleMeta = crate::rule_meta!(
     "trust-aud-mismatch",
     Error,
     "The `aud` condition accepts none of the audiences GitHub tokens for AWS carry (`sts.amazonaws.com` or the workflows' `audience`)",
-    ["iam-json", "terraform", "terraform-plan", "cloudformation", "workflow"],
+    [
+        "iam-json",
+        "terraform",
+        "terraform-plan",
+        "cloudformation",
+        "workflow"
+    ],
     false
 );
 

@@ -43,9 +43,10 @@ impl Rule for TrustDuplicateKey {
                         }
                     }
                     for (i, a) in ops.iter().enumerate() {
-                        let Some(b) = ops[i + 1..].iter().find(|b| {
-                            b.operator.value.eq_ignore_ascii_case(&a.operator.value)
-                        }) else {
+                        let Some(b) = ops[i + 1..]
+                            .iter()
+                            .find(|b| b.operator.value.eq_ignore_ascii_case(&a.operator.value))
+                        else {
                             continue;
                         };
                         if !is_key(src, a.operator.span) || !is_key(src, b.operator.span) {

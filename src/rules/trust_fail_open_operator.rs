@@ -55,7 +55,9 @@ impl Rule for TrustFailOpenOperator {
                     g.op().base.eq_ignore_ascii_case("Null")
                         && !g.op().if_exists
                         && g.key.value.eq_ignore_ascii_case(&c.key.value)
-                        && g.values.iter().all(|v| v.value.known().as_deref() == Some("false"))
+                        && g.values
+                            .iter()
+                            .all(|v| v.value.known().as_deref() == Some("false"))
                         && !g.values.is_empty()
                 });
                 if neg && (present || guarded) && !op.if_exists && !op.for_all_values {

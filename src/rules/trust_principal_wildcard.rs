@@ -34,15 +34,25 @@ fn restricts(c: &Condition) -> bool {
     let op = c.op();
     let positive = !op.if_exists
         && !op.for_all_values
-        && ["StringEquals", "StringLike", "StringEqualsIgnoreCase", "ArnEquals", "ArnLike"]
-            .iter()
-            .any(|b| op.base.eq_ignore_ascii_case(b));
+        && [
+            "StringEquals",
+            "StringLike",
+            "StringEqualsIgnoreCase",
+            "ArnEquals",
+            "ArnLike",
+        ]
+        .iter()
+        .any(|b| op.base.eq_ignore_ascii_case(b));
     if !positive || c.values.is_empty() {
         return false;
     }
     let key = c.key.value.to_ascii_lowercase();
-    let identity = IDENTITY_KEYS.contains(&key.as_str())
-        || !(key.starts_with("aws:") || key.starts_with("sts:"));
+    // An identity provider's claims name the caller, except its audience and issuer.
+    let provider_claim = !(key.starts_with("aws:")
+        || key.starts_with("sts:")
+        || key.ends_with(":aud")
+        || key.ends_with(":iss"));
+    let identity = IDENTITY_KEYS.contains(&key.as_str()) || provider_claim;
     identity
         && c.values
             .iter()

@@ -157,7 +157,10 @@ mod tests {
             Pr::Admits { exact: false }
         );
         assert_eq!(classify("repo:acme/app:*", true, false), Pr::Unknown);
-        assert_eq!(classify("repo:acme/*:pull_request", true, false), Pr::Unknown);
+        assert_eq!(
+            classify("repo:acme/*:pull_request", true, false),
+            Pr::Unknown
+        );
         assert_eq!(
             classify("repo:acme/app:ref:refs/heads/main", false, false),
             Pr::Other

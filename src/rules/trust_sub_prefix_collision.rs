@@ -71,6 +71,13 @@ fn glued_wildcard(pattern: &Template) -> Option<Collision> {
             return Some(Collision::Repository { prefix });
         }
         let context = &s[repo_end + 1..i];
+        // `…:pull_*` only admits `pull_request`: trust-sub-admits-pull-request's finding.
+        if sub
+            .context
+            .is_some_and(|c| crate::model::glob_match(c, "pull_request"))
+        {
+            return None;
+        }
         return Some(if context.starts_with("ref:refs/tags/") {
             Collision::Tag { prefix }
         } else {
@@ -206,6 +213,7 @@ mod tests {
         assert_eq!(g("repo:acme/app:ref:refs/heads/release/*"), None);
         assert_eq!(g("repo:acme/app:ref:refs/heads/main"), None);
         assert_eq!(g("environment:prod*"), None);
+        assert_eq!(g("repo:acme/app:pull_*"), None);
         let tpl = Template {
             parts: vec![
                 Part::Lit("repo:acme/".into()),

@@ -137,7 +137,10 @@ mod tests {
             shape("job_workflow_ref:acme/auto/.github/workflows/d.yml@refs/heads/main"),
             Shape::Unanchored(vec!["job_workflow_ref".into()])
         );
-        assert_eq!(shape("repository_owner_id:123:environment:prod"), Shape::Anchored);
+        assert_eq!(
+            shape("repository_owner_id:123:environment:prod"),
+            Shape::Anchored
+        );
         assert_eq!(shape("environment:prod:repo:acme/app"), Shape::Anchored);
         assert_eq!(
             shape("repository_owner_id:*:environment:prod"),
