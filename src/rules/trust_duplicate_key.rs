@@ -23,6 +23,13 @@ fn is_key(src: &SourceFile, span: Span) -> bool {
         .is_some_and(|rest| rest.starts_with(':') || rest.starts_with('='))
 }
 
+/// The two keys are written the same (quotes aside, letter case ignored).
+fn same_text(src: &SourceFile, a: Span, b: Span) -> bool {
+    let t = |s: Span| src.slice(s).trim_matches(['"', '\\']).to_ascii_lowercase();
+    let (x, y) = (t(a), t(b));
+    !x.is_empty() && x == y
+}
+
 impl Rule for TrustDuplicateKey {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -43,10 +50,10 @@ impl Rule for TrustDuplicateKey {
                         }
                     }
                     for (i, a) in ops.iter().enumerate() {
-                        let Some(b) = ops[i + 1..]
-                            .iter()
-                            .find(|b| b.operator.value.eq_ignore_ascii_case(&a.operator.value))
-                        else {
+                        let Some(b) = ops[i + 1..].iter().find(|b| {
+                            b.operator.value.eq_ignore_ascii_case(&a.operator.value)
+                                || same_text(src, a.operator.span, b.operator.span)
+                        }) else {
                             continue;
                         };
                         if !is_key(src, a.operator.span) || !is_key(src, b.operator.span) {
@@ -82,10 +89,10 @@ impl Rule for TrustDuplicateKey {
                             .filter(|c| c.operator.span == op.operator.span)
                             .collect();
                         for (i, a) in keys.iter().enumerate() {
-                            let Some(b) = keys[i + 1..]
-                                .iter()
-                                .find(|b| b.key.value.eq_ignore_ascii_case(&a.key.value))
-                            else {
+                            let Some(b) = keys[i + 1..].iter().find(|b| {
+                                b.key.value.eq_ignore_ascii_case(&a.key.value)
+                                    || same_text(src, a.key.span, b.key.span)
+                            }) else {
                                 continue;
                             };
                             if !is_key(src, a.key.span) || !is_key(src, b.key.span) {
