@@ -2,6 +2,10 @@
 
 pub mod github;
 
+mod hardcoded_aws_key;
+mod iac_access_key;
+mod provider_missing_audience;
+mod provider_url_invalid;
 mod trust_aud_mismatch;
 mod trust_duplicate_key;
 mod trust_fail_open_operator;
@@ -56,6 +60,10 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &trust_issuer_mismatch::RULE,
         &trust_unanchored_custom_sub::RULE,
         &trust_duplicate_key::RULE,
+        &hardcoded_aws_key::RULE,
+        &iac_access_key::RULE,
+        &provider_missing_audience::RULE,
+        &provider_url_invalid::RULE,
         &trust_missing_aud::RULE,
         &trust_missing_sub::RULE,
         &trust_sub_any_repo::RULE,
