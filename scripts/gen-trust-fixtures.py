@@ -176,3 +176,99 @@ for rule, cases in CASES.items():
             full = os.path.join(ROOT, rule, kind, name, path)
             os.makedirs(os.path.dirname(full), exist_ok=True)
             open(full, "w").write(text)
+
+# --- CloudFormation (second input format) -------------------------------------------------
+def yscalar(v):
+    if isinstance(v, str):
+        plain = v and all(c.isalnum() or c in "-_./" for c in v) and v[0].isalpha()
+        return v if plain else json.dumps(v)
+    return json.dumps(v)
+def ydump(v, ind):
+    pad = " " * ind
+    out = ""
+    if isinstance(v, dict):
+        for k, x in v.items():
+            if isinstance(x, (dict, list)) and x:
+                out += f"{pad}{yscalar(k)}:\n" + ydump(x, ind + 2)
+            else:
+                out += f"{pad}{yscalar(k)}: {yscalar(x)}\n"
+    else:
+        for x in v:
+            if isinstance(x, dict):
+                body = ydump(x, ind + 2)
+                out += f"{pad}- " + body[ind + 2:]
+            else:
+                out += f"{pad}- {yscalar(x)}\n"
+    return out
+def cfn(policy_json, name="GitHubDeployRole", provider=None, extra=""):
+    pol = json.loads(policy_json)
+    s = 'AWSTemplateFormatVersion: "2010-09-09"\nDescription: GitHub Actions deployment role\nResources:\n'
+    if provider:
+        s += provider
+    s += f"  {name}:\n    Type: AWS::IAM::Role\n    Properties:\n      RoleName: {name.lower()}\n      AssumeRolePolicyDocument:\n"
+    s += ydump(pol, 8)
+    s += "      ManagedPolicyArns:\n        - arn:aws:iam::aws:policy/PowerUserAccess\n" + extra
+    return s
+def cfn_provider(url, ids):
+    return ("  GitHubOidcProvider:\n    Type: AWS::IAM::OIDCProvider\n    Properties:\n"
+            f"      Url: {url}\n      ClientIdList:\n" + "".join(f"        - {yscalar(i)}\n" for i in ids))
+
+T = "cloudformation/github-deploy.yaml"
+case("trust-sub-prefix-collision", "bad", "cfn-environment-prefix", {T: cfn(doc(st(sub("repo:acme/app:environment:prod*"))))})
+case("trust-sub-prefix-collision", "good", "cfn-release-namespace", {T: cfn(doc(st(sub("repo:acme/app:ref:refs/heads/release/*"))))})
+case("trust-sub-repo-wide", "bad", "cfn-repo-wide", {T: cfn(doc(st(sub("repo:acme/app:*"))))})
+case("trust-sub-repo-wide", "good", "cfn-org-wide-is-not-repo-wide", {T: cfn(doc(st(sub("repo:acme/*"))))})
+case("trust-sub-admits-pull-request", "bad", "cfn-power-user-pr", {T: cfn(doc(st(sub(["repo:acme/app:environment:production", "repo:acme/app:pull_request"], op="StringEquals"))))})
+case("trust-sub-admits-pull-request", "good", "cfn-read-only-role", {T: cfn(doc(st(sub(["repo:acme/app:ref:refs/heads/main", "repo:acme/app:pull_request"], op="StringEquals")))).replace("PowerUserAccess", "ReadOnlyAccess")})
+case("trust-stringequals-wildcard", "bad", "cfn-stringequals-star", {T: cfn(doc(st(sub("repo:acme/app:*", op="StringEquals"))))})
+case("trust-stringequals-wildcard", "good", "cfn-stringlike-star", {T: cfn(doc(st(sub("repo:acme/app:environment:*"))))})
+case("trust-fail-open-operator", "bad", "cfn-ifexists-environment", {T: cfn(doc(st({"StringEquals": {**AUD, f"{I}:sub": "repo:acme/app:environment:production"}, "StringEqualsIfExists": {f"{I}:environment": "production"}})))})
+case("trust-fail-open-operator", "good", "cfn-plain-operators", {T: cfn(doc(st({"StringEquals": {**AUD, f"{I}:sub": "repo:acme/app:environment:production", f"{I}:environment": "production"}})))})
+case("trust-aud-mismatch", "bad", "cfn-github-default-audience", {T: cfn(doc(st({"StringEquals": {f"{I}:aud": "https://github.com/acme", f"{I}:sub": "repo:acme/app:ref:refs/heads/main"}})))})
+case("trust-aud-mismatch", "good", "cfn-provider-lists-audience", {T: cfn(doc(st({"StringEquals": {f"{I}:aud": "https://github.com/acme", f"{I}:sub": "repo:acme/app:ref:refs/heads/main"}})), provider=cfn_provider("https://token.actions.githubusercontent.com", ["sts.amazonaws.com", "https://github.com/acme"]))})
+case("trust-wrong-action", "bad", "cfn-assume-role", {T: cfn(doc(st(sub("repo:acme/app:ref:refs/heads/main", op="StringEquals"), action=["sts:AssumeRole"])))})
+case("trust-wrong-action", "good", "cfn-set-source-identity", {T: cfn(doc(st(sub("repo:acme/app:ref:refs/heads/main", op="StringEquals"), action=["sts:AssumeRoleWithWebIdentity", "sts:SetSourceIdentity"])))})
+case("trust-principal-wildcard", "bad", "cfn-federated-star", {T: cfn(doc(st({"StringEquals": dict(AUD)}, principal={"Federated": "*"})))})
+case("trust-principal-wildcard", "good", "cfn-star-with-source-account", {T: cfn(doc(st({"StringEquals": {"aws:PrincipalAccount": "210987654321"}}, action="sts:AssumeRole", principal={"AWS": "*"})))})
+case("trust-issuer-mismatch", "bad", "cfn-slug-provider-default-keys", {T: cfn(doc(st(sub("repo:acme/app:ref:refs/heads/main", op="StringEquals"), principal={"Federated": PS})))})
+case("trust-issuer-mismatch", "good", "cfn-ghes-keys", {T: cfn(doc(st({"StringEquals": {"github.acme.internal/_services/token:aud": "sts.amazonaws.com", "github.acme.internal/_services/token:sub": "repo:acme/app:ref:refs/heads/main"}}, principal={"Federated": PG})))})
+case("trust-unanchored-custom-sub", "bad", "cfn-workflow-claim", {T: cfn(doc(st(sub("workflow:Deploy to production", op="StringEquals"))))})
+case("trust-unanchored-custom-sub", "good", "cfn-repository-id-condition", {T: cfn(doc(st({"StringEquals": {**AUD, f"{I}:sub": "environment:production", f"{I}:repository_id": "5647382"}})))})
+CFNJ = "cloudformation/github-deploy.template.json"
+def cfn_json(policy_text):
+    body = "\n".join("        " + l if l else l for l in policy_text.rstrip().split("\n"))
+    return ('{\n  "AWSTemplateFormatVersion": "2010-09-09",\n  "Resources": {\n    "GitHubDeployRole": {\n'
+            '      "Type": "AWS::IAM::Role",\n      "Properties": {\n        "AssumeRolePolicyDocument": '
+            + body.lstrip() + '\n      }\n    }\n  }\n}\n')
+case("trust-duplicate-key", "bad", "cfn-json-duplicate-operator", {CFNJ: cfn_json(DUP_OP)})
+case("trust-duplicate-key", "good", "cfn-json-merged-operator", {CFNJ: cfn_json(doc(st(sub("repo:acme/app:ref:refs/heads/main", op="StringEquals"))))})
+
+R = "provider-missing-audience"
+def prov_only(url, ids): return 'AWSTemplateFormatVersion: "2010-09-09"\nResources:\n' + cfn_provider(url, ids)
+case(R, "bad", "cfn-github-audience-only", {"infra/oidc-provider.yaml": prov_only("https://token.actions.githubusercontent.com", ["https://github.com/acme"])})
+case(R, "bad", "workflow-custom-audience", {"infra/oidc-provider.yaml": prov_only("https://token.actions.githubusercontent.com", ["sts.amazonaws.com"]),
+    ".github/workflows/deploy.yml": WF % "          audience: acme-deploy\n"})
+case(R, "good", "cfn-sts-audience", {"infra/oidc-provider.yaml": prov_only("https://token.actions.githubusercontent.com", ["sts.amazonaws.com"])})
+case(R, "good", "not-github-provider", {"infra/oidc-provider.yaml": prov_only("https://gitlab.com", ["https://gitlab.com"])})
+case(R, "good", "export-with-audience", {"audit/get-open-id-connect-provider.json": json.dumps({"Url": "token.actions.githubusercontent.com", "ClientIDList": ["sts.amazonaws.com"], "ThumbprintList": ["6938fd4d98bab03faadb97b34396831e3780aea1"], "CreateDate": "2024-03-01T10:00:00+00:00", "Tags": []}, indent=4) + "\n"})
+R = "provider-url-invalid"
+case(R, "bad", "cfn-trailing-slash", {"infra/oidc-provider.yaml": prov_only("https://token.actions.githubusercontent.com/", ["sts.amazonaws.com"])})
+case(R, "bad", "cfn-typo-host", {"infra/oidc-provider.yaml": prov_only("https://token.actions.githubusercontent.co", ["sts.amazonaws.com"])})
+case(R, "good", "cfn-enterprise-slug", {"infra/oidc-provider.yaml": prov_only("https://token.actions.githubusercontent.com/acme-corp", ["sts.amazonaws.com"])})
+case(R, "good", "cfn-ghes", {"infra/oidc-provider.yaml": prov_only("https://github.acme.internal/_services/token", ["sts.amazonaws.com"])})
+
+def export(url, ids):
+    return json.dumps({"Url": url, "ClientIDList": ids, "ThumbprintList": ["6938fd4d98bab03faadb97b34396831e3780aea1"], "CreateDate": "2024-03-01T10:00:00+00:00", "Tags": []}, indent=4) + "\n"
+case("provider-missing-audience", "bad", "export-without-sts", {"audit/get-open-id-connect-provider.json": export("token.actions.githubusercontent.com", ["https://github.com/acme"])})
+case("provider-url-invalid", "bad", "export-trailing-slash", {"audit/get-open-id-connect-provider.json": export("token.actions.githubusercontent.com/", ["sts.amazonaws.com"])})
+case("provider-url-invalid", "good", "export-without-scheme", {"audit/get-open-id-connect-provider.json": export("token.actions.githubusercontent.com", ["sts.amazonaws.com"])})
+
+for rule, cases in CASES.items():
+    for kind in ("bad", "good"):
+        d = os.path.join(ROOT, rule, kind)
+        if os.path.isdir(d): shutil.rmtree(d)
+    for kind, name, files in cases:
+        for path, text in files.items():
+            full = os.path.join(ROOT, rule, kind, name, path)
+            os.makedirs(os.path.dirname(full), exist_ok=True)
+            open(full, "w").write(text)

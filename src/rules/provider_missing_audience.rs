@@ -123,8 +123,8 @@ impl Rule for ProviderMissingAudience {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, span)
                         .message(format!(
-                            "OIDC provider {} lists {listed} as client ids but not `{aud}`: STS rejects GitHub tokens for `{aud}` (\"Incorrect token audience\") before any trust policy is read",
-                            p.owner
+                            "{} lists {listed} as client ids but not `{aud}`: STS rejects GitHub tokens for `{aud}` (\"Incorrect token audience\") before any trust policy is read",
+                            super::github::provider_name(&p.owner)
                         ))
                         .label(format!("`{aud}` is missing"))
                         .help(format!(

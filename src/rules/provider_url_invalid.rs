@@ -116,14 +116,20 @@ impl Rule for ProviderUrlInvalid {
         for p in scan.models.iter().flat_map(|m| &m.providers) {
             let Some(url) = &p.url else { continue };
             let Some(u) = url.value.known() else { continue };
-            let Some(problem) = url_problem(&u) else {
+            // `aws iam get-open-id-connect-provider` prints the URL without its scheme.
+            let checked = if scan.file(p.file).format.name() == "aws-export" && !u.contains("://") {
+                format!("https://{u}")
+            } else {
+                u.clone()
+            };
+            let Some(problem) = url_problem(&checked) else {
                 continue;
             };
             out.push(
                 Finding::new(META.id, META.severity, p.file, url.span)
                     .message(format!(
-                        "OIDC provider {} has URL `{u}` with {problem}: it does not equal the issuer in GitHub's tokens, so every role trusting it fails to be assumed",
-                        p.owner
+                        "{} has URL `{u}` with {problem}: it does not equal the issuer in GitHub's tokens, so every role trusting it fails to be assumed",
+                        super::github::provider_name(&p.owner)
                     ))
                     .label("not GitHub's issuer URL")
                     .help(format!(

@@ -1,4 +1,6 @@
-use super::github::{GithubTrust, editable, github_trusts, remove_list_element, split_default_sub};
+use super::github::{
+    GithubTrust, editable, github_trusts, remove_list_element, role_read_only, split_default_sub,
+};
 use super::{Rule, RuleMeta};
 use crate::diag::{Finding, Fix};
 use crate::model::glob_match;
@@ -98,6 +100,10 @@ impl Rule for TrustSubAdmitsPullRequest {
             // the finding is about a role shared between pull requests and deployments.
             let values = role_values(&trusts, t);
             if !values.contains(&Pr::Other) {
+                continue;
+            }
+            // Pull requests reading with a read-only role are the recommended setup.
+            if role_read_only(scan, t.policy) {
                 continue;
             }
             for c in t.positive("sub") {
