@@ -76,6 +76,9 @@ fn classify_by_name(rel: &str) -> Option<Format> {
     if name.ends_with(".json") {
         return Some(Format::IamJson);
     }
+    if name.ends_with(".tf") {
+        return Some(Format::Terraform);
+    }
     // Outside workflow directories, YAML and `.template` files may be CloudFormation
     // templates; their content decides.
     if yaml || name.ends_with(".template") {
@@ -84,6 +87,7 @@ fn classify_by_name(rel: &str) -> Option<Format> {
     None
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     Skip,
     File(SourceFile, FileModel),
@@ -226,6 +230,13 @@ fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError
                 model::Family::Json,
             ));
         }
+        Format::Terraform => {
+            let f = model::terraform::parse_file(src).map_err(|e| ParseError {
+                offset: e.offset,
+                message: format!("invalid HCL: {}", e.message),
+            })?;
+            m.terraform = Some(Box::new(f));
+        }
         Format::TerraformPlan | Format::AwsExport => {
             let root = match json::parse_template(&src.text) {
                 Ok(root) => root,
@@ -301,6 +312,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
             }
         }
     }
+    model::terraform::link(&files, &mut models);
     errors.sort();
     Scan {
         root: opts.root.clone(),

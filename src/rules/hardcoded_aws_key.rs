@@ -80,6 +80,7 @@ impl Rule for HardcodedAwsKey {
                 };
                 out.push(
                     Finding::new(META.id, META.severity, fid, Span::new(at, at + 20))
+                        .redacted()
                         .message(format!(
                             "a literal AWS {kind} (`{}`) is written in this file",
                             redact(id)

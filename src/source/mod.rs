@@ -2,6 +2,7 @@
 
 pub mod discover;
 pub mod embedded;
+pub mod hcl;
 pub mod json;
 pub mod tree;
 pub mod yaml;
@@ -50,6 +51,8 @@ pub enum Format {
     /// Output of `aws iam get-account-authorization-details`, `get-role`, `list-roles` or
     /// `get-open-id-connect-provider`.
     AwsExport,
+    /// Terraform configuration (`*.tf`).
+    Terraform,
 }
 
 impl Format {
@@ -61,6 +64,7 @@ impl Format {
             Format::TerraformPlan => "terraform-plan",
             Format::CloudFormation => "cloudformation",
             Format::AwsExport => "aws-export",
+            Format::Terraform => "terraform",
         }
     }
 }
