@@ -263,6 +263,70 @@ case("provider-missing-audience", "bad", "export-without-sts", {"audit/get-open-
 case("provider-url-invalid", "bad", "export-trailing-slash", {"audit/get-open-id-connect-provider.json": export("token.actions.githubusercontent.com/", ["sts.amazonaws.com"])})
 case("provider-url-invalid", "good", "export-without-scheme", {"audit/get-open-id-connect-provider.json": export("token.actions.githubusercontent.com", ["sts.amazonaws.com"])})
 
+# --- Terraform (third input format) --------------------------------------------------------
+TF_PROVIDER = """resource "aws_iam_openid_connect_provider" "github" {
+  url             = "%s"
+  client_id_list  = [%s]
+  thumbprint_list = ["6938fd4d98bab03faadb97b34396831e3780aea1"]
+}
+"""
+def tf_provider(url, ids):
+    return TF_PROVIDER % (url, ", ".join(json.dumps(i) for i in ids))
+def tf_doc(conditions, actions='["sts:AssumeRoleWithWebIdentity"]'):
+    conds = "".join(f"""
+    condition {{
+      test     = "{t}"
+      variable = "{v}"
+      values   = [{", ".join(json.dumps(x) for x in vals)}]
+    }}
+""" for t, v, vals in conditions)
+    return f"""data "aws_iam_policy_document" "github_trust" {{
+  statement {{
+    effect  = "Allow"
+    actions = {actions}
+
+    principals {{
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::{ACCT}:oidc-provider/{I}"]
+    }}
+{conds}  }}
+}}
+
+resource "aws_iam_role" "deploy" {{
+  name               = "github-deploy"
+  assume_role_policy = data.aws_iam_policy_document.github_trust.json
+}}
+"""
+TFA = (f"StringEquals", f"{I}:aud", ["sts.amazonaws.com"])
+M = "terraform/github-oidc.tf"
+case("provider-url-invalid", "bad", "tf-http-scheme", {M: tf_provider("http://token.actions.githubusercontent.com", ["sts.amazonaws.com"])})
+case("provider-url-invalid", "good", "tf-default-url", {M: tf_provider("https://token.actions.githubusercontent.com", ["sts.amazonaws.com"])})
+case("provider-missing-audience", "bad", "tf-github-audience-only", {M: tf_provider("https://token.actions.githubusercontent.com", ["https://github.com/acme"])})
+case("provider-missing-audience", "good", "tf-china-audience", {M: tf_provider("https://token.actions.githubusercontent.com", ["sts.amazonaws.com.cn"])})
+case("trust-stringequals-wildcard", "bad", "tf-policy-document-stringequals", {M: tf_doc([TFA, ("StringEquals", f"{I}:sub", ["repo:acme/app:ref:refs/heads/*"])])})
+case("trust-stringequals-wildcard", "good", "tf-policy-document-stringlike", {M: tf_doc([TFA, ("StringLike", f"{I}:sub", ["repo:acme/app:ref:refs/heads/*"])])})
+case("trust-sub-admits-pull-request", "bad", "tf-policy-document-merged", {M: tf_doc([TFA, ("StringEquals", f"{I}:sub", ["repo:acme/app:ref:refs/heads/main"]), ("StringEquals", f"{I}:sub", ["repo:acme/app:pull_request"])])})
+case("trust-sub-admits-pull-request", "good", "tf-policy-document-environment", {M: tf_doc([TFA, ("StringEquals", f"{I}:sub", ["repo:acme/app:environment:production"])])})
+case("trust-duplicate-key", "bad", "tf-jsonencode-duplicate-operator", {M: f"""resource "aws_iam_role" "deploy" {{
+  name = "github-deploy"
+  assume_role_policy = jsonencode({{
+    Version = "2012-10-17"
+    Statement = [{{
+      Effect    = "Allow"
+      Principal = {{ Federated = "arn:aws:iam::{ACCT}:oidc-provider/{I}" }}
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {{
+        StringEquals = {{ "{I}:sub" = "repo:acme/app:ref:refs/heads/main" }}
+        StringEquals = {{ "{I}:aud" = "sts.amazonaws.com" }}
+      }}
+    }}]
+  }})
+}}
+"""})
+case("trust-duplicate-key", "good", "tf-policy-document-two-condition-blocks", {M: tf_doc([TFA, ("StringEquals", f"{I}:sub", ["repo:acme/app:ref:refs/heads/main"])])})
+case("trust-wrong-action", "bad", "tf-policy-document-assume-role", {M: tf_doc([TFA, ("StringEquals", f"{I}:sub", ["repo:acme/app:ref:refs/heads/main"])], actions='["sts:AssumeRole"]')})
+case("trust-wrong-action", "good", "tf-policy-document-tag-session", {M: tf_doc([TFA, ("StringEquals", f"{I}:sub", ["repo:acme/app:ref:refs/heads/main"])], actions='["sts:AssumeRoleWithWebIdentity", "sts:TagSession"]')})
+
 for rule, cases in CASES.items():
     for kind in ("bad", "good"):
         d = os.path.join(ROOT, rule, kind)

@@ -23,6 +23,11 @@ const EXPECTED: &[Case] = &[
     ),
     (
         "provider-missing-audience",
+        "bad/tf-github-audience-only",
+        &[("terraform/github-oidc.tf", 3)],
+    ),
+    (
+        "provider-missing-audience",
         "bad/workflow-custom-audience",
         &[("infra/oidc-provider.yaml", 8)],
     ),
@@ -33,6 +38,7 @@ const EXPECTED: &[Case] = &[
         &[],
     ),
     ("provider-missing-audience", "good/not-github-provider", &[]),
+    ("provider-missing-audience", "good/tf-china-audience", &[]),
     (
         "provider-url-invalid",
         "bad/cfn-trailing-slash",
@@ -48,9 +54,15 @@ const EXPECTED: &[Case] = &[
         "bad/export-trailing-slash",
         &[("audit/get-open-id-connect-provider.json", 2)],
     ),
+    (
+        "provider-url-invalid",
+        "bad/tf-http-scheme",
+        &[("terraform/github-oidc.tf", 2)],
+    ),
     ("provider-url-invalid", "good/cfn-enterprise-slug", &[]),
     ("provider-url-invalid", "good/cfn-ghes", &[]),
     ("provider-url-invalid", "good/export-without-scheme", &[]),
+    ("provider-url-invalid", "good/tf-default-url", &[]),
     (
         "trust-aud-mismatch",
         "bad/cfn-github-default-audience",
@@ -91,6 +103,11 @@ const EXPECTED: &[Case] = &[
     ),
     (
         "trust-duplicate-key",
+        "bad/tf-jsonencode-duplicate-operator",
+        &[("terraform/github-oidc.tf", 10)],
+    ),
+    (
+        "trust-duplicate-key",
         "bad/two-stringequals-blocks",
         &[("iam/github-trust.json", 11)],
     ),
@@ -99,6 +116,11 @@ const EXPECTED: &[Case] = &[
     (
         "trust-duplicate-key",
         "good/same-key-in-two-statements",
+        &[],
+    ),
+    (
+        "trust-duplicate-key",
+        "good/tf-policy-document-two-condition-blocks",
         &[],
     ),
     (
@@ -188,12 +210,22 @@ const EXPECTED: &[Case] = &[
     ),
     (
         "trust-stringequals-wildcard",
+        "bad/tf-policy-document-stringequals",
+        &[("terraform/github-oidc.tf", 20)],
+    ),
+    (
+        "trust-stringequals-wildcard",
         "good/cfn-stringlike-star",
         &[],
     ),
     (
         "trust-stringequals-wildcard",
         "good/stringlike-pattern",
+        &[],
+    ),
+    (
+        "trust-stringequals-wildcard",
+        "good/tf-policy-document-stringlike",
         &[],
     ),
     (
@@ -223,6 +255,11 @@ const EXPECTED: &[Case] = &[
     ),
     (
         "trust-sub-admits-pull-request",
+        "bad/tf-policy-document-merged",
+        &[("terraform/github-oidc.tf", 26)],
+    ),
+    (
+        "trust-sub-admits-pull-request",
         "good/branches-only-pattern",
         &[],
     ),
@@ -234,6 +271,11 @@ const EXPECTED: &[Case] = &[
     (
         "trust-sub-admits-pull-request",
         "good/read-only-plan-role",
+        &[],
+    ),
+    (
+        "trust-sub-admits-pull-request",
+        "good/tf-policy-document-environment",
         &[],
     ),
     (
@@ -344,9 +386,19 @@ const EXPECTED: &[Case] = &[
         "bad/extra-assume-role",
         &[("iam/trust.json", 11)],
     ),
+    (
+        "trust-wrong-action",
+        "bad/tf-policy-document-assume-role",
+        &[("terraform/github-oidc.tf", 4)],
+    ),
     ("trust-wrong-action", "good/aws-principal-assume-role", &[]),
     ("trust-wrong-action", "good/cfn-set-source-identity", &[]),
     ("trust-wrong-action", "good/tag-session-beside", &[]),
+    (
+        "trust-wrong-action",
+        "good/tf-policy-document-tag-session",
+        &[],
+    ),
 ];
 
 /// Rules that judge the reach of one `sub` value: each value gets at most one of them.

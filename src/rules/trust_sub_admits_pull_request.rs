@@ -93,6 +93,10 @@ impl Rule for TrustSubAdmitsPullRequest {
     fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
         let trusts = github_trusts(scan);
         for t in &trusts {
+            // A statement whose conditions name another issuer admits nobody.
+            if t.never_matches() {
+                continue;
+            }
             if !t.allows_web_identity() {
                 continue;
             }

@@ -60,6 +60,10 @@ impl Rule for TrustSubRepoWide {
     }
     fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
         for t in github_trusts(scan) {
+            // A statement whose conditions name another issuer admits nobody.
+            if t.never_matches() {
+                continue;
+            }
             if !t.allows_web_identity() {
                 continue;
             }

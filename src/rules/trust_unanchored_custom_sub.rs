@@ -69,6 +69,10 @@ impl Rule for TrustUnanchoredCustomSub {
     }
     fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
         for t in github_trusts(scan) {
+            // A statement whose conditions name another issuer admits nobody.
+            if t.never_matches() {
+                continue;
+            }
             if !t.allows_web_identity() || repository_pinned(&t, true) {
                 continue;
             }
