@@ -46,6 +46,9 @@ pub struct CheckArgs {
     /// Skip files larger than this many bytes (reported as errors when they would be analysed).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_file_size: u64,
+    /// Load custom rules (`*.yml`/`*.yaml`) from this directory.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -60,6 +63,15 @@ pub enum Command {
         /// Print the list as the Markdown table used in the README.
         #[arg(long)]
         markdown: bool,
+    },
+    /// Print the model view custom rules select from (JSON, one object per document).
+    DumpModel {
+        /// Files or directories to read.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Add an `@span` member (FILE:LINE:COL-LINE:COL) to every object.
+        #[arg(long)]
+        spans: bool,
     },
 }
 
@@ -118,11 +130,17 @@ pub fn run(cli: Cli) -> ExitCode {
             print!("{out}");
             ExitCode::from(EXIT_OK)
         }
+        Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
         None => run_check(cli.check),
     }
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
+    if let Some(dir) = &args.rules
+        && let Err(e) = crate::custom::install(std::slice::from_ref(dir))
+    {
+        return usage_error(&e.to_string());
+    }
     for id in args.select.iter().chain(&args.ignore) {
         if rules::find(id).is_none() {
             return usage_error(&format!("unknown rule `{id}` in --select/--ignore"));

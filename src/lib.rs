@@ -4,6 +4,7 @@
 //! `rules` (see only the model) → `report` (see only findings).
 
 pub mod cli;
+pub mod custom;
 pub mod diag;
 pub mod fix;
 pub mod frontend;
