@@ -68,6 +68,11 @@ impl Rule for TrustFailOpenOperator {
                     // `StringNotLike sub …` beside a positive scope is a real exclusion.
                     continue;
                 }
+                // A harmless qualifier inside a module's generated policy is not the user's
+                // to change (terraform-aws-modules writes `ForAllValues:` on `aud`/`iss`).
+                if (present || guarded) && t.policy.owner.starts_with("module.") {
+                    continue;
+                }
                 let severity = if present || guarded {
                     Severity::Note
                 } else {

@@ -14,9 +14,8 @@ static META: RuleMeta = crate::rule_meta!(
     false
 );
 
-/// `Some(repo)` when the pattern is exactly `repo:<repo>:*` with no wildcard in `<repo>`
-/// (unknown parts allowed: the verdict holds whatever they are, as long as they sit inside the
-/// repository part).
+/// `Some(repo)` when the pattern is exactly `repo:<repo>:*` with a literal owner and
+/// repository name (IDs of the immutable form may be `*`).
 pub(crate) fn repo_wide(pattern: &Template) -> Option<String> {
     const UNKNOWN: char = '\u{0}';
     let mut s = String::new();
@@ -34,7 +33,9 @@ pub(crate) fn repo_wide(pattern: &Template) -> Option<String> {
     let (owner, repo) = sub.repo.split_once('/')?;
     let name = |seg: &str| seg.split('@').next().unwrap_or("").to_string();
     let (o, r) = (name(owner), name(repo));
-    if o.is_empty() || r.is_empty() || o.contains(['*', '?']) || r.contains(['*', '?']) {
+    // Unknown parts (`${var.org}`) could hold a wildcard: no verdict on a guess.
+    let bad = |n: &str| n.is_empty() || n.contains(['*', '?', UNKNOWN]);
+    if bad(&o) || bad(&r) {
         return None;
     }
     let id_ok = |seg: &str| {
@@ -110,5 +111,13 @@ mod tests {
         assert_eq!(r("repo:acme/app:ref:*"), None);
         assert_eq!(r("repo:acme/app"), None);
         assert_eq!(r("repo:acme:*"), None);
+        let tpl = Template {
+            parts: vec![
+                Part::Lit("repo:".into()),
+                Part::Unknown("var.org".into()),
+                Part::Lit("/app:*".into()),
+            ],
+        };
+        assert_eq!(repo_wide(&tpl), None);
     }
 }
