@@ -49,6 +49,9 @@ pub struct CheckArgs {
     /// Load custom rules (`*.yml`/`*.yaml`) from this directory.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// `OWNER/REPO` of the scanned repository (default: its `origin` remote).
+    #[arg(long)]
+    pub repo: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -73,6 +76,8 @@ pub enum Command {
         #[arg(long)]
         spans: bool,
     },
+    /// Inventory every job that reaches AWS, and how to migrate static keys to OIDC.
+    Audit(crate::audit::AuditArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -131,6 +136,7 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(EXIT_OK)
         }
         Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
+        Some(Command::Audit(a)) => crate::audit::run(a),
         None => run_check(cli.check),
     }
 }
@@ -151,7 +157,10 @@ fn run_check(args: CheckArgs) -> ExitCode {
         root,
         paths: args.paths.clone(),
         max_file_size: args.max_file_size,
-        settings: Default::default(),
+        settings: crate::scan::Settings {
+            repo: args.repo.clone(),
+            ..Default::default()
+        },
     };
     let scan = scan(&opts);
     let sel = Selection {

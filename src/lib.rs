@@ -3,9 +3,11 @@
 //! Pipeline: `source` (discovery, spanned parsing) → `model` (normalized documents) →
 //! `rules` (see only the model) → `report` (see only findings).
 
+pub mod audit;
 pub mod cli;
 pub mod custom;
 pub mod diag;
+pub mod eval;
 pub mod fix;
 pub mod frontend;
 pub mod model;
@@ -13,6 +15,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod subjects;
 
 use diag::Finding;
 use rayon::prelude::*;

@@ -6,6 +6,10 @@ mod hardcoded_aws_key;
 mod iac_access_key;
 mod provider_missing_audience;
 mod provider_url_invalid;
+mod role_audience_mismatch;
+mod role_trust_admits_untrusted_events;
+mod role_trust_rejects_job;
+mod role_trust_wider_than_use;
 mod trust_aud_mismatch;
 mod trust_duplicate_key;
 mod trust_fail_open_operator;
@@ -64,6 +68,10 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &iac_access_key::RULE,
         &provider_missing_audience::RULE,
         &provider_url_invalid::RULE,
+        &role_audience_mismatch::RULE,
+        &role_trust_admits_untrusted_events::RULE,
+        &role_trust_rejects_job::RULE,
+        &role_trust_wider_than_use::RULE,
         &trust_missing_aud::RULE,
         &trust_missing_sub::RULE,
         &trust_sub_any_repo::RULE,
