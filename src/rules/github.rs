@@ -451,6 +451,53 @@ pub fn role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
     crate::subjects::roles(scan)
         .iter()
         .any(|r| r.trust.is_some_and(|t| std::ptr::eq(t, policy)) && matches!(r.write, Some(None)))
+        || model_role_read_only(scan, policy)
+}
+
+/// The model's own view: a `Role` whose permissions are all visible (inline documents and
+/// AWS-managed `*ReadOnlyAccess` / `ViewOnlyAccess` / `SecurityAudit`, as modules attach them)
+/// and allow only `Get*`, `List*`, `Describe*`, … actions.
+fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
+    let Some(model) = scan.models.get(policy.file) else {
+        return false;
+    };
+    let Some(idx) = model.policies.iter().position(|p| std::ptr::eq(p, policy)) else {
+        return false;
+    };
+    let Some(role) = model.roles.iter().find(|r| r.trust == Some(idx)) else {
+        return false;
+    };
+    if role.permission_policies.is_empty() && role.managed_policy_arns.is_empty() {
+        return false;
+    }
+    let managed_ok = role.managed_policy_arns.iter().all(|a| {
+        a.value.known().is_some_and(|k| {
+            k.starts_with("arn:aws") && k.contains(":iam::aws:policy/") && {
+                let name = k.rsplit('/').next().unwrap_or("");
+                name.ends_with("ReadOnlyAccess")
+                    || name == "ViewOnlyAccess"
+                    || name == "SecurityAudit"
+            }
+        })
+    });
+    let read_verbs = [
+        "Get", "List", "Describe", "BatchGet", "Head", "View", "Lookup",
+    ];
+    let inline_ok = role.permission_policies.iter().all(|&i| {
+        model.policies.get(i).is_some_and(|p| {
+            p.statements.iter().filter(|s| s.is_allow()).all(|s| {
+                !s.not_action
+                    && s.actions.iter().all(|a| {
+                        a.value.known().is_some_and(|k| {
+                            let verb = k.split_once(':').map(|(_, v)| v).unwrap_or("");
+                            !verb.contains(['*', '?'])
+                                && read_verbs.iter().any(|r| verb.starts_with(r))
+                        })
+                    })
+            })
+        })
+    });
+    managed_ok && inline_ok
 }
 
 /// A provider's name for messages: `OIDC provider aws_iam_openid_connect_provider.github`
