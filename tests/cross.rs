@@ -98,6 +98,8 @@ fn custom_audience() {
         scenario("tf-custom-audience-provider", &[]),
         vec![
             h("role-audience-mismatch", ".github/workflows/deploy.yml", 15),
+            // the provider itself lacks the audience the job requests
+            h("provider-missing-audience", "infra/github.tf", 3),
             h("trust-missing-aud", "infra/github.tf", 11),
         ]
     );
@@ -158,12 +160,16 @@ fn untrusted_events_and_wider_than_use() {
                 "iam/deploy-trust.json",
                 15
             ),
+            // `repo:acme/app:*` (a note of its own)
+            h("trust-sub-repo-wide", "iam/deploy-trust.json", 15),
         ]
     );
     assert_eq!(
         scenario("wider-than-use", &[]),
         vec![
             h("role-trust-wider-than-use", "iam/reader-trust.json", 15),
+            // `repo:acme/app:*` (a note of its own)
+            h("trust-sub-repo-wide", "iam/reader-trust.json", 15),
             h("role-trust-wider-than-use", "iam/reader-trust.json", 15),
         ]
     );

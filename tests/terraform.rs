@@ -52,6 +52,10 @@ fn every_rule_fires_at_the_right_line_and_only_there() {
         ("trust-sub-any-repo", "provider/main.tf", 35),
         // AdministratorAccess attached to the org-wide role
         ("perm-admin-access", "deploy-roles/main.tf", 67),
+        // ...and the first one, silently dropped, is reported where it is written
+        ("trust-duplicate-key", "provider/main.tf", 34),
+        // unfunco v3: `acme/docs:pull_request` shares the role with `acme/site`'s main branch
+        ("trust-sub-admits-pull-request", "modules/main.tf", 45),
     ]
     .iter()
     .map(|(r, p, l)| (r.to_string(), p.to_string(), *l))
@@ -97,6 +101,16 @@ fn spans_slice_back_to_the_offending_text() {
         ),
         ("trust-sub-any-repo", "modules/main.tf", "\"*\""),
         ("trust-sub-any-repo", "provider/main.tf", "\"repo:*\""),
+        (
+            "trust-duplicate-key",
+            "provider/main.tf",
+            "\"token.actions.githubusercontent.com:sub\"",
+        ),
+        (
+            "trust-sub-admits-pull-request",
+            "modules/main.tf",
+            "\"acme/docs:pull_request\"",
+        ),
         (
             "trust-sub-org-wide",
             "deploy-roles/main.tf",

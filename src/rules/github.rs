@@ -1,8 +1,10 @@
 //! Shared knowledge about GitHub's OIDC issuer, used by the trust-policy rules.
 
+use crate::diag::Edit;
 use crate::model::{Condition, PolicyDoc, PolicyKind, SStr, Statement};
 use crate::scan::Scan;
 use crate::source::tree::{Part, Template};
+use crate::source::{FileId, SourceFile, Span};
 
 pub const DEFAULT_ISSUER: &str = "token.actions.githubusercontent.com";
 
@@ -105,8 +107,15 @@ pub fn github_trusts(scan: &Scan) -> Vec<GithubTrust<'_>> {
                 let mut found = None;
                 for f in &federated {
                     if let Some(iss) = federated_issuer(&f.value) {
-                        found = Some((iss, Some(*f)));
-                        break;
+                        // With several GitHub providers, the one the conditions are written
+                        // for (tokens of the others fail the positive conditions).
+                        let keyed = s.conditions.iter().any(|c| c.claim_of(&iss).is_some());
+                        if found.is_none() || keyed {
+                            found = Some((iss, Some(*f)));
+                        }
+                        if keyed {
+                            break;
+                        }
                     }
                 }
                 // A Federated principal known only at apply time, with conditions on GitHub's
@@ -142,6 +151,10 @@ pub enum SubReach {
     AnyRepo,
     /// Matches every repository of one owner.
     OrgWide { owner: String },
+    /// A wildcard glued to the end of a literal owner prefix (`repo:acme*`, `repo:acme-*/app`):
+    /// admits every owner whose name starts with `prefix` (reported by
+    /// `trust-sub-prefix-collision`, not by `trust-sub-any-repo`).
+    OwnerPrefix { prefix: String },
     /// Narrower than an owner, or a shape this classification does not judge.
     Narrower,
 }
@@ -173,7 +186,16 @@ pub fn sub_reach(pattern: &Template) -> SubReach {
     if owner_name.is_empty() && owner_end == rest.len() {
         return SubReach::Narrower;
     }
-    if owner_name.chars().any(wild) {
+    if let Some(i) = owner_name.find(wild) {
+        // `repo:acme*` / `repo:acme-*/app`: one `*` after a literal prefix.
+        if i > 0 && i == owner_name.len() - 1 && owner_name.ends_with('*') {
+            let prefix = &owner_name[..i];
+            if !prefix.contains(UNKNOWN) {
+                return SubReach::OwnerPrefix {
+                    prefix: prefix.to_string(),
+                };
+            }
+        }
         return SubReach::AnyRepo;
     }
     // A wildcard in the ID position (`repo:acme@*/…`) is not an owner wildcard.
@@ -217,6 +239,277 @@ pub fn repository_pinned(t: &GithubTrust, owner_only_ok: bool) -> bool {
     })
 }
 
+/// The audiences the scan's workflows request from GitHub for AWS.
+#[derive(Clone, Debug, Default)]
+pub struct RequestedAudiences {
+    /// Literal `audience` inputs (or `AUDIENCE` env) of configure-aws-credentials steps.
+    pub custom: Vec<String>,
+    /// Some configure-aws-credentials step that assumes a role uses the default audience.
+    pub default_used: bool,
+    /// Some step's audience is an expression (`${{ vars.AUD }}`): not known statically.
+    pub unknown: bool,
+}
+
+impl RequestedAudiences {
+    /// Every literal audience requested, with the default when a step uses it.
+    pub fn all(&self, default: &str) -> Vec<String> {
+        let mut v = self.custom.clone();
+        if self.default_used {
+            v.push(default.to_string());
+        }
+        v.sort();
+        v.dedup();
+        v
+    }
+}
+
+/// Audiences requested by configure-aws-credentials steps in the scan (`audience:` input, or
+/// the `AUDIENCE` environment variable at step, job or workflow level).
+pub fn requested_audiences(scan: &Scan) -> RequestedAudiences {
+    let mut out = RequestedAudiences::default();
+    for m in &scan.models {
+        for w in &m.workflows {
+            for j in &w.jobs {
+                for s in &j.steps {
+                    if !s.is_configure_aws_credentials() {
+                        continue;
+                    }
+                    let env = |kvs: &[crate::model::KeyValue]| {
+                        kvs.iter().rev().find(|kv| kv.key == "AUDIENCE").cloned()
+                    };
+                    let aud = s
+                        .input("audience")
+                        .cloned()
+                        .or_else(|| env(&s.env))
+                        .or_else(|| env(&j.env))
+                        .or_else(|| env(&w.env));
+                    match aud {
+                        Some(a) if a.value.value.contains("${{") => out.unknown = true,
+                        Some(a) if !a.value.value.trim().is_empty() => {
+                            out.custom.push(a.value.value.trim().to_string())
+                        }
+                        _ => {
+                            if s.input("role-to-assume").is_some()
+                                || s.env.iter().any(|kv| kv.key == "ROLE_TO_ASSUME")
+                                || j.env.iter().any(|kv| kv.key == "ROLE_TO_ASSUME")
+                                || w.env.iter().any(|kv| kv.key == "ROLE_TO_ASSUME")
+                            {
+                                out.default_used = true;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out.custom.sort();
+    out.custom.dedup();
+    out
+}
+
+/// Literal audiences requested by workflows in the scan (kept for the foundation rules).
+/// An audience given as an expression counts as a custom one (shown as `${{ … }}`).
+pub fn custom_audiences(scan: &Scan) -> Vec<String> {
+    let r = requested_audiences(scan);
+    let mut v = r.custom;
+    if r.unknown {
+        v.push("${{ … }}".to_string());
+    }
+    v
+}
+
+/// Claims GitHub puts in every token and AWS exposes as condition keys: a negated operator on
+/// them is a real exclusion, and `IfExists`/`ForAllValues:` on them change nothing.
+pub const ALWAYS_PRESENT_CLAIMS: &[&str] = &[
+    "sub",
+    "aud",
+    "iss",
+    "actor",
+    "actor_id",
+    "repository",
+    "repository_id",
+    "repository_owner_id",
+    "workflow",
+    "ref",
+    "runner_environment",
+];
+
+/// Claims that bind a subject to an owner or a repository (custom `sub` templates).
+pub const ANCHOR_CLAIMS: &[&str] = &[
+    "repo",
+    "repository",
+    "repository_id",
+    "repository_owner",
+    "repository_owner_id",
+];
+
+/// Claim names GitHub can put into a customized `sub` template (besides the anchors), and the
+/// context forms (`environment:…`, `ref:…`, `pull_request`).
+pub const TEMPLATE_CLAIMS: &[&str] = &[
+    "actor",
+    "actor_id",
+    "base_ref",
+    "context",
+    "enterprise",
+    "enterprise_id",
+    "environment",
+    "event_name",
+    "head_ref",
+    "job_workflow_ref",
+    "job_workflow_sha",
+    "ref",
+    "ref_type",
+    "ref_protected",
+    "repository_visibility",
+    "runner_environment",
+    "workflow",
+    "workflow_ref",
+    "workflow_sha",
+];
+
+/// A literal `sub` value in the default format, split: `repo:OWNER[@ID]/REPO[@ID]:CONTEXT`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DefaultSub<'a> {
+    /// `OWNER[@ID]/REPO[@ID]`.
+    pub repo: &'a str,
+    /// Everything after the `:` that ends the repository part (may be empty when absent).
+    pub context: Option<&'a str>,
+}
+
+/// Split a literal default-format subject. `None` for custom templates and values that do not
+/// start with `repo:`.
+pub fn split_default_sub(value: &str) -> Option<DefaultSub<'_>> {
+    let rest = value.strip_prefix("repo:")?;
+    match rest.find(':') {
+        Some(i) => Some(DefaultSub {
+            repo: &rest[..i],
+            context: Some(&rest[i + 1..]),
+        }),
+        None => Some(DefaultSub {
+            repo: rest,
+            context: None,
+        }),
+    }
+}
+
+/// The span of `needle` inside the text of `span` (for edits that replace part of a key or a
+/// string, keeping its quotes).
+pub fn sub_span(src: &SourceFile, span: Span, needle: &str) -> Option<Span> {
+    let text = src.slice(span);
+    let i = text.find(needle)?;
+    let start = span.start as usize + i;
+    Some(Span::new(start, start + needle.len()))
+}
+
+/// An edit that removes element `idx` of a list of values with its separator, keeping the list
+/// valid (JSON/HCL/YAML flow lists and YAML block sequences). `None` when the list has one
+/// element (the key would be left without values) or the text cannot be edited.
+pub fn remove_list_element(
+    src: &SourceFile,
+    file: FileId,
+    values: &[SStr],
+    values_span: Span,
+    idx: usize,
+) -> Option<Edit> {
+    if values.len() < 2 || idx >= values.len() {
+        return None;
+    }
+    // A scalar value span equal to the list span: not a list.
+    if values[idx].span == values_span {
+        return None;
+    }
+    let span = if idx + 1 < values.len() {
+        Span::new(
+            values[idx].span.start as usize,
+            values[idx + 1].span.start as usize,
+        )
+    } else {
+        Span::new(
+            values[idx - 1].span.end as usize,
+            values[idx].span.end as usize,
+        )
+    };
+    if span.start >= span.end || span.end as usize > src.text.len() {
+        return None;
+    }
+    Some(Edit {
+        file,
+        span,
+        replacement: String::new(),
+    })
+}
+
+/// Whether fixes may edit this policy's text (not a generated plan or export).
+pub fn editable(block: Option<&crate::model::MapHandle>) -> bool {
+    block.is_some_and(|h| h.syntax != crate::model::Syntax::ReadOnly)
+}
+
+/// Whether the role holding `policy` as its trust policy is known to have only read access
+/// (the cross-file role analysis in `subjects`: IaC roles, and IAM JSON trust files with their
+/// permission files beside them). `false` whenever it is not known.
+pub fn role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
+    crate::subjects::roles(scan)
+        .iter()
+        .any(|r| r.trust.is_some_and(|t| std::ptr::eq(t, policy)) && matches!(r.write, Some(None)))
+        || model_role_read_only(scan, policy)
+}
+
+/// The model's own view: a `Role` whose permissions are all visible (inline documents and
+/// AWS-managed `*ReadOnlyAccess` / `ViewOnlyAccess` / `SecurityAudit`, as modules attach them)
+/// and allow only `Get*`, `List*`, `Describe*`, … actions.
+fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
+    let Some(model) = scan.models.get(policy.file) else {
+        return false;
+    };
+    let Some(idx) = model.policies.iter().position(|p| std::ptr::eq(p, policy)) else {
+        return false;
+    };
+    let Some(role) = model.roles.iter().find(|r| r.trust == Some(idx)) else {
+        return false;
+    };
+    if role.permission_policies.is_empty() && role.managed_policy_arns.is_empty() {
+        return false;
+    }
+    let managed_ok = role.managed_policy_arns.iter().all(|a| {
+        a.value.known().is_some_and(|k| {
+            k.starts_with("arn:aws") && k.contains(":iam::aws:policy/") && {
+                let name = k.rsplit('/').next().unwrap_or("");
+                name.ends_with("ReadOnlyAccess")
+                    || name == "ViewOnlyAccess"
+                    || name == "SecurityAudit"
+            }
+        })
+    });
+    let read_verbs = [
+        "Get", "List", "Describe", "BatchGet", "Head", "View", "Lookup",
+    ];
+    let inline_ok = role.permission_policies.iter().all(|&i| {
+        model.policies.get(i).is_some_and(|p| {
+            p.statements.iter().filter(|s| s.is_allow()).all(|s| {
+                !s.not_action
+                    && s.actions.iter().all(|a| {
+                        a.value.known().is_some_and(|k| {
+                            let verb = k.split_once(':').map(|(_, v)| v).unwrap_or("");
+                            !verb.contains(['*', '?'])
+                                && read_verbs.iter().any(|r| verb.starts_with(r))
+                        })
+                    })
+            })
+        })
+    });
+    managed_ok && inline_ok
+}
+
+/// A provider's name for messages: `OIDC provider aws_iam_openid_connect_provider.github`
+/// (account exports already name it that way).
+pub fn provider_name(owner: &str) -> String {
+    if owner.starts_with("OIDC provider") {
+        owner.to_string()
+    } else {
+        format!("OIDC provider {owner}")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -230,7 +523,21 @@ mod tests {
         assert_eq!(sub_reach(&t("*")), SubReach::AnyRepo);
         assert_eq!(sub_reach(&t("repo:*")), SubReach::AnyRepo);
         assert_eq!(sub_reach(&t("repo:*/app:*")), SubReach::AnyRepo);
+        assert_eq!(sub_reach(&t("repo:?cme/app:*")), SubReach::AnyRepo);
         assert_eq!(sub_reach(&t("repo:ac?e/app:*")), SubReach::AnyRepo);
+        assert_eq!(sub_reach(&t("repo:ac*e/app:*")), SubReach::AnyRepo);
+        assert_eq!(
+            sub_reach(&t("repo:acme-*/app:*")),
+            SubReach::OwnerPrefix {
+                prefix: "acme-".into()
+            }
+        );
+        assert_eq!(
+            sub_reach(&t("repo:acme*")),
+            SubReach::OwnerPrefix {
+                prefix: "acme".into()
+            }
+        );
         assert_eq!(
             sub_reach(&t("repo:acme/*")),
             SubReach::OrgWide {

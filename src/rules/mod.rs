@@ -12,16 +12,29 @@ mod perm_ecr_push_incomplete;
 mod perm_ecr_wildcard_resource;
 mod perm_passrole_wildcard;
 mod perm_role_self_modification;
+mod provider_missing_audience;
+mod provider_url_invalid;
 mod role_audience_mismatch;
 mod role_trust_admits_untrusted_events;
 mod role_trust_rejects_job;
 mod role_trust_wider_than_use;
+mod trust_aud_mismatch;
+mod trust_duplicate_key;
+mod trust_fail_open_operator;
+mod trust_issuer_mismatch;
 mod trust_missing_aud;
 mod trust_missing_sub;
+mod trust_principal_wildcard;
+mod trust_stringequals_wildcard;
+mod trust_sub_admits_pull_request;
 mod trust_sub_any_repo;
 mod trust_sub_org_wide;
 mod workflow_deprecated_action;
 mod workflow_id_token_too_broad;
+mod trust_sub_prefix_collision;
+mod trust_sub_repo_wide;
+mod trust_unanchored_custom_sub;
+mod trust_wrong_action;
 mod workflow_long_lived_keys;
 mod workflow_missing_id_token;
 mod workflow_oidc_untrusted_trigger;
@@ -52,8 +65,21 @@ pub trait Rule: Send + Sync {
 /// Every built-in rule, in id order.
 pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
+        &trust_sub_prefix_collision::RULE,
+        &trust_sub_repo_wide::RULE,
+        &trust_sub_admits_pull_request::RULE,
+        &trust_stringequals_wildcard::RULE,
+        &trust_fail_open_operator::RULE,
+        &trust_aud_mismatch::RULE,
+        &trust_wrong_action::RULE,
+        &trust_principal_wildcard::RULE,
+        &trust_issuer_mismatch::RULE,
+        &trust_unanchored_custom_sub::RULE,
+        &trust_duplicate_key::RULE,
         &hardcoded_aws_key::RULE,
         &iac_access_key::RULE,
+        &provider_missing_audience::RULE,
+        &provider_url_invalid::RULE,
         &role_audience_mismatch::RULE,
         &role_trust_admits_untrusted_events::RULE,
         &role_trust_rejects_job::RULE,

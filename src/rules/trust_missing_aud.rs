@@ -1,4 +1,4 @@
-use super::github::{github_trusts, is_github_issuer};
+use super::github::{custom_audiences, github_trusts, is_github_issuer};
 use super::{Rule, RuleMeta};
 use crate::diag::{Finding, Fix, Severity};
 use crate::fix::{NewValue, insert_entry};
@@ -13,27 +13,6 @@ static META: RuleMeta = crate::rule_meta!(
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     true
 );
-
-/// Audiences requested by workflows in the scan (`audience:` input of configure-aws-credentials).
-fn custom_audiences(scan: &Scan) -> Vec<String> {
-    let mut out = Vec::new();
-    for m in &scan.models {
-        for w in &m.workflows {
-            for j in &w.jobs {
-                for s in &j.steps {
-                    if s.is_configure_aws_credentials()
-                        && let Some(a) = s.input("audience")
-                    {
-                        out.push(a.value.value.clone());
-                    }
-                }
-            }
-        }
-    }
-    out.sort();
-    out.dedup();
-    out
-}
 
 impl Rule for TrustMissingAud {
     fn meta(&self) -> &'static RuleMeta {

@@ -303,6 +303,17 @@ impl Cx<'_> {
     /// The text of a key that was renamed to get past hcl-edit's duplicate check.
     fn original_key(&self, span: Span) -> String {
         let raw = self.slice(span);
+        // A bare identifier key (`StringEquals = {…}`) is its own text, not a variable.
+        if raw
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && raw
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+        {
+            return raw.to_string();
+        }
         match hcl_edit::parser::parse_expr(raw) {
             Ok(e) => {
                 let cx = Cx {

@@ -1,0 +1,163 @@
+use super::github::{ALWAYS_PRESENT_CLAIMS, editable, github_trusts, sub_span};
+use super::{Rule, RuleMeta};
+use crate::diag::{Edit, Finding, Fix, Severity};
+use crate::model::{Condition, Operator};
+use crate::scan::Scan;
+
+pub struct TrustFailOpenOperator;
+pub static RULE: TrustFailOpenOperator = TrustFailOpenOperator;
+static META: RuleMeta = crate::rule_meta!(
+    "trust-fail-open-operator",
+    Error,
+    "`…IfExists`, `ForAllValues:` or a negated operator on a GitHub claim passes when the claim is absent",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    true
+);
+
+fn negated(op: &Operator) -> bool {
+    let b = op.base.to_ascii_lowercase();
+    b.contains("not") && b != "null"
+}
+
+/// The operator without `ForAllValues:` and `IfExists`.
+fn plain_name(raw: &str) -> String {
+    let mut s = raw.trim();
+    if let Some((q, rest)) = s.split_once(':')
+        && q.eq_ignore_ascii_case("ForAllValues")
+    {
+        s = rest;
+    }
+    if s.to_ascii_lowercase().ends_with("ifexists") {
+        s = &s[..s.len() - "IfExists".len()];
+    }
+    s.to_string()
+}
+
+impl Rule for TrustFailOpenOperator {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        for t in github_trusts(scan) {
+            // A statement whose conditions name another issuer admits nobody.
+            if t.never_matches() {
+                continue;
+            }
+            let conds = &t.statement.conditions;
+            for c in conds {
+                let Some(claim) = c.claim_of(&t.issuer) else {
+                    continue;
+                };
+                let op = c.op();
+                let neg = negated(&op);
+                if !(op.if_exists || op.for_all_values || neg) {
+                    continue;
+                }
+                let present = ALWAYS_PRESENT_CLAIMS.contains(&claim.as_str());
+                // `"Null": {"<key>": "false"}` makes the claim mandatory.
+                let guarded = conds.iter().any(|g: &Condition| {
+                    g.op().base.eq_ignore_ascii_case("Null")
+                        && !g.op().if_exists
+                        && g.key.value.eq_ignore_ascii_case(&c.key.value)
+                        && g.values
+                            .iter()
+                            .all(|v| v.value.known().as_deref() == Some("false"))
+                        && !g.values.is_empty()
+                });
+                if neg && (present || guarded) && !op.if_exists && !op.for_all_values {
+                    // `StringNotLike sub …` beside a positive scope is a real exclusion.
+                    continue;
+                }
+                // A harmless qualifier inside a module's generated policy is not the user's
+                // to change (terraform-aws-modules writes `ForAllValues:` on `aud`/`iss`).
+                if (present || guarded) && t.policy.owner.starts_with("module.") {
+                    continue;
+                }
+                let severity = if present || guarded {
+                    Severity::Note
+                } else {
+                    META.severity
+                };
+                let what = if op.for_all_values {
+                    "`ForAllValues:` is true when the key is absent"
+                } else if op.if_exists {
+                    "`…IfExists` is true when the key is absent"
+                } else {
+                    "a negated operator is true when the key is absent"
+                };
+                let consequence = if present {
+                    format!(
+                        "`{claim}` is in every GitHub token, so this only adds noise and hides intent"
+                    )
+                } else if guarded {
+                    "a `Null` condition already requires the claim, so nothing fails open".into()
+                } else {
+                    format!(
+                        "tokens without `{claim}` (jobs with no such claim, or a key AWS does not populate) pass this condition"
+                    )
+                };
+                let src = scan.file(t.policy.file);
+                let plain = plain_name(&c.operator.value);
+                let fix = if !neg && plain != c.operator.value {
+                    let clash = conds
+                        .iter()
+                        .any(|o| o.operator.value == plain && o.operator.span != c.operator.span);
+                    (!clash && editable(c.operator_block.as_ref()))
+                        .then(|| sub_span(src, c.operator.span, c.operator.value.as_str()))
+                        .flatten()
+                        .map(|span| Fix {
+                            description: format!("change `{}` to `{plain}`", c.operator.value),
+                            // The plain operator is false when the claim is absent: stricter.
+                            safe: true,
+                            edits: vec![Edit {
+                                file: t.policy.file,
+                                span,
+                                replacement: plain.clone(),
+                            }],
+                        })
+                } else {
+                    None
+                };
+                let help = if neg {
+                    format!(
+                        "state what is allowed with `StringEquals`/`StringLike` on `{}`, or add `\"Null\": {{\"{}\": \"false\"}}` so the claim must be present",
+                        c.key.value, c.key.value
+                    )
+                } else {
+                    format!(
+                        "use `{plain}`; it fails closed when the claim is missing (add `\"Null\": {{\"{}\": \"false\"}}` to say so explicitly)",
+                        c.key.value
+                    )
+                };
+                out.push(
+                    Finding::new(META.id, severity, t.policy.file, c.operator.span)
+                        .message(format!(
+                            "`{}` on `{}` in {}: {what}; {consequence}",
+                            c.operator.value, c.key.value, t.policy.owner
+                        ))
+                        .label("fails open when the claim is missing")
+                        .related(t.policy.file, c.key.span, "the claim this operator tests")
+                        .help(help)
+                        .fix(fix),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain() {
+        assert_eq!(plain_name("ForAllValues:StringEquals"), "StringEquals");
+        assert_eq!(plain_name("StringLikeIfExists"), "StringLike");
+        assert_eq!(
+            plain_name("ForAnyValue:StringLikeIfExists"),
+            "ForAnyValue:StringLike"
+        );
+        assert!(negated(&Operator::parse("StringNotLike")));
+        assert!(!negated(&Operator::parse("Null")));
+    }
+}

@@ -1,0 +1,183 @@
+use super::github::{
+    GithubTrust, editable, github_trusts, remove_list_element, role_read_only, split_default_sub,
+};
+use super::{Rule, RuleMeta};
+use crate::diag::{Finding, Fix};
+use crate::model::glob_match;
+use crate::scan::Scan;
+
+pub struct TrustSubAdmitsPullRequest;
+pub static RULE: TrustSubAdmitsPullRequest = TrustSubAdmitsPullRequest;
+static META: RuleMeta = crate::rule_meta!(
+    "trust-sub-admits-pull-request",
+    Warning,
+    "A role that deploys from branches or environments also trusts `pull_request` runs (`repo:OWNER/REPO:pull_request`)",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    true
+);
+
+/// How a literal `sub` value relates to pull requests.
+#[derive(Debug, PartialEq, Eq)]
+enum Pr {
+    /// Admits `…:pull_request` of one repository (exactly, or through a pattern).
+    Admits { exact: bool },
+    /// Admits only other contexts.
+    Other,
+    /// Not judged (unknown parts, custom templates, wildcards in the repository part, `:*`).
+    Unknown,
+}
+
+fn classify(value: &str, like: bool, ignore_case: bool) -> Pr {
+    let Some(sub) = split_default_sub(value) else {
+        return Pr::Unknown;
+    };
+    let Some(context) = sub.context else {
+        return Pr::Unknown;
+    };
+    let owner_repo = sub.repo;
+    let repo_has_wild = owner_repo
+        .split('/')
+        .any(|seg| seg.split('@').next().unwrap_or("").contains(['*', '?']));
+    if repo_has_wild || !owner_repo.contains('/') {
+        return Pr::Unknown;
+    }
+    if like {
+        if context == "*" {
+            // Repository-wide: reported by trust-sub-repo-wide.
+            return Pr::Unknown;
+        }
+        if glob_match(context, "pull_request") {
+            return Pr::Admits {
+                exact: context == "pull_request",
+            };
+        }
+        return Pr::Other;
+    }
+    let is_pr = if ignore_case {
+        context.eq_ignore_ascii_case("pull_request")
+    } else {
+        context == "pull_request"
+    };
+    if is_pr {
+        Pr::Admits { exact: true }
+    } else {
+        Pr::Other
+    }
+}
+
+/// Every positive `sub` value of every GitHub trust statement of the same policy, classified.
+fn role_values<'a>(all: &'a [GithubTrust<'a>], t: &GithubTrust) -> Vec<Pr> {
+    let mut out = Vec::new();
+    for o in all.iter().filter(|o| std::ptr::eq(o.policy, t.policy)) {
+        for c in o.positive("sub") {
+            let op = c.op();
+            for v in &c.values {
+                out.push(match v.value.known() {
+                    Some(k) => classify(
+                        &k,
+                        op.is_like(),
+                        op.base.eq_ignore_ascii_case("StringEqualsIgnoreCase"),
+                    ),
+                    None => Pr::Unknown,
+                });
+            }
+        }
+    }
+    out
+}
+
+impl Rule for TrustSubAdmitsPullRequest {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        let trusts = github_trusts(scan);
+        for t in &trusts {
+            // A statement whose conditions name another issuer admits nobody.
+            if t.never_matches() {
+                continue;
+            }
+            if !t.allows_web_identity() {
+                continue;
+            }
+            // A role trusted only by pull requests is the recommended read-only plan role;
+            // the finding is about a role shared between pull requests and deployments.
+            let values = role_values(&trusts, t);
+            if !values.contains(&Pr::Other) {
+                continue;
+            }
+            // Pull requests reading with a read-only role are the recommended setup.
+            if role_read_only(scan, t.policy) {
+                continue;
+            }
+            for c in t.positive("sub") {
+                let op = c.op();
+                let ignore_case = op.base.eq_ignore_ascii_case("StringEqualsIgnoreCase");
+                for (i, v) in c.values.iter().enumerate() {
+                    let Some(k) = v.value.known() else { continue };
+                    let Pr::Admits { exact } = classify(&k, op.is_like(), ignore_case) else {
+                        continue;
+                    };
+                    let src = scan.file(t.policy.file);
+                    let fix = if exact && editable(c.operator_block.as_ref()) {
+                        remove_list_element(src, t.policy.file, &c.values, c.values_span, i).map(
+                            |e| Fix {
+                                description: format!("remove `{k}`"),
+                                // Pull-request jobs that use the role lose access.
+                                safe: false,
+                                edits: vec![e],
+                            },
+                        )
+                    } else {
+                        None
+                    };
+                    let what = if exact {
+                        format!("`{k}`")
+                    } else {
+                        format!("`{k}` (it matches `…:pull_request`)")
+                    };
+                    out.push(
+                        Finding::new(META.id, META.severity, t.policy.file, v.span)
+                            .message(format!(
+                                "{what} lets unreviewed pull-request code assume {}, the role that also deploys from branches or environments",
+                                t.policy.owner
+                            ))
+                            .label("pull-request runs match this value")
+                            .help("give pull requests a separate read-only role and keep this role for the protected branch or environment; any collaborator who can push a branch can open a pull request")
+                            .fix(fix),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn classify_values() {
+        assert_eq!(
+            classify("repo:acme/app:pull_request", false, false),
+            Pr::Admits { exact: true }
+        );
+        assert_eq!(
+            classify("repo:acme/app:pull_*", true, false),
+            Pr::Admits { exact: false }
+        );
+        assert_eq!(classify("repo:acme/app:*", true, false), Pr::Unknown);
+        assert_eq!(
+            classify("repo:acme/*:pull_request", true, false),
+            Pr::Unknown
+        );
+        assert_eq!(
+            classify("repo:acme/app:ref:refs/heads/main", false, false),
+            Pr::Other
+        );
+        assert_eq!(
+            classify("repo:acme@1/app@2:pull_request", false, false),
+            Pr::Admits { exact: true }
+        );
+    }
+}

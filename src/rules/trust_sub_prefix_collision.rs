@@ -1,0 +1,230 @@
+use super::github::{SubReach, github_trusts, repository_pinned, split_default_sub, sub_reach};
+use super::{Rule, RuleMeta};
+use crate::diag::{Finding, Severity};
+use crate::scan::Scan;
+use crate::source::tree::{Part, Template};
+
+pub struct TrustSubPrefixCollision;
+pub static RULE: TrustSubPrefixCollision = TrustSubPrefixCollision;
+static META: RuleMeta = crate::rule_meta!(
+    "trust-sub-prefix-collision",
+    Error,
+    "A `StringLike` wildcard glued to a name (`repo:acme/app*`, `refs/heads/main*`) admits siblings that share the prefix",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    false
+);
+
+/// Where a glued wildcard sits in a default-format subject.
+#[derive(Debug, PartialEq, Eq)]
+enum Collision {
+    /// In the repository name: `repo:acme/app*`.
+    Repository { prefix: String },
+    /// In a tag: `…:ref:refs/tags/v*` (usually intended).
+    Tag { prefix: String },
+    /// In a branch, environment or other context value.
+    Context { prefix: String },
+}
+
+const UNKNOWN: char = '\u{0}';
+
+fn is_name_char(c: char) -> bool {
+    c.is_alphanumeric() || matches!(c, '-' | '_' | '.')
+}
+
+/// The first wildcard glued to a name after the owner part, judged on literal text only.
+fn glued_wildcard(pattern: &Template) -> Option<Collision> {
+    let mut s = String::new();
+    for p in &pattern.parts {
+        match p {
+            Part::Lit(l) => s.push_str(l),
+            Part::Unknown(_) => s.push(UNKNOWN),
+        }
+    }
+    let sub = split_default_sub(&s)?;
+    let repo_start = "repo:".len();
+    let chars: Vec<(usize, char)> = s.char_indices().collect();
+    for (k, &(i, c)) in chars.iter().enumerate() {
+        if i < repo_start || !(c == '*' || c == '?') || k == 0 {
+            continue;
+        }
+        let prev = chars[k - 1].1;
+        if !is_name_char(prev) {
+            continue;
+        }
+        // The run of name characters before the wildcard.
+        let mut b = k;
+        while b > 0 && is_name_char(chars[b - 1].1) {
+            b -= 1;
+        }
+        if b > 0 && chars[b - 1].1 == UNKNOWN {
+            // `${var.repo}-*`: the name is partly unknown; no verdict.
+            return None;
+        }
+        let prefix = s[chars[b].0..i].to_string();
+        let repo_end = repo_start + sub.repo.len();
+        if i < repo_end {
+            // The owner part is sub_reach's `OwnerPrefix`; here only the repository name.
+            let slash = repo_start + sub.repo.find('/')?;
+            if i < slash {
+                return None;
+            }
+            return Some(Collision::Repository { prefix });
+        }
+        let context = &s[repo_end + 1..i];
+        // `…:pull_*` only admits `pull_request`: trust-sub-admits-pull-request's finding.
+        if sub
+            .context
+            .is_some_and(|c| crate::model::glob_match(c, "pull_request"))
+        {
+            return None;
+        }
+        return Some(if context.starts_with("ref:refs/tags/") {
+            Collision::Tag { prefix }
+        } else {
+            Collision::Context { prefix }
+        });
+    }
+    None
+}
+
+impl Rule for TrustSubPrefixCollision {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        for t in github_trusts(scan) {
+            // A statement whose conditions name another issuer admits nobody.
+            if t.never_matches() {
+                continue;
+            }
+            if !t.allows_web_identity() {
+                continue;
+            }
+            for c in t.claim_conditions("sub") {
+                let op = c.op();
+                if !op.is_like() || op.for_all_values {
+                    continue;
+                }
+                for v in &c.values {
+                    let shown = v.value.display();
+                    let (severity, message, label, help) = match sub_reach(&v.value) {
+                        SubReach::OwnerPrefix { prefix } => {
+                            if repository_pinned(&t, true) {
+                                continue;
+                            }
+                            (
+                                Severity::Error,
+                                format!(
+                                    "`{shown}` admits repositories of every owner whose name starts with `{prefix}` (`{prefix}-evil/…` is anyone's to register), so they can assume {}",
+                                    t.policy.owner
+                                ),
+                                "the owner name ends in a wildcard",
+                                format!(
+                                    "end the owner with `/`: `repo:{}/REPO:…`, naming the repository; GitHub owner names are first come, first served",
+                                    prefix.trim_end_matches(['-', '_', '.'])
+                                ),
+                            )
+                        }
+                        SubReach::AnyRepo | SubReach::OrgWide { .. } => continue,
+                        SubReach::Narrower => match glued_wildcard(&v.value) {
+                            None => continue,
+                            Some(Collision::Repository { prefix }) => {
+                                if repository_pinned(&t, false) {
+                                    continue;
+                                }
+                                let name = prefix.trim_end_matches(['-', '_', '.']).to_string();
+                                (
+                                    Severity::Warning,
+                                    format!(
+                                        "`{shown}` admits every repository whose name starts with `{prefix}` (e.g. `{name}-sandbox`), not just `{name}`, to assume {}",
+                                        t.policy.owner
+                                    ),
+                                    "a wildcard glued to the repository name",
+                                    format!(
+                                        "put a delimiter before the wildcard (`…/{name}:*`) or list the repositories exactly; anyone who can create a repository in the owner can otherwise pick a matching name"
+                                    ),
+                                )
+                            }
+                            Some(Collision::Tag { prefix }) => (
+                                Severity::Note,
+                                format!(
+                                    "`{shown}` admits every tag starting with `{prefix}` to assume {}; anyone who can push such a tag can use the role",
+                                    t.policy.owner
+                                ),
+                                "a wildcard glued to a tag prefix",
+                                "protect the tag pattern with a ruleset, or pin exact tags or a protected environment".to_string(),
+                            ),
+                            Some(Collision::Context { prefix }) => (
+                                Severity::Warning,
+                                format!(
+                                    "`{shown}` admits every branch or environment whose name starts with `{prefix}` (e.g. `{prefix}-test`), not just `{prefix}`, to assume {}",
+                                    t.policy.owner
+                                ),
+                                "a wildcard glued to a branch or environment name",
+                                format!(
+                                    "match the name exactly (`…{prefix}`), or put a `/` before the wildcard and protect that namespace (`refs/heads/{prefix}/*`)"
+                                ),
+                            ),
+                        },
+                    };
+                    out.push(
+                        Finding::new(META.id, severity, t.policy.file, v.span)
+                            .message(message)
+                            .label(label)
+                            .help(help),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn g(s: &str) -> Option<Collision> {
+        glued_wildcard(&Template::lit(s))
+    }
+
+    #[test]
+    fn glued() {
+        assert_eq!(
+            g("repo:acme/app*"),
+            Some(Collision::Repository {
+                prefix: "app".into()
+            })
+        );
+        assert_eq!(
+            g("repo:acme/app-*:ref:refs/heads/main"),
+            Some(Collision::Repository {
+                prefix: "app-".into()
+            })
+        );
+        assert_eq!(
+            g("repo:acme/app:ref:refs/heads/main*"),
+            Some(Collision::Context {
+                prefix: "main".into()
+            })
+        );
+        assert_eq!(
+            g("repo:acme/app:ref:refs/tags/v*"),
+            Some(Collision::Tag { prefix: "v".into() })
+        );
+        assert_eq!(g("repo:acme/app:*"), None);
+        assert_eq!(g("repo:acme/*"), None);
+        assert_eq!(g("repo:acme@*/app@*:ref:refs/heads/main"), None);
+        assert_eq!(g("repo:acme/app:ref:refs/heads/release/*"), None);
+        assert_eq!(g("repo:acme/app:ref:refs/heads/main"), None);
+        assert_eq!(g("environment:prod*"), None);
+        assert_eq!(g("repo:acme/app:pull_*"), None);
+        let tpl = Template {
+            parts: vec![
+                Part::Lit("repo:acme/".into()),
+                Part::Unknown("var.repo".into()),
+                Part::Lit("-*".into()),
+            ],
+        };
+        assert_eq!(glued_wildcard(&tpl), None);
+    }
+}

@@ -1,0 +1,123 @@
+use super::github::{github_trusts, split_default_sub};
+use super::{Rule, RuleMeta};
+use crate::diag::Finding;
+use crate::scan::Scan;
+use crate::source::tree::{Part, Template};
+
+pub struct TrustSubRepoWide;
+pub static RULE: TrustSubRepoWide = TrustSubRepoWide;
+static META: RuleMeta = crate::rule_meta!(
+    "trust-sub-repo-wide",
+    Note,
+    "A `sub` pattern `repo:OWNER/REPO:*` admits every branch, tag, environment and pull request of one repository",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    false
+);
+
+/// `Some(repo)` when the pattern is exactly `repo:<repo>:*` with a literal owner and
+/// repository name (IDs of the immutable form may be `*`).
+pub(crate) fn repo_wide(pattern: &Template) -> Option<String> {
+    const UNKNOWN: char = '\u{0}';
+    let mut s = String::new();
+    for p in &pattern.parts {
+        match p {
+            Part::Lit(l) => s.push_str(l),
+            Part::Unknown(_) => s.push(UNKNOWN),
+        }
+    }
+    let sub = split_default_sub(&s)?;
+    if sub.context != Some("*") || sub.repo.is_empty() {
+        return None;
+    }
+    // `repo:acme/app:*` or `repo:acme@1/app@2:*`; `@*` in an ID position is still one repo.
+    let (owner, repo) = sub.repo.split_once('/')?;
+    let name = |seg: &str| seg.split('@').next().unwrap_or("").to_string();
+    let (o, r) = (name(owner), name(repo));
+    // Unknown parts (`${var.org}`) could hold a wildcard: no verdict on a guess.
+    let bad = |n: &str| n.is_empty() || n.contains(['*', '?', UNKNOWN]);
+    if bad(&o) || bad(&r) {
+        return None;
+    }
+    let id_ok = |seg: &str| {
+        seg.split_once('@')
+            .is_none_or(|(_, id)| !id.contains('?') && (id == "*" || !id.contains('*')))
+    };
+    if !id_ok(owner) || !id_ok(repo) {
+        return None;
+    }
+    let shown = pattern.display();
+    Some(
+        shown
+            .strip_prefix("repo:")
+            .and_then(|x| x.strip_suffix(":*"))
+            .unwrap_or(&shown)
+            .to_string(),
+    )
+}
+
+impl Rule for TrustSubRepoWide {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        for t in github_trusts(scan) {
+            // A statement whose conditions name another issuer admits nobody.
+            if t.never_matches() {
+                continue;
+            }
+            if !t.allows_web_identity() {
+                continue;
+            }
+            for c in t.claim_conditions("sub") {
+                let op = c.op();
+                if !op.is_like() || op.for_all_values {
+                    continue;
+                }
+                for v in &c.values {
+                    let Some(repo) = repo_wide(&v.value) else {
+                        continue;
+                    };
+                    out.push(
+                        Finding::new(META.id, META.severity, t.policy.file, v.span)
+                            .message(format!(
+                                "`{}` lets every branch, tag, environment and `pull_request` run of `{repo}` assume {}",
+                                v.value.display(),
+                                t.policy.owner
+                            ))
+                            .label("any context of this repository matches")
+                            .help(format!(
+                                "if the role deploys, pin it to a protected environment or branch (`repo:{repo}:environment:production`, `repo:{repo}:ref:refs/heads/main`) and give pull requests a separate read-only role"
+                            )),
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes() {
+        let r = |s: &str| repo_wide(&Template::lit(s));
+        assert_eq!(r("repo:acme/app:*"), Some("acme/app".into()));
+        assert_eq!(r("repo:acme@1/app@2:*"), Some("acme@1/app@2".into()));
+        assert_eq!(r("repo:acme@*/app@*:*"), Some("acme@*/app@*".into()));
+        assert_eq!(r("repo:acme/*:*"), None);
+        assert_eq!(r("repo:acme/app*:*"), None);
+        assert_eq!(r("repo:*/app:*"), None);
+        assert_eq!(r("repo:acme/app:ref:*"), None);
+        assert_eq!(r("repo:acme/app"), None);
+        assert_eq!(r("repo:acme:*"), None);
+        let tpl = Template {
+            parts: vec![
+                Part::Lit("repo:".into()),
+                Part::Unknown("var.org".into()),
+                Part::Lit("/app:*".into()),
+            ],
+        };
+        assert_eq!(repo_wide(&tpl), None);
+    }
+}

@@ -1,0 +1,89 @@
+use super::github::{editable, github_trusts, sub_span};
+use super::{Rule, RuleMeta};
+use crate::diag::{Edit, Finding, Fix, Severity};
+use crate::scan::Scan;
+
+pub struct TrustWrongAction;
+pub static RULE: TrustWrongAction = TrustWrongAction;
+static META: RuleMeta = crate::rule_meta!(
+    "trust-wrong-action",
+    Error,
+    "A statement trusting GitHub's OIDC provider allows an action other than `sts:AssumeRoleWithWebIdentity`",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    true
+);
+
+const WEB_IDENTITY: &str = "sts:AssumeRoleWithWebIdentity";
+/// Actions that may accompany web identity in a trust statement without harm.
+const COMPANIONS: &[&str] = &[WEB_IDENTITY, "sts:TagSession", "sts:SetSourceIdentity"];
+
+impl Rule for TrustWrongAction {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        for t in github_trusts(scan) {
+            let s = t.statement;
+            if s.not_action || s.actions.is_empty() {
+                continue;
+            }
+            let src = scan.file(t.policy.file);
+            if !t.allows_web_identity() {
+                let names: Vec<String> = s
+                    .actions
+                    .iter()
+                    .map(|a| format!("`{}`", a.value.display()))
+                    .collect();
+                // The one mechanical case: a lone `sts:AssumeRole`.
+                let fix = match s.actions.as_slice() {
+                    [a] if a
+                        .value
+                        .known()
+                        .is_some_and(|k| k.eq_ignore_ascii_case("sts:AssumeRole"))
+                        && editable(s.statement_block.as_ref()) =>
+                    {
+                        let k = a.value.known().unwrap_or_default();
+                        sub_span(src, a.span, &k).map(|span| Fix {
+                            description: format!("change `{k}` to `{WEB_IDENTITY}`"),
+                            safe: true,
+                            edits: vec![Edit {
+                                file: t.policy.file,
+                                span,
+                                replacement: WEB_IDENTITY.into(),
+                            }],
+                        })
+                    }
+                    _ => None,
+                };
+                let span = s.action_span.unwrap_or(s.span);
+                out.push(
+                    Finding::new(META.id, META.severity, t.policy.file, span)
+                        .message(format!(
+                            "{} trusts GitHub's OIDC provider but allows only {}: GitHub tokens are exchanged with `{WEB_IDENTITY}`, so no workflow can assume the role",
+                            t.policy.owner,
+                            names.join(", ")
+                        ))
+                        .label("not the action a federated principal uses")
+                        .help(format!("use `\"Action\": \"{WEB_IDENTITY}\"` (`sts:TagSession` beside it is harmless)"))
+                        .fix(fix),
+                );
+                continue;
+            }
+            for a in &s.actions {
+                let Some(k) = a.value.known() else { continue };
+                if COMPANIONS.iter().any(|c| c.eq_ignore_ascii_case(&k)) {
+                    continue;
+                }
+                out.push(
+                    Finding::new(META.id, Severity::Warning, t.policy.file, a.span)
+                        .message(format!(
+                            "{} trusts GitHub's OIDC provider with `{k}` beside `{WEB_IDENTITY}`; a federated principal can only use web identity, so `{k}` is noise that analyzers flag as a mismatched action",
+                            t.policy.owner
+                        ))
+                        .label("not used by a federated principal")
+                        .help(format!("allow exactly `{WEB_IDENTITY}` (optionally `sts:TagSession`)")),
+                );
+            }
+        }
+    }
+}
