@@ -30,7 +30,7 @@ use crate::model::{Job, KeyValue, PolicyDoc, PolicyKind, SStr, Step, Workflow, W
 use crate::rules::github::{DEFAULT_ISSUER, federated_issuer, is_github_issuer};
 use crate::scan::Scan;
 use crate::source::tree::Node;
-use crate::source::{FileId, Format, Span, yaml};
+use crate::source::{FileId, Format, Span};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
@@ -345,8 +345,7 @@ fn subst(text: &str, scope: &Scope, depth: u8) -> Val {
 }
 
 /// The expanded combinations of a literal `strategy.matrix` (`None`: not literal).
-fn matrix_combos(job: &Node) -> Option<Vec<BTreeMap<String, String>>> {
-    let m = job.get("strategy")?.get("matrix")?;
+fn matrix_combos(m: &Node) -> Option<Vec<BTreeMap<String, String>>> {
     if !m.is_map() {
         return None;
     }
@@ -751,9 +750,8 @@ fn role_name(v: &Val) -> Option<String> {
 fn local_callers(scan: &Scan, file: FileId) -> Vec<(&Workflow, BTreeMap<String, String>)> {
     let rel = &scan.file(file).rel;
     let mut out = Vec::new();
-    for (i, m) in scan.models.iter().enumerate() {
+    for m in &scan.models {
         for w in &m.workflows {
-            let root = parse_root(scan, i);
             for j in &w.jobs {
                 let Some(u) = &j.uses else { continue };
                 let Some(local) = u.value.trim().strip_prefix("./") else {
@@ -761,30 +759,17 @@ fn local_callers(scan: &Scan, file: FileId) -> Vec<(&Workflow, BTreeMap<String, 
                 };
                 let local = local.split('@').next().unwrap_or(local);
                 if rel == local || rel.ends_with(&format!("/{local}")) {
-                    let with = root
-                        .as_ref()
-                        .and_then(|r| r.get("jobs")?.get(&j.id.value)?.get("with").cloned())
-                        .map(|n| {
-                            n.entries()
-                                .iter()
-                                .filter_map(|e| Some((e.key.clone(), e.value.scalar_text()?)))
-                                .collect()
-                        })
-                        .unwrap_or_default();
+                    let with: BTreeMap<String, String> = j
+                        .with
+                        .iter()
+                        .map(|kv| (kv.key.clone(), kv.value.value.clone()))
+                        .collect();
                     out.push((w, with));
                 }
             }
         }
     }
     out
-}
-
-fn parse_root(scan: &Scan, file: FileId) -> Option<Node> {
-    let src = scan.files().find(|(i, _)| *i == file)?.1;
-    if src.format != Format::Workflow {
-        return None;
-    }
-    yaml::parse(&src.text).ok()?.into_iter().next()
 }
 
 /// Subjects from one source of runs, with the `inputs` its caller passes.
@@ -865,17 +850,14 @@ pub fn analyze(scan: &Scan) -> Analysis<'_> {
     let repo = repo_identity(scan);
     let default = default_branch(scan);
     let mut assumptions = Vec::new();
-    for (fid, m) in scan.models.iter().enumerate() {
+    for m in &scan.models {
         for w in &m.workflows {
             if w.kind != WorkflowKind::Workflow {
                 continue;
             }
-            let root = parse_root(scan, fid);
             let ctxs = contexts(scan, w, default.as_deref(), 0);
             for job in &w.jobs {
-                let jnode = root
-                    .as_ref()
-                    .and_then(|r| r.get("jobs")?.get(&job.id.value));
+                let jnode = job.matrix.as_ref();
                 for (step, access) in classify(w, job) {
                     assumptions.extend(assumption(scan, w, job, step, access, jnode, &ctxs));
                 }

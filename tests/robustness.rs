@@ -319,7 +319,7 @@ fn huge_one_line_file_stays_linear() {
     write_files(d.path(), &[("plan.json".into(), doc)]);
     let t = Instant::now();
     let (code, v) = run_json(d.path(), &["."]);
-    assert!(t.elapsed() < Duration::from_secs(30), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(120), "{:?}", t.elapsed());
     assert_eq!(code, 1);
     let f = v["findings"].as_array().unwrap();
     let any_repo: Vec<_> = f
@@ -338,7 +338,7 @@ fn huge_one_line_file_stays_linear() {
         .args(["--color", "never", "--select", "trust-sub-any-repo", "."])
         .output()
         .unwrap();
-    assert!(t.elapsed() < Duration::from_secs(60), "{:?}", t.elapsed());
+    assert!(t.elapsed() < Duration::from_secs(120), "{:?}", t.elapsed());
     assert!(out.stdout.len() / n < 20_000, "{} bytes", out.stdout.len());
 }
 

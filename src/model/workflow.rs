@@ -104,6 +104,10 @@ impl Step {
 
 #[derive(Clone, Debug)]
 pub struct Job {
+    /// `with:` of a reusable-workflow call.
+    pub with: Vec<KeyValue>,
+    /// `strategy.matrix`, kept as written.
+    pub matrix: Option<Node>,
     pub id: Spanned<String>,
     pub span: Span,
     pub permissions: Option<Permissions>,
@@ -264,6 +268,8 @@ pub fn workflow_from_tree(file: FileId, root: &Node) -> Workflow {
                 Some(Spanned::new(scalar_string(n)?, n.span))
             });
             jobs.push(Job {
+                with: key_values(j.get("with")),
+                matrix: j.get("strategy").and_then(|s| s.get("matrix")).cloned(),
                 id: Spanned::new(e.key.clone(), e.key_span),
                 span: j.span,
                 permissions: permissions(file, j.get_entry("permissions")),
@@ -299,6 +305,8 @@ pub fn action_from_tree(file: FileId, root: &Node) -> Workflow {
     let mut jobs = Vec::new();
     if let Some(runs) = root.get_entry("runs") {
         jobs.push(Job {
+            with: vec![],
+            matrix: None,
             id: Spanned::new("runs".into(), runs.key_span),
             span: runs.value.span,
             permissions: None,

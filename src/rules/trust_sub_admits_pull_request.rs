@@ -3,7 +3,7 @@ use super::github::{
 };
 use super::{Rule, RuleMeta};
 use crate::diag::{Finding, Fix};
-use crate::model::glob_match;
+use crate::model::{PolicyDoc, glob_match};
 use crate::scan::Scan;
 
 pub struct TrustSubAdmitsPullRequest;
@@ -65,22 +65,32 @@ fn classify(value: &str, like: bool, ignore_case: bool) -> Pr {
     }
 }
 
-/// Every positive `sub` value of every GitHub trust statement of the same policy, classified.
-fn role_values<'a>(all: &'a [GithubTrust<'a>], t: &GithubTrust) -> Vec<Pr> {
-    let mut out = Vec::new();
-    for o in all.iter().filter(|o| std::ptr::eq(o.policy, t.policy)) {
-        for c in o.positive("sub") {
+/// Per policy: does any positive `sub` value of its GitHub trust statements admit a context
+/// other than pull requests? Computed once per policy (policies can hold thousands of
+/// statements).
+fn policies_with_other<'a>(
+    all: &'a [GithubTrust<'a>],
+) -> std::collections::HashSet<*const PolicyDoc> {
+    let mut out = std::collections::HashSet::new();
+    for o in all {
+        let key = o.policy as *const PolicyDoc;
+        if out.contains(&key) {
+            continue;
+        }
+        let other = o.positive("sub").iter().any(|c| {
             let op = c.op();
-            for v in &c.values {
-                out.push(match v.value.known() {
-                    Some(k) => classify(
+            c.values.iter().any(|v| {
+                v.value.known().is_some_and(|k| {
+                    classify(
                         &k,
                         op.is_like(),
                         op.base.eq_ignore_ascii_case("StringEqualsIgnoreCase"),
-                    ),
-                    None => Pr::Unknown,
-                });
-            }
+                    ) == Pr::Other
+                })
+            })
+        });
+        if other {
+            out.insert(key);
         }
     }
     out
@@ -92,6 +102,8 @@ impl Rule for TrustSubAdmitsPullRequest {
     }
     fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
         let trusts = github_trusts(scan);
+        let with_other = policies_with_other(&trusts);
+        let mut read_only: std::collections::HashMap<*const PolicyDoc, bool> = Default::default();
         for t in &trusts {
             // A statement whose conditions name another issuer admits nobody.
             if t.never_matches() {
@@ -102,12 +114,14 @@ impl Rule for TrustSubAdmitsPullRequest {
             }
             // A role trusted only by pull requests is the recommended read-only plan role;
             // the finding is about a role shared between pull requests and deployments.
-            let values = role_values(&trusts, t);
-            if !values.contains(&Pr::Other) {
+            if !with_other.contains(&(t.policy as *const PolicyDoc)) {
                 continue;
             }
             // Pull requests reading with a read-only role are the recommended setup.
-            if role_read_only(scan, t.policy) {
+            if *read_only
+                .entry(t.policy as *const PolicyDoc)
+                .or_insert_with(|| role_read_only(scan, t.policy))
+            {
                 continue;
             }
             for c in t.positive("sub") {
