@@ -3,7 +3,9 @@
 //! Pipeline: `source` (discovery, spanned parsing) → `model` (normalized documents) →
 //! `rules` (see only the model) → `report` (see only findings).
 
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod diag;
 pub mod fix;
 pub mod model;
@@ -11,6 +13,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod suppress;
 
 use diag::Finding;
 use rayon::prelude::*;
