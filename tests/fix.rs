@@ -1,0 +1,203 @@
+//! `--fix`, `--unsafe-fixes`, `--diff`: for every fixable rule, on its documented bad example
+//! (LF and CRLF, with comments added where the syntax has them), fixes converge, keep comments,
+//! formatting and line endings, and a second run has nothing left to fix.
+
+mod common;
+use common::*;
+use std::path::Path;
+
+fn read_all(dir: &Path, files: &[(String, String)]) -> Vec<String> {
+    files
+        .iter()
+        .map(|(p, _)| std::fs::read_to_string(dir.join(p)).unwrap())
+        .collect()
+}
+
+/// Add a comment line where the syntax allows one: YAML (and HCL) files.
+fn with_comments(path: &str, body: &str) -> String {
+    if path.ends_with(".yml") || path.ends_with(".yaml") || path.ends_with(".tf") {
+        let mut out = String::from("# keep: top comment\n");
+        for l in body.lines() {
+            out.push_str(l);
+            if l.trim_end().ends_with(':') && !l.trim_start().starts_with('-') {
+                out.push_str(" # keep: trailing");
+            }
+            out.push('\n');
+        }
+        out
+    } else {
+        body.to_string()
+    }
+}
+
+fn fixable_rules() -> Vec<&'static oidc_lint::rules::RuleMeta> {
+    oidc_lint::rules::registry()
+        .into_iter()
+        .map(|r| r.meta())
+        .filter(|m| m.fixable)
+        .collect()
+}
+
+fn fix_count(dir: &Path, rule: &str) -> usize {
+    let (_, v) = run_json(dir, &["."]);
+    v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == rule && !f["fix"].is_null())
+        .count()
+}
+
+#[test]
+fn every_fixable_rule_converges_and_preserves_text() {
+    let rules = fixable_rules();
+    assert!(rules.len() >= 2, "trust-missing-aud and workflow-missing-id-token at least");
+    for m in rules {
+        let bad = example_files(m.doc, "## Bad example");
+        assert!(!bad.is_empty(), "{} has no bad example", m.id);
+        for crlf in [false, true] {
+            let files: Vec<(String, String)> = bad
+                .iter()
+                .map(|(p, b)| {
+                    let t = with_comments(p, b);
+                    (p.clone(), if crlf { t.replace('\n', "\r\n") } else { t })
+                })
+                .collect();
+            let dir = tempfile::tempdir().unwrap();
+            write_files(dir.path(), &files);
+            assert!(fix_count(dir.path(), m.id) > 0, "{}: bad example offers no fix", m.id);
+
+            let out = bin()
+                .current_dir(dir.path())
+                .args(["--fix", "--unsafe-fixes", "--color", "never", "."])
+                .output()
+                .unwrap();
+            let after = read_all(dir.path(), &files);
+            assert_ne!(
+                after,
+                files.iter().map(|f| f.1.clone()).collect::<Vec<_>>(),
+                "{}: --fix changed nothing\n{}",
+                m.id,
+                String::from_utf8_lossy(&out.stderr)
+            );
+            for ((path, before), now) in files.iter().zip(&after) {
+                // Comments and every original line survive.
+                for line in before.lines() {
+                    assert!(now.contains(line.trim_end_matches('\r')), "{}: {path} lost {line:?}\n{now}", m.id);
+                }
+                if crlf {
+                    assert!(!now.replace("\r\n", "").contains('\n'), "{}: {path} has a bare LF\n{now:?}", m.id);
+                } else {
+                    assert!(!now.contains('\r'), "{}: {path}", m.id);
+                }
+            }
+            // The fixed files still parse (no error), the rule has nothing left to fix.
+            let (code, v) = run_json(dir.path(), &["."]);
+            assert!(v["errors"].as_array().unwrap().is_empty(), "{}: {v:#}", m.id);
+            assert_ne!(code, 2);
+            assert_eq!(fix_count(dir.path(), m.id), 0, "{}: {v:#}", m.id);
+            assert!(
+                !v["findings"].as_array().unwrap().iter().any(|f| f["rule"] == m.id),
+                "{}: still reported after --fix: {v:#}",
+                m.id
+            );
+            // A second run writes nothing.
+            let out2 = bin()
+                .current_dir(dir.path())
+                .args(["--fix", "--unsafe-fixes", "--color", "never", "."])
+                .output()
+                .unwrap();
+            assert_eq!(read_all(dir.path(), &files), after, "{}: second --fix changed files", m.id);
+            assert!(!String::from_utf8_lossy(&out2.stderr).contains("Fixed"), "{}", m.id);
+        }
+    }
+}
+
+const WORKFLOW: &str = "# deploy\non: push\npermissions:\n  contents: read # minimal\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-to-assume: arn:aws:iam::123456789012:role/deploy\n          aws-region: eu-west-1\n";
+
+#[test]
+fn diff_shows_without_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[(".github/workflows/d.yml".into(), WORKFLOW.into())]);
+    let out = bin().current_dir(dir.path()).args(["--diff", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let diff = String::from_utf8(out.stdout).unwrap();
+    insta::assert_snapshot!("diff-workflow", diff);
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join(".github/workflows/d.yml")).unwrap(),
+        WORKFLOW
+    );
+    // Nothing to show: exit 0, empty output.
+    let clean = WORKFLOW.replace("  contents: read # minimal\n", "  contents: read # minimal\n  id-token: write\n");
+    write_files(dir.path(), &[(".github/workflows/d.yml".into(), clean)]);
+    let out = bin().current_dir(dir.path()).args(["--diff", "."]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn unsafe_fixes_need_the_flag() {
+    // A custom audience requested by a workflow makes the `aud` fix unsafe.
+    let dir = tempfile::tempdir().unwrap();
+    let trust = r#"{
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"},
+      "Action": "sts:AssumeRoleWithWebIdentity",
+      "Condition": {"StringEquals": {"token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/main"}}
+    }
+  ]
+}
+"#;
+    let wf = "on: push\npermissions:\n  id-token: write\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-to-assume: arn:aws:iam::1:role/x\n          audience: custom.example\n          aws-region: eu-west-1\n";
+    write_files(
+        dir.path(),
+        &[("iam/trust.json".into(), trust.into()), (".github/workflows/d.yml".into(), wf.into())],
+    );
+    let (_, v) = run_json(dir.path(), &["."]);
+    let aud: Vec<_> = v["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "trust-missing-aud").collect();
+    assert_eq!(aud.len(), 1, "{v:#}");
+    bin().current_dir(dir.path()).args(["--fix", "."]).output().unwrap();
+    assert_eq!(std::fs::read_to_string(dir.path().join("iam/trust.json")).unwrap(), trust);
+    bin().current_dir(dir.path()).args(["--fix", "--unsafe-fixes", "."]).output().unwrap();
+    assert_ne!(std::fs::read_to_string(dir.path().join("iam/trust.json")).unwrap(), trust);
+}
+
+#[test]
+fn a_file_changed_since_it_was_read_is_not_touched() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(".github/workflows/d.yml");
+    write_files(dir.path(), &[(".github/workflows/d.yml".into(), WORKFLOW.into())]);
+    let concurrent = format!("{WORKFLOW}# edited meanwhile\n");
+    let opts = oidc_lint::scan::ScanOptions {
+        root: dir.path().to_path_buf(),
+        paths: vec![dir.path().to_path_buf()],
+        max_file_size: 1 << 20,
+        settings: Default::default(),
+    };
+    let rep = oidc_lint::fix::fix_to_fixed_point(
+        || {
+            let scan = oidc_lint::scan::scan(&opts);
+            let findings = oidc_lint::check(&scan, &Default::default());
+            // Someone saves the file between our read and our write.
+            std::fs::write(&path, &concurrent).unwrap();
+            (scan, findings)
+        },
+        true,
+    );
+    assert_eq!(rep.applied, 0);
+    assert!(rep.errors.iter().any(|e| e.contains("changed since it was read")), "{rep:?}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), concurrent);
+}
+
+#[test]
+fn utf8_bom_is_kept() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!("\u{feff}{WORKFLOW}");
+    write_files(dir.path(), &[(".github/workflows/d.yml".into(), text)]);
+    bin().current_dir(dir.path()).args(["--fix", "."]).output().unwrap();
+    let now = std::fs::read_to_string(dir.path().join(".github/workflows/d.yml")).unwrap();
+    assert!(now.starts_with("\u{feff}# deploy\n"), "{now:?}");
+    assert!(now.contains("id-token: write"));
+}
