@@ -145,7 +145,7 @@ fn unused_suppressions_are_notes_unless_their_rule_did_not_run() {
     assert!(hits(&v).iter().all(|h| h.0 == "unused-suppression" && h.2 == 9));
     assert!(msgs[0].contains("workflow-long-lived-keys") && msgs[1].contains("no-such-rule"), "{msgs:?}");
     // Column points at the rule id.
-    assert_eq!(v["findings"][0]["column"], 26);
+    assert_eq!(v["findings"][0]["column"], 27);
     let (_, v) = run_json(dir.path(), &["--ignore", "workflow-long-lived-keys", "."]);
     assert_eq!(hits(&v).len(), 1, "a rule that did not run is not unused: {v:#}");
     let (_, v) = run_json(dir.path(), &["--ignore", "unused-suppression", "."]);
