@@ -285,3 +285,40 @@ impl PathMatcher {
         out
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_come_from_the_file() {
+        let text = "repository = \"acme/app\"\nallowed-owners = [\"acme\"]\n[role-mappings]\nDEPLOY = \"arn:aws:iam::1:role/d\"\n";
+        let loaded = Loaded {
+            config: parse(text, &|_| true).unwrap(),
+            ..Default::default()
+        };
+        let s = loaded.settings();
+        assert_eq!(s.repo.as_deref(), Some("acme/app"));
+        assert_eq!(s.allowed_owners, vec!["acme".to_string()]);
+        assert_eq!(s.role_mappings["DEPLOY"], "arn:aws:iam::1:role/d");
+    }
+
+    #[test]
+    fn excludes_match_directories_and_globs() {
+        let m = PathMatcher::new(&["vendor".into(), "**/*.tmpl.json".into()], None);
+        let p = Path::new("/nonexistent");
+        assert!(!m.matches("vendor/a/b.json", p).is_empty());
+        assert!(!m.matches("iam/x.tmpl.json", p).is_empty());
+        assert!(m.matches("iam/vendor.json", p).is_empty());
+        assert!(m.matches("src/vendored/a.json", p).is_empty());
+    }
+
+    #[test]
+    fn fail_on_thresholds() {
+        assert!(FailOn::Warning.fails(Severity::Error));
+        assert!(!FailOn::Warning.fails(Severity::Note));
+        assert!(FailOn::Note.fails(Severity::Note));
+        assert!(!FailOn::Error.fails(Severity::Warning));
+        assert!(!FailOn::Never.fails(Severity::Error));
+    }
+}

@@ -435,4 +435,21 @@ mod tests {
         let t2 = "a: 1 # oidc-lint: ignore[r]\nb: 2\n";
         assert_eq!(&t2[comment_covers(t2, t2.find('#').unwrap())], "a: 1 # oidc-lint: ignore[r]");
     }
+
+    #[test]
+    fn cloudformation_metadata_on_a_resource() {
+        let t = "Resources:\n  Role:\n    Type: AWS::IAM::Role\n    Metadata:\n      oidc-lint:\n        ignore: [trust-sub-org-wide]\n        reason: shared org role\n    Properties:\n      X: 1\n  Other:\n    Type: AWS::S3::Bucket\n";
+        let roots = crate::source::yaml::parse(t).unwrap();
+        let d = metadata_directives(0, &roots);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].rules[0].0, "trust-sub-org-wide");
+        assert_eq!(&t[d[0].rules[0].1.range()], "trust-sub-org-wide");
+        assert_eq!(d[0].reason, "shared org role");
+        let covered = &t[d[0].covers.clone()];
+        assert!(covered.starts_with("Role:") && covered.contains("X: 1") && !covered.contains("Other"));
+        // JSON templates too.
+        let j = r#"{"Resources": {"R": {"Metadata": {"oidc-lint": {"ignore": "trust-missing-aud"}}}}}"#;
+        let d = metadata_directives(0, &[crate::source::json::parse(j).unwrap()]);
+        assert_eq!(d[0].rules[0].0, "trust-missing-aud");
+    }
 }
