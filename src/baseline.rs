@@ -11,7 +11,7 @@ use crate::scan::Scan;
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile, Span, json, yaml};
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 
 /// FNV-1a, 64 bits, from a given offset basis: tiny, deterministic across platforms and builds.
 fn fnv(bytes: &[u8], basis: u64) -> u64 {
@@ -62,7 +62,10 @@ pub fn key_path(roots: &[Node], span: Span) -> String {
                 .iter()
                 .find(|e| {
                     contains(e.value.span, span)
-                        || contains(Span::new(e.key_span.start as usize, e.value.span.end as usize), span)
+                        || contains(
+                            Span::new(e.key_span.start as usize, e.value.span.end as usize),
+                            span,
+                        )
                 })
                 .map(|e| {
                     path.push('.');
@@ -177,15 +180,6 @@ impl Baseline {
         let mut keep = fps.iter().map(|fp| !known.contains(fp.as_str()));
         findings.retain(|_| keep.next().unwrap_or(true));
         before - findings.len()
-    }
-
-    /// Findings per rule, for summaries.
-    pub fn per_rule(&self) -> BTreeMap<&str, usize> {
-        let mut m = BTreeMap::new();
-        for e in &self.findings {
-            *m.entry(e.rule.as_str()).or_insert(0) += 1;
-        }
-        m
     }
 }
 

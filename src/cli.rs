@@ -2,10 +2,10 @@
 
 use crate::config::{self, FailOn, Loaded};
 use crate::diag::Finding;
-use crate::rules::RuleMeta;
-use crate::suppress::{self, Suppressed};
 use crate::report::{self, Report};
+use crate::rules::RuleMeta;
 use crate::scan::{Scan, ScanOptions, root_for, scan};
+use crate::suppress::{self, Suppressed};
 use crate::{Selection, check, rules};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
@@ -213,7 +213,10 @@ impl Pipeline {
         let out = suppress::apply(&scan, findings, &self.config, &ran, &known_rule);
         let mut findings = out.findings;
         if let Some(s) = self.config.severity_for(suppress::UNUSED_META.id) {
-            for f in findings.iter_mut().filter(|f| f.rule == suppress::UNUSED_META.id) {
+            for f in findings
+                .iter_mut()
+                .filter(|f| f.rule == suppress::UNUSED_META.id)
+            {
                 f.severity = s;
             }
         }

@@ -237,7 +237,8 @@ pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> std::io::Result<
 /// be arbitrary.
 fn overlaps(a: &Edit, b: &Edit) -> bool {
     a.file == b.file
-        && ((a.span.start < b.span.end && b.span.start < a.span.end) || a.span.start == b.span.start)
+        && ((a.span.start < b.span.end && b.span.start < a.span.end)
+            || a.span.start == b.span.start)
 }
 
 /// Choose the fixes of one pass: in finding order, every applicable fix whose edits overlap no
@@ -254,7 +255,12 @@ pub fn choose<'a>(findings: &'a [crate::diag::Finding], unsafe_fixes: bool) -> V
             .iter()
             .enumerate()
             .any(|(i, a)| fix.edits[i + 1..].iter().any(|b| overlaps(a, b)));
-        if self_overlap || fix.edits.iter().any(|e| chosen.iter().any(|c| overlaps(e, c))) {
+        if self_overlap
+            || fix
+                .edits
+                .iter()
+                .any(|e| chosen.iter().any(|c| overlaps(e, c)))
+        {
             continue;
         }
         chosen.extend(fix.edits.iter());
@@ -307,9 +313,11 @@ pub fn fix_to_fixed_point(
         let findings: Vec<crate::diag::Finding> = findings
             .into_iter()
             .filter(|f| {
-                f.fix
-                    .as_ref()
-                    .is_some_and(|x| x.edits.iter().all(|e| !refused.contains(&scan.file(e.file).rel)))
+                f.fix.as_ref().is_some_and(|x| {
+                    x.edits
+                        .iter()
+                        .all(|e| !refused.contains(&scan.file(e.file).rel))
+                })
             })
             .collect();
         let chosen = choose(&findings, unsafe_fixes);
@@ -320,9 +328,11 @@ pub fn fix_to_fixed_point(
         let fixes_taken = findings
             .iter()
             .filter(|f| {
-                f.fix
-                    .as_ref()
-                    .is_some_and(|x| x.edits.iter().any(|e| chosen.iter().any(|c| std::ptr::eq(*c, e))))
+                f.fix.as_ref().is_some_and(|x| {
+                    x.edits
+                        .iter()
+                        .any(|e| chosen.iter().any(|c| std::ptr::eq(*c, e)))
+                })
             })
             .count();
         let mut by_file: std::collections::BTreeMap<crate::source::FileId, Vec<&Edit>> =
@@ -336,7 +346,9 @@ pub fn fix_to_fixed_point(
             let (now, bom) = match read_as_scanned(&src.path) {
                 Ok(t) => t,
                 Err(e) => {
-                    report.errors.push(format!("{}: cannot re-read: {e}", src.rel));
+                    report
+                        .errors
+                        .push(format!("{}: cannot re-read: {e}", src.rel));
                     refused.insert(src.rel.clone());
                     continue;
                 }
@@ -358,7 +370,9 @@ pub fn fix_to_fixed_point(
                     report.files.insert(src.rel.clone());
                 }
                 Err(e) => {
-                    report.errors.push(format!("{}: cannot write: {e}", src.rel));
+                    report
+                        .errors
+                        .push(format!("{}: cannot write: {e}", src.rel));
                     refused.insert(src.rel.clone());
                 }
             }

@@ -72,7 +72,10 @@ fn parse_comment(text: &str, at: usize) -> Option<(Vec<(String, Span)>, String)>
         }
         pos += part.len() + 1;
     }
-    let reason = after_ignore[close + 1..].trim().trim_end_matches('\r').to_string();
+    let reason = after_ignore[close + 1..]
+        .trim()
+        .trim_end_matches('\r')
+        .to_string();
     Some((rules, reason))
 }
 
@@ -148,7 +151,10 @@ fn hcl_comment_starts(text: &str) -> Vec<usize> {
             }
             b'/' if b.get(i + 1) == Some(&b'*') => {
                 out.push(i);
-                i = text[i + 2..].find("*/").map(|j| i + 2 + j + 2).unwrap_or(b.len());
+                i = text[i + 2..]
+                    .find("*/")
+                    .map(|j| i + 2 + j + 2)
+                    .unwrap_or(b.len());
                 continue;
             }
             b'<' if text[i..].starts_with("<<") => {
@@ -312,13 +318,10 @@ pub fn apply(
     ran: &dyn Fn(&str) -> bool,
     known: &dyn Fn(&str) -> bool,
 ) -> Outcome {
-    let files_with_findings: std::collections::BTreeSet<FileId> =
-        findings.iter().map(|f| f.file).collect();
     let mut directives: Vec<Directive> = Vec::new();
     for (id, src) in scan.files() {
-        let might_comment = src.text.contains(MARKER);
-        let might_meta = files_with_findings.contains(&id) && src.text.contains("oidc-lint");
-        if !might_comment && !might_meta {
+        // Both comments and metadata name `oidc-lint`; most files are never parsed again.
+        if !src.text.contains("oidc-lint") {
             continue;
         }
         let roots = trees(src);
@@ -433,7 +436,10 @@ mod tests {
         let at = t.find('#').unwrap();
         assert_eq!(&t[comment_covers(t, at)], "b: 2");
         let t2 = "a: 1 # oidc-lint: ignore[r]\nb: 2\n";
-        assert_eq!(&t2[comment_covers(t2, t2.find('#').unwrap())], "a: 1 # oidc-lint: ignore[r]");
+        assert_eq!(
+            &t2[comment_covers(t2, t2.find('#').unwrap())],
+            "a: 1 # oidc-lint: ignore[r]"
+        );
     }
 
     #[test]
@@ -446,9 +452,12 @@ mod tests {
         assert_eq!(&t[d[0].rules[0].1.range()], "trust-sub-org-wide");
         assert_eq!(d[0].reason, "shared org role");
         let covered = &t[d[0].covers.clone()];
-        assert!(covered.starts_with("Role:") && covered.contains("X: 1") && !covered.contains("Other"));
+        assert!(
+            covered.starts_with("Role:") && covered.contains("X: 1") && !covered.contains("Other")
+        );
         // JSON templates too.
-        let j = r#"{"Resources": {"R": {"Metadata": {"oidc-lint": {"ignore": "trust-missing-aud"}}}}}"#;
+        let j =
+            r#"{"Resources": {"R": {"Metadata": {"oidc-lint": {"ignore": "trust-missing-aud"}}}}}"#;
         let d = metadata_directives(0, &[crate::source::json::parse(j).unwrap()]);
         assert_eq!(d[0].rules[0].0, "trust-missing-aud");
     }

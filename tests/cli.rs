@@ -19,7 +19,14 @@ const TRUST_ORG: &str = r#"{
 "#;
 
 fn code(dir: &std::path::Path, args: &[&str]) -> i32 {
-    bin().current_dir(dir).args(args).output().unwrap().status.code().unwrap()
+    bin()
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+        .status
+        .code()
+        .unwrap()
 }
 
 #[test]
@@ -35,12 +42,22 @@ fn exit_codes_for_each_policy() {
     assert_eq!(code(warn.path(), &["--exit-zero", "."]), 0);
     // An error finding.
     let err = tempfile::tempdir().unwrap();
-    write_files(err.path(), &[(".github/workflows/d.yml".into(), WF_MISSING.into())]);
+    write_files(
+        err.path(),
+        &[(".github/workflows/d.yml".into(), WF_MISSING.into())],
+    );
     assert_eq!(code(err.path(), &["--fail-on", "error", "."]), 1);
     // A note only fails at --fail-on note.
     let note = tempfile::tempdir().unwrap();
-    let wf = WF_MISSING.replace("  contents: read\n", "  contents: read\n  id-token: write\n")
-        .replace("      - uses", "      # oidc-lint: ignore[trust-missing-sub] stale\n      - uses");
+    let wf = WF_MISSING
+        .replace(
+            "  contents: read\n",
+            "  contents: read\n  id-token: write\n",
+        )
+        .replace(
+            "      - uses",
+            "      # oidc-lint: ignore[trust-missing-sub] stale\n      - uses",
+        );
     write_files(note.path(), &[(".github/workflows/d.yml".into(), wf)]);
     let (c, v) = run_json(note.path(), &["."]);
     assert_eq!(c, 0, "{v:#}");
@@ -49,7 +66,10 @@ fn exit_codes_for_each_policy() {
     assert_eq!(code(note.path(), &["--fail-on", "note", "."]), 1);
     // Input errors exit 2 whatever the policy.
     let broken = tempfile::tempdir().unwrap();
-    write_files(broken.path(), &[(".github/workflows/b.yml".into(), "jobs: [\n".into())]);
+    write_files(
+        broken.path(),
+        &[(".github/workflows/b.yml".into(), "jobs: [\n".into())],
+    );
     assert_eq!(code(broken.path(), &["--exit-zero", "."]), 2);
     assert_eq!(code(broken.path(), &["--fail-on", "never", "."]), 2);
     // Usage errors exit 2.
@@ -63,24 +83,45 @@ fn output_file_gets_the_report_and_the_terminal_human_text() {
     write_files(dir.path(), &[("iam/t.json".into(), TRUST_ORG.into())]);
     let out = bin()
         .current_dir(dir.path())
-        .args(["--format", "sarif", "--output", "out/report.sarif", "--color", "never", "."])
+        .args([
+            "--format",
+            "sarif",
+            "--output",
+            "out/report.sarif",
+            "--color",
+            "never",
+            ".",
+        ])
         .output();
     // The directory must exist: the temp file is created beside the target.
     assert_eq!(out.unwrap().status.code(), Some(2));
     std::fs::create_dir(dir.path().join("out")).unwrap();
     let out = bin()
         .current_dir(dir.path())
-        .args(["--format", "sarif", "--output", "out/report.sarif", "--color", "never", "."])
+        .args([
+            "--format",
+            "sarif",
+            "--output",
+            "out/report.sarif",
+            "--color",
+            "never",
+            ".",
+        ])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("out/report.sarif")).unwrap()).unwrap();
+    let sarif: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/report.sarif")).unwrap(),
+    )
+    .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
     let stdout = String::from_utf8(out.stdout).unwrap();
     assert!(stdout.contains("warning[trust-sub-org-wide]"), "{stdout}");
     // No temp file is left behind.
-    assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 1);
+    assert_eq!(
+        std::fs::read_dir(dir.path().join("out")).unwrap().count(),
+        1
+    );
 }
 
 #[test]
@@ -105,9 +146,16 @@ fn yaml_comment_suppressions() {
     let (c, _) = run_json(dir.path(), &["."]);
     assert_eq!(c, 0);
     // Human output lists suppressed findings on request.
-    let out = bin().current_dir(dir.path()).args(["--color", "never", "--show-suppressed", "."]).output().unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["--color", "never", "--show-suppressed", "."])
+        .output()
+        .unwrap();
     let s = String::from_utf8(out.stdout).unwrap();
-    assert!(s.contains("suppressed (in source): .github/workflows/d.yml:8:"), "{s}");
+    assert!(
+        s.contains("suppressed (in source): .github/workflows/d.yml:8:"),
+        "{s}"
+    );
 }
 
 #[test]
@@ -125,29 +173,54 @@ fn hash_inside_a_scalar_is_not_a_comment() {
     write_files(dir.path(), &[(".github/workflows/d.yml".into(), wf)]);
     let (c, v) = run_json(dir.path(), &["."]);
     assert_eq!(c, 1, "{v:#}");
-    assert!(hits(&v).iter().any(|h| h.0 == "workflow-missing-id-token"), "{v:#}");
-    assert!(!hits(&v).iter().any(|h| h.0 == "unused-suppression"), "{v:#}");
+    assert!(
+        hits(&v).iter().any(|h| h.0 == "workflow-missing-id-token"),
+        "{v:#}"
+    );
+    assert!(
+        !hits(&v).iter().any(|h| h.0 == "unused-suppression"),
+        "{v:#}"
+    );
 }
 
 #[test]
 fn unused_suppressions_are_notes_unless_their_rule_did_not_run() {
     let dir = tempfile::tempdir().unwrap();
     let wf = WF_MISSING
-        .replace("  contents: read\n", "  contents: read\n  id-token: write\n")
+        .replace(
+            "  contents: read\n",
+            "  contents: read\n  id-token: write\n",
+        )
         .replace(
             "      - uses",
             "      # oidc-lint: ignore[workflow-long-lived-keys, no-such-rule]\n      - uses",
         );
     write_files(dir.path(), &[(".github/workflows/d.yml".into(), wf)]);
     let (_, v) = run_json(dir.path(), &["."]);
-    let msgs: Vec<&str> = v["findings"].as_array().unwrap().iter().map(|f| f["message"].as_str().unwrap()).collect();
+    let msgs: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
     assert_eq!(hits(&v).len(), 2, "{v:#}");
-    assert!(hits(&v).iter().all(|h| h.0 == "unused-suppression" && h.2 == 9));
-    assert!(msgs[0].contains("workflow-long-lived-keys") && msgs[1].contains("no-such-rule"), "{msgs:?}");
+    assert!(
+        hits(&v)
+            .iter()
+            .all(|h| h.0 == "unused-suppression" && h.2 == 9)
+    );
+    assert!(
+        msgs[0].contains("workflow-long-lived-keys") && msgs[1].contains("no-such-rule"),
+        "{msgs:?}"
+    );
     // Column points at the rule id.
     assert_eq!(v["findings"][0]["column"], 27);
     let (_, v) = run_json(dir.path(), &["--ignore", "workflow-long-lived-keys", "."]);
-    assert_eq!(hits(&v).len(), 1, "a rule that did not run is not unused: {v:#}");
+    assert_eq!(
+        hits(&v).len(),
+        1,
+        "a rule that did not run is not unused: {v:#}"
+    );
     let (_, v) = run_json(dir.path(), &["--ignore", "unused-suppression", "."]);
     assert!(hits(&v).is_empty());
 }
@@ -157,12 +230,20 @@ fn baseline_hides_known_findings_even_when_code_moves() {
     let dir = tempfile::tempdir().unwrap();
     write_files(
         dir.path(),
-        &[("iam/t.json".into(), TRUST_ORG.into()), (".github/workflows/d.yml".into(), WF_MISSING.into())],
+        &[
+            ("iam/t.json".into(), TRUST_ORG.into()),
+            (".github/workflows/d.yml".into(), WF_MISSING.into()),
+        ],
     );
-    let out = bin().current_dir(dir.path()).args(["--write-baseline", "baseline.json", "."]).output().unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["--write-baseline", "baseline.json", "."])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     let b: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("baseline.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("baseline.json")).unwrap())
+            .unwrap();
     assert_eq!(b["version"], 1);
     assert_eq!(b["findings"].as_array().unwrap().len(), 2);
     let (c, v) = run_json(dir.path(), &["--baseline", "baseline.json", "."]);
@@ -175,7 +256,10 @@ fn baseline_hides_known_findings_even_when_code_moves() {
     let moved_trust = format!("\n\n{}", TRUST_ORG.replace("\n    ", "\n        "));
     write_files(
         dir.path(),
-        &[("iam/t.json".into(), moved_trust), (".github/workflows/d.yml".into(), moved_wf.clone())],
+        &[
+            ("iam/t.json".into(), moved_trust),
+            (".github/workflows/d.yml".into(), moved_wf.clone()),
+        ],
     );
     let (c, v) = run_json(dir.path(), &["--baseline", "baseline.json", "."]);
     assert_eq!(c, 0, "moved findings resurfaced: {v:#}");

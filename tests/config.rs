@@ -54,7 +54,11 @@ fn severity_override_exclude_and_fail_threshold() {
     let (code, v) = run_json(dir.path(), &["."]);
     assert_eq!(
         rules_hit(&v),
-        vec![("trust-sub-org-wide".into(), "iam/trust.json".into(), "note".into())]
+        vec![(
+            "trust-sub-org-wide".into(),
+            "iam/trust.json".into(),
+            "note".into()
+        )]
     );
     assert_eq!(code, 0, "a note does not reach fail-on = error");
     // The command line wins over the file.
@@ -64,7 +68,10 @@ fn severity_override_exclude_and_fail_threshold() {
 
 #[test]
 fn hidden_name_found_upward_from_a_subdirectory() {
-    let dir = repo(Some((".oidc-lint.toml", "[rules.trust-sub-org-wide]\nenabled = false\n")));
+    let dir = repo(Some((
+        ".oidc-lint.toml",
+        "[rules.trust-sub-org-wide]\nenabled = false\n",
+    )));
     let (code, v) = run_json(&dir.path().join("iam"), &["."]);
     assert_eq!(code, 0, "{v:#}");
     assert!(rules_hit(&v).is_empty());
@@ -75,7 +82,10 @@ fn explicit_config_flag() {
     let dir = repo(None);
     write_files(
         dir.path(),
-        &[("conf/lint.toml".into(), "[rules.trust-sub-org-wide]\nenabled = false\n".into())],
+        &[(
+            "conf/lint.toml".into(),
+            "[rules.trust-sub-org-wide]\nenabled = false\n".into(),
+        )],
     );
     let (code, _) = run_json(dir.path(), &["--config", "conf/lint.toml", "."]);
     assert_eq!(code, 0);
@@ -84,8 +94,16 @@ fn explicit_config_flag() {
 #[test]
 fn unknown_keys_are_errors_naming_the_line() {
     for (cfg, line, needle) in [
-        ("repository = \"acme/app\"\n\nallowed-owner = [\"acme\"]\n", 3, "allowed-owner"),
-        ("[rules.trust-sub-org-wide]\nenabled = false\nseverity = \"error\"\nlevel = 1\n", 4, "level"),
+        (
+            "repository = \"acme/app\"\n\nallowed-owner = [\"acme\"]\n",
+            3,
+            "allowed-owner",
+        ),
+        (
+            "[rules.trust-sub-org-wide]\nenabled = false\nseverity = \"error\"\nlevel = 1\n",
+            4,
+            "level",
+        ),
         ("[rules.no-such-rule]\nenabled = false\n", 1, "no-such-rule"),
         ("[[ignore]]\npath = \"x\"\nrule = [\"a\"]\n", 3, "rule"),
     ] {
@@ -93,7 +111,10 @@ fn unknown_keys_are_errors_naming_the_line() {
         let out = bin().current_dir(dir.path()).arg(".").output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{cfg}");
         let err = String::from_utf8(out.stderr).unwrap();
-        assert!(err.contains(&format!("oidc-lint.toml:line {line}:")), "{cfg}\n{err}");
+        assert!(
+            err.contains(&format!("oidc-lint.toml:line {line}:")),
+            "{cfg}\n{err}"
+        );
         assert!(err.contains(needle), "{err}");
     }
 }

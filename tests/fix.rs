@@ -51,7 +51,10 @@ fn fix_count(dir: &Path, rule: &str) -> usize {
 #[test]
 fn every_fixable_rule_converges_and_preserves_text() {
     let rules = fixable_rules();
-    assert!(rules.len() >= 2, "trust-missing-aud and workflow-missing-id-token at least");
+    assert!(
+        rules.len() >= 2,
+        "trust-missing-aud and workflow-missing-id-token at least"
+    );
     for m in rules {
         let bad = example_files(m.doc, "## Bad example");
         assert!(!bad.is_empty(), "{} has no bad example", m.id);
@@ -65,7 +68,11 @@ fn every_fixable_rule_converges_and_preserves_text() {
                 .collect();
             let dir = tempfile::tempdir().unwrap();
             write_files(dir.path(), &files);
-            assert!(fix_count(dir.path(), m.id) > 0, "{}: bad example offers no fix", m.id);
+            assert!(
+                fix_count(dir.path(), m.id) > 0,
+                "{}: bad example offers no fix",
+                m.id
+            );
 
             let out = bin()
                 .current_dir(dir.path())
@@ -83,21 +90,37 @@ fn every_fixable_rule_converges_and_preserves_text() {
             for ((path, before), now) in files.iter().zip(&after) {
                 // Comments and every original line survive.
                 for line in before.lines() {
-                    assert!(now.contains(line.trim_end_matches('\r')), "{}: {path} lost {line:?}\n{now}", m.id);
+                    assert!(
+                        now.contains(line.trim_end_matches('\r')),
+                        "{}: {path} lost {line:?}\n{now}",
+                        m.id
+                    );
                 }
                 if crlf {
-                    assert!(!now.replace("\r\n", "").contains('\n'), "{}: {path} has a bare LF\n{now:?}", m.id);
+                    assert!(
+                        !now.replace("\r\n", "").contains('\n'),
+                        "{}: {path} has a bare LF\n{now:?}",
+                        m.id
+                    );
                 } else {
                     assert!(!now.contains('\r'), "{}: {path}", m.id);
                 }
             }
             // The fixed files still parse (no error), the rule has nothing left to fix.
             let (code, v) = run_json(dir.path(), &["."]);
-            assert!(v["errors"].as_array().unwrap().is_empty(), "{}: {v:#}", m.id);
+            assert!(
+                v["errors"].as_array().unwrap().is_empty(),
+                "{}: {v:#}",
+                m.id
+            );
             assert_ne!(code, 2);
             assert_eq!(fix_count(dir.path(), m.id), 0, "{}: {v:#}", m.id);
             assert!(
-                !v["findings"].as_array().unwrap().iter().any(|f| f["rule"] == m.id),
+                !v["findings"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|f| f["rule"] == m.id),
                 "{}: still reported after --fix: {v:#}",
                 m.id
             );
@@ -107,8 +130,17 @@ fn every_fixable_rule_converges_and_preserves_text() {
                 .args(["--fix", "--unsafe-fixes", "--color", "never", "."])
                 .output()
                 .unwrap();
-            assert_eq!(read_all(dir.path(), &files), after, "{}: second --fix changed files", m.id);
-            assert!(!String::from_utf8_lossy(&out2.stderr).contains("Fixed"), "{}", m.id);
+            assert_eq!(
+                read_all(dir.path(), &files),
+                after,
+                "{}: second --fix changed files",
+                m.id
+            );
+            assert!(
+                !String::from_utf8_lossy(&out2.stderr).contains("Fixed"),
+                "{}",
+                m.id
+            );
         }
     }
 }
@@ -118,8 +150,15 @@ const WORKFLOW: &str = "# deploy\non: push\npermissions:\n  contents: read # min
 #[test]
 fn diff_shows_without_writing() {
     let dir = tempfile::tempdir().unwrap();
-    write_files(dir.path(), &[(".github/workflows/d.yml".into(), WORKFLOW.into())]);
-    let out = bin().current_dir(dir.path()).args(["--diff", "."]).output().unwrap();
+    write_files(
+        dir.path(),
+        &[(".github/workflows/d.yml".into(), WORKFLOW.into())],
+    );
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["--diff", "."])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
     let diff = String::from_utf8(out.stdout).unwrap();
     insta::assert_snapshot!("diff-workflow", diff);
@@ -128,9 +167,16 @@ fn diff_shows_without_writing() {
         WORKFLOW
     );
     // Nothing to show: exit 0, empty output.
-    let clean = WORKFLOW.replace("  contents: read # minimal\n", "  contents: read # minimal\n  id-token: write\n");
+    let clean = WORKFLOW.replace(
+        "  contents: read # minimal\n",
+        "  contents: read # minimal\n  id-token: write\n",
+    );
     write_files(dir.path(), &[(".github/workflows/d.yml".into(), clean)]);
-    let out = bin().current_dir(dir.path()).args(["--diff", "."]).output().unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["--diff", "."])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(out.stdout.is_empty());
 }
@@ -153,22 +199,47 @@ fn unsafe_fixes_need_the_flag() {
     let wf = "on: push\npermissions:\n  id-token: write\njobs:\n  d:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-to-assume: arn:aws:iam::1:role/x\n          audience: custom.example\n          aws-region: eu-west-1\n";
     write_files(
         dir.path(),
-        &[("iam/trust.json".into(), trust.into()), (".github/workflows/d.yml".into(), wf.into())],
+        &[
+            ("iam/trust.json".into(), trust.into()),
+            (".github/workflows/d.yml".into(), wf.into()),
+        ],
     );
     let (_, v) = run_json(dir.path(), &["."]);
-    let aud: Vec<_> = v["findings"].as_array().unwrap().iter().filter(|f| f["rule"] == "trust-missing-aud").collect();
+    let aud: Vec<_> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "trust-missing-aud")
+        .collect();
     assert_eq!(aud.len(), 1, "{v:#}");
-    bin().current_dir(dir.path()).args(["--fix", "."]).output().unwrap();
-    assert_eq!(std::fs::read_to_string(dir.path().join("iam/trust.json")).unwrap(), trust);
-    bin().current_dir(dir.path()).args(["--fix", "--unsafe-fixes", "."]).output().unwrap();
-    assert_ne!(std::fs::read_to_string(dir.path().join("iam/trust.json")).unwrap(), trust);
+    bin()
+        .current_dir(dir.path())
+        .args(["--fix", "."])
+        .output()
+        .unwrap();
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("iam/trust.json")).unwrap(),
+        trust
+    );
+    bin()
+        .current_dir(dir.path())
+        .args(["--fix", "--unsafe-fixes", "."])
+        .output()
+        .unwrap();
+    assert_ne!(
+        std::fs::read_to_string(dir.path().join("iam/trust.json")).unwrap(),
+        trust
+    );
 }
 
 #[test]
 fn a_file_changed_since_it_was_read_is_not_touched() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(".github/workflows/d.yml");
-    write_files(dir.path(), &[(".github/workflows/d.yml".into(), WORKFLOW.into())]);
+    write_files(
+        dir.path(),
+        &[(".github/workflows/d.yml".into(), WORKFLOW.into())],
+    );
     let concurrent = format!("{WORKFLOW}# edited meanwhile\n");
     let opts = oidc_lint::scan::ScanOptions {
         root: dir.path().to_path_buf(),
@@ -187,7 +258,12 @@ fn a_file_changed_since_it_was_read_is_not_touched() {
         true,
     );
     assert_eq!(rep.applied, 0);
-    assert!(rep.errors.iter().any(|e| e.contains("changed since it was read")), "{rep:?}");
+    assert!(
+        rep.errors
+            .iter()
+            .any(|e| e.contains("changed since it was read")),
+        "{rep:?}"
+    );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), concurrent);
 }
 
@@ -196,7 +272,11 @@ fn utf8_bom_is_kept() {
     let dir = tempfile::tempdir().unwrap();
     let text = format!("\u{feff}{WORKFLOW}");
     write_files(dir.path(), &[(".github/workflows/d.yml".into(), text)]);
-    bin().current_dir(dir.path()).args(["--fix", "."]).output().unwrap();
+    bin()
+        .current_dir(dir.path())
+        .args(["--fix", "."])
+        .output()
+        .unwrap();
     let now = std::fs::read_to_string(dir.path().join(".github/workflows/d.yml")).unwrap();
     assert!(now.starts_with("\u{feff}# deploy\n"), "{now:?}");
     assert!(now.contains("id-token: write"));

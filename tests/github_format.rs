@@ -10,7 +10,10 @@ fn github(dir: &std::path::Path, args: &[&str]) -> (i32, String) {
         .args(args)
         .output()
         .unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8(out.stdout).unwrap())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8(out.stdout).unwrap(),
+    )
 }
 
 #[test]
@@ -42,10 +45,20 @@ fn commas_colons_newlines_and_percent_are_escaped() {
     let (code, out) = github(dir.path(), &["."]);
     assert_eq!(code, 1, "{out}");
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines.len(), 1, "one command per finding, no raw newline: {out}");
+    assert_eq!(
+        lines.len(),
+        1,
+        "one command per finding, no raw newline: {out}"
+    );
     let line = lines[0];
-    assert!(line.starts_with("::error file=iam/a%2Cb%3Ac%2541 d.json,line="), "{line}");
-    let (props, data) = line.trim_start_matches("::error ").split_once("::").unwrap();
+    assert!(
+        line.starts_with("::error file=iam/a%2Cb%3Ac%2541 d.json,line="),
+        "{line}"
+    );
+    let (props, data) = line
+        .trim_start_matches("::error ")
+        .split_once("::")
+        .unwrap();
     // Properties: split on unescaped `,`, each `key=value`.
     let mut file = None;
     for p in props.split(',') {
@@ -61,6 +74,9 @@ fn commas_colons_newlines_and_percent_are_escaped() {
     assert!(data.contains("%0A%0Ahelp: "), "{data}");
     let msg = unescape(data);
     assert!(msg.contains("a,b:c%41 d.json"), "{msg}");
-    assert!(msg.contains("token.actions.githubusercontent.com:sub"), "{msg}");
+    assert!(
+        msg.contains("token.actions.githubusercontent.com:sub"),
+        "{msg}"
+    );
     assert!(msg.contains("\n\nhelp: "));
 }

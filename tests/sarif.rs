@@ -8,7 +8,8 @@ use serde_json::Value;
 fn validator() -> jsonschema::Validator {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/sarif-schema-2.1.0.json"),
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/data/sarif-schema-2.1.0.json"),
         )
         .unwrap(),
     )
@@ -24,7 +25,11 @@ fn assert_valid(v: &Value) {
         .iter_errors(v)
         .map(|e| format!("{} at {}", e, e.instance_path()))
         .collect();
-    assert!(errors.is_empty(), "SARIF does not validate:\n{}", errors.join("\n"));
+    assert!(
+        errors.is_empty(),
+        "SARIF does not validate:\n{}",
+        errors.join("\n")
+    );
 }
 
 fn sarif(dir: &std::path::Path, args: &[&str]) -> (i32, Value) {
@@ -34,9 +39,8 @@ fn sarif(dir: &std::path::Path, args: &[&str]) -> (i32, Value) {
         .args(args)
         .output()
         .unwrap();
-    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-        panic!("bad SARIF ({e}): {}", String::from_utf8_lossy(&out.stdout))
-    });
+    let v = serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("bad SARIF ({e}): {}", String::from_utf8_lossy(&out.stdout)));
     (out.status.code().unwrap_or(-1), v)
 }
 
@@ -51,16 +55,34 @@ fn insecure_example_snapshot_validates() {
     assert_eq!(rules.len(), oidc_lint::cli::all_meta().len());
     for r in rules {
         let id = r["id"].as_str().unwrap();
-        assert!(r["helpUri"].as_str().unwrap().ends_with(&format!("/rules/{id}.md")));
-        let sev: f64 = r["properties"]["security-severity"].as_str().unwrap().parse().unwrap();
+        assert!(
+            r["helpUri"]
+                .as_str()
+                .unwrap()
+                .ends_with(&format!("/rules/{id}.md"))
+        );
+        let sev: f64 = r["properties"]["security-severity"]
+            .as_str()
+            .unwrap()
+            .parse()
+            .unwrap();
         assert!((0.0..=10.0).contains(&sev));
         assert!(!r["help"]["markdown"].as_str().unwrap().is_empty());
     }
     for res in run["results"].as_array().unwrap() {
         let idx = res["ruleIndex"].as_u64().unwrap() as usize;
         assert_eq!(rules[idx]["id"], res["ruleId"]);
-        assert_eq!(res["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"], "%SRCROOT%");
-        assert!(res["partialFingerprints"]["oidcLint/v1"].as_str().unwrap().len() == 32);
+        assert_eq!(
+            res["locations"][0]["physicalLocation"]["artifactLocation"]["uriBaseId"],
+            "%SRCROOT%"
+        );
+        assert!(
+            res["partialFingerprints"]["oidcLint/v1"]
+                .as_str()
+                .unwrap()
+                .len()
+                == 32
+        );
     }
     // Driver rule text is long and covered by the docs; the snapshot keeps the results.
     insta::assert_json_snapshot!("sarif-insecure-example-results", run["results"]);
@@ -93,7 +115,10 @@ fn fingerprints(v: &Value) -> Vec<(String, String)> {
         .map(|r| {
             (
                 r["ruleId"].as_str().unwrap().to_string(),
-                r["partialFingerprints"]["oidcLint/v1"].as_str().unwrap().to_string(),
+                r["partialFingerprints"]["oidcLint/v1"]
+                    .as_str()
+                    .unwrap()
+                    .to_string(),
             )
         })
         .collect();
@@ -127,12 +152,19 @@ fn fingerprints_survive_edits_above_and_moves() {
     );
     write_files(dir.path(), &[("iam/trust.json".into(), moved)]);
     let (_, after) = sarif(dir.path(), &["."]);
-    let after_line = after["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"].clone();
-    let before_line = before["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"].clone();
+    let after_line =
+        after["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"]
+            .clone();
+    let before_line = before["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]
+        ["startLine"]
+        .clone();
     assert_ne!(after_line, before_line, "the edit must move the finding");
     assert_eq!(fingerprints(&before), fingerprints(&after));
     // Changing the offending text changes the fingerprint.
-    write_files(dir.path(), &[("iam/trust.json".into(), TRUST.replace("repo:*", "repo:*:*"))]);
+    write_files(
+        dir.path(),
+        &[("iam/trust.json".into(), TRUST.replace("repo:*", "repo:*:*"))],
+    );
     let (_, changed) = sarif(dir.path(), &["."]);
     let a = fingerprints(&before);
     let b = fingerprints(&changed);
@@ -155,8 +187,16 @@ fn fixes_and_related_locations() {
     let res = &v["runs"][0]["results"][0];
     assert_eq!(res["ruleId"], "workflow-missing-id-token");
     let change = &res["fixes"][0]["artifactChanges"][0];
-    assert_eq!(change["artifactLocation"]["uri"], ".github/workflows/deploy.yml");
-    assert!(change["replacements"][0]["insertedContent"]["text"].as_str().unwrap().contains("id-token: write"));
+    assert_eq!(
+        change["artifactLocation"]["uri"],
+        ".github/workflows/deploy.yml"
+    );
+    assert!(
+        change["replacements"][0]["insertedContent"]["text"]
+            .as_str()
+            .unwrap()
+            .contains("id-token: write")
+    );
     if let Some(rel) = res["relatedLocations"].as_array() {
         for (i, l) in rel.iter().enumerate() {
             assert_eq!(l["id"], i + 1);
@@ -168,7 +208,10 @@ fn fixes_and_related_locations() {
 #[test]
 fn tool_errors_are_notifications() {
     let dir = tempfile::tempdir().unwrap();
-    write_files(dir.path(), &[(".github/workflows/x.yml".into(), "jobs: [\n".into())]);
+    write_files(
+        dir.path(),
+        &[(".github/workflows/x.yml".into(), "jobs: [\n".into())],
+    );
     let (code, v) = sarif(dir.path(), &["."]);
     assert_eq!(code, 2);
     assert_valid(&v);

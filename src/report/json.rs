@@ -12,38 +12,38 @@ pub fn render(r: &Report) -> String {
 pub fn render_with_suppressed(r: &Report, suppressed: &[crate::suppress::Suppressed]) -> String {
     let scan = r.scan;
     let finding = |f: &crate::diag::Finding| {
-            let src = scan.file(f.file);
-            let s = src.pos(f.span.start);
-            let e = src.pos(f.span.end);
-            let fix = match &f.fix {
-                None => Value::Null,
-                Some(fix) => json!({
-                    "description": fix.description,
-                    "edits": fix.edits.iter().map(|ed| {
-                        let esrc = scan.file(ed.file);
-                        let a = esrc.pos(ed.span.start);
-                        let b = esrc.pos(ed.span.end);
-                        json!({
-                            "path": esrc.rel,
-                            "start_line": a.line, "start_column": a.column,
-                            "end_line": b.line, "end_column": b.column,
-                            "replacement": ed.replacement,
-                        })
-                    }).collect::<Vec<_>>(),
-                }),
-            };
-            json!({
-                "rule": f.rule,
-                "severity": f.severity.as_str(),
-                "message": f.message,
-                "path": src.rel,
-                "line": s.line,
-                "column": s.column,
-                "end_line": e.line,
-                "end_column": e.column,
-                "help": f.help,
-                "fix": fix,
-            })
+        let src = scan.file(f.file);
+        let s = src.pos(f.span.start);
+        let e = src.pos(f.span.end);
+        let fix = match &f.fix {
+            None => Value::Null,
+            Some(fix) => json!({
+                "description": fix.description,
+                "edits": fix.edits.iter().map(|ed| {
+                    let esrc = scan.file(ed.file);
+                    let a = esrc.pos(ed.span.start);
+                    let b = esrc.pos(ed.span.end);
+                    json!({
+                        "path": esrc.rel,
+                        "start_line": a.line, "start_column": a.column,
+                        "end_line": b.line, "end_column": b.column,
+                        "replacement": ed.replacement,
+                    })
+                }).collect::<Vec<_>>(),
+            }),
+        };
+        json!({
+            "rule": f.rule,
+            "severity": f.severity.as_str(),
+            "message": f.message,
+            "path": src.rel,
+            "line": s.line,
+            "column": s.column,
+            "end_line": e.line,
+            "end_column": e.column,
+            "help": f.help,
+            "fix": fix,
+        })
     };
     let findings: Vec<Value> = r.findings.iter().map(finding).collect();
     let errors: Vec<Value> = scan

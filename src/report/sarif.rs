@@ -227,7 +227,13 @@ fn region(scan: &Scan, file: FileId, span: Span) -> Region {
     }
 }
 
-fn location(scan: &Scan, file: FileId, span: Span, msg: Option<String>, id: Option<usize>) -> Location {
+fn location(
+    scan: &Scan,
+    file: FileId,
+    span: Span,
+    msg: Option<String>,
+    id: Option<usize>,
+) -> Location {
     Location {
         id,
         physical_location: PhysicalLocation {
