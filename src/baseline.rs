@@ -72,9 +72,8 @@ pub fn key_path(roots: &[Node], span: Span) -> String {
                     path.push_str(&e.key);
                     &e.value
                 }),
-            Value::Seq(items) => items.iter().find(|n| contains(n.span, span)).map(|n| {
+            Value::Seq(items) => items.iter().find(|n| contains(n.span, span)).inspect(|_| {
                 path.push_str("[]");
-                n
             }),
             Value::Tagged(_, inner) if contains(inner.span, span) => Some(inner.as_ref()),
             _ => None,

@@ -243,7 +243,7 @@ fn overlaps(a: &Edit, b: &Edit) -> bool {
 
 /// Choose the fixes of one pass: in finding order, every applicable fix whose edits overlap no
 /// edit already chosen. Returns the chosen edits.
-pub fn choose<'a>(findings: &'a [crate::diag::Finding], unsafe_fixes: bool) -> Vec<&'a Edit> {
+pub fn choose(findings: &[crate::diag::Finding], unsafe_fixes: bool) -> Vec<&Edit> {
     let mut chosen: Vec<&Edit> = Vec::new();
     for f in findings {
         let Some(fix) = &f.fix else { continue };
