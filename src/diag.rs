@@ -66,6 +66,9 @@ pub struct Finding {
     pub related: Vec<Label>,
     pub help: String,
     pub fix: Option<Fix>,
+    /// The source shown with this finding holds a credential: reporters that print source
+    /// text mask the primary span and anything that looks like a secret key.
+    pub redact: bool,
 }
 
 impl Finding {
@@ -80,6 +83,7 @@ impl Finding {
             related: vec![],
             help: String::new(),
             fix: None,
+            redact: false,
         }
     }
     pub fn message(mut self, m: impl Into<String>) -> Self {
@@ -100,6 +104,10 @@ impl Finding {
             span,
             message: m.into(),
         });
+        self
+    }
+    pub fn redacted(mut self) -> Self {
+        self.redact = true;
         self
     }
     pub fn fix(mut self, f: Option<Fix>) -> Self {

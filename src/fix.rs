@@ -146,7 +146,7 @@ pub fn insert_entry(src: &SourceFile, h: &MapHandle, key: &str, value: &NewValue
                     format!("{sep}{nl}{indent}{t}"),
                 ))
             } else {
-                let t = render(h.syntax, key, value, "", "  ", " ");
+                let t = render(h.syntax, key, value, "", "", " ");
                 Some(edit(h.file, last.end as usize, format!(", {t}")))
             }
         }

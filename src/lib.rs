@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod diag;
 pub mod fix;
+pub mod frontend;
 pub mod model;
 pub mod report;
 pub mod rules;

@@ -76,9 +76,18 @@ fn classify_by_name(rel: &str) -> Option<Format> {
     if name.ends_with(".json") {
         return Some(Format::IamJson);
     }
+    if name.ends_with(".tf") {
+        return Some(Format::Terraform);
+    }
+    // Outside workflow directories, YAML and `.template` files may be CloudFormation
+    // templates; their content decides.
+    if yaml || name.ends_with(".template") {
+        return Some(Format::CloudFormation);
+    }
     None
 }
 
+#[allow(clippy::large_enum_variant)]
 enum Outcome {
     Skip,
     File(SourceFile, FileModel),
@@ -94,9 +103,10 @@ fn error(rel: &str, line: u32, column: u32, message: impl Into<String>) -> Outco
     })
 }
 
-/// Would this JSON text be analysed? (It mentions an IAM policy's `Statement`.)
+/// Would this JSON text be analysed? (It mentions an IAM policy's `Statement`, or is a plan,
+/// a CloudFormation template or an account export; `frontend::json_format` decides which.)
 fn json_is_relevant(text: &str) -> bool {
-    text.contains("\"Statement\"")
+    text.contains("\"Statement\"") || crate::frontend::json_format(text).is_some()
 }
 
 fn decode(bytes: Vec<u8>) -> Result<String, String> {
@@ -127,7 +137,7 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     };
     // Formats recognised by name are always errors when unreadable; formats recognised by
     // content (JSON) only when their text shows they would have been analysed.
-    let by_content = format == Format::IamJson;
+    let by_content = matches!(format, Format::IamJson | Format::CloudFormation);
     let size = match std::fs::metadata(&c.path) {
         Ok(m) => m.len(),
         Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
@@ -157,9 +167,23 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
             };
         }
     };
-    if by_content && !json_is_relevant(&text) {
+    if format == Format::IamJson && !json_is_relevant(&text) {
         return Outcome::Skip;
     }
+    // Which JSON input (plan, template, export, policy) the text is; YAML templates by content.
+    let format = match format {
+        Format::IamJson => match crate::frontend::json_format(&text) {
+            Some(f) => f,
+            None => return Outcome::Skip,
+        },
+        Format::CloudFormation if !text.trim_start().starts_with('{') => {
+            if !crate::frontend::maybe_cloudformation(&text) {
+                return Outcome::Skip;
+            }
+            format
+        }
+        f => f,
+    };
     let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format);
     match extract(id, &src) {
         Ok(Some(m)) => Outcome::File(src, m),
@@ -206,6 +230,32 @@ fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError
                 model::Family::Json,
             ));
         }
+        Format::Terraform => {
+            let f = model::terraform::parse_file(src).map_err(|e| ParseError {
+                offset: e.offset,
+                message: format!("invalid HCL: {}", e.message),
+            })?;
+            m.terraform = Some(Box::new(f));
+        }
+        Format::TerraformPlan | Format::AwsExport => {
+            let root = match json::parse_template(&src.text) {
+                Ok(root) => root,
+                Err((_, true)) => return Ok(None),
+                Err((e, false)) => {
+                    return Err(ParseError {
+                        offset: e.offset,
+                        message: format!("invalid JSON: {}", e.message),
+                    });
+                }
+            };
+            let got = if src.format == Format::TerraformPlan {
+                crate::frontend::plan::extract(id, src, &root)
+            } else {
+                crate::frontend::export::extract(id, src, &root)
+            };
+            return Ok(got);
+        }
+        Format::CloudFormation => return crate::frontend::cfn::extract_file(id, src),
         Format::Workflow | Format::Action => {
             let docs = yaml::parse(&src.text).map_err(|e| ParseError {
                 offset: e.offset,
@@ -262,6 +312,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
             }
         }
     }
+    model::terraform::link(&files, &mut models);
     errors.sort();
     Scan {
         root: opts.root.clone(),

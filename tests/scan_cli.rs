@@ -170,3 +170,36 @@ fn colour_and_usage() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(hits(&v).iter().all(|h| h.0 == "trust-missing-sub"));
 }
+
+#[test]
+fn credentials_are_never_echoed() {
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9mplEKEY";
+    let key = "AKIA2E0A8F3B244C9986";
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &files(&[(
+            ".github/workflows/ci.yml",
+            &format!(
+                "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    env: {{AWS_ACCESS_KEY_ID: {key}, AWS_SECRET_ACCESS_KEY: {secret}}}\n    steps:\n      - run: aws s3 ls\n"
+            ),
+        )]),
+    );
+    for format in ["human", "json"] {
+        let out = bin()
+            .args(["--color", "never", "--format", format, "."])
+            .current_dir(dir.path())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("hardcoded-aws-key"), "{text}");
+        assert!(
+            !text.contains(secret),
+            "{format} output echoes the secret:\n{text}"
+        );
+        assert!(
+            !text.contains(key),
+            "{format} output echoes the key id:\n{text}"
+        );
+    }
+}

@@ -2,6 +2,8 @@
 //! which input format produced it.
 
 pub mod iam;
+pub mod terraform;
+pub mod tf_modules;
 pub mod workflow;
 
 pub use iam::*;
@@ -57,6 +59,8 @@ pub struct FileModel {
     pub roles: Vec<Role>,
     /// Long-lived access keys created by IaC (`aws_iam_access_key`, `AWS::IAM::AccessKey`).
     pub access_keys: Vec<AccessKey>,
+    /// A parsed `.tf` file waiting for its directory to be linked (`terraform::link`).
+    pub terraform: Option<Box<terraform::TfFile>>,
 }
 
 /// An IAM role defined in IaC or an account export.

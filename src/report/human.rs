@@ -57,6 +57,36 @@ fn clip(r: std::ops::Range<usize>, w: &Window) -> std::ops::Range<usize> {
     s..e
 }
 
+/// Mask a credential in the shown text: the primary span but its first and last four
+/// characters, and every run of 40 or more base64 characters (a secret access key's shape).
+fn mask(text: &str, primary: std::ops::Range<usize>) -> String {
+    let mut out: Vec<u8> = text.as_bytes().to_vec();
+    let (s, e) = (primary.start.min(out.len()), primary.end.min(out.len()));
+    if e > s + 8 {
+        for b in &mut out[s + 4..e - 4] {
+            *b = b'*';
+        }
+    }
+    let is_b64 = |b: u8| b.is_ascii_alphanumeric() || b == b'/' || b == b'+';
+    let mut i = 0;
+    while i < out.len() {
+        if is_b64(out[i]) {
+            let start = i;
+            while i < out.len() && is_b64(out[i]) {
+                i += 1;
+            }
+            if i - start >= 40 {
+                for b in &mut out[start..i] {
+                    *b = b'*';
+                }
+            }
+        } else {
+            i += 1;
+        }
+    }
+    String::from_utf8(out).unwrap_or_default()
+}
+
 fn render_one(r: &Report, f: &Finding, renderer: &Renderer) -> String {
     let scan = r.scan;
     let src = scan.file(f.file);
@@ -67,7 +97,12 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer) -> String {
             .filter(|l| l.file == f.file)
             .map(|l| l.span.range()),
     );
-    let w = window(src, &same_file);
+    let mut w = window(src, &same_file);
+    let masked;
+    if f.redact {
+        masked = mask(w.text, clip(f.span.range(), &w));
+        w.text = &masked;
+    }
     let mut snippet = Snippet::source(w.text)
         .path(src.rel.as_str())
         .line_start(w.line)

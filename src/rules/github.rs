@@ -42,16 +42,37 @@ impl<'a> GithubTrust<'a> {
     pub fn claim_conditions(&self, claim: &str) -> impl Iterator<Item = &'a Condition> + '_ {
         let issuer = self.issuer.clone();
         let claim = claim.to_ascii_lowercase();
-        self.statement
-            .conditions
-            .iter()
-            .filter(move |c| c.claim_of(&issuer).as_deref() == Some(claim.as_str()))
+        self.statement.conditions.iter().filter(move |c| {
+            c.claim_of(&issuer).as_deref() == Some(claim.as_str())
+                    // `"${local.issuer}:sub"`: an issuer known only at apply time is taken to
+                    // be this statement's (no alarm is raised on a guess).
+                    || (c.key.value.starts_with("${")
+                        && c.key.value.to_ascii_lowercase().ends_with(&format!("}}:{claim}")))
+        })
     }
     /// Positive string matches (`StringEquals`, `StringLike`, `StringEqualsIgnoreCase`) on a claim.
     pub fn positive(&self, claim: &str) -> Vec<&'a Condition> {
         self.claim_conditions(claim)
             .filter(|c| c.op().is_positive_string_match() && !c.values.is_empty())
             .collect()
+    }
+    /// A positive condition on a claim of another GitHub issuer (say the enterprise issuer
+    /// `…/acme:sub` under the default provider) can never be satisfied: the key is absent from
+    /// the request, so the statement admits nobody. Such a statement is broken, not open.
+    pub fn never_matches(&self) -> bool {
+        let own = self.issuer.to_ascii_lowercase();
+        self.statement.conditions.iter().any(|c| {
+            let op = c.op();
+            let positive = !op.if_exists
+                && !op.for_all_values
+                && !op.base.to_ascii_lowercase().contains("not")
+                && !op.base.eq_ignore_ascii_case("Null");
+            positive
+                && c.key.value.rsplit_once(':').is_some_and(|(iss, _)| {
+                    let iss = iss.to_ascii_lowercase();
+                    is_github_issuer(&iss) && iss != own && !iss.contains("${")
+                })
+        })
     }
     pub fn allows_web_identity(&self) -> bool {
         self.statement

@@ -2,6 +2,8 @@
 
 pub mod github;
 
+mod hardcoded_aws_key;
+mod iac_access_key;
 mod trust_missing_aud;
 mod trust_missing_sub;
 mod trust_sub_any_repo;
@@ -34,6 +36,8 @@ pub trait Rule: Send + Sync {
 /// Every built-in rule, in id order.
 pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
+        &hardcoded_aws_key::RULE,
+        &iac_access_key::RULE,
         &trust_missing_aud::RULE,
         &trust_missing_sub::RULE,
         &trust_sub_any_repo::RULE,

@@ -69,7 +69,10 @@ impl Rule for TrustMissingAud {
                 })
             });
         for t in github_trusts(scan) {
-            if !t.allows_web_identity() || t.claim_conditions("aud").next().is_some() {
+            if !t.allows_web_identity()
+                || t.never_matches()
+                || t.claim_conditions("aud").next().is_some()
+            {
                 continue;
             }
             let s = t.statement;

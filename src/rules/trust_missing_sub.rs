@@ -19,7 +19,7 @@ impl Rule for TrustMissingSub {
     }
     fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
         for t in github_trusts(scan) {
-            if !t.allows_web_identity() {
+            if !t.allows_web_identity() || t.never_matches() {
                 continue;
             }
             if !t.positive("sub").is_empty() || !t.positive("job_workflow_ref").is_empty() {

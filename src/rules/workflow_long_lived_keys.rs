@@ -70,6 +70,9 @@ fn report(
         ))
         .label("long-lived access key")
         .help("switch to OIDC: grant `id-token: write`, pass `role-to-assume: arn:aws:iam::ACCOUNT:role/NAME` to aws-actions/configure-aws-credentials, then delete the key and its IAM user (`oidc-lint audit` prints the patch and a trust policy)");
+    if origin == "a literal" {
+        f = f.redacted();
+    }
     if let Some(o) = other {
         f = f.related(file, o.value.span, "the matching secret access key");
     }

@@ -134,3 +134,25 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod plan_string_tests {
+    use super::*;
+
+    /// Pretty-printed policies in plans carry `\n` and Go's `\u003e`-style escapes: every
+    /// decoded byte still maps to the escape that produced it.
+    #[test]
+    fn newline_slash_and_html_escapes() {
+        let raw = r#"{\n  \"Sid\": \"a\u003eb\",\n  \"R\": \"arn:aws:s3:::x\/y\"\n}"#;
+        let e = Embedded::from_json_string(raw, 100).unwrap();
+        assert_eq!(
+            e.text,
+            "{\n  \"Sid\": \"a>b\",\n  \"R\": \"arn:aws:s3:::x/y\"\n}"
+        );
+        let gt = e.text.find('>').unwrap();
+        assert_eq!(&raw[e.map(gt) - 100..e.map(gt) - 100 + 6], r"\u003e");
+        let i = e.text.find("arn:").unwrap();
+        let j = e.text.rfind('"').unwrap();
+        assert_eq!(&raw[e.map(i) - 100..e.map(j) - 100], r"arn:aws:s3:::x\/y");
+    }
+}

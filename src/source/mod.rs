@@ -2,6 +2,7 @@
 
 pub mod discover;
 pub mod embedded;
+pub mod hcl;
 pub mod json;
 pub mod tree;
 pub mod yaml;
@@ -43,6 +44,15 @@ pub enum Format {
     Action,
     /// A bare IAM policy document (`*.json` with `Statement`).
     IamJson,
+    /// `terraform show -json` output (a plan or a state).
+    TerraformPlan,
+    /// A CloudFormation template (YAML or JSON, SAM and CDK output included).
+    CloudFormation,
+    /// Output of `aws iam get-account-authorization-details`, `get-role`, `list-roles` or
+    /// `get-open-id-connect-provider`.
+    AwsExport,
+    /// Terraform configuration (`*.tf`).
+    Terraform,
 }
 
 impl Format {
@@ -51,6 +61,10 @@ impl Format {
             Format::Workflow => "workflow",
             Format::Action => "action",
             Format::IamJson => "iam-json",
+            Format::TerraformPlan => "terraform-plan",
+            Format::CloudFormation => "cloudformation",
+            Format::AwsExport => "aws-export",
+            Format::Terraform => "terraform",
         }
     }
 }
@@ -98,8 +112,14 @@ impl SourceFile {
     pub fn pos(&self, offset: u32) -> Pos {
         let off = self.clamp(offset);
         let lc = self.index.line_col(TextSize::from(off));
-        let line_start = off as usize - lc.col as usize;
-        let column = self.text[line_start..off as usize].chars().count() as u32 + 1;
+        // Characters, not bytes; through the index's table of non-ASCII characters so a
+        // 5 MB one-line file is not rescanned for every position.
+        let column = self
+            .index
+            .to_wide(WideEncoding::Utf32, lc)
+            .map(|w| w.col)
+            .unwrap_or(lc.col)
+            + 1;
         Pos {
             line: lc.line + 1,
             column,

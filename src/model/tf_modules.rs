@@ -1,0 +1,477 @@
+//! The GitHub-OIDC Terraform modules most used in practice: a `module` block calling one of
+//! them is expanded into the trust policy the module renders, with the spans of the inputs
+//! the user wrote (so `subjects = ["*"]` is reported at that line).
+//!
+//! - terraform-aws-modules/iam v5 `modules/iam-github-oidc-role`: `subjects` (`repo:` is
+//!   prefixed unless present), `subject_condition` (default `StringLike`), `audience`,
+//!   `provider_url`, `additional_trust_policy_conditions`, `policies`.
+//! - terraform-aws-modules/iam v6 `modules/iam-role` with `enable_github_oidc = true`:
+//!   `oidc_subjects` (`StringEquals`), `oidc_wildcard_subjects` (`StringLike`), both with
+//!   `repo:` prefixed unless present; `oidc_audiences`; `github_provider`;
+//!   `trust_policy_conditions`; no `sub` condition when both subject lists are empty.
+//! - unfunco/oidc-github: v3 `github_subjects` (a bare `owner/repo` gets `:` +
+//!   `default_subject`, default `ref:refs/heads/main`, `*` meaning `:*`), v2
+//!   `github_repositories` (a bare entry gets `:*`); always `StringLike` on `sub` and
+//!   `StringEquals` on `aud`; `enterprise_slug` (v3) moves the issuer.
+//!
+//! An input that shapes the policy but is not statically known (a variable condition
+//! operator, extra conditions from a variable) makes the module unjudgeable: it is skipped
+//! rather than guessed.
+
+use super::iam::{Family, PolicyKind, policy_from_tree, strings_of};
+use super::{FileModel, Role, Spanned};
+use crate::source::hcl::Block;
+use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
+use crate::source::{FileId, Span};
+
+const GITHUB: &str = "token.actions.githubusercontent.com";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Kind {
+    TamGithubOidcRole,
+    TamIamRole,
+    UnfuncoV2,
+    UnfuncoV3,
+}
+
+fn kind(b: &Block) -> Option<Kind> {
+    let source = b.attr("source")?.as_str()?;
+    let path = source.split('?').next().unwrap_or("").trim_end_matches('/');
+    if path.ends_with("modules/iam-github-oidc-role") {
+        return Some(Kind::TamGithubOidcRole);
+    }
+    if path.ends_with("modules/iam-role") && path.contains("iam") {
+        return Some(Kind::TamIamRole);
+    }
+    let lower = path.to_ascii_lowercase();
+    if lower.contains("unfunco/oidc-github") || lower.contains("unfunco/terraform-aws-oidc-github")
+    {
+        return Some(if b.attr("github_repositories").is_some() {
+            Kind::UnfuncoV2
+        } else {
+            Kind::UnfuncoV3
+        });
+    }
+    None
+}
+
+fn lit(span: Span, s: &str) -> Node {
+    Node::new(span, Value::Str(Template::lit(s)))
+}
+
+fn seq(span: Span, items: Vec<Node>) -> Node {
+    Node {
+        span,
+        value: Value::Seq(items),
+        style: Style::Flow,
+    }
+}
+
+fn map(span: Span, entries: Vec<(String, Span, Node)>) -> Node {
+    Node::new(
+        span,
+        Value::Map(
+            entries
+                .into_iter()
+                .map(|(key, key_span, value)| Entry {
+                    key,
+                    key_span,
+                    value,
+                })
+                .collect(),
+        ),
+    )
+}
+
+fn items(n: &Node) -> Vec<Node> {
+    match &n.value {
+        Value::Seq(v) => v.clone(),
+        Value::Null => vec![],
+        _ => vec![n.clone()],
+    }
+}
+
+/// A boolean input: `Some(b)` when literal, `None` when absent or unknown.
+fn flag(b: &Block, key: &str) -> Option<bool> {
+    match b.attr(key)?.value {
+        Value::Bool(v) => Some(v),
+        _ => None,
+    }
+}
+
+/// A string input: its default when absent, `None` when not statically known.
+fn string_input(b: &Block, key: &str, default: &str) -> Option<(String, Span)> {
+    match b.attr(key) {
+        None => Some((default.to_string(), b.header)),
+        Some(n) => n.as_str().map(|s| (s, n.span)),
+    }
+}
+
+/// `"repo:${trimprefix(subject, "repo:")}"`.
+fn with_repo_prefix(n: &Node) -> Node {
+    let mut parts = vec![Part::Lit("repo:".into())];
+    if let Some(t) = n.as_template() {
+        for (i, p) in t.parts.iter().enumerate() {
+            match p {
+                Part::Lit(s) if i == 0 => {
+                    let s = s.strip_prefix("repo:").unwrap_or(s);
+                    if let Some(Part::Lit(prev)) = parts.last_mut() {
+                        prev.push_str(s);
+                    }
+                }
+                Part::Lit(s) if i > 0 => match parts.last_mut() {
+                    Some(Part::Lit(prev)) => prev.push_str(s),
+                    _ => parts.push(p.clone()),
+                },
+                _ => parts.push(p.clone()),
+            }
+        }
+    } else {
+        parts.push(Part::Unknown("subject".into()));
+    }
+    Node::new(n.span, Value::Str(Template { parts }))
+}
+
+/// unfunco: `format("repo:%s%s", subject, contains(":") ? "" : suffix)`.
+fn with_suffix(n: &Node, suffix: Option<&str>) -> Node {
+    let mut out = with_repo_prefix(n);
+    let Value::Str(t) = &mut out.value else {
+        return out;
+    };
+    let has_colon = t.parts.iter().enumerate().any(|(i, p)| match p {
+        // the first literal holds the `repo:` just added
+        Part::Lit(s) if i == 0 => s["repo:".len()..].contains(':'),
+        Part::Lit(s) => s.contains(':'),
+        Part::Unknown(_) => false,
+    });
+    if has_colon {
+        return out;
+    }
+    let all_known = t.is_known();
+    match (suffix, all_known) {
+        (Some(sfx), true) => {
+            if let Some(Part::Lit(prev)) = t.parts.last_mut() {
+                prev.push_str(sfx);
+            }
+        }
+        // An unknown part may itself hold the `:`: the suffix may or may not be added.
+        _ => t.parts.push(Part::Unknown("default_subject".into())),
+    }
+    out
+}
+
+/// Extra conditions given as a literal list of `{test, variable, values}` objects.
+/// `(test, test span, variable, variable span, values)`.
+type ExtraCondition = (String, Span, String, Span, Node);
+/// `(variable, span, values, values span)` under one test.
+type CondKey = (String, Span, Vec<Node>, Span);
+
+fn extra_conditions(b: &Block, key: &str) -> Option<Vec<ExtraCondition>> {
+    let Some(list) = b.attr(key) else {
+        return Some(vec![]);
+    };
+    let mut out = Vec::new();
+    match &list.value {
+        Value::Seq(v) => {
+            for c in v {
+                let (Some(test), Some(var), Some(values)) =
+                    (c.get("test"), c.get("variable"), c.get("values"))
+                else {
+                    return None;
+                };
+                out.push((
+                    test.as_str()?,
+                    test.span,
+                    var.as_str()?,
+                    var.span,
+                    seq(values.span, items(values)),
+                ));
+            }
+            Some(out)
+        }
+        Value::Null => Some(out),
+        _ => None,
+    }
+}
+
+/// Add (or merge into) a `test` → `variable` → values entry.
+fn add_condition(
+    conds: &mut Vec<(String, Span, Vec<CondKey>)>,
+    test: (String, Span),
+    var: (String, Span),
+    values: Vec<Node>,
+    values_span: Span,
+) {
+    let op = match conds.iter().position(|c| c.0 == test.0) {
+        Some(i) => &mut conds[i],
+        None => {
+            conds.push((test.0, test.1, vec![]));
+            conds.last_mut().expect("just pushed")
+        }
+    };
+    match op.2.iter_mut().find(|k| k.0 == var.0) {
+        Some(k) => k.2.extend(values),
+        None => op.2.push((var.0, var.1, values, values_span)),
+    }
+}
+
+/// Expand a module call into a role with its trust policy, when it is one of the modules.
+pub fn module(models: &mut [FileModel], id: FileId, b: &Block) {
+    let Some(kind) = kind(b) else { return };
+    if flag(b, "create") == Some(false) {
+        return;
+    }
+    let h = b.header;
+    let mut conds = Vec::new();
+    let issuer: (String, Span);
+    let mut actions = vec!["sts:AssumeRoleWithWebIdentity"];
+    let role_name;
+    let mut managed = Vec::new();
+    match kind {
+        Kind::TamGithubOidcRole | Kind::TamIamRole => {
+            if kind == Kind::TamIamRole && flag(b, "enable_github_oidc") != Some(true) {
+                return;
+            }
+            let Some((url, us)) = (if kind == Kind::TamGithubOidcRole {
+                string_input(b, "provider_url", GITHUB)
+            } else {
+                string_input(b, "github_provider", GITHUB)
+            }) else {
+                return;
+            };
+            let url = url.replace("https://", "");
+            issuer = (url.clone(), us);
+            actions.insert(0, "sts:TagSession");
+            let fav = ("ForAllValues:StringEquals".to_string(), h);
+            add_condition(
+                &mut conds,
+                fav.clone(),
+                (format!("{url}:iss"), us),
+                vec![lit(us, &format!("https://{url}"))],
+                us,
+            );
+            let (aud, aud_span) = if kind == Kind::TamGithubOidcRole {
+                match b.attr("audience") {
+                    None => (vec![lit(h, "sts.amazonaws.com")], h),
+                    Some(a) => (vec![a.clone()], a.span),
+                }
+            } else {
+                match b.attr("oidc_audiences") {
+                    Some(a) if !items(a).is_empty() => (items(a), a.span),
+                    _ => (vec![lit(h, "sts.amazonaws.com")], h),
+                }
+            };
+            add_condition(&mut conds, fav, (format!("{url}:aud"), us), aud, aud_span);
+            let extra_key = if kind == Kind::TamGithubOidcRole {
+                "additional_trust_policy_conditions"
+            } else {
+                "trust_policy_conditions"
+            };
+            let Some(extra) = extra_conditions(b, extra_key) else {
+                return;
+            };
+            if kind == Kind::TamGithubOidcRole {
+                let Some(test) = string_input(b, "subject_condition", "StringLike") else {
+                    return;
+                };
+                let (subs, span) = match b.attr("subjects") {
+                    Some(s) => (items(s).iter().map(with_repo_prefix).collect(), s.span),
+                    None => (vec![], h),
+                };
+                add_condition(&mut conds, test, (format!("{url}:sub"), h), subs, span);
+            } else {
+                for (input, op) in [
+                    ("oidc_subjects", "StringEquals"),
+                    ("oidc_wildcard_subjects", "StringLike"),
+                ] {
+                    if let Some(s) = b.attr(input) {
+                        let subs: Vec<Node> = items(s).iter().map(with_repo_prefix).collect();
+                        if !subs.is_empty() {
+                            add_condition(
+                                &mut conds,
+                                (op.to_string(), s.span),
+                                (format!("{url}:sub"), s.span),
+                                subs,
+                                s.span,
+                            );
+                        }
+                    }
+                }
+            }
+            for (t, ts, v, vs, values) in extra {
+                let sp = values.span;
+                add_condition(&mut conds, (t, ts), (v, vs), items(&values), sp);
+            }
+            role_name = b
+                .attr("name")
+                .and_then(|n| n.as_template().map(|t| Spanned::new(t.clone(), n.span)));
+            if let Some(p) = b.attr("policies") {
+                for e in p.entries() {
+                    managed.extend(strings_of(&e.value));
+                }
+            }
+        }
+        Kind::UnfuncoV2 | Kind::UnfuncoV3 => {
+            if flag(b, "create_iam_role") == Some(false) {
+                return;
+            }
+            let mut url = GITHUB.to_string();
+            let mut us = h;
+            if kind == Kind::UnfuncoV3
+                && let Some(slug) = b.attr("enterprise_slug")
+            {
+                let Some(s) = slug.as_str() else { return };
+                if !s.is_empty() {
+                    url = format!("{GITHUB}/{s}");
+                    us = slug.span;
+                }
+            }
+            issuer = (url.clone(), us);
+            let (input, suffix) = if kind == Kind::UnfuncoV2 {
+                ("github_repositories", Some(":*".to_string()))
+            } else {
+                let sfx = match b.attr("default_subject") {
+                    None => Some(":ref:refs/heads/main".to_string()),
+                    Some(d) => d.as_str().map(|s| {
+                        let s = s.trim();
+                        if s == "*" {
+                            ":*".into()
+                        } else {
+                            format!(":{s}")
+                        }
+                    }),
+                };
+                ("github_subjects", sfx)
+            };
+            let (subs, span) = match b.attr(input) {
+                Some(s) => (
+                    items(s)
+                        .iter()
+                        .map(|n| with_suffix(n, suffix.as_deref()))
+                        .collect::<Vec<_>>(),
+                    s.span,
+                ),
+                None => (vec![], h),
+            };
+            if subs.is_empty()
+                && b.attr(input)
+                    .is_some_and(|s| matches!(s.value, Value::Seq(_)))
+            {
+                // The module creates nothing without subjects.
+                return;
+            }
+            if b.attr(input).is_none() {
+                return;
+            }
+            add_condition(
+                &mut conds,
+                ("StringLike".into(), h),
+                (format!("{url}:sub"), h),
+                subs,
+                span,
+            );
+            let mut aud = vec![lit(h, "sts.amazonaws.com")];
+            if let Some(a) = b.attr("additional_audiences") {
+                aud.extend(items(a));
+            }
+            add_condition(
+                &mut conds,
+                ("StringEquals".into(), h),
+                (format!("{url}:aud"), h),
+                aud,
+                h,
+            );
+            role_name = Some(match b.attr("iam_role_name") {
+                Some(n) => Spanned::new(
+                    n.as_template()
+                        .cloned()
+                        .unwrap_or_else(|| Template::unknown("iam_role_name")),
+                    n.span,
+                ),
+                None => Spanned::new(Template::lit("GitHubActions"), h),
+            });
+            if let Some(a) = b.attr_entry("dangerously_attach_admin_policy")
+                && a.value.as_template().is_none()
+                && matches!(a.value.value, Value::Bool(true))
+            {
+                managed.push(Spanned::new(
+                    Template::lit("arn:aws:iam::aws:policy/AdministratorAccess"),
+                    Span::new(a.key_span.start as usize, a.value.span.end as usize),
+                ));
+            }
+            if let Some(p) = b.attr("iam_role_policy_arns") {
+                managed.extend(strings_of(p));
+            }
+        }
+    }
+    let principal = Node::new(
+        h,
+        Value::Str(Template {
+            parts: vec![
+                Part::Lit("arn:".into()),
+                Part::Unknown("partition".into()),
+                Part::Lit(":iam::".into()),
+                Part::Unknown("account_id".into()),
+                Part::Lit(format!(":oidc-provider/{}", issuer.0)),
+            ],
+        }),
+    );
+    let condition = map(
+        h,
+        conds
+            .into_iter()
+            .map(|(op, os, keys)| {
+                let inner = map(
+                    os,
+                    keys.into_iter()
+                        .map(|(k, ks, vals, vs)| (k, ks, seq(vs, vals)))
+                        .collect(),
+                );
+                (op, os, inner)
+            })
+            .collect(),
+    );
+    let statement = map(
+        b.span,
+        vec![
+            ("Effect".into(), h, lit(h, "Allow")),
+            (
+                "Action".into(),
+                h,
+                seq(h, actions.iter().map(|a| lit(h, a)).collect()),
+            ),
+            (
+                "Principal".into(),
+                h,
+                map(h, vec![("Federated".into(), h, principal)]),
+            ),
+            ("Condition".into(), h, condition),
+        ],
+    );
+    let doc = map(
+        b.span,
+        vec![
+            ("Version".into(), h, lit(h, "2012-10-17")),
+            ("Statement".into(), h, seq(h, vec![statement])),
+        ],
+    );
+    let owner = format!("module.{}", b.label(0).unwrap_or("?"));
+    let policy = policy_from_tree(
+        id,
+        &doc,
+        owner.clone(),
+        Some(PolicyKind::Trust),
+        Family::ReadOnly,
+    );
+    let m = &mut models[id];
+    m.policies.push(policy);
+    m.roles.push(Role {
+        file: id,
+        span: b.span,
+        owner,
+        name: role_name,
+        trust: Some(m.policies.len() - 1),
+        permission_policies: vec![],
+        managed_policy_arns: managed,
+    });
+}

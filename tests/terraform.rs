@@ -1,0 +1,366 @@
+//! Terraform HCL inputs: every trust-policy rule fires at the exact line on each way a trust
+//! policy is written in Terraform (jsonencode, heredoc, aws_iam_policy_document, the
+//! GitHub-OIDC modules) and stays quiet on the correct configurations beside them.
+
+mod common;
+use common::*;
+use oidc_lint::scan::{ScanOptions, Settings, scan};
+use std::path::{Path, PathBuf};
+
+fn tf_fixtures() -> PathBuf {
+    fixtures().join("iac/terraform")
+}
+
+fn lib_scan(root: &Path) -> (oidc_lint::scan::Scan, Vec<oidc_lint::diag::Finding>) {
+    let s = scan(&ScanOptions {
+        root: root.to_path_buf(),
+        paths: vec![root.to_path_buf()],
+        max_file_size: 10 * 1024 * 1024,
+        settings: Settings::default(),
+    });
+    let f = oidc_lint::check(&s, &oidc_lint::Selection::default());
+    (s, f)
+}
+
+#[test]
+fn every_rule_fires_at_the_right_line_and_only_there() {
+    let (code, v) = run_json(&tf_fixtures(), &["."]);
+    assert_eq!(code, 1, "{v}");
+    assert_eq!(v["errors"].as_array().unwrap().len(), 0, "{v}");
+    let mut got = hits(&v);
+    got.sort();
+    let mut want: Vec<(String, String, u64)> = [
+        // `"repo:${var.github_org}/*"` is org-wide whatever the variable holds
+        ("trust-sub-org-wide", "deploy-roles/main.tf", 16),
+        // the Federated principal from a local built from a variable default
+        ("trust-missing-aud", "deploy-roles/main.tf", 53),
+        // `<<-EOF` heredoc JSON
+        ("trust-sub-any-repo", "heredoc/main.tf", 19),
+        // terraform-aws-modules v5: `subjects = ["*"]` becomes `repo:*`
+        ("trust-sub-any-repo", "modules/main.tf", 6),
+        // v6 iam-role: `oidc_wildcard_subjects = ["acme/*"]`
+        ("trust-sub-org-wide", "modules/main.tf", 27),
+        // v6 iam-role without subjects renders no `sub` condition
+        ("trust-missing-sub", "modules/main.tf", 31),
+        // unfunco v2 appends `:*` to bare entries: `repo:acme/*:*`
+        ("trust-sub-org-wide", "modules/main.tf", 54),
+        // repeated test+variable condition blocks are merged (OR): the loose value counts
+        ("trust-sub-org-wide", "policy-document/main.tf", 29),
+        // principal is `aws_iam_openid_connect_provider.github.arn`
+        ("trust-missing-sub", "provider/main.tf", 14),
+        // duplicate HCL object key: the last `sub` entry is the one Terraform keeps
+        ("trust-sub-any-repo", "provider/main.tf", 35),
+    ]
+    .iter()
+    .map(|(r, p, l)| (r.to_string(), p.to_string(), *l))
+    .collect();
+    want.sort();
+    assert_eq!(got, want);
+}
+
+#[test]
+fn spans_slice_back_to_the_offending_text() {
+    let (s, findings) = lib_scan(&tf_fixtures());
+    let mut seen = Vec::new();
+    for f in &findings {
+        let src = s.file(f.file);
+        seen.push((f.rule, src.rel.clone(), src.slice(f.span).to_string()));
+    }
+    seen.sort();
+    let mut want: Vec<(&str, String, String)> = [
+        (
+            "trust-missing-aud",
+            "deploy-roles/main.tf",
+            "local.provider_arn",
+        ),
+        (
+            "trust-missing-sub",
+            "modules/main.tf",
+            "module \"deploy_role_v6_nosub\"",
+        ),
+        (
+            "trust-missing-sub",
+            "provider/main.tf",
+            "aws_iam_openid_connect_provider.github.arn",
+        ),
+        (
+            "trust-sub-any-repo",
+            "heredoc/main.tf",
+            "\"repo:*/legacy-app:*\"",
+        ),
+        ("trust-sub-any-repo", "modules/main.tf", "\"*\""),
+        ("trust-sub-any-repo", "provider/main.tf", "\"repo:*\""),
+        (
+            "trust-sub-org-wide",
+            "deploy-roles/main.tf",
+            "\"repo:${var.github_org}/*\"",
+        ),
+        ("trust-sub-org-wide", "modules/main.tf", "\"acme/*\""),
+        ("trust-sub-org-wide", "modules/main.tf", "\"acme/*\""),
+        (
+            "trust-sub-org-wide",
+            "policy-document/main.tf",
+            "\"repo:acme/*\"",
+        ),
+    ]
+    .iter()
+    .map(|(r, p, t)| (*r, p.to_string(), t.to_string()))
+    .collect();
+    want.sort();
+    assert_eq!(seen, want);
+}
+
+#[test]
+fn human_output_points_into_the_tf_file() {
+    let out = bin()
+        .current_dir(tf_fixtures().join("heredoc"))
+        .args(["--color", "never", "."])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(String::from_utf8_lossy(&out.stdout));
+}
+
+const SEED_LIKE: &str = r#"locals {
+  oidc_arn = "arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"
+  oidc_url = "token.actions.githubusercontent.com"
+}
+
+resource "aws_iam_role" "app" {
+  name = "app-${var.env}"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect = "Allow"
+        Principal = {
+          Federated = local.oidc_arn
+        }
+        Action = "sts:AssumeRoleWithWebIdentity"
+        Condition = {
+          StringLike = {
+            "${local.oidc_url}:sub" : "repo:acme/app:ref:refs/heads/main"
+          }
+        }
+      }
+    ]
+  })
+}
+
+resource "aws_iam_role" "flat" {
+  name = "flat"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Federated = local.oidc_arn }, Action = "sts:AssumeRoleWithWebIdentity", Condition = { StringLike = { "${local.oidc_url}:sub" = "repo:acme/app:*" } } }]
+  })
+}
+
+resource "aws_iam_role" "nocond" {
+  name = "nocond"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Effect    = "Allow"
+        Principal = { Federated = local.oidc_arn }
+        Action    = "sts:AssumeRoleWithWebIdentity"
+      }
+    ]
+  })
+}
+"#;
+
+#[test]
+fn missing_aud_fix_writes_valid_hcl_that_rescans_clean() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("main.tf".into(), SEED_LIKE.into())]);
+    let (s, findings) = lib_scan(dir.path());
+    let aud: Vec<_> = findings
+        .iter()
+        .filter(|f| f.rule == "trust-missing-aud")
+        .collect();
+    assert_eq!(aud.len(), 3, "one per role");
+    let edits: Vec<&oidc_lint::diag::Edit> = aud
+        .iter()
+        .flat_map(|f| {
+            &f.fix
+                .as_ref()
+                .expect("jsonencode policies are fixable")
+                .edits
+        })
+        .collect();
+    let text = &s.file(0).text;
+    let fixed = oidc_lint::fix::apply_edits(text, &edits);
+    std::fs::write(dir.path().join("main.tf"), &fixed).unwrap();
+    // still HCL, and the audience check is now present in every role
+    hcl_edit::parser::parse_body(&fixed).unwrap_or_else(|e| panic!("{e}\n{fixed}"));
+    let (s2, findings2) = lib_scan(dir.path());
+    assert!(s2.errors.is_empty());
+    assert!(
+        !findings2.iter().any(|f| f.rule == "trust-missing-aud"),
+        "{fixed}"
+    );
+    assert!(
+        fixed.contains("\"token.actions.githubusercontent.com:aud\" = \"sts.amazonaws.com\""),
+        "{fixed}"
+    );
+    // the role without conditions still lacks `sub`
+    assert!(findings2.iter().any(|f| f.rule == "trust-missing-sub"));
+}
+
+#[test]
+fn unknown_values_are_never_guessed() {
+    let dir = tempfile::tempdir().unwrap();
+    let role = |name: &str, sub: &str| {
+        format!(
+            r#"resource "aws_iam_role" "{name}" {{
+  assume_role_policy = jsonencode({{
+    Statement = [{{
+      Effect    = "Allow"
+      Principal = {{ Federated = "arn:aws:iam::${{var.account}}:oidc-provider/token.actions.githubusercontent.com" }}
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {{
+        StringEquals = {{ "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com" }}
+        StringLike   = {{ "token.actions.githubusercontent.com:sub" = {sub} }}
+      }}
+    }}]
+  }})
+}}
+"#
+        )
+    };
+    let text = [
+        role("a", r#""repo:${var.org}/${var.repo}:ref:refs/heads/main""#),
+        role("b", "var.subject"),
+        role("c", r#"["repo:${var.org}/app:*", var.extra]"#),
+        role("d", r#""repo:${var.org}/*""#),
+        role("e", r#""repo:${var.org}/app-${var.env}:*""#),
+    ]
+    .concat();
+    write_files(dir.path(), &[("main.tf".into(), text)]);
+    let (_, v) = run_json(dir.path(), &["."]);
+    let got = hits(&v);
+    // only `repo:${var.org}/*` is bad whatever the variables hold
+    assert_eq!(got.len(), 1, "{v}");
+    assert_eq!(got[0].0, "trust-sub-org-wide");
+    assert_eq!(got[0].2, 48);
+}
+
+#[test]
+fn variables_and_policies_resolve_across_files_of_a_module() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            (
+                "infra/variables.tf".into(),
+                "variable \"subjects\" {\n  default = [\"repo:acme/*\"]\n}\n".into(),
+            ),
+            (
+                "infra/trust.tf".into(),
+                r#"data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = [aws_iam_openid_connect_provider.gh.arn]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = var.subjects
+    }
+  }
+}
+"#
+                .into(),
+            ),
+            (
+                "infra/main.tf".into(),
+                r#"resource "aws_iam_openid_connect_provider" "gh" {
+  url            = "https://token.actions.githubusercontent.com"
+  client_id_list = ["sts.amazonaws.com"]
+}
+
+resource "aws_iam_role" "r" {
+  name               = "r"
+  assume_role_policy = data.aws_iam_policy_document.trust.json
+}
+"#
+                .into(),
+            ),
+            // another directory is another module: its variable does not leak
+            (
+                "other/main.tf".into(),
+                r#"data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = var.subjects
+    }
+  }
+}
+"#
+                .into(),
+            ),
+        ],
+    );
+    let (_, v) = run_json(dir.path(), &["."]);
+    assert_eq!(
+        hits(&v),
+        vec![(
+            "trust-sub-org-wide".to_string(),
+            "infra/trust.tf".to_string(),
+            16
+        )],
+        "{v}"
+    );
+}
+
+#[test]
+fn invalid_hcl_is_an_error_with_position() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[(
+            "main.tf".into(),
+            "resource \"aws_iam_role\" \"r\" {\n  name = \"x\"\n  assume_role_policy = jsonencode({\n}\n"
+                .into(),
+        )],
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 2, "{v}");
+    let e = &v["errors"][0];
+    assert_eq!(e["path"], "main.tf");
+    assert!(e["line"].as_u64().unwrap() >= 3, "{e}");
+    assert!(e["message"].as_str().unwrap().contains("HCL"), "{e}");
+}
+
+#[test]
+fn the_dot_terraform_directory_is_not_scanned() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[(
+            ".terraform/modules/x/main.tf".into(),
+            "this is { not hcl".into(),
+        )],
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 0, "{v}");
+}
