@@ -81,6 +81,9 @@ pub struct CheckArgs {
     /// Exit 0 even with findings (input errors still exit 2).
     #[arg(long)]
     pub exit_zero: bool,
+    /// Load custom rules (`*.yml`/`*.yaml`) from this directory.
+    #[arg(long, value_name = "DIR")]
+    pub rules: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -95,6 +98,15 @@ pub enum Command {
         /// Print the list as the Markdown table used in the README.
         #[arg(long)]
         markdown: bool,
+    },
+    /// Print the model view custom rules select from (JSON, one object per document).
+    DumpModel {
+        /// Files or directories to read.
+        #[arg(default_value = ".")]
+        paths: Vec<PathBuf>,
+        /// Add an `@span` member (FILE:LINE:COL-LINE:COL) to every object.
+        #[arg(long)]
+        spans: bool,
     },
 }
 
@@ -155,6 +167,7 @@ pub fn run(cli: Cli) -> ExitCode {
             print!("{out}");
             ExitCode::from(EXIT_OK)
         }
+        Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
         None => run_check(cli.check),
     }
 }
@@ -246,6 +259,11 @@ fn load_config(args: &CheckArgs) -> Result<Loaded, String> {
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
+    if let Some(dir) = &args.rules
+        && let Err(e) = crate::custom::install(std::slice::from_ref(dir))
+    {
+        return usage_error(&e.to_string());
+    }
     for id in args.select.iter().chain(&args.ignore) {
         if !known_rule(id) {
             return usage_error(&format!("unknown rule `{id}` in --select/--ignore"));

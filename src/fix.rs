@@ -228,6 +228,13 @@ pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> std::io::Result<
     tmp.as_file().sync_all()?;
     if let Ok(meta) = std::fs::metadata(path) {
         let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    } else {
+        // A new file (a report): the usual rw-r--r--, not the temp file's private mode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+        }
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())

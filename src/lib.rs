@@ -6,6 +6,7 @@
 pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod custom;
 pub mod diag;
 pub mod fix;
 pub mod frontend;

@@ -34,6 +34,8 @@ pub struct Scan {
     pub errors: Vec<FileError>,
     pub settings: Settings,
     scanned: usize,
+    /// The model view custom rules select from, built on first use.
+    pub custom_views: std::sync::OnceLock<Vec<crate::custom::view::Doc>>,
 }
 
 impl Scan {
@@ -321,6 +323,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
         errors,
         settings: opts.settings.clone(),
         scanned,
+        custom_views: Default::default(),
     }
 }
 

@@ -122,6 +122,16 @@ fn output_file_gets_the_report_and_the_terminal_human_text() {
         std::fs::read_dir(dir.path().join("out")).unwrap().count(),
         1
     );
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::metadata(dir.path().join("out/report.sarif")).unwrap();
+        assert_eq!(
+            meta.permissions().mode() & 0o777,
+            0o644,
+            "a new report is world-readable"
+        );
+    }
 }
 
 #[test]

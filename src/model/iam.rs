@@ -170,7 +170,8 @@ pub fn glob_match(pattern: &str, text: &str) -> bool {
     let (mut pi, mut ti) = (0usize, 0usize);
     let (mut star, mut mark) = (None::<usize>, 0usize);
     while ti < t.len() {
-        if pi < p.len() && (p[pi] == '?' || p[pi] == t[ti]) {
+        // a `*` in the pattern is always a wildcard, even facing a literal `*` in the text
+        if pi < p.len() && p[pi] != '*' && (p[pi] == '?' || p[pi] == t[ti]) {
             pi += 1;
             ti += 1;
         } else if pi < p.len() && p[pi] == '*' {
@@ -226,6 +227,7 @@ mod tests {
         assert!(glob_match("repo:o/app*", "repo:o/app-evil"));
         assert!(glob_match("*", ""));
         assert!(glob_match("a?c", "abc"));
+        assert!(glob_match("repo:o/*", "repo:o/*:ref:refs/tags/v*"));
         assert!(!glob_match("a?c", "ac"));
         assert!(!glob_match(
             "repo:o/a:ref:refs/heads/main",

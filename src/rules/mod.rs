@@ -45,6 +45,8 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &workflow_long_lived_keys::RULE,
         &workflow_missing_id_token::RULE,
     ];
+    // custom rules, once `custom::install` loaded them
+    rules.extend(crate::custom::registered());
     rules.sort_by_key(|r| r.meta().id);
     rules
 }

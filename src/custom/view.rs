@@ -1,0 +1,618 @@
+//! The model view: the normalized model as JSON documents (one per policy, provider, role,
+//! access key, workflow or action), the shape custom rules select from and `dump-model` prints.
+//!
+//! The view is built by an explicit conversion (no serde derives on the model), and every JSON
+//! node carries a [`Loc`] in a parallel tree: the span of the text it came from and whether its
+//! value is only partly known before apply time. A JSONPath match's normalized path walks that
+//! tree back to a span.
+//!
+//! The shape is versioned by [`MODEL_VERSION`] and documented in the README ("Custom rules").
+//! `null` means "absent" everywhere.
+
+use crate::model::{
+    Condition, FileModel, Job, KeyValue, Operator, PermSpec, Permissions, PolicyDoc, PolicyKind,
+    SStr, Spanned, Statement, Step, Workflow, WorkflowKind,
+};
+use crate::scan::Scan;
+use crate::source::{FileId, SourceFile, Span};
+use serde_json::{Map, Value};
+use serde_json_path::PathElement;
+
+/// Version of the view's shape. Bumped on any incompatible change.
+pub const MODEL_VERSION: u64 = 1;
+
+/// The kinds of documents in the view (`applies-to` names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DocKind {
+    TrustPolicy,
+    PermissionPolicy,
+    OidcProvider,
+    Role,
+    AccessKey,
+    Workflow,
+    Action,
+}
+
+impl DocKind {
+    pub const ALL: [DocKind; 7] = [
+        DocKind::TrustPolicy,
+        DocKind::PermissionPolicy,
+        DocKind::OidcProvider,
+        DocKind::Role,
+        DocKind::AccessKey,
+        DocKind::Workflow,
+        DocKind::Action,
+    ];
+    pub fn name(self) -> &'static str {
+        match self {
+            DocKind::TrustPolicy => "trust-policy",
+            DocKind::PermissionPolicy => "permission-policy",
+            DocKind::OidcProvider => "oidc-provider",
+            DocKind::Role => "role",
+            DocKind::AccessKey => "access-key",
+            DocKind::Workflow => "workflow",
+            DocKind::Action => "action",
+        }
+    }
+    pub fn parse(s: &str) -> Option<DocKind> {
+        DocKind::ALL.into_iter().find(|k| k.name() == s)
+    }
+}
+
+/// Where a JSON node came from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Loc {
+    pub span: Span,
+    /// The value contains a part unknown to a static scan (`${var.org}`, `${{ inputs.x }}`).
+    pub unknown: bool,
+    pub kids: Kids,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Kids {
+    Leaf,
+    Seq(Vec<Loc>),
+    Map(Vec<(String, Loc)>),
+}
+
+impl Loc {
+    fn leaf(span: Span) -> Loc {
+        Loc {
+            span,
+            unknown: false,
+            kids: Kids::Leaf,
+        }
+    }
+    pub fn child_name(&self, name: &str) -> Option<&Loc> {
+        match &self.kids {
+            Kids::Map(m) => m.iter().rev().find(|(k, _)| k == name).map(|(_, l)| l),
+            _ => None,
+        }
+    }
+    pub fn child_index(&self, i: usize) -> Option<&Loc> {
+        match &self.kids {
+            Kids::Seq(v) => v.get(i),
+            _ => None,
+        }
+    }
+    /// Follow a normalized path; stops at the deepest node that has a location.
+    pub fn locate<'a, 'p>(
+        &'a self,
+        path: impl IntoIterator<Item = &'p PathElement<'p>>,
+    ) -> &'a Loc {
+        let mut cur = self;
+        for el in path {
+            let next = match el {
+                PathElement::Name(n) => cur.child_name(n),
+                PathElement::Index(i) => cur.child_index(*i),
+            };
+            match next {
+                Some(n) => cur = n,
+                None => break,
+            }
+        }
+        cur
+    }
+}
+
+/// One document of the view.
+#[derive(Clone, Debug)]
+pub struct Doc {
+    pub file: FileId,
+    pub kind: DocKind,
+    pub value: Value,
+    pub loc: Loc,
+}
+
+impl Doc {
+    pub fn owner(&self) -> &str {
+        self.value
+            .get("owner")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+    }
+}
+
+/// A JSON node under construction with its location.
+type Node = (Value, Loc);
+
+struct Obj {
+    map: Map<String, Value>,
+    locs: Vec<(String, Loc)>,
+    span: Span,
+}
+
+impl Obj {
+    fn new(span: Span) -> Obj {
+        Obj {
+            map: Map::new(),
+            locs: Vec::new(),
+            span,
+        }
+    }
+    fn put(&mut self, key: &str, (v, l): Node) {
+        self.map.insert(key.to_string(), v);
+        self.locs.retain(|(k, _)| k != key);
+        self.locs.push((key.to_string(), l));
+    }
+    /// A value that has no text of its own (derived, or null): it points at `span`.
+    fn put_at(&mut self, key: &str, v: Value, span: Span) {
+        self.put(key, (v, Loc::leaf(span)));
+    }
+    fn finish(self) -> Node {
+        (
+            Value::Object(self.map),
+            Loc {
+                span: self.span,
+                unknown: false,
+                kids: Kids::Map(self.locs),
+            },
+        )
+    }
+}
+
+fn seq(items: Vec<Node>, span: Span) -> Node {
+    let (vals, locs): (Vec<Value>, Vec<Loc>) = items.into_iter().unzip();
+    (
+        Value::Array(vals),
+        Loc {
+            span,
+            unknown: false,
+            kids: Kids::Seq(locs),
+        },
+    )
+}
+
+fn null(span: Span) -> Node {
+    (Value::Null, Loc::leaf(span))
+}
+
+fn tmpl(t: &SStr) -> Node {
+    (
+        Value::String(t.value.display()),
+        Loc {
+            span: t.span,
+            unknown: !t.value.is_known(),
+            kids: Kids::Leaf,
+        },
+    )
+}
+
+/// A workflow string: `${{ … }}` expressions are values unknown to a static scan.
+fn text(s: &Spanned<String>) -> Node {
+    (
+        Value::String(s.value.clone()),
+        Loc {
+            span: s.span,
+            unknown: s.value.contains("${{"),
+            kids: Kids::Leaf,
+        },
+    )
+}
+
+fn opt<T>(v: Option<&T>, span: Span, f: impl Fn(&T) -> Node) -> Node {
+    v.map(f).unwrap_or_else(|| null(span))
+}
+
+fn cover(spans: impl IntoIterator<Item = Span>, fallback: Span) -> Span {
+    let mut it = spans.into_iter().filter(|s| *s != Span::default());
+    match it.next() {
+        None => fallback,
+        Some(first) => it.fold(first, |a, b| Span {
+            start: a.start.min(b.start),
+            end: a.end.max(b.end),
+        }),
+    }
+}
+
+fn strings(items: &[SStr], span: Span) -> Node {
+    seq(items.iter().map(tmpl).collect(), span)
+}
+
+fn condition(c: &Condition) -> Node {
+    let span = cover([c.key.span, c.values_span], c.key.span);
+    let mut o = Obj::new(span);
+    let op = Operator::parse(&c.operator.value);
+    o.put(
+        "operator",
+        (
+            Value::String(c.operator.value.clone()),
+            Loc::leaf(c.operator.span),
+        ),
+    );
+    o.put_at(
+        "base-operator",
+        Value::String(op.base.clone()),
+        c.operator.span,
+    );
+    let qualifier = if op.for_any_value {
+        Value::String("ForAnyValue".into())
+    } else if op.for_all_values {
+        Value::String("ForAllValues".into())
+    } else {
+        Value::Null
+    };
+    o.put_at("qualifier", qualifier, c.operator.span);
+    o.put_at("if-exists", Value::Bool(op.if_exists), c.operator.span);
+    o.put(
+        "key",
+        (Value::String(c.key.value.clone()), Loc::leaf(c.key.span)),
+    );
+    let lower = c.key.value.to_ascii_lowercase();
+    let (issuer, claim) = match lower.rsplit_once(':') {
+        Some((i, k)) => (Value::String(i.into()), Value::String(k.into())),
+        None => (Value::Null, Value::Null),
+    };
+    o.put_at("issuer", issuer, c.key.span);
+    o.put_at("claim", claim, c.key.span);
+    o.put("values", strings(&c.values, c.values_span));
+    o.finish()
+}
+
+fn statement(s: &Statement) -> Node {
+    let mut o = Obj::new(s.span);
+    o.put_at(
+        "sid",
+        s.sid.clone().map(Value::String).unwrap_or(Value::Null),
+        s.span,
+    );
+    o.put("effect", opt(s.effect.as_ref(), s.span, tmpl));
+    let pspan = s.principal_span.unwrap_or(s.span);
+    let principals = s
+        .principals
+        .iter()
+        .map(|p| {
+            let mut po = Obj::new(p.value.span);
+            po.put_at("type", Value::String(p.kind.clone()), p.value.span);
+            po.put("value", tmpl(&p.value));
+            po.finish()
+        })
+        .collect();
+    o.put("principals", seq(principals, pspan));
+    o.put_at("not-principal", Value::Bool(s.not_principal), pspan);
+    let aspan = s.action_span.unwrap_or(s.span);
+    o.put("actions", strings(&s.actions, aspan));
+    o.put_at("not-action", Value::Bool(s.not_action), aspan);
+    let rspan = cover(s.resources.iter().map(|r| r.span), s.span);
+    o.put("resources", strings(&s.resources, rspan));
+    o.put_at("not-resource", Value::Bool(s.not_resource), rspan);
+    let cspan = s
+        .condition_block
+        .as_ref()
+        .filter(|h| h.span != s.span)
+        .map(|h| h.span)
+        .unwrap_or_else(|| cover(s.conditions.iter().map(|c| c.key.span), s.span));
+    o.put(
+        "conditions",
+        seq(s.conditions.iter().map(condition).collect(), cspan),
+    );
+    o.finish()
+}
+
+/// `owner` and `statements` of a policy (shared by policy documents and roles).
+fn policy_fields(o: &mut Obj, p: &PolicyDoc) {
+    o.put_at("owner", Value::String(p.owner.clone()), p.span);
+    o.put(
+        "statements",
+        seq(p.statements.iter().map(statement).collect(), p.span),
+    );
+}
+
+fn policy_body(p: &PolicyDoc) -> Node {
+    let mut o = Obj::new(p.span);
+    policy_fields(&mut o, p);
+    o.finish()
+}
+
+fn header(o: &mut Obj, kind: DocKind, src: &SourceFile, span: Span) {
+    o.put_at("kind", Value::String(kind.name().into()), span);
+    o.put_at("file", Value::String(src.rel.clone()), span);
+    o.put_at("format", Value::String(src.format.name().into()), span);
+}
+
+fn key_values(kvs: &[KeyValue], span: Span) -> Node {
+    let mut o = Obj::new(cover(
+        kvs.iter()
+            .map(|kv| cover([kv.key_span, kv.value.span], kv.key_span)),
+        span,
+    ));
+    for kv in kvs {
+        o.put(&kv.key, text(&kv.value));
+    }
+    o.finish()
+}
+
+fn permissions(p: Option<&Permissions>, span: Span) -> Node {
+    let Some(p) = p else { return null(span) };
+    match &p.spec {
+        PermSpec::WriteAll => (Value::String("write-all".into()), Loc::leaf(p.span)),
+        PermSpec::ReadAll => (Value::String("read-all".into()), Loc::leaf(p.span)),
+        PermSpec::Unknown(s) => (
+            Value::String(s.clone()),
+            Loc {
+                span: p.span,
+                unknown: true,
+                kids: Kids::Leaf,
+            },
+        ),
+        PermSpec::Map(scopes) => {
+            let mut o = Obj::new(p.span);
+            for (k, v) in scopes {
+                o.put(k, text(v));
+            }
+            o.finish()
+        }
+    }
+}
+
+fn step(s: &Step, src: &SourceFile) -> Node {
+    let mut o = Obj::new(s.span);
+    o.put_at(
+        "name",
+        s.name.clone().map(Value::String).unwrap_or(Value::Null),
+        s.span,
+    );
+    o.put("uses", opt(s.uses.as_ref(), s.span, text));
+    let uspan = s.uses.as_ref().map(|u| u.span).unwrap_or(s.span);
+    o.put_at(
+        "action",
+        s.action().map(Value::String).unwrap_or(Value::Null),
+        uspan,
+    );
+    // The ref after `@`, with the span of its own text when it is written plainly.
+    let r = s.uses.as_ref().and_then(|u| {
+        let (_, r) = u.value.rsplit_once('@')?;
+        let r = r.trim();
+        let slice = src.slice(u.span);
+        let span = match slice.rfind(&format!("@{r}")) {
+            Some(i) if !r.is_empty() => {
+                let start = u.span.start as usize + i + 1;
+                Span::new(start, start + r.len())
+            }
+            _ => u.span,
+        };
+        Some((
+            Value::String(r.to_string()),
+            Loc {
+                span,
+                unknown: r.contains("${{"),
+                kids: Kids::Leaf,
+            },
+        ))
+    });
+    o.put("ref", r.unwrap_or_else(|| null(uspan)));
+    o.put("with", key_values(&s.with, s.span));
+    o.put("env", key_values(&s.env, s.span));
+    o.put("run", opt(s.run.as_ref(), s.span, text));
+    o.finish()
+}
+
+fn job(w: &Workflow, j: &Job, src: &SourceFile) -> Node {
+    let mut o = Obj::new(j.span);
+    o.put("id", text(&j.id));
+    o.put("environment", opt(j.environment.as_ref(), j.span, text));
+    o.put("permissions", permissions(j.permissions.as_ref(), j.span));
+    o.put(
+        "effective-permissions",
+        permissions(w.effective_permissions(j), j.span),
+    );
+    o.put("env", key_values(&j.env, j.span));
+    o.put("uses", opt(j.uses.as_ref(), j.span, text));
+    o.put(
+        "steps",
+        seq(j.steps.iter().map(|s| step(s, src)).collect(), j.span),
+    );
+    o.finish()
+}
+
+fn workflow(w: &Workflow, src: &SourceFile) -> Doc {
+    let span = Span::new(0, src.text.len());
+    let kind = match w.kind {
+        WorkflowKind::Workflow => DocKind::Workflow,
+        WorkflowKind::Action => DocKind::Action,
+    };
+    let mut o = Obj::new(span);
+    header(&mut o, kind, src, span);
+    let triggers = w
+        .triggers
+        .iter()
+        .map(|t| {
+            let mut to = Obj::new(t.span);
+            to.put_at("event", Value::String(t.event.clone()), t.span);
+            for (name, list) in [("branches", &t.branches), ("tags", &t.tags)] {
+                let n = match list {
+                    None => null(t.span),
+                    Some(l) => seq(
+                        l.iter().map(text).collect(),
+                        cover(l.iter().map(|s| s.span), t.span),
+                    ),
+                };
+                to.put(name, n);
+            }
+            to.finish()
+        })
+        .collect();
+    o.put(
+        "triggers",
+        seq(triggers, cover(w.triggers.iter().map(|t| t.span), span)),
+    );
+    o.put("permissions", permissions(w.permissions.as_ref(), span));
+    o.put("env", key_values(&w.env, span));
+    o.put(
+        "jobs",
+        seq(w.jobs.iter().map(|j| job(w, j, src)).collect(), span),
+    );
+    let (value, loc) = o.finish();
+    Doc {
+        file: w.file,
+        kind,
+        value,
+        loc,
+    }
+}
+
+fn file_docs(id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
+    for (i, p) in m.policies.iter().enumerate() {
+        let kind = match p.kind {
+            PolicyKind::Trust => DocKind::TrustPolicy,
+            PolicyKind::Permission => DocKind::PermissionPolicy,
+        };
+        let mut o = Obj::new(p.span);
+        header(&mut o, kind, src, p.span);
+        let roles = m
+            .roles
+            .iter()
+            .filter(|r| r.trust == Some(i) || r.permission_policies.contains(&i))
+            .map(|r| (Value::String(r.owner.clone()), Loc::leaf(r.span)))
+            .collect();
+        policy_fields(&mut o, p);
+        o.put("roles", seq(roles, p.span));
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind,
+            value,
+            loc,
+        });
+    }
+    for p in &m.providers {
+        let mut o = Obj::new(p.span);
+        header(&mut o, DocKind::OidcProvider, src, p.span);
+        o.put_at("owner", Value::String(p.owner.clone()), p.span);
+        o.put("url", opt(p.url.as_ref(), p.span, tmpl));
+        let cspan = p.client_ids_span.unwrap_or(p.span);
+        o.put(
+            "client-ids",
+            match &p.client_ids {
+                None => null(cspan),
+                Some(ids) => strings(ids, cspan),
+            },
+        );
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind: DocKind::OidcProvider,
+            value,
+            loc,
+        });
+    }
+    for r in &m.roles {
+        let mut o = Obj::new(r.span);
+        header(&mut o, DocKind::Role, src, r.span);
+        o.put_at("owner", Value::String(r.owner.clone()), r.span);
+        o.put("name", opt(r.name.as_ref(), r.span, tmpl));
+        o.put(
+            "trust-policy",
+            opt(r.trust.and_then(|i| m.policies.get(i)), r.span, policy_body),
+        );
+        let perms = r
+            .permission_policies
+            .iter()
+            .filter_map(|i| m.policies.get(*i))
+            .map(policy_body)
+            .collect();
+        o.put("permission-policies", seq(perms, r.span));
+        o.put(
+            "managed-policy-arns",
+            strings(
+                &r.managed_policy_arns,
+                cover(r.managed_policy_arns.iter().map(|a| a.span), r.span),
+            ),
+        );
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind: DocKind::Role,
+            value,
+            loc,
+        });
+    }
+    for k in &m.access_keys {
+        let mut o = Obj::new(k.span);
+        header(&mut o, DocKind::AccessKey, src, k.span);
+        o.put_at("owner", Value::String(k.owner.clone()), k.span);
+        o.put("user", opt(k.user.as_ref(), k.span, tmpl));
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind: DocKind::AccessKey,
+            value,
+            loc,
+        });
+    }
+    for w in &m.workflows {
+        out.push(workflow(w, src));
+    }
+}
+
+/// Every document of a scan, in file order then model order.
+pub fn build(scan: &Scan) -> Vec<Doc> {
+    let mut out = Vec::new();
+    for (id, src) in scan.files() {
+        if let Some(m) = scan.models.get(id) {
+            file_docs(id, src, m, &mut out);
+        }
+    }
+    out
+}
+
+/// A document for printing: with `spans`, every object gets an `"@span"` member
+/// `"FILE:LINE:COL-LINE:COL"` (only in `dump-model`; rules never see it).
+pub fn printable(doc: &Doc, src: &SourceFile, spans: bool) -> Value {
+    if !spans {
+        return doc.value.clone();
+    }
+    fn add(v: &Value, loc: &Loc, src: &SourceFile) -> Value {
+        match (v, &loc.kids) {
+            (Value::Object(m), Kids::Map(_)) => {
+                let mut out = Map::new();
+                let a = src.pos(loc.span.start);
+                let b = src.pos(loc.span.end);
+                out.insert(
+                    "@span".into(),
+                    Value::String(format!(
+                        "{}:{}:{}-{}:{}",
+                        src.rel, a.line, a.column, b.line, b.column
+                    )),
+                );
+                for (k, val) in m {
+                    let child = match loc.child_name(k) {
+                        Some(l) => add(val, l, src),
+                        None => val.clone(),
+                    };
+                    out.insert(k.clone(), child);
+                }
+                Value::Object(out)
+            }
+            (Value::Array(items), Kids::Seq(locs)) => Value::Array(
+                items
+                    .iter()
+                    .zip(locs)
+                    .map(|(v, l)| add(v, l, src))
+                    .collect(),
+            ),
+            _ => v.clone(),
+        }
+    }
+    add(&doc.value, &doc.loc, src)
+}
