@@ -140,11 +140,23 @@ pub fn insert_entry(src: &SourceFile, h: &MapHandle, key: &str, value: &NewValue
                     .unwrap_or("  ")
                     .to_string();
                 let t = render(h.syntax, key, value, &indent, &unit, nl);
-                Some(edit(
-                    h.file,
-                    last.end as usize,
-                    format!("{sep}{nl}{indent}{t}"),
-                ))
+                // A trailing HCL comment stays on the line it annotates: insert after it.
+                let end = last.end as usize;
+                let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+                let line_end = if text[..line_end].ends_with('\r') {
+                    line_end - 1
+                } else {
+                    line_end
+                };
+                let rest = text[end..line_end].trim_start();
+                let at = if h.syntax == Syntax::HclObject
+                    && (rest.starts_with('#') || rest.starts_with("//"))
+                {
+                    line_end
+                } else {
+                    end
+                };
+                Some(edit(h.file, at, format!("{sep}{nl}{indent}{t}")))
             } else {
                 let t = render(h.syntax, key, value, "", "", " ");
                 Some(edit(h.file, last.end as usize, format!(", {t}")))

@@ -285,3 +285,85 @@ fn baseline_hides_known_findings_even_when_code_moves() {
     std::fs::write(dir.path().join("bad.json"), "{}").unwrap();
     assert_eq!(code(dir.path(), &["--baseline", "bad.json", "."]), 2);
 }
+
+const TF: &str = r#"resource "aws_iam_role" "deploy" {
+  name        = "deploy"
+  description = "not a comment: # oidc-lint: ignore[trust-missing-aud]"
+  assume_role_policy = jsonencode({
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringLike = { "token.actions.githubusercontent.com:sub" = "repo:acme/app:ref:refs/heads/main" }
+      }
+    }]
+  })
+}
+"#;
+
+#[test]
+fn hcl_comment_suppressions() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("infra/main.tf".into(), TF.into())]);
+    let (c, v) = run_json(dir.path(), &["."]);
+    assert_eq!(c, 1, "a `#` inside an HCL string is not a comment: {v:#}");
+    assert_eq!(
+        hits(&v),
+        vec![("trust-missing-aud".into(), "infra/main.tf".into(), 7)]
+    );
+    for comment in [
+        "      # oidc-lint: ignore[trust-missing-aud] audience pinned by an SCP\n",
+        "      // oidc-lint: ignore[trust-missing-aud] audience pinned by an SCP\n",
+    ] {
+        let tf = TF.replace("      Principal", &format!("{comment}      Principal"));
+        write_files(dir.path(), &[("infra/main.tf".into(), tf)]);
+        let (c, v) = run_json(dir.path(), &["--show-suppressed", "."]);
+        assert_eq!(c, 0, "{comment}{v:#}");
+        assert_eq!(v["suppressed"][0]["reason"], "audience pinned by an SCP");
+    }
+}
+
+const CFN: &str = r#"AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  DeployRole:
+    Type: AWS::IAM::Role
+    Metadata:
+      oidc-lint:
+        ignore: [trust-missing-aud]
+        reason: audience pinned by an SCP
+    Properties:
+      AssumeRolePolicyDocument:
+        Statement:
+          - Effect: Allow
+            Principal:
+              Federated: arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com
+            Action: sts:AssumeRoleWithWebIdentity
+            Condition:
+              StringLike:
+                token.actions.githubusercontent.com:sub: repo:acme/app:ref:refs/heads/main
+"#;
+
+#[test]
+fn cloudformation_metadata_suppressions() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(dir.path(), &[("cfn/role.yaml".into(), CFN.into())]);
+    let (c, v) = run_json(dir.path(), &["--show-suppressed", "."]);
+    assert_eq!(c, 0, "{v:#}");
+    assert_eq!(v["suppressed"][0]["rule"], "trust-missing-aud");
+    assert_eq!(v["suppressed"][0]["reason"], "audience pinned by an SCP");
+    // Without the metadata the finding is there; with a stale entry it is an unused note.
+    let plain = CFN.replace(
+        "        ignore: [trust-missing-aud]\n",
+        "        ignore: [trust-sub-org-wide]\n",
+    );
+    write_files(dir.path(), &[("cfn/role.yaml".into(), plain)]);
+    let (c, v) = run_json(dir.path(), &["."]);
+    assert_eq!(c, 1);
+    let rules: Vec<String> = hits(&v).into_iter().map(|h| h.0).collect();
+    assert_eq!(
+        rules,
+        vec!["unused-suppression", "trust-missing-aud"],
+        "{v:#}"
+    );
+}

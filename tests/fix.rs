@@ -13,21 +13,29 @@ fn read_all(dir: &Path, files: &[(String, String)]) -> Vec<String> {
         .collect()
 }
 
-/// Add a comment line where the syntax allows one: YAML (and HCL) files.
+/// Add comments where the syntax allows them (YAML, HCL): a top line, and trailing comments
+/// on lines that open a block.
 fn with_comments(path: &str, body: &str) -> String {
-    if path.ends_with(".yml") || path.ends_with(".yaml") || path.ends_with(".tf") {
-        let mut out = String::from("# keep: top comment\n");
-        for l in body.lines() {
-            out.push_str(l);
-            if l.trim_end().ends_with(':') && !l.trim_start().starts_with('-') {
-                out.push_str(" # keep: trailing");
-            }
-            out.push('\n');
-        }
-        out
-    } else {
-        body.to_string()
+    let yaml = path.ends_with(".yml") || path.ends_with(".yaml");
+    let hcl = path.ends_with(".tf");
+    if !yaml && !hcl {
+        return body.to_string();
     }
+    let mut out = String::from("# keep: top comment\n");
+    for l in body.lines() {
+        out.push_str(l);
+        let t = l.trim();
+        let opens = if yaml {
+            t.ends_with(':') && !t.starts_with('-') && !t.starts_with('#')
+        } else {
+            t.ends_with('{') || t.ends_with('[')
+        };
+        if opens {
+            out.push_str(" # keep: trailing");
+        }
+        out.push('\n');
+    }
+    out
 }
 
 fn fixable_rules() -> Vec<&'static oidc_lint::rules::RuleMeta> {
@@ -48,6 +56,133 @@ fn fix_count(dir: &Path, rule: &str) -> usize {
         .count()
 }
 
+/// Every file under `dir`, as (relative path, text).
+fn load_dir(dir: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if let Ok(t) = std::fs::read_to_string(&p) {
+                let rel = p
+                    .strip_prefix(dir)
+                    .unwrap()
+                    .to_string_lossy()
+                    .replace('\\', "/");
+                out.push((rel, t));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// Fix one case (LF and CRLF, comments added) and check convergence and preservation.
+fn check_case(rule: &str, case: &str, bad: &[(String, String)]) {
+    for crlf in [false, true] {
+        let files: Vec<(String, String)> = bad
+            .iter()
+            .map(|(p, b)| {
+                let t = with_comments(p, b);
+                (p.clone(), if crlf { t.replace('\n', "\r\n") } else { t })
+            })
+            .collect();
+        let what = format!("{rule} / {case}{}", if crlf { " (CRLF)" } else { "" });
+        let dir = tempfile::tempdir().unwrap();
+        write_files(dir.path(), &files);
+        assert!(fix_count(dir.path(), rule) > 0, "{what}: offers no fix");
+        let (_, v0) = run_json(dir.path(), &["."]);
+        let unfixable_before = v0["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["rule"] == rule && f["fix"].is_null())
+            .count();
+
+        let out = bin()
+            .current_dir(dir.path())
+            .args(["--fix", "--unsafe-fixes", "--color", "never", "."])
+            .output()
+            .unwrap();
+        let after = read_all(dir.path(), &files);
+        assert_ne!(
+            after,
+            files.iter().map(|f| f.1.clone()).collect::<Vec<_>>(),
+            "{what}: --fix changed nothing\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for ((path, before), now) in files.iter().zip(&after) {
+            // Lines carrying comments survive whole; everything else of the original is kept in
+            // order (the fixes of today insert text; a replacing fix must keep this true of
+            // the text around it).
+            let now_lines: Vec<&str> = now.lines().map(|l| l.trim_end_matches('\r')).collect();
+            for line in before.lines().map(|l| l.trim_end_matches('\r')) {
+                if line.contains("# keep") || line.contains("//") {
+                    assert!(
+                        now_lines.contains(&line),
+                        "{what}: {path} lost {line:?}\n{now}"
+                    );
+                }
+            }
+            let mut rest = now.chars();
+            assert!(
+                before.chars().all(|c| rest.any(|d| d == c)),
+                "{what}: {path} lost original text\n{now}"
+            );
+            if crlf {
+                assert!(
+                    !now.replace("\r\n", "").contains('\n'),
+                    "{what}: {path} has a bare LF\n{now:?}"
+                );
+            } else {
+                assert!(!now.contains('\r'), "{what}: {path}");
+            }
+        }
+        // The fixed files still parse, and the rule has nothing left to report.
+        let (code, v) = run_json(dir.path(), &["."]);
+        assert!(v["errors"].as_array().unwrap().is_empty(), "{what}: {v:#}");
+        assert_ne!(code, 2);
+        // Nothing fixable is left, and no finding of the rule was added (the ones without a
+        // fix stay).
+        let of_rule = |v: &serde_json::Value, fixable: bool| {
+            v["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["rule"] == rule && f["fix"].is_null() != fixable)
+                .count()
+        };
+        assert_eq!(
+            of_rule(&v, true),
+            0,
+            "{what}: still fixable after --fix: {v:#}"
+        );
+        assert!(
+            of_rule(&v, false) <= unfixable_before,
+            "{what}: --fix produced new findings: {v:#}"
+        );
+        // A second run writes nothing.
+        let out2 = bin()
+            .current_dir(dir.path())
+            .args(["--fix", "--unsafe-fixes", "--color", "never", "."])
+            .output()
+            .unwrap();
+        assert_eq!(
+            read_all(dir.path(), &files),
+            after,
+            "{what}: second --fix changed files"
+        );
+        assert!(
+            !String::from_utf8_lossy(&out2.stderr).contains("Fixed"),
+            "{what}"
+        );
+    }
+}
+
+/// The documented bad example and every `fixtures/rules/<id>/bad-*` repository of each
+/// fixable rule.
 #[test]
 fn every_fixable_rule_converges_and_preserves_text() {
     let rules = fixable_rules();
@@ -58,91 +193,44 @@ fn every_fixable_rule_converges_and_preserves_text() {
     for m in rules {
         let bad = example_files(m.doc, "## Bad example");
         assert!(!bad.is_empty(), "{} has no bad example", m.id);
-        for crlf in [false, true] {
-            let files: Vec<(String, String)> = bad
-                .iter()
-                .map(|(p, b)| {
-                    let t = with_comments(p, b);
-                    (p.clone(), if crlf { t.replace('\n', "\r\n") } else { t })
-                })
-                .collect();
-            let dir = tempfile::tempdir().unwrap();
-            write_files(dir.path(), &files);
-            assert!(
-                fix_count(dir.path(), m.id) > 0,
-                "{}: bad example offers no fix",
-                m.id
-            );
-
-            let out = bin()
-                .current_dir(dir.path())
-                .args(["--fix", "--unsafe-fixes", "--color", "never", "."])
-                .output()
-                .unwrap();
-            let after = read_all(dir.path(), &files);
-            assert_ne!(
-                after,
-                files.iter().map(|f| f.1.clone()).collect::<Vec<_>>(),
-                "{}: --fix changed nothing\n{}",
-                m.id,
-                String::from_utf8_lossy(&out.stderr)
-            );
-            for ((path, before), now) in files.iter().zip(&after) {
-                // Comments and every original line survive.
-                for line in before.lines() {
-                    assert!(
-                        now.contains(line.trim_end_matches('\r')),
-                        "{}: {path} lost {line:?}\n{now}",
-                        m.id
-                    );
-                }
-                if crlf {
-                    assert!(
-                        !now.replace("\r\n", "").contains('\n'),
-                        "{}: {path} has a bare LF\n{now:?}",
-                        m.id
-                    );
-                } else {
-                    assert!(!now.contains('\r'), "{}: {path}", m.id);
+        check_case(m.id, "doc", &bad);
+        let dir = fixtures().join("rules").join(m.id);
+        if let Ok(entries) = std::fs::read_dir(&dir) {
+            for e in entries {
+                let p = e.unwrap().path();
+                let name = p.file_name().unwrap().to_string_lossy().into_owned();
+                if name.starts_with("bad") && fix_count(&p, m.id) > 0 {
+                    check_case(m.id, &name, &load_dir(&p));
                 }
             }
-            // The fixed files still parse (no error), the rule has nothing left to fix.
-            let (code, v) = run_json(dir.path(), &["."]);
-            assert!(
-                v["errors"].as_array().unwrap().is_empty(),
-                "{}: {v:#}",
-                m.id
-            );
-            assert_ne!(code, 2);
-            assert_eq!(fix_count(dir.path(), m.id), 0, "{}: {v:#}", m.id);
-            assert!(
-                !v["findings"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .any(|f| f["rule"] == m.id),
-                "{}: still reported after --fix: {v:#}",
-                m.id
-            );
-            // A second run writes nothing.
-            let out2 = bin()
-                .current_dir(dir.path())
-                .args(["--fix", "--unsafe-fixes", "--color", "never", "."])
-                .output()
-                .unwrap();
-            assert_eq!(
-                read_all(dir.path(), &files),
-                after,
-                "{}: second --fix changed files",
-                m.id
-            );
-            assert!(
-                !String::from_utf8_lossy(&out2.stderr).contains("Fixed"),
-                "{}",
-                m.id
-            );
         }
     }
+}
+
+/// HCL: a Terraform `jsonencode` trust policy with comments everywhere.
+#[test]
+fn terraform_fix_keeps_comments() {
+    let tf = r#"# role for CI
+resource "aws_iam_role" "deploy" {
+  name = "deploy" # the role
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringLike = { "token.actions.githubusercontent.com:sub" = "repo:acme/app:ref:refs/heads/main" } // main only
+      }
+    }]
+  })
+}
+"#;
+    check_case(
+        "trust-missing-aud",
+        "terraform",
+        &[("infra/main.tf".into(), tf.into())],
+    );
 }
 
 const WORKFLOW: &str = "# deploy\non: push\npermissions:\n  contents: read # minimal\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-to-assume: arn:aws:iam::123456789012:role/deploy\n          aws-region: eu-west-1\n";
