@@ -84,6 +84,9 @@ pub struct CheckArgs {
     /// Load custom rules (`*.yml`/`*.yaml`) from this directory.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
+    /// `OWNER/REPO` of the scanned repository (default: its `origin` remote).
+    #[arg(long)]
+    pub repo: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,6 +111,8 @@ pub enum Command {
         #[arg(long)]
         spans: bool,
     },
+    /// Inventory every job that reaches AWS, and how to migrate static keys to OIDC.
+    Audit(crate::audit::AuditArgs),
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -168,6 +173,7 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(EXIT_OK)
         }
         Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
+        Some(Command::Audit(a)) => crate::audit::run(a),
         None => run_check(cli.check),
     }
 }
@@ -280,12 +286,16 @@ fn run_check(args: CheckArgs) -> ExitCode {
     let mut ignore = args.ignore.clone();
     ignore.extend(loaded.disabled());
     let excludes = loaded.excludes();
+    let mut settings = loaded.settings();
+    if args.repo.is_some() {
+        settings.repo = args.repo.clone();
+    }
     let pipeline = Pipeline {
         opts: ScanOptions {
             root,
             paths: args.paths.clone(),
             max_file_size: args.max_file_size,
-            settings: loaded.settings(),
+            settings,
         },
         sel: Selection {
             select: args.select.clone(),
@@ -519,13 +529,11 @@ fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
             after
         };
         if &after != before {
-            let d = similar::TextDiff::from_lines(before.as_str(), after.as_str());
-            out.push_str(
-                &d.unified_diff()
-                    .context_radius(3)
-                    .header(&format!("a/{rel}"), &format!("b/{rel}"))
-                    .to_string(),
-            );
+            let patch = diffy::DiffOptions::new()
+                .set_original_filename(format!("a/{rel}"))
+                .set_modified_filename(format!("b/{rel}"))
+                .create_patch(before, &after);
+            out.push_str(&patch.to_string());
         }
     }
     print!("{out}");

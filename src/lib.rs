@@ -3,11 +3,13 @@
 //! Pipeline: `source` (discovery, spanned parsing) → `model` (normalized documents) →
 //! `rules` (see only the model) → `report` (see only findings).
 
+pub mod audit;
 pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod custom;
 pub mod diag;
+pub mod eval;
 pub mod fix;
 pub mod frontend;
 pub mod model;
@@ -15,6 +17,7 @@ pub mod report;
 pub mod rules;
 pub mod scan;
 pub mod source;
+pub mod subjects;
 pub mod suppress;
 
 use diag::Finding;

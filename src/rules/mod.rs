@@ -4,6 +4,10 @@ pub mod github;
 
 mod hardcoded_aws_key;
 mod iac_access_key;
+mod role_audience_mismatch;
+mod role_trust_admits_untrusted_events;
+mod role_trust_rejects_job;
+mod role_trust_wider_than_use;
 mod trust_missing_aud;
 mod trust_missing_sub;
 mod trust_sub_any_repo;
@@ -38,6 +42,10 @@ pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
         &hardcoded_aws_key::RULE,
         &iac_access_key::RULE,
+        &role_audience_mismatch::RULE,
+        &role_trust_admits_untrusted_events::RULE,
+        &role_trust_rejects_job::RULE,
+        &role_trust_wider_than_use::RULE,
         &trust_missing_aud::RULE,
         &trust_missing_sub::RULE,
         &trust_sub_any_repo::RULE,

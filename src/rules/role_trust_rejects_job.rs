@@ -1,0 +1,115 @@
+use super::{Rule, RuleMeta};
+use crate::diag::Finding;
+use crate::eval::{self, Rejection, Tri, Val};
+use crate::scan::Scan;
+use crate::subjects::{
+    self, Access, admits, audience_rejection, describe_condition, list_subjects,
+};
+
+pub struct RoleTrustRejectsJob;
+pub static RULE: RoleTrustRejectsJob = RoleTrustRejectsJob;
+static META: RuleMeta = crate::rule_meta!(
+    "role-trust-rejects-job",
+    Error,
+    "A job assumes a role defined in the scan whose trust policy admits none of the OIDC subjects the job can present",
+    ["workflow", "iam-json", "terraform", "cloudformation"],
+    false
+);
+
+impl Rule for RoleTrustRejectsJob {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        let an = subjects::analyze(scan);
+        for a in &an.assumptions {
+            if a.access != Access::Oidc || a.subjects.is_empty() {
+                continue;
+            }
+            let Some(role) = an.resolve(a) else { continue };
+            let Some(trust) = role.trust else { continue };
+            // an audience the trust never admits is `role-audience-mismatch`
+            if let Some(aud) = &a.audience
+                && audience_rejection(trust, aud).is_some()
+            {
+                continue;
+            }
+            let repo = an.repo_for(trust);
+            let wf = &scan.file(a.file).rel;
+            let aud = a.audience.as_deref();
+            if !a
+                .subjects
+                .iter()
+                .all(|s| admits(trust, &repo, s, aud, wf) == Tri::False)
+            {
+                continue;
+            }
+            let subs: Vec<Val> = a.subjects.iter().map(|s| s.sub(&repo)).collect();
+            let first = subs[0].pattern();
+            let more = match subs.len() {
+                1 => String::new(),
+                2 => " (and 1 other subject)".to_string(),
+                n => format!(" (and {} other subjects)", n - 1),
+            };
+            let issuer = subjects::trust_issuer(trust);
+            let req = subjects::request(&issuer, &repo, &a.subjects[0], aud, wf);
+            let trust_rel = &scan.file(trust.file).rel;
+            let mut f = Finding::new(META.id, META.severity, a.file, a.role_span)
+                .label(format!("assumes role `{}` ({trust_rel})", role.name));
+            let to_add = list_subjects(&subs);
+            let like = subs.iter().any(|s| s.known().is_none());
+            match eval::explain(trust, &req, "sub") {
+                Rejection::Condition(_, c) => {
+                    f = f
+                        .message(format!(
+                            "job `{}` presents `{first}`{more}, which the trust policy of role `{}` rejects: {}",
+                            a.job.id.value,
+                            role.name,
+                            describe_condition(c)
+                        ))
+                        .related(trust.file, c.values_span, format!("this condition rejects `{first}`"));
+                    f = if c.claim_of(&issuer).as_deref() == Some("sub") {
+                        f.help(format!(
+                            "add {to_add} to the values of `{}`{}",
+                            c.key.value,
+                            if like { " (under `StringLike`)" } else { "" }
+                        ))
+                    } else {
+                        f.help(format!(
+                            "the job presents {to_add}; make `{}` admit what this job presents, or assume another role",
+                            c.key.value
+                        ))
+                    };
+                }
+                Rejection::Deny(st) => {
+                    f = f
+                        .message(format!(
+                            "job `{}` presents `{first}`{more}, which a `Deny` statement in the trust policy of role `{}` matches",
+                            a.job.id.value, role.name
+                        ))
+                        .related(trust.file, st.span, format!("this `Deny` statement matches `{first}`"))
+                        .help(format!("narrow the `Deny` statement so that it does not match {to_add}, or assume another role"));
+                }
+                Rejection::NoStatement => {
+                    f = f
+                        .message(format!(
+                            "job `{}` presents `{first}`{more}, but the trust policy of role `{}` has no `Allow` statement for GitHub's OIDC provider and `sts:AssumeRoleWithWebIdentity`",
+                            a.job.id.value, role.name
+                        ))
+                        .related(trust.file, trust.span, "this trust policy does not trust GitHub's OIDC provider")
+                        .help(format!(
+                            "add a statement trusting `arn:aws:iam::ACCOUNT:oidc-provider/{issuer}` for `sts:AssumeRoleWithWebIdentity` with `{issuer}:sub` admitting {to_add}"
+                        ));
+                }
+            }
+            if let Some(env) = a.environment_span {
+                f = f.related(
+                    a.file,
+                    env,
+                    "`environment:` makes the subject `…:environment:NAME` for every event",
+                );
+            }
+            out.push(f);
+        }
+    }
+}

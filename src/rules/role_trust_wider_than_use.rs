@@ -1,0 +1,151 @@
+use super::{Rule, RuleMeta};
+use crate::diag::Finding;
+use crate::eval::{StrOp, Tri, Val, is_id_form, value_match};
+use crate::model::PolicyDoc;
+use crate::scan::Scan;
+use crate::source::{FileId, Span};
+use crate::subjects::{self, Access, list_subjects};
+use std::collections::BTreeMap;
+
+/// A role's uses: name, trust, subjects in use, first use, whether some use is not fully known.
+type Use<'a> = (
+    String,
+    &'a PolicyDoc,
+    Vec<Val>,
+    Option<(FileId, Span)>,
+    bool,
+);
+
+pub struct RoleTrustWiderThanUse;
+pub static RULE: RoleTrustWiderThanUse = RoleTrustWiderThanUse;
+static META: RuleMeta = crate::rule_meta!(
+    "role-trust-wider-than-use",
+    Note,
+    "A role's trust policy admits subjects of this repository that no workflow in the scan presents",
+    ["workflow", "iam-json", "terraform", "cloudformation"],
+    false
+);
+
+impl Rule for RoleTrustWiderThanUse {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+        let an = subjects::analyze(scan);
+        // role (by trust) → (name, trust, subjects in use, first use)
+        let mut uses: BTreeMap<(FileId, Span), Use> = BTreeMap::new();
+        for a in &an.assumptions {
+            if a.access != Access::Oidc {
+                continue;
+            }
+            let Some(role) = an.resolve(a) else { continue };
+            let Some(trust) = role.trust else { continue };
+            let repo = an.repo_for(trust);
+            let wf = &scan.file(a.file).rel;
+            let aud = a.audience.as_deref();
+            // a role that rejects a job, or its audience, has a bigger problem
+            let broken = a
+                .audience
+                .as_ref()
+                .is_some_and(|x| subjects::audience_rejection(trust, x).is_some())
+                || (!a.subjects.is_empty()
+                    && a.subjects
+                        .iter()
+                        .all(|s| subjects::admits(trust, &repo, s, aud, wf) == Tri::False));
+            let e = uses.entry((trust.file, trust.span)).or_insert_with(|| {
+                (
+                    role.name.clone(),
+                    trust,
+                    vec![],
+                    Some((a.file, a.role_span)),
+                    false,
+                )
+            });
+            e.4 |= broken;
+            for s in &a.subjects {
+                if s.foreign || repo.known().is_none() {
+                    e.4 = true; // some use is not fully known: no verdict
+                }
+                e.2.push(s.sub(&repo));
+            }
+        }
+        for (name, trust, used, first_use, incomplete) in uses.into_values() {
+            if incomplete || used.is_empty() {
+                continue;
+            }
+            let repo = an.repo_for(trust).known().unwrap_or_default();
+            let issuer = subjects::trust_issuer(trust);
+            for st in &trust.statements {
+                if !st.is_allow() {
+                    continue;
+                }
+                for c in &st.conditions {
+                    let op = c.op();
+                    if c.claim_of(&issuer).as_deref() != Some("sub")
+                        || !op.is_positive_string_match()
+                    {
+                        continue;
+                    }
+                    let sop = if op.is_like() {
+                        StrOp::Like
+                    } else if op.base.eq_ignore_ascii_case("StringEqualsIgnoreCase") {
+                        StrOp::EqualsIgnoreCase
+                    } else {
+                        StrOp::Equals
+                    };
+                    for v in &c.values {
+                        let Some(text) = v.value.known() else {
+                            continue;
+                        };
+                        if is_id_form(&v.value) {
+                            continue;
+                        }
+                        let ours = text
+                            .strip_prefix("repo:")
+                            .and_then(|r| r.split_once(':'))
+                            .is_some_and(|(r, _)| {
+                                if sop == StrOp::EqualsIgnoreCase {
+                                    r.eq_ignore_ascii_case(&repo)
+                                } else {
+                                    r == repo
+                                }
+                            });
+                        if !ours {
+                            continue;
+                        }
+                        let matched: Vec<&Val> = used
+                            .iter()
+                            .filter(|s| value_match(sop, &v.value, s) != Tri::False)
+                            .collect();
+                        let wildcard = sop == StrOp::Like && text.contains(['*', '?']);
+                        let unused = matched.is_empty();
+                        let wider = wildcard && matched.iter().all(|s| s.known().is_some());
+                        if !(unused || wider) {
+                            continue;
+                        }
+                        let in_use = list_subjects(&used);
+                        let msg = if unused {
+                            format!(
+                                "the trust policy of role `{name}` admits `{text}`, which no workflow in this scan presents"
+                            )
+                        } else {
+                            format!(
+                                "the trust policy of role `{name}` admits `{text}`, wider than the subjects the workflows in this scan present"
+                            )
+                        };
+                        let mut f = Finding::new(META.id, META.severity, trust.file, v.span)
+                            .message(msg)
+                            .label(if unused { "admits subjects no workflow presents" } else { "wider than the subjects in use" })
+                            .help(format!(
+                                "the workflows in this scan present {in_use}; list exactly these (with `StringEquals`) unless workflows outside this scan assume the role"
+                            ));
+                        if let Some((file, span)) = first_use {
+                            f = f.related(file, span, format!("assumes role `{name}`"));
+                        }
+                        out.push(f);
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,1309 @@
+//! Cross-file reasoning, part 1: which jobs assume which role, and which OIDC subjects
+//! (`sub`) and audience (`aud`) they present.
+//!
+//! Subject synthesis follows GitHub's documented defaults (first match wins): a job with
+//! `environment:` presents `repo:O/R:environment:NAME` whatever the event; a `pull_request`
+//! run presents `repo:O/R:pull_request`; everything else presents `repo:O/R:ref:REF`, where
+//! REF is the branch or tag the event runs on (the default branch for `schedule`,
+//! `issue_comment`, `workflow_run`, …). What the scan cannot pin (the branch a
+//! `workflow_dispatch` runs on, a `release/**` filter, an unresolved expression) is a hole in
+//! the value, which the evaluator never guesses.
+//!
+//! Repository identity: `Settings.repo` (`--repo`), else the `origin` remote read from the
+//! scanned checkout's `.git/config` (text only: git is never run), else unknown. When it is
+//! unknown, rules treat the repository a trust policy names (when it names exactly one) as
+//! "this repository".
+//!
+//! Role resolution: `role-to-assume` (or the `ROLE_TO_ASSUME` env) as a literal ARN gives the
+//! role name (the last path segment after `:role/`); `${{ secrets.X }}` / `${{ vars.X }}` go
+//! through `Settings.role_mappings`; `${{ env.X }}` through the step, job and workflow `env`;
+//! `${{ matrix.X }}` and `${{ inputs.X }}` through the job's matrix and its local callers. The
+//! name is matched to roles in the scan: IaC roles by their `name`/`RoleName`, and bare IAM
+//! JSON trust policy files by their file stem, with a trailing `-trust-policy`, `-trust`,
+//! `_trust_policy`, `_trust`, `.trust` or `-assume-role-policy` removed
+//! (`iam/deploy-trust.json` is role `deploy`). Permission policies for such a role are the
+//! JSON files beside it whose stem, with `-policy`, `-permissions`, `-permission-policy`,
+//! `-permissions-policy` (or the `_` forms) removed, is the same name.
+
+use crate::eval::{self, Hole, Presence, Request, Tri, Val};
+use crate::model::{Job, KeyValue, PolicyDoc, PolicyKind, SStr, Step, Workflow, WorkflowKind};
+use crate::rules::github::{DEFAULT_ISSUER, federated_issuer, is_github_issuer};
+use crate::scan::Scan;
+use crate::source::tree::Node;
+use crate::source::{FileId, Format, Span, yaml};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
+
+// ---------------------------------------------------------------------------------------------
+// Repository identity
+
+/// `OWNER/REPO` from a git remote URL on GitHub (https, ssh or scp-like).
+pub fn repo_from_url(url: &str) -> Option<String> {
+    let u = url.trim();
+    let path = if let Some(rest) = u.strip_prefix("git@") {
+        rest.split_once(':')?.1
+    } else if let Some((_, rest)) = u.split_once("://") {
+        let rest = rest.split_once('@').map(|(_, r)| r).unwrap_or(rest);
+        rest.split_once('/')?.1
+    } else {
+        return None;
+    };
+    let path = path.trim_end_matches('/').trim_end_matches(".git");
+    let mut it = path.split('/');
+    let (owner, name) = (it.next()?, it.next()?);
+    if it.next().is_some() || owner.is_empty() || name.is_empty() {
+        return None;
+    }
+    Some(format!("{owner}/{name}"))
+}
+
+/// The git directory of the checkout holding `root` (walking up), following a `.git` file.
+fn git_dir(root: &Path) -> Option<PathBuf> {
+    let start = std::fs::canonicalize(root).ok()?;
+    for dir in start.ancestors() {
+        let dot = dir.join(".git");
+        if dot.is_dir() {
+            return Some(dot);
+        }
+        if dot.is_file() {
+            let text = std::fs::read_to_string(&dot).ok()?;
+            let target = text.trim().strip_prefix("gitdir:")?.trim();
+            let p = dir.join(target);
+            // a worktree's config lives in the common dir
+            if let Ok(common) = std::fs::read_to_string(p.join("commondir")) {
+                return Some(p.join(common.trim()));
+            }
+            return Some(p);
+        }
+    }
+    None
+}
+
+/// The `url` of `[remote "origin"]` in a git config text.
+pub fn origin_url(config: &str) -> Option<String> {
+    let mut in_origin = false;
+    for line in config.lines() {
+        let l = line.trim();
+        if l.starts_with('[') {
+            let compact: String = l.chars().filter(|c| !c.is_whitespace()).collect();
+            in_origin = compact == "[remote\"origin\"]";
+            continue;
+        }
+        if in_origin
+            && let Some((k, v)) = l.split_once('=')
+            && k.trim() == "url"
+        {
+            return Some(v.trim().trim_matches('"').to_string());
+        }
+    }
+    None
+}
+
+/// `OWNER/REPO` of the scanned repository: `--repo`, else the checkout's `origin` remote.
+pub fn repo_identity(scan: &Scan) -> Option<String> {
+    if let Some(r) = &scan.settings.repo {
+        return Some(r.clone());
+    }
+    let dir = git_dir(&scan.root)?;
+    let config = std::fs::read_to_string(dir.join("config")).ok()?;
+    repo_from_url(&origin_url(&config)?)
+}
+
+/// The default branch, from the checkout's `refs/remotes/origin/HEAD` symbolic ref.
+pub fn default_branch(scan: &Scan) -> Option<String> {
+    let dir = git_dir(&scan.root)?;
+    let text = std::fs::read_to_string(dir.join("refs/remotes/origin/HEAD")).ok()?;
+    let r = text.trim().strip_prefix("ref: refs/remotes/origin/")?;
+    (!r.is_empty()).then(|| r.to_string())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Subjects
+
+/// One subject a job can present (the part after `repo:OWNER/REPO:`), with the claims that
+/// come with it.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Subject {
+    /// `ref:refs/heads/main`, `pull_request`, `environment:prod`.
+    pub context: Val,
+    pub environment: Option<Val>,
+    /// The ref the run is on (`None`: not known).
+    pub git_ref: Option<Val>,
+    /// The event (or `workflow_call` chain) it comes from, for messages.
+    pub event: String,
+    /// Presented by a caller in another repository: the whole subject is unknown.
+    pub foreign: bool,
+}
+
+impl Subject {
+    /// The full `sub` for a repository value.
+    pub fn sub(&self, repo: &Val) -> Val {
+        if self.foreign {
+            return Val::hole(Hole::Any);
+        }
+        Val::concat(&[&Val::lit("repo:"), repo, &Val::lit(":"), &self.context])
+    }
+}
+
+fn ref_subject(event: &str, r: Val) -> Subject {
+    Subject {
+        context: Val::concat(&[&Val::lit("ref:"), &r]),
+        environment: None,
+        git_ref: Some(r),
+        event: event.to_string(),
+        foreign: false,
+    }
+}
+
+fn pr_subject(event: &str) -> Subject {
+    let mut r = Val::lit("refs/pull/");
+    r.push_hole(Hole::Digits);
+    r.push_lit("/merge");
+    Subject {
+        context: Val::lit("pull_request"),
+        environment: None,
+        git_ref: Some(r),
+        event: event.to_string(),
+        foreign: false,
+    }
+}
+
+/// A GitHub branch/tag filter pattern as a value: literal up to the first glob character,
+/// then a hole (a superset of what the filter admits).
+fn filter_val(prefix: &str, pattern: &str) -> Option<Val> {
+    if pattern.starts_with('!') {
+        return None;
+    }
+    let mut v = Val::lit(prefix);
+    match pattern.find(['*', '?', '+', '[', ']']) {
+        Some(i) => {
+            v.push_lit(&pattern[..i]);
+            v.push_hole(Hole::NoColon);
+        }
+        None => v.push_lit(pattern),
+    }
+    Some(v)
+}
+
+fn refs_of(prefix: &str, filters: &Option<Vec<crate::model::Spanned<String>>>) -> Vec<Val> {
+    let any = || {
+        let mut v = Val::lit(prefix);
+        v.push_hole(Hole::NoColon);
+        v
+    };
+    match filters {
+        Some(list) => {
+            let vals: Vec<Val> = list
+                .iter()
+                .filter_map(|f| filter_val(prefix, f.value.trim()))
+                .collect();
+            if vals.is_empty() { vec![any()] } else { vals }
+        }
+        None => vec![any()],
+    }
+}
+
+fn any_ref(prefix: &str) -> Val {
+    let mut v = Val::lit(prefix);
+    v.push_hole(Hole::NoColon);
+    v
+}
+
+/// Events anyone who can open an issue or a pull request can start, running with the
+/// repository's own privileges.
+pub const OUTSIDER_EVENTS: &[&str] = &[
+    "pull_request_target",
+    "issue_comment",
+    "issues",
+    "discussion",
+    "discussion_comment",
+    "workflow_run",
+    "fork",
+    "watch",
+];
+
+/// Subjects presented by runs of a workflow's (non-`workflow_call`) triggers.
+fn trigger_subjects(w: &Workflow, default: Option<&str>) -> Vec<Subject> {
+    let default_ref = || match default {
+        Some(b) => Val::lit(format!("refs/heads/{b}")),
+        None => any_ref("refs/heads/"),
+    };
+    let mut out = Vec::new();
+    for t in &w.triggers {
+        let e = t.event.as_str();
+        match e {
+            "push" => {
+                let (b, tg) = (&t.branches, &t.tags);
+                if b.is_some() || tg.is_none() {
+                    for r in refs_of("refs/heads/", b) {
+                        out.push(ref_subject(e, r));
+                    }
+                }
+                if tg.is_some() || b.is_none() {
+                    for r in refs_of("refs/tags/", tg) {
+                        out.push(ref_subject(e, r));
+                    }
+                }
+            }
+            "pull_request" | "pull_request_review" | "pull_request_review_comment" => {
+                out.push(pr_subject(e))
+            }
+            "pull_request_target" => {
+                // GITHUB_REF is the base branch; which form the token's `sub` takes is not
+                // documented: both.
+                out.push(pr_subject(e));
+                for r in refs_of("refs/heads/", &t.branches) {
+                    out.push(ref_subject(e, r));
+                }
+            }
+            "workflow_dispatch" | "create" | "delete" => {
+                out.push(ref_subject(e, any_ref("refs/heads/")));
+                out.push(ref_subject(e, any_ref("refs/tags/")));
+            }
+            "release" => out.push(ref_subject(e, any_ref("refs/tags/"))),
+            "merge_group" => out.push(ref_subject(e, any_ref("refs/heads/gh-readonly-queue/"))),
+            "workflow_call" => {}
+            "schedule"
+            | "workflow_run"
+            | "issue_comment"
+            | "issues"
+            | "discussion"
+            | "discussion_comment"
+            | "repository_dispatch"
+            | "check_run"
+            | "check_suite"
+            | "fork"
+            | "watch"
+            | "gollum"
+            | "label"
+            | "milestone"
+            | "page_build"
+            | "project"
+            | "project_card"
+            | "project_column"
+            | "public"
+            | "status"
+            | "branch_protection_rule"
+            | "registry_package" => out.push(ref_subject(e, default_ref())),
+            _ => out.push(ref_subject(e, any_ref("refs/"))),
+        }
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expressions
+
+/// What expressions can be resolved against.
+#[derive(Default, Clone)]
+struct Scope<'a> {
+    matrix: Option<&'a BTreeMap<String, String>>,
+    inputs: Option<&'a BTreeMap<String, String>>,
+    env: Vec<&'a [KeyValue]>,
+    mappings: Option<&'a BTreeMap<String, String>>,
+}
+
+/// `${{ … }}` substituted where the scope knows the value; anything else is a hole.
+fn subst(text: &str, scope: &Scope, depth: u8) -> Val {
+    let mut out = Val::default();
+    let mut rest = text;
+    while let Some(i) = rest.find("${{") {
+        out.push_lit(&rest[..i]);
+        let Some(j) = rest[i..].find("}}") else {
+            out.push_hole(Hole::Any);
+            return out;
+        };
+        let inner = rest[i + 3..i + j].trim();
+        rest = &rest[i + j + 2..];
+        let resolved = if let Some(k) = inner.strip_prefix("matrix.") {
+            scope.matrix.and_then(|m| m.get(k)).cloned()
+        } else if let Some(k) = inner.strip_prefix("inputs.") {
+            scope.inputs.and_then(|m| m.get(k)).cloned()
+        } else if let Some(k) = inner
+            .strip_prefix("secrets.")
+            .or_else(|| inner.strip_prefix("vars."))
+        {
+            scope.mappings.and_then(|m| m.get(k)).cloned()
+        } else if let Some(k) = inner.strip_prefix("env.") {
+            scope
+                .env
+                .iter()
+                .find_map(|kvs| kvs.iter().rev().find(|kv| kv.key == k))
+                .map(|kv| kv.value.value.clone())
+        } else {
+            None
+        };
+        match resolved {
+            Some(v) if depth < 4 => out.push(&subst(&v, scope, depth + 1)),
+            _ => out.push_hole(Hole::Any),
+        }
+    }
+    out.push_lit(rest);
+    out
+}
+
+/// The expanded combinations of a literal `strategy.matrix` (`None`: not literal).
+fn matrix_combos(job: &Node) -> Option<Vec<BTreeMap<String, String>>> {
+    let m = job.get("strategy")?.get("matrix")?;
+    if !m.is_map() {
+        return None;
+    }
+    let scalar = |n: &Node| n.scalar_text();
+    let mut combos: Vec<BTreeMap<String, String>> = vec![BTreeMap::new()];
+    for e in m.entries() {
+        if e.key == "include" || e.key == "exclude" {
+            continue;
+        }
+        let vals: Vec<String> = match &e.value.value {
+            crate::source::tree::Value::Seq(items) => items.iter().filter_map(scalar).collect(),
+            _ => return None,
+        };
+        let mut next = Vec::new();
+        for c in &combos {
+            for v in &vals {
+                let mut c = c.clone();
+                c.insert(e.key.clone(), v.clone());
+                next.push(c);
+            }
+        }
+        combos = next;
+        if combos.len() > 256 {
+            return None;
+        }
+    }
+    let base_keys: BTreeSet<String> = combos
+        .first()
+        .map(|c| c.keys().cloned().collect())
+        .unwrap_or_default();
+    if let Some(ex) = m.get("exclude") {
+        for x in ex.items() {
+            let pairs: Vec<(String, String)> = x
+                .entries()
+                .iter()
+                .filter_map(|e| Some((e.key.clone(), scalar(&e.value)?)))
+                .collect();
+            combos.retain(|c| !pairs.iter().all(|(k, v)| c.get(k) == Some(v)));
+        }
+    }
+    if combos.len() == 1 && combos[0].is_empty() {
+        combos.clear();
+    }
+    if let Some(inc) = m.get("include") {
+        for x in inc.items() {
+            let pairs: Vec<(String, String)> = x
+                .entries()
+                .iter()
+                .filter_map(|e| Some((e.key.clone(), scalar(&e.value)?)))
+                .collect();
+            // extends every combination whose original values it does not overwrite;
+            // otherwise it is a combination of its own
+            let mut extended = false;
+            for c in combos.iter_mut() {
+                let clashes = pairs
+                    .iter()
+                    .any(|(k, v)| base_keys.contains(k) && c.get(k).is_some_and(|cv| cv != v));
+                if !clashes && !base_keys.is_empty() {
+                    for (k, v) in &pairs {
+                        c.entry(k.clone()).or_insert_with(|| v.clone());
+                    }
+                    extended = true;
+                }
+            }
+            if !extended {
+                combos.push(pairs.into_iter().collect());
+            }
+        }
+    }
+    Some(combos)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Roles
+
+/// Whether a role's permissions allow writes, and where that is seen.
+#[derive(Clone, Debug)]
+pub struct WriteAccess {
+    pub file: FileId,
+    pub span: Span,
+    pub what: String,
+}
+
+/// A role defined in the scan.
+#[derive(Clone, Debug)]
+pub struct RoleDef<'a> {
+    pub file: FileId,
+    pub span: Span,
+    /// The role's name (what `role-to-assume` ARNs end with).
+    pub name: String,
+    /// Where it is named in messages.
+    pub owner: String,
+    pub trust: Option<&'a PolicyDoc>,
+    /// `Some(Some(w))`: it can write (first evidence); `Some(None)`: read-only; `None`: not
+    /// known from the scan.
+    pub write: Option<Option<WriteAccess>>,
+}
+
+const READ_VERBS: &[&str] = &[
+    "get", "list", "describe", "head", "lookup", "search", "scan", "query", "select", "batchget",
+    "view", "read", "filter", "check", "validate", "verify", "estimate", "preview",
+];
+
+fn action_is_read(a: &str) -> bool {
+    let Some((_, verb)) = a.split_once(':') else {
+        return false;
+    };
+    let v = verb.to_ascii_lowercase();
+    !v.starts_with('*') && READ_VERBS.iter().any(|r| v.starts_with(r))
+}
+
+fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<WriteAccess>> {
+    if policies.is_empty() && managed.is_empty() {
+        return None;
+    }
+    let mut unknown = false;
+    for p in policies {
+        for s in &p.statements {
+            if !s.is_allow() {
+                continue;
+            }
+            if s.not_action {
+                return Some(Some(WriteAccess {
+                    file: p.file,
+                    span: s.action_span.unwrap_or(s.span),
+                    what: "`NotAction`".into(),
+                }));
+            }
+            for a in &s.actions {
+                match a.value.known() {
+                    Some(k) if !action_is_read(&k) => {
+                        return Some(Some(WriteAccess {
+                            file: p.file,
+                            span: a.span,
+                            what: format!("`{k}`"),
+                        }));
+                    }
+                    Some(_) => {}
+                    None => unknown = true,
+                }
+            }
+        }
+    }
+    for m in managed {
+        match m.value.known() {
+            Some(arn) => {
+                let name = arn.rsplit('/').next().unwrap_or("");
+                if !(name.contains("ReadOnly")
+                    || name == "ViewOnlyAccess"
+                    || name == "SecurityAudit")
+                {
+                    return Some(Some(WriteAccess {
+                        file: policies.first().map(|p| p.file).unwrap_or_default(),
+                        span: m.span,
+                        what: format!("`{name}`"),
+                    }));
+                }
+            }
+            None => unknown = true,
+        }
+    }
+    if unknown { None } else { Some(None) }
+}
+
+fn strip_suffixes<'s>(stem: &'s str, suffixes: &[&str]) -> &'s str {
+    let lower = stem.to_ascii_lowercase();
+    for s in suffixes {
+        if lower.ends_with(s) && lower.len() > s.len() {
+            return &stem[..stem.len() - s.len()];
+        }
+    }
+    stem
+}
+
+const TRUST_SUFFIXES: &[&str] = &[
+    "-assume-role-policy",
+    "_assume_role_policy",
+    "-trust-policy",
+    "_trust_policy",
+    "-trust",
+    "_trust",
+    ".trust",
+];
+const PERMISSION_SUFFIXES: &[&str] = &[
+    "-permissions-policy",
+    "_permissions_policy",
+    "-permission-policy",
+    "_permission_policy",
+    "-permissions",
+    "_permissions",
+    "-policy",
+    "_policy",
+    ".policy",
+];
+
+fn split_rel(rel: &str) -> (&str, &str) {
+    let (dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
+    let stem = file
+        .strip_suffix(".json")
+        .or_else(|| file.strip_suffix(".JSON"))
+        .unwrap_or(file);
+    (dir, stem)
+}
+
+/// Every role the scan defines (IaC roles, and bare JSON trust policies by file stem).
+pub fn roles(scan: &Scan) -> Vec<RoleDef<'_>> {
+    let mut out = Vec::new();
+    // JSON permission policies by (directory, role name)
+    let mut json_perms: BTreeMap<(String, String), Vec<&PolicyDoc>> = BTreeMap::new();
+    for (fid, f) in scan.files() {
+        if f.format != Format::IamJson {
+            continue;
+        }
+        let (dir, stem) = split_rel(&f.rel);
+        for p in &scan.models[fid].policies {
+            if p.kind == PolicyKind::Permission {
+                let name = strip_suffixes(stem, PERMISSION_SUFFIXES);
+                json_perms
+                    .entry((dir.to_string(), name.to_string()))
+                    .or_default()
+                    .push(p);
+            }
+        }
+    }
+    for (fid, f) in scan.files() {
+        let m = &scan.models[fid];
+        for r in &m.roles {
+            let Some(name) = r.name.as_ref().and_then(|n| n.value.known()) else {
+                continue;
+            };
+            let policies: Vec<&PolicyDoc> = r
+                .permission_policies
+                .iter()
+                .filter_map(|&i| m.policies.get(i))
+                .collect();
+            out.push(RoleDef {
+                file: fid,
+                span: r.span,
+                name,
+                owner: r.owner.clone(),
+                trust: r.trust.and_then(|i| m.policies.get(i)),
+                write: write_access(&policies, &r.managed_policy_arns),
+            });
+        }
+        if f.format == Format::IamJson {
+            let (dir, stem) = split_rel(&f.rel);
+            for p in &m.policies {
+                if p.kind != PolicyKind::Trust {
+                    continue;
+                }
+                let name = strip_suffixes(stem, TRUST_SUFFIXES).to_string();
+                let perms = json_perms
+                    .get(&(dir.to_string(), name.clone()))
+                    .cloned()
+                    .unwrap_or_default();
+                out.push(RoleDef {
+                    file: fid,
+                    span: p.span,
+                    owner: f.rel.clone(),
+                    write: write_access(&perms, &[]),
+                    name,
+                    trust: Some(p),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The issuer a trust policy names for GitHub (default: github.com's).
+pub fn trust_issuer(p: &PolicyDoc) -> String {
+    for s in &p.statements {
+        for pr in &s.principals {
+            if pr.kind == "Federated"
+                && let Some(i) = federated_issuer(&pr.value.value)
+            {
+                return i.to_ascii_lowercase();
+            }
+        }
+        for c in &s.conditions {
+            if let Some((iss, _)) = c.key.value.rsplit_once(':')
+                && is_github_issuer(iss)
+            {
+                return iss.to_ascii_lowercase();
+            }
+        }
+    }
+    DEFAULT_ISSUER.to_string()
+}
+
+/// The single `OWNER/REPO` a trust policy's `sub`/`repository` values name, if exactly one.
+pub fn trust_repo(p: &PolicyDoc, issuer: &str) -> Option<String> {
+    let mut names = BTreeSet::new();
+    for s in &p.statements {
+        for c in &s.conditions {
+            let claim = c.claim_of(issuer);
+            for v in &c.values {
+                let text = v.value.known_prefix();
+                let repo = match claim.as_deref() {
+                    Some("sub") => text
+                        .strip_prefix("repo:")
+                        .and_then(|r| r.split_once(':').map(|(a, _)| a.to_string())),
+                    Some("repository") if v.value.is_known() => Some(text.clone()),
+                    _ => None,
+                };
+                let Some(repo) = repo else { continue };
+                // the immutable form names the same repository
+                let plain: String = repo
+                    .split('/')
+                    .map(|seg| seg.split('@').next().unwrap_or(""))
+                    .collect::<Vec<_>>()
+                    .join("/");
+                if plain.contains(['*', '?']) || plain.split('/').count() != 2 {
+                    continue;
+                }
+                names.insert(plain);
+            }
+        }
+    }
+    (names.len() == 1).then(|| names.into_iter().next().unwrap_or_default())
+}
+
+// ---------------------------------------------------------------------------------------------
+// Assumptions
+
+/// How a job reaches AWS.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// Through OIDC, assuming a role.
+    Oidc,
+    /// With long-lived access keys; the span is the key id's value.
+    StaticKeys(Span),
+}
+
+/// What `role-to-assume` names.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RoleTarget {
+    Name(String),
+    Unresolved(String),
+}
+
+/// One job (matrix instance merged) reaching AWS.
+#[derive(Clone, Debug)]
+pub struct Assumption<'a> {
+    pub file: FileId,
+    pub workflow: &'a Workflow,
+    pub job: &'a Job,
+    pub step: &'a Step,
+    pub access: Access,
+    /// `role-to-assume` as written, and where.
+    pub role_text: Option<String>,
+    pub role_span: Span,
+    pub target: RoleTarget,
+    /// `None`: the audience is an expression the scan cannot resolve.
+    pub audience: Option<String>,
+    pub audience_span: Option<Span>,
+    pub environment_span: Option<Span>,
+    pub subjects: Vec<Subject>,
+}
+
+fn step_value<'s>(
+    step: &'s Step,
+    job: &'s Job,
+    w: &'s Workflow,
+    input: &str,
+    env: &str,
+) -> Option<(String, Span)> {
+    if let Some(kv) = step.input(input)
+        && !kv.value.value.trim().is_empty()
+    {
+        return Some((kv.value.value.trim().to_string(), kv.value.span));
+    }
+    [&step.env, &job.env, &w.env]
+        .iter()
+        .find_map(|kvs| kvs.iter().rev().find(|kv| kv.key == env))
+        .map(|kv| (kv.value.value.trim().to_string(), kv.value.span))
+}
+
+fn long_lived(value: &str) -> bool {
+    let v = value.replace(' ', "");
+    !v.is_empty() && (!v.contains("${{") || v.contains("secrets.") || v.contains("vars."))
+}
+
+/// The role name in an ARN-like value (`arn:aws:iam::1:role/path/NAME`, or a bare name).
+fn role_name(v: &Val) -> Option<String> {
+    let p = v.pattern();
+    let tail = match p.find(":role/") {
+        Some(i) => &p[i + ":role/".len()..],
+        None if !p.starts_with("arn:") => p.as_str(),
+        None => return None,
+    };
+    let name = tail.rsplit('/').next().unwrap_or("");
+    // a hole in the name part leaves it unknown
+    let lit_tail = match v.parts.last() {
+        Some(eval::VPart::Lit(l)) => l.rsplit('/').next().unwrap_or(""),
+        _ => "",
+    };
+    (!name.is_empty() && name == lit_tail && !name.contains('*')).then(|| name.to_string())
+}
+
+/// Callers of a reusable workflow inside the scan: (caller workflow, caller job node `with`).
+fn local_callers(scan: &Scan, file: FileId) -> Vec<(&Workflow, BTreeMap<String, String>)> {
+    let rel = &scan.file(file).rel;
+    let mut out = Vec::new();
+    for (i, m) in scan.models.iter().enumerate() {
+        for w in &m.workflows {
+            let root = parse_root(scan, i);
+            for j in &w.jobs {
+                let Some(u) = &j.uses else { continue };
+                let Some(local) = u.value.trim().strip_prefix("./") else {
+                    continue;
+                };
+                let local = local.split('@').next().unwrap_or(local);
+                if rel == local || rel.ends_with(&format!("/{local}")) {
+                    let with = root
+                        .as_ref()
+                        .and_then(|r| r.get("jobs")?.get(&j.id.value)?.get("with").cloned())
+                        .map(|n| {
+                            n.entries()
+                                .iter()
+                                .filter_map(|e| Some((e.key.clone(), e.value.scalar_text()?)))
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    out.push((w, with));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn parse_root(scan: &Scan, file: FileId) -> Option<Node> {
+    let src = scan.files().find(|(i, _)| *i == file)?.1;
+    if src.format != Format::Workflow {
+        return None;
+    }
+    yaml::parse(&src.text).ok()?.into_iter().next()
+}
+
+/// Subjects from one source of runs, with the `inputs` its caller passes.
+type TriggerContext = (Vec<Subject>, Option<BTreeMap<String, String>>);
+
+/// Trigger contexts of a workflow: its own triggers, and for `workflow_call` the contexts of
+/// its local callers (with the inputs they pass), or a foreign caller when there is none.
+fn contexts<'a>(
+    scan: &'a Scan,
+    w: &'a Workflow,
+    default: Option<&str>,
+    depth: u8,
+) -> Vec<TriggerContext> {
+    let mut out = Vec::new();
+    let own = trigger_subjects(w, default);
+    if !own.is_empty() {
+        out.push((own, None));
+    }
+    if w.has_trigger("workflow_call") {
+        let callers = if depth < 4 {
+            local_callers(scan, w.file)
+        } else {
+            vec![]
+        };
+        if callers.is_empty() {
+            out.push((
+                vec![Subject {
+                    context: Val::hole(Hole::Any),
+                    environment: None,
+                    git_ref: None,
+                    event: "workflow_call".into(),
+                    foreign: true,
+                }],
+                None,
+            ));
+        }
+        for (cw, with) in callers {
+            for (subjects, _) in contexts(scan, cw, default, depth + 1) {
+                let subjects = subjects
+                    .into_iter()
+                    .map(|mut s| {
+                        s.event = format!(
+                            "{} (workflow_call from {})",
+                            s.event,
+                            scan.file(cw.file).rel
+                        );
+                        s
+                    })
+                    .collect();
+                out.push((subjects, Some(with.clone())));
+            }
+        }
+    }
+    out
+}
+
+/// Encode `:` in an environment name as GitHub does in `sub`.
+fn encode_env(v: &Val) -> Val {
+    let mut out = Val::default();
+    for p in &v.parts {
+        match p {
+            eval::VPart::Lit(s) => out.push_lit(&s.replace(':', "%3A")),
+            eval::VPart::Hole(h) => out.push_hole(*h),
+        }
+    }
+    out
+}
+
+/// The whole analysis of a scan.
+pub struct Analysis<'a> {
+    /// `OWNER/REPO`, when known.
+    pub repo: Option<String>,
+    pub roles: Vec<RoleDef<'a>>,
+    pub assumptions: Vec<Assumption<'a>>,
+}
+
+pub fn analyze(scan: &Scan) -> Analysis<'_> {
+    let repo = repo_identity(scan);
+    let default = default_branch(scan);
+    let mut assumptions = Vec::new();
+    for (fid, m) in scan.models.iter().enumerate() {
+        for w in &m.workflows {
+            if w.kind != WorkflowKind::Workflow {
+                continue;
+            }
+            let root = parse_root(scan, fid);
+            let ctxs = contexts(scan, w, default.as_deref(), 0);
+            for job in &w.jobs {
+                let jnode = root
+                    .as_ref()
+                    .and_then(|r| r.get("jobs")?.get(&job.id.value));
+                for (step, access) in classify(w, job) {
+                    assumptions.extend(assumption(scan, w, job, step, access, jnode, &ctxs));
+                }
+            }
+        }
+    }
+    Analysis {
+        repo,
+        roles: roles(scan),
+        assumptions,
+    }
+}
+
+/// How each step of a job reaches AWS: configure-aws-credentials steps (OIDC or keys), and
+/// steps given long-lived keys through `env` (their own, the job's or the workflow's).
+fn classify<'a>(w: &'a Workflow, job: &'a Job) -> Vec<(&'a Step, Access)> {
+    let mut out = Vec::new();
+    let env_key = |kvs: &[KeyValue]| {
+        // temporary credentials, or keys for an S3-compatible service elsewhere (R2, MinIO…)
+        let has_session = kvs.iter().any(|kv| {
+            kv.key == "AWS_SESSION_TOKEN"
+                || (kv.key.starts_with("AWS_ENDPOINT_URL")
+                    && !kv.value.value.contains("amazonaws.com"))
+        });
+        kvs.iter()
+            .rev()
+            .find(|kv| kv.key == "AWS_ACCESS_KEY_ID" && long_lived(&kv.value.value))
+            .filter(|_| !has_session)
+            .map(|kv| kv.value.span)
+    };
+    for step in &job.steps {
+        if step.is_configure_aws_credentials() {
+            let truthy = |k: &str| {
+                step.input(k)
+                    .is_some_and(|v| v.value.value.trim() == "true")
+            };
+            let set = |k: &str| {
+                step.input(k)
+                    .is_some_and(|v| !v.value.value.trim().is_empty())
+            };
+            if let Some(k) = step.input("aws-access-key-id")
+                && long_lived(&k.value.value)
+                && !set("aws-session-token")
+            {
+                out.push((step, Access::StaticKeys(k.value.span)));
+            } else if !set("aws-access-key-id")
+                && step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME").is_some()
+                && !set("web-identity-token-file")
+                && !truthy("role-chaining")
+                && !truthy("force-skip-oidc")
+            {
+                out.push((step, Access::Oidc));
+            }
+        } else if let Some(span) = env_key(&step.env) {
+            out.push((step, Access::StaticKeys(span)));
+        }
+    }
+    if out.is_empty()
+        && let Some(span) = env_key(&job.env).or_else(|| env_key(&w.env))
+        && let Some(first) = job.steps.first()
+    {
+        out.push((first, Access::StaticKeys(span)));
+    }
+    out
+}
+
+fn assumption<'a>(
+    scan: &'a Scan,
+    w: &'a Workflow,
+    job: &'a Job,
+    step: &'a Step,
+    access: Access,
+    jnode: Option<&Node>,
+    ctxs: &[TriggerContext],
+) -> Vec<Assumption<'a>> {
+    let role = step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME");
+    let combos = jnode.and_then(matrix_combos);
+    let combos: Vec<Option<BTreeMap<String, String>>> = match combos {
+        Some(c) if !c.is_empty() => c.into_iter().map(Some).collect(),
+        _ => vec![None],
+    };
+    type Group = (RoleTarget, Option<Option<String>>, BTreeSet<Subject>);
+    let mut groups: Vec<Group> = Vec::new();
+    let envs: Vec<&[KeyValue]> = vec![&step.env, &job.env, &w.env];
+    for combo in &combos {
+        for (trig, inputs) in ctxs {
+            let scope = Scope {
+                matrix: combo.as_ref(),
+                inputs: inputs.as_ref(),
+                env: envs.clone(),
+                mappings: Some(&scan.settings.role_mappings),
+            };
+            let target = match &role {
+                Some((text, _)) => {
+                    let v = subst(text, &scope, 0);
+                    match role_name(&v) {
+                        Some(n) => RoleTarget::Name(n),
+                        None => RoleTarget::Unresolved(format!(
+                            "`{text}` cannot be resolved statically (map the secret or variable in `role_mappings`)"
+                        )),
+                    }
+                }
+                None => RoleTarget::Unresolved("no `role-to-assume`".into()),
+            };
+            let aud = match step_value(step, job, w, "audience", "AUDIENCE") {
+                Some((a, _)) => subst(&a, &scope, 0).known(),
+                None => Some(DEFAULT_AUDIENCE.to_string()),
+            };
+            let idx = match groups.iter().position(|g| g.0 == target) {
+                Some(i) => i,
+                None => {
+                    groups.push((target, None, BTreeSet::new()));
+                    groups.len() - 1
+                }
+            };
+            let g = &mut groups[idx];
+            g.1 = Some(match g.1.take() {
+                None => aud,
+                Some(prev) if prev == aud => prev,
+                Some(_) => None,
+            });
+            let subjects = &mut g.2;
+            let env = job
+                .environment
+                .as_ref()
+                .map(|e| subst(e.value.trim(), &scope, 0));
+            match env {
+                Some(e) if e.known().is_some_and(|k| !k.is_empty()) => {
+                    for s in trig {
+                        subjects.insert(env_subject(s, &e));
+                    }
+                }
+                Some(e) => {
+                    // an expression: some environment, or none when it evaluates empty
+                    for s in trig {
+                        subjects.insert(env_subject(s, &e));
+                        subjects.insert(s.clone());
+                    }
+                }
+                None => subjects.extend(trig.iter().cloned()),
+            }
+        }
+    }
+    groups
+        .into_iter()
+        .map(|(target, audience, subjects)| {
+            // Subjects differing only by the event that presents them: keep the first.
+            let mut seen = BTreeSet::new();
+            let subjects: Vec<Subject> = subjects
+                .into_iter()
+                .filter(|s| seen.insert((s.context.clone(), s.foreign)))
+                .collect();
+            Assumption {
+                file: w.file,
+                workflow: w,
+                job,
+                step,
+                access: access.clone(),
+                role_text: role.as_ref().map(|(t, _)| t.clone()),
+                role_span: role
+                    .as_ref()
+                    .map(|(_, s)| *s)
+                    .unwrap_or_else(|| step.uses.as_ref().map(|u| u.span).unwrap_or(step.span)),
+                target,
+                audience: audience.unwrap_or(Some(DEFAULT_AUDIENCE.to_string())),
+                audience_span: step.input("audience").map(|kv| kv.value.span),
+                environment_span: job.environment.as_ref().map(|e| e.span),
+                subjects,
+            }
+        })
+        .collect()
+}
+
+fn env_subject(s: &Subject, e: &Val) -> Subject {
+    Subject {
+        context: Val::concat(&[&Val::lit("environment:"), &encode_env(e)]),
+        environment: Some(e.clone()),
+        git_ref: s.git_ref.clone(),
+        event: s.event.clone(),
+        foreign: s.foreign,
+    }
+}
+
+impl Analysis<'_> {
+    /// The roles in the scan a role name resolves to.
+    pub fn roles_named(&self, name: &str) -> Vec<&RoleDef<'_>> {
+        self.roles.iter().filter(|r| r.name == name).collect()
+    }
+    /// The single role an assumption resolves to, if exactly one role in the scan has its name.
+    pub fn resolve(&self, a: &Assumption) -> Option<&RoleDef<'_>> {
+        let RoleTarget::Name(n) = &a.target else {
+            return None;
+        };
+        match self.roles_named(n).as_slice() {
+            [one] => Some(*one),
+            _ => None,
+        }
+    }
+    /// The repository value for judging a trust policy: the known identity, else the single
+    /// repository the trust names ("this repository"), else a hole.
+    pub fn repo_for(&self, trust: &PolicyDoc) -> Val {
+        match &self.repo {
+            Some(r) => Val::lit(r.clone()),
+            None => match trust_repo(trust, &trust_issuer(trust)) {
+                Some(r) => Val::lit(r),
+                None => Val::hole(Hole::NoColon),
+            },
+        }
+    }
+}
+
+/// The request a subject makes to a trust policy.
+pub fn request(
+    issuer: &str,
+    repo: &Val,
+    subject: &Subject,
+    audience: Option<&str>,
+    workflow_path: &str,
+) -> Request {
+    let mut r = Request::new(issuer);
+    let sub = subject.sub(repo);
+    let id = eval::id_form_of(&sub);
+    r.set_sub(sub, id);
+    r.set(
+        "aud",
+        match audience {
+            Some(a) => Presence::Present(Val::lit(a)),
+            None => Presence::Unknown,
+        },
+    );
+    if subject.foreign {
+        return r;
+    }
+    r.set("repository", Presence::Present(repo.clone()));
+    if let Some(eval::VPart::Lit(l)) = repo.parts.first()
+        && let Some((owner, _)) = l.split_once('/')
+    {
+        r.set("repository_owner", Presence::Present(Val::lit(owner)));
+    }
+    r.set(
+        "environment",
+        match &subject.environment {
+            Some(e) => Presence::Present(e.clone()),
+            None => Presence::Absent,
+        },
+    );
+    if let Some(g) = &subject.git_ref {
+        r.set("ref", Presence::Present(g.clone()));
+        if workflow_path.is_empty() {
+            return r;
+        }
+        let path = match workflow_path.find(".github/") {
+            Some(i) => &workflow_path[i..],
+            None => workflow_path,
+        };
+        let jwr = Val::concat(&[repo, &Val::lit(format!("/{path}@")), g]);
+        r.set("job_workflow_ref", Presence::Present(jwr));
+    }
+    r
+}
+
+/// Judge one subject against a trust policy.
+pub fn admits(
+    trust: &PolicyDoc,
+    repo: &Val,
+    s: &Subject,
+    audience: Option<&str>,
+    workflow_path: &str,
+) -> Tri {
+    let req = request(&trust_issuer(trust), repo, s, audience, workflow_path);
+    eval::eval_policy(trust, &req)
+}
+
+/// The audience condition that rejects a job's audience whatever its subject, if any.
+pub fn audience_rejection<'p>(
+    trust: &'p PolicyDoc,
+    audience: &str,
+) -> Option<&'p crate::model::Condition> {
+    let issuer = trust_issuer(trust);
+    let mut req = Request::new(&issuer);
+    req.set("aud", Presence::Present(Val::lit(audience)));
+    if eval::eval_policy(trust, &req) != Tri::False {
+        return None;
+    }
+    match eval::explain(trust, &req, "aud") {
+        eval::Rejection::Condition(_, c) if c.claim_of(&issuer).as_deref() == Some("aud") => {
+            Some(c)
+        }
+        _ => None,
+    }
+}
+
+/// The scan's OIDC provider for the trust's issuer, when every such provider has a known
+/// client id list without the audience (STS then rejects the token before the trust policy).
+pub fn provider_rejection<'s>(
+    scan: &'s Scan,
+    trust: &PolicyDoc,
+    audience: &str,
+) -> Option<&'s crate::model::OidcProvider> {
+    let issuer = trust_issuer(trust);
+    let providers: Vec<_> = scan
+        .models
+        .iter()
+        .flat_map(|m| &m.providers)
+        .filter(|p| {
+            p.url
+                .as_ref()
+                .and_then(|u| u.value.known())
+                .is_some_and(|u| {
+                    u.trim_start_matches("https://")
+                        .trim_end_matches('/')
+                        .eq_ignore_ascii_case(&issuer)
+                })
+        })
+        .collect();
+    let all_reject = !providers.is_empty()
+        && providers.iter().all(|p| {
+            p.client_ids.as_ref().is_some_and(|ids| {
+                ids.iter()
+                    .all(|i| i.value.known().is_some_and(|k| k != audience))
+            })
+        });
+    if all_reject {
+        providers.first().copied()
+    } else {
+        None
+    }
+}
+
+/// `StringEquals` on `KEY` admits only "a", "b"
+pub fn describe_condition(c: &crate::model::Condition) -> String {
+    let vals: Vec<String> = c
+        .values
+        .iter()
+        .take(4)
+        .map(|v| format!("`{}`", v.value.display()))
+        .collect();
+    let more = if c.values.len() > 4 {
+        format!(" and {} more", c.values.len() - 4)
+    } else {
+        String::new()
+    };
+    let op = crate::model::Operator::parse(&c.operator.value);
+    let verb =
+        if op.base.to_ascii_lowercase().contains("not") || op.base.eq_ignore_ascii_case("null") {
+            "requires"
+        } else {
+            "admits only"
+        };
+    format!(
+        "`{}` on `{}` {verb} {}{more}",
+        c.operator.value,
+        c.key.value,
+        vals.join(", ")
+    )
+}
+
+/// `a`, `b`, `c` (with holes shown as `*`).
+pub fn list_subjects(subs: &[Val]) -> String {
+    let mut seen = BTreeSet::new();
+    subs.iter()
+        .map(|s| s.pattern())
+        .filter(|p| seen.insert(p.clone()))
+        .map(|p| format!("`{p}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_urls() {
+        assert_eq!(
+            repo_from_url("git@github.com:acme/app.git").as_deref(),
+            Some("acme/app")
+        );
+        assert_eq!(
+            repo_from_url("https://github.com/acme/app").as_deref(),
+            Some("acme/app")
+        );
+        assert_eq!(
+            repo_from_url("ssh://git@github.com/acme/app.git").as_deref(),
+            Some("acme/app")
+        );
+        assert_eq!(repo_from_url("https://github.com/acme").as_deref(), None);
+        let cfg = "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = https://github.com/x/y\n[remote \"origin\"]\n\turl = git@github.com:acme/app.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n";
+        assert_eq!(
+            origin_url(cfg).as_deref(),
+            Some("git@github.com:acme/app.git")
+        );
+    }
+
+    #[test]
+    fn role_names() {
+        assert_eq!(
+            role_name(&Val::lit("arn:aws:iam::123456789012:role/ci/deploy")).as_deref(),
+            Some("deploy")
+        );
+        let mut v = Val::lit("arn:aws:iam::");
+        v.push_hole(Hole::Any);
+        v.push_lit(":role/deploy");
+        assert_eq!(role_name(&v).as_deref(), Some("deploy"));
+        assert_eq!(role_name(&Val::hole(Hole::Any)), None);
+        let mut v = Val::lit("arn:aws:iam::1:role/deploy-");
+        v.push_hole(Hole::Any);
+        assert_eq!(role_name(&v), None);
+    }
+
+    #[test]
+    fn filters() {
+        assert_eq!(
+            filter_val("refs/heads/", "main"),
+            Some(Val::lit("refs/heads/main"))
+        );
+        assert_eq!(
+            filter_val("refs/heads/", "release/**")
+                .map(|v| v.pattern())
+                .as_deref(),
+            Some("refs/heads/release/*")
+        );
+        assert_eq!(filter_val("refs/heads/", "!old"), None);
+        assert_eq!(strip_suffixes("deploy-trust", TRUST_SUFFIXES), "deploy");
+        assert_eq!(
+            strip_suffixes("deploy-policy", PERMISSION_SUFFIXES),
+            "deploy"
+        );
+        assert_eq!(strip_suffixes("trust", TRUST_SUFFIXES), "trust");
+    }
+}

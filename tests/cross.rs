@@ -1,0 +1,217 @@
+//! Cross-file scenarios: a workflow and the role it assumes, in different files and formats.
+//! Every finding is pinned by (rule, path, line); the quiet scenarios have none.
+
+mod common;
+use common::*;
+
+fn scenario(name: &str, extra: &[&str]) -> Vec<(String, String, u64)> {
+    let dir = fixtures().join("scenarios").join(name);
+    let mut args = vec!["."];
+    args.extend_from_slice(extra);
+    let (_, v) = run_json(&dir, &args);
+    assert!(v["errors"].as_array().unwrap().is_empty(), "{name}: {v}");
+    hits(&v)
+}
+
+fn h(rule: &str, path: &str, line: u64) -> (String, String, u64) {
+    (rule.into(), path.into(), line)
+}
+
+#[test]
+fn environment_vs_branch_pin() {
+    assert_eq!(
+        scenario("env-vs-branch", &[]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            16
+        )]
+    );
+    // the same with the identity given, and with the role in Terraform
+    assert_eq!(
+        scenario("env-vs-branch", &["--repo", "acme/app"]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            16
+        )]
+    );
+    assert_eq!(
+        scenario("tf-environment-vs-branch", &[]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            16
+        )]
+    );
+}
+
+#[test]
+fn another_repository_is_not_this_one() {
+    // With --repo naming another repository, the trust (pinned to acme/app) rejects every job
+    // of this one, including the environment subject.
+    assert_eq!(
+        scenario("quiet-environments", &["--repo", "acme/other"]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            18
+        )]
+    );
+}
+
+#[test]
+fn pull_request_vs_branch_pin() {
+    assert_eq!(
+        scenario("pr-vs-branch", &[]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/plan.yml",
+            15
+        )]
+    );
+}
+
+#[test]
+fn tag_vs_branch() {
+    assert_eq!(
+        scenario("tag-vs-branch", &[]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/release.yml",
+            15
+        )]
+    );
+}
+
+#[test]
+fn custom_audience() {
+    assert_eq!(
+        scenario("custom-audience", &[]),
+        vec![h(
+            "role-audience-mismatch",
+            ".github/workflows/deploy.yml",
+            15
+        )]
+    );
+    assert_eq!(
+        scenario("tf-custom-audience-provider", &[]),
+        vec![
+            h("role-audience-mismatch", ".github/workflows/deploy.yml", 15),
+            h("trust-missing-aud", "infra/github.tf", 11),
+        ]
+    );
+}
+
+#[test]
+fn reusable_workflow_called_from_another() {
+    // the callee's `environment: ${{ inputs.environment }}` resolves through both callers
+    assert_eq!(
+        scenario("reusable-caller", &[]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            15
+        )]
+    );
+}
+
+#[test]
+fn matrix_jobs() {
+    // deploy-dev admits the dev instance; deploy-prod pins `production`, the job says `prod`
+    assert_eq!(
+        scenario("matrix-roles", &[]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            18
+        )]
+    );
+}
+
+#[test]
+fn quiet_scenarios() {
+    assert_eq!(scenario("quiet-split-roles", &[]), vec![]);
+    assert_eq!(
+        scenario("quiet-split-roles", &["--repo", "acme/app"]),
+        vec![]
+    );
+    assert_eq!(scenario("quiet-environments", &[]), vec![]);
+    assert_eq!(
+        scenario("quiet-environments", &["--repo", "acme/app"]),
+        vec![]
+    );
+}
+
+#[test]
+fn untrusted_events_and_wider_than_use() {
+    assert_eq!(
+        scenario("untrusted-events", &[]),
+        vec![
+            h(
+                "role-trust-admits-untrusted-events",
+                ".github/workflows/comment-deploy.yml",
+                3
+            ),
+            h(
+                "role-trust-admits-untrusted-events",
+                "iam/deploy-trust.json",
+                15
+            ),
+        ]
+    );
+    assert_eq!(
+        scenario("wider-than-use", &[]),
+        vec![
+            h("role-trust-wider-than-use", "iam/reader-trust.json", 15),
+            h("role-trust-wider-than-use", "iam/reader-trust.json", 15),
+        ]
+    );
+}
+
+#[test]
+fn repository_identity_from_git_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let src = fixtures().join("scenarios/quiet-environments");
+    for rel in [
+        ".github/workflows/deploy.yml",
+        "iam/deploy-trust.json",
+        "iam/deploy-policy.json",
+    ] {
+        let to = dir.path().join(rel);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(src.join(rel), to).unwrap();
+    }
+    std::fs::create_dir_all(dir.path().join(".git")).unwrap();
+    std::fs::write(
+        dir.path().join(".git/config"),
+        "[remote \"origin\"]\n\turl = git@github.com:acme/other.git\n",
+    )
+    .unwrap();
+    let (_, v) = run_json(dir.path(), &["."]);
+    assert_eq!(
+        hits(&v),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/deploy.yml",
+            18
+        )]
+    );
+    std::fs::write(
+        dir.path().join(".git/config"),
+        "[remote \"origin\"]\n\turl = https://github.com/acme/app.git\n",
+    )
+    .unwrap();
+    let (_, v) = run_json(dir.path(), &["."]);
+    assert_eq!(hits(&v), vec![]);
+}
+
+#[test]
+fn human_output_snapshot() {
+    let out = bin()
+        .current_dir(fixtures().join("scenarios/env-vs-branch"))
+        .args([".", "--color", "never"])
+        .output()
+        .unwrap();
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
