@@ -1,12 +1,15 @@
 //! Command-line interface.
 
-use crate::diag::Severity;
+use crate::config::{self, FailOn, Loaded};
+use crate::diag::Finding;
 use crate::report::{self, Report};
-use crate::scan::{ScanOptions, root_for, scan};
+use crate::rules::RuleMeta;
+use crate::scan::{Scan, ScanOptions, root_for, scan};
+use crate::suppress::{self, Suppressed};
 use crate::{Selection, check, rules};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -53,6 +56,38 @@ pub struct CheckArgs {
     /// parses the analysed ones with the same parsers; no model, no rules, no report.
     #[arg(long, hide = true, value_name = "read|parse")]
     pub floor: Option<String>,
+    /// Write the report to FILE (atomically) instead of stdout; human output still goes to the
+    /// terminal.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Configuration file (default: oidc-lint.toml or .oidc-lint.toml found upward from the
+    /// first scanned path).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Also list findings silenced by suppressions.
+    #[arg(long)]
+    pub show_suppressed: bool,
+    /// Record the current findings in FILE and exit.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["fix", "diff"])]
+    pub write_baseline: Option<PathBuf>,
+    /// Report only findings not recorded in FILE (written by --write-baseline).
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+    /// Apply safe fixes, then report what is left.
+    #[arg(long)]
+    pub fix: bool,
+    /// Also apply unsafe fixes (with --fix or --diff).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+    /// Show the fixes as a unified diff without writing anything.
+    #[arg(long)]
+    pub diff: bool,
+    /// Lowest severity that fails the run (default: warning, or `fail-on` in the configuration).
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+    /// Exit 0 even with findings (input errors still exit 2).
+    #[arg(long)]
+    pub exit_zero: bool,
     /// Load custom rules (`*.yml`/`*.yaml`) from this directory.
     #[arg(long, value_name = "DIR")]
     pub rules: Option<PathBuf>,
@@ -92,6 +127,8 @@ pub enum OutputFormat {
     #[default]
     Human,
     Json,
+    Sarif,
+    Github,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
@@ -114,9 +151,9 @@ fn usage_error(msg: &str) -> ExitCode {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Some(Command::Explain { rule }) => match rules::find(&rule) {
-            Some(r) => {
-                print!("{}", r.meta().doc);
+        Some(Command::Explain { rule }) => match find_meta(&rule) {
+            Some(m) => {
+                print!("{}", m.doc);
                 ExitCode::from(EXIT_OK)
             }
             None => usage_error(&format!(
@@ -160,6 +197,92 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
+/// Every rule the tool can report: the registry plus `unused-suppression`.
+pub fn all_meta() -> Vec<&'static RuleMeta> {
+    let mut v: Vec<&'static RuleMeta> = rules::registry().into_iter().map(|r| r.meta()).collect();
+    v.push(&suppress::UNUSED_META);
+    v.sort_by_key(|m| m.id);
+    v
+}
+
+fn find_meta(id: &str) -> Option<&'static RuleMeta> {
+    all_meta().into_iter().find(|m| m.id == id)
+}
+
+fn known_rule(id: &str) -> bool {
+    find_meta(id).is_some()
+}
+
+/// One analysis of the files as they are now.
+struct Analysis {
+    scan: Scan,
+    findings: Vec<Finding>,
+    suppressed: Vec<Suppressed>,
+}
+
+struct Pipeline {
+    opts: ScanOptions,
+    sel: Selection,
+    config: Loaded,
+    excludes: config::PathMatcher,
+}
+
+impl Pipeline {
+    fn analyse(&self) -> Analysis {
+        let mut scan = scan(&self.opts);
+        if !self.excludes.is_empty() {
+            let ex = &self.excludes;
+            scan.errors
+                .retain(|e| ex.matches(&e.path, &scan.root.join(&e.path)).is_empty());
+        }
+        let mut findings = check(&scan, &self.sel);
+        if !self.excludes.is_empty() {
+            findings.retain(|f| {
+                let src = scan.file(f.file);
+                self.excludes.matches(&src.rel, &src.path).is_empty()
+            });
+        }
+        for f in &mut findings {
+            if let Some(s) = self.config.severity_for(f.rule) {
+                f.severity = s;
+            }
+        }
+        let ran = |id: &str| self.sel.enabled(id);
+        let out = suppress::apply(&scan, findings, &self.config, &ran, &known_rule);
+        let mut findings = out.findings;
+        if let Some(s) = self.config.severity_for(suppress::UNUSED_META.id) {
+            for f in findings
+                .iter_mut()
+                .filter(|f| f.rule == suppress::UNUSED_META.id)
+            {
+                f.severity = s;
+            }
+        }
+        if !self.excludes.is_empty() {
+            findings.retain(|f| {
+                let src = scan.file(f.file);
+                self.excludes.matches(&src.rel, &src.path).is_empty()
+            });
+        }
+        Analysis {
+            scan,
+            findings,
+            suppressed: out.suppressed,
+        }
+    }
+}
+
+fn load_config(args: &CheckArgs) -> Result<Loaded, String> {
+    let path = match &args.config {
+        Some(p) => Some(p.clone()),
+        None => args.paths.first().and_then(|p| config::find(p)),
+    };
+    match path {
+        Some(p) => config::load(&p, &known_rule),
+        None => Ok(Loaded::default()),
+    }
+}
+
 fn run_check(args: CheckArgs) -> ExitCode {
     if let Some(dir) = &args.rules
         && let Err(e) = crate::custom::install(std::slice::from_ref(dir))
@@ -167,56 +290,307 @@ fn run_check(args: CheckArgs) -> ExitCode {
         return usage_error(&e.to_string());
     }
     for id in args.select.iter().chain(&args.ignore) {
-        if rules::find(id).is_none() {
+        if !known_rule(id) {
             return usage_error(&format!("unknown rule `{id}` in --select/--ignore"));
         }
     }
+    if args.unsafe_fixes && !args.fix && !args.diff {
+        return usage_error("--unsafe-fixes needs --fix or --diff");
+    }
+    let loaded = match load_config(&args) {
+        Ok(c) => c,
+        Err(e) => return usage_error(&e),
+    };
     let root = root_for(&args.paths);
     if let Some(mode) = &args.floor {
         return crate::floor::run(mode, &root, &args.paths, args.max_file_size);
     }
-    let opts = ScanOptions {
-        root,
-        paths: args.paths.clone(),
-        max_file_size: args.max_file_size,
-        settings: crate::scan::Settings {
-            repo: args.repo.clone(),
-            ..Default::default()
+    let mut ignore = args.ignore.clone();
+    ignore.extend(loaded.disabled());
+    let excludes = loaded.excludes();
+    let mut settings = loaded.settings();
+    if args.repo.is_some() {
+        settings.repo = args.repo.clone();
+    }
+    let pipeline = Pipeline {
+        opts: ScanOptions {
+            root,
+            paths: args.paths.clone(),
+            max_file_size: args.max_file_size,
+            settings,
         },
+        sel: Selection {
+            select: args.select.clone(),
+            ignore,
+        },
+        excludes,
+        config: loaded,
     };
-    let scan = scan(&opts);
-    let sel = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
+    if args.diff {
+        return run_diff(&args, &pipeline);
+    }
+    if args.fix {
+        let rep = crate::fix::fix_to_fixed_point(
+            || {
+                let a = pipeline.analyse();
+                (a.scan, a.findings)
+            },
+            args.unsafe_fixes,
+        );
+        for e in &rep.errors {
+            eprintln!("error: {e}");
+        }
+        if !rep.converged {
+            eprintln!(
+                "warning: fixes still applicable after {} passes; run --fix again",
+                crate::fix::MAX_PASSES
+            );
+        }
+        if rep.applied > 0 {
+            eprintln!(
+                "Fixed {} finding{} in {} file{}.",
+                rep.applied,
+                if rep.applied == 1 { "" } else { "s" },
+                rep.files.len(),
+                if rep.files.len() == 1 { "" } else { "s" }
+            );
+        }
+        let code = report_and_exit(&args, &pipeline, pipeline.analyse());
+        if !rep.errors.is_empty() {
+            return ExitCode::from(EXIT_ERROR);
+        }
+        return code;
+    }
+    let analysis = pipeline.analyse();
+    if let Some(path) = &args.write_baseline {
+        let b = crate::baseline::Baseline::build(&analysis.scan, &analysis.findings);
+        if let Err(e) = crate::fix::write_atomic(path, b.to_json().as_bytes()) {
+            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!(
+            "Wrote {} finding{} to {}.",
+            b.findings.len(),
+            if b.findings.len() == 1 { "" } else { "s" },
+            path.display()
+        );
+        eprint!(
+            "{}",
+            report::human::render_errors(&Report {
+                scan: &analysis.scan,
+                findings: &[],
+            })
+        );
+        return ExitCode::from(if analysis.scan.errors.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        });
+    }
+    report_and_exit(&args, &pipeline, analysis)
+}
+
+fn use_color(args: &CheckArgs) -> bool {
+    match args.color {
+        ColorChoice::Always => true,
+        ColorChoice::Never => false,
+        ColorChoice::Auto => {
+            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                && std::io::stdout().is_terminal()
+        }
+    }
+}
+
+fn human_suppressed(scan: &Scan, suppressed: &[Suppressed]) -> String {
+    let mut out = String::new();
+    for s in suppressed {
+        let f = &s.finding;
+        let src = scan.file(f.file);
+        let p = src.pos(f.span.start);
+        let by = match s.origin {
+            suppress::Origin::InSource => "in source".to_string(),
+            suppress::Origin::Config(line) => format!("by configuration line {line}"),
+        };
+        out.push_str(&format!(
+            "suppressed ({by}): {}:{}:{}: {}[{}]: {}",
+            src.rel,
+            p.line,
+            p.column,
+            f.severity.as_str(),
+            f.rule,
+            f.message
+        ));
+        if !s.reason.is_empty() {
+            out.push_str(&format!(" (reason: {})", s.reason));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> ExitCode {
+    if let Some(path) = &args.baseline {
+        let b = match std::fs::read_to_string(path)
+            .map_err(|e| e.to_string())
+            .and_then(|t| crate::baseline::Baseline::parse(&t))
+        {
+            Ok(b) => b,
+            Err(e) => return usage_error(&format!("baseline {}: {e}", path.display())),
+        };
+        b.filter(&a.scan, &mut a.findings);
+    }
+    let shown_suppressed: &[Suppressed] = if args.show_suppressed {
+        &a.suppressed
+    } else {
+        &[]
     };
-    let findings = check(&scan, &sel);
     let report = Report {
-        scan: &scan,
-        findings: &findings,
+        scan: &a.scan,
+        findings: &a.findings,
+    };
+    let color = use_color(args) && args.output.is_none();
+    let human = || {
+        let mut s = report::human::render(&report, color, args.quiet);
+        s.push_str(&human_suppressed(&a.scan, shown_suppressed));
+        s
     };
     let out = match args.format {
         OutputFormat::Human => {
-            let color = match args.color {
-                ColorChoice::Always => true,
-                ColorChoice::Never => false,
-                ColorChoice::Auto => {
-                    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                        && std::io::stdout().is_terminal()
-                }
-            };
             eprint!("{}", report::human::render_errors(&report));
-            report::human::render(&report, color, args.quiet)
+            if args.output.is_some() {
+                let mut s = report::human::render(&report, false, args.quiet);
+                s.push_str(&human_suppressed(&a.scan, shown_suppressed));
+                s
+            } else {
+                human()
+            }
         }
-        OutputFormat::Json => report::json::render(&report),
+        OutputFormat::Json => report::json::render_with_suppressed(&report, shown_suppressed),
+        OutputFormat::Sarif => report::sarif::render(&report, &all_meta(), shown_suppressed),
+        OutputFormat::Github => report::github::render(&report),
     };
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    let _ = stdout.flush();
+    match &args.output {
+        Some(path) => {
+            if let Err(e) = crate::fix::write_atomic(path, out.as_bytes()) {
+                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            }
+            if args.format != OutputFormat::Human {
+                eprint!("{}", report::human::render_errors(&report));
+                print!("{}", human());
+            }
+        }
+        None => {
+            let mut stdout = std::io::stdout().lock();
+            let _ = stdout.write_all(out.as_bytes());
+            let _ = stdout.flush();
+        }
+    }
+    exit_code(args, pipeline, &a.scan, &a.findings)
+}
+
+fn exit_code(args: &CheckArgs, pipeline: &Pipeline, scan: &Scan, findings: &[Finding]) -> ExitCode {
+    let fail_on = args
+        .fail_on
+        .or(pipeline.config.config.fail_on)
+        .unwrap_or(FailOn::Warning);
     if !scan.errors.is_empty() {
         ExitCode::from(EXIT_ERROR)
-    } else if findings.iter().any(|f| f.severity >= Severity::Warning) {
+    } else if !args.exit_zero && findings.iter().any(|f| fail_on.fails(f.severity)) {
         ExitCode::from(EXIT_FINDINGS)
     } else {
         ExitCode::from(EXIT_OK)
     }
+}
+
+/// `--diff`: run the fixes on a copy of the analysed files and print what would change.
+fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
+    let first = pipeline.analyse();
+    let tmp = match tempfile::tempdir() {
+        Ok(t) => t,
+        Err(e) => return usage_error(&format!("cannot create a temporary directory: {e}")),
+    };
+    let mut originals: Vec<(String, String, PathBuf)> = Vec::new();
+    for (_, src) in first.scan.files() {
+        let rel = safe_rel(&src.rel);
+        let dest = tmp.path().join(&rel);
+        let copied = dest
+            .parent()
+            .map(std::fs::create_dir_all)
+            .unwrap_or(Ok(()))
+            .and_then(|_| std::fs::copy(&src.path, &dest));
+        if let Err(e) = copied {
+            return usage_error(&format!("cannot copy {}: {e}", src.rel));
+        }
+        originals.push((src.rel.clone(), src.text.clone(), dest));
+    }
+    let copy = Pipeline {
+        opts: ScanOptions {
+            root: tmp.path().to_path_buf(),
+            paths: vec![tmp.path().to_path_buf()],
+            max_file_size: pipeline.opts.max_file_size,
+            settings: pipeline.opts.settings.clone(),
+        },
+        sel: pipeline.sel.clone(),
+        config: pipeline.config.clone(),
+        excludes: pipeline.config.excludes(),
+    };
+    let rep = crate::fix::fix_to_fixed_point(
+        || {
+            let a = copy.analyse();
+            (a.scan, a.findings)
+        },
+        args.unsafe_fixes,
+    );
+    let mut out = String::new();
+    for (rel, before, dest) in &originals {
+        let Ok(after) = std::fs::read_to_string(dest) else {
+            continue;
+        };
+        let after = if before.starts_with("   ") && after.starts_with('\u{feff}') {
+            after.replacen('\u{feff}', "   ", 1)
+        } else {
+            after
+        };
+        if &after != before {
+            let patch = diffy::DiffOptions::new()
+                .set_original_filename(format!("a/{rel}"))
+                .set_modified_filename(format!("b/{rel}"))
+                .create_patch(before, &after);
+            out.push_str(&patch.to_string());
+        }
+    }
+    print!("{out}");
+    if rep.applied > 0 {
+        eprintln!(
+            "Would fix {} finding{} in {} file{}.",
+            rep.applied,
+            if rep.applied == 1 { "" } else { "s" },
+            rep.files.len(),
+            if rep.files.len() == 1 { "" } else { "s" }
+        );
+    }
+    if !first.scan.errors.is_empty() {
+        eprint!(
+            "{}",
+            report::human::render_errors(&Report {
+                scan: &first.scan,
+                findings: &[],
+            })
+        );
+        ExitCode::from(EXIT_ERROR)
+    } else if out.is_empty() {
+        ExitCode::from(EXIT_OK)
+    } else {
+        ExitCode::from(EXIT_FINDINGS)
+    }
+}
+
+/// A relative path safe to join under a temporary directory.
+fn safe_rel(rel: &str) -> PathBuf {
+    Path::new(rel)
+        .components()
+        .filter_map(|c| match c {
+            std::path::Component::Normal(p) => Some(p),
+            _ => None,
+        })
+        .collect()
 }

@@ -140,11 +140,23 @@ pub fn insert_entry(src: &SourceFile, h: &MapHandle, key: &str, value: &NewValue
                     .unwrap_or("  ")
                     .to_string();
                 let t = render(h.syntax, key, value, &indent, &unit, nl);
-                Some(edit(
-                    h.file,
-                    last.end as usize,
-                    format!("{sep}{nl}{indent}{t}"),
-                ))
+                // A trailing HCL comment stays on the line it annotates: insert after it.
+                let end = last.end as usize;
+                let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
+                let line_end = if text[..line_end].ends_with('\r') {
+                    line_end - 1
+                } else {
+                    line_end
+                };
+                let rest = text[end..line_end].trim_start();
+                let at = if h.syntax == Syntax::HclObject
+                    && (rest.starts_with('#') || rest.starts_with("//"))
+                {
+                    line_end
+                } else {
+                    end
+                };
+                Some(edit(h.file, at, format!("{sep}{nl}{indent}{t}")))
             } else {
                 let t = render(h.syntax, key, value, "", "", " ");
                 Some(edit(h.file, last.end as usize, format!(", {t}")))
@@ -228,7 +240,167 @@ pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> std::io::Result<
     tmp.as_file().sync_all()?;
     if let Ok(meta) = std::fs::metadata(path) {
         let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
+    } else {
+        // A new file (a report): the usual rw-r--r--, not the temp file's private mode.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
+        }
     }
     tmp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Do two edits touch the same text? Insertions at one point conflict too: their order would
+/// be arbitrary.
+fn overlaps(a: &Edit, b: &Edit) -> bool {
+    a.file == b.file
+        && ((a.span.start < b.span.end && b.span.start < a.span.end)
+            || a.span.start == b.span.start)
+}
+
+/// Choose the fixes of one pass: in finding order, every applicable fix whose edits overlap no
+/// edit already chosen. Returns the chosen edits.
+pub fn choose(findings: &[crate::diag::Finding], unsafe_fixes: bool) -> Vec<&Edit> {
+    let mut chosen: Vec<&Edit> = Vec::new();
+    for f in findings {
+        let Some(fix) = &f.fix else { continue };
+        if !(fix.safe || unsafe_fixes) || fix.edits.is_empty() {
+            continue;
+        }
+        let self_overlap = fix
+            .edits
+            .iter()
+            .enumerate()
+            .any(|(i, a)| fix.edits[i + 1..].iter().any(|b| overlaps(a, b)));
+        if self_overlap
+            || fix
+                .edits
+                .iter()
+                .any(|e| chosen.iter().any(|c| overlaps(e, c)))
+        {
+            continue;
+        }
+        chosen.extend(fix.edits.iter());
+    }
+    chosen
+}
+
+/// Read a file the way the scan does (a UTF-8 BOM becomes three spaces). Returns the text and
+/// whether there was a BOM.
+fn read_as_scanned(path: &std::path::Path) -> std::io::Result<(String, bool)> {
+    let bytes = std::fs::read(path)?;
+    let bom = bytes.starts_with(&[0xEF, 0xBB, 0xBF]);
+    let mut text = String::from_utf8(bytes)
+        .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+    if bom {
+        text.replace_range(..3, "   ");
+    }
+    Ok((text, bom))
+}
+
+/// What a fix run did.
+#[derive(Debug, Default)]
+pub struct FixReport {
+    /// Passes that applied at least one fix.
+    pub passes: usize,
+    /// Fixes applied over all passes.
+    pub applied: usize,
+    /// Relative paths of files written.
+    pub files: std::collections::BTreeSet<String>,
+    /// Files not written, and why (changed on disk since read, write failure).
+    pub errors: Vec<String>,
+    /// Whether fixes were still applicable after the last pass.
+    pub converged: bool,
+}
+
+pub const MAX_PASSES: usize = 10;
+
+/// Apply fixes until none is left (at most [`MAX_PASSES`] passes). `analyse` scans and checks
+/// the files as they are on disk now (findings already filtered by suppressions). Each pass
+/// applies non-overlapping fixes, refuses files changed since they were read, and writes files
+/// atomically.
+pub fn fix_to_fixed_point(
+    mut analyse: impl FnMut() -> (crate::scan::Scan, Vec<crate::diag::Finding>),
+    unsafe_fixes: bool,
+) -> FixReport {
+    let mut report = FixReport::default();
+    let mut refused: std::collections::BTreeSet<String> = Default::default();
+    for _ in 0..MAX_PASSES {
+        let (scan, findings) = analyse();
+        let findings: Vec<crate::diag::Finding> = findings
+            .into_iter()
+            .filter(|f| {
+                f.fix.as_ref().is_some_and(|x| {
+                    x.edits
+                        .iter()
+                        .all(|e| !refused.contains(&scan.file(e.file).rel))
+                })
+            })
+            .collect();
+        let chosen = choose(&findings, unsafe_fixes);
+        if chosen.is_empty() {
+            report.converged = true;
+            return report;
+        }
+        let fixes_taken = findings
+            .iter()
+            .filter(|f| {
+                f.fix.as_ref().is_some_and(|x| {
+                    x.edits
+                        .iter()
+                        .any(|e| chosen.iter().any(|c| std::ptr::eq(*c, e)))
+                })
+            })
+            .count();
+        let mut by_file: std::collections::BTreeMap<crate::source::FileId, Vec<&Edit>> =
+            Default::default();
+        for e in chosen {
+            by_file.entry(e.file).or_default().push(e);
+        }
+        let mut wrote = false;
+        for (fid, edits) in by_file {
+            let src = scan.file(fid);
+            let (now, bom) = match read_as_scanned(&src.path) {
+                Ok(t) => t,
+                Err(e) => {
+                    report
+                        .errors
+                        .push(format!("{}: cannot re-read: {e}", src.rel));
+                    refused.insert(src.rel.clone());
+                    continue;
+                }
+            };
+            if now != src.text {
+                report
+                    .errors
+                    .push(format!("{}: changed since it was read; not fixed", src.rel));
+                refused.insert(src.rel.clone());
+                continue;
+            }
+            let mut fixed = apply_edits(&src.text, &edits);
+            if bom && fixed.starts_with("   ") {
+                fixed.replace_range(..3, "\u{feff}");
+            }
+            match write_atomic(&src.path, fixed.as_bytes()) {
+                Ok(()) => {
+                    wrote = true;
+                    report.files.insert(src.rel.clone());
+                }
+                Err(e) => {
+                    report
+                        .errors
+                        .push(format!("{}: cannot write: {e}", src.rel));
+                    refused.insert(src.rel.clone());
+                }
+            }
+        }
+        if wrote {
+            report.passes += 1;
+            report.applied += fixes_taken;
+        }
+    }
+    report.converged = false;
+    report
 }

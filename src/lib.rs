@@ -4,7 +4,9 @@
 //! `rules` (see only the model) → `report` (see only findings).
 
 pub mod audit;
+pub mod baseline;
 pub mod cli;
+pub mod config;
 pub mod custom;
 pub mod diag;
 pub mod eval;
@@ -19,6 +21,7 @@ pub mod rules;
 pub mod scan;
 pub mod source;
 pub mod subjects;
+pub mod suppress;
 
 use diag::Finding;
 use rayon::prelude::*;

@@ -1,7 +1,10 @@
 //! Reporters: they see only the findings, errors and the source files they point into.
 
+pub mod github;
 pub mod human;
 pub mod json;
+pub mod rule_props;
+pub mod sarif;
 
 use crate::diag::Finding;
 use crate::scan::Scan;

@@ -56,3 +56,38 @@ pub fn hits(v: &serde_json::Value) -> Vec<(String, String, u64)> {
 pub fn fixtures() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
 }
+
+/// Fenced blocks carrying `file=PATH` in the section that starts with `heading`.
+pub fn example_files(doc: &str, heading: &str) -> Vec<(String, String)> {
+    let Some(start) = doc.find(heading) else {
+        return vec![];
+    };
+    let rest = &doc[start + heading.len()..];
+    let section = match rest.find("\n## ") {
+        Some(e) => &rest[..e],
+        None => rest,
+    };
+    let mut files = Vec::new();
+    let mut lines = section.lines();
+    while let Some(line) = lines.next() {
+        let Some(info) = line.strip_prefix("```") else {
+            continue;
+        };
+        let Some(path) = info
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("file="))
+        else {
+            continue;
+        };
+        let mut body = String::new();
+        for l in lines.by_ref() {
+            if l.starts_with("```") {
+                break;
+            }
+            body.push_str(l);
+            body.push('\n');
+        }
+        files.push((path.to_string(), body));
+    }
+    files
+}

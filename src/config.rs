@@ -1,0 +1,324 @@
+//! `oidc-lint.toml` / `.oidc-lint.toml`: rule selection and severities, excludes, the
+//! repository's identity, trusted owners, role-name mappings, path-based ignores and the fail
+//! threshold. Unknown keys are errors that name the key's line.
+
+use crate::diag::Severity;
+use crate::scan::Settings;
+use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+pub const FILE_NAMES: &[&str] = &["oidc-lint.toml", ".oidc-lint.toml"];
+
+/// When findings make the run fail.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum FailOn {
+    Error,
+    Warning,
+    Note,
+    Never,
+}
+
+impl FailOn {
+    /// Whether a finding of this severity fails the run.
+    pub fn fails(self, s: Severity) -> bool {
+        match self {
+            FailOn::Error => s >= Severity::Error,
+            FailOn::Warning => s >= Severity::Warning,
+            FailOn::Note => true,
+            FailOn::Never => false,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SeverityName {
+    Error,
+    Warning,
+    Note,
+}
+
+impl From<SeverityName> for Severity {
+    fn from(s: SeverityName) -> Severity {
+        match s {
+            SeverityName::Error => Severity::Error,
+            SeverityName::Warning => Severity::Warning,
+            SeverityName::Note => Severity::Note,
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleConfig {
+    /// `false` disables the rule.
+    pub enabled: Option<bool>,
+    /// Overrides the rule's default severity.
+    pub severity: Option<SeverityName>,
+}
+
+/// Suppress findings by path (glob) and optionally by rule: the way to silence JSON files,
+/// which have no comments.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreEntry {
+    pub path: String,
+    #[serde(default)]
+    pub rules: Vec<String>,
+    #[serde(default)]
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+pub struct Config {
+    /// `OWNER/REPO` of the scanned repository.
+    pub repository: Option<String>,
+    #[serde(default)]
+    pub allowed_owners: Vec<String>,
+    /// Secret or variable name → role ARN, for `role-to-assume: ${{ secrets.X }}`.
+    #[serde(default)]
+    pub role_mappings: BTreeMap<String, String>,
+    pub fail_on: Option<FailOn>,
+    /// Globs (relative to the configuration file's directory or the scanned directory) whose
+    /// files are not reported on.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    #[serde(default)]
+    pub rules: BTreeMap<Spanned<String>, RuleConfig>,
+    #[serde(default)]
+    pub ignore: Vec<Spanned<IgnoreEntry>>,
+}
+
+/// A loaded configuration and where it came from.
+#[derive(Clone, Debug, Default)]
+pub struct Loaded {
+    pub path: Option<PathBuf>,
+    pub config: Config,
+    /// Directory the configuration's relative globs are anchored in.
+    pub dir: Option<PathBuf>,
+    pub text: String,
+}
+
+fn line_of(text: &str, offset: usize) -> usize {
+    text[..offset.min(text.len())].matches('\n').count() + 1
+}
+
+/// Parse a configuration text. Errors read `LINE: message`.
+pub fn parse(text: &str, known_rule: &dyn Fn(&str) -> bool) -> Result<Config, String> {
+    let cfg: Config = toml::from_str(text).map_err(|e| match e.span() {
+        Some(sp) => format!("line {}: {}", line_of(text, sp.start), e.message().trim()),
+        None => e.message().trim().to_string(),
+    })?;
+    for key in cfg.rules.keys() {
+        if !known_rule(key.get_ref()) {
+            return Err(format!(
+                "line {}: unknown rule `{}` under [rules]",
+                line_of(text, key.span().start),
+                key.get_ref()
+            ));
+        }
+    }
+    for e in &cfg.ignore {
+        for r in &e.get_ref().rules {
+            if !known_rule(r) {
+                return Err(format!(
+                    "line {}: unknown rule `{r}` in [[ignore]]",
+                    line_of(text, e.span().start)
+                ));
+            }
+        }
+        if let Err(err) = globset::Glob::new(&e.get_ref().path) {
+            return Err(format!(
+                "line {}: bad glob `{}`: {err}",
+                line_of(text, e.span().start),
+                e.get_ref().path
+            ));
+        }
+    }
+    for g in &cfg.exclude {
+        if let Err(err) = globset::Glob::new(g) {
+            return Err(format!("bad glob `{g}` in exclude: {err}"));
+        }
+    }
+    if let Some(repo) = &cfg.repository
+        && (repo.split('/').count() != 2 || repo.split('/').any(str::is_empty))
+    {
+        return Err(format!("`repository` must be OWNER/REPO, got `{repo}`"));
+    }
+    Ok(cfg)
+}
+
+/// The configuration file for a scan: `--config` when given, else the first
+/// `oidc-lint.toml`/`.oidc-lint.toml` found from the scanned path upward, up to the
+/// repository root (the first directory holding `.git`).
+pub fn find(start: &Path) -> Option<PathBuf> {
+    let abs = std::fs::canonicalize(start).ok()?;
+    let mut dir = if abs.is_dir() {
+        Some(abs.as_path())
+    } else {
+        abs.parent()
+    };
+    while let Some(d) = dir {
+        for name in FILE_NAMES {
+            let p = d.join(name);
+            if p.is_file() {
+                return Some(p);
+            }
+        }
+        // The repository root ends the search: a checkout never picks up a stray file above it.
+        if d.join(".git").exists() {
+            return None;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
+pub fn load(path: &Path, known_rule: &dyn Fn(&str) -> bool) -> Result<Loaded, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let config = parse(&text, known_rule).map_err(|e| format!("{}:{e}", path.display()))?;
+    let dir = std::fs::canonicalize(path)
+        .ok()
+        .and_then(|p| p.parent().map(Path::to_path_buf));
+    Ok(Loaded {
+        path: Some(path.to_path_buf()),
+        config,
+        dir,
+        text,
+    })
+}
+
+impl Loaded {
+    pub fn settings(&self) -> Settings {
+        Settings {
+            repo: self.config.repository.clone(),
+            allowed_owners: self.config.allowed_owners.clone(),
+            role_mappings: self.config.role_mappings.clone(),
+        }
+    }
+
+    /// Rule ids disabled by the configuration.
+    pub fn disabled(&self) -> Vec<String> {
+        self.config
+            .rules
+            .iter()
+            .filter(|(_, c)| c.enabled == Some(false))
+            .map(|(k, _)| k.get_ref().clone())
+            .collect()
+    }
+
+    pub fn severity_for(&self, rule: &str) -> Option<Severity> {
+        self.config
+            .rules
+            .iter()
+            .find(|(k, _)| k.get_ref() == rule)
+            .and_then(|(_, c)| c.severity)
+            .map(Severity::from)
+    }
+
+    /// The line of an `[[ignore]]` entry, for messages.
+    pub fn ignore_line(&self, i: usize) -> usize {
+        line_of(&self.text, self.config.ignore[i].span().start)
+    }
+
+    pub fn excludes(&self) -> PathMatcher {
+        PathMatcher::new(&self.config.exclude, self.dir.clone())
+    }
+}
+
+/// Glob matching of a file against patterns that may be written relative to the scan root
+/// or to the configuration file's directory. A pattern also matches everything under a
+/// directory it matches.
+pub struct PathMatcher {
+    set: globset::GlobSet,
+    dir: Option<PathBuf>,
+}
+
+impl PathMatcher {
+    pub fn new(globs: &[String], dir: Option<PathBuf>) -> Self {
+        let mut b = globset::GlobSetBuilder::new();
+        for g in globs {
+            if let Ok(g) = globset::GlobBuilder::new(g.trim_start_matches("./"))
+                .literal_separator(true)
+                .build()
+            {
+                b.add(g);
+            }
+        }
+        PathMatcher {
+            set: b.build().unwrap_or_else(|_| globset::GlobSet::empty()),
+            dir,
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty()
+    }
+
+    /// Indices of the patterns matching `rel` (relative to the scan root) or `path` (on disk).
+    pub fn matches(&self, rel: &str, path: &Path) -> Vec<usize> {
+        let mut candidates = vec![rel.to_string()];
+        if let Some(d) = &self.dir
+            && let Ok(abs) = std::fs::canonicalize(path)
+            && let Ok(r) = abs.strip_prefix(d)
+        {
+            candidates.push(r.to_string_lossy().replace('\\', "/"));
+        }
+        let mut out = Vec::new();
+        for c in candidates {
+            let mut prefix = String::new();
+            for (i, part) in c.split('/').enumerate() {
+                if i > 0 {
+                    prefix.push('/');
+                }
+                prefix.push_str(part);
+                out.extend(self.set.matches(&prefix));
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_come_from_the_file() {
+        let text = "repository = \"acme/app\"\nallowed-owners = [\"acme\"]\n[role-mappings]\nDEPLOY = \"arn:aws:iam::1:role/d\"\n";
+        let loaded = Loaded {
+            config: parse(text, &|_| true).unwrap(),
+            ..Default::default()
+        };
+        let s = loaded.settings();
+        assert_eq!(s.repo.as_deref(), Some("acme/app"));
+        assert_eq!(s.allowed_owners, vec!["acme".to_string()]);
+        assert_eq!(s.role_mappings["DEPLOY"], "arn:aws:iam::1:role/d");
+    }
+
+    #[test]
+    fn excludes_match_directories_and_globs() {
+        let m = PathMatcher::new(&["vendor".into(), "**/*.tmpl.json".into()], None);
+        let p = Path::new("/nonexistent");
+        assert!(!m.matches("vendor/a/b.json", p).is_empty());
+        assert!(!m.matches("iam/x.tmpl.json", p).is_empty());
+        assert!(m.matches("iam/vendor.json", p).is_empty());
+        assert!(m.matches("src/vendored/a.json", p).is_empty());
+    }
+
+    #[test]
+    fn fail_on_thresholds() {
+        assert!(FailOn::Warning.fails(Severity::Error));
+        assert!(!FailOn::Warning.fails(Severity::Note));
+        assert!(FailOn::Note.fails(Severity::Note));
+        assert!(!FailOn::Error.fails(Severity::Warning));
+        assert!(!FailOn::Never.fails(Severity::Error));
+    }
+}
