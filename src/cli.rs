@@ -169,10 +169,11 @@ pub fn run(cli: Cli) -> ExitCode {
             for r in rules::registry() {
                 let m = r.meta();
                 out.push_str(&format!(
-                    "{:<32} {:<8} {:<4} {}\n",
+                    "{:<36} {:<8} {:<4} {:<52} {}\n",
                     m.id,
                     m.severity.as_str(),
                     if m.fixable { "fix" } else { "-" },
+                    m.applies_to.join(","),
                     m.summary
                 ));
             }

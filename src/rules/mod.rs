@@ -31,6 +31,7 @@ mod trust_sub_any_repo;
 mod trust_sub_org_wide;
 mod trust_sub_prefix_collision;
 mod trust_sub_repo_wide;
+mod trust_sub_untrusted_owner;
 mod trust_unanchored_custom_sub;
 mod trust_wrong_action;
 mod workflow_deprecated_action;
@@ -67,6 +68,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
     let mut rules: Vec<&'static dyn Rule> = vec![
         &trust_sub_prefix_collision::RULE,
         &trust_sub_repo_wide::RULE,
+        &trust_sub_untrusted_owner::RULE,
         &trust_sub_admits_pull_request::RULE,
         &trust_stringequals_wildcard::RULE,
         &trust_fail_open_operator::RULE,
@@ -129,15 +131,17 @@ macro_rules! rule_meta {
 
 /// The README's rule table, generated from the registry (a test keeps the README in sync).
 pub fn markdown_table() -> String {
-    let mut out = String::from("| id | severity | fix | what it finds |\n|---|---|---|---|\n");
+    let mut out =
+        String::from("| id | severity | fix | inputs | what it finds |\n|---|---|---|---|---|\n");
     for r in registry() {
         let m = r.meta();
         out.push_str(&format!(
-            "| [`{}`](rules/{}.md) | {} | {} | {} |\n",
+            "| [`{}`](rules/{}.md) | {} | {} | {} | {} |\n",
             m.id,
             m.id,
             m.severity.as_str(),
             if m.fixable { "yes" } else { "" },
+            m.applies_to.join(", "),
             m.summary.replace('|', "\\|")
         ));
     }
