@@ -221,3 +221,25 @@ fn human_output_snapshot() {
         .unwrap();
     insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
 }
+
+#[test]
+fn cloudformation_and_plan_roles() {
+    // A pull_request job against a CloudFormation role pinned to main.
+    assert_eq!(
+        scenario("cfn-pr-vs-branch", &[]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/preview.yml",
+            15
+        )]
+    );
+    // A tag-triggered job against a role from a `terraform show -json` plan pinned to main.
+    assert_eq!(
+        scenario("plan-tag-vs-branch", &[]),
+        vec![h(
+            "role-trust-rejects-job",
+            ".github/workflows/release.yml",
+            15
+        )]
+    );
+}
