@@ -59,24 +59,24 @@ pub fn repo_from_url(url: &str) -> Option<String> {
     Some(format!("{owner}/{name}"))
 }
 
-/// The git directory of the checkout holding `root` (walking up), following a `.git` file.
+/// The git directory of the checkout whose top is `root`, following a `.git` file. Only the
+/// scanned directory itself counts: a directory scanned inside some other checkout (a fixture, a
+/// vendored copy) must not take that checkout's identity or default branch.
 fn git_dir(root: &Path) -> Option<PathBuf> {
-    let start = std::fs::canonicalize(root).ok()?;
-    for dir in start.ancestors() {
-        let dot = dir.join(".git");
-        if dot.is_dir() {
-            return Some(dot);
+    let dir = std::fs::canonicalize(root).ok()?;
+    let dot = dir.join(".git");
+    if dot.is_dir() {
+        return Some(dot);
+    }
+    if dot.is_file() {
+        let text = std::fs::read_to_string(&dot).ok()?;
+        let target = text.trim().strip_prefix("gitdir:")?.trim();
+        let p = dir.join(target);
+        // a worktree's config lives in the common dir
+        if let Ok(common) = std::fs::read_to_string(p.join("commondir")) {
+            return Some(p.join(common.trim()));
         }
-        if dot.is_file() {
-            let text = std::fs::read_to_string(&dot).ok()?;
-            let target = text.trim().strip_prefix("gitdir:")?.trim();
-            let p = dir.join(target);
-            // a worktree's config lives in the common dir
-            if let Ok(common) = std::fs::read_to_string(p.join("commondir")) {
-                return Some(p.join(common.trim()));
-            }
-            return Some(p);
-        }
+        return Some(p);
     }
     None
 }
