@@ -753,12 +753,7 @@ fn local_callers(scan: &Scan, file: FileId) -> Vec<(&Workflow, BTreeMap<String, 
     for m in &scan.models {
         for w in &m.workflows {
             for j in &w.jobs {
-                let Some(u) = &j.uses else { continue };
-                let Some(local) = u.value.trim().strip_prefix("./") else {
-                    continue;
-                };
-                let local = local.split('@').next().unwrap_or(local);
-                if rel == local || rel.ends_with(&format!("/{local}")) {
+                if j.calls_local(rel) {
                     let with: BTreeMap<String, String> = j
                         .with
                         .iter()

@@ -121,6 +121,19 @@ pub struct Job {
     pub condition: Option<Spanned<String>>,
 }
 
+impl Job {
+    /// Does this job call the reusable workflow at `rel` (its path in the scan) through a local
+    /// `uses: ./…` reference?
+    pub fn calls_local(&self, rel: &str) -> bool {
+        let Some(u) = &self.uses else { return false };
+        let Some(local) = u.value.trim().strip_prefix("./") else {
+            return false;
+        };
+        let local = local.split('@').next().unwrap_or(local);
+        rel == local || rel.ends_with(&format!("/{local}"))
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Workflow {
     pub file: FileId,

@@ -52,6 +52,16 @@ impl<'a> GithubTrust<'a> {
                         && c.key.value.to_ascii_lowercase().ends_with(&format!("}}:{claim}")))
         })
     }
+    /// Every `sub` value whose wildcards take effect: under `StringLike` with any qualifier but
+    /// `ForAllValues:` (`StringEquals` compares `*` literally: broken, not open).
+    pub fn like_sub_values(&self) -> impl Iterator<Item = (&'a Condition, &'a SStr)> + '_ {
+        self.claim_conditions("sub")
+            .filter(|c| {
+                let op = c.op();
+                op.is_like() && !op.for_all_values
+            })
+            .flat_map(|c| c.values.iter().map(move |v| (c, v)))
+    }
     /// Positive string matches (`StringEquals`, `StringLike`, `StringEqualsIgnoreCase`) on a claim.
     pub fn positive(&self, claim: &str) -> Vec<&'a Condition> {
         self.claim_conditions(claim)

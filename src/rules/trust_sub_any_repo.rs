@@ -22,29 +22,22 @@ impl Rule for TrustSubAnyRepo {
             if !t.allows_web_identity() || repository_pinned(&t, true) {
                 continue;
             }
-            for c in t.claim_conditions("sub") {
-                let op = c.op();
-                // StringEquals compares `*` literally: that is broken, not open.
-                if !op.is_like() || op.for_all_values {
+            for (c, v) in t.like_sub_values() {
+                if sub_reach(&v.value) != SubReach::AnyRepo {
                     continue;
                 }
-                for v in &c.values {
-                    if sub_reach(&v.value) != SubReach::AnyRepo {
-                        continue;
-                    }
-                    out.push(
-                        Finding::new(META.id, META.severity, t.policy.file, v.span)
-                            .message(format!(
-                                "`{}` under `{}` matches subjects of every GitHub repository, so any repository in the world can assume {}",
-                                v.value.display(),
-                                c.operator.value,
-                                t.policy.owner
-                            ))
-                            .label("this pattern admits any owner's repositories")
-                            .related(t.policy.file, c.key.span, "values of one key are OR-ed: one open value opens the role")
-                            .help("replace the pattern with exact subjects such as `repo:OWNER/REPO:ref:refs/heads/main` or `repo:OWNER/REPO:environment:NAME`; oidc-lint cannot know the owner, so it offers no automatic edit"),
-                    );
-                }
+                out.push(
+                    Finding::new(META.id, META.severity, t.policy.file, v.span)
+                        .message(format!(
+                            "`{}` under `{}` matches subjects of every GitHub repository, so any repository in the world can assume {}",
+                            v.value.display(),
+                            c.operator.value,
+                            t.policy.owner
+                        ))
+                        .label("this pattern admits any owner's repositories")
+                        .related(t.policy.file, c.key.span, "values of one key are OR-ed: one open value opens the role")
+                        .help("replace the pattern with exact subjects such as `repo:OWNER/REPO:ref:refs/heads/main` or `repo:OWNER/REPO:environment:NAME`; oidc-lint cannot know the owner, so it offers no automatic edit"),
+                );
             }
         }
     }

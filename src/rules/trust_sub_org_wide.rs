@@ -22,29 +22,23 @@ impl Rule for TrustSubOrgWide {
             if !t.allows_web_identity() || repository_pinned(&t, false) {
                 continue;
             }
-            for c in t.claim_conditions("sub") {
-                let op = c.op();
-                if !op.is_like() || op.for_all_values {
+            for (_, v) in t.like_sub_values() {
+                let SubReach::OrgWide { owner } = sub_reach(&v.value) else {
                     continue;
-                }
-                for v in &c.values {
-                    let SubReach::OrgWide { owner } = sub_reach(&v.value) else {
-                        continue;
-                    };
-                    out.push(
-                        Finding::new(META.id, META.severity, t.policy.file, v.span)
-                            .message(format!(
-                                "`{}` admits every repository of `{}`, on every branch, tag, environment and pull request, to assume {}",
-                                v.value.display(),
-                                owner,
-                                t.policy.owner
-                            ))
-                            .label("any repository of this owner matches")
-                            .help(format!(
-                                "list the repositories that need the role: `repo:{owner}/REPO:ref:refs/heads/main` or `repo:{owner}/REPO:environment:NAME`; any member who can create a repository in `{owner}` can otherwise assume it"
-                            )),
-                    );
-                }
+                };
+                out.push(
+                    Finding::new(META.id, META.severity, t.policy.file, v.span)
+                        .message(format!(
+                            "`{}` admits every repository of `{}`, on every branch, tag, environment and pull request, to assume {}",
+                            v.value.display(),
+                            owner,
+                            t.policy.owner
+                        ))
+                        .label("any repository of this owner matches")
+                        .help(format!(
+                            "list the repositories that need the role: `repo:{owner}/REPO:ref:refs/heads/main` or `repo:{owner}/REPO:environment:NAME`; any member who can create a repository in `{owner}` can otherwise assume it"
+                        )),
+                );
             }
         }
     }

@@ -100,80 +100,74 @@ impl Rule for TrustSubPrefixCollision {
             if !t.allows_web_identity() {
                 continue;
             }
-            for c in t.claim_conditions("sub") {
-                let op = c.op();
-                if !op.is_like() || op.for_all_values {
-                    continue;
-                }
-                for v in &c.values {
-                    let shown = v.value.display();
-                    let (severity, message, label, help) = match sub_reach(&v.value) {
-                        SubReach::OwnerPrefix { prefix } => {
-                            if repository_pinned(&t, true) {
+            for (_, v) in t.like_sub_values() {
+                let shown = v.value.display();
+                let (severity, message, label, help) = match sub_reach(&v.value) {
+                    SubReach::OwnerPrefix { prefix } => {
+                        if repository_pinned(&t, true) {
+                            continue;
+                        }
+                        (
+                            Severity::Error,
+                            format!(
+                                "`{shown}` admits repositories of every owner whose name starts with `{prefix}` (`{prefix}-evil/…` is anyone's to register), so they can assume {}",
+                                t.policy.owner
+                            ),
+                            "the owner name ends in a wildcard",
+                            format!(
+                                "end the owner with `/`: `repo:{}/REPO:…`, naming the repository; GitHub owner names are first come, first served",
+                                prefix.trim_end_matches(['-', '_', '.'])
+                            ),
+                        )
+                    }
+                    SubReach::AnyRepo | SubReach::OrgWide { .. } => continue,
+                    SubReach::Narrower => match glued_wildcard(&v.value) {
+                        None => continue,
+                        Some(Collision::Repository { prefix }) => {
+                            if repository_pinned(&t, false) {
                                 continue;
                             }
+                            let name = prefix.trim_end_matches(['-', '_', '.']).to_string();
                             (
-                                Severity::Error,
+                                Severity::Warning,
                                 format!(
-                                    "`{shown}` admits repositories of every owner whose name starts with `{prefix}` (`{prefix}-evil/…` is anyone's to register), so they can assume {}",
+                                    "`{shown}` admits every repository whose name starts with `{prefix}` (e.g. `{name}-sandbox`), not just `{name}`, to assume {}",
                                     t.policy.owner
                                 ),
-                                "the owner name ends in a wildcard",
+                                "a wildcard glued to the repository name",
                                 format!(
-                                    "end the owner with `/`: `repo:{}/REPO:…`, naming the repository; GitHub owner names are first come, first served",
-                                    prefix.trim_end_matches(['-', '_', '.'])
+                                    "put a delimiter before the wildcard (`…/{name}:*`) or list the repositories exactly; anyone who can create a repository in the owner can otherwise pick a matching name"
                                 ),
                             )
                         }
-                        SubReach::AnyRepo | SubReach::OrgWide { .. } => continue,
-                        SubReach::Narrower => match glued_wildcard(&v.value) {
-                            None => continue,
-                            Some(Collision::Repository { prefix }) => {
-                                if repository_pinned(&t, false) {
-                                    continue;
-                                }
-                                let name = prefix.trim_end_matches(['-', '_', '.']).to_string();
-                                (
-                                    Severity::Warning,
-                                    format!(
-                                        "`{shown}` admits every repository whose name starts with `{prefix}` (e.g. `{name}-sandbox`), not just `{name}`, to assume {}",
-                                        t.policy.owner
-                                    ),
-                                    "a wildcard glued to the repository name",
-                                    format!(
-                                        "put a delimiter before the wildcard (`…/{name}:*`) or list the repositories exactly; anyone who can create a repository in the owner can otherwise pick a matching name"
-                                    ),
-                                )
-                            }
-                            Some(Collision::Tag { prefix }) => (
-                                Severity::Note,
-                                format!(
-                                    "`{shown}` admits every tag starting with `{prefix}` to assume {}; anyone who can push such a tag can use the role",
-                                    t.policy.owner
-                                ),
-                                "a wildcard glued to a tag prefix",
-                                "protect the tag pattern with a ruleset, or pin exact tags or a protected environment".to_string(),
+                        Some(Collision::Tag { prefix }) => (
+                            Severity::Note,
+                            format!(
+                                "`{shown}` admits every tag starting with `{prefix}` to assume {}; anyone who can push such a tag can use the role",
+                                t.policy.owner
                             ),
-                            Some(Collision::Context { prefix }) => (
-                                Severity::Warning,
-                                format!(
-                                    "`{shown}` admits every branch or environment whose name starts with `{prefix}` (e.g. `{prefix}-test`), not just `{prefix}`, to assume {}",
-                                    t.policy.owner
-                                ),
-                                "a wildcard glued to a branch or environment name",
-                                format!(
-                                    "match the name exactly (`…{prefix}`), or put a `/` before the wildcard and protect that namespace (`refs/heads/{prefix}/*`)"
-                                ),
+                            "a wildcard glued to a tag prefix",
+                            "protect the tag pattern with a ruleset, or pin exact tags or a protected environment".to_string(),
+                        ),
+                        Some(Collision::Context { prefix }) => (
+                            Severity::Warning,
+                            format!(
+                                "`{shown}` admits every branch or environment whose name starts with `{prefix}` (e.g. `{prefix}-test`), not just `{prefix}`, to assume {}",
+                                t.policy.owner
                             ),
-                        },
-                    };
-                    out.push(
-                        Finding::new(META.id, severity, t.policy.file, v.span)
-                            .message(message)
-                            .label(label)
-                            .help(help),
-                    );
-                }
+                            "a wildcard glued to a branch or environment name",
+                            format!(
+                                "match the name exactly (`…{prefix}`), or put a `/` before the wildcard and protect that namespace (`refs/heads/{prefix}/*`)"
+                            ),
+                        ),
+                    },
+                };
+                out.push(
+                    Finding::new(META.id, severity, t.policy.file, v.span)
+                        .message(message)
+                        .label(label)
+                        .help(help),
+                );
             }
         }
     }

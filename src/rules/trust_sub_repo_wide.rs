@@ -68,28 +68,22 @@ impl Rule for TrustSubRepoWide {
             if !t.allows_web_identity() {
                 continue;
             }
-            for c in t.claim_conditions("sub") {
-                let op = c.op();
-                if !op.is_like() || op.for_all_values {
+            for (_, v) in t.like_sub_values() {
+                let Some(repo) = repo_wide(&v.value) else {
                     continue;
-                }
-                for v in &c.values {
-                    let Some(repo) = repo_wide(&v.value) else {
-                        continue;
-                    };
-                    out.push(
-                        Finding::new(META.id, META.severity, t.policy.file, v.span)
-                            .message(format!(
-                                "`{}` lets every branch, tag, environment and `pull_request` run of `{repo}` assume {}",
-                                v.value.display(),
-                                t.policy.owner
-                            ))
-                            .label("any context of this repository matches")
-                            .help(format!(
-                                "if the role deploys, pin it to a protected environment or branch (`repo:{repo}:environment:production`, `repo:{repo}:ref:refs/heads/main`) and give pull requests a separate read-only role"
-                            )),
-                    );
-                }
+                };
+                out.push(
+                    Finding::new(META.id, META.severity, t.policy.file, v.span)
+                        .message(format!(
+                            "`{}` lets every branch, tag, environment and `pull_request` run of `{repo}` assume {}",
+                            v.value.display(),
+                            t.policy.owner
+                        ))
+                        .label("any context of this repository matches")
+                        .help(format!(
+                            "if the role deploys, pin it to a protected environment or branch (`repo:{repo}:environment:production`, `repo:{repo}:ref:refs/heads/main`) and give pull requests a separate read-only role"
+                        )),
+                );
             }
         }
     }

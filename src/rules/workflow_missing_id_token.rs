@@ -42,13 +42,7 @@ fn callers(scan: &Scan, file: FileId) -> Vec<(FileId, &Workflow, &Job)> {
     for (i, m) in scan.models.iter().enumerate() {
         for w in &m.workflows {
             for j in &w.jobs {
-                let Some(u) = &j.uses else { continue };
-                let target = u.value.trim();
-                let Some(local) = target.strip_prefix("./") else {
-                    continue;
-                };
-                let local = local.split('@').next().unwrap_or(local);
-                if rel == local || rel.ends_with(&format!("/{local}")) {
+                if j.calls_local(rel) {
                     out.push((i, w, j));
                 }
             }
