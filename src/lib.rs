@@ -47,11 +47,12 @@ pub fn check(scan: &Scan, sel: &Selection) -> Vec<Finding> {
         .into_iter()
         .filter(|r| sel.enabled(r.meta().id))
         .collect();
+    let cx = rules::Ctx::new(scan);
     let mut findings: Vec<Finding> = rules
         .par_iter()
         .flat_map_iter(|r| {
             let mut out = Vec::new();
-            r.check(scan, &mut out);
+            r.check(&cx, &mut out);
             out
         })
         .collect();

@@ -746,25 +746,58 @@ fn role_name(v: &Val) -> Option<String> {
     (!name.is_empty() && name == lit_tail && !name.contains('*')).then(|| name.to_string())
 }
 
-/// Callers of a reusable workflow inside the scan: (caller workflow, caller job node `with`).
-fn local_callers(scan: &Scan, file: FileId) -> Vec<(&Workflow, BTreeMap<String, String>)> {
-    let rel = &scan.file(file).rel;
-    let mut out = Vec::new();
-    for m in &scan.models {
-        for w in &m.workflows {
-            for j in &w.jobs {
-                if j.calls_local(rel) {
-                    let with: BTreeMap<String, String> = j
-                        .with
-                        .iter()
-                        .map(|kv| (kv.key.clone(), kv.value.value.clone()))
-                        .collect();
-                    out.push((w, with));
+/// The jobs of the scan calling each local reusable workflow, indexed once (one pass over
+/// every job), so looking up a workflow's callers does not walk the scan again.
+#[derive(Default)]
+pub struct Callers<'a> {
+    by_callee: std::collections::HashMap<FileId, Vec<(&'a Workflow, &'a Job)>>,
+}
+
+impl<'a> Callers<'a> {
+    pub fn index(scan: &'a Scan) -> Self {
+        let by_rel: std::collections::HashMap<&str, FileId> = scan
+            .files()
+            .filter(|(id, _)| !scan.models[*id].workflows.is_empty())
+            .map(|(id, f)| (f.rel.as_str(), id))
+            .collect();
+        let mut by_callee: std::collections::HashMap<FileId, Vec<(&Workflow, &Job)>> =
+            Default::default();
+        for (id, f) in scan.files() {
+            for w in &scan.models[id].workflows {
+                for j in &w.jobs {
+                    if let Some(callee) = j.local_callee(&f.rel)
+                        && let Some(&cid) = by_rel.get(callee.as_str())
+                    {
+                        by_callee.entry(cid).or_default().push((w, j));
+                    }
                 }
             }
         }
+        Callers { by_callee }
     }
-    out
+    /// The (workflow, job) pairs calling the reusable workflow in `file`, in scan order.
+    pub fn of(&self, file: FileId) -> &[(&'a Workflow, &'a Job)] {
+        self.by_callee.get(&file).map(Vec::as_slice).unwrap_or(&[])
+    }
+}
+
+/// Callers of a reusable workflow inside the scan: (caller workflow, caller job node `with`).
+fn local_callers<'a>(
+    callers: &Callers<'a>,
+    file: FileId,
+) -> Vec<(&'a Workflow, BTreeMap<String, String>)> {
+    callers
+        .of(file)
+        .iter()
+        .map(|(w, j)| {
+            let with = j
+                .with
+                .iter()
+                .map(|kv| (kv.key.clone(), kv.value.value.clone()))
+                .collect();
+            (*w, with)
+        })
+        .collect()
 }
 
 /// Subjects from one source of runs, with the `inputs` its caller passes.
@@ -774,6 +807,7 @@ type TriggerContext = (Vec<Subject>, Option<BTreeMap<String, String>>);
 /// its local callers (with the inputs they pass), or a foreign caller when there is none.
 fn contexts<'a>(
     scan: &'a Scan,
+    callers_index: &Callers<'a>,
     w: &'a Workflow,
     default: Option<&str>,
     depth: u8,
@@ -785,7 +819,7 @@ fn contexts<'a>(
     }
     if w.has_trigger("workflow_call") {
         let callers = if depth < 4 {
-            local_callers(scan, w.file)
+            local_callers(callers_index, w.file)
         } else {
             vec![]
         };
@@ -802,7 +836,7 @@ fn contexts<'a>(
             ));
         }
         for (cw, with) in callers {
-            for (subjects, _) in contexts(scan, cw, default, depth + 1) {
+            for (subjects, _) in contexts(scan, callers_index, cw, default, depth + 1) {
                 let subjects = subjects
                     .into_iter()
                     .map(|mut s| {
@@ -842,6 +876,11 @@ pub struct Analysis<'a> {
 }
 
 pub fn analyze(scan: &Scan) -> Analysis<'_> {
+    analyze_with(scan, &Callers::index(scan))
+}
+
+/// [`analyze`] with the callers index already built.
+pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> Analysis<'a> {
     let repo = repo_identity(scan);
     let default = default_branch(scan);
     let mut assumptions = Vec::new();
@@ -850,11 +889,14 @@ pub fn analyze(scan: &Scan) -> Analysis<'_> {
             if w.kind != WorkflowKind::Workflow {
                 continue;
             }
-            let ctxs = contexts(scan, w, default.as_deref(), 0);
+            // The trigger contexts only for workflows that reach AWS at all.
+            let mut ctxs = None;
             for job in &w.jobs {
                 let jnode = job.matrix.as_ref();
                 for (step, access) in classify(w, job) {
-                    assumptions.extend(assumption(scan, w, job, step, access, jnode, &ctxs));
+                    let ctxs = ctxs
+                        .get_or_insert_with(|| contexts(scan, callers, w, default.as_deref(), 0));
+                    assumptions.extend(assumption(scan, w, job, step, access, jnode, ctxs));
                 }
             }
         }

@@ -243,3 +243,52 @@ fn cloudformation_and_plan_roles() {
         )]
     );
 }
+
+/// A local `uses: ./.github/workflows/x.yml` names a workflow of the caller's own repository:
+/// scanning a directory of checkouts (an audit) must not pair a reusable workflow with a
+/// caller in another checkout that happens to use the same file name.
+#[test]
+fn local_callers_stay_in_their_checkout() {
+    let reusable = "on:\n  workflow_call: {}\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v6\n        with:\n          role-to-assume: arn:aws:iam::111122223333:role/deploy\n          aws-region: us-east-1\n";
+    let caller = |perm: &str| {
+        format!(
+            "on:\n  push:\n    branches: [main]\npermissions:\n  contents: read\n{perm}jobs:\n  deploy:\n    uses: ./.github/workflows/_deploy.yml\n"
+        )
+    };
+    let t = tempfile::tempdir().unwrap();
+    write_files(
+        t.path(),
+        &[
+            ("good/.github/workflows/_deploy.yml".into(), reusable.into()),
+            (
+                "good/.github/workflows/main.yml".into(),
+                caller("  id-token: write\n"),
+            ),
+            ("bad/.github/workflows/_deploy.yml".into(), reusable.into()),
+            ("bad/.github/workflows/main.yml".into(), caller("")),
+            // a workflow at the scan root calling a file of that name: no such file there
+            (".github/workflows/other.yml".into(), caller("")),
+        ],
+    );
+    let (_, v) = run_json(t.path(), &["."]);
+    let missing: Vec<_> = hits(&v)
+        .into_iter()
+        .filter(|h| h.0 == "workflow-missing-id-token")
+        .collect();
+    assert_eq!(
+        missing,
+        vec![h(
+            "workflow-missing-id-token",
+            "bad/.github/workflows/_deploy.yml",
+            7
+        )]
+    );
+    let f = &v["findings"].as_array().unwrap()[0];
+    assert!(
+        f["message"]
+            .as_str()
+            .unwrap()
+            .contains("bad/.github/workflows/main.yml"),
+        "{f}"
+    );
+}

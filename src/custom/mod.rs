@@ -13,6 +13,7 @@ pub mod view;
 pub use load::{LoadError, load_dir, load_file, load_str};
 
 use crate::diag::{Finding, Severity};
+use crate::rules::Ctx;
 use crate::rules::{Rule, RuleMeta};
 use crate::scan::Scan;
 use crate::source::{SourceFile, Span};
@@ -345,7 +346,7 @@ impl Rule for Installed {
     fn meta(&self) -> &'static RuleMeta {
         self.meta
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let docs = scan.custom_views.get_or_init(|| view::build(scan));
         self.rule.eval(self.meta.id, scan, docs, out);
     }

@@ -122,15 +122,29 @@ pub struct Job {
 }
 
 impl Job {
-    /// Does this job call the reusable workflow at `rel` (its path in the scan) through a local
-    /// `uses: ./…` reference?
-    pub fn calls_local(&self, rel: &str) -> bool {
-        let Some(u) = &self.uses else { return false };
-        let Some(local) = u.value.trim().strip_prefix("./") else {
-            return false;
-        };
+    /// The path in the scan of the reusable workflow this job calls through a local
+    /// `uses: ./.github/workflows/x.yml` reference, given the calling workflow's own path.
+    /// A local path is relative to the caller's repository, whose root is the directory above
+    /// the caller's `.github/workflows/` (or, when the scan starts inside that directory, the
+    /// callee sits beside the caller: GitHub keeps reusable workflows at its top level).
+    pub fn local_callee(&self, caller_rel: &str) -> Option<String> {
+        let u = self.uses.as_ref()?;
+        let local = u.value.trim().strip_prefix("./")?;
         let local = local.split('@').next().unwrap_or(local);
-        rel == local || rel.ends_with(&format!("/{local}"))
+        const DIR: &str = ".github/workflows/";
+        let at_root = caller_rel.starts_with(DIR);
+        match caller_rel.rfind(&format!("/{DIR}")) {
+            Some(i) => Some(format!("{}{local}", &caller_rel[..i + 1])),
+            None if at_root => Some(local.to_string()),
+            None => {
+                let dir = caller_rel.rsplit_once('/').map(|(d, _)| d);
+                let name = local.strip_prefix(DIR)?;
+                Some(match dir {
+                    Some(d) => format!("{d}/{name}"),
+                    None => name.to_string(),
+                })
+            }
+        }
     }
 }
 

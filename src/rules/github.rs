@@ -457,10 +457,9 @@ pub fn editable(block: Option<&crate::model::MapHandle>) -> bool {
 /// Whether the role holding `policy` as its trust policy is known to have only read access
 /// (the cross-file role analysis in `subjects`: IaC roles, and IAM JSON trust files with their
 /// permission files beside them). `false` whenever it is not known.
-pub fn role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
-    crate::subjects::roles(scan)
-        .iter()
-        .any(|r| r.trust.is_some_and(|t| std::ptr::eq(t, policy)) && matches!(r.write, Some(None)))
+pub fn role_read_only(scan: &super::Ctx<'_>, policy: &PolicyDoc) -> bool {
+    scan.roles_trusting(policy)
+        .any(|r| matches!(r.write, Some(None)))
         || model_role_read_only(scan, policy)
 }
 

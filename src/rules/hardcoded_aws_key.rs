@@ -1,6 +1,5 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 use crate::source::Span;
 
 pub struct HardcodedAwsKey;
@@ -65,7 +64,7 @@ impl Rule for HardcodedAwsKey {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for (fid, src) in scan.files() {
             for at in key_ids(&src.text) {
                 let id = &src.text[at..at + 20];

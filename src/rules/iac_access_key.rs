@@ -1,6 +1,5 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct IacAccessKey;
 pub static RULE: IacAccessKey = IacAccessKey;
@@ -16,7 +15,7 @@ impl Rule for IacAccessKey {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for m in &scan.models {
             for k in &m.access_keys {
                 let user = k

@@ -1,7 +1,10 @@
 //! The rule registry. Each rule lives in its own file and sees only the model (`Scan`).
 
+pub mod ctx;
 pub mod github;
 pub mod perm;
+
+pub use ctx::Ctx;
 
 mod hardcoded_aws_key;
 mod iac_access_key;
@@ -42,7 +45,6 @@ mod workflow_oidc_untrusted_trigger;
 mod workflow_role_not_arn;
 
 use crate::diag::{Finding, Severity};
-use crate::scan::Scan;
 
 /// Static description of a rule.
 pub struct RuleMeta {
@@ -60,7 +62,7 @@ pub struct RuleMeta {
 
 pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>);
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>);
 }
 
 /// Every built-in rule, in id order.

@@ -13,7 +13,7 @@
 //!   `deploy-policy.json`). A permission policy with no GitHub trust beside it is not judged:
 //!   nothing says GitHub can use it.
 
-use super::github::github_trusts;
+use super::github::GithubTrust;
 use crate::model::{PolicyDoc, PolicyKind, Role, SStr, Statement};
 use crate::scan::Scan;
 use crate::source::tree::Template;
@@ -47,15 +47,16 @@ impl<'a> Subject<'a> {
 }
 
 /// Every role whose trust policy trusts GitHub's OIDC issuer, with its permission policies.
-pub fn github_roles(scan: &Scan) -> Vec<Subject<'_>> {
-    let trusts = github_trusts(scan);
-    // Where a message points for "GitHub can assume this": the Federated principal.
-    let trusted = |p: &PolicyDoc| {
-        trusts
-            .iter()
-            .find(|t| std::ptr::eq(t.policy, p))
-            .map(|t| t.principal.map(|pr| pr.span).unwrap_or(t.statement.span))
-    };
+pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Subject<'a>> {
+    // Where a message points for "GitHub can assume this": the Federated principal of the
+    // policy's first GitHub statement (by address: one lookup per role, not a scan).
+    let mut first_trust: std::collections::HashMap<*const PolicyDoc, Span> = Default::default();
+    for t in trusts {
+        first_trust
+            .entry(t.policy as *const PolicyDoc)
+            .or_insert_with(|| t.principal.map(|pr| pr.span).unwrap_or(t.statement.span));
+    }
+    let trusted = |p: &PolicyDoc| first_trust.get(&(p as *const PolicyDoc)).copied();
     let mut out = Vec::new();
     // IaC roles.
     for m in &scan.models {
@@ -89,24 +90,28 @@ pub fn github_roles(scan: &Scan) -> Vec<Subject<'_>> {
     };
     let bare =
         |id: FileId| scan.file(id).format == Format::IamJson && scan.models[id].roles.is_empty();
-    let mut seen_dirs: Vec<String> = Vec::new();
-    for t in &trusts {
+    // The bare JSON documents of each directory, found in one pass.
+    let mut by_dir: std::collections::HashMap<String, Vec<FileId>> = Default::default();
+    for (id, _) in scan.files() {
+        if bare(id) && !scan.models[id].policies.is_empty() {
+            by_dir.entry(dir_of(id)).or_default().push(id);
+        }
+    }
+    let github_policies: std::collections::HashSet<*const PolicyDoc> =
+        first_trust.keys().copied().collect();
+    let mut seen_dirs: std::collections::HashSet<String> = Default::default();
+    for t in trusts {
         let f = t.policy.file;
         if !bare(f) {
             continue;
         }
         let dir = dir_of(f);
-        if seen_dirs.contains(&dir) {
+        if !seen_dirs.insert(dir.clone()) {
             continue;
         }
-        seen_dirs.push(dir.clone());
-        let in_dir: Vec<FileId> = scan
-            .files()
-            .map(|(id, _)| id)
-            .filter(|&id| bare(id) && dir_of(id) == dir)
-            .collect();
+        let in_dir: &[FileId] = by_dir.get(&dir).map(Vec::as_slice).unwrap_or(&[]);
         // Trust policies of the directory, and whether each trusts GitHub.
-        let trusts = &trusts;
+        let github_policies = &github_policies;
         let dir_trusts: Vec<(FileId, bool)> = in_dir
             .iter()
             .flat_map(|&id| {
@@ -114,7 +119,7 @@ pub fn github_roles(scan: &Scan) -> Vec<Subject<'_>> {
                     .policies
                     .iter()
                     .filter(|p| p.kind == PolicyKind::Trust)
-                    .map(move |p| (id, trusts.iter().any(|t| std::ptr::eq(t.policy, p))))
+                    .map(move |p| (id, github_policies.contains(&(p as *const PolicyDoc))))
             })
             .collect();
         // Every role of the directory trusts GitHub: any permission policy there is one of
@@ -128,7 +133,7 @@ pub fn github_roles(scan: &Scan) -> Vec<Subject<'_>> {
             .filter(|s| !s.is_empty())
             .collect();
         let mut policies = Vec::new();
-        for &id in &in_dir {
+        for &id in in_dir {
             if !all_github && !github_stems.contains(&stem(&scan.file(id).rel)) {
                 continue;
             }

@@ -1,7 +1,6 @@
-use super::perm::{github_roles, is_every_action, star_resource, unique_policies};
-use super::{Rule, RuleMeta};
+use super::perm::{is_every_action, star_resource, unique_policies};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct PermAdminAccess;
 pub static RULE: PermAdminAccess = PermAdminAccess;
@@ -26,9 +25,9 @@ impl Rule for PermAdminAccess {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        let subjects = github_roles(scan);
-        for s in &subjects {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = scan.github_roles();
+        for s in subjects {
             for arn in &s.managed {
                 if !is_admin_arn(&arn.value) {
                     continue;
@@ -47,7 +46,7 @@ impl Rule for PermAdminAccess {
                 );
             }
         }
-        for (p, s) in unique_policies(&subjects) {
+        for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
                 if !st.is_allow() || st.not_action {
                     continue;

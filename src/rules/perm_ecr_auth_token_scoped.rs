@@ -1,5 +1,5 @@
-use super::perm::{Subject, github_roles, names_exactly};
-use super::{Rule, RuleMeta};
+use super::perm::{Subject, names_exactly};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::{Statement, Syntax};
 use crate::scan::Scan;
@@ -76,10 +76,10 @@ impl Rule for PermEcrAuthTokenScoped {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        let subjects = github_roles(scan);
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = scan.github_roles();
         let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
-        for s in &subjects {
+        for s in subjects {
             // A managed policy may grant the token: its contents are unknown here.
             if !s.managed.is_empty() {
                 continue;

@@ -1,7 +1,6 @@
-use super::perm::{Subject, github_roles, granting};
-use super::{Rule, RuleMeta};
+use super::perm::{Subject, granting};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct PermEcrPushIncomplete;
 pub static RULE: PermEcrPushIncomplete = PermEcrPushIncomplete;
@@ -68,8 +67,8 @@ impl Rule for PermEcrPushIncomplete {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for s in github_roles(scan) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for s in scan.github_roles() {
             // A managed policy's contents are unknown here: it may hold the rest.
             if !s.managed.is_empty() {
                 continue;
@@ -88,7 +87,7 @@ impl Rule for PermEcrPushIncomplete {
                     .needed
                     .iter()
                     .copied()
-                    .filter(|n| !granted(&s, n))
+                    .filter(|n| !granted(s, n))
                     .collect();
                 if missing.is_empty() {
                     continue;

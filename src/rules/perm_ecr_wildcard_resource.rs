@@ -1,7 +1,6 @@
-use super::perm::{github_roles, granting, star_resource, unique_policies};
-use super::{Rule, RuleMeta};
+use super::perm::{granting, star_resource, unique_policies};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct PermEcrWildcardResource;
 pub static RULE: PermEcrWildcardResource = PermEcrWildcardResource;
@@ -30,9 +29,9 @@ impl Rule for PermEcrWildcardResource {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        let subjects = github_roles(scan);
-        for (p, s) in unique_policies(&subjects) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = scan.github_roles();
+        for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
                 // Conditions (resource tags, …) may scope the resources: not judged.
                 if !st.is_allow() || !st.conditions.is_empty() {

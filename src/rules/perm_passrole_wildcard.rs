@@ -1,7 +1,6 @@
-use super::perm::{any_role_resource, github_roles, granting, unique_policies};
-use super::{Rule, RuleMeta};
+use super::perm::{any_role_resource, granting, unique_policies};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct PermPassroleWildcard;
 pub static RULE: PermPassroleWildcard = PermPassroleWildcard;
@@ -17,9 +16,9 @@ impl Rule for PermPassroleWildcard {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        let subjects = github_roles(scan);
-        for (p, s) in unique_policies(&subjects) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = scan.github_roles();
+        for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
                 if !st.is_allow() {
                     continue;

@@ -1,8 +1,7 @@
-use super::perm::{Subject, any_role_resource, github_roles, granting, is_deny, resource_is_self};
-use super::{Rule, RuleMeta};
+use super::perm::{Subject, any_role_resource, granting, is_deny, resource_is_self};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::model::{SStr, Statement};
-use crate::scan::Scan;
 
 pub struct PermRoleSelfModification;
 pub static RULE: PermRoleSelfModification = PermRoleSelfModification;
@@ -54,16 +53,16 @@ impl Rule for PermRoleSelfModification {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
-        for s in github_roles(scan) {
+        for s in scan.github_roles() {
             for (p, st) in s.allows() {
-                let Some(res) = covers_self(st, &s) else {
+                let Some(res) = covers_self(st, s) else {
                     continue;
                 };
                 let granted: Vec<(&str, &SStr)> = SELF_EDIT
                     .iter()
-                    .filter(|a| !denied(&s, a))
+                    .filter(|a| !denied(s, a))
                     .filter_map(|a| granting(st, a, true).map(|g| (*a, g)))
                     .collect();
                 let Some((_, first)) = granted.first() else {

@@ -1,8 +1,7 @@
 use super::github::{is_github_issuer, requested_audiences};
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::OidcProvider;
-use crate::scan::Scan;
 use crate::source::{SourceFile, Span};
 
 pub struct ProviderMissingAudience;
@@ -68,7 +67,7 @@ impl Rule for ProviderMissingAudience {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let requested = requested_audiences(scan);
         for p in scan.models.iter().flat_map(|m| &m.providers) {
             let Some(url) = p.url.as_ref().and_then(|u| u.value.known()) else {

@@ -1,6 +1,5 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct ProviderUrlInvalid;
 pub static RULE: ProviderUrlInvalid = ProviderUrlInvalid;
@@ -112,7 +111,7 @@ impl Rule for ProviderUrlInvalid {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for p in scan.models.iter().flat_map(|m| &m.providers) {
             let Some(url) = &p.url else { continue };
             let Some(u) = url.value.known() else { continue };

@@ -1,6 +1,5 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 use crate::subjects::{self, Access, audience_rejection, describe_condition};
 
 pub struct RoleAudienceMismatch;
@@ -17,8 +16,8 @@ impl Rule for RoleAudienceMismatch {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        let an = subjects::analyze(scan);
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let an = scan.analysis();
         for a in &an.assumptions {
             if a.access != Access::Oidc {
                 continue;

@@ -1,7 +1,6 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::eval::{Hole, Tri, Val};
-use crate::scan::Scan;
 use crate::subjects::{self, Access, OUTSIDER_EVENTS, Subject, admits};
 use std::collections::BTreeSet;
 
@@ -19,8 +18,8 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        let an = subjects::analyze(scan);
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let an = scan.analysis();
         let mut reported_roles = BTreeSet::new();
         for a in &an.assumptions {
             if a.access != Access::Oidc {

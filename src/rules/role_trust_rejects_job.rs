@@ -1,7 +1,6 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::eval::{self, Rejection, Tri, Val};
-use crate::scan::Scan;
 use crate::subjects::{
     self, Access, admits, audience_rejection, describe_condition, list_subjects,
 };
@@ -20,8 +19,8 @@ impl Rule for RoleTrustRejectsJob {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        let an = subjects::analyze(scan);
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let an = scan.analysis();
         for a in &an.assumptions {
             if a.access != Access::Oidc || a.subjects.is_empty() {
                 continue;

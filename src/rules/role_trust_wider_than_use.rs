@@ -1,8 +1,7 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::eval::{StrOp, Tri, Val, is_id_form, value_match};
 use crate::model::PolicyDoc;
-use crate::scan::Scan;
 use crate::source::{FileId, Span};
 use crate::subjects::{self, Access, list_subjects};
 use std::collections::BTreeMap;
@@ -30,8 +29,8 @@ impl Rule for RoleTrustWiderThanUse {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        let an = subjects::analyze(scan);
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let an = scan.analysis();
         // role (by trust) → (name, trust, subjects in use, first use)
         let mut uses: BTreeMap<(FileId, Span), Use> = BTreeMap::new();
         for a in &an.assumptions {

@@ -1,8 +1,7 @@
-use super::github::{github_trusts, is_github_issuer, requested_audiences};
-use super::{Rule, RuleMeta};
+use super::github::{is_github_issuer, requested_audiences};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::model::glob_match;
-use crate::scan::Scan;
 
 pub struct TrustAudMismatch;
 pub static RULE: TrustAudMismatch = TrustAudMismatch;
@@ -24,7 +23,7 @@ impl Rule for TrustAudMismatch {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let requested = requested_audiences(scan);
         // Client ids of GitHub providers in the scan: an audience registered there is
         // deliberate even when no scanned workflow requests it.
@@ -41,7 +40,7 @@ impl Rule for TrustAudMismatch {
                 registered.extend(ids.iter().filter_map(|i| i.value.known()));
             }
         }
-        for t in github_trusts(scan) {
+        for t in scan.trusts() {
             if !t.allows_web_identity() {
                 continue;
             }

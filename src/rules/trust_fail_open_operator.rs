@@ -1,8 +1,7 @@
-use super::github::{ALWAYS_PRESENT_CLAIMS, editable, github_trusts, sub_span};
-use super::{Rule, RuleMeta};
+use super::github::{ALWAYS_PRESENT_CLAIMS, editable, sub_span};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix, Severity};
 use crate::model::{Condition, Operator};
-use crate::scan::Scan;
 
 pub struct TrustFailOpenOperator;
 pub static RULE: TrustFailOpenOperator = TrustFailOpenOperator;
@@ -37,8 +36,8 @@ impl Rule for TrustFailOpenOperator {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
             // A statement whose conditions name another issuer admits nobody.
             if t.never_matches() {
                 continue;

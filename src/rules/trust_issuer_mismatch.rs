@@ -1,7 +1,6 @@
-use super::github::{federated_issuer, github_trusts, is_github_issuer};
-use super::{Rule, RuleMeta};
+use super::github::{federated_issuer, is_github_issuer};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct TrustIssuerMismatch;
 pub static RULE: TrustIssuerMismatch = TrustIssuerMismatch;
@@ -17,8 +16,8 @@ impl Rule for TrustIssuerMismatch {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
             let s = t.statement;
             // Every GitHub issuer the statement trusts (a statement may list several).
             let trusted: Vec<String> = s

@@ -1,8 +1,7 @@
-use super::github::{custom_audiences, github_trusts, is_github_issuer};
-use super::{Rule, RuleMeta};
+use super::github::{custom_audiences, is_github_issuer};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Finding, Fix, Severity};
 use crate::fix::{NewValue, insert_entry};
-use crate::scan::Scan;
 
 pub struct TrustMissingAud;
 pub static RULE: TrustMissingAud = TrustMissingAud;
@@ -18,7 +17,7 @@ impl Rule for TrustMissingAud {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let audiences = custom_audiences(scan);
         // Providers for GitHub whose client ids are exactly the STS audience: STS itself then
         // rejects tokens for other audiences, so the missing condition is only a note.
@@ -47,7 +46,7 @@ impl Rule for TrustMissingAud {
                         })
                 })
             });
-        for t in github_trusts(scan) {
+        for t in scan.trusts() {
             if !t.allows_web_identity()
                 || t.never_matches()
                 || t.claim_conditions("aud").next().is_some()

@@ -1,7 +1,6 @@
-use super::github::{github_trusts, repository_pinned};
-use super::{Rule, RuleMeta};
+use super::github::repository_pinned;
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct TrustMissingSub;
 pub static RULE: TrustMissingSub = TrustMissingSub;
@@ -17,8 +16,8 @@ impl Rule for TrustMissingSub {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
             if !t.allows_web_identity() || t.never_matches() {
                 continue;
             }
@@ -31,7 +30,7 @@ impl Rule for TrustMissingSub {
                 .map(|p| p.span)
                 .or(s.principal_span)
                 .unwrap_or(s.span);
-            let other_scope = repository_pinned(&t, true);
+            let other_scope = repository_pinned(t, true);
             let message = if other_scope {
                 format!(
                     "trust policy of {} scopes GitHub's token by other claims but not by `{}:sub`; AWS rejects such a policy when it is created or updated",

@@ -1,7 +1,6 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::model::{Condition, PolicyKind, Statement};
-use crate::scan::Scan;
 
 pub struct TrustPrincipalWildcard;
 pub static RULE: TrustPrincipalWildcard = TrustPrincipalWildcard;
@@ -73,7 +72,7 @@ impl Rule for TrustPrincipalWildcard {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for m in &scan.models {
             for p in &m.policies {
                 if p.kind != PolicyKind::Trust {

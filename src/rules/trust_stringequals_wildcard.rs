@@ -1,7 +1,6 @@
-use super::github::{editable, github_trusts, sub_span};
-use super::{Rule, RuleMeta};
+use super::github::{editable, sub_span};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
-use crate::scan::Scan;
 use crate::source::tree::Part;
 
 pub struct TrustStringEqualsWildcard;
@@ -21,8 +20,8 @@ impl Rule for TrustStringEqualsWildcard {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
             for claim in CLAIMS {
                 for c in t.claim_conditions(claim) {
                     let op = c.op();

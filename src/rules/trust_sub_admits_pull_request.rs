@@ -1,10 +1,9 @@
 use super::github::{
-    GithubTrust, editable, github_trusts, remove_list_element, role_read_only, split_default_sub,
+    GithubTrust, editable, remove_list_element, role_read_only, split_default_sub,
 };
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Finding, Fix};
 use crate::model::{PolicyDoc, glob_match};
-use crate::scan::Scan;
 
 pub struct TrustSubAdmitsPullRequest;
 pub static RULE: TrustSubAdmitsPullRequest = TrustSubAdmitsPullRequest;
@@ -100,11 +99,11 @@ impl Rule for TrustSubAdmitsPullRequest {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        let trusts = github_trusts(scan);
-        let with_other = policies_with_other(&trusts);
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let trusts = scan.trusts();
+        let with_other = policies_with_other(trusts);
         let mut read_only: std::collections::HashMap<*const PolicyDoc, bool> = Default::default();
-        for t in &trusts {
+        for t in trusts {
             // A statement whose conditions name another issuer admits nobody.
             if t.never_matches() {
                 continue;

@@ -1,7 +1,6 @@
-use super::github::{SubReach, github_trusts, repository_pinned, sub_reach};
-use super::{Rule, RuleMeta};
+use super::github::{SubReach, repository_pinned, sub_reach};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct TrustSubAnyRepo;
 pub static RULE: TrustSubAnyRepo = TrustSubAnyRepo;
@@ -17,9 +16,9 @@ impl Rule for TrustSubAnyRepo {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
-            if !t.allows_web_identity() || repository_pinned(&t, true) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
+            if !t.allows_web_identity() || repository_pinned(t, true) {
                 continue;
             }
             for (c, v) in t.like_sub_values() {

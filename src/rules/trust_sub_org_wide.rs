@@ -1,7 +1,6 @@
-use super::github::{SubReach, github_trusts, repository_pinned, sub_reach};
-use super::{Rule, RuleMeta};
+use super::github::{SubReach, repository_pinned, sub_reach};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct TrustSubOrgWide;
 pub static RULE: TrustSubOrgWide = TrustSubOrgWide;
@@ -17,9 +16,9 @@ impl Rule for TrustSubOrgWide {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
-            if !t.allows_web_identity() || repository_pinned(&t, false) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
+            if !t.allows_web_identity() || repository_pinned(t, false) {
                 continue;
             }
             for (_, v) in t.like_sub_values() {

@@ -1,7 +1,6 @@
-use super::github::{SubReach, github_trusts, repository_pinned, split_default_sub, sub_reach};
-use super::{Rule, RuleMeta};
+use super::github::{SubReach, repository_pinned, split_default_sub, sub_reach};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Finding, Severity};
-use crate::scan::Scan;
 use crate::source::tree::{Part, Template};
 
 pub struct TrustSubPrefixCollision;
@@ -91,8 +90,8 @@ impl Rule for TrustSubPrefixCollision {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
             // A statement whose conditions name another issuer admits nobody.
             if t.never_matches() {
                 continue;
@@ -104,7 +103,7 @@ impl Rule for TrustSubPrefixCollision {
                 let shown = v.value.display();
                 let (severity, message, label, help) = match sub_reach(&v.value) {
                     SubReach::OwnerPrefix { prefix } => {
-                        if repository_pinned(&t, true) {
+                        if repository_pinned(t, true) {
                             continue;
                         }
                         (
@@ -124,7 +123,7 @@ impl Rule for TrustSubPrefixCollision {
                     SubReach::Narrower => match glued_wildcard(&v.value) {
                         None => continue,
                         Some(Collision::Repository { prefix }) => {
-                            if repository_pinned(&t, false) {
+                            if repository_pinned(t, false) {
                                 continue;
                             }
                             let name = prefix.trim_end_matches(['-', '_', '.']).to_string();

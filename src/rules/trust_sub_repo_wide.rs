@@ -1,7 +1,6 @@
-use super::github::{github_trusts, split_default_sub};
-use super::{Rule, RuleMeta};
+use super::github::split_default_sub;
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 use crate::source::tree::{Part, Template};
 
 pub struct TrustSubRepoWide;
@@ -59,8 +58,8 @@ impl Rule for TrustSubRepoWide {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
             // A statement whose conditions name another issuer admits nobody.
             if t.never_matches() {
                 continue;

@@ -1,7 +1,6 @@
-use super::github::{github_trusts, split_default_sub};
-use super::{Rule, RuleMeta};
+use super::github::split_default_sub;
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct TrustSubUntrustedOwner;
 pub static RULE: TrustSubUntrustedOwner = TrustSubUntrustedOwner;
@@ -31,13 +30,13 @@ impl Rule for TrustSubUntrustedOwner {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let allowed = &scan.settings.allowed_owners;
         if allowed.is_empty() {
             return; // only judged when the organization says which owners it trusts
         }
         let ok = |owner: &str| allowed.iter().any(|a| a.eq_ignore_ascii_case(owner));
-        for t in github_trusts(scan) {
+        for t in scan.trusts() {
             if !t.allows_web_identity() || t.never_matches() {
                 continue;
             }

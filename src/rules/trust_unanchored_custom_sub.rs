@@ -1,7 +1,6 @@
-use super::github::{ANCHOR_CLAIMS, TEMPLATE_CLAIMS, github_trusts, repository_pinned};
-use super::{Rule, RuleMeta};
+use super::github::{ANCHOR_CLAIMS, TEMPLATE_CLAIMS, repository_pinned};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct TrustUnanchoredCustomSub;
 pub static RULE: TrustUnanchoredCustomSub = TrustUnanchoredCustomSub;
@@ -67,13 +66,13 @@ impl Rule for TrustUnanchoredCustomSub {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
             // A statement whose conditions name another issuer admits nobody.
             if t.never_matches() {
                 continue;
             }
-            if !t.allows_web_identity() || repository_pinned(&t, true) {
+            if !t.allows_web_identity() || repository_pinned(t, true) {
                 continue;
             }
             let subs = t.positive("sub");

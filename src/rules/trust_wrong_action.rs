@@ -1,7 +1,6 @@
-use super::github::{editable, github_trusts, sub_span};
-use super::{Rule, RuleMeta};
+use super::github::{editable, sub_span};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix, Severity};
-use crate::scan::Scan;
 
 pub struct TrustWrongAction;
 pub static RULE: TrustWrongAction = TrustWrongAction;
@@ -21,8 +20,8 @@ impl Rule for TrustWrongAction {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
-        for t in github_trusts(scan) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in scan.trusts() {
             let s = t.statement;
             if s.not_action || s.actions.is_empty() {
                 continue;

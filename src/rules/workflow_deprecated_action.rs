@@ -1,4 +1,4 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::Step;
 use crate::scan::Scan;
@@ -156,7 +156,7 @@ impl Rule for WorkflowDeprecatedAction {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for m in &scan.models {
             for w in &m.workflows {
                 for job in &w.jobs {

@@ -1,4 +1,4 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
 use crate::fix::{NewValue, insert_entry};
 use crate::model::{IdToken, Job, PermSpec, Permissions, Step, Workflow, WorkflowKind};
@@ -158,7 +158,7 @@ impl Rule for WorkflowIdTokenTooBroad {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for m in &scan.models {
             for w in &m.workflows {
                 if w.kind != WorkflowKind::Workflow {

@@ -1,7 +1,6 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::model::KeyValue;
-use crate::scan::Scan;
 use crate::source::FileId;
 
 pub struct WorkflowLongLivedKeys;
@@ -83,7 +82,7 @@ impl Rule for WorkflowLongLivedKeys {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let env_keys = (
             "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY",

@@ -1,4 +1,4 @@
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Finding, Fix};
 use crate::fix::{NewValue, insert_entry};
 use crate::model::{IdToken, Job, PermSpec, Permissions, Step, Workflow, WorkflowKind};
@@ -35,22 +35,6 @@ pub fn uses_oidc(step: &Step) -> bool {
         && !truthy("force-skip-oidc")
 }
 
-/// Jobs elsewhere in the scan that call the reusable workflow in `file`.
-fn callers(scan: &Scan, file: FileId) -> Vec<(FileId, &Workflow, &Job)> {
-    let rel = &scan.file(file).rel;
-    let mut out = Vec::new();
-    for (i, m) in scan.models.iter().enumerate() {
-        for w in &m.workflows {
-            for j in &w.jobs {
-                if j.calls_local(rel) {
-                    out.push((i, w, j));
-                }
-            }
-        }
-    }
-    out
-}
-
 fn id_token(p: Option<&Permissions>) -> IdToken {
     p.map(|p| p.id_token()).unwrap_or(IdToken::Missing)
 }
@@ -59,7 +43,7 @@ impl Rule for WorkflowMissingIdToken {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for m in &scan.models {
             for w in &m.workflows {
                 if w.kind != WorkflowKind::Workflow {
@@ -76,7 +60,7 @@ impl Rule for WorkflowMissingIdToken {
     }
 }
 
-fn check_job(scan: &Scan, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<Finding>) {
+fn check_job(scan: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<Finding>) {
     let file = w.file;
     let own = w.effective_permissions(job);
     let span = step.uses.as_ref().map(|u| u.span).unwrap_or(step.span);
@@ -87,7 +71,8 @@ fn check_job(scan: &Scan, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<Fi
     };
     // A reusable workflow without its own permissions inherits its caller's.
     if own.is_none() && w.has_trigger("workflow_call") {
-        for (cfile, cw, cjob) in callers(scan, file) {
+        for &(cw, cjob) in scan.callers_of(file) {
+            let cfile = cw.file;
             let cperm = cw.effective_permissions(cjob);
             if id_token(cperm) != IdToken::Missing {
                 continue;

@@ -1,8 +1,7 @@
 use super::workflow_id_token_too_broad::grant_span;
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Finding, Severity};
 use crate::model::{IdToken, Job, Step, Workflow, WorkflowKind};
-use crate::scan::Scan;
 use crate::source::Span;
 
 pub struct WorkflowOidcUntrustedTrigger;
@@ -152,7 +151,7 @@ impl Rule for WorkflowOidcUntrustedTrigger {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for m in &scan.models {
             for w in &m.workflows {
                 if w.kind != WorkflowKind::Workflow {

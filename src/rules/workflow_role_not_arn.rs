@@ -1,5 +1,5 @@
 use super::workflow_missing_id_token::uses_oidc;
-use super::{Rule, RuleMeta};
+use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::scan::Scan;
 
@@ -43,7 +43,7 @@ impl Rule for WorkflowRoleNotArn {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Scan, out: &mut Vec<Finding>) {
+    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for m in &scan.models {
             for w in &m.workflows {
                 for job in &w.jobs {

@@ -1,0 +1,92 @@
+//! What rules see: the scan, plus the cross-file views several rules share, each computed at
+//! most once per check (rules run in parallel; the first to ask computes, the others wait).
+//!
+//! `Ctx` dereferences to [`Scan`], so a rule reads the model exactly as before; the shared views
+//! (`trusts`, `github_roles`, `roles`, `analysis`, `callers`) replace per-rule recomputation,
+//! which made a scan of many repositories quadratic.
+
+use super::github::{GithubTrust, github_trusts};
+use super::perm::{Subject, github_roles};
+use crate::model::{Job, PolicyDoc, Workflow};
+use crate::scan::Scan;
+use crate::source::FileId;
+use crate::subjects::{self, Analysis, RoleDef};
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+pub struct Ctx<'a> {
+    scan: &'a Scan,
+    trusts: OnceLock<Vec<GithubTrust<'a>>>,
+    github_roles: OnceLock<Vec<Subject<'a>>>,
+    analysis: OnceLock<Analysis<'a>>,
+    callers: OnceLock<subjects::Callers<'a>>,
+    /// Trust policy (by address) → index into `analysis().roles` of the roles holding it.
+    role_of_trust: OnceLock<HashMap<usize, Vec<usize>>>,
+}
+
+impl<'a> std::ops::Deref for Ctx<'a> {
+    type Target = Scan;
+    fn deref(&self) -> &Scan {
+        self.scan
+    }
+}
+
+impl<'a> Ctx<'a> {
+    pub fn new(scan: &'a Scan) -> Self {
+        Ctx {
+            scan,
+            trusts: OnceLock::new(),
+            github_roles: OnceLock::new(),
+            analysis: OnceLock::new(),
+            callers: OnceLock::new(),
+            role_of_trust: OnceLock::new(),
+        }
+    }
+    pub fn scan(&self) -> &'a Scan {
+        self.scan
+    }
+    /// Every allow statement trusting GitHub's OIDC issuer ([`github_trusts`]).
+    pub fn trusts(&self) -> &[GithubTrust<'a>] {
+        self.trusts.get_or_init(|| github_trusts(self.scan))
+    }
+    /// Every role GitHub can assume, with its permission policies ([`github_roles`]).
+    pub fn github_roles(&self) -> &[Subject<'a>] {
+        self.github_roles
+            .get_or_init(|| github_roles(self.scan, self.trusts()))
+    }
+    /// The cross-file analysis: roles, and the roles each job assumes with its subjects.
+    pub fn analysis(&self) -> &Analysis<'a> {
+        self.analysis
+            .get_or_init(|| subjects::analyze_with(self.scan, self.callers()))
+    }
+    /// Every role the scan defines.
+    pub fn roles(&self) -> &[RoleDef<'a>] {
+        &self.analysis().roles
+    }
+    /// The jobs calling each reusable workflow of the scan (`uses: ./.github/workflows/…`).
+    pub fn callers(&self) -> &subjects::Callers<'a> {
+        self.callers
+            .get_or_init(|| subjects::Callers::index(self.scan))
+    }
+    /// Jobs elsewhere in the scan that call the reusable workflow in `file`.
+    pub fn callers_of(&self, file: FileId) -> &[(&'a Workflow, &'a Job)] {
+        self.callers().of(file)
+    }
+    /// The roles (from [`Ctx::roles`]) whose trust policy is `policy`.
+    pub fn roles_trusting(&self, policy: &PolicyDoc) -> impl Iterator<Item = &RoleDef<'a>> {
+        let map = self.role_of_trust.get_or_init(|| {
+            let mut m: HashMap<usize, Vec<usize>> = HashMap::new();
+            for (i, r) in self.roles().iter().enumerate() {
+                if let Some(t) = r.trust {
+                    m.entry(t as *const PolicyDoc as usize).or_default().push(i);
+                }
+            }
+            m
+        });
+        let roles = self.roles();
+        map.get(&(policy as *const PolicyDoc as usize))
+            .into_iter()
+            .flatten()
+            .map(move |&i| &roles[i])
+    }
+}
