@@ -92,6 +92,8 @@ fn classify_by_name(rel: &str) -> Option<Format> {
 #[allow(clippy::large_enum_variant)]
 enum Outcome {
     Skip,
+    /// Analysed, and nothing in it can matter to any rule: counted, not kept.
+    Done,
     File(SourceFile, FileModel),
     Error(FileError),
 }
@@ -231,6 +233,16 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     };
     let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format);
     match extract(id, &src) {
+        // Memory stays with what rules can use: a file with nothing in its model (a `.tf`
+        // file of buckets and instances) is dropped here, text and all, unless its text holds
+        // what rules read from text (an access key id, a suppression comment).
+        Ok(Some(m))
+            if m.is_empty()
+                && crate::rules::hardcoded_key_ids(&src.text).is_empty()
+                && !src.text.contains("oidc-lint") =>
+        {
+            Outcome::Done
+        }
         Ok(Some(m)) => Outcome::File(src, m),
         Ok(None) => Outcome::Skip,
         Err(e) => {
@@ -238,6 +250,52 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
             error(&c.rel, p.line, p.column, e.message)
         }
     }
+}
+
+/// Process one unit: a single file, or the `.tf` files of one directory, linked together. A
+/// directory whose Terraform defines nothing rules read (no policy, role, provider or key) is
+/// dropped whole after linking.
+fn process_unit(unit: &[FileId], candidates: &[Candidate], max: u64) -> Vec<(FileId, Outcome)> {
+    let outs: Vec<(FileId, Outcome)> = unit
+        .iter()
+        .map(|&id| (id, process(id, &candidates[id], max)))
+        .collect();
+    let is_tf = |o: &Outcome| matches!(o, Outcome::File(src, _) if src.format == Format::Terraform);
+    if !outs.iter().any(|(_, o)| is_tf(o)) {
+        return outs;
+    }
+    let mut srcs = Vec::new();
+    let mut models = Vec::new();
+    let mut rest = Vec::new();
+    for (id, o) in outs {
+        match o {
+            Outcome::File(src, m) if src.format == Format::Terraform => {
+                srcs.push((id, src));
+                models.push((id, m));
+            }
+            other => rest.push((id, other)),
+        }
+    }
+    let files = model::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
+    let mut dir_models = model::terraform::DirFiles::new(models);
+    model::terraform::link_dir(&files, &mut dir_models);
+    drop(files);
+    let models: Vec<(FileId, FileModel)> = dir_models.into_pairs().collect();
+    let useful = models.iter().any(|(_, m)| !m.is_empty());
+    for ((id, src), (_, m)) in srcs.into_iter().zip(models) {
+        let keep = useful
+            || !crate::rules::hardcoded_key_ids(&src.text).is_empty()
+            || src.text.contains("oidc-lint");
+        rest.push((
+            id,
+            if keep {
+                Outcome::File(src, m)
+            } else {
+                Outcome::Done
+            },
+        ));
+    }
+    rest
 }
 
 /// A file that could not be parsed: where, and why (the message names the syntax).
@@ -320,10 +378,36 @@ fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError
 
 pub fn scan(opts: &ScanOptions) -> Scan {
     let (candidates, walk_errors) = discover(&opts.root, &opts.paths);
-    let outcomes: Vec<Outcome> = candidates
+    // Units of work: the `.tf` files of one directory (a Terraform module: linked together),
+    // every other file alone. A unit is read, parsed, linked and reduced to what rules can use
+    // before the next one starts on that core, so parse trees never pile up.
+    let mut units: Vec<Vec<FileId>> = Vec::new();
+    let mut tf_dirs: std::collections::HashMap<&str, usize> = Default::default();
+    for (id, c) in candidates.iter().enumerate() {
+        if classify_by_name(&c.rel) == Some(Format::Terraform) {
+            let dir = c.rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            match tf_dirs.get(dir) {
+                Some(&u) => units[u].push(id),
+                None => {
+                    tf_dirs.insert(dir, units.len());
+                    units.push(vec![id]);
+                }
+            }
+        } else {
+            units.push(vec![id]);
+        }
+    }
+    let done: Vec<Vec<(FileId, Outcome)>> = units
         .par_iter()
-        .enumerate()
-        .map(|(id, c)| process(id, c, opts.max_file_size))
+        .map(|u| process_unit(u, &candidates, opts.max_file_size))
+        .collect();
+    let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
+    for (id, o) in done.into_iter().flatten() {
+        slots[id] = Some(o);
+    }
+    let outcomes: Vec<Outcome> = slots
+        .into_iter()
+        .map(|o| o.unwrap_or(Outcome::Skip))
         .collect();
     let scanned = outcomes
         .iter()
@@ -342,7 +426,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
         .collect();
     for o in outcomes {
         match o {
-            Outcome::Skip => {
+            Outcome::Skip | Outcome::Done => {
                 files.push(None);
                 models.push(FileModel::default());
             }
@@ -357,7 +441,6 @@ pub fn scan(opts: &ScanOptions) -> Scan {
             }
         }
     }
-    model::terraform::link(&files, &mut models);
     errors.sort();
     Scan {
         root: opts.root.clone(),

@@ -63,6 +63,19 @@ pub struct FileModel {
     pub terraform: Option<Box<terraform::TfFile>>,
 }
 
+impl FileModel {
+    /// Nothing any rule could read (a `.tf` file still waiting to be linked counts as
+    /// something when it holds blocks linking reads).
+    pub fn is_empty(&self) -> bool {
+        self.policies.is_empty()
+            && self.providers.is_empty()
+            && self.workflows.is_empty()
+            && self.roles.is_empty()
+            && self.access_keys.is_empty()
+            && self.terraform.as_ref().is_none_or(|t| t.blocks.is_empty())
+    }
+}
+
 /// An IAM role defined in IaC or an account export.
 #[derive(Clone, Debug)]
 pub struct Role {

@@ -12,8 +12,8 @@ use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
 use crate::source::json::{self, ParseFailure};
 use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
-use crate::source::{FileId, Format, SourceFile, Span};
-use std::collections::{BTreeMap, HashMap};
+use crate::source::{FileId, SourceFile, Span};
+use std::collections::HashMap;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
 #[derive(Debug, Default)]
@@ -23,35 +23,76 @@ pub struct TfFile {
 
 pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
     Ok(TfFile {
-        blocks: hcl::parse(&src.text)?,
+        blocks: hcl::parse_blocks(&src.text, &relevant_block)?,
     })
 }
 
-/// Link every directory of Terraform files: resolve references and fill the models.
-pub fn link(files: &[Option<SourceFile>], models: &mut [FileModel]) {
-    let mut dirs: BTreeMap<String, Vec<FileId>> = BTreeMap::new();
-    for (id, f) in files.iter().enumerate() {
-        if let Some(f) = f
-            && f.format == Format::Terraform
-            && models[id].terraform.is_some()
-        {
-            let dir = f.rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-            dirs.entry(dir.to_string()).or_default().push(id);
+/// The top-level blocks linking reads: variables and locals (references), modules (the
+/// GitHub-OIDC modules), and IAM resources and data sources. Everything else in a `.tf` file
+/// (buckets, instances, outputs, providers…) is parsed for syntax but never converted or kept.
+pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
+    match ident {
+        "variable" | "locals" | "module" => true,
+        "resource" | "data" => labels.first().is_some_and(|t| t.starts_with("aws_iam_")),
+        _ => false,
+    }
+}
+
+/// The files of one directory, addressed by their scan-wide [`FileId`] (a directory's ids are
+/// few and sorted: a binary search finds one).
+pub struct DirFiles<T> {
+    ids: Vec<FileId>,
+    items: Vec<T>,
+}
+
+impl<T> DirFiles<T> {
+    /// `pairs` sorted by id.
+    pub fn new(pairs: Vec<(FileId, T)>) -> Self {
+        let (ids, items) = pairs.into_iter().unzip();
+        DirFiles { ids, items }
+    }
+    fn slot(&self, id: FileId) -> usize {
+        self.ids
+            .binary_search(&id)
+            .expect("a directory's models only point into its own files")
+    }
+    pub fn into_pairs(self) -> impl Iterator<Item = (FileId, T)> {
+        self.ids.into_iter().zip(self.items)
+    }
+}
+
+impl<T> std::ops::Index<FileId> for DirFiles<T> {
+    type Output = T;
+    fn index(&self, id: FileId) -> &T {
+        &self.items[self.slot(id)]
+    }
+}
+
+impl<T> std::ops::IndexMut<FileId> for DirFiles<T> {
+    fn index_mut(&mut self, id: FileId) -> &mut T {
+        let i = self.slot(id);
+        &mut self.items[i]
+    }
+}
+
+/// Link the Terraform files of one directory (a module): resolve references and fill the
+/// models. `files` and `models` hold the directory's files, by id.
+pub fn link_dir(files: &DirFiles<&SourceFile>, models: &mut DirFiles<FileModel>) {
+    let mut parsed: Vec<(FileId, TfFile)> = files
+        .ids
+        .iter()
+        .filter_map(|&id| Some((id, *models[id].terraform.take()?)))
+        .collect();
+    if parsed.is_empty() {
+        return;
+    }
+    let syms = symbols(&parsed);
+    for (_, f) in parsed.iter_mut() {
+        for b in f.blocks.iter_mut() {
+            resolve_block(b, &syms);
         }
     }
-    for ids in dirs.values() {
-        let mut parsed: Vec<(FileId, TfFile)> = ids
-            .iter()
-            .map(|&id| (id, *models[id].terraform.take().unwrap_or_default()))
-            .collect();
-        let syms = symbols(&parsed);
-        for (_, f) in parsed.iter_mut() {
-            for b in f.blocks.iter_mut() {
-                resolve_block(b, &syms);
-            }
-        }
-        Module::new(&parsed, files, syms).build(models);
-    }
+    Module::new(&parsed, files, syms).build(models);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -613,7 +654,7 @@ fn policy_document(b: &Block) -> Node {
 
 struct Module<'a> {
     files: &'a [(FileId, TfFile)],
-    sources: &'a [Option<SourceFile>],
+    sources: &'a DirFiles<&'a SourceFile>,
     /// `data.aws_iam_policy_document.NAME` → (file, block).
     documents: HashMap<String, (FileId, &'a Block)>,
     /// Documents already turned into a policy: name → (file, policy index).
@@ -646,7 +687,11 @@ fn referenced(n: &Node, ty: &str) -> Option<String> {
 }
 
 impl<'a> Module<'a> {
-    fn new(files: &'a [(FileId, TfFile)], sources: &'a [Option<SourceFile>], syms: Syms) -> Self {
+    fn new(
+        files: &'a [(FileId, TfFile)],
+        sources: &'a DirFiles<&'a SourceFile>,
+        syms: Syms,
+    ) -> Self {
         let mut documents = HashMap::new();
         for (id, f) in files {
             for b in &f.blocks {
@@ -671,17 +716,14 @@ impl<'a> Module<'a> {
     }
 
     fn text(&self, id: FileId) -> &str {
-        self.sources[id]
-            .as_ref()
-            .map(|s| s.text.as_str())
-            .unwrap_or("")
+        self.sources[id].text.as_str()
     }
 
     /// Add the policy given by an attribute value (`jsonencode(...)`, heredoc JSON, or a
     /// reference to a policy document) to the models; returns (file, index).
     fn add_policy(
         &mut self,
-        models: &mut [FileModel],
+        models: &mut DirFiles<FileModel>,
         id: FileId,
         value: &Node,
         owner: &str,
@@ -721,7 +763,7 @@ impl<'a> Module<'a> {
         }
     }
 
-    fn build(mut self, models: &mut [FileModel]) {
+    fn build(mut self, models: &mut DirFiles<FileModel>) {
         let files = self.files;
         // Users first (access keys name them), then policies, roles, and what attaches.
         for (_, f) in files {
@@ -780,7 +822,7 @@ impl<'a> Module<'a> {
         }
     }
 
-    fn role(&mut self, models: &mut [FileModel], id: FileId, b: &Block, n: &str) {
+    fn role(&mut self, models: &mut DirFiles<FileModel>, id: FileId, b: &Block, n: &str) {
         let owner = format!("aws_iam_role.{n}");
         let mut role = Role {
             file: id,
@@ -829,7 +871,7 @@ impl<'a> Module<'a> {
         role.managed_policy_arns.extend(strings_of(arn));
     }
 
-    fn other(&mut self, models: &mut [FileModel], id: FileId, b: &Block) {
+    fn other(&mut self, models: &mut DirFiles<FileModel>, id: FileId, b: &Block) {
         let (Some(ty), Some(n)) = (b.label(0), b.label(1)) else {
             return;
         };

@@ -216,7 +216,7 @@ fn add_condition(
 }
 
 /// Expand a module call into a role with its trust policy, when it is one of the modules.
-pub fn module(models: &mut [FileModel], id: FileId, b: &Block) {
+pub fn module(models: &mut super::terraform::DirFiles<FileModel>, id: FileId, b: &Block) {
     let Some(kind) = kind(b) else { return };
     if flag(b, "create") == Some(false) {
         return;

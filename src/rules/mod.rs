@@ -5,6 +5,7 @@ pub mod github;
 pub mod perm;
 
 pub use ctx::Ctx;
+pub use hardcoded_aws_key::key_ids as hardcoded_key_ids;
 
 mod hardcoded_aws_key;
 mod iac_access_key;

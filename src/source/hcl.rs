@@ -57,6 +57,16 @@ impl Block {
 /// the text (same length, so every span stays that of the file), and their real text is
 /// restored in the tree.
 pub fn parse(text: &str) -> Result<Vec<Block>, ParseFailure> {
+    parse_blocks(text, &|_, _| true)
+}
+
+/// [`parse`], converting only the top-level blocks `keep(ident, labels)` accepts: the whole
+/// file is still parsed (and its syntax errors reported), but blocks nothing will read are
+/// neither converted nor held in memory.
+pub fn parse_blocks(
+    text: &str,
+    keep: &dyn Fn(&str, &[&str]) -> bool,
+) -> Result<Vec<Block>, ParseFailure> {
     let mut work = text.to_string();
     let mut renamed: Vec<Span> = Vec::new();
     let body = loop {
@@ -89,7 +99,17 @@ pub fn parse(text: &str) -> Result<Vec<Block>, ParseFailure> {
         text,
         renamed: &renamed,
     };
-    Ok(cx.body(&body).1)
+    // Only the top-level blocks asked for are converted (and kept).
+    Ok(body
+        .iter()
+        .filter_map(|s| match s {
+            Structure::Block(b) => {
+                let labels: Vec<&str> = b.labels.iter().map(|l| l.as_str()).collect();
+                keep(b.ident.value(), &labels).then(|| cx.block(b))
+            }
+            Structure::Attribute(_) => None,
+        })
+        .collect())
 }
 
 /// The object key starting at (or after whitespace/comments from) `offset`.
@@ -223,28 +243,30 @@ impl Cx<'_> {
                     key_span: sp(a.key.span()),
                     value: self.expr(&a.value),
                 }),
-                Structure::Block(b) => {
-                    let (a, bl) = self.body(&b.body);
-                    let span = sp(b.span());
-                    let header_end = b
-                        .labels
-                        .last()
-                        .and_then(|l| l.span())
-                        .or_else(|| b.ident.span())
-                        .map(|r| r.end)
-                        .unwrap_or(span.start as usize);
-                    blocks.push(Block {
-                        ident: b.ident.value().to_string(),
-                        labels: b.labels.iter().map(|l| l.as_str().to_string()).collect(),
-                        span,
-                        header: Span::new(span.start as usize, header_end),
-                        attrs: a,
-                        blocks: bl,
-                    });
-                }
+                Structure::Block(b) => blocks.push(self.block(b)),
             }
         }
         (attrs, blocks)
+    }
+
+    fn block(&self, b: &hcl_edit::structure::Block) -> Block {
+        let (a, bl) = self.body(&b.body);
+        let span = sp(b.span());
+        let header_end = b
+            .labels
+            .last()
+            .and_then(|l| l.span())
+            .or_else(|| b.ident.span())
+            .map(|r| r.end)
+            .unwrap_or(span.start as usize);
+        Block {
+            ident: b.ident.value().to_string(),
+            labels: b.labels.iter().map(|l| l.as_str().to_string()).collect(),
+            span,
+            header: Span::new(span.start as usize, header_end),
+            attrs: a,
+            blocks: bl,
+        }
     }
 
     fn unknown(&self, span: Span) -> Node {
