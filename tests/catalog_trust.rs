@@ -340,6 +340,7 @@ const EXPECTED: &[Case] = &[
         &[],
     ),
     ("trust-sub-repo-wide", "good/environment-pinned", &[]),
+    ("trust-sub-repo-wide", "good/tag-session-statement", &[]),
     (
         "trust-unanchored-custom-sub",
         "bad/cfn-workflow-claim",
@@ -378,6 +379,11 @@ const EXPECTED: &[Case] = &[
     ),
     (
         "trust-wrong-action",
+        "bad/assume-role-statement-beside",
+        &[("iam/deploy-trust.json", 20)],
+    ),
+    (
+        "trust-wrong-action",
         "bad/cfn-assume-role",
         &[("cloudformation/github-deploy.yaml", 15)],
     ),
@@ -394,6 +400,7 @@ const EXPECTED: &[Case] = &[
     ("trust-wrong-action", "good/aws-principal-assume-role", &[]),
     ("trust-wrong-action", "good/cfn-set-source-identity", &[]),
     ("trust-wrong-action", "good/tag-session-beside", &[]),
+    ("trust-wrong-action", "good/tag-session-own-statement", &[]),
     (
         "trust-wrong-action",
         "good/tf-policy-document-tag-session",

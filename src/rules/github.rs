@@ -86,6 +86,13 @@ impl<'a> GithubTrust<'a> {
                 })
         })
     }
+    /// The gate of every rule about what a trust statement admits: it allows
+    /// `sts:AssumeRoleWithWebIdentity` and its conditions can be met at all. A statement
+    /// failing it lets no GitHub token in (`trust-wrong-action` and `trust-issuer-mismatch`
+    /// say why), so how wide its `sub` or `aud` patterns are does not matter.
+    pub fn can_admit(&self) -> bool {
+        self.allows_web_identity() && !self.never_matches()
+    }
     pub fn allows_web_identity(&self) -> bool {
         self.statement
             .allows_action("sts:AssumeRoleWithWebIdentity")

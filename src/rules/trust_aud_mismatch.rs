@@ -41,7 +41,7 @@ impl Rule for TrustAudMismatch {
             }
         }
         for t in scan.trusts() {
-            if !t.allows_web_identity() {
+            if !t.can_admit() {
                 continue;
             }
             let default = if t.china() {

@@ -47,10 +47,7 @@ impl Rule for TrustMissingAud {
                 })
             });
         for t in scan.trusts() {
-            if !t.allows_web_identity()
-                || t.never_matches()
-                || t.claim_conditions("aud").next().is_some()
-            {
+            if !t.can_admit() || t.claim_conditions("aud").next().is_some() {
                 continue;
             }
             let s = t.statement;

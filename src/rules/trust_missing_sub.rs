@@ -18,7 +18,7 @@ impl Rule for TrustMissingSub {
     }
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for t in scan.trusts() {
-            if !t.allows_web_identity() || t.never_matches() {
+            if !t.can_admit() {
                 continue;
             }
             if !t.positive("sub").is_empty() || !t.positive("job_workflow_ref").is_empty() {

@@ -104,11 +104,7 @@ impl Rule for TrustSubAdmitsPullRequest {
         let with_other = policies_with_other(trusts);
         let mut read_only: std::collections::HashMap<*const PolicyDoc, bool> = Default::default();
         for t in trusts {
-            // A statement whose conditions name another issuer admits nobody.
-            if t.never_matches() {
-                continue;
-            }
-            if !t.allows_web_identity() {
+            if !t.can_admit() {
                 continue;
             }
             // A role trusted only by pull requests is the recommended read-only plan role;

@@ -18,7 +18,7 @@ impl Rule for TrustSubAnyRepo {
     }
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for t in scan.trusts() {
-            if !t.allows_web_identity() || repository_pinned(t, true) {
+            if !t.can_admit() || repository_pinned(t, true) {
                 continue;
             }
             for (c, v) in t.like_sub_values() {

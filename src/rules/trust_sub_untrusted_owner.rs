@@ -37,7 +37,7 @@ impl Rule for TrustSubUntrustedOwner {
         }
         let ok = |owner: &str| allowed.iter().any(|a| a.eq_ignore_ascii_case(owner));
         for t in scan.trusts() {
-            if !t.allows_web_identity() || t.never_matches() {
+            if !t.can_admit() {
                 continue;
             }
             for claim in ["sub", "repository_owner", "repository"] {

@@ -69,7 +69,7 @@ impl Rule for TrustUnanchoredCustomSub {
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for t in scan.trusts() {
             // A statement whose conditions name another issuer admits nobody.
-            if t.never_matches() {
+            if !t.can_admit() {
                 continue;
             }
             if !t.allows_web_identity() || repository_pinned(t, true) {

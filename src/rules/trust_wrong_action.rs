@@ -21,12 +21,44 @@ impl Rule for TrustWrongAction {
         &META
     }
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+        // Policies where some GitHub statement does allow web identity: the role is usable.
+        let usable: std::collections::HashSet<*const crate::model::PolicyDoc> = scan
+            .trusts()
+            .iter()
+            .filter(|t| t.allows_web_identity())
+            .map(|t| t.policy as *const _)
+            .collect();
         for t in scan.trusts() {
             let s = t.statement;
             if s.not_action || s.actions.is_empty() {
                 continue;
             }
             let src = scan.file(t.policy.file);
+            let companion = |a: &crate::model::SStr| {
+                a.value
+                    .known()
+                    .is_some_and(|k| COMPANIONS.iter().any(|c| c.eq_ignore_ascii_case(&k)))
+            };
+            if !t.allows_web_identity() && usable.contains(&(t.policy as *const _)) {
+                // A statement of its own for `sts:TagSession` (often with `aws:RequestTag`
+                // conditions) beside the one allowing web identity: a common, correct split.
+                if s.actions.iter().all(companion) {
+                    continue;
+                }
+                for a in s.actions.iter().filter(|a| !companion(a)) {
+                    out.push(
+                        Finding::new(META.id, Severity::Warning, t.policy.file, a.span)
+                            .message(format!(
+                                "{} trusts GitHub's OIDC provider in a statement allowing only `{}`; a federated principal can only use web identity (another statement allows it), so this statement is noise that analyzers flag as a mismatched action",
+                                t.policy.owner,
+                                a.value.display()
+                            ))
+                            .label("a federated principal never uses this action")
+                            .help(format!("remove the statement, or merge its conditions into the one allowing `{WEB_IDENTITY}`")),
+                    );
+                }
+                continue;
+            }
             if !t.allows_web_identity() {
                 let names: Vec<String> = s
                     .actions
