@@ -46,6 +46,22 @@ impl Lines {
         }
     }
 
+    /// Byte range of 0-based line `line` in a text of `len` bytes, terminator included;
+    /// `None` past the last line.
+    pub fn line(&self, line: u32, len: usize) -> Option<std::ops::Range<usize>> {
+        let i = line as usize;
+        if i > self.newlines.len() {
+            return None;
+        }
+        let start = if i == 0 {
+            0
+        } else {
+            self.newlines[i - 1] as usize
+        };
+        let end = self.newlines.get(i).map_or(len, |&e| e as usize);
+        Some(start..end)
+    }
+
     /// Position of byte `offset`, which must be a char boundary within the text.
     pub fn line_cols(&self, offset: u32) -> LineCols {
         let line = self.newlines.partition_point(|&s| s <= offset);
@@ -69,6 +85,19 @@ impl Lines {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn line_ranges() {
+        let text = "ab\ncd\r\n\nlast";
+        let l = Lines::new(text);
+        assert_eq!(l.line(0, text.len()), Some(0..3));
+        assert_eq!(l.line(1, text.len()), Some(3..7));
+        assert_eq!(l.line(2, text.len()), Some(7..8));
+        assert_eq!(l.line(3, text.len()), Some(8..12));
+        assert_eq!(l.line(4, text.len()), None);
+        let nl = "x\n";
+        assert_eq!(Lines::new(nl).line(1, nl.len()), Some(2..2));
+    }
 
     #[test]
     fn agrees_with_counting() {

@@ -8,7 +8,6 @@ pub mod lines;
 pub mod tree;
 pub mod yaml;
 
-use line_index::LineIndex;
 use std::ops::Range;
 
 /// A byte range in one source file.
@@ -78,7 +77,6 @@ pub struct SourceFile {
     pub rel: String,
     pub text: String,
     pub format: Format,
-    index: LineIndex,
     lines: lines::Lines,
 }
 
@@ -92,7 +90,6 @@ pub struct Pos {
 
 impl SourceFile {
     pub fn new(path: std::path::PathBuf, rel: String, text: String, format: Format) -> Self {
-        let index = LineIndex::new(&text);
         let lines = lines::Lines::new(&text);
         SourceFile {
             lines,
@@ -100,7 +97,6 @@ impl SourceFile {
             rel,
             text,
             format,
-            index,
         }
     }
 
@@ -132,10 +128,10 @@ impl SourceFile {
 
     /// Byte range of line `line` (1-based), without its terminator.
     pub fn line_range(&self, line: u32) -> Range<usize> {
-        match self.index.line(line.saturating_sub(1)) {
+        match self.lines.line(line.saturating_sub(1), self.text.len()) {
             Some(r) => {
-                let s: usize = r.start().into();
-                let mut e: usize = r.end().into();
+                let s = r.start;
+                let mut e = r.end;
                 let bytes = self.text.as_bytes();
                 while e > s && (bytes[e - 1] == b'\n' || bytes[e - 1] == b'\r') {
                     e -= 1;
