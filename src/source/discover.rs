@@ -14,6 +14,9 @@ pub struct Candidate {
     pub explicit: bool,
 }
 
+/// A walk error: (relative path, message).
+type WalkError = (String, String);
+
 /// Directories never descended into.
 const SKIP_DIRS: &[&str] = &[".git", "node_modules", ".terraform"];
 
@@ -95,27 +98,41 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(String,
                 }
                 true
             })
-            .build();
-        for entry in walker {
-            match entry {
-                Ok(e) => {
-                    if e.file_type().is_some_and(|t| t.is_file()) {
-                        let path = e.into_path();
-                        out.push(Candidate {
-                            rel: rel_path(root, &path),
-                            path,
-                            explicit: false,
-                        });
+            // One walking thread per worker of the scan (`--threads`); the order entries
+            // arrive in does not matter: candidates are sorted below.
+            .threads(rayon::current_num_threads())
+            .build_parallel();
+        let found: std::sync::Mutex<(Vec<Candidate>, Vec<WalkError>)> = Default::default();
+        walker.run(|| {
+            let found = &found;
+            Box::new(move |entry| {
+                match entry {
+                    Ok(e) => {
+                        if e.file_type().is_some_and(|t| t.is_file()) {
+                            let path = e.into_path();
+                            let c = Candidate {
+                                rel: rel_path(root, &path),
+                                path,
+                                explicit: false,
+                            };
+                            found.lock().unwrap_or_else(|p| p.into_inner()).0.push(c);
+                        }
+                    }
+                    Err(err) => {
+                        if let Some(e) = walk_error(root, &err) {
+                            found.lock().unwrap_or_else(|p| p.into_inner()).1.push(e);
+                        }
                     }
                 }
-                Err(err) => {
-                    if let Some((path, msg)) = walk_error(root, &err) {
-                        errors.push((path, msg));
-                    }
-                }
-            }
-        }
+                ignore::WalkState::Continue
+            })
+        });
+        let (cands, errs) = found.into_inner().unwrap_or_else(|p| p.into_inner());
+        out.extend(cands);
+        errors.extend(errs);
     }
+    errors.sort();
+    errors.dedup();
     out.sort();
     out.dedup_by(|a, b| a.rel == b.rel);
     if saw_link.load(Ordering::Relaxed) {
