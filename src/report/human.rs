@@ -191,9 +191,17 @@ pub fn render(r: &Report, color: bool, quiet: bool) -> String {
     } else {
         Renderer::plain()
     };
-    let mut out = String::new();
-    for f in r.findings {
-        out.push_str(&render_one(r, f, &renderer));
+    // Each finding renders on its own (in parallel: snippets are the costliest part of a
+    // report with many findings), then they are joined in report order.
+    use rayon::prelude::*;
+    let rendered: Vec<String> = r
+        .findings
+        .par_iter()
+        .map(|f| render_one(r, f, &renderer))
+        .collect();
+    let mut out = String::with_capacity(rendered.iter().map(|s| s.len() + 2).sum::<usize>() + 128);
+    for one in &rendered {
+        out.push_str(one);
         out.push_str("\n\n");
     }
     if !quiet {
