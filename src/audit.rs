@@ -125,12 +125,13 @@ pub fn audit(path: &Path, repo: Option<&str>) -> Audit {
         };
         let s = scan(&opts);
         let an = subjects::analyze(&s);
+        let providers = subjects::providers(&s);
         let mut edits: std::collections::BTreeMap<usize, Edits> = Default::default();
         let mut jobs: Vec<JobAudit> = an
             .assumptions
             .iter()
             .map(|a| {
-                let (j, e) = job_audit(&s, &an, a);
+                let (j, e) = job_audit(&s, &an, &providers, a);
                 edits.entry(a.file).or_default().extend(e);
                 j
             })
@@ -157,7 +158,12 @@ pub fn audit(path: &Path, repo: Option<&str>) -> Audit {
     Audit { repositories: out }
 }
 
-fn job_audit(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption) -> (JobAudit, Edits) {
+fn job_audit(
+    scan: &crate::scan::Scan,
+    an: &Analysis,
+    providers: &[&crate::model::OidcProvider],
+    a: &Assumption,
+) -> (JobAudit, Edits) {
     let mut edits = Vec::new();
     let src = scan.file(a.file);
     let line = src.pos(a.step.span.start).line;
@@ -216,7 +222,7 @@ fn job_audit(scan: &crate::scan::Scan, an: &Analysis, a: &Assumption) -> (JobAud
                             let aud = a.audience.as_deref();
                             if aud.is_some_and(|x| {
                                 subjects::audience_rejection(trust, x).is_some()
-                                    || subjects::provider_rejection(scan, trust, x).is_some()
+                                    || subjects::provider_rejection(providers, trust, x).is_some()
                             }) {
                                 verdict = "audience-rejected";
                             } else {

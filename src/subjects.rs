@@ -873,6 +873,8 @@ pub struct Analysis<'a> {
     pub repo: Option<String>,
     pub roles: Vec<RoleDef<'a>>,
     pub assumptions: Vec<Assumption<'a>>,
+    /// Role name → indices into `roles`.
+    by_name: std::collections::HashMap<String, Vec<usize>>,
 }
 
 pub fn analyze(scan: &Scan) -> Analysis<'_> {
@@ -901,10 +903,16 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> Analysis<'a> {
             }
         }
     }
+    let roles = roles(scan);
+    let mut by_name: std::collections::HashMap<String, Vec<usize>> = Default::default();
+    for (i, r) in roles.iter().enumerate() {
+        by_name.entry(r.name.clone()).or_default().push(i);
+    }
     Analysis {
         repo,
-        roles: roles(scan),
+        roles,
         assumptions,
+        by_name,
     }
 }
 
@@ -1081,7 +1089,12 @@ fn env_subject(s: &Subject, e: &Val) -> Subject {
 impl Analysis<'_> {
     /// The roles in the scan a role name resolves to.
     pub fn roles_named(&self, name: &str) -> Vec<&RoleDef<'_>> {
-        self.roles.iter().filter(|r| r.name == name).collect()
+        self.by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.roles[i])
+            .collect()
     }
     /// The single role an assumption resolves to, if exactly one role in the scan has its name.
     pub fn resolve(&self, a: &Assumption) -> Option<&RoleDef<'_>> {
@@ -1187,18 +1200,22 @@ pub fn audience_rejection<'p>(
     }
 }
 
+/// Every OIDC provider the scan defines.
+pub fn providers(scan: &Scan) -> Vec<&crate::model::OidcProvider> {
+    scan.models.iter().flat_map(|m| &m.providers).collect()
+}
+
 /// The scan's OIDC provider for the trust's issuer, when every such provider has a known
 /// client id list without the audience (STS then rejects the token before the trust policy).
 pub fn provider_rejection<'s>(
-    scan: &'s Scan,
+    providers: &[&'s crate::model::OidcProvider],
     trust: &PolicyDoc,
     audience: &str,
 ) -> Option<&'s crate::model::OidcProvider> {
     let issuer = trust_issuer(trust);
-    let providers: Vec<_> = scan
-        .models
+    let providers: Vec<&crate::model::OidcProvider> = providers
         .iter()
-        .flat_map(|m| &m.providers)
+        .copied()
         .filter(|p| {
             p.url
                 .as_ref()

@@ -127,9 +127,23 @@ impl Condition {
     /// The claim name when the key is a claim of `issuer` (`token.actions.githubusercontent.com`),
     /// lower-cased. Condition key names are case-insensitive in IAM.
     pub fn claim_of(&self, issuer: &str) -> Option<String> {
-        let key = self.key.value.to_ascii_lowercase();
-        let prefix = format!("{}:", issuer.to_ascii_lowercase());
-        key.strip_prefix(&prefix).map(str::to_string)
+        self.claim_str(issuer).map(str::to_ascii_lowercase)
+    }
+    /// The claim part of the key as written, when the key is `<issuer>:<claim>` (compared
+    /// without allocating: this runs for every condition of every trust statement, often).
+    fn claim_str(&self, issuer: &str) -> Option<&str> {
+        let key = self.key.value.as_str();
+        let n = issuer.len();
+        (key.len() > n
+            && key.as_bytes()[n] == b':'
+            && key.is_char_boundary(n)
+            && key[..n].eq_ignore_ascii_case(issuer))
+        .then(|| &key[n + 1..])
+    }
+    /// Whether the key is `<issuer>:<claim>` (both compared ignoring ASCII case).
+    pub fn is_claim(&self, issuer: &str, claim: &str) -> bool {
+        self.claim_str(issuer)
+            .is_some_and(|c| c.eq_ignore_ascii_case(claim))
     }
 }
 

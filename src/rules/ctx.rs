@@ -7,7 +7,7 @@
 
 use super::github::{GithubTrust, github_trusts};
 use super::perm::{Subject, github_roles};
-use crate::model::{Job, PolicyDoc, Workflow};
+use crate::model::{Job, OidcProvider, PolicyDoc, Workflow};
 use crate::scan::Scan;
 use crate::source::FileId;
 use crate::subjects::{self, Analysis, RoleDef};
@@ -20,6 +20,7 @@ pub struct Ctx<'a> {
     github_roles: OnceLock<Vec<Subject<'a>>>,
     analysis: OnceLock<Analysis<'a>>,
     callers: OnceLock<subjects::Callers<'a>>,
+    providers: OnceLock<Vec<&'a OidcProvider>>,
     /// Trust policy (by address) → index into `analysis().roles` of the roles holding it.
     role_of_trust: OnceLock<HashMap<usize, Vec<usize>>>,
 }
@@ -39,6 +40,7 @@ impl<'a> Ctx<'a> {
             github_roles: OnceLock::new(),
             analysis: OnceLock::new(),
             callers: OnceLock::new(),
+            providers: OnceLock::new(),
             role_of_trust: OnceLock::new(),
         }
     }
@@ -62,6 +64,11 @@ impl<'a> Ctx<'a> {
     /// Every role the scan defines.
     pub fn roles(&self) -> &[RoleDef<'a>] {
         &self.analysis().roles
+    }
+    /// Every OIDC provider the scan defines.
+    pub fn providers(&self) -> &[&'a OidcProvider] {
+        self.providers
+            .get_or_init(|| subjects::providers(self.scan))
     }
     /// The jobs calling each reusable workflow of the scan (`uses: ./.github/workflows/…`).
     pub fn callers(&self) -> &subjects::Callers<'a> {

@@ -37,19 +37,24 @@ pub struct GithubTrust<'a> {
     pub issuer: String,
     /// The `Federated` principal value, when literal.
     pub principal: Option<&'a SStr>,
+    /// [`GithubTrust::allows_web_identity`] and [`GithubTrust::never_matches`], worked out
+    /// once: every rule asks.
+    web_identity: bool,
+    never: bool,
 }
 
 impl<'a> GithubTrust<'a> {
     /// Conditions on `<issuer>:<claim>`.
-    pub fn claim_conditions(&self, claim: &str) -> impl Iterator<Item = &'a Condition> + '_ {
-        let issuer = self.issuer.clone();
-        let claim = claim.to_ascii_lowercase();
+    pub fn claim_conditions<'s>(
+        &'s self,
+        claim: &'s str,
+    ) -> impl Iterator<Item = &'a Condition> + 's {
         self.statement.conditions.iter().filter(move |c| {
-            c.claim_of(&issuer).as_deref() == Some(claim.as_str())
+            c.is_claim(&self.issuer, claim)
                     // `"${local.issuer}:sub"`: an issuer known only at apply time is taken to
                     // be this statement's (no alarm is raised on a guess).
                     || (c.key.value.starts_with("${")
-                        && c.key.value.to_ascii_lowercase().ends_with(&format!("}}:{claim}")))
+                        && c.key.value.rsplit_once("}:").is_some_and(|(_, k)| k.eq_ignore_ascii_case(claim)))
         })
     }
     /// Every `sub` value whose wildcards take effect: under `StringLike` with any qualifier but
@@ -72,6 +77,9 @@ impl<'a> GithubTrust<'a> {
     /// `…/acme:sub` under the default provider) can never be satisfied: the key is absent from
     /// the request, so the statement admits nobody. Such a statement is broken, not open.
     pub fn never_matches(&self) -> bool {
+        self.never
+    }
+    fn compute_never_matches(&self) -> bool {
         let own = self.issuer.to_ascii_lowercase();
         self.statement.conditions.iter().any(|c| {
             let op = c.op();
@@ -94,8 +102,7 @@ impl<'a> GithubTrust<'a> {
         self.allows_web_identity() && !self.never_matches()
     }
     pub fn allows_web_identity(&self) -> bool {
-        self.statement
-            .allows_action("sts:AssumeRoleWithWebIdentity")
+        self.web_identity
     }
     pub fn china(&self) -> bool {
         self.principal
@@ -148,12 +155,16 @@ pub fn github_trusts(scan: &Scan) -> Vec<GithubTrust<'_>> {
                     }
                 }
                 if let Some((issuer, principal)) = found {
-                    out.push(GithubTrust {
+                    let mut t = GithubTrust {
                         policy: p,
                         statement: s,
                         issuer,
                         principal,
-                    });
+                        web_identity: s.allows_action("sts:AssumeRoleWithWebIdentity"),
+                        never: false,
+                    };
+                    t.never = t.compute_never_matches();
+                    out.push(t);
                 }
             }
         }

@@ -55,7 +55,7 @@ impl Rule for RoleAudienceMismatch {
                 );
                 continue;
             }
-            let Some(p) = subjects::provider_rejection(scan, trust, aud) else {
+            let Some(p) = subjects::provider_rejection(scan.providers(), trust, aud) else {
                 continue;
             };
             let ids: Vec<String> = p
