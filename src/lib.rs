@@ -48,8 +48,20 @@ pub fn check(scan: &Scan, sel: &Selection) -> Vec<Finding> {
         .filter(|r| sel.enabled(r.meta().id))
         .collect();
     let cx = rules::Ctx::new(scan);
+    // The shared cross-file views first, side by side: a rule waiting on a view another
+    // thread is still computing would leave its core idle.
+    rayon::join(
+        || {
+            cx.analysis();
+        },
+        || {
+            cx.github_roles();
+            cx.providers();
+        },
+    );
     let mut findings: Vec<Finding> = rules
         .par_iter()
+        .with_max_len(1)
         .flat_map_iter(|r| {
             let mut out = Vec::new();
             r.check(&cx, &mut out);

@@ -397,8 +397,13 @@ pub fn scan(opts: &ScanOptions) -> Scan {
             units.push(vec![id]);
         }
     }
+    // Biggest units first: a large plan started last would leave the other cores idle while
+    // one finishes it. (Results go to their slots by id: the order of work changes nothing.)
+    let weight = |u: &Vec<FileId>| u.iter().map(|&i| candidates[i].size).sum::<u64>();
+    units.sort_by_cached_key(|u| std::cmp::Reverse(weight(u)));
     let done: Vec<Vec<(FileId, Outcome)>> = units
         .par_iter()
+        .with_max_len(1)
         .map(|u| process_unit(u, &candidates, opts.max_file_size))
         .collect();
     let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();

@@ -12,6 +12,8 @@ pub struct Candidate {
     pub rel: String,
     /// Named on the command line (always considered).
     pub explicit: bool,
+    /// Size when walked (0 if unknown): only to start the biggest files first.
+    pub size: u64,
 }
 
 /// A walk error: (relative path, message).
@@ -57,6 +59,7 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(String,
                 path: p.clone(),
                 rel: rel_path(root, p),
                 explicit: true,
+                size: p.metadata().map(|m| m.len()).unwrap_or(0),
             });
             continue;
         }
@@ -109,11 +112,13 @@ pub fn discover(root: &Path, paths: &[PathBuf]) -> (Vec<Candidate>, Vec<(String,
                 match entry {
                     Ok(e) => {
                         if e.file_type().is_some_and(|t| t.is_file()) {
+                            let size = e.metadata().map(|m| m.len()).unwrap_or(0);
                             let path = e.into_path();
                             let c = Candidate {
                                 rel: rel_path(root, &path),
                                 path,
                                 explicit: false,
+                                size,
                             };
                             found.lock().unwrap_or_else(|p| p.into_inner()).0.push(c);
                         }
