@@ -867,6 +867,26 @@ fn encode_env(v: &Val) -> Val {
     out
 }
 
+/// An OIDC assumption judged against the trust policy of the one role it names.
+pub struct Judgement<'a> {
+    /// Index into [`Analysis::roles`].
+    pub role: usize,
+    pub trust: &'a PolicyDoc,
+    /// The condition rejecting the requested audience whatever the subject, if any.
+    pub audience_rejection: Option<&'a crate::model::Condition>,
+    /// The repository value the subjects were judged with ([`Analysis::repo_for`]).
+    pub repo: Val,
+    /// [`admits`] for each of the assumption's subjects, in order.
+    pub admits: Vec<Tri>,
+}
+
+impl Judgement<'_> {
+    /// Every subject the job presents is rejected (and there is one).
+    pub fn rejects_all(&self) -> bool {
+        !self.admits.is_empty() && self.admits.iter().all(|t| *t == Tri::False)
+    }
+}
+
 /// The whole analysis of a scan.
 pub struct Analysis<'a> {
     /// `OWNER/REPO`, when known.
@@ -1086,7 +1106,7 @@ fn env_subject(s: &Subject, e: &Val) -> Subject {
     }
 }
 
-impl Analysis<'_> {
+impl<'a> Analysis<'a> {
     /// The roles in the scan a role name resolves to.
     pub fn roles_named(&self, name: &str) -> Vec<&RoleDef<'_>> {
         self.by_name
@@ -1105,6 +1125,42 @@ impl Analysis<'_> {
             [one] => Some(*one),
             _ => None,
         }
+    }
+    /// How the trust policy of the role each OIDC assumption resolves to judges it (indexed
+    /// like `assumptions`; `None`: not OIDC, or no single role with a known trust policy).
+    /// Worked out once, in parallel, for every rule about roles and jobs.
+    pub fn judge(&self, scan: &Scan) -> Vec<Option<Judgement<'a>>> {
+        use rayon::prelude::*;
+        self.assumptions
+            .par_iter()
+            .map(|a| {
+                if a.access != Access::Oidc {
+                    return None;
+                }
+                let RoleTarget::Name(n) = &a.target else {
+                    return None;
+                };
+                let role = match self.by_name.get(n).map(Vec::as_slice) {
+                    Some([one]) => *one,
+                    _ => return None,
+                };
+                let trust = self.roles[role].trust?;
+                let repo = self.repo_for(trust);
+                let wf = &scan.file(a.file).rel;
+                let aud = a.audience.as_deref();
+                Some(Judgement {
+                    role,
+                    trust,
+                    audience_rejection: aud.and_then(|x| audience_rejection(trust, x)),
+                    admits: a
+                        .subjects
+                        .iter()
+                        .map(|s| admits(trust, &repo, s, aud, wf))
+                        .collect(),
+                    repo,
+                })
+            })
+            .collect()
     }
     /// The repository value for judging a trust policy: the known identity, else the single
     /// repository the trust names ("this repository"), else a hole.

@@ -19,6 +19,7 @@ pub struct Ctx<'a> {
     trusts: OnceLock<Vec<GithubTrust<'a>>>,
     github_roles: OnceLock<Vec<Subject<'a>>>,
     analysis: OnceLock<Analysis<'a>>,
+    judged: OnceLock<Vec<Option<subjects::Judgement<'a>>>>,
     callers: OnceLock<subjects::Callers<'a>>,
     providers: OnceLock<Vec<&'a OidcProvider>>,
     /// Trust policy (by address) → index into `analysis().roles` of the roles holding it.
@@ -39,6 +40,7 @@ impl<'a> Ctx<'a> {
             trusts: OnceLock::new(),
             github_roles: OnceLock::new(),
             analysis: OnceLock::new(),
+            judged: OnceLock::new(),
             callers: OnceLock::new(),
             providers: OnceLock::new(),
             role_of_trust: OnceLock::new(),
@@ -60,6 +62,10 @@ impl<'a> Ctx<'a> {
     pub fn analysis(&self) -> &Analysis<'a> {
         self.analysis
             .get_or_init(|| subjects::analyze_with(self.scan, self.callers()))
+    }
+    /// [`Analysis::judge`]: each assumption against its role's trust policy.
+    pub fn judged(&self) -> &[Option<subjects::Judgement<'a>>] {
+        self.judged.get_or_init(|| self.analysis().judge(self.scan))
     }
     /// Every role the scan defines.
     pub fn roles(&self) -> &[RoleDef<'a>] {

@@ -1,6 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::subjects::{self, Access, audience_rejection, describe_condition};
+use crate::subjects::{self, describe_condition};
 
 pub struct RoleAudienceMismatch;
 pub static RULE: RoleAudienceMismatch = RoleAudienceMismatch;
@@ -18,13 +18,10 @@ impl Rule for RoleAudienceMismatch {
     }
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let an = scan.analysis();
-        for a in &an.assumptions {
-            if a.access != Access::Oidc {
-                continue;
-            }
+        for (a, j) in an.assumptions.iter().zip(scan.judged()) {
+            let Some(j) = j else { continue };
             let Some(aud) = &a.audience else { continue };
-            let Some(role) = an.resolve(a) else { continue };
-            let Some(trust) = role.trust else { continue };
+            let (role, trust) = (&an.roles[j.role], j.trust);
             let (span, label) = match a.audience_span {
                 Some(s) => (s, "the audience this job requests".to_string()),
                 None => (
@@ -37,7 +34,7 @@ impl Rule for RoleAudienceMismatch {
             } else {
                 format!("the default audience `{aud}`")
             };
-            if let Some(c) = audience_rejection(trust, aud) {
+            if let Some(c) = j.audience_rejection {
                 out.push(
                     Finding::new(META.id, META.severity, a.file, span)
                         .message(format!(

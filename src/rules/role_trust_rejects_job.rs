@@ -1,9 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::eval::{self, Rejection, Tri, Val};
-use crate::subjects::{
-    self, Access, admits, audience_rejection, describe_condition, list_subjects,
-};
+use crate::eval::{self, Rejection, Val};
+use crate::subjects::{self, describe_condition, list_subjects};
 
 pub struct RoleTrustRejectsJob;
 pub static RULE: RoleTrustRejectsJob = RoleTrustRejectsJob;
@@ -21,29 +19,16 @@ impl Rule for RoleTrustRejectsJob {
     }
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let an = scan.analysis();
-        for a in &an.assumptions {
-            if a.access != Access::Oidc || a.subjects.is_empty() {
-                continue;
-            }
-            let Some(role) = an.resolve(a) else { continue };
-            let Some(trust) = role.trust else { continue };
+        for (a, j) in an.assumptions.iter().zip(scan.judged()) {
+            let Some(j) = j else { continue };
             // an audience the trust never admits is `role-audience-mismatch`
-            if let Some(aud) = &a.audience
-                && audience_rejection(trust, aud).is_some()
-            {
+            if j.audience_rejection.is_some() || !j.rejects_all() {
                 continue;
             }
-            let repo = an.repo_for(trust);
+            let (role, trust, repo) = (&an.roles[j.role], j.trust, &j.repo);
             let wf = &scan.file(a.file).rel;
             let aud = a.audience.as_deref();
-            if !a
-                .subjects
-                .iter()
-                .all(|s| admits(trust, &repo, s, aud, wf) == Tri::False)
-            {
-                continue;
-            }
-            let subs: Vec<Val> = a.subjects.iter().map(|s| s.sub(&repo)).collect();
+            let subs: Vec<Val> = a.subjects.iter().map(|s| s.sub(repo)).collect();
             let first = subs[0].pattern();
             let more = match subs.len() {
                 1 => String::new(),
@@ -51,7 +36,7 @@ impl Rule for RoleTrustRejectsJob {
                 n => format!(" (and {} other subjects)", n - 1),
             };
             let issuer = subjects::trust_issuer(trust);
-            let req = subjects::request(&issuer, &repo, &a.subjects[0], aud, wf);
+            let req = subjects::request(&issuer, repo, &a.subjects[0], aud, wf);
             let trust_rel = &scan.file(trust.file).rel;
             let mut f = Finding::new(META.id, META.severity, a.file, a.role_span)
                 .label(format!("assumes role `{}` ({trust_rel})", role.name));

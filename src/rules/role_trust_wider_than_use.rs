@@ -3,7 +3,7 @@ use crate::diag::Finding;
 use crate::eval::{StrOp, Tri, Val, is_id_form, value_match};
 use crate::model::PolicyDoc;
 use crate::source::{FileId, Span};
-use crate::subjects::{self, Access, list_subjects};
+use crate::subjects::{self, list_subjects};
 use std::collections::BTreeMap;
 
 /// A role's uses: name, trust, subjects in use, first use, whether some use is not fully known.
@@ -33,24 +33,11 @@ impl Rule for RoleTrustWiderThanUse {
         let an = scan.analysis();
         // role (by trust) → (name, trust, subjects in use, first use)
         let mut uses: BTreeMap<(FileId, Span), Use> = BTreeMap::new();
-        for a in &an.assumptions {
-            if a.access != Access::Oidc {
-                continue;
-            }
-            let Some(role) = an.resolve(a) else { continue };
-            let Some(trust) = role.trust else { continue };
-            let repo = an.repo_for(trust);
-            let wf = &scan.file(a.file).rel;
-            let aud = a.audience.as_deref();
+        for (a, j) in an.assumptions.iter().zip(scan.judged()) {
+            let Some(j) = j else { continue };
+            let (role, trust, repo) = (&an.roles[j.role], j.trust, &j.repo);
             // a role that rejects a job, or its audience, has a bigger problem
-            let broken = a
-                .audience
-                .as_ref()
-                .is_some_and(|x| subjects::audience_rejection(trust, x).is_some())
-                || (!a.subjects.is_empty()
-                    && a.subjects
-                        .iter()
-                        .all(|s| subjects::admits(trust, &repo, s, aud, wf) == Tri::False));
+            let broken = j.audience_rejection.is_some() || j.rejects_all();
             let e = uses.entry((trust.file, trust.span)).or_insert_with(|| {
                 (
                     role.name.clone(),
@@ -65,7 +52,7 @@ impl Rule for RoleTrustWiderThanUse {
                 if s.foreign || repo.known().is_none() {
                     e.4 = true; // some use is not fully known: no verdict
                 }
-                e.2.push(s.sub(&repo));
+                e.2.push(s.sub(repo));
             }
         }
         for (name, trust, used, first_use, incomplete) in uses.into_values() {
