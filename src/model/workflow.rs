@@ -281,7 +281,9 @@ fn steps(n: Option<&Node>) -> Vec<Step> {
                 .get("run")
                 .and_then(|u| Some(Spanned::new(scalar_string(u)?, u.span))),
         })
-        .collect()
+        .collect::<Vec<_>>()
+        .into_boxed_slice()
+        .into_vec()
 }
 
 /// Workflow from the root node of `.github/workflows/*.yml`.
@@ -313,6 +315,7 @@ pub fn workflow_from_tree(file: FileId, root: &Node) -> Workflow {
             });
         }
     }
+    jobs.shrink_to_fit();
     Workflow {
         file,
         kind: WorkflowKind::Workflow,
