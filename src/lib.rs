@@ -49,10 +49,12 @@ pub fn check(scan: &Scan, sel: &Selection) -> Vec<Finding> {
         .collect();
     let cx = rules::Ctx::new(scan);
     // The shared cross-file views first, side by side: a rule waiting on a view another
-    // thread is still computing would leave its core idle.
+    // thread is still computing would leave its core idle. They must all be ready before the
+    // rules run: `judged` works in parallel, and a worker waiting inside it could pick up a
+    // rule that asks for `judged` again (a re-entrant initialisation, a deadlock).
     rayon::join(
         || {
-            cx.analysis();
+            cx.judged();
         },
         || {
             cx.github_roles();

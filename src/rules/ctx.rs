@@ -2,8 +2,11 @@
 //! most once per check (rules run in parallel; the first to ask computes, the others wait).
 //!
 //! `Ctx` dereferences to [`Scan`], so a rule reads the model exactly as before; the shared views
-//! (`trusts`, `github_roles`, `roles`, `analysis`, `callers`) replace per-rule recomputation,
-//! which made a scan of many repositories quadratic.
+//! (`trusts`, `github_roles`, `roles`, `analysis`, `judged`, `callers`, `providers`) replace
+//! per-rule recomputation, which made a scan of many repositories quadratic. [`crate::check`]
+//! computes them all before any rule runs; a view whose computation uses rayon must never be
+//! first asked for from inside a rule (a worker waiting in it may run another rule that asks
+//! for the same view).
 
 use super::github::{GithubTrust, github_trusts};
 use super::perm::{Subject, github_roles};
