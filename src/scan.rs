@@ -104,6 +104,7 @@ fn error(rel: &str, line: u32, column: u32, message: impl Into<String>) -> Outco
         line,
         column,
         message: message.into(),
+        column_utf16: column,
     })
 }
 
@@ -247,7 +248,11 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
         Ok(None) => Outcome::Skip,
         Err(e) => {
             let p = src.pos(e.offset as u32);
-            error(&c.rel, p.line, p.column, e.message)
+            let mut err = error(&c.rel, p.line, p.column, e.message);
+            if let Outcome::Error(fe) = &mut err {
+                fe.column_utf16 = src.pos_utf16(e.offset as u32).column;
+            }
+            err
         }
     }
 }
@@ -427,6 +432,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
             line: 0,
             column: 0,
             message,
+            column_utf16: 0,
         })
         .collect();
     for o in outcomes {

@@ -220,6 +220,30 @@ fn tool_errors_are_notifications() {
     assert_eq!(inv["toolExecutionNotifications"][0]["level"], "error");
 }
 
+/// A syntax error's column counts UTF-16 code units in SARIF, characters in JSON.
+#[test]
+fn tool_error_columns_are_utf16_in_sarif() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[(
+            ".github/workflows/x.yml".into(),
+            "on: push\njobs:\n  a: {x: \"\u{1F600}\", y: ]}\n".into(),
+        )],
+    );
+    let (code, v) = sarif(dir.path(), &["."]);
+    assert_eq!(code, 2);
+    assert_valid(&v);
+    let region = &v["runs"][0]["invocations"][0]["toolExecutionNotifications"][0]["locations"][0]["physicalLocation"]
+        ["region"];
+    let (_, j) = run_json(dir.path(), &["."]);
+    let column = j["errors"][0]["column"].as_u64().unwrap();
+    assert_eq!(j["errors"][0]["line"], 3);
+    assert_eq!(region["startLine"], 3);
+    // the emoji before the error is one character, two UTF-16 code units
+    assert_eq!(region["startColumn"].as_u64().unwrap(), column + 1);
+}
+
 /// The shared corpus (1,866 real files) when this machine has it; skipped with a message
 /// otherwise. Set OIDC_LINT_CORPUS to point elsewhere.
 #[test]

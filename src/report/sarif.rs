@@ -400,9 +400,9 @@ pub fn render(r: &Report, rules: &[&'static RuleMeta], suppressed: &[Suppressed]
                     },
                     region: (e.line > 0).then_some(Region {
                         start_line: e.line,
-                        start_column: e.column.max(1),
+                        start_column: e.column_utf16.max(1),
                         end_line: e.line,
-                        end_column: e.column.max(1),
+                        end_column: e.column_utf16.max(1),
                     }),
                 },
                 message: None,

@@ -159,6 +159,9 @@ impl SourceFile {
 pub struct FileError {
     pub path: String,
     pub line: u32,
+    /// 1-based, in characters (0: no position).
     pub column: u32,
     pub message: String,
+    /// The same column in UTF-16 code units, for SARIF.
+    pub column_utf16: u32,
 }
