@@ -5,7 +5,8 @@
 //! - `parse`: a full scan (read, classify, parse with the same parsers, extract the model) with
 //!   no rule and no report.
 //!
-//! Both print one line `floor=MODE files=N bytes=B errors=E` and exit 0.
+//! Both print one line (`floor=read files=N bytes=B errors=E`, `floor=parse files=N
+//! kept_bytes=B errors=E`) and exit 0.
 
 use crate::scan::{ScanOptions, scan};
 use crate::source::discover::discover;
@@ -38,9 +39,10 @@ pub fn run(mode: &str, root: &Path, paths: &[PathBuf], max_file_size: u64) -> Ex
                 max_file_size,
                 settings: Default::default(),
             });
-            let bytes: usize = s.files().map(|(_, f)| f.text.len()).sum();
+            // Bytes of the files kept for the rules (the others were dropped once parsed).
+            let kept: usize = s.files().map(|(_, f)| f.text.len()).sum();
             format!(
-                "floor=parse files={} bytes={bytes} errors={}",
+                "floor=parse files={} kept_bytes={kept} errors={}",
                 s.files_scanned(),
                 s.errors.len()
             )
