@@ -38,7 +38,6 @@ impl Rule for TrustFailOpenOperator {
     }
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for t in scan.trusts() {
-            // A statement whose conditions name another issuer admits nobody.
             if !t.can_admit() {
                 continue;
             }

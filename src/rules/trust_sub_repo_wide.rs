@@ -60,11 +60,7 @@ impl Rule for TrustSubRepoWide {
     }
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for t in scan.trusts() {
-            // A statement whose conditions name another issuer admits nobody.
             if !t.can_admit() {
-                continue;
-            }
-            if !t.allows_web_identity() {
                 continue;
             }
             for (_, v) in t.like_sub_values() {

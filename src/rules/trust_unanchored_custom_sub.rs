@@ -68,11 +68,7 @@ impl Rule for TrustUnanchoredCustomSub {
     }
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         for t in scan.trusts() {
-            // A statement whose conditions name another issuer admits nobody.
-            if !t.can_admit() {
-                continue;
-            }
-            if !t.allows_web_identity() || repository_pinned(t, true) {
+            if !t.can_admit() || repository_pinned(t, true) {
                 continue;
             }
             let subs = t.positive("sub");
