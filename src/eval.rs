@@ -307,9 +307,13 @@ fn pattern_of(t: &Template, op: StrOp) -> (Vec<PEl>, bool) {
     (out, known)
 }
 
-/// Is there a filling of `s`'s holes, and of `p`'s stars, that makes them equal?
-fn possible(p: &[PEl], s: &[SEl]) -> bool {
-    let (n, m) = (p.len(), s.len());
+/// Whether `(n, m)` can be reached from `(0, 0)` on the grid of (pattern position, subject
+/// position) pairs, each visited once; `moves(i, j, push)` pushes the successors of `(i, j)`.
+fn reaches(
+    n: usize,
+    m: usize,
+    mut moves: impl FnMut(usize, usize, &mut Vec<(usize, usize)>),
+) -> bool {
     let mut seen = vec![false; (n + 1) * (m + 1)];
     let mut stack = vec![(0usize, 0usize)];
     while let Some((i, j)) = stack.pop() {
@@ -321,74 +325,62 @@ fn possible(p: &[PEl], s: &[SEl]) -> bool {
         if i == n && j == m {
             return true;
         }
-        let mut next = |a: usize, b: usize| stack.push((a, b));
-        if i < n && p[i] == PEl::Star {
-            next(i + 1, j);
-            if j < m {
-                next(i, j + 1);
-            }
+        moves(i, j, &mut stack);
+    }
+    false
+}
+
+/// The moves both searches share: a star takes nothing or one more subject element, and a
+/// pattern character (or `?`) matches a literal subject character.
+fn star_and_char_moves(p: &[PEl], s: &[SEl], i: usize, j: usize, next: &mut Vec<(usize, usize)>) {
+    let (n, m) = (p.len(), s.len());
+    if i < n && p[i] == PEl::Star {
+        next.push((i + 1, j));
+        if j < m {
+            next.push((i, j + 1));
         }
+    }
+    if i < n
+        && j < m
+        && let SEl::Ch(d) = s[j]
+    {
+        match p[i] {
+            PEl::Ch(c) if c == d => next.push((i + 1, j + 1)),
+            PEl::One => next.push((i + 1, j + 1)),
+            _ => {}
+        }
+    }
+}
+
+/// Is there a filling of `s`'s holes, and of `p`'s stars, that makes them equal?
+fn possible(p: &[PEl], s: &[SEl]) -> bool {
+    let (n, m) = (p.len(), s.len());
+    reaches(n, m, |i, j, next| {
+        star_and_char_moves(p, s, i, j, next);
+        // a hole may be empty, or take one more pattern character it admits
         if j < m
             && let SEl::Hole(h) = s[j]
         {
-            next(i, j + 1);
+            next.push((i, j + 1));
             if i < n {
                 match p[i] {
-                    PEl::Ch(c) if h.admits(c) => next(i + 1, j),
+                    PEl::Ch(c) if h.admits(c) => next.push((i + 1, j)),
                     // every hole class holds at least one character
-                    PEl::One => next(i + 1, j),
+                    PEl::One => next.push((i + 1, j)),
                     _ => {}
                 }
             }
         }
-        if i < n
-            && j < m
-            && let SEl::Ch(d) = s[j]
-        {
-            match p[i] {
-                PEl::Ch(c) if c == d => next(i + 1, j + 1),
-                PEl::One => next(i + 1, j + 1),
-                _ => {}
-            }
-        }
-    }
-    false
+    })
 }
 
 /// Does the pattern match every filling of `s`'s holes? Sufficient test: each hole is
 /// swallowed whole by one `*` of the pattern (a hole may be empty or long, so nothing else
 /// can stand for it).
 fn covers(p: &[PEl], s: &[SEl]) -> bool {
-    let (n, m) = (p.len(), s.len());
-    let mut seen = vec![false; (n + 1) * (m + 1)];
-    let mut stack = vec![(0usize, 0usize)];
-    while let Some((i, j)) = stack.pop() {
-        let idx = i * (m + 1) + j;
-        if seen[idx] {
-            continue;
-        }
-        seen[idx] = true;
-        if i == n && j == m {
-            return true;
-        }
-        if i < n && p[i] == PEl::Star {
-            stack.push((i + 1, j));
-            if j < m {
-                stack.push((i, j + 1));
-            }
-        }
-        if i < n
-            && j < m
-            && let SEl::Ch(d) = s[j]
-        {
-            match p[i] {
-                PEl::Ch(c) if c == d => stack.push((i + 1, j + 1)),
-                PEl::One => stack.push((i + 1, j + 1)),
-                _ => {}
-            }
-        }
-    }
-    false
+    reaches(p.len(), s.len(), |i, j, next| {
+        star_and_char_moves(p, s, i, j, next)
+    })
 }
 
 fn has_hole(s: &[SEl]) -> bool {
