@@ -126,12 +126,14 @@ pub fn audit(path: &Path, repo: Option<&str>) -> Audit {
         let s = scan(&opts);
         let an = subjects::analyze(&s);
         let providers = subjects::providers(&s);
+        let judged = an.judge(&s);
         let mut edits: std::collections::BTreeMap<usize, Edits> = Default::default();
         let mut jobs: Vec<JobAudit> = an
             .assumptions
             .iter()
-            .map(|a| {
-                let (j, e) = job_audit(&s, &an, &providers, a);
+            .zip(&judged)
+            .map(|(a, judged)| {
+                let (j, e) = job_audit(&s, &an, &providers, a, judged.as_ref());
                 edits.entry(a.file).or_default().extend(e);
                 j
             })
@@ -163,6 +165,7 @@ fn job_audit(
     an: &Analysis,
     providers: &[&crate::model::OidcProvider],
     a: &Assumption,
+    judged: Option<&subjects::Judgement>,
 ) -> (JobAudit, Edits) {
     let mut edits = Vec::new();
     let src = scan.file(a.file);
@@ -209,28 +212,26 @@ fn job_audit(
                 }
                 ([r], _) => {
                     role.defined_in = Some(scan.file(r.file).rel.clone());
-                    match r.trust {
+                    // One OIDC role with a known trust policy: the analysis judged it.
+                    match judged {
                         None => {
                             role.note = Some("its trust policy is not known statically".into());
                             verdict = "unknown";
                         }
-                        Some(trust) => {
-                            let repo = an.repo_for(trust);
-                            let wf = &src.rel;
-                            subjects_out =
-                                a.subjects.iter().map(|s| s.sub(&repo).pattern()).collect();
-                            let aud = a.audience.as_deref();
-                            if aud.is_some_and(|x| {
-                                subjects::audience_rejection(trust, x).is_some()
-                                    || subjects::provider_rejection(providers, trust, x).is_some()
-                            }) {
+                        Some(j) => {
+                            subjects_out = a
+                                .subjects
+                                .iter()
+                                .map(|s| s.sub(&j.repo).pattern())
+                                .collect();
+                            if j.audience_rejection.is_some()
+                                || a.audience.as_deref().is_some_and(|x| {
+                                    subjects::provider_rejection(providers, j.trust, x).is_some()
+                                })
+                            {
                                 verdict = "audience-rejected";
                             } else {
-                                let r: Vec<Tri> = a
-                                    .subjects
-                                    .iter()
-                                    .map(|s| subjects::admits(trust, &repo, s, aud, wf))
-                                    .collect();
+                                let r = &j.admits;
                                 verdict = if r.is_empty() {
                                     "unknown"
                                 } else if r.iter().all(|t| *t == Tri::True) {
