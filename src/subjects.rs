@@ -1118,11 +1118,15 @@ impl<'a> Analysis<'a> {
     }
     /// The single role an assumption resolves to, if exactly one role in the scan has its name.
     pub fn resolve(&self, a: &Assumption) -> Option<&RoleDef<'_>> {
+        self.resolve_index(a).map(|i| &self.roles[i])
+    }
+    /// [`Analysis::resolve`], as an index into `roles`.
+    fn resolve_index(&self, a: &Assumption) -> Option<usize> {
         let RoleTarget::Name(n) = &a.target else {
             return None;
         };
-        match self.roles_named(n).as_slice() {
-            [one] => Some(*one),
+        match self.by_name.get(n).map(Vec::as_slice) {
+            Some([one]) => Some(*one),
             _ => None,
         }
     }
@@ -1137,13 +1141,7 @@ impl<'a> Analysis<'a> {
                 if a.access != Access::Oidc {
                     return None;
                 }
-                let RoleTarget::Name(n) = &a.target else {
-                    return None;
-                };
-                let role = match self.by_name.get(n).map(Vec::as_slice) {
-                    Some([one]) => *one,
-                    _ => return None,
-                };
+                let role = self.resolve_index(a)?;
                 let trust = self.roles[role].trust?;
                 let repo = self.repo_for(trust);
                 let wf = &scan.file(a.file).rel;

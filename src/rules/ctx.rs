@@ -49,9 +49,6 @@ impl<'a> Ctx<'a> {
             role_of_trust: OnceLock::new(),
         }
     }
-    pub fn scan(&self) -> &'a Scan {
-        self.scan
-    }
     /// Every allow statement trusting GitHub's OIDC issuer ([`github_trusts`]).
     pub fn trusts(&self) -> &[GithubTrust<'a>] {
         self.trusts.get_or_init(|| github_trusts(self.scan))
