@@ -237,13 +237,7 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
         // Memory stays with what rules can use: a file with nothing in its model (a `.tf`
         // file of buckets and instances) is dropped here, text and all, unless its text holds
         // what rules read from text (an access key id, a suppression comment).
-        Ok(Some(m))
-            if m.is_empty()
-                && crate::rules::hardcoded_key_ids(&src.text).is_empty()
-                && !src.text.contains("oidc-lint") =>
-        {
-            Outcome::Done
-        }
+        Ok(Some(m)) if m.is_empty() && !text_is_read(&src) => Outcome::Done,
         Ok(Some(m)) => Outcome::File(src, m),
         Ok(None) => Outcome::Skip,
         Err(e) => {
@@ -255,6 +249,12 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
             err
         }
     }
+}
+
+/// Whether rules read this file's text whatever its model: it holds an access key id
+/// (`hardcoded-aws-key`) or an oidc-lint comment (suppressions, `unused-suppression`).
+fn text_is_read(src: &SourceFile) -> bool {
+    src.text.contains("oidc-lint") || !crate::rules::hardcoded_key_ids(&src.text).is_empty()
 }
 
 /// Process one unit: a single file, or the `.tf` files of one directory, linked together. A
@@ -288,9 +288,7 @@ fn process_unit(unit: &[FileId], candidates: &[Candidate], max: u64) -> Vec<(Fil
     let models: Vec<(FileId, FileModel)> = dir_models.into_pairs().collect();
     let useful = models.iter().any(|(_, m)| !m.is_empty());
     for ((id, src), (_, m)) in srcs.into_iter().zip(models) {
-        let keep = useful
-            || !crate::rules::hardcoded_key_ids(&src.text).is_empty()
-            || src.text.contains("oidc-lint");
+        let keep = useful || text_is_read(&src);
         rest.push((
             id,
             if keep {
