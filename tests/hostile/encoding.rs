@@ -1,0 +1,4 @@
+//! Hostile inputs: encoding.
+
+#[allow(unused_imports)]
+use super::common::*;

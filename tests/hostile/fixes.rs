@@ -1,0 +1,4 @@
+//! Hostile inputs: fixes.
+
+#[allow(unused_imports)]
+use super::common::*;

@@ -1,0 +1,4 @@
+//! Hostile inputs: limits.
+
+#[allow(unused_imports)]
+use super::common::*;

@@ -1,0 +1,4 @@
+//! Hostile inputs: walk.
+
+#[allow(unused_imports)]
+use super::common::*;
