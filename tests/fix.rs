@@ -442,7 +442,13 @@ fn id_token_fix_moves_the_grant() {
     let fix = |extra: &[&str]| {
         let out = bin()
             .current_dir(tmp.path())
-            .args(["--fix", "--select", "workflow-id-token-too-broad", "--color", "never"])
+            .args([
+                "--fix",
+                "--select",
+                "workflow-id-token-too-broad",
+                "--color",
+                "never",
+            ])
             .args(extra)
             .arg(".")
             .output()
@@ -450,7 +456,11 @@ fn id_token_fix_moves_the_grant() {
         assert_ne!(out.status.code(), Some(2), "{out:?}");
         std::fs::read_to_string(tmp.path().join(file)).unwrap()
     };
-    assert_eq!(fix(&[]), original, "an unsafe fix applied without --unsafe-fixes");
+    assert_eq!(
+        fix(&[]),
+        original,
+        "an unsafe fix applied without --unsafe-fixes"
+    );
     let moved = fix(&["--unsafe-fixes"]);
     insta::assert_snapshot!("id-token-moved", moved);
 }

@@ -318,7 +318,7 @@ fn not_every_yaml_or_json_is_an_input() {
     assert_eq!(v["summary"]["files_scanned"], 1);
 }
 
-/// `OIDC_LINT_CORPUS=/path cargo test --release --test iac_formats corpus -- --ignored --nocapture`:
+/// `OIDC_LINT_CORPUS=/path cargo test --release --test formats corpus -- --ignored --nocapture`:
 /// files analysed per format, errors and findings per rule over a directory of real repositories.
 /// Fails when a plan, template or export could not be analysed.
 #[test]

@@ -58,7 +58,10 @@ fn all_rules() -> Vec<String> {
     assert!(listed.status.success());
     for line in String::from_utf8(listed.stdout).unwrap().lines() {
         let id = line.split_whitespace().next().unwrap();
-        assert!(ids.iter().any(|i| i == id), "`rules` lists {id}, SARIF does not");
+        assert!(
+            ids.iter().any(|i| i == id),
+            "`rules` lists {id}, SARIF does not"
+        );
     }
     assert!(ids.len() >= 38, "only {} rules", ids.len());
     ids
@@ -123,7 +126,9 @@ fn every_rule_has_docs_fixtures_and_snapshot() {
         let doc = Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("rules/{rule}.md"));
         match std::fs::read_to_string(&doc) {
             Ok(text) if text.starts_with(&format!("# {rule}\n")) => {}
-            Ok(_) => missing.push(format!("{rule}: rules/{rule}.md must start with `# {rule}`")),
+            Ok(_) => missing.push(format!(
+                "{rule}: rules/{rule}.md must start with `# {rule}`"
+            )),
             Err(_) => missing.push(format!("{rule}: no doc page rules/{rule}.md")),
         }
         let all = cases(rule);
@@ -156,7 +161,11 @@ fn every_rule_has_docs_fixtures_and_snapshot() {
                 .filter(|f| f["rule"] == rule.as_str())
                 .collect();
             let bad = case.starts_with("bad-");
-            let wrong = if bad { mine.is_empty() } else { !mine.is_empty() };
+            let wrong = if bad {
+                mine.is_empty()
+            } else {
+                !mine.is_empty()
+            };
             match gap(rule, &case) {
                 None if bad => assert!(!wrong, "{rule}/{case} should fire: {v:#}"),
                 None => assert!(!wrong, "{rule}/{case} should be quiet: {mine:#?}"),
@@ -220,7 +229,11 @@ fn one_reach_verdict_per_sub_value() {
             let n = spans.len();
             spans.sort();
             spans.dedup();
-            assert_eq!(spans.len(), n, "{rule}/{case}: a sub value judged twice: {v:#}");
+            assert_eq!(
+                spans.len(),
+                n,
+                "{rule}/{case}: a sub value judged twice: {v:#}"
+            );
         }
     }
 }
