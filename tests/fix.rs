@@ -247,23 +247,14 @@ fn every_fixable_rule_converges_and_preserves_text() {
             checked += 1;
         }
         let dir = fixtures().join("rules").join(m.id);
-        let mut cases: Vec<std::path::PathBuf> = Vec::new();
-        if let Ok(entries) = std::fs::read_dir(&dir) {
-            for e in entries {
-                let p = e.unwrap().path();
-                if p.file_name().unwrap().to_string_lossy() == "bad" {
-                    // `bad/<case>/` layout
-                    cases.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-                } else {
-                    cases.push(p);
-                }
-            }
-        }
+        let mut cases: Vec<std::path::PathBuf> = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries.map(|e| e.unwrap().path()).collect(),
+            Err(_) => vec![],
+        };
         cases.sort();
         for p in cases {
             let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            let is_bad = name.starts_with("bad") || p.parent().is_some_and(|d| d.ends_with("bad"));
-            if is_bad && p.is_dir() && fix_count(&p, m.id) > 0 {
+            if name.starts_with("bad-") && p.is_dir() && fix_count(&p, m.id) > 0 {
                 check_case(m.id, &name, &load_dir(&p));
                 checked += 1;
             }
@@ -437,4 +428,39 @@ fn utf8_bom_is_kept() {
     let now = std::fs::read_to_string(dir.path().join(".github/workflows/d.yml")).unwrap();
     assert!(now.starts_with("\u{feff}# deploy\n"), "{now:?}");
     assert!(now.contains("id-token: write"));
+}
+
+/// `workflow-id-token-too-broad` offers an unsafe fix: `--fix` alone leaves the workflow as it
+/// is; with `--unsafe-fixes` the workflow-level grant moves into the one job that assumes a role.
+#[test]
+fn id_token_fix_moves_the_grant() {
+    let case = fixtures().join("rules/workflow-id-token-too-broad/bad-test-and-deploy");
+    let file = ".github/workflows/ci.yml";
+    let original = std::fs::read_to_string(case.join(file)).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    write_files(tmp.path(), &load_dir(&case));
+    let fix = |extra: &[&str]| {
+        let out = bin()
+            .current_dir(tmp.path())
+            .args([
+                "--fix",
+                "--select",
+                "workflow-id-token-too-broad",
+                "--color",
+                "never",
+            ])
+            .args(extra)
+            .arg(".")
+            .output()
+            .unwrap();
+        assert_ne!(out.status.code(), Some(2), "{out:?}");
+        std::fs::read_to_string(tmp.path().join(file)).unwrap()
+    };
+    assert_eq!(
+        fix(&[]),
+        original,
+        "an unsafe fix applied without --unsafe-fixes"
+    );
+    let moved = fix(&["--unsafe-fixes"]);
+    insta::assert_snapshot!("id-token-moved", moved);
 }
