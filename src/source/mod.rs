@@ -1,6 +1,8 @@
 //! Source files, spans and the format-neutral spanned tree every front end produces.
 
 pub mod discover;
+pub mod gitindex;
+pub mod sniff;
 pub mod embedded;
 pub mod hcl;
 pub mod json;
