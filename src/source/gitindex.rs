@@ -172,7 +172,7 @@ pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     let meta = std::fs::metadata(path)?;
     if !meta.is_file() {
         return Err(std::io::Error::other(format!(
-            "not a regular file ({})",
+            "{}, not a regular file",
             super::discover::file_kind(&meta.file_type())
         )));
     }
