@@ -175,7 +175,13 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
 
 /// A file over the size limit: an input error when it would have been analysed (formats known
 /// by name always; formats known by content when their content says so), else skipped.
-fn oversized(c: &Candidate, file: &mut std::fs::File, format: Format, size: u64, max: u64) -> Outcome {
+fn oversized(
+    c: &Candidate,
+    file: &mut std::fs::File,
+    format: Format,
+    size: u64,
+    max: u64,
+) -> Outcome {
     use crate::source::sniff::{self, Verdict};
     let too_big = format!("file is {size} bytes, over the {max}-byte limit (see --max-file-size)");
     let verdict = match format {

@@ -256,13 +256,20 @@ pub fn walk(root: &Path, paths: &[PathBuf], opts: &WalkOptions) -> Walk {
     }
     // One candidate per path, however it was named (`a.json`, `./a.json`): compared on the
     // path itself, never on the text shown for it.
-    let key = |p: &Path| -> PathBuf {
-        p.components()
-            .filter(|c| !matches!(c, Component::CurDir))
-            .collect()
-    };
-    w.candidates.sort_by_cached_key(|c| (key(&c.path), !c.explicit));
-    w.candidates.dedup_by(|a, b| key(&a.path) == key(&b.path));
+    let mut keyed: Vec<(PathBuf, bool, Candidate)> = std::mem::take(&mut w.candidates)
+        .into_iter()
+        .map(|c| {
+            let key = c
+                .path
+                .components()
+                .filter(|c| !matches!(c, Component::CurDir))
+                .collect();
+            (key, !c.explicit, c)
+        })
+        .collect();
+    keyed.sort_unstable_by(|a, b| (&a.0, a.1).cmp(&(&b.0, b.1)));
+    keyed.dedup_by(|a, b| a.0 == b.0);
+    w.candidates = keyed.into_iter().map(|(_, _, c)| c).collect();
     if saw_link {
         dedup_links(&mut w.candidates);
     }
@@ -296,7 +303,9 @@ struct DirState {
 
 struct Ctx {
     rules: Rules,
-    states: Mutex<HashMap<PathBuf, DirState>>,
+    /// Keyed by the directory's path as an `OsString` (hashed as bytes: a `PathBuf` key hashes
+    /// component by component, a measurable cost per entry).
+    states: Mutex<HashMap<std::ffi::OsString, DirState>>,
     /// Where `Tracked` paths are relative to.
     work_tree: PathBuf,
     /// Paths skipped by an ignore rule (absolute), with whether each is a directory.
@@ -337,7 +346,7 @@ impl Ctx {
         self.states
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .get(dir)
+            .get(dir.as_os_str())
             .cloned()
     }
 
@@ -353,7 +362,7 @@ impl Ctx {
         self.states
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(dir.to_path_buf(), DirState { stack, ignored });
+            .insert(dir.as_os_str().to_owned(), DirState { stack, ignored });
     }
 
     /// Is `path` (a directory when `is_dir`) skipped? Enters it when it is a directory that is
@@ -376,10 +385,15 @@ impl Ctx {
             Rules::All | Rules::Untracked(_) => {
                 parent.ignored
                     || (is_dir && SKIP_DIRS.iter().any(|d| name == *d))
-                    || parent.stack.iter().rev().find_map(|g| match g.matched(path, is_dir) {
-                        ignore::Match::None => None,
-                        m => Some(m.is_ignore()),
-                    }) == Some(true)
+                    || parent
+                        .stack
+                        .iter()
+                        .rev()
+                        .find_map(|g| match g.matched(path, is_dir) {
+                            ignore::Match::None => None,
+                            m => Some(m.is_ignore()),
+                        })
+                        == Some(true)
             }
         };
         if ignored {

@@ -186,9 +186,7 @@ pub fn read_bounded(path: &Path, max: u64) -> std::io::Result<Vec<u8>> {
     let mut out = Vec::with_capacity(meta.len() as usize);
     std::io::Read::read_to_end(&mut std::io::Read::take(file, max + 1), &mut out)?;
     if out.len() as u64 > max {
-        return Err(std::io::Error::other(format!(
-            "over the {max}-byte limit"
-        )));
+        return Err(std::io::Error::other(format!("over the {max}-byte limit")));
     }
     Ok(out)
 }

@@ -1,12 +1,12 @@
 //! Source files, spans and the format-neutral spanned tree every front end produces.
 
 pub mod discover;
-pub mod gitindex;
-pub mod sniff;
 pub mod embedded;
+pub mod gitindex;
 pub mod hcl;
 pub mod json;
 pub mod lines;
+pub mod sniff;
 pub mod tree;
 pub mod yaml;
 

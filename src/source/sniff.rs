@@ -115,7 +115,11 @@ mod tests {
         assert_eq!(stream_keys(text.as_bytes(), JSON_KEYS).unwrap(), vec![0]);
         let utf16: Vec<u8> = text.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
         assert_eq!(stream_keys(&utf16[..], JSON_KEYS).unwrap(), vec![0]);
-        assert!(stream_keys(&b"{\"name\": 1}"[..], JSON_KEYS).unwrap().is_empty());
+        assert!(
+            stream_keys(&b"{\"name\": 1}"[..], JSON_KEYS)
+                .unwrap()
+                .is_empty()
+        );
     }
 
     /// The keys found stand for the text: the recognition gives the same answer on them as

@@ -286,7 +286,11 @@ fn oversized_inputs_are_errors_however_they_are_padded() {
     let (_, v) = json(r, &["."]);
     assert!(!v.to_string().contains("byte limit"), "{v}");
     let p = paths(&v);
-    for name in ["padded-before.json", "padded-after.json", "long-member.json"] {
+    for name in [
+        "padded-before.json",
+        "padded-after.json",
+        "long-member.json",
+    ] {
         assert!(p.contains(&format!("iam/{name}")), "{name}: {v}");
     }
 }
@@ -302,18 +306,18 @@ fn paths_are_kept_exactly_and_rendered_reversibly() {
         "trust-\u{FFFD}.json".as_bytes(),
         br"trust-\xFF.json",
     ] {
-        std::fs::write(
-            r.join(std::ffi::OsStr::from_bytes(name)),
-            TRUST.as_bytes(),
-        )
-        .unwrap();
+        std::fs::write(r.join(std::ffi::OsStr::from_bytes(name)), TRUST.as_bytes()).unwrap();
     }
     let (code, v) = json(r, &["."]);
     assert_eq!(code, 1);
     assert_eq!(v["summary"]["files_scanned"], 3);
     assert_eq!(
         paths(&v),
-        [r"trust-\\xFF.json", r"trust-\xFF.json", "trust-\u{FFFD}.json"]
+        [
+            r"trust-\\xFF.json",
+            r"trust-\xFF.json",
+            "trust-\u{FFFD}.json"
+        ]
     );
     let out = run(r, &["--format", "sarif", "."]);
     let sarif: serde_json::Value = serde_json::from_str(&out.stdout).unwrap();
@@ -332,7 +336,11 @@ fn paths_are_kept_exactly_and_rendered_reversibly() {
     uris.dedup();
     assert_eq!(
         uris,
-        ["trust-%5CxFF.json", "trust-%EF%BF%BD.json", "trust-%FF.json"]
+        [
+            "trust-%5CxFF.json",
+            "trust-%EF%BF%BD.json",
+            "trust-%FF.json"
+        ]
     );
 }
 
@@ -404,7 +412,13 @@ fn fifos_and_devices_are_refused_by_name_and_skipped_in_a_tree() {
     // Named on the command line: an input error naming the file, and the rest is scanned.
     let out = run(
         r,
-        &["--format", "json", "pipe.yml", "/dev/null", "iam/trust.json"],
+        &[
+            "--format",
+            "json",
+            "pipe.yml",
+            "/dev/null",
+            "iam/trust.json",
+        ],
     );
     assert_eq!(out.code, 2, "{}", out.stderr);
     let v = out.json();
@@ -423,7 +437,9 @@ fn fifos_and_devices_are_refused_by_name_and_skipped_in_a_tree() {
     let human = run(r, &["--color", "never", "pipe.yml"]);
     assert_eq!(human.code, 2);
     assert!(
-        human.stderr.contains("error: pipe.yml: a FIFO (named pipe)"),
+        human
+            .stderr
+            .contains("error: pipe.yml: a FIFO (named pipe)"),
         "{}",
         human.stderr
     );
