@@ -188,7 +188,8 @@ fn outside_a_checkout_gitignore_is_honoured_and_counted() {
 
 #[test]
 fn a_hostile_git_index_never_hides_files() {
-    let mut broken: Vec<(&str, fn(&Path))> = vec![
+    type Make = fn(&Path);
+    let mut broken: Vec<(&str, Make)> = vec![
         ("cannot decode the git index", |p| {
             std::fs::write(p, b"DIRC\0\0\0\x02\xff\xff\xff\xffgarbage").unwrap()
         }),
