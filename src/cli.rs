@@ -4,7 +4,7 @@ use crate::config::{self, FailOn, Loaded};
 use crate::diag::Finding;
 use crate::report::{self, Report};
 use crate::rules::RuleMeta;
-use crate::scan::{Scan, ScanOptions, root_for, scan};
+use crate::scan::{Scan, ScanOptions, WalkSettings, root_for, scan_with};
 use crate::suppress::{self, Suppressed};
 use crate::{Selection, check, rules};
 use clap::{Parser, Subcommand, ValueEnum};
@@ -28,7 +28,7 @@ pub struct Cli {
 
 #[derive(clap::Args, Debug, Default)]
 pub struct CheckArgs {
-    /// Files or directories to scan (directories honour .gitignore).
+    /// Files or directories to scan (directories honour .gitignore for untracked files).
     #[arg(default_value = ".")]
     pub paths: Vec<PathBuf>,
     /// Output format.
@@ -46,6 +46,10 @@ pub struct CheckArgs {
     /// Do not run these rules (comma-separated ids).
     #[arg(long, value_delimiter = ',')]
     pub ignore: Vec<String>,
+    /// Honour no ignore rule: scan untracked files that .gitignore, .git/info/exclude,
+    /// node_modules or .terraform would skip.
+    #[arg(long)]
+    pub no_ignore: bool,
     /// Skip files larger than this many bytes (reported as errors when they would be analysed).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_file_size: u64,
@@ -223,6 +227,7 @@ struct Analysis {
 
 struct Pipeline {
     opts: ScanOptions,
+    walk: WalkSettings,
     sel: Selection,
     config: Loaded,
     excludes: config::PathMatcher,
@@ -230,7 +235,7 @@ struct Pipeline {
 
 impl Pipeline {
     fn analyse(&self) -> Analysis {
-        let mut scan = scan(&self.opts);
+        let mut scan = scan_with(&self.opts, &self.walk);
         if !self.excludes.is_empty() {
             let ex = &self.excludes;
             scan.errors
@@ -270,6 +275,18 @@ impl Pipeline {
             findings,
             suppressed: out.suppressed,
         }
+    }
+}
+
+/// The walk: `--no-ignore`, and the configuration's `exclude` for the summary's count.
+fn walk_settings(no_ignore: bool, loaded: &Loaded) -> WalkSettings {
+    let ex = loaded.excludes();
+    WalkSettings {
+        walk: crate::source::discover::WalkOptions { no_ignore },
+        excluded: (!ex.is_empty()).then(|| {
+            Box::new(move |rel: &str, path: &Path| !ex.matches(rel, path).is_empty())
+                as Box<dyn Fn(&str, &Path) -> bool + Send + Sync>
+        }),
     }
 }
 
@@ -324,6 +341,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
             select: args.select.clone(),
             ignore,
         },
+        walk: walk_settings(args.no_ignore, &loaded),
         excludes,
         config: loaded,
     };
@@ -429,6 +447,9 @@ fn human_suppressed(scan: &Scan, suppressed: &[Suppressed]) -> String {
 }
 
 fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> ExitCode {
+    for w in &a.scan.warnings {
+        eprintln!("warning: {w}");
+    }
     if let Some(path) = &args.baseline {
         let b = match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
@@ -535,6 +556,7 @@ fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
             settings: pipeline.opts.settings.clone(),
         },
         sel: pipeline.sel.clone(),
+        walk: WalkSettings::default(),
         config: pipeline.config.clone(),
         excludes: pipeline.config.excludes(),
     };

@@ -2,7 +2,7 @@
 //! hold the project-wide model every rule runs on.
 
 use crate::model::{self, FileModel};
-use crate::source::discover::{Candidate, discover};
+use crate::source::discover::{Candidate, WalkOptions, walk};
 use crate::source::{FileError, FileId, Format, SourceFile, json, yaml};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
@@ -25,8 +25,34 @@ pub struct Settings {
     pub role_mappings: std::collections::BTreeMap<String, String>,
 }
 
+/// How the scan walks, and what it counts for the summary (beyond [`ScanOptions`]).
+#[derive(Default)]
+pub struct WalkSettings {
+    pub walk: WalkOptions,
+    /// The configuration's `exclude`: whether `(relative path, path)` is excluded. Excluded
+    /// files are still analysed (their documents can matter to others); the caller drops their
+    /// findings and errors. The scan only counts them.
+    #[allow(clippy::type_complexity)]
+    pub excluded: Option<Box<dyn Fn(&str, &Path) -> bool + Send + Sync>>,
+}
+
+/// Candidates the summary reports as skipped.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Skipped {
+    /// Paths left out by ignore rules (`.gitignore`, `.git/info/exclude`, `node_modules`,
+    /// `.terraform`), untracked ones only in a git checkout: directories (counted once, not
+    /// walked) and files whose name the scan considers.
+    pub ignored: usize,
+    /// Analysed files whose findings and errors the configuration's `exclude` drops.
+    pub excluded: usize,
+}
+
 pub struct Scan {
     pub root: PathBuf,
+    /// What ignore rules and `exclude` left out.
+    pub skipped: Skipped,
+    /// Things to tell the user that are not input errors (an unreadable git index).
+    pub warnings: Vec<String>,
     /// Indexed by `FileId`; `None` for files that were not relevant.
     files: Vec<Option<SourceFile>>,
     /// Indexed by `FileId`.
@@ -53,6 +79,13 @@ impl Scan {
     /// Number of files analysed (recognised as an input, parsed or not).
     pub fn files_scanned(&self) -> usize {
         self.scanned
+    }
+    /// Number of paths that could not be analysed (each error names one).
+    pub fn files_failed(&self) -> usize {
+        let mut paths: Vec<&str> = self.errors.iter().map(|e| e.path.as_str()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        paths.len()
     }
     pub fn file_by_rel(&self, rel: &str) -> Option<FileId> {
         self.files().find(|(_, f)| f.rel == rel).map(|(i, _)| i)
@@ -140,6 +173,45 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
     }
 }
 
+/// A file over the size limit: an input error when it would have been analysed (formats known
+/// by name always; formats known by content when their content says so), else skipped.
+fn oversized(
+    c: &Candidate,
+    file: &mut std::fs::File,
+    format: Format,
+    size: u64,
+    max: u64,
+) -> Outcome {
+    use crate::source::sniff::{self, Verdict};
+    let too_big = format!("file is {size} bytes, over the {max}-byte limit (see --max-file-size)");
+    let verdict = match format {
+        Format::IamJson => sniff::oversized(
+            file,
+            &crate::robust::may_be_json_object,
+            &json_is_relevant,
+            sniff::JSON_KEYS,
+        ),
+        Format::CloudFormation => sniff::oversized(
+            file,
+            &|_| true,
+            &crate::frontend::maybe_cloudformation,
+            sniff::CFN_KEYS,
+        ),
+        _ => Ok(Verdict::Input),
+    };
+    match verdict {
+        Ok(Verdict::NotInput) => Outcome::Skip,
+        Ok(Verdict::Input) => error(&c.rel, 0, 0, too_big),
+        Ok(Verdict::TooLargeToTell) => error(
+            &c.rel,
+            0,
+            0,
+            format!("{too_big}; too large to tell whether it is an input, so it counts as one"),
+        ),
+        Err(e) => error(&c.rel, 0, 0, format!("cannot read file: {e}")),
+    }
+}
+
 fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     // Classify on the full path: `oidc-lint .github/workflows` must still see workflows.
     let full = std::path::absolute(&c.path)
@@ -160,7 +232,8 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     // content (JSON) only when their text shows they would have been analysed.
     let by_content = matches!(format, Format::IamJson | Format::CloudFormation);
     // One open: size from the handle, then one read of at most the limit.
-    let mut file = match std::fs::File::open(&c.path) {
+    // Never blocks on a FIFO swapped in after the walk; refuses anything not a regular file.
+    let mut file = match crate::source::discover::open_regular(&c.path) {
         Ok(f) => f,
         Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
     };
@@ -168,14 +241,8 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
         Ok(m) => m.len(),
         Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
     };
-    let too_big = |size: u64| {
-        format!("file is {size} bytes, over the {max}-byte limit (see --max-file-size)")
-    };
     if size > max {
-        if by_content {
-            return Outcome::Skip;
-        }
-        return error(&c.rel, 0, 0, too_big(size));
+        return oversized(c, &mut file, format, size, max);
     }
     let mut bytes = Vec::with_capacity(size as usize + 1);
     if let Err(e) = std::io::Read::read_to_end(
@@ -186,11 +253,9 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     }
     if bytes.len() as u64 > max {
         // grew while being read
-        return if by_content {
-            Outcome::Skip
-        } else {
-            error(&c.rel, 0, 0, too_big(bytes.len() as u64))
-        };
+        drop(bytes);
+        let size = file.metadata().map(|m| m.len()).unwrap_or(max + 1);
+        return oversized(c, &mut file, format, size.max(max + 1), max);
     }
     // Cheap rejection by the first bytes: every JSON input is an object.
     if format == Format::IamJson && !crate::robust::may_be_json_object(&bytes) {
@@ -380,7 +445,19 @@ fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError
 }
 
 pub fn scan(opts: &ScanOptions) -> Scan {
-    let (candidates, walk_errors) = discover(&opts.root, &opts.paths);
+    scan_with(opts, &WalkSettings::default())
+}
+
+pub fn scan_with(opts: &ScanOptions, ws: &WalkSettings) -> Scan {
+    let walked = walk(&opts.root, &opts.paths, &ws.walk);
+    let candidates = walked.candidates;
+    let walk_errors = walked.errors;
+    // Ignored directories count once; ignored files when their name makes them candidates.
+    let ignored = walked
+        .ignored
+        .iter()
+        .filter(|(rel, is_dir)| *is_dir || classify_by_name(rel).is_some())
+        .count();
     // Units of work: the `.tf` files of one directory (a Terraform module: linked together),
     // every other file alone. A unit is read, parsed, linked and reduced to what rules can use
     // before the next one starts on that core, so parse trees never pile up.
@@ -421,6 +498,14 @@ pub fn scan(opts: &ScanOptions) -> Scan {
         .iter()
         .filter(|o| !matches!(o, Outcome::Skip))
         .count();
+    let excluded = match &ws.excluded {
+        Some(ex) => outcomes
+            .iter()
+            .zip(&candidates)
+            .filter(|(o, c)| !matches!(o, Outcome::Skip) && ex(&c.rel, &c.path))
+            .count(),
+        None => 0,
+    };
     let mut files = Vec::with_capacity(outcomes.len());
     let mut models = Vec::with_capacity(outcomes.len());
     let mut errors: Vec<FileError> = walk_errors
@@ -453,6 +538,8 @@ pub fn scan(opts: &ScanOptions) -> Scan {
     errors.sort();
     Scan {
         root: opts.root.clone(),
+        skipped: Skipped { ignored, excluded },
+        warnings: walked.warnings,
         files,
         models,
         errors,

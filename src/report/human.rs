@@ -207,7 +207,13 @@ pub fn render(r: &Report, color: bool, quiet: bool) -> String {
     if !quiet {
         let n = r.findings.len();
         let files = r.scan.files_scanned();
-        if n == 0 {
+        let failed = r.scan.files_failed();
+        if n == 0 && files == 0 && failed == 0 {
+            out.push_str(
+                "No input files found: nothing scanned is a GitHub workflow or action, an IAM \
+                 policy, Terraform, a Terraform plan or a CloudFormation template.\n",
+            );
+        } else if n == 0 {
             out.push_str(&format!(
                 "No findings in {files} file{}.\n",
                 if files == 1 { "" } else { "s" }
@@ -232,6 +238,31 @@ pub fn render(r: &Report, color: bool, quiet: bool) -> String {
             if fixable > 0 {
                 out.push_str(&format!("{fixable} fixable with `oidc-lint --fix`.\n"));
             }
+        }
+        if failed > 0 {
+            out.push_str(&format!(
+                "{failed} file{} could not be analysed (see the errors).\n",
+                if failed == 1 { "" } else { "s" }
+            ));
+        }
+        let sk = r.scan.skipped;
+        let mut parts = Vec::new();
+        if sk.ignored > 0 {
+            parts.push(format!(
+                "{} path{} matched by ignore rules (--no-ignore scans them)",
+                sk.ignored,
+                if sk.ignored == 1 { "" } else { "s" }
+            ));
+        }
+        if sk.excluded > 0 {
+            parts.push(format!(
+                "{} file{} excluded by the configuration",
+                sk.excluded,
+                if sk.excluded == 1 { "" } else { "s" }
+            ));
+        }
+        if !parts.is_empty() {
+            out.push_str(&format!("Skipped: {}.\n", parts.join("; ")));
         }
     }
     out

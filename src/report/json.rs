@@ -60,6 +60,10 @@ pub fn render_with_suppressed(r: &Report, suppressed: &[crate::suppress::Suppres
             "files_scanned": scan.files_scanned(),
             "findings": r.findings.len(),
             "errors": scan.errors.len(),
+            "skipped": {
+                "ignored": scan.skipped.ignored,
+                "excluded": scan.skipped.excluded,
+            },
         }
     });
     if !suppressed.is_empty()

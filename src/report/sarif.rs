@@ -196,9 +196,12 @@ fn level(s: Severity) -> &'static str {
 }
 
 /// Percent-encode a relative path for a URI reference (keeps `/` and unreserved characters).
+///
+/// `path` is a relative path as reports show it: bytes that are not UTF-8 are written `\xFF`
+/// there and become `%FF` here (a backslash, `\\` there, becomes `%5C`).
 pub fn uri_encode(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for b in path.bytes() {
+    for b in crate::source::discover::rel_bytes(path) {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~' | b'/') {
             out.push(b as char);
         } else {

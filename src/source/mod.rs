@@ -2,9 +2,11 @@
 
 pub mod discover;
 pub mod embedded;
+pub mod gitindex;
 pub mod hcl;
 pub mod json;
 pub mod lines;
+pub mod sniff;
 pub mod tree;
 pub mod yaml;
 
