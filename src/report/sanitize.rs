@@ -321,7 +321,13 @@ pub fn markdown_code(s: &str) -> String {
         longest = longest.max(run);
     }
     let fence = "`".repeat(longest + 1);
-    format!("{fence} {} {fence}", s.replace('|', "\\|"))
+    // CommonMark strips one space each side when both are there: pad only when needed.
+    let pad = if s.starts_with('`') || s.ends_with('`') || (s.starts_with(' ') && s.ends_with(' ')) {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{}{pad}{fence}", s.replace('|', "\\|"))
 }
 
 /// Text inside raw HTML (where Markdown is not parsed): [`inline`], then HTML-escaped.
