@@ -7,10 +7,12 @@ use super::sanitize;
 use annotate_snippets::{AnnotationKind, Group, Level, Patch, Renderer, Snippet};
 
 /// A line longer than this many bytes is shown in pieces: [`CONTEXT`] bytes around each
-/// annotated point, `…` in place of the rest. So a 10 MB one-line policy prints a few hundred
+/// annotated point, [`CUT`] in place of the rest. So a 10 MB one-line policy prints a few hundred
 /// bytes per finding, not the line.
 const LONG_LINE: usize = 240;
 const CONTEXT: usize = 60;
+/// Stands for the cut-out part of a long line (what annotate-snippets shows for its own cuts).
+const CUT: &str = "...";
 /// Messages, labels and help longer than this many characters end in `…` (custom rules can put
 /// any value of the scanned repository into a message).
 const MAX_TEXT: usize = 1000;
@@ -18,7 +20,7 @@ const MAX_TEXT: usize = 1000;
 pub const MAX_PER_FILE: usize = 50;
 
 /// What a snippet shows of a file: whole lines around some byte ranges, long lines cut down to
-/// the parts near the ranges, then sanitised. Offsets into the file map to offsets in `text`.
+/// the parts near the ranges ([`CUT`] for the rest), then sanitised. Offsets into the file map to offsets in `text`.
 struct Window {
     text: String,
     line: usize,
@@ -39,7 +41,7 @@ impl Window {
     }
 }
 
-/// Offset in the text before sanitising of a file offset (a cut-out offset maps to the `…`).
+/// Offset in the text before sanitising of a file offset (a cut-out offset maps to the cut).
 fn pre_offset(segs: &[(usize, usize, usize)], o: usize) -> usize {
     let i = segs.partition_point(|s| s.0 <= o);
     match i.checked_sub(1).map(|i| segs[i]) {
@@ -116,7 +118,7 @@ fn window(
     let mut pos = line_start;
     for r in keep {
         if r.start > pos {
-            pre.push('…');
+            pre.push_str(CUT);
         }
         if r.start < r.end {
             segs.push((r.start, r.end, pre.len()));
@@ -125,7 +127,7 @@ fn window(
         pos = pos.max(r.end);
     }
     if pos < src.line_range(eline).end {
-        pre.push('…');
+        pre.push_str(CUT);
     }
     if let Some(r) = redact {
         pre = mask(&pre, pre_offset(&segs, r.start)..pre_offset(&segs, r.end));
