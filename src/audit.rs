@@ -658,7 +658,9 @@ fn table(a: &Audit) -> String {
 }
 
 fn markdown(a: &Audit) -> String {
-    use crate::report::sanitize::{html, markdown_code, markdown_fence, markdown_text, to_json_pretty};
+    use crate::report::sanitize::{
+        html, markdown_code, markdown_fence, markdown_text, to_json_pretty,
+    };
     let mut out = String::from("# oidc-lint audit\n");
     for r in &a.repositories {
         out.push_str(&format!(

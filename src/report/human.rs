@@ -1,9 +1,9 @@
 //! Human output: cargo-style snippets through annotate-snippets, fixes shown as diffs.
 
 use super::Report;
+use super::sanitize;
 use crate::diag::{Finding, Severity};
 use crate::source::SourceFile;
-use super::sanitize;
 use annotate_snippets::{AnnotationKind, Group, Level, Patch, Renderer, Snippet};
 
 /// A line longer than this many bytes is shown in pieces: [`CONTEXT`] bytes around each
@@ -71,7 +71,12 @@ fn window(
     redact: Option<std::ops::Range<usize>>,
 ) -> Window {
     let t = src.text.as_str();
-    let start = ranges.iter().map(|r| r.start).min().unwrap_or(0).min(t.len());
+    let start = ranges
+        .iter()
+        .map(|r| r.start)
+        .min()
+        .unwrap_or(0)
+        .min(t.len());
     let end = ranges
         .iter()
         .map(|r| r.end)
@@ -431,7 +436,10 @@ fn more_line(n: usize, rel: &str) -> String {
 
 /// `--show-suppressed` in human output: one line per suppressed finding, at most
 /// [`MAX_PER_FILE`] per file.
-pub fn render_suppressed(scan: &crate::scan::Scan, suppressed: &[crate::suppress::Suppressed]) -> String {
+pub fn render_suppressed(
+    scan: &crate::scan::Scan,
+    suppressed: &[crate::suppress::Suppressed],
+) -> String {
     let mut out = String::new();
     for group in suppressed.chunk_by(|a, b| a.finding.file == b.finding.file) {
         for s in group.iter().take(MAX_PER_FILE) {
@@ -480,11 +488,7 @@ pub fn render_errors(r: &Report) -> String {
                 text(&e.message)
             ));
         } else {
-            out.push_str(&format!(
-                "error: {}: {}\n",
-                text(&e.path),
-                text(&e.message)
-            ));
+            out.push_str(&format!("error: {}: {}\n", text(&e.path), text(&e.message)));
         }
     }
     sanitize::guard_lines(&out).into_owned()

@@ -172,8 +172,7 @@ pub fn truncate(s: &str, max: usize) -> Cow<'_, str> {
 /// (two values that together would form a command).
 pub fn guard_lines(s: &str) -> Cow<'_, str> {
     let needs = s.contains("##")
-        || s
-            .split(['\n', '\r'])
+        || s.split(['\n', '\r'])
             .any(|l| l.trim_start().starts_with("::"));
     if !needs {
         return Cow::Borrowed(s);
@@ -246,10 +245,7 @@ impl serde_json::ser::Formatter for SafeFormatter<'_> {
     ) -> std::io::Result<()> {
         self.0.begin_object_key(w, first)
     }
-    fn begin_object_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        w: &mut W,
-    ) -> std::io::Result<()> {
+    fn begin_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
         self.0.begin_object_value(w)
     }
     fn end_object_value<W: ?Sized + std::io::Write>(&mut self, w: &mut W) -> std::io::Result<()> {
@@ -322,7 +318,8 @@ pub fn markdown_code(s: &str) -> String {
     }
     let fence = "`".repeat(longest + 1);
     // CommonMark strips one space each side when both are there: pad only when needed.
-    let pad = if s.starts_with('`') || s.ends_with('`') || (s.starts_with(' ') && s.ends_with(' ')) {
+    let pad = if s.starts_with('`') || s.ends_with('`') || (s.starts_with(' ') && s.ends_with(' '))
+    {
         " "
     } else {
         ""
@@ -379,10 +376,16 @@ mod tests {
         for line in out.split('\n') {
             assert!(!line.trim_start().starts_with("::"), "command in {out:?}");
             assert!(!line.contains("##["), "legacy command in {out:?}");
-            assert!(!line.to_ascii_lowercase().contains("##vso["), "vso in {out:?}");
+            assert!(
+                !line.to_ascii_lowercase().contains("##vso["),
+                "vso in {out:?}"
+            );
         }
         if keeps_newlines {
-            assert!(!out.replace("\r\n", "").contains('\r'), "lone CR in {out:?}");
+            assert!(
+                !out.replace("\r\n", "").contains('\r'),
+                "lone CR in {out:?}"
+            );
         }
     }
 
@@ -436,9 +439,13 @@ mod tests {
     #[test]
     fn markdown_contains_values() {
         assert_eq!(markdown_text("a|*b*<i>"), "a\\|\\*b\\*\\<i\\>");
-        assert_eq!(markdown_code("a`b|c"), "`` a`b\\|c ``");
+        assert_eq!(markdown_code("a`b|c"), "``a`b\\|c``");
+        assert_eq!(markdown_code("`x"), "`` `x ``");
         assert_eq!(html("</code><img src=x>"), "&lt;/code&gt;&lt;img src=x&gt;");
-        assert_eq!(markdown_fence("diff", "```\nx\n"), "````diff\n```\nx\n````\n");
+        assert_eq!(
+            markdown_fence("diff", "```\nx\n"),
+            "````diff\n```\nx\n````\n"
+        );
     }
 
     fn hostile() -> impl Strategy<Value = String> {

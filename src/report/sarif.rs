@@ -4,8 +4,8 @@
 //! written with [`sanitize::to_json_pretty`].
 
 use super::Report;
-use super::sanitize;
 use super::rule_props::{doc_section, props};
+use super::sanitize;
 use crate::baseline::{FINGERPRINT_KEY, fingerprints};
 use crate::diag::{Finding, Severity};
 use crate::rules::RuleMeta;

@@ -100,7 +100,9 @@ fn strip_sgr(s: &str) -> String {
     while let Some(i) = rest.find('\x1b') {
         out.push_str(&rest[..i]);
         let seq = &rest[i + 1..];
-        let body = seq.strip_prefix('[').expect("ESC not starting an SGR sequence");
+        let body = seq
+            .strip_prefix('[')
+            .expect("ESC not starting an SGR sequence");
         let end = body
             .find(|c: char| !(c.is_ascii_digit() || c == ';'))
             .unwrap();
@@ -177,19 +179,30 @@ fn check_prints_nothing_raw_in_any_format() {
     let v: serde_json::Value = serde_json::from_str(&text).unwrap();
     let findings = v["findings"].as_array().unwrap();
     let errors = v["errors"].as_array().unwrap().len();
-    let paths: Vec<&str> = findings.iter().map(|f| f["path"].as_str().unwrap()).collect();
-    assert!(paths.contains(&EVIL_NAME), "the evil file is scanned: {paths:?}");
+    let paths: Vec<&str> = findings
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert!(
+        paths.contains(&EVIL_NAME),
+        "the evil file is scanned: {paths:?}"
+    );
     let role = findings
         .iter()
         .find(|f| f["rule"] == "t/role")
         .expect("custom rule finding");
     assert!(
-        role["message"].as_str().unwrap().contains("\n  ::add-mask::s3cr3t\n"),
+        role["message"]
+            .as_str()
+            .unwrap()
+            .contains("\n  ::add-mask::s3cr3t\n"),
         "JSON carries the exact value"
     );
     let suppressed = v["suppressed"].as_array().unwrap();
     assert!(
-        suppressed.iter().any(|s| s["reason"].as_str().unwrap().contains("\u{1b}[2J")),
+        suppressed
+            .iter()
+            .any(|s| s["reason"].as_str().unwrap().contains("\u{1b}[2J")),
         "config reason kept exactly: {suppressed:?}"
     );
     assert!(
@@ -209,7 +222,10 @@ fn check_prints_nothing_raw_in_any_format() {
         assert!(!text.is_empty(), "{what}: no output");
         if what.starts_with("human") {
             // The attack is shown, visibly.
-            assert!(text.contains("\\x1b]8;;http://evil.example"), "{what}:\n{text}");
+            assert!(
+                text.contains("\\x1b]8;;http://evil.example"),
+                "{what}:\n{text}"
+            );
             assert!(text.contains("\\u{202e}"), "{what}:\n{text}");
             assert!(text.contains("evil⏎"), "{what}:\n{text}");
             assert!(text.contains("suppressed ("), "{what}:\n{text}");
@@ -261,7 +277,10 @@ jobs:
         )],
     );
     for format in ["table", "markdown", "json"] {
-        let out = run(dir, &["audit", "--repo", "acme/app", "--format", format, "."]);
+        let out = run(
+            dir,
+            &["audit", "--repo", "acme/app", "--format", format, "."],
+        );
         let text = assert_clean(&format!("audit {format}"), &out.stdout, false, 0);
         assert_clean(&format!("audit {format} stderr"), &out.stderr, false, 0);
         assert!(text.contains("keys.yml"), "audit {format}:\n{text}");
@@ -297,7 +316,10 @@ jobs:
             .into(),
         )],
     );
-    let out = run(dir, &["audit", "--repo", "acme/app", "--format", "markdown", "."]);
+    let out = run(
+        dir,
+        &["audit", "--repo", "acme/app", "--format", "markdown", "."],
+    );
     let md = assert_clean("audit markdown", &out.stdout, false, 0);
     // The job id is a code span (longer fence than its backticks, pipe escaped) in the table
     // and HTML-escaped in the summary; the run block's ``` cannot close the diff fence.
@@ -306,7 +328,10 @@ jobs:
         md.contains("job <code>a&#124;b`&lt;img src=x&gt;`**c**</code>"),
         "{md}"
     );
-    let fenced = md.split("````diff\n").nth(1).expect("a fence of four backticks");
+    let fenced = md
+        .split("````diff\n")
+        .nth(1)
+        .expect("a fence of four backticks");
     let body = &fenced[..fenced.find("\n````\n").expect("its end")];
     assert!(body.contains("\n           ```"), "{body}");
 }
@@ -346,12 +371,20 @@ fn one_line_file_with_many_findings_prints_bounded_human_output() {
 
     let (_, v) = run_json(dir, &["policy.json"]);
     let total = v["findings"].as_array().unwrap().len();
-    assert_eq!(total, 2 * n, "JSON has every finding (missing aud and any-repo sub)");
+    assert_eq!(
+        total,
+        2 * n,
+        "JSON has every finding (missing aud and any-repo sub)"
+    );
 
     let out = run(dir, &["--color", "never", "policy.json"]);
     assert_eq!(out.status.code(), Some(1));
     let text = assert_clean("human", &out.stdout, false, 0);
-    assert!(text.len() < 256 * 1024, "human output is {} bytes", text.len());
+    assert!(
+        text.len() < 256 * 1024,
+        "human output is {} bytes",
+        text.len()
+    );
     assert!(
         text.lines().all(|l| l.len() < 2048),
         "a line over 2 KB: {}",
