@@ -257,6 +257,10 @@ impl serde_json::ser::Formatter for SafeFormatter<'_> {
         fragment: &str,
     ) -> std::io::Result<()> {
         let b = fragment.as_bytes();
+        // Fast path: printable ASCII without `##` needs nothing.
+        if b.iter().all(|&c| (0x20..0x7f).contains(&c)) && !fragment.contains("##") {
+            return w.write_all(b);
+        }
         let mut copied = 0;
         let mut prev_hash = false;
         for (i, c) in fragment.char_indices() {
