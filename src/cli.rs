@@ -145,7 +145,7 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("error: {}", report::sanitize::block(msg));
+    eprintln!("error: {}", report::sanitize::inline(msg));
     ExitCode::from(EXIT_ERROR)
 }
 

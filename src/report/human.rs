@@ -20,7 +20,8 @@ const MAX_TEXT: usize = 1000;
 pub const MAX_PER_FILE: usize = 50;
 
 /// What a snippet shows of a file: whole lines around some byte ranges, long lines cut down to
-/// the parts near the ranges ([`CUT`] for the rest), then sanitised. Offsets into the file map to offsets in `text`.
+/// the parts near the ranges ([`CUT`] for the rest), then sanitised. Offsets into the file map
+/// to offsets in `text`.
 struct Window {
     text: String,
     line: usize,

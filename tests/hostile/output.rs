@@ -352,6 +352,12 @@ fn config_errors_are_sanitised() {
     assert_eq!(out.status.code(), Some(2));
     let err = assert_clean("config error", &out.stderr, false, 0);
     assert!(err.contains("oidc-lint.toml"), "{err}");
+    // One error, one line: the value's newline is shown, not obeyed.
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.contains("\\x1b[2J⏎::error::cfg\\u{202e}#\\x23[group]"),
+        "{err}"
+    );
 }
 
 /// A 240 KB one-line policy with thousands of findings: the human report shows at most 50 per
