@@ -557,15 +557,22 @@ pub fn trust_documents(role_name: &str, subs: &[Val]) -> (serde_json::Value, Str
 // ---------------------------------------------------------------------------------------------
 // Output
 
+// Every string from the scanned repositories goes through `report::sanitize`: table cells
+// `inline`, patches and generated files `block`, JSON through the byte-safe formatter, and the
+// Markdown report escapes each value for where it stands (text, code span, raw HTML, fence).
+
 fn table(a: &Audit) -> String {
+    use crate::report::sanitize::{block, inline, to_json_pretty};
     let mut out = String::new();
     for r in &a.repositories {
         out.push_str(&format!(
             "{} ({})\n",
-            r.path,
-            r.repository
-                .as_deref()
-                .unwrap_or("repository unknown: pass --repo OWNER/REPO")
+            inline(&r.path),
+            inline(
+                r.repository
+                    .as_deref()
+                    .unwrap_or("repository unknown: pass --repo OWNER/REPO")
+            )
         ));
         if r.jobs.is_empty() {
             out.push_str("  no job reaches AWS\n\n");
@@ -576,18 +583,25 @@ fn table(a: &Audit) -> String {
             .iter()
             .map(|j| {
                 [
-                    format!("{}:{} {}", j.workflow, j.line, j.job),
+                    format!("{}:{} {}", inline(&j.workflow), j.line, inline(&j.job)),
                     j.access.to_string(),
-                    j.role
-                        .name
-                        .clone()
-                        .or_else(|| {
-                            j.migration
-                                .as_ref()
-                                .map(|m| format!("(new) {}", m.role_name))
-                        })
-                        .unwrap_or_else(|| "-".into()),
-                    j.subjects.join(" "),
+                    inline(
+                        &j.role
+                            .name
+                            .clone()
+                            .or_else(|| {
+                                j.migration
+                                    .as_ref()
+                                    .map(|m| format!("(new) {}", m.role_name))
+                            })
+                            .unwrap_or_else(|| "-".into()),
+                    )
+                    .into_owned(),
+                    j.subjects
+                        .iter()
+                        .map(|s| inline(s).into_owned())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     j.verdict.to_string(),
                 ]
             })
@@ -612,38 +626,46 @@ fn table(a: &Audit) -> String {
         }
         for j in &r.jobs {
             if let Some(note) = &j.role.note {
-                out.push_str(&format!("  {} {}: {note}\n", j.workflow, j.job));
+                out.push_str(&format!(
+                    "  {} {}: {}\n",
+                    inline(&j.workflow),
+                    inline(&j.job),
+                    inline(note)
+                ));
             }
         }
         let mut printed = std::collections::BTreeSet::new();
         for j in &r.jobs {
             let Some(m) = &j.migration else { continue };
             let patch = if printed.insert(j.workflow.clone()) {
-                m.workflow_patch.clone()
+                block(&m.workflow_patch).into_owned()
             } else {
                 "  (the workflow change is in the patch above)\n".to_string()
             };
             out.push_str(&format!(
                 "\n  Migrate {} job `{}` to role `{}`:\n\n{}\n  Trust policy (IAM JSON; substitute ${{AWS_ACCOUNT_ID}}):\n{}\n\n  Terraform:\n{}",
-                j.workflow,
-                j.job,
-                m.role_name,
+                inline(&j.workflow),
+                inline(&j.job),
+                inline(&m.role_name),
                 patch,
-                serde_json::to_string_pretty(&m.trust_policy).unwrap_or_default(),
-                m.terraform
+                to_json_pretty(&m.trust_policy),
+                block(&m.terraform)
             ));
         }
         out.push('\n');
     }
-    out
+    crate::report::sanitize::guard_lines(&out).into_owned()
 }
 
 fn markdown(a: &Audit) -> String {
+    use crate::report::sanitize::{
+        html, markdown_code, markdown_fence, markdown_text, to_json_pretty,
+    };
     let mut out = String::from("# oidc-lint audit\n");
     for r in &a.repositories {
         out.push_str(&format!(
             "\n## {}\n\n",
-            r.repository.as_deref().unwrap_or(&r.path)
+            markdown_text(r.repository.as_deref().unwrap_or(&r.path))
         ));
         if r.jobs.is_empty() {
             out.push_str("No job reaches AWS.\n");
@@ -653,25 +675,25 @@ fn markdown(a: &Audit) -> String {
             "| workflow | job | access | role | subjects | verdict |\n|---|---|---|---|---|---|\n",
         );
         for j in &r.jobs {
-            let role = j
-                .role
-                .name
-                .clone()
-                .or_else(|| {
-                    j.migration
-                        .as_ref()
-                        .map(|m| format!("(new) {}", m.role_name))
-                })
-                .unwrap_or_else(|| "-".into());
+            let role = match (&j.role.name, &j.migration) {
+                (Some(n), _) => markdown_text(n),
+                (None, Some(m)) => format!("(new) {}", markdown_text(&m.role_name)),
+                (None, None) => "-".into(),
+            };
             let subs = j
                 .subjects
                 .iter()
-                .map(|s| format!("`{s}`"))
+                .map(|s| markdown_code(s))
                 .collect::<Vec<_>>()
                 .join("<br>");
             out.push_str(&format!(
-                "| `{}:{}` | `{}` | {} | {} | {} | **{}** |\n",
-                j.workflow, j.line, j.job, j.access, role, subs, j.verdict
+                "| {} | {} | {} | {} | {} | **{}** |\n",
+                markdown_code(&format!("{}:{}", j.workflow, j.line)),
+                markdown_code(&j.job),
+                j.access,
+                role,
+                subs,
+                j.verdict
             ));
         }
         let mut printed = std::collections::BTreeSet::new();
@@ -683,27 +705,30 @@ fn markdown(a: &Audit) -> String {
                 "# the workflow change is in the patch above\n".to_string()
             };
             out.push_str(&format!(
-                "\n<details><summary>Migrate <code>{}</code> job <code>{}</code> to role <code>{}</code></summary>\n\n```diff\n{}```\n\nTrust policy (substitute `${{AWS_ACCOUNT_ID}}`):\n\n```json\n{}\n```\n\n```hcl\n{}```\n\n</details>\n",
-                j.workflow,
-                j.job,
-                m.role_name,
-                patch,
-                serde_json::to_string_pretty(&m.trust_policy).unwrap_or_default(),
-                m.terraform
+                "\n<details><summary>Migrate <code>{}</code> job <code>{}</code> to role <code>{}</code></summary>\n\n{}\nTrust policy (substitute `${{AWS_ACCOUNT_ID}}`):\n\n{}\n{}\n</details>\n",
+                html(&j.workflow),
+                html(&j.job),
+                html(&m.role_name),
+                markdown_fence("diff", &patch),
+                markdown_fence("json", &to_json_pretty(&m.trust_policy)),
+                markdown_fence("hcl", &m.terraform),
             ));
         }
     }
-    out
+    crate::report::sanitize::guard_lines(&out).into_owned()
 }
 
 pub fn run(args: AuditArgs) -> ExitCode {
     if !args.path.exists() {
-        eprintln!("error: {} does not exist", args.path.display());
+        eprintln!(
+            "error: {} does not exist",
+            crate::report::sanitize::inline(&args.path.display().to_string())
+        );
         return ExitCode::from(crate::cli::EXIT_ERROR);
     }
     let a = audit(&args.path, args.repo.as_deref());
     let text = match args.format {
-        AuditFormat::Json => serde_json::to_string_pretty(&a).unwrap_or_default() + "\n",
+        AuditFormat::Json => crate::report::sanitize::to_json_pretty(&a) + "\n",
         AuditFormat::Markdown => markdown(&a),
         AuditFormat::Table => {
             let _ = std::io::stdout().is_terminal();

@@ -149,7 +149,7 @@ pub const EXIT_FINDINGS: u8 = 1;
 pub const EXIT_ERROR: u8 = 2;
 
 fn usage_error(msg: &str) -> ExitCode {
-    eprintln!("error: {msg}");
+    eprintln!("error: {}", report::sanitize::inline(msg));
     ExitCode::from(EXIT_ERROR)
 }
 
@@ -357,7 +357,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
             args.unsafe_fixes,
         );
         for e in &rep.errors {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", report::sanitize::inline(&e.to_string()));
         }
         if !rep.converged {
             eprintln!(
@@ -419,33 +419,6 @@ fn use_color(args: &CheckArgs) -> bool {
     }
 }
 
-fn human_suppressed(scan: &Scan, suppressed: &[Suppressed]) -> String {
-    let mut out = String::new();
-    for s in suppressed {
-        let f = &s.finding;
-        let src = scan.file(f.file);
-        let p = src.pos(f.span.start);
-        let by = match s.origin {
-            suppress::Origin::InSource => "in source".to_string(),
-            suppress::Origin::Config(line) => format!("by configuration line {line}"),
-        };
-        out.push_str(&format!(
-            "suppressed ({by}): {}:{}:{}: {}[{}]: {}",
-            src.rel,
-            p.line,
-            p.column,
-            f.severity.as_str(),
-            f.rule,
-            f.message
-        ));
-        if !s.reason.is_empty() {
-            out.push_str(&format!(" (reason: {})", s.reason));
-        }
-        out.push('\n');
-    }
-    out
-}
-
 fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> ExitCode {
     for w in &a.scan.warnings {
         eprintln!("warning: {w}");
@@ -472,7 +445,7 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
     let color = use_color(args) && args.output.is_none();
     let human = || {
         let mut s = report::human::render(&report, color, args.quiet);
-        s.push_str(&human_suppressed(&a.scan, shown_suppressed));
+        s.push_str(&report::human::render_suppressed(&a.scan, shown_suppressed));
         s
     };
     let out = match args.format {
@@ -480,7 +453,7 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
             eprint!("{}", report::human::render_errors(&report));
             if args.output.is_some() {
                 let mut s = report::human::render(&report, false, args.quiet);
-                s.push_str(&human_suppressed(&a.scan, shown_suppressed));
+                s.push_str(&report::human::render_suppressed(&a.scan, shown_suppressed));
                 s
             } else {
                 human()
@@ -579,13 +552,13 @@ fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
         };
         if &after != before {
             let patch = diffy::DiffOptions::new()
-                .set_original_filename(format!("a/{rel}"))
-                .set_modified_filename(format!("b/{rel}"))
+                .set_original_filename(format!("a/{}", report::sanitize::inline(rel)))
+                .set_modified_filename(format!("b/{}", report::sanitize::inline(rel)))
                 .create_patch(before, &after);
             out.push_str(&patch.to_string());
         }
     }
-    print!("{out}");
+    print!("{}", report::sanitize::block(&out));
     if rep.applied > 0 {
         eprintln!(
             "Would fix {} finding{} in {} file{}.",

@@ -12,11 +12,10 @@ pub fn render(scan: &Scan, spans: bool) -> String {
         .iter()
         .map(|d| view::printable(d, scan.file(d.file), spans))
         .collect();
-    let mut s = serde_json::to_string_pretty(&json!({
+    let mut s = crate::report::sanitize::to_json_pretty(&json!({
         "version": MODEL_VERSION,
         "documents": documents,
-    }))
-    .unwrap_or_default();
+    }));
     s.push('\n');
     s
 }
@@ -35,13 +34,13 @@ pub fn run(paths: &[PathBuf], spans: bool) -> std::process::ExitCode {
         settings: Default::default(),
     };
     let scan = scan(&opts);
-    for e in &scan.errors {
-        if e.line > 0 {
-            eprintln!("error: {}:{}:{}: {}", e.path, e.line, e.column, e.message);
-        } else {
-            eprintln!("error: {}: {}", e.path, e.message);
-        }
-    }
+    eprint!(
+        "{}",
+        crate::report::human::render_errors(&crate::report::Report {
+            scan: &scan,
+            findings: &[],
+        })
+    );
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(render(&scan, spans).as_bytes());

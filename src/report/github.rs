@@ -1,8 +1,13 @@
 //! `--format github`: GitHub Actions workflow commands (`::error file=…::message`), one per
 //! finding, escaped exactly as `@actions/core` does (`toCommandValue` / `escapeData` /
-//! `escapeProperty`).
+//! `escapeProperty`). Repository text is first [`sanitize::inline`]d: no control or format
+//! character reaches the job log or the annotation, and neither can a `##[` (a legacy runner
+//! command, matched anywhere in a line). The command line itself cannot be broken out of: `%`,
+//! CR and LF are escaped in the data and `:` and `,` too in property values, so the first `::`
+//! after the properties is ours.
 
 use super::Report;
+use super::sanitize;
 use crate::diag::{Finding, Severity};
 
 /// Escape a command's data (the message).
@@ -29,15 +34,15 @@ fn annotation(r: &Report, f: &Finding) -> String {
     let src = r.scan.file(f.file);
     let a = src.pos(f.span.start);
     let b = src.pos(f.span.end.max(f.span.start));
-    let mut msg = f.message.clone();
+    let mut msg = sanitize::inline(&f.message).into_owned();
     if !f.help.is_empty() {
         msg.push_str("\n\nhelp: ");
-        msg.push_str(&f.help);
+        msg.push_str(&sanitize::inline(&f.help));
     }
     format!(
         "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
         command(f.severity),
-        escape_property(&src.rel),
+        escape_property(&sanitize::inline(&src.rel)),
         a.line,
         a.column,
         b.line,
@@ -60,9 +65,9 @@ pub fn render(r: &Report) -> String {
         };
         out.push_str(&format!(
             "::error file={}{loc},title={}::{}\n",
-            escape_property(&e.path),
+            escape_property(&sanitize::inline(&e.path)),
             escape_property("oidc-lint: cannot analyse file"),
-            escape_data(&e.message)
+            escape_data(&sanitize::inline(&e.message))
         ));
     }
     out

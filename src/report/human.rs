@@ -1,44 +1,149 @@
 //! Human output: cargo-style snippets through annotate-snippets, fixes shown as diffs.
 
 use super::Report;
+use super::sanitize;
 use crate::diag::{Finding, Severity};
 use crate::source::SourceFile;
 use annotate_snippets::{AnnotationKind, Group, Level, Patch, Renderer, Snippet};
 
-/// A window of whole lines around some byte ranges, so a huge one-line file or a 5 MB plan is
-/// never handed to the renderer whole.
-struct Window<'a> {
-    text: &'a str,
-    offset: usize,
+/// A line longer than this many bytes is shown in pieces: [`CONTEXT`] bytes around each
+/// annotated point, [`CUT`] in place of the rest. So a 10 MB one-line policy prints a few hundred
+/// bytes per finding, not the line.
+const LONG_LINE: usize = 240;
+const CONTEXT: usize = 60;
+/// Stands for the cut-out part of a long line (what annotate-snippets shows for its own cuts).
+const CUT: &str = "...";
+/// Messages, labels and help longer than this many characters end in `…` (custom rules can put
+/// any value of the scanned repository into a message).
+const MAX_TEXT: usize = 1000;
+/// Findings shown per file; the rest are counted in one line (JSON and SARIF list them all).
+pub const MAX_PER_FILE: usize = 50;
+
+/// What a snippet shows of a file: whole lines around some byte ranges, long lines cut down to
+/// the parts near the ranges ([`CUT`] for the rest), then sanitised. Offsets into the file map
+/// to offsets in `text`.
+struct Window {
+    text: String,
     line: usize,
+    /// Kept pieces of the file: (file start, file end, start in the text before sanitising).
+    segs: Vec<(usize, usize, usize)>,
+    map: sanitize::OffsetMap,
 }
 
-const MAX_WINDOW: usize = 4000;
+impl Window {
+    /// Offset in `text` of a file offset.
+    fn at(&self, o: usize) -> usize {
+        self.map.map(pre_offset(&self.segs, o)).min(self.text.len())
+    }
 
-fn window<'a>(src: &'a SourceFile, ranges: &[std::ops::Range<usize>]) -> Window<'a> {
-    let start = ranges.iter().map(|r| r.start).min().unwrap_or(0);
-    let end = ranges.iter().map(|r| r.end).max().unwrap_or(0).max(start);
+    fn clip(&self, r: std::ops::Range<usize>) -> std::ops::Range<usize> {
+        let s = self.at(r.start);
+        s..self.at(r.end).max(s)
+    }
+}
+
+/// Offset in the text before sanitising of a file offset (a cut-out offset maps to the cut).
+fn pre_offset(segs: &[(usize, usize, usize)], o: usize) -> usize {
+    let i = segs.partition_point(|s| s.0 <= o);
+    match i.checked_sub(1).map(|i| segs[i]) {
+        None => 0,
+        Some((a, b, n)) => n + o.min(b) - a,
+    }
+}
+
+fn floor_boundary(t: &str, mut i: usize) -> usize {
+    while !t.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
+
+fn ceil_boundary(t: &str, mut i: usize) -> usize {
+    while !t.is_char_boundary(i) {
+        i += 1;
+    }
+    i
+}
+
+/// The window for `ranges` of `src`; with `redact`, the text is masked around that range.
+fn window(
+    src: &SourceFile,
+    ranges: &[std::ops::Range<usize>],
+    redact: Option<std::ops::Range<usize>>,
+) -> Window {
+    let t = src.text.as_str();
+    let start = ranges
+        .iter()
+        .map(|r| r.start)
+        .min()
+        .unwrap_or(0)
+        .min(t.len());
+    let end = ranges
+        .iter()
+        .map(|r| r.end)
+        .max()
+        .unwrap_or(0)
+        .clamp(start, t.len());
     let sline = src.pos(start as u32).line;
     let eline = src.pos(end as u32).line;
-    let mut a = src.line_range(sline).start;
-    let mut b = src.line_range(eline).end;
-    // Very long lines (minified JSON): keep a bounded slice around the spans.
-    if b - a > MAX_WINDOW + (end - start) {
-        let mut na = start.saturating_sub(MAX_WINDOW / 2).max(a);
-        while !src.text.is_char_boundary(na) {
-            na -= 1;
+    let points: Vec<usize> = ranges.iter().flat_map(|r| [r.start, r.end]).collect();
+    // Kept intervals of the file, in order.
+    let mut keep: Vec<std::ops::Range<usize>> = Vec::new();
+    for line in sline..=eline {
+        let lr = src.line_range(line);
+        let term_end = if line < eline {
+            src.line_range(line + 1).start
+        } else {
+            lr.end
+        };
+        if lr.len() <= LONG_LINE {
+            keep.push(lr.start..term_end);
+            continue;
         }
-        let mut nb = (end + MAX_WINDOW / 2).min(b);
-        while !src.text.is_char_boundary(nb) {
-            nb += 1;
+        let mut iv: Vec<std::ops::Range<usize>> = points
+            .iter()
+            .filter(|&&p| lr.start <= p && p <= lr.end)
+            .map(|&p| p.saturating_sub(CONTEXT).max(lr.start)..(p + CONTEXT).min(lr.end))
+            .collect();
+        if iv.is_empty() {
+            iv.push(lr.start..lr.start + CONTEXT);
         }
-        a = na;
-        b = nb;
+        iv.sort_by_key(|r| r.start);
+        for r in iv {
+            let r = floor_boundary(t, r.start)..ceil_boundary(t, r.end);
+            match keep.last_mut() {
+                Some(last) if r.start <= last.end => last.end = last.end.max(r.end),
+                _ => keep.push(r),
+            }
+        }
+        keep.push(lr.end..term_end);
     }
+    let line_start = src.line_range(sline).start;
+    let mut pre = String::new();
+    let mut segs = Vec::with_capacity(keep.len());
+    let mut pos = line_start;
+    for r in keep {
+        if r.start > pos {
+            pre.push_str(CUT);
+        }
+        if r.start < r.end {
+            segs.push((r.start, r.end, pre.len()));
+            pre.push_str(&t[r.start..r.end]);
+        }
+        pos = pos.max(r.end);
+    }
+    if pos < src.line_range(eline).end {
+        pre.push_str(CUT);
+    }
+    if let Some(r) = redact {
+        pre = mask(&pre, pre_offset(&segs, r.start)..pre_offset(&segs, r.end));
+    }
+    let (text, map) = sanitize::block_mapped(&pre);
     Window {
-        text: &src.text[a..b],
-        offset: a,
+        text: text.into_owned(),
         line: sline as usize,
+        segs,
+        map,
     }
 }
 
@@ -50,11 +155,9 @@ fn level(s: Severity) -> Level<'static> {
     }
 }
 
-fn clip(r: std::ops::Range<usize>, w: &Window) -> std::ops::Range<usize> {
-    let len = w.text.len();
-    let s = r.start.saturating_sub(w.offset).min(len);
-    let e = r.end.saturating_sub(w.offset).min(len).max(s);
-    s..e
+/// Repository text for one line of the report: sanitised and bounded.
+fn text(s: &str) -> String {
+    sanitize::inline(&sanitize::truncate(s, MAX_TEXT)).into_owned()
 }
 
 /// Mask a credential in the shown text: the primary span but its first and last four
@@ -63,7 +166,9 @@ fn mask(text: &str, primary: std::ops::Range<usize>) -> String {
     let mut out: Vec<u8> = text.as_bytes().to_vec();
     let (s, e) = (primary.start.min(out.len()), primary.end.min(out.len()));
     if e > s + 8 {
-        for b in &mut out[s + 4..e - 4] {
+        // Whole characters only, so the text stays UTF-8 and keeps its length.
+        let (lo, hi) = (ceil_boundary(text, s + 4), floor_boundary(text, e - 4));
+        for b in out.get_mut(lo..hi).unwrap_or_default() {
             *b = b'*';
         }
     }
@@ -97,58 +202,66 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer) -> String {
             .filter(|l| l.file == f.file)
             .map(|l| l.span.range()),
     );
-    let mut w = window(src, &same_file);
-    let masked;
-    if f.redact {
-        masked = mask(w.text, clip(f.span.range(), &w));
-        w.text = &masked;
-    }
-    let mut snippet = Snippet::source(w.text)
-        .path(src.rel.as_str())
+    let w = window(src, &same_file, f.redact.then(|| f.span.range()));
+    let path = text(&src.rel);
+    let message = text(&f.message);
+    let label = text(&f.label);
+    let help = text(&f.help);
+    let related: Vec<String> = f.related.iter().map(|l| text(&l.message)).collect();
+    // annotate-snippets counts the column of its location line in the text it is given, which
+    // may be cut or hold escapes: the true column replaces it after rendering.
+    let mut headers = vec![header(&w, src, f.span.start as usize)];
+    let mut snippet = Snippet::source(w.text.as_str())
+        .path(path.as_str())
         .line_start(w.line)
         .annotation(
             AnnotationKind::Primary
-                .span(clip(f.span.range(), &w))
-                .label(f.label.as_str()),
+                .span(w.clip(f.span.range()))
+                .label(label.as_str()),
         );
-    for l in f.related.iter().filter(|l| l.file == f.file) {
-        snippet = snippet.annotation(
-            AnnotationKind::Context
-                .span(clip(l.span.range(), &w))
-                .label(l.message.as_str()),
-        );
+    for (l, m) in f.related.iter().zip(&related) {
+        if l.file == f.file {
+            snippet = snippet.annotation(
+                AnnotationKind::Context
+                    .span(w.clip(l.span.range()))
+                    .label(m.as_str()),
+            );
+        }
     }
     let mut group = level(f.severity)
-        .primary_title(f.message.as_str())
+        .primary_title(message.as_str())
         .id(f.rule)
         .element(snippet);
     // Related locations in other files get their own snippet.
-    let others: Vec<(Window, &crate::diag::Label, &SourceFile)> = f
+    let others: Vec<(Window, &crate::diag::Label, &String, String)> = f
         .related
         .iter()
-        .filter(|l| l.file != f.file)
-        .map(|l| {
+        .zip(&related)
+        .filter(|(l, _)| l.file != f.file)
+        .map(|(l, m)| {
             let s = scan.file(l.file);
-            (window(s, &[l.span.range()]), l, s)
+            (window(s, &[l.span.range()], None), l, m, text(&s.rel))
         })
         .collect();
-    for (ow, l, s) in &others {
+    for (ow, l, m, p) in &others {
+        headers.push(header(ow, scan.file(l.file), l.span.start as usize));
         group = group.element(
-            Snippet::source(ow.text)
-                .path(s.rel.as_str())
+            Snippet::source(ow.text.as_str())
+                .path(p.as_str())
                 .line_start(ow.line)
                 .annotation(
                     AnnotationKind::Context
-                        .span(clip(l.span.range(), ow))
-                        .label(l.message.as_str()),
+                        .span(ow.clip(l.span.range()))
+                        .label(m.as_str()),
                 ),
         );
     }
     if !f.help.is_empty() {
-        group = group.element(Level::HELP.message(f.help.as_str()));
+        group = group.element(Level::HELP.message(help.as_str()));
     }
     let mut groups: Vec<Group> = vec![group];
-    let fix_windows: Vec<(Window, &SourceFile, Vec<&crate::diag::Edit>)>;
+    type FixWindow<'a> = (Window, String, Vec<(&'a crate::diag::Edit, String)>);
+    let fix_windows: Vec<FixWindow>;
     if let Some(fix) = &f.fix {
         let mut files: Vec<usize> = fix.edits.iter().map(|e| e.file).collect();
         files.dedup();
@@ -156,33 +269,91 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer) -> String {
             .into_iter()
             .map(|fid| {
                 let s = scan.file(fid);
-                let edits: Vec<&crate::diag::Edit> =
-                    fix.edits.iter().filter(|e| e.file == fid).collect();
-                let ranges: Vec<_> = edits.iter().map(|e| e.span.range()).collect();
-                (window(s, &ranges), s, edits)
+                let edits: Vec<(&crate::diag::Edit, String)> = fix
+                    .edits
+                    .iter()
+                    .filter(|e| e.file == fid)
+                    .map(|e| {
+                        let shown = sanitize::truncate(&e.replacement, MAX_TEXT);
+                        (e, sanitize::block(&shown).into_owned())
+                    })
+                    .collect();
+                let ranges: Vec<_> = edits.iter().map(|e| e.0.span.range()).collect();
+                (window(s, &ranges, None), text(&s.rel), edits)
             })
             .collect();
         let title = if fix.safe {
-            format!("fix: {}", fix.description)
+            format!("fix: {}", text(&fix.description))
         } else {
             format!(
                 "fix (unsafe, applied with --unsafe-fixes): {}",
-                fix.description
+                text(&fix.description)
             )
         };
         let mut g = Group::with_title(Level::HELP.secondary_title(title));
-        for (fw, s, edits) in &fix_windows {
-            let mut sn = Snippet::source(fw.text)
-                .path(s.rel.as_str())
+        for (fw, p, edits) in &fix_windows {
+            let mut sn = Snippet::source(fw.text.as_str())
+                .path(p.as_str())
                 .line_start(fw.line);
-            for e in edits {
-                sn = sn.patch(Patch::new(clip(e.span.range(), fw), e.replacement.as_str()));
+            for (e, rep) in edits {
+                sn = sn.patch(Patch::new(fw.clip(e.span.range()), rep.as_str()));
             }
             g = g.element(sn);
         }
         groups.push(g);
     }
-    renderer.render(&groups).to_string()
+    fix_headers(&renderer.render(&groups).to_string(), &headers)
+}
+
+/// (line, column annotate-snippets prints, true column) of a snippet's location line.
+fn header(w: &Window, src: &SourceFile, start: usize) -> (u32, usize, u32) {
+    let d = w.at(start);
+    let ls = w.text[..d].rfind('\n').map_or(0, |i| i + 1);
+    let p = src.pos(start as u32);
+    (p.line, w.text[ls..d].chars().count() + 1, p.column)
+}
+
+/// Location lines (` --> path:L:C`, and ` ::: path:L:C` for another file) with their true
+/// columns, and `:::` shown as `-->`: no line of ours may start with `::` (a GitHub Actions
+/// workflow command's prefix).
+fn fix_headers(out: &str, headers: &[(u32, usize, u32)]) -> String {
+    let mut next = headers.iter();
+    let mut res = String::with_capacity(out.len());
+    for line in out.split_inclusive('\n') {
+        let ws = line.len() - line.trim_start_matches(' ').len();
+        let mut rest = &line[ws..];
+        let mut sgr = 0;
+        while rest[sgr..].starts_with("\x1b[") {
+            match rest[sgr..].find('m') {
+                Some(e) => sgr += e + 1,
+                None => break,
+            }
+        }
+        let marker = &rest[sgr..];
+        if !(marker.starts_with("--> ") || marker.starts_with("::: ")) {
+            res.push_str(line);
+            continue;
+        }
+        res.push_str(&line[..ws]);
+        res.push_str(&rest[..sgr]);
+        res.push_str("--> ");
+        rest = &marker[4..];
+        match next.next() {
+            Some(&(l, shown, col)) if shown != col as usize => {
+                let from = format!(":{l}:{shown}");
+                match rest.rfind(&from) {
+                    Some(i) => {
+                        res.push_str(&rest[..i]);
+                        res.push_str(&format!(":{l}:{col}"));
+                        res.push_str(&rest[i + from.len()..]);
+                    }
+                    None => res.push_str(rest),
+                }
+            }
+            _ => res.push_str(rest),
+        }
+    }
+    res
 }
 
 pub fn render(r: &Report, color: bool, quiet: bool) -> String {
@@ -192,18 +363,36 @@ pub fn render(r: &Report, color: bool, quiet: bool) -> String {
         Renderer::plain()
     };
     // Each finding renders on its own (in parallel: snippets are the costliest part of a
-    // report with many findings), then they are joined in report order.
+    // report with many findings), then they are joined in report order. At most
+    // MAX_PER_FILE findings of a file are shown; findings are sorted by path, so a file's
+    // findings are consecutive.
     use rayon::prelude::*;
-    let rendered: Vec<String> = r
-        .findings
+    let mut shown: Vec<&Finding> = Vec::with_capacity(r.findings.len().min(4096));
+    // (index in `shown` after which the line goes, how many more, file)
+    let mut more: Vec<(usize, usize, crate::source::FileId)> = Vec::new();
+    for group in r.findings.chunk_by(|a, b| a.file == b.file) {
+        shown.extend(group.iter().take(MAX_PER_FILE));
+        if group.len() > MAX_PER_FILE {
+            more.push((shown.len(), group.len() - MAX_PER_FILE, group[0].file));
+        }
+    }
+    let rendered: Vec<String> = shown
         .par_iter()
         .map(|f| render_one(r, f, &renderer))
         .collect();
     let mut out = String::with_capacity(rendered.iter().map(|s| s.len() + 2).sum::<usize>() + 128);
-    for one in &rendered {
+    let mut more = more.into_iter().peekable();
+    for (i, one) in rendered.iter().enumerate() {
         out.push_str(one);
         out.push_str("\n\n");
+        if let Some((_, n, file)) = more.next_if(|m| m.0 == i + 1) {
+            out.push_str(&more_line(n, &r.scan.file(file).rel));
+        }
     }
+    let mut out = match sanitize::guard_lines(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(o) => o,
+    };
     if !quiet {
         let n = r.findings.len();
         let files = r.scan.files_scanned();
@@ -268,6 +457,56 @@ pub fn render(r: &Report, color: bool, quiet: bool) -> String {
     out
 }
 
+/// The line that stands for the findings of a file beyond [`MAX_PER_FILE`].
+fn more_line(n: usize, rel: &str) -> String {
+    format!(
+        "… and {n} more finding{} in {} (--format json or sarif lists all)\n\n",
+        if n == 1 { "" } else { "s" },
+        text(rel)
+    )
+}
+
+/// `--show-suppressed` in human output: one line per suppressed finding, at most
+/// [`MAX_PER_FILE`] per file.
+pub fn render_suppressed(
+    scan: &crate::scan::Scan,
+    suppressed: &[crate::suppress::Suppressed],
+) -> String {
+    let mut out = String::new();
+    for group in suppressed.chunk_by(|a, b| a.finding.file == b.finding.file) {
+        for s in group.iter().take(MAX_PER_FILE) {
+            let f = &s.finding;
+            let src = scan.file(f.file);
+            let p = src.pos(f.span.start);
+            let by = match s.origin {
+                crate::suppress::Origin::InSource => "in source".to_string(),
+                crate::suppress::Origin::Config(line) => format!("by configuration line {line}"),
+            };
+            out.push_str(&format!(
+                "suppressed ({by}): {}:{}:{}: {}[{}]: {}",
+                text(&src.rel),
+                p.line,
+                p.column,
+                f.severity.as_str(),
+                f.rule,
+                text(&f.message)
+            ));
+            if !s.reason.is_empty() {
+                out.push_str(&format!(" (reason: {})", text(&s.reason)));
+            }
+            out.push('\n');
+        }
+        if group.len() > MAX_PER_FILE {
+            let n = group.len() - MAX_PER_FILE;
+            out.push_str(&format!(
+                "… and {n} more suppressed in {}\n",
+                text(&scan.file(group[0].finding.file).rel)
+            ));
+        }
+    }
+    sanitize::guard_lines(&out).into_owned()
+}
+
 /// Tool errors (files that could not be analysed), for stderr.
 pub fn render_errors(r: &Report) -> String {
     let mut out = String::new();
@@ -275,11 +514,14 @@ pub fn render_errors(r: &Report) -> String {
         if e.line > 0 {
             out.push_str(&format!(
                 "error: {}:{}:{}: {}\n",
-                e.path, e.line, e.column, e.message
+                text(&e.path),
+                e.line,
+                e.column,
+                text(&e.message)
             ));
         } else {
-            out.push_str(&format!("error: {}: {}\n", e.path, e.message));
+            out.push_str(&format!("error: {}: {}\n", text(&e.path), text(&e.message)));
         }
     }
-    out
+    sanitize::guard_lines(&out).into_owned()
 }

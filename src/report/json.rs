@@ -1,4 +1,6 @@
-//! `--format json`: the stable, versioned machine output documented in the README.
+//! `--format json`: the stable, versioned machine output documented in the README. Values are
+//! exact (tools match on them); control, format and separator characters and the `#` of `##[`
+//! are written as JSON `\u` escapes, so printing the document is safe too.
 
 use super::Report;
 use serde_json::{Value, json};
@@ -83,7 +85,8 @@ pub fn render_with_suppressed(r: &Report, suppressed: &[crate::suppress::Suppres
             .collect();
         obj.insert("suppressed".into(), Value::Array(list));
     }
-    let mut s = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    // Exact values; characters unsafe on a terminal are written as `\u` escapes.
+    let mut s = super::sanitize::to_json_pretty(&doc);
     s.push('\n');
     s
 }

@@ -4,6 +4,7 @@ pub mod github;
 pub mod human;
 pub mod json;
 pub mod rule_props;
+pub mod sanitize;
 pub mod sarif;
 
 use crate::diag::Finding;

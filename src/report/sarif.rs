@@ -1,8 +1,11 @@
 //! `--format sarif`: SARIF 2.1.0 for GitHub code scanning. Hand-written serde types for the
-//! parts used; columns are UTF-16 code units (`run.columnKind`).
+//! parts used; columns are UTF-16 code units (`run.columnKind`). Message texts (shown by
+//! viewers) are [`sanitize::inline`]d; data (URIs, inserted content) is exact; the whole log is
+//! written with [`sanitize::to_json_pretty`].
 
 use super::Report;
 use super::rule_props::{doc_section, props};
+use super::sanitize;
 use crate::baseline::{FINGERPRINT_KEY, fingerprints};
 use crate::diag::{Finding, Severity};
 use crate::rules::RuleMeta;
@@ -296,15 +299,18 @@ fn result(
     fp: String,
     suppression: Option<&Suppressed>,
 ) -> SResult {
-    let mut text = f.message.clone();
+    let mut text = sanitize::inline(&f.message).into_owned();
     if !f.help.is_empty() {
-        text.push_str(&format!(" Help: {}", f.help));
+        text.push_str(&format!(" Help: {}", sanitize::inline(&f.help)));
     }
     let related = f
         .related
         .iter()
         .enumerate()
-        .map(|(i, l)| location(scan, l.file, l.span, Some(l.message.clone()), Some(i + 1)))
+        .map(|(i, l)| {
+            let msg = sanitize::inline(&l.message).into_owned();
+            location(scan, l.file, l.span, Some(msg), Some(i + 1))
+        })
         .collect();
     let fixes = f
         .fix
@@ -316,9 +322,12 @@ fn result(
             SFix {
                 description: OwnedText {
                     text: if fix.safe {
-                        fix.description.clone()
+                        sanitize::inline(&fix.description).into_owned()
                     } else {
-                        format!("{} (unsafe: review before applying)", fix.description)
+                        format!(
+                            "{} (unsafe: review before applying)",
+                            sanitize::inline(&fix.description)
+                        )
                     },
                 },
                 artifact_changes: files
@@ -356,7 +365,7 @@ fn result(
                     Origin::InSource => "inSource",
                     Origin::Config(_) => "external",
                 },
-                justification: s.reason.clone(),
+                justification: sanitize::inline(&s.reason).into_owned(),
             })
             .into_iter()
             .collect(),
@@ -392,7 +401,11 @@ pub fn render(r: &Report, rules: &[&'static RuleMeta], suppressed: &[Suppressed]
         .map(|e| Notification {
             level: "error",
             message: OwnedText {
-                text: format!("{}: {}", e.path, e.message),
+                text: format!(
+                    "{}: {}",
+                    sanitize::inline(&e.path),
+                    sanitize::inline(&e.message)
+                ),
             },
             locations: vec![Location {
                 id: None,
@@ -433,7 +446,7 @@ pub fn render(r: &Report, rules: &[&'static RuleMeta], suppressed: &[Suppressed]
             column_kind: "utf16CodeUnits",
         }],
     };
-    let mut s = serde_json::to_string_pretty(&log).unwrap_or_default();
+    let mut s = sanitize::to_json_pretty(&log);
     s.push('\n');
     s
 }
