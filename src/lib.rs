@@ -11,6 +11,7 @@ pub mod custom;
 pub mod diag;
 pub mod eval;
 pub mod fix;
+pub mod write;
 #[doc(hidden)]
 pub mod floor;
 pub mod frontend;
