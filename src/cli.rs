@@ -366,7 +366,9 @@ fn run_check(args: CheckArgs) -> ExitCode {
     let analysis = pipeline.analyse();
     if let Some(path) = &args.write_baseline {
         let b = crate::baseline::Baseline::build(&analysis.scan, &analysis.findings);
-        if let Err(e) = crate::write::write_report(path, &report_trees(&pipeline), b.to_json().as_bytes()) {
+        if let Err(e) =
+            crate::write::write_report(path, &report_trees(&pipeline), b.to_json().as_bytes())
+        {
             return usage_error(&e.0);
         }
         eprintln!(
@@ -472,7 +474,9 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
     };
     match &args.output {
         Some(path) => {
-            if let Err(e) = crate::write::write_report(path, &report_trees(pipeline), out.as_bytes()) {
+            if let Err(e) =
+                crate::write::write_report(path, &report_trees(pipeline), out.as_bytes())
+            {
                 return usage_error(&e.0);
             }
             if args.format != OutputFormat::Human {

@@ -11,7 +11,6 @@ pub mod custom;
 pub mod diag;
 pub mod eval;
 pub mod fix;
-pub mod write;
 #[doc(hidden)]
 pub mod floor;
 pub mod frontend;
@@ -23,6 +22,7 @@ pub mod scan;
 pub mod source;
 pub mod subjects;
 pub mod suppress;
+pub mod write;
 
 use diag::Finding;
 use rayon::prelude::*;

@@ -92,7 +92,9 @@ pub fn write_fixed(path: &Path, bases: &[PathBuf], contents: &[u8]) -> Result<()
         return Err(Refused(format!("{shown}: not a regular file; not fixed")));
     }
     if meta.permissions().readonly() {
-        return Err(Refused(format!("{shown}: the file is read-only; not fixed")));
+        return Err(Refused(format!(
+            "{shown}: the file is read-only; not fixed"
+        )));
     }
     #[cfg(unix)]
     {
@@ -148,7 +150,9 @@ pub fn write_report(path: &Path, trees: &[PathBuf], contents: &[u8]) -> Result<(
     if let Ok(meta) = std::fs::metadata(&target)
         && meta.permissions().readonly()
     {
-        return Err(Refused(format!("{shown}: the file is read-only; not written")));
+        return Err(Refused(format!(
+            "{shown}: the file is read-only; not written"
+        )));
     }
     write_atomic(&target, contents).map_err(|e| Refused(format!("{shown}: cannot write: {e}")))
 }

@@ -113,11 +113,9 @@ pub fn pull_request_policies(ctx: &Ctx<'_>) -> HashSet<*const PolicyDoc> {
         .iter()
         .filter(|o| {
             o.positive("sub").iter().any(|c| {
-                c.values.iter().any(|v| {
-                    v.value
-                        .known()
-                        .is_none_or(|k| may_admit_pull_requests(&k))
-                })
+                c.values
+                    .iter()
+                    .any(|v| v.value.known().is_none_or(|k| may_admit_pull_requests(&k)))
             })
         })
         .map(|o| o.policy as *const PolicyDoc)

@@ -52,9 +52,7 @@ fn append_edit(
     let line_start = src.line_start(start);
     let head = &src.text[..start];
     let dash = head.trim_end_matches([' ', '\t']);
-    let Some(before_dash) = dash.strip_suffix('-') else {
-        return None;
-    };
+    let before_dash = dash.strip_suffix('-')?;
     let indent = before_dash.trim_end_matches([' ', '\t']);
     if indent.len() != line_start {
         return None;

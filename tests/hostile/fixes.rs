@@ -98,7 +98,11 @@ fn open_trust(v: &serde_json::Value) -> BTreeMap<(String, String), usize> {
 #[test]
 fn unsafe_fixes_never_open_trust_on_any_fixture() {
     let cases = fixture_cases();
-    assert!(cases.len() > 100, "found only {} fixture cases", cases.len());
+    assert!(
+        cases.len() > 100,
+        "found only {} fixture cases",
+        cases.len()
+    );
     let mut fixed_somewhere = 0;
     for case in cases {
         let dir = tempfile::tempdir().unwrap();
@@ -138,14 +142,23 @@ fn unsafe_fixes_never_open_trust_on_any_fixture() {
             String::from_utf8_lossy(&out2.stderr)
         );
     }
-    assert!(fixed_somewhere > 10, "only {fixed_somewhere} cases had fixes");
+    assert!(
+        fixed_somewhere > 10,
+        "only {fixed_somewhere} cases had fixes"
+    );
 }
 
 /// The cases of the issue: a `StringEquals` wildcard is broken but closed; a fix must not turn
 /// it into a `StringLike` that admits every repository (or every repository of an owner).
 #[test]
 fn a_closed_stringequals_wildcard_stays_closed() {
-    for value in ["*", "repo:*", "repo:myOrg*", "repo:myOrg/*", "repo:myOrg/app:*"] {
+    for value in [
+        "*",
+        "repo:*",
+        "repo:myOrg*",
+        "repo:myOrg/*",
+        "repo:myOrg/app:*",
+    ] {
         let dir = tempfile::tempdir().unwrap();
         let policy = format!(
             r#"{{"Version": "2012-10-17", "Statement": [{{"Effect": "Allow",
@@ -344,9 +357,16 @@ fn diff_keeps_files_given_together_apart() {
     // `--fix` with the same arguments fixes each file in place.
     let (code, _, err) = run_guarded(&sub, &["--fix", "iam/t.json", "../iam/t.json"]);
     assert_ne!(code, 2, "{err}");
-    for (p, repo) in [(sub.join("iam/t.json"), "acme/inner"), (dir.path().join("iam/t.json"), "acme/outer")] {
+    for (p, repo) in [
+        (sub.join("iam/t.json"), "acme/inner"),
+        (dir.path().join("iam/t.json"), "acme/outer"),
+    ] {
         let t = std::fs::read_to_string(&p).unwrap();
-        assert!(t.contains(":aud") && t.contains(repo), "{}: {t}", p.display());
+        assert!(
+            t.contains(":aud") && t.contains(repo),
+            "{}: {t}",
+            p.display()
+        );
     }
 }
 
@@ -359,12 +379,20 @@ mod unix {
     #[test]
     fn fix_keeps_a_symlink_and_edits_its_target_inside_the_tree() {
         let dir = tempfile::tempdir().unwrap();
-        write_files(dir.path(), &[("iam/real.json".into(), fixable_policy("acme/app"))]);
+        write_files(
+            dir.path(),
+            &[("iam/real.json".into(), fixable_policy("acme/app"))],
+        );
         symlink("real.json", dir.path().join("iam/link.json")).unwrap();
         let (code, _, err) = run_guarded(dir.path(), &["--fix", "iam/link.json"]);
         assert_ne!(code, 2, "{err}");
         let link = dir.path().join("iam/link.json");
-        assert!(std::fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
         let real = std::fs::read_to_string(dir.path().join("iam/real.json")).unwrap();
         assert!(real.contains(":aud"), "{err}\n{real}");
     }
@@ -373,12 +401,26 @@ mod unix {
     #[test]
     fn fix_refuses_links_out_of_the_tree() {
         let outside = tempfile::tempdir().unwrap();
-        write_files(outside.path(), &[("p.json".into(), fixable_policy("acme/app")), ("d/p.json".into(), fixable_policy("acme/app"))]);
+        write_files(
+            outside.path(),
+            &[
+                ("p.json".into(), fixable_policy("acme/app")),
+                ("d/p.json".into(), fixable_policy("acme/app")),
+            ],
+        );
         let repo = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(repo.path().join("iam")).unwrap();
-        symlink(outside.path().join("p.json"), repo.path().join("iam/t.json")).unwrap();
+        symlink(
+            outside.path().join("p.json"),
+            repo.path().join("iam/t.json"),
+        )
+        .unwrap();
         symlink(outside.path().join("d"), repo.path().join("linked")).unwrap();
-        for args in [vec!["--fix", "."], vec!["--fix", "iam/t.json"], vec!["--fix", "linked/p.json"]] {
+        for args in [
+            vec!["--fix", "."],
+            vec!["--fix", "iam/t.json"],
+            vec!["--fix", "linked/p.json"],
+        ] {
             let (code, _, err) = run_guarded(repo.path(), &args);
             // The walk does not follow links out of the tree; named on the command line, they
             // are read but refused for writing.
@@ -393,7 +435,12 @@ mod unix {
                     "{args:?}: {p} was written"
                 );
             }
-            assert!(std::fs::symlink_metadata(repo.path().join("iam/t.json")).unwrap().file_type().is_symlink());
+            assert!(
+                std::fs::symlink_metadata(repo.path().join("iam/t.json"))
+                    .unwrap()
+                    .file_type()
+                    .is_symlink()
+            );
         }
     }
 
@@ -402,7 +449,10 @@ mod unix {
     #[test]
     fn fix_refuses_hard_linked_files() {
         let dir = tempfile::tempdir().unwrap();
-        write_files(dir.path(), &[("iam/t.json".into(), fixable_policy("acme/app"))]);
+        write_files(
+            dir.path(),
+            &[("iam/t.json".into(), fixable_policy("acme/app"))],
+        );
         let other = tempfile::tempdir().unwrap();
         std::fs::hard_link(dir.path().join("iam/t.json"), other.path().join("t.json")).unwrap();
         let (code, _, err) = run_guarded(dir.path(), &["--fix", "."]);
@@ -410,7 +460,10 @@ mod unix {
         assert!(err.contains("hard links"), "{err}");
         let m = std::fs::metadata(dir.path().join("iam/t.json")).unwrap();
         assert_eq!(m.nlink(), 2);
-        assert_eq!(std::fs::read_to_string(other.path().join("t.json")).unwrap(), fixable_policy("acme/app"));
+        assert_eq!(
+            std::fs::read_to_string(other.path().join("t.json")).unwrap(),
+            fixable_policy("acme/app")
+        );
     }
 
     /// The file's mode survives a fix; a read-only file is refused, untouched.
@@ -429,11 +482,23 @@ mod unix {
         std::fs::set_permissions(&b, std::fs::Permissions::from_mode(0o444)).unwrap();
         let (code, _, err) = run_guarded(dir.path(), &["--fix", "."]);
         assert_eq!(code, 2, "{err}");
-        assert!(err.contains("iam/b.json") && err.contains("read-only"), "{err}");
+        assert!(
+            err.contains("iam/b.json") && err.contains("read-only"),
+            "{err}"
+        );
         assert!(std::fs::read_to_string(&a).unwrap().contains(":aud"));
-        assert_eq!(std::fs::metadata(&a).unwrap().permissions().mode() & 0o777, 0o640);
-        assert_eq!(std::fs::read_to_string(&b).unwrap(), fixable_policy("acme/b"));
-        assert_eq!(std::fs::metadata(&b).unwrap().permissions().mode() & 0o777, 0o444);
+        assert_eq!(
+            std::fs::metadata(&a).unwrap().permissions().mode() & 0o777,
+            0o640
+        );
+        assert_eq!(
+            std::fs::read_to_string(&b).unwrap(),
+            fixable_policy("acme/b")
+        );
+        assert_eq!(
+            std::fs::metadata(&b).unwrap().permissions().mode() & 0o777,
+            0o444
+        );
     }
 
     /// `--output` (and `--write-baseline`) never write through a linked directory or onto a
@@ -441,11 +506,21 @@ mod unix {
     #[test]
     fn output_never_leaves_the_tree_through_a_link() {
         let outside = tempfile::tempdir().unwrap();
-        write_files(outside.path(), &[("keep.json".into(), "untouched\n".into())]);
+        write_files(
+            outside.path(),
+            &[("keep.json".into(), "untouched\n".into())],
+        );
         let repo = tempfile::tempdir().unwrap();
-        write_files(repo.path(), &[("iam/t.json".into(), fixable_policy("acme/app"))]);
+        write_files(
+            repo.path(),
+            &[("iam/t.json".into(), fixable_policy("acme/app"))],
+        );
         symlink(outside.path(), repo.path().join("reports")).unwrap();
-        symlink(outside.path().join("keep.json"), repo.path().join("out.json")).unwrap();
+        symlink(
+            outside.path().join("keep.json"),
+            repo.path().join("out.json"),
+        )
+        .unwrap();
         for args in [
             vec!["--format", "json", "-o", "reports/new.json", "."],
             vec!["--format", "json", "-o", "out.json", "."],
@@ -455,14 +530,29 @@ mod unix {
             let (code, _, err) = run_guarded(repo.path(), &args);
             assert_eq!(code, 2, "{args:?}: {err}");
             assert!(err.contains("symbolic link"), "{args:?}: {err}");
-            let names: Vec<_> = std::fs::read_dir(outside.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
-            assert_eq!(names, vec![std::ffi::OsString::from("keep.json")], "{args:?}");
-            assert_eq!(std::fs::read_to_string(outside.path().join("keep.json")).unwrap(), "untouched\n");
+            let names: Vec<_> = std::fs::read_dir(outside.path())
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            assert_eq!(
+                names,
+                vec![std::ffi::OsString::from("keep.json")],
+                "{args:?}"
+            );
+            assert_eq!(
+                std::fs::read_to_string(outside.path().join("keep.json")).unwrap(),
+                "untouched\n"
+            );
         }
         // A plain path in the tree is written, atomically, as before.
-        let (code, _, err) = run_guarded(repo.path(), &["--format", "json", "-o", "report.json", "."]);
+        let (code, _, err) =
+            run_guarded(repo.path(), &["--format", "json", "-o", "report.json", "."]);
         assert_eq!(code, 1, "{err}");
-        assert!(std::fs::read_to_string(repo.path().join("report.json")).unwrap().contains("trust-missing-aud"));
+        assert!(
+            std::fs::read_to_string(repo.path().join("report.json"))
+                .unwrap()
+                .contains("trust-missing-aud")
+        );
     }
 }
 
@@ -475,16 +565,24 @@ fn baseline_and_diff_survive_an_unrelated_broken_file() {
         dir.path(),
         &[
             ("iam/t.json".into(), fixable_policy("acme/app")),
-            (".github/workflows/broken.yml".into(), "on: [push\njobs: {\n".into()),
+            (
+                ".github/workflows/broken.yml".into(),
+                "on: [push\njobs: {\n".into(),
+            ),
         ],
     );
     let (code, _, err) = run_guarded(dir.path(), &["--write-baseline", "base.json", "."]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("broken.yml"), "{err}");
     let base: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(dir.path().join("base.json")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("base.json")).unwrap())
+            .unwrap();
     assert!(
-        base["findings"].as_array().unwrap().iter().any(|f| f["rule"] == "trust-missing-aud"),
+        base["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["rule"] == "trust-missing-aud"),
         "{base:#}"
     );
     // The baseline still hides what it recorded; the broken file still fails the run.
@@ -494,5 +592,8 @@ fn baseline_and_diff_survive_an_unrelated_broken_file() {
     let (code, out, err) = run_guarded(dir.path(), &["--diff", "."]);
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("broken.yml"), "{err}");
-    assert!(String::from_utf8(out).unwrap().contains("+++ b/iam/t.json"), "{err}");
+    assert!(
+        String::from_utf8(out).unwrap().contains("+++ b/iam/t.json"),
+        "{err}"
+    );
 }
