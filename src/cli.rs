@@ -549,7 +549,9 @@ fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
             (a.scan, a.findings)
         },
         args.unsafe_fixes,
-        &crate::write::bases(&[tmp.path().to_path_buf()]),
+        &std::fs::canonicalize(tmp.path())
+            .into_iter()
+            .collect::<Vec<_>>(),
     );
     for e in &rep.errors {
         eprintln!("error: {e}");

@@ -34,11 +34,12 @@ pub fn lexical_absolute(p: &Path) -> PathBuf {
 }
 
 /// The trees writes may land in, from the path arguments (a directory argument is a tree, a
-/// file argument a tree of one file). An argument reached through a symbolic link below the
-/// current directory (`iam/trust.json` a link, or `linked/p.json` under a linked directory)
-/// gives no tree of its own: whatever it leads to must lie in another tree (the scan root),
-/// so a link planted in the repository cannot carry `--fix` out of it. Arguments that cannot be
-/// resolved are left out.
+/// file argument a tree of one file). An argument that is a symbolic link, or is reached
+/// through one below the current directory (`iam/trust.json` a link, `linked/p.json` under a
+/// linked directory), gives no tree of its own: whatever it leads to must lie in another tree
+/// (the scan root), so a link planted in the repository cannot carry `--fix` out of it. Links
+/// above the current directory (a linked home or temporary directory) are the machine's, not
+/// the repository's. Arguments that cannot be resolved are left out.
 pub fn bases(paths: &[PathBuf]) -> Vec<PathBuf> {
     let cwd = std::env::current_dir().ok().map(|c| lexical_absolute(&c));
     paths
@@ -46,7 +47,9 @@ pub fn bases(paths: &[PathBuf]) -> Vec<PathBuf> {
         .filter_map(|p| {
             let lex = lexical_absolute(p);
             let linked = lex.ancestors().any(|a| {
-                cwd.as_ref().is_none_or(|c| !c.starts_with(a))
+                let repository_part =
+                    a == lex || cwd.as_ref().is_some_and(|c| a.starts_with(c) && a != c);
+                repository_part
                     && std::fs::symlink_metadata(a).is_ok_and(|m| m.file_type().is_symlink())
             });
             if linked {
