@@ -9,7 +9,7 @@ use crate::suppress::{self, Suppressed};
 use crate::{Selection, check, rules};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -355,6 +355,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
                 (a.scan, a.findings)
             },
             args.unsafe_fixes,
+            &fix_bases(&args, &pipeline),
         );
         for e in &rep.errors {
             eprintln!("error: {}", report::sanitize::inline(&e.to_string()));
@@ -383,8 +384,10 @@ fn run_check(args: CheckArgs) -> ExitCode {
     let analysis = pipeline.analyse();
     if let Some(path) = &args.write_baseline {
         let b = crate::baseline::Baseline::build(&analysis.scan, &analysis.findings);
-        if let Err(e) = crate::fix::write_atomic(path, b.to_json().as_bytes()) {
-            return usage_error(&format!("cannot write {}: {e}", path.display()));
+        if let Err(e) =
+            crate::write::write_report(path, &report_trees(&pipeline), b.to_json().as_bytes())
+        {
+            return usage_error(&e.0);
         }
         eprintln!(
             "Wrote {} finding{} to {}.",
@@ -465,8 +468,10 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
     };
     match &args.output {
         Some(path) => {
-            if let Err(e) = crate::fix::write_atomic(path, out.as_bytes()) {
-                return usage_error(&format!("cannot write {}: {e}", path.display()));
+            if let Err(e) =
+                crate::write::write_report(path, &report_trees(pipeline), out.as_bytes())
+            {
+                return usage_error(&e.0);
             }
             if args.format != OutputFormat::Human {
                 eprint!("{}", report::human::render_errors(&report));
@@ -508,9 +513,9 @@ fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
         Err(e) => return usage_error(&format!("cannot create a temporary directory: {e}")),
     };
     let mut originals: Vec<(String, String, PathBuf)> = Vec::new();
+    let mut layout = crate::write::CopyLayout::new(tmp.path());
     for (_, src) in first.scan.files() {
-        let rel = safe_rel(&src.rel);
-        let dest = tmp.path().join(&rel);
+        let dest = layout.place(&src.rel);
         let copied = dest
             .parent()
             .map(std::fs::create_dir_all)
@@ -539,7 +544,13 @@ fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
             (a.scan, a.findings)
         },
         args.unsafe_fixes,
+        &std::fs::canonicalize(tmp.path())
+            .into_iter()
+            .collect::<Vec<_>>(),
     );
+    for e in &rep.errors {
+        eprintln!("error: {e}");
+    }
     let mut out = String::new();
     for (rel, before, dest) in &originals {
         let Ok(after) = std::fs::read_to_string(dest) else {
@@ -584,13 +595,15 @@ fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
     }
 }
 
-/// A relative path safe to join under a temporary directory.
-fn safe_rel(rel: &str) -> PathBuf {
-    Path::new(rel)
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(p) => Some(p),
-            _ => None,
-        })
-        .collect()
+/// Where `--fix` may write: the scan root and each path argument, as they are on disk.
+fn fix_bases(args: &CheckArgs, pipeline: &Pipeline) -> Vec<PathBuf> {
+    let mut paths = args.paths.clone();
+    paths.push(pipeline.opts.root.clone());
+    crate::write::bases(&paths)
+}
+
+/// The trees `--output` and `--write-baseline` must not leave through a symbolic link: the
+/// current directory and the scan root.
+fn report_trees(pipeline: &Pipeline) -> Vec<PathBuf> {
+    vec![PathBuf::from("."), pipeline.opts.root.clone()]
 }

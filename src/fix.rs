@@ -94,16 +94,30 @@ fn render(
     }
 }
 
-fn line_start(text: &str, at: usize) -> usize {
-    text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0)
+/// Spaces and tabs right before `at` on its line: the indentation when nothing else precedes
+/// `at` there. Scans back over blanks only (never a whole long line).
+fn blanks_before(text: &str, at: usize) -> &str {
+    let head = &text[..at];
+    let blanks = head.len() - head.trim_end_matches([' ', '\t']).len();
+    &head[at - blanks..]
 }
 
-fn indent_of_line(text: &str, at: usize) -> String {
-    let s = line_start(text, at);
-    text[s..]
+/// Whether only spaces and tabs precede `at` on its line.
+fn first_on_line(src: &SourceFile, at: usize) -> bool {
+    at - blanks_before(&src.text, at).len() == src.line_start(at)
+}
+
+/// The indentation of the line holding `at` (bounded by the indentation's length).
+fn indent_of_line(src: &SourceFile, at: usize) -> String {
+    src.text[src.line_start(at)..]
         .chars()
         .take_while(|c| *c == ' ' || *c == '\t')
         .collect()
+}
+
+/// Characters between the start of `at`'s line and `at` (O(log n)).
+fn column_of(src: &SourceFile, at: usize) -> usize {
+    src.pos(at.min(u32::MAX as usize) as u32).column as usize - 1
 }
 
 /// Insert `key: value` as the last entry of the mapping behind `h`. Returns `None` when the
@@ -128,12 +142,11 @@ pub fn insert_entry(src: &SourceFile, h: &MapHandle, key: &str, value: &NewValue
                 return Some(edit(h.file, open, format!(" {t} ")));
             };
             let entry_start = last.start as usize;
-            let ls = line_start(text, entry_start);
-            let on_own_line = text[ls..entry_start].trim().is_empty();
+            let on_own_line = first_on_line(src, entry_start);
             let sep = if h.syntax == Syntax::Json { "," } else { "" };
             if on_own_line {
-                let indent = indent_of_line(text, entry_start);
-                let parent_indent = indent_of_line(text, map.start);
+                let indent = indent_of_line(src, entry_start);
+                let parent_indent = indent_of_line(src, map.start);
                 let unit = indent
                     .strip_prefix(parent_indent.as_str())
                     .filter(|u| !u.is_empty())
@@ -141,13 +154,8 @@ pub fn insert_entry(src: &SourceFile, h: &MapHandle, key: &str, value: &NewValue
                     .to_string();
                 let t = render(h.syntax, key, value, &indent, &unit, nl);
                 // A trailing HCL comment stays on the line it annotates: insert after it.
-                let end = last.end as usize;
-                let line_end = text[end..].find('\n').map_or(text.len(), |i| end + i);
-                let line_end = if text[..line_end].ends_with('\r') {
-                    line_end - 1
-                } else {
-                    line_end
-                };
+                let end = (last.end as usize).min(text.len());
+                let line_end = src.line_end(end).max(end);
                 let rest = text[end..line_end].trim_start();
                 let at = if h.syntax == Syntax::HclObject
                     && (rest.starts_with('#') || rest.starts_with("//"))
@@ -165,13 +173,10 @@ pub fn insert_entry(src: &SourceFile, h: &MapHandle, key: &str, value: &NewValue
         Syntax::YamlBlock => {
             let last = h.last_entry?;
             let entry_start = last.start as usize;
-            let ls = line_start(text, entry_start);
-            let col = text[ls..entry_start].chars().count();
+            let ls = src.line_start(entry_start);
+            let col = column_of(src, entry_start);
             let indent = " ".repeat(col);
-            let parent_col = {
-                let ps = line_start(text, map.start);
-                text[ps..map.start].chars().count()
-            };
+            let parent_col = column_of(src, map.start);
             let unit = if col > parent_col && map.start != entry_start {
                 " ".repeat(col - parent_col)
             } else {
@@ -180,16 +185,14 @@ pub fn insert_entry(src: &SourceFile, h: &MapHandle, key: &str, value: &NewValue
             let t = render(h.syntax, key, value, &indent, &unit, nl);
             // insert at the start of the line after the last entry
             let end = (last.end as usize).min(text.len());
-            let before = &text[line_start(text, end)..end];
-            let at = if before.trim().is_empty()
-                && end > 0
-                && text[..end].ends_with(before)
-                && line_start(text, end) != ls
-            {
-                line_start(text, end)
+            let end_ls = src.line_start(end);
+            let at = if end > 0 && first_on_line(src, end) && end_ls != ls {
+                end_ls
             } else {
-                match text[end..].find('\n') {
-                    Some(i) => end + i + 1,
+                // Past the end of the entry's line (its terminator is only `\r`s then `\n`).
+                let le = src.line_end(end).max(end);
+                match text[le..].find('\n') {
+                    Some(i) => le + i + 1,
                     None => {
                         return Some(edit(h.file, text.len(), format!("{nl}{indent}{t}")));
                     }
@@ -228,29 +231,7 @@ pub fn apply_edits(text: &str, edits: &[&Edit]) -> String {
     out
 }
 
-/// Write a file atomically: a temporary file in the same directory, then a rename.
-pub fn write_atomic(path: &std::path::Path, contents: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(std::path::Path::new("."));
-    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
-    tmp.write_all(contents)?;
-    tmp.as_file().sync_all()?;
-    if let Ok(meta) = std::fs::metadata(path) {
-        let _ = std::fs::set_permissions(tmp.path(), meta.permissions());
-    } else {
-        // A new file (a report): the usual rw-r--r--, not the temp file's private mode.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let _ = std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o644));
-        }
-    }
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
-}
+pub use crate::write::write_atomic;
 
 /// Do two edits touch the same text? Insertions at one point conflict too: their order would
 /// be arbitrary.
@@ -260,29 +241,61 @@ fn overlaps(a: &Edit, b: &Edit) -> bool {
             || a.span.start == b.span.start)
 }
 
+/// Edits already chosen, by file and start, for overlap queries in O(log n): chosen edits never
+/// overlap, so their ends grow with their starts and the nearest one before a point is the
+/// only one that can reach over it.
+#[derive(Default)]
+struct Taken {
+    by_start: std::collections::BTreeMap<(crate::source::FileId, u32), u32>,
+}
+
+impl Taken {
+    fn conflicts(&self, e: &Edit) -> bool {
+        let (s, end) = (e.span.start, e.span.end);
+        // One starting inside [s, e) (or at s, for an insertion).
+        let hi = end.max(s.saturating_add(1));
+        if self
+            .by_start
+            .range((e.file, s)..(e.file, hi))
+            .next()
+            .is_some()
+        {
+            return true;
+        }
+        // The nearest one starting before s, reaching past it.
+        self.by_start
+            .range(..(e.file, s))
+            .next_back()
+            .is_some_and(|((f, _), pe)| *f == e.file && *pe > s)
+    }
+    fn insert(&mut self, e: &Edit) {
+        self.by_start.insert((e.file, e.span.start), e.span.end);
+    }
+}
+
 /// Choose the fixes of one pass: in finding order, every applicable fix whose edits overlap no
-/// edit already chosen. Returns the chosen edits.
-pub fn choose(findings: &[crate::diag::Finding], unsafe_fixes: bool) -> Vec<&Edit> {
-    let mut chosen: Vec<&Edit> = Vec::new();
+/// edit already chosen. Returns the chosen fixes.
+pub fn choose(findings: &[crate::diag::Finding], unsafe_fixes: bool) -> Vec<&crate::diag::Fix> {
+    let mut chosen: Vec<&crate::diag::Fix> = Vec::new();
+    let mut taken = Taken::default();
     for f in findings {
         let Some(fix) = &f.fix else { continue };
         if !(fix.safe || unsafe_fixes) || fix.edits.is_empty() {
             continue;
         }
+        // A fix has a handful of edits: pairwise is fine here.
         let self_overlap = fix
             .edits
             .iter()
             .enumerate()
             .any(|(i, a)| fix.edits[i + 1..].iter().any(|b| overlaps(a, b)));
-        if self_overlap
-            || fix
-                .edits
-                .iter()
-                .any(|e| chosen.iter().any(|c| overlaps(e, c)))
-        {
+        if self_overlap || fix.edits.iter().any(|e| taken.conflicts(e)) {
             continue;
         }
-        chosen.extend(fix.edits.iter());
+        for e in &fix.edits {
+            taken.insert(e);
+        }
+        chosen.push(fix);
     }
     chosen
 }
@@ -320,10 +333,11 @@ pub const MAX_PASSES: usize = 10;
 /// Apply fixes until none is left (at most [`MAX_PASSES`] passes). `analyse` scans and checks
 /// the files as they are on disk now (findings already filtered by suppressions). Each pass
 /// applies non-overlapping fixes, refuses files changed since they were read, and writes files
-/// atomically.
+/// with [`crate::write::write_fixed`] inside `bases` (see [`crate::write::bases`]).
 pub fn fix_to_fixed_point(
     mut analyse: impl FnMut() -> (crate::scan::Scan, Vec<crate::diag::Finding>),
     unsafe_fixes: bool,
+    bases: &[std::path::PathBuf],
 ) -> FixReport {
     let mut report = FixReport::default();
     let mut refused: std::collections::BTreeSet<String> = Default::default();
@@ -339,27 +353,19 @@ pub fn fix_to_fixed_point(
                 })
             })
             .collect();
-        let chosen = choose(&findings, unsafe_fixes);
+        let fixes = choose(&findings, unsafe_fixes);
+        let chosen: Vec<&Edit> = fixes.iter().flat_map(|f| f.edits.iter()).collect();
         if chosen.is_empty() {
             report.converged = true;
             return report;
         }
-        let fixes_taken = findings
-            .iter()
-            .filter(|f| {
-                f.fix.as_ref().is_some_and(|x| {
-                    x.edits
-                        .iter()
-                        .any(|e| chosen.iter().any(|c| std::ptr::eq(*c, e)))
-                })
-            })
-            .count();
         let mut by_file: std::collections::BTreeMap<crate::source::FileId, Vec<&Edit>> =
             Default::default();
         for e in chosen {
             by_file.entry(e.file).or_default().push(e);
         }
         let mut wrote = false;
+        let mut written: std::collections::BTreeSet<String> = Default::default();
         for (fid, edits) in by_file {
             let src = scan.file(fid);
             let (now, bom) = match read_as_scanned(&src.path) {
@@ -383,22 +389,28 @@ pub fn fix_to_fixed_point(
             if bom && fixed.starts_with("   ") {
                 fixed.replace_range(..3, "\u{feff}");
             }
-            match write_atomic(&src.path, fixed.as_bytes()) {
+            match crate::write::write_fixed(&src.path, bases, fixed.as_bytes()) {
                 Ok(()) => {
                     wrote = true;
+                    written.insert(src.rel.clone());
                     report.files.insert(src.rel.clone());
                 }
                 Err(e) => {
-                    report
-                        .errors
-                        .push(format!("{}: cannot write: {e}", src.rel));
+                    report.errors.push(e.0);
                     refused.insert(src.rel.clone());
                 }
             }
         }
         if wrote {
             report.passes += 1;
-            report.applied += fixes_taken;
+            report.applied += fixes
+                .iter()
+                .filter(|f| {
+                    f.edits
+                        .iter()
+                        .all(|e| written.contains(&scan.file(e.file).rel))
+                })
+                .count();
         }
     }
     report.converged = false;

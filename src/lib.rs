@@ -22,6 +22,7 @@ pub mod scan;
 pub mod source;
 pub mod subjects;
 pub mod suppress;
+pub mod write;
 
 use diag::Finding;
 use rayon::prelude::*;

@@ -404,6 +404,7 @@ fn a_file_changed_since_it_was_read_is_not_touched() {
             (scan, findings)
         },
         true,
+        &oidc_lint::write::bases(&[dir.path().to_path_buf()]),
     );
     assert_eq!(rep.applied, 0);
     assert!(

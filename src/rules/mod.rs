@@ -2,6 +2,7 @@
 
 pub mod ctx;
 pub mod github;
+pub mod narrow;
 pub mod perm;
 
 pub use ctx::Ctx;

@@ -48,12 +48,16 @@ fn append_edit(
     // YAML block sequence: `- a` lines; the new item goes after the last, same indentation.
     let last = ids.last()?;
     let start = last.span.start as usize;
-    let line_start = src.text[..start].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let prefix = &src.text[line_start..start];
-    let dash = prefix.trim_end();
-    if !dash.ends_with('-') || !dash[..dash.len() - 1].trim().is_empty() {
+    // `- ` and indentation before the item, found without scanning a long line from its start.
+    let line_start = src.line_start(start);
+    let head = &src.text[..start];
+    let dash = head.trim_end_matches([' ', '\t']);
+    let before_dash = dash.strip_suffix('-')?;
+    let indent = before_dash.trim_end_matches([' ', '\t']);
+    if indent.len() != line_start {
         return None;
     }
+    let prefix = &src.text[line_start..start];
     let nl = if src.crlf() { "\r\n" } else { "\n" };
     let at = last.span.end as usize;
     Some(Edit {

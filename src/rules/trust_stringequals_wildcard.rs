@@ -1,6 +1,5 @@
-use super::github::{editable, sub_span};
 use super::{Ctx, Rule, RuleMeta};
-use crate::diag::{Edit, Finding, Fix};
+use crate::diag::Finding;
 use crate::source::tree::Part;
 
 pub struct TrustStringEqualsWildcard;
@@ -10,7 +9,7 @@ static META: RuleMeta = crate::rule_meta!(
     Warning,
     "A `*` or `?` in a `StringEquals` value of a GitHub claim is compared literally: the condition never matches",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
-    true
+    false
 );
 
 /// Claims whose real values never contain `*` or `?` (git refs and GitHub names cannot).
@@ -36,42 +35,10 @@ impl Rule for TrustStringEqualsWildcard {
                         if !wild {
                             continue;
                         }
-                        let src = scan.file(t.policy.file);
-                        // `StringEquals` → `StringLike` in place, when it changes nothing else:
-                        // the other values of the block have no wildcard, and no `StringLike`
-                        // block exists already (renaming would duplicate the key).
-                        let target = c.operator.value.replacen("StringEquals", "StringLike", 1);
-                        let clash = t.statement.conditions.iter().any(|o| {
-                            o.operator.value == target && o.operator.span != c.operator.span
-                        });
-                        let same_block_ok = t
-                            .statement
-                            .conditions
-                            .iter()
-                            .filter(|o| o.operator.span == c.operator.span)
-                            .all(|o| {
-                                o.values.iter().all(|ov| {
-                                    std::ptr::eq(ov, v)
-                                        || ov.value.known().is_some_and(|k| !k.contains(['*', '?']))
-                                        || o.key.span == c.key.span
-                                })
-                            });
-                        let fix = (op.base == "StringEquals"
-                            && !clash
-                            && same_block_ok
-                            && editable(c.operator_block.as_ref()))
-                        .then(|| sub_span(src, c.operator.span, "StringEquals"))
-                        .flatten()
-                        .map(|span| Fix {
-                            description: format!("change `{}` to `{target}`", c.operator.value),
-                            // Makes the pattern live: it may open the role wider than intended.
-                            safe: false,
-                            edits: vec![Edit {
-                                file: t.policy.file,
-                                span,
-                                replacement: "StringLike".into(),
-                            }],
-                        });
+                        // No automatic edit: the condition matches nothing today, and any
+                        // rewrite that makes the pattern live (`StringLike`) opens a closed role
+                        // to whatever the pattern admits (`*`, `repo:*`, `repo:acme*` admit
+                        // every repository). The intended exact value is unknowable here.
                         out.push(
                             Finding::new(META.id, META.severity, t.policy.file, v.span)
                                 .message(format!(
@@ -83,8 +50,7 @@ impl Rule for TrustStringEqualsWildcard {
                                 ))
                                 .label("`*` and `?` are plain characters under this operator")
                                 .related(t.policy.file, c.operator.span, "literal comparison")
-                                .help("if the wildcard is intended, use `StringLike`, then check how wide the pattern is; otherwise write the exact value")
-                                .fix(fix),
+                                .help("write the exact value; if the wildcard is intended, use `StringLike` and check how wide the pattern is first (oidc-lint does not make a closed condition live)"),
                         );
                     }
                 }

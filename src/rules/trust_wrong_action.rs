@@ -28,6 +28,7 @@ impl Rule for TrustWrongAction {
             .filter(|t| t.allows_web_identity())
             .map(|t| t.policy as *const _)
             .collect();
+        let pr_policies = std::cell::OnceCell::new();
         for t in scan.trusts() {
             let s = t.statement;
             if s.not_action || s.actions.is_empty() {
@@ -65,13 +66,20 @@ impl Rule for TrustWrongAction {
                     .iter()
                     .map(|a| format!("`{}`", a.value.display()))
                     .collect();
-                // The one mechanical case: a lone `sts:AssumeRole`.
+                // The one mechanical case: a lone `sts:AssumeRole`. The edit makes a closed
+                // statement usable, so only when its conditions name exact subjects (it must
+                // not open the role to whatever loose conditions would admit).
                 let fix = match s.actions.as_slice() {
                     [a] if a
                         .value
                         .known()
                         .is_some_and(|k| k.eq_ignore_ascii_case("sts:AssumeRole"))
-                        && editable(s.statement_block.as_ref()) =>
+                        && editable(s.statement_block.as_ref())
+                        && super::narrow::exact_scope(
+                            scan,
+                            t,
+                            pr_policies.get_or_init(|| super::narrow::pull_request_policies(scan)),
+                        ) =>
                     {
                         let k = a.value.known().unwrap_or_default();
                         sub_span(src, a.span, &k).map(|span| Fix {

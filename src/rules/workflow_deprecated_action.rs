@@ -78,8 +78,8 @@ fn sha_comment(scan: &Scan, file: usize, uses: &crate::model::Spanned<String>) -
     }
     let src = scan.file(file);
     let end = uses.span.end as usize;
-    let rest = src.text.get(end..)?;
-    let line = &rest[..rest.find('\n').unwrap_or(rest.len())];
+    // To the end of the line (found in O(log n): a one-line workflow may hold many steps).
+    let line = src.text.get(end..src.line_end(end).max(end))?;
     let comment = line
         .trim_start_matches(['"', '\''])
         .trim_start()

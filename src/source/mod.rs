@@ -80,6 +80,8 @@ pub struct SourceFile {
     pub text: String,
     pub format: Format,
     lines: lines::Lines,
+    /// Whether the text holds a CRLF (worked out once: fixes ask per finding).
+    crlf: bool,
 }
 
 /// A 1-based position for reports.
@@ -95,6 +97,7 @@ impl SourceFile {
         let lines = lines::Lines::new(&text);
         SourceFile {
             lines,
+            crlf: text.contains("\r\n"),
             path,
             rel,
             text,
@@ -152,7 +155,21 @@ impl SourceFile {
 
     /// Whether the file uses CRLF line endings.
     pub fn crlf(&self) -> bool {
-        self.text.contains("\r\n")
+        self.crlf
+    }
+
+    /// Byte offset of the start of the line holding `offset` (O(log n), whatever the line's
+    /// length).
+    pub fn line_start(&self, offset: usize) -> usize {
+        self.line_range(self.pos(offset.min(u32::MAX as usize) as u32).line)
+            .start
+    }
+
+    /// Byte offset of the end of the line holding `offset`, before its terminator (`\n` or
+    /// `\r\n`).
+    pub fn line_end(&self, offset: usize) -> usize {
+        self.line_range(self.pos(offset.min(u32::MAX as usize) as u32).line)
+            .end
     }
 }
 
