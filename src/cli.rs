@@ -454,6 +454,9 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
         s.push_str(&human_suppressed(&a.scan, shown_suppressed));
         s
     };
+    if let Some(note) = crate::wildcard::over_limit_note() {
+        eprintln!("{note}");
+    }
     let out = match args.format {
         OutputFormat::Human => {
             eprint!("{}", report::human::render_errors(&report));

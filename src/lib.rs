@@ -22,6 +22,7 @@ pub mod scan;
 pub mod source;
 pub mod subjects;
 pub mod suppress;
+pub mod wildcard;
 
 use diag::Finding;
 use rayon::prelude::*;
