@@ -8,7 +8,9 @@ use annotate_snippets::{AnnotationKind, Group, Level, Patch, Renderer, Snippet};
 /// A window of whole lines around some byte ranges, so a huge one-line file or a 5 MB plan is
 /// never handed to the renderer whole.
 struct Window<'a> {
-    text: &'a str,
+    /// A lone `\r` (a classic Mac OS line end) is shown as `\n`: same bytes, same offsets,
+    /// and the renderer's line numbers agree with the other formats'.
+    text: std::borrow::Cow<'a, str>,
     offset: usize,
     line: usize,
 }
@@ -36,10 +38,33 @@ fn window<'a>(src: &'a SourceFile, ranges: &[std::ops::Range<usize>]) -> Window<
         b = nb;
     }
     Window {
-        text: &src.text[a..b],
+        text: lone_cr_as_lf(&src.text[a..b]),
         offset: a,
         line: sline as usize,
     }
+}
+
+fn lone_cr_as_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    if !b
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let out: Vec<u8> = b
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if c == b'\r' && b.get(i + 1) != Some(&b'\n') {
+                b'\n'
+            } else {
+                c
+            }
+        })
+        .collect();
+    std::borrow::Cow::Owned(String::from_utf8(out).expect("ASCII for ASCII"))
 }
 
 fn level(s: Severity) -> Level<'static> {
@@ -100,10 +125,10 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer) -> String {
     let mut w = window(src, &same_file);
     let masked;
     if f.redact {
-        masked = mask(w.text, clip(f.span.range(), &w));
-        w.text = &masked;
+        masked = mask(&w.text, clip(f.span.range(), &w));
+        w.text = std::borrow::Cow::Borrowed(&masked);
     }
-    let mut snippet = Snippet::source(w.text)
+    let mut snippet = Snippet::source(w.text.as_ref())
         .path(src.rel.as_str())
         .line_start(w.line)
         .annotation(
@@ -134,7 +159,7 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer) -> String {
         .collect();
     for (ow, l, s) in &others {
         group = group.element(
-            Snippet::source(ow.text)
+            Snippet::source(ow.text.as_ref())
                 .path(s.rel.as_str())
                 .line_start(ow.line)
                 .annotation(
@@ -172,7 +197,7 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer) -> String {
         };
         let mut g = Group::with_title(Level::HELP.secondary_title(title));
         for (fw, s, edits) in &fix_windows {
-            let mut sn = Snippet::source(fw.text)
+            let mut sn = Snippet::source(fw.text.as_ref())
                 .path(s.rel.as_str())
                 .line_start(fw.line);
             for e in edits {
