@@ -49,7 +49,7 @@ pub struct CheckArgs {
     /// Skip files larger than this many bytes (reported as errors when they would be analysed).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_file_size: u64,
-    /// Worker threads for parsing and rules (default: all cores; output is the same for any N).
+    /// Worker threads for parsing and rules (default or 0: all cores; at most 4 per core; output is the same for any N).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Benchmark floor (undocumented): `read` only reads every candidate file, `parse` also
@@ -183,11 +183,10 @@ pub fn run(cli: Cli) -> ExitCode {
         Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
         Some(Command::Audit(a)) => crate::audit::run(a),
         None => match cli.check.threads {
-            Some(0) => usage_error("--threads must be at least 1"),
             // A local pool (0 = all cores) whose threads have room for the deepest nesting the
             // parsers accept, even in debug builds; stacks are reserved, not touched.
             n => match rayon::ThreadPoolBuilder::new()
-                .num_threads(n.unwrap_or(0))
+                .num_threads(crate::config::worker_threads(n))
                 .stack_size(64 << 20)
                 .build()
             {

@@ -231,10 +231,14 @@ fn describe(n: &Node) -> &'static str {
 impl Cx<'_> {
     fn line(&self, offset: u32) -> u32 {
         let o = (offset as usize).min(self.text.len());
-        self.text.as_bytes()[..o]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u32
+        let mut o = o;
+        while !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        // lines end at `\n`, `\r\n` or a lone `\r`, as everywhere else
+        crate::source::lines::Lines::new(self.text)
+            .line_cols(o as u32)
+            .line
             + 1
     }
     fn err(&self, offset: u32, field: Option<&str>, msg: impl Into<String>) -> LoadError {
@@ -274,9 +278,12 @@ impl Cx<'_> {
     }
     fn number(&self, n: &Node, field: &str) -> Result<f64, LoadError> {
         match &n.value {
+            // `1e999` parses as infinity, `nan` as NaN: neither bounds anything.
             Value::Num(s) => s
                 .parse::<f64>()
-                .map_err(|_| self.at(n, field, format!("expected a number, found `{s}`"))),
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| self.at(n, field, format!("expected a finite number, found `{s}`"))),
             _ => Err(self.at(
                 n,
                 field,
