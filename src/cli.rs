@@ -182,17 +182,15 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
         Some(Command::Audit(a)) => crate::audit::run(a),
-        None => match cli.check.threads {
-            // A local pool (0 = all cores) whose threads have room for the deepest nesting the
-            // parsers accept, even in debug builds; stacks are reserved, not touched.
-            n => match rayon::ThreadPoolBuilder::new()
-                .num_threads(crate::config::worker_threads(n))
-                .stack_size(64 << 20)
-                .build()
-            {
-                Ok(pool) => pool.install(|| run_check(cli.check)),
-                Err(e) => usage_error(&format!("cannot start worker threads: {e}")),
-            },
+        // A local pool (0 = all cores, clamped) whose threads have room for the deepest
+        // nesting the parsers accept, even in debug builds; stacks are reserved, not touched.
+        None => match rayon::ThreadPoolBuilder::new()
+            .num_threads(crate::config::worker_threads(cli.check.threads))
+            .stack_size(64 << 20)
+            .build()
+        {
+            Ok(pool) => pool.install(|| run_check(cli.check)),
+            Err(e) => usage_error(&format!("cannot start worker threads: {e}")),
         },
     }
 }

@@ -120,7 +120,10 @@ fn line_of(text: &str, offset: usize) -> usize {
         o -= 1;
     }
     // lines end at `\n`, `\r\n` or a lone `\r`, as everywhere else
-    crate::source::lines::Lines::new(text).line_cols(o as u32).line as usize + 1
+    crate::source::lines::Lines::new(text)
+        .line_cols(o as u32)
+        .line as usize
+        + 1
 }
 
 /// Parse a configuration text. Errors read `LINE: message`.

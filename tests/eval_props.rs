@@ -378,11 +378,7 @@ proptest! {
 
 use oidc_lint::wildcard::{self, PEl, SEl};
 
-fn ref_reaches(
-    n: usize,
-    m: usize,
-    moves: impl Fn(usize, usize, &mut Vec<(usize, usize)>),
-) -> bool {
+fn ref_reaches(n: usize, m: usize, moves: impl Fn(usize, usize, &mut Vec<(usize, usize)>)) -> bool {
     let mut seen = vec![false; (n + 1) * (m + 1)];
     let mut stack = vec![(0usize, 0usize)];
     while let Some((i, j)) = stack.pop() {

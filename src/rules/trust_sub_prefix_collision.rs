@@ -97,10 +97,8 @@ impl Rule for TrustSubPrefixCollision {
             }
             // Once per policy, not per value: a policy of 68k `sub` values must not rescan
             // its conditions for each one.
-            let (pinned_owner, pinned_repo) = (
-                std::cell::OnceCell::new(),
-                std::cell::OnceCell::new(),
-            );
+            let (pinned_owner, pinned_repo) =
+                (std::cell::OnceCell::new(), std::cell::OnceCell::new());
             for (_, v) in t.like_sub_values() {
                 let shown = v.value.display();
                 let (severity, message, label, help) = match sub_reach(&v.value) {

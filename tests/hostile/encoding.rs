@@ -89,17 +89,21 @@ fn carriage_return_line_ends_keep_positions() {
         );
     }
     for format in ["sarif", "github", "human"] {
-        let expected = String::from_utf8(
-            scan_bytes(WORKFLOW.as_bytes(), &["--format", format]).stdout,
-        )
-        .unwrap();
-        let got = String::from_utf8(scan_bytes(cr.as_bytes(), &["--format", format]).stdout)
-            .unwrap();
+        let expected =
+            String::from_utf8(scan_bytes(WORKFLOW.as_bytes(), &["--format", format]).stdout)
+                .unwrap();
+        let got =
+            String::from_utf8(scan_bytes(cr.as_bytes(), &["--format", format]).stdout).unwrap();
         if format == "human" {
             // the snippet shows the same numbered lines; only the line ends differ
             let gutter = |s: &str| -> Vec<String> {
                 s.lines()
-                    .filter(|l| l.contains(" --> ") || l.split(" | ").next().is_some_and(|g| g.trim().parse::<u32>().is_ok()))
+                    .filter(|l| {
+                        l.contains(" --> ")
+                            || l.split(" | ")
+                                .next()
+                                .is_some_and(|g| g.trim().parse::<u32>().is_ok())
+                    })
                     .map(|l| l.to_string())
                     .collect()
             };
@@ -156,7 +160,10 @@ fn utf16_is_reported_by_name() {
     // a UTF-16 trust policy without a mark is reported too (it was skipped as binary)
     let policy = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com"}, "Action": "sts:AssumeRoleWithWebIdentity"}]}"#;
     let d = tempfile::tempdir().unwrap();
-    let le: Vec<u8> = policy.encode_utf16().flat_map(|u| u.to_le_bytes()).collect();
+    let le: Vec<u8> = policy
+        .encode_utf16()
+        .flat_map(|u| u.to_le_bytes())
+        .collect();
     std::fs::write(d.path().join("trust.json"), le).unwrap();
     let (code, v) = run_json(d.path(), &["."]);
     assert_eq!(code, 2);

@@ -80,7 +80,12 @@ fn huge_pattern_against_huge_subject_is_decided_in_linear_space() {
     );
     let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let rules: Vec<String> = hits(&v).into_iter().map(|h| h.0).collect();
     // the pattern ends in `b`, the name in `a`: the trust policy rejects the job, for certain
     assert!(
@@ -194,7 +199,10 @@ fn rules_dir_depth_is_bounded() {
     let out = run_rules(rules.path(), repo.path());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains("nested more than 32 directories deep"), "{stderr}");
+    assert!(
+        stderr.contains("nested more than 32 directories deep"),
+        "{stderr}"
+    );
 }
 
 /// 100,000 parentheses in a JSONPath (select, path, or a message placeholder) overflowed the
@@ -208,7 +216,11 @@ fn deeply_nested_rule_expressions_are_refused_before_parsing() {
         ")".repeat(n)
     );
     let cases = [
-        (format!("select: \"{deep}\"\nmust-exist: true\n"), 6, "select"),
+        (
+            format!("select: \"{deep}\"\nmust-exist: true\n"),
+            6,
+            "select",
+        ),
         (
             format!("select: $.statements[*]\npath: \"{deep}\"\nmust-exist: true\n"),
             7,
@@ -232,7 +244,7 @@ fn deeply_nested_rule_expressions_are_refused_before_parsing() {
     }
     let text = format!(
         "id: acme/deep\nseverity: error\nsummary: s\nmessage: \"m {{$.a{}}}\"\napplies-to: trust-policy\nselect: $.statements[*]\nmust-exist: true\n",
-        format!("[?{}@.b == 1{}]", "(".repeat(n), ")".repeat(n))
+        "[?".to_string() + &"(".repeat(n) + "@.b == 1" + &")".repeat(n) + "]"
     );
     let (rules, repo) = rules_outside_tree(&[("r.yml", &text)]);
     let out = run_rules(rules.path(), repo.path());
@@ -269,7 +281,10 @@ fn custom_rule_numbers_are_finite() {
         let out = run_rules(rules.path(), repo.path());
         let stderr = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
-        assert!(stderr.contains("r.yml:8: field `less-than`:"), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("r.yml:8: field `less-than`:"),
+            "{bad}: {stderr}"
+        );
     }
     let (rules, repo) = rules_outside_tree(&[("r.yml", RULE)]);
     let wf = "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v6\n        with:\n          role-to-assume: arn:aws:iam::123456789012:role/deploy\n          role-duration-seconds: NaN\n";
@@ -281,7 +296,9 @@ fn custom_rule_numbers_are_finite() {
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let h = hits(&v);
     assert!(
-        h.iter().any(|(r, p, l)| r == "acme/role-duration" && p == ".github/workflows/deploy.yml" && *l == 9),
+        h.iter().any(|(r, p, l)| r == "acme/role-duration"
+            && p == ".github/workflows/deploy.yml"
+            && *l == 9),
         "{h:?} {}",
         String::from_utf8_lossy(&out.stderr)
     );
