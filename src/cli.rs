@@ -9,7 +9,7 @@ use crate::suppress::{self, Suppressed};
 use crate::{Selection, check, rules};
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -53,7 +53,7 @@ pub struct CheckArgs {
     /// Skip files larger than this many bytes (reported as errors when they would be analysed).
     #[arg(long, default_value_t = 10 * 1024 * 1024)]
     pub max_file_size: u64,
-    /// Worker threads for parsing and rules (default: all cores; output is the same for any N).
+    /// Worker threads for parsing and rules (default or 0: all cores; at most 4 per core; output is the same for any N).
     #[arg(long, value_name = "N")]
     pub threads: Option<usize>,
     /// Benchmark floor (undocumented): `read` only reads every candidate file, `parse` also
@@ -186,18 +186,15 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
         Some(Command::Audit(a)) => crate::audit::run(a),
-        None => match cli.check.threads {
-            Some(0) => usage_error("--threads must be at least 1"),
-            // A local pool (0 = all cores) whose threads have room for the deepest nesting the
-            // parsers accept, even in debug builds; stacks are reserved, not touched.
-            n => match rayon::ThreadPoolBuilder::new()
-                .num_threads(n.unwrap_or(0))
-                .stack_size(64 << 20)
-                .build()
-            {
-                Ok(pool) => pool.install(|| run_check(cli.check)),
-                Err(e) => usage_error(&format!("cannot start worker threads: {e}")),
-            },
+        // A local pool (0 = all cores, clamped) whose threads have room for the deepest
+        // nesting the parsers accept, even in debug builds; stacks are reserved, not touched.
+        None => match rayon::ThreadPoolBuilder::new()
+            .num_threads(crate::config::worker_threads(cli.check.threads))
+            .stack_size(64 << 20)
+            .build()
+        {
+            Ok(pool) => pool.install(|| run_check(cli.check)),
+            Err(e) => usage_error(&format!("cannot start worker threads: {e}")),
         },
     }
 }
@@ -451,6 +448,9 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
         s.push_str(&report::human::render_suppressed(&a.scan, shown_suppressed));
         s
     };
+    if let Some(note) = crate::wildcard::over_limit_note() {
+        eprintln!("{note}");
+    }
     let out = match args.format {
         OutputFormat::Human => {
             eprint!("{}", report::human::render_errors(&report));

@@ -103,8 +103,27 @@ pub struct Loaded {
     pub text: String,
 }
 
+/// Most worker threads per core `--threads` gets: more only cost start-up time and stack
+/// reserves (`--threads 100000` would otherwise try to start 100,000 threads).
+pub const MAX_THREADS_PER_CORE: usize = 4;
+
+/// The worker pool size for `--threads N`: 0 (or none) means all cores (rayon's `0`), and N is
+/// clamped to [`MAX_THREADS_PER_CORE`] × the available cores. Output is the same for any N.
+pub fn worker_threads(n: Option<usize>) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, |c| c.get());
+    n.unwrap_or(0).min(MAX_THREADS_PER_CORE * cores)
+}
+
 fn line_of(text: &str, offset: usize) -> usize {
-    text[..offset.min(text.len())].matches('\n').count() + 1
+    let mut o = offset.min(text.len());
+    while !text.is_char_boundary(o) {
+        o -= 1;
+    }
+    // lines end at `\n`, `\r\n` or a lone `\r`, as everywhere else
+    crate::source::lines::Lines::new(text)
+        .line_cols(o as u32)
+        .line as usize
+        + 1
 }
 
 /// Parse a configuration text. Errors read `LINE: message`.

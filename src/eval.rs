@@ -21,6 +21,7 @@
 use crate::model::{Condition, Operator, PolicyDoc, Statement};
 use crate::rules::github::federated_issuer;
 use crate::source::tree::{Part, Template};
+use crate::wildcard::{PEl, SEl, covers, possible};
 use std::collections::BTreeMap;
 
 /// Kleene three-valued logic.
@@ -240,19 +241,6 @@ impl Request {
 // Pattern × value matching: does some filling of the value's holes match the pattern?
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum PEl {
-    Ch(char),
-    One,
-    Star,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum SEl {
-    Ch(char),
-    Hole(Hole),
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StrOp {
     Equals,
     EqualsIgnoreCase,
@@ -307,82 +295,6 @@ fn pattern_of(t: &Template, op: StrOp) -> (Vec<PEl>, bool) {
     (out, known)
 }
 
-/// Whether `(n, m)` can be reached from `(0, 0)` on the grid of (pattern position, subject
-/// position) pairs, each visited once; `moves(i, j, push)` pushes the successors of `(i, j)`.
-fn reaches(
-    n: usize,
-    m: usize,
-    mut moves: impl FnMut(usize, usize, &mut Vec<(usize, usize)>),
-) -> bool {
-    let mut seen = vec![false; (n + 1) * (m + 1)];
-    let mut stack = vec![(0usize, 0usize)];
-    while let Some((i, j)) = stack.pop() {
-        let idx = i * (m + 1) + j;
-        if seen[idx] {
-            continue;
-        }
-        seen[idx] = true;
-        if i == n && j == m {
-            return true;
-        }
-        moves(i, j, &mut stack);
-    }
-    false
-}
-
-/// The moves both searches share: a star takes nothing or one more subject element, and a
-/// pattern character (or `?`) matches a literal subject character.
-fn star_and_char_moves(p: &[PEl], s: &[SEl], i: usize, j: usize, next: &mut Vec<(usize, usize)>) {
-    let (n, m) = (p.len(), s.len());
-    if i < n && p[i] == PEl::Star {
-        next.push((i + 1, j));
-        if j < m {
-            next.push((i, j + 1));
-        }
-    }
-    if i < n
-        && j < m
-        && let SEl::Ch(d) = s[j]
-    {
-        match p[i] {
-            PEl::Ch(c) if c == d => next.push((i + 1, j + 1)),
-            PEl::One => next.push((i + 1, j + 1)),
-            _ => {}
-        }
-    }
-}
-
-/// Is there a filling of `s`'s holes, and of `p`'s stars, that makes them equal?
-fn possible(p: &[PEl], s: &[SEl]) -> bool {
-    let (n, m) = (p.len(), s.len());
-    reaches(n, m, |i, j, next| {
-        star_and_char_moves(p, s, i, j, next);
-        // a hole may be empty, or take one more pattern character it admits
-        if j < m
-            && let SEl::Hole(h) = s[j]
-        {
-            next.push((i, j + 1));
-            if i < n {
-                match p[i] {
-                    PEl::Ch(c) if h.admits(c) => next.push((i + 1, j)),
-                    // every hole class holds at least one character
-                    PEl::One => next.push((i + 1, j)),
-                    _ => {}
-                }
-            }
-        }
-    })
-}
-
-/// Does the pattern match every filling of `s`'s holes? Sufficient test: each hole is
-/// swallowed whole by one `*` of the pattern (a hole may be empty or long, so nothing else
-/// can stand for it).
-fn covers(p: &[PEl], s: &[SEl]) -> bool {
-    reaches(p.len(), s.len(), |i, j, next| {
-        star_and_char_moves(p, s, i, j, next)
-    })
-}
-
 fn has_hole(s: &[SEl]) -> bool {
     s.iter().any(|e| matches!(e, SEl::Hole(_)))
 }
@@ -391,12 +303,12 @@ fn has_hole(s: &[SEl]) -> bool {
 pub fn value_match(op: StrOp, policy: &Template, value: &Val) -> Tri {
     let (p, known) = pattern_of(policy, op);
     let s = value.chars(op == StrOp::EqualsIgnoreCase);
-    if !possible(&p, &s) {
-        Tri::False
-    } else if known && (!has_hole(&s) || covers(&p, &s)) {
-        Tri::True
-    } else {
-        Tri::Unknown
+    // Over the matcher's work limit the answer is `Unknown` (and the command line says so).
+    match possible(&p, &s) {
+        Some(false) => Tri::False,
+        None => Tri::Unknown,
+        Some(true) if known && (!has_hole(&s) || covers(&p, &s) == Some(true)) => Tri::True,
+        Some(true) => Tri::Unknown,
     }
 }
 

@@ -22,6 +22,7 @@ pub mod scan;
 pub mod source;
 pub mod subjects;
 pub mod suppress;
+pub mod wildcard;
 pub mod write;
 
 use diag::Finding;

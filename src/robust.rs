@@ -4,7 +4,10 @@
 /// whitespace and a UTF-8 byte-order mark; a UTF-16 byte-order mark answers yes, so the file
 /// is decoded and reported rather than skipped.
 pub fn may_be_json_object(bytes: &[u8]) -> bool {
-    if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
+    if bytes.starts_with(&[0xFF, 0xFE])
+        || bytes.starts_with(&[0xFE, 0xFF])
+        || utf16_without_bom(bytes).is_some()
+    {
         return true;
     }
     let b = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(bytes);
@@ -16,8 +19,8 @@ pub fn may_be_json_object(bytes: &[u8]) -> bool {
 /// The text of a file that is not valid UTF-8 (UTF-16 with a byte-order mark, NUL bytes, other
 /// encodings), decoded leniently: enough to tell whether it would have been analysed.
 pub fn lossy_text(bytes: &[u8]) -> String {
-    let utf16 = |be: bool| -> String {
-        let units = bytes[2..].chunks_exact(2).map(|c| {
+    let utf16 = |be: bool, skip: usize| -> String {
+        let units = bytes[skip..].chunks_exact(2).map(|c| {
             if be {
                 u16::from_be_bytes([c[0], c[1]])
             } else {
@@ -29,11 +32,39 @@ pub fn lossy_text(bytes: &[u8]) -> String {
             .collect()
     };
     if bytes.starts_with(&[0xFF, 0xFE]) {
-        utf16(false)
+        utf16(false, 2)
     } else if bytes.starts_with(&[0xFE, 0xFF]) {
-        utf16(true)
+        utf16(true, 2)
+    } else if let Some(be) = utf16_without_bom(bytes) {
+        utf16(be, 0)
     } else {
         String::from_utf8_lossy(bytes).into_owned()
+    }
+}
+
+/// UTF-16 without a byte-order mark: `Some(big_endian)` when at least three quarters of the
+/// first 4 KiB, read as 16-bit units, are ASCII characters (one zero byte, always on the same
+/// side), which is what UTF-16 text of configuration files looks like and UTF-8 never does.
+pub fn utf16_without_bom(bytes: &[u8]) -> Option<bool> {
+    let head = &bytes[..bytes.len().min(4096)];
+    let units = head.len() / 2;
+    if units < 2 {
+        return None;
+    }
+    let (mut le, mut be) = (0usize, 0usize);
+    for c in head.chunks_exact(2) {
+        match (c[0], c[1]) {
+            (1..=0x7F, 0) => le += 1,
+            (0, 1..=0x7F) => be += 1,
+            _ => {}
+        }
+    }
+    if le * 4 >= units * 3 {
+        Some(false)
+    } else if be * 4 >= units * 3 {
+        Some(true)
+    } else {
+        None
     }
 }
 

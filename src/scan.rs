@@ -152,6 +152,13 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(("file is UTF-16 encoded; save it as UTF-8".into(), bytes));
     }
+    // Reported like UTF-16 with a mark (decoding would move every offset off the file's bytes).
+    if crate::robust::utf16_without_bom(&bytes).is_some() {
+        return Err((
+            "file is UTF-16 encoded (without a byte order mark); save it as UTF-8".into(),
+            bytes,
+        ));
+    }
     if bytes.contains(&0) {
         return Err(("file contains NUL bytes (binary?)".into(), bytes));
     }

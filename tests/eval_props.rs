@@ -371,3 +371,108 @@ proptest! {
         }
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// The linear-space matcher (`oidc_lint::wildcard`) against the straightforward search it
+// replaced: depth-first reachability on the full (pattern × subject) grid.
+
+use oidc_lint::wildcard::{self, PEl, SEl};
+
+fn ref_reaches(n: usize, m: usize, moves: impl Fn(usize, usize, &mut Vec<(usize, usize)>)) -> bool {
+    let mut seen = vec![false; (n + 1) * (m + 1)];
+    let mut stack = vec![(0usize, 0usize)];
+    while let Some((i, j)) = stack.pop() {
+        if std::mem::replace(&mut seen[i * (m + 1) + j], true) {
+            continue;
+        }
+        if (i, j) == (n, m) {
+            return true;
+        }
+        moves(i, j, &mut stack);
+    }
+    false
+}
+
+fn ref_search(p: &[PEl], s: &[SEl], hole_moves: bool) -> bool {
+    ref_reaches(p.len(), s.len(), |i, j, next| {
+        let (pi, sj) = (p.get(i).copied(), s.get(j).copied());
+        if pi == Some(PEl::Star) {
+            next.push((i + 1, j));
+            if sj.is_some() {
+                next.push((i, j + 1));
+            }
+        }
+        match (pi, sj) {
+            (Some(PEl::Ch(c)), Some(SEl::Ch(d))) if c == d => next.push((i + 1, j + 1)),
+            (Some(PEl::One), Some(SEl::Ch(_))) => next.push((i + 1, j + 1)),
+            _ => {}
+        }
+        if let (true, Some(SEl::Hole(h))) = (hole_moves, sj) {
+            next.push((i, j + 1));
+            match pi {
+                Some(PEl::Ch(c)) if h.admits(c) => next.push((i + 1, j)),
+                Some(PEl::One) => next.push((i + 1, j)),
+                _ => {}
+            }
+        }
+    })
+}
+
+fn pel_strategy() -> impl Strategy<Value = Vec<PEl>> {
+    prop::collection::vec(
+        prop_oneof![
+            4 => prop::sample::select(vec!['a', 'b', ':', '1']).prop_map(PEl::Ch),
+            1 => Just(PEl::One),
+            2 => Just(PEl::Star),
+        ],
+        0..10,
+    )
+}
+
+fn sel_strategy() -> impl Strategy<Value = Vec<SEl>> {
+    prop::collection::vec(
+        prop_oneof![
+            5 => prop::sample::select(vec!['a', 'b', ':', '1']).prop_map(SEl::Ch),
+            1 => prop::sample::select(vec![Hole::Any, Hole::NoColon, Hole::Digits]).prop_map(SEl::Hole),
+        ],
+        0..10,
+    )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 20000, ..ProptestConfig::default() })]
+
+    /// Same answers as the full-grid search, with and without holes, on small inputs (which
+    /// never reach the work limit).
+    #[test]
+    fn matcher_equals_grid_search(p in pel_strategy(), s in sel_strategy()) {
+        prop_assert_eq!(wildcard::possible(&p, &s), Some(ref_search(&p, &s, true)), "possible {:?} {:?}", p, s);
+        prop_assert_eq!(wildcard::covers(&p, &s), Some(ref_search(&p, &s, false)), "covers {:?} {:?}", p, s);
+    }
+
+    /// Hole-free subjects of runs of one letter (where greedy placement and `?` interact).
+    #[test]
+    fn matcher_equals_grid_search_repetitive(
+        p in prop::collection::vec(prop_oneof![Just(PEl::Ch('a')), Just(PEl::Ch('b')), Just(PEl::One), Just(PEl::Star)], 0..14),
+        s in prop::collection::vec(prop_oneof![4 => Just(SEl::Ch('a')), 1 => Just(SEl::Ch('b'))], 0..14),
+    ) {
+        prop_assert_eq!(wildcard::possible(&p, &s), Some(ref_search(&p, &s, true)), "{:?} {:?}", p, s);
+    }
+}
+
+/// Large inputs stay within the limit when they can be decided linearly, and are `None`
+/// (unknown), not a huge allocation, when they cannot.
+#[test]
+fn matcher_large_inputs() {
+    let n = 3_000_000;
+    let mut p: Vec<PEl> = (0..n / 2).flat_map(|_| [PEl::Star, PEl::Ch('a')]).collect();
+    p.push(PEl::Ch('b'));
+    let s: Vec<SEl> = std::iter::repeat_n(SEl::Ch('a'), n).collect();
+    assert_eq!(wildcard::possible(&p, &s), Some(false));
+    p.pop();
+    assert_eq!(wildcard::possible(&p, &s), Some(true));
+    let mut holed = vec![SEl::Hole(Hole::Any)];
+    holed.extend(&s);
+    assert_eq!(wildcard::possible(&p, &holed), None);
+    assert!(wildcard::over_limit().is_some());
+}

@@ -80,12 +80,11 @@ fn threads_do_not_change_output() {
         };
         let default = run(&[]);
         assert!(!default.1.is_empty());
-        for n in ["1", "2", "7"] {
+        // 0 is the default; huge counts are clamped (4 per core), not started
+        for n in ["1", "2", "7", "0", "100000"] {
             assert_eq!(run(&["--threads", n]), default, "--threads {n}, {format}");
         }
     }
-    let out = bin().args(["--threads", "0", "."]).output().unwrap();
-    assert_eq!(out.status.code(), Some(2));
 }
 
 #[test]

@@ -59,8 +59,14 @@ const FIELDS: &[&str] = &[
 /// The placeholders a message or help text may use (besides `{$…}` JSONPaths).
 pub const PLACEHOLDERS: &[&str] = &["value", "path", "file", "owner", "kind", "rule"];
 
-/// Files a rules directory contributes: `*.yml`/`*.yaml` at any depth (hidden entries
-/// skipped), in path order.
+/// How deep below the rules directory rule files are looked for.
+pub const MAX_DIR_DEPTH: usize = 32;
+
+/// Files a rules directory contributes: `*.yml`/`*.yaml` at any depth up to
+/// [`MAX_DIR_DEPTH`] (hidden entries skipped), in path order. The directory may come from the
+/// scanned repository: every real directory and file is visited once (links to `.` or to a
+/// parent cannot loop), and a symbolic link is followed only when it stays inside the rules
+/// directory (one leading out is an error, never read).
 pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
     let err = |m: String| LoadError {
         file: dir.display().to_string(),
@@ -75,22 +81,65 @@ pub fn rule_files(dir: &Path) -> Result<Vec<PathBuf>, LoadError> {
             "the rules directory does not exist".into()
         }));
     }
+    let root = std::fs::canonicalize(dir)
+        .map_err(|e| err(format!("cannot read {}: {e}", dir.display())))?;
+    let mut seen = std::collections::HashSet::from([root.clone()]);
     let mut out = Vec::new();
-    let mut stack = vec![dir.to_path_buf()];
-    while let Some(d) = stack.pop() {
-        let entries =
-            std::fs::read_dir(&d).map_err(|e| err(format!("cannot read {}: {e}", d.display())))?;
-        for e in entries {
-            let e = e.map_err(|e| err(format!("cannot read {}: {e}", d.display())))?;
+    let mut stack = vec![(dir.to_path_buf(), 0usize)];
+    while let Some((d, depth)) = stack.pop() {
+        // In name order, so which path of a file reached twice is kept does not depend on
+        // the file system's order.
+        let mut entries = std::fs::read_dir(&d)
+            .and_then(|it| it.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| err(format!("cannot read {}: {e}", d.display())))?;
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries.into_iter().rev() {
             let name = e.file_name().to_string_lossy().to_string();
             if name.starts_with('.') {
                 continue;
             }
             let p = e.path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if name.ends_with(".yml") || name.ends_with(".yaml") {
-                out.push(p);
+            let ft = e
+                .file_type()
+                .map_err(|e| err(format!("cannot read {}: {e}", p.display())))?;
+            let rule_name = name.ends_with(".yml") || name.ends_with(".yaml");
+            // What the entry really is, links resolved, and whether it lies inside the root.
+            let real = if ft.is_symlink() {
+                let Ok(real) = std::fs::canonicalize(&p) else {
+                    if rule_name {
+                        return Err(err(format!("{}: broken symbolic link", p.display())));
+                    }
+                    continue;
+                };
+                if !real.starts_with(&root) {
+                    return Err(err(format!(
+                        "{}: symbolic link leads out of the rules directory (to {}); not followed",
+                        p.display(),
+                        real.display()
+                    )));
+                }
+                real
+            } else if ft.is_dir() || rule_name {
+                p.clone()
+            } else {
+                continue;
+            };
+            if real.is_dir() {
+                if depth + 1 > MAX_DIR_DEPTH {
+                    return Err(err(format!(
+                        "{}: nested more than {MAX_DIR_DEPTH} directories deep",
+                        p.display()
+                    )));
+                }
+                let key = std::fs::canonicalize(&real).unwrap_or(real);
+                if seen.insert(key) {
+                    stack.push((p, depth + 1));
+                }
+            } else if rule_name && real.is_file() {
+                let key = std::fs::canonicalize(&real).unwrap_or(real);
+                if seen.insert(key) {
+                    out.push(p);
+                }
             }
         }
     }
@@ -182,10 +231,14 @@ fn describe(n: &Node) -> &'static str {
 impl Cx<'_> {
     fn line(&self, offset: u32) -> u32 {
         let o = (offset as usize).min(self.text.len());
-        self.text.as_bytes()[..o]
-            .iter()
-            .filter(|b| **b == b'\n')
-            .count() as u32
+        let mut o = o;
+        while !self.text.is_char_boundary(o) {
+            o -= 1;
+        }
+        // lines end at `\n`, `\r\n` or a lone `\r`, as everywhere else
+        crate::source::lines::Lines::new(self.text)
+            .line_cols(o as u32)
+            .line
             + 1
     }
     fn err(&self, offset: u32, field: Option<&str>, msg: impl Into<String>) -> LoadError {
@@ -225,9 +278,12 @@ impl Cx<'_> {
     }
     fn number(&self, n: &Node, field: &str) -> Result<f64, LoadError> {
         match &n.value {
+            // `1e999` parses as infinity, `nan` as NaN: neither bounds anything.
             Value::Num(s) => s
                 .parse::<f64>()
-                .map_err(|_| self.at(n, field, format!("expected a number, found `{s}`"))),
+                .ok()
+                .filter(|v| v.is_finite())
+                .ok_or_else(|| self.at(n, field, format!("expected a finite number, found `{s}`"))),
             _ => Err(self.at(
                 n,
                 field,
@@ -265,6 +321,7 @@ impl Cx<'_> {
     }
     fn jsonpath(&self, n: &Node, field: &str) -> Result<JsonPath, LoadError> {
         let s = self.string(n, field)?;
+        check_nesting(&s).map_err(|m| self.at(n, field, m))?;
         if !s.trim_start().starts_with('$') {
             return Err(self.at(
                 n,
@@ -504,6 +561,44 @@ impl Cx<'_> {
     }
 }
 
+/// Deepest bracket nesting accepted in a JSONPath (`select`, `path`, `{$…}` placeholders).
+/// The JSONPath parser recurses on nesting, so deeper expressions are refused before parsing
+/// (a rule file may come from the scanned repository); real selections nest a few levels.
+pub const MAX_EXPR_DEPTH: usize = 64;
+
+/// Refuse a JSONPath nested deeper than [`MAX_EXPR_DEPTH`] brackets (`(`, `[`, `{`), counted
+/// outside quoted string literals.
+fn check_nesting(s: &str) -> Result<(), String> {
+    let (mut depth, mut quote, mut escaped) = (0usize, None::<char>, false);
+    for (i, c) in s.char_indices() {
+        if let Some(q) = quote {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == q {
+                quote = None;
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_EXPR_DEPTH {
+                    return Err(format!(
+                        "expression nested deeper than {MAX_EXPR_DEPTH} brackets (at character {})",
+                        s[..i].chars().count() + 1
+                    ));
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// `NAMESPACE/NAME[/…]`: built-in ids never contain `/`, so custom ids cannot shadow them.
 pub fn valid_id(id: &str) -> bool {
     let parts: Vec<&str> = id.split('/').collect();
@@ -544,6 +639,7 @@ pub fn parse_template(s: &str) -> Result<Vec<Piece>, String> {
                     out.push(Piece::Lit(std::mem::take(&mut lit)));
                 }
                 if name.starts_with('$') {
+                    check_nesting(name)?;
                     let p = JsonPath::parse(name).map_err(|e| {
                         format!(
                             "placeholder `{{{name}}}` is not a valid JSONPath: {}",

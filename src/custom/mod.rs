@@ -90,8 +90,9 @@ impl Assertions {
             return Some(format!("matches none of: {}", globs.join(", ")));
         }
         if self.less_than.is_some() || self.greater_than.is_some() {
-            let Ok(n) = text.trim().parse::<f64>() else {
-                return Some("not a number".into());
+            // `NaN` compares false with everything: it must not pass a bound.
+            let Some(n) = text.trim().parse::<f64>().ok().filter(|n| n.is_finite()) else {
+                return Some("not a finite number".into());
             };
             if let Some(max) = self.less_than
                 && n >= max

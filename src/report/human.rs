@@ -66,6 +66,29 @@ fn ceil_boundary(t: &str, mut i: usize) -> usize {
 }
 
 /// The window for `ranges` of `src`; with `redact`, the text is masked around that range.
+fn lone_cr_as_lf(text: &str) -> std::borrow::Cow<'_, str> {
+    let b = text.as_bytes();
+    if !b
+        .iter()
+        .enumerate()
+        .any(|(i, &c)| c == b'\r' && b.get(i + 1) != Some(&b'\n'))
+    {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let out: Vec<u8> = b
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| {
+            if c == b'\r' && b.get(i + 1) != Some(&b'\n') {
+                b'\n'
+            } else {
+                c
+            }
+        })
+        .collect();
+    std::borrow::Cow::Owned(String::from_utf8(out).expect("ASCII for ASCII"))
+}
+
 fn window(
     src: &SourceFile,
     ranges: &[std::ops::Range<usize>],
@@ -138,6 +161,9 @@ fn window(
     if let Some(r) = redact {
         pre = mask(&pre, pre_offset(&segs, r.start)..pre_offset(&segs, r.end));
     }
+    // A lone `\r` (a classic Mac OS line end) is shown as `\n`: same bytes, same offsets, and
+    // the renderer's line numbers agree with the other formats'.
+    let pre = lone_cr_as_lf(&pre).into_owned();
     let (text, map) = sanitize::block_mapped(&pre);
     Window {
         text: text.into_owned(),

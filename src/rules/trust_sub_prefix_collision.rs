@@ -95,11 +95,15 @@ impl Rule for TrustSubPrefixCollision {
             if !t.can_admit() {
                 continue;
             }
+            // Once per policy, not per value: a policy of 68k `sub` values must not rescan
+            // its conditions for each one.
+            let (pinned_owner, pinned_repo) =
+                (std::cell::OnceCell::new(), std::cell::OnceCell::new());
             for (_, v) in t.like_sub_values() {
                 let shown = v.value.display();
                 let (severity, message, label, help) = match sub_reach(&v.value) {
                     SubReach::OwnerPrefix { prefix } => {
-                        if repository_pinned(t, true) {
+                        if *pinned_owner.get_or_init(|| repository_pinned(t, true)) {
                             continue;
                         }
                         (
@@ -119,7 +123,7 @@ impl Rule for TrustSubPrefixCollision {
                     SubReach::Narrower => match glued_wildcard(&v.value) {
                         None => continue,
                         Some(Collision::Repository { prefix }) => {
-                            if repository_pinned(t, false) {
+                            if *pinned_repo.get_or_init(|| repository_pinned(t, false)) {
                                 continue;
                             }
                             let name = prefix.trim_end_matches(['-', '_', '.']).to_string();

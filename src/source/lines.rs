@@ -4,7 +4,7 @@
 //! many findings).
 
 pub struct Lines {
-    /// Byte offset of the start of every line after the first.
+    /// Byte offset of the start of every line after the first (after `\n`, `\r\n` or `\r`).
     newlines: Vec<u32>,
     /// Offsets of UTF-8 continuation bytes (empty for ASCII text).
     cont: Vec<u32>,
@@ -23,10 +23,12 @@ pub struct LineCols {
 impl Lines {
     pub fn new(text: &str) -> Self {
         let bytes = text.as_bytes();
+        // A line ends at `\n`, `\r\n` or a lone `\r` (classic Mac OS), as in YAML, JSON and
+        // editors.
         let newlines = bytes
             .iter()
             .enumerate()
-            .filter(|&(_, &b)| b == b'\n')
+            .filter(|&(i, &b)| b == b'\n' || b == b'\r' && bytes.get(i + 1) != Some(&b'\n'))
             .map(|(i, _)| i as u32 + 1)
             .collect();
         let (mut cont, mut astral) = (Vec::new(), Vec::new());
@@ -97,6 +99,24 @@ mod tests {
         assert_eq!(l.line(4, text.len()), None);
         let nl = "x\n";
         assert_eq!(Lines::new(nl).line(1, nl.len()), Some(2..2));
+    }
+
+    #[test]
+    fn carriage_returns_end_lines() {
+        let text = "a\rbc\r\nd\ne\r";
+        let l = Lines::new(text);
+        let at = |o: u32| {
+            let p = l.line_cols(o);
+            (p.line, p.chars)
+        };
+        assert_eq!(at(0), (0, 0));
+        assert_eq!(at(2), (1, 0));
+        assert_eq!(at(3), (1, 1));
+        assert_eq!(at(6), (2, 0));
+        assert_eq!(at(8), (3, 0));
+        assert_eq!(at(10), (4, 0));
+        assert_eq!(l.line(1, text.len()), Some(2..6));
+        assert_eq!(l.line(4, text.len()), Some(10..10));
     }
 
     #[test]

@@ -48,12 +48,28 @@ pub fn parse(text: &str) -> Result<Vec<Node>, ParseFailure> {
             message: format!("nesting deeper than {MAX_DEPTH} levels"),
         });
     }
-    let map = CharMap::new(text);
-    let docs = MarkedYaml::load_from_str(text).map_err(|e| ParseFailure {
-        offset: map.byte(e.marker().index()),
-        message: e.info().to_string(),
-    })?;
-    Ok(docs.iter().map(|d| convert(d, &map)).collect())
+    let load = |text: &str| {
+        let map = CharMap::new(text);
+        match MarkedYaml::load_from_str(text) {
+            Ok(docs) => Ok(docs.iter().map(|d| convert(d, &map)).collect()),
+            Err(e) => Err(ParseFailure {
+                offset: map.byte(e.marker().index()),
+                message: e.info().to_string(),
+            }),
+        }
+    };
+    match load(text) {
+        // The scan reads a UTF-8 byte order mark as three spaces (byte offsets stay the
+        // file's), which would indent the first line alone. A stream starting with three
+        // spaces that does not parse is read again with the mark put back (the same three
+        // bytes, so every span still maps to the file), as YAML and GitHub read it: a mark
+        // starting the stream is not content.
+        Err(first) if text.starts_with("   ") => {
+            let marked = format!("\u{feff}{}", &text[3..]);
+            load(&marked).map_err(|_| first)
+        }
+        r => r,
+    }
 }
 
 /// Cheap pre-scan for flow nesting (`[[[[…`) and block nesting (`- - - …`, indentation) that
@@ -64,9 +80,10 @@ fn too_deep(text: &str) -> Option<usize> {
     let mut flow = 0usize;
     let mut line_start = 0usize;
     while line_start <= bytes.len() {
+        // a lone `\r` ends a line too
         let line_end = bytes[line_start..]
             .iter()
-            .position(|&b| b == b'\n')
+            .position(|&b| b == b'\n' || b == b'\r')
             .map_or(bytes.len(), |p| line_start + p);
         let line = &bytes[line_start..line_end];
         let indent = line.iter().take_while(|&&b| b == b' ').count();

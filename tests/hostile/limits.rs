@@ -1,4 +1,325 @@
-//! Hostile inputs: limits.
+//! Hostile inputs: limits. Work, memory, recursion and thread counts stay bounded whatever the
+//! repository (or a rules directory inside it) holds.
 
 #[allow(unused_imports)]
 use super::common::*;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+/// Run to completion, killing the child if it outlives a generous hang guard.
+fn run_guarded(cmd: &mut Command) -> Output {
+    let mut child = cmd
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // drain the pipes on threads so a big report cannot block the child
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let out_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut so, &mut v).unwrap();
+        v
+    });
+    let err_t = std::thread::spawn(move || {
+        let mut v = Vec::new();
+        std::io::Read::read_to_end(&mut se, &mut v).unwrap();
+        v
+    });
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if start.elapsed() > Duration::from_secs(300) {
+            child.kill().unwrap();
+            panic!("hang guard: still running after 300 s");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Output {
+        status,
+        stdout: out_t.join().unwrap(),
+        stderr: err_t.join().unwrap(),
+    }
+}
+
+const TRUST_HEAD: &str = r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+ "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},
+ "Action": "sts:AssumeRoleWithWebIdentity",
+ "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud": "sts.amazonaws.com"},
+  "StringLike": {"token.actions.githubusercontent.com:sub": ""#;
+
+fn workflow(environment: &str) -> String {
+    format!(
+        "on:\n  push:\n    branches: [main]\npermissions:\n  id-token: write\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    environment: {environment}\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v6\n        with:\n          role-to-assume: arn:aws:iam::123456789012:role/deploy\n          aws-region: eu-west-1\n"
+    )
+}
+
+/// A megabyte `StringLike` pattern (`*a*a*…`) against a megabyte environment name: the
+/// evaluator must neither allocate pattern × subject (a terabyte) nor give up on what a linear
+/// pass decides.
+#[test]
+fn huge_pattern_against_huge_subject_is_decided_in_linear_space() {
+    let n = 1_000_000;
+    let d = tempfile::tempdir().unwrap();
+    let pattern = format!("repo:acme/app:environment:{}b", "*a".repeat(n / 2));
+    write_files(
+        d.path(),
+        &[
+            (
+                "iam/deploy-trust.json".into(),
+                format!("{TRUST_HEAD}{pattern}\"}}}}}}]}}"),
+            ),
+            (
+                ".github/workflows/deploy.yml".into(),
+                workflow(&"a".repeat(n)),
+            ),
+        ],
+    );
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rules: Vec<String> = hits(&v).into_iter().map(|h| h.0).collect();
+    // the pattern ends in `b`, the name in `a`: the trust policy rejects the job, for certain
+    assert!(
+        rules.contains(&"role-trust-rejects-job".to_string()),
+        "{rules:?}"
+    );
+    assert!(v["errors"].as_array().unwrap().is_empty());
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("work limit"));
+}
+
+/// When no linear pass decides (a hole in the subject: `${{ github.ref_name }}`), the
+/// comparison is unknown past the work limit, and the user is told; no finding is guessed.
+#[test]
+fn comparison_over_the_work_limit_is_unknown_with_a_note() {
+    let n = 1_000_000;
+    let d = tempfile::tempdir().unwrap();
+    let pattern = format!("repo:acme/app:environment:{}", "*a".repeat(n / 2));
+    write_files(
+        d.path(),
+        &[
+            (
+                "iam/deploy-trust.json".into(),
+                format!("{TRUST_HEAD}{pattern}\"}}}}}}]}}"),
+            ),
+            (
+                ".github/workflows/deploy.yml".into(),
+                workflow(&format!("${{{{ github.ref_name }}}}{}", "a".repeat(n))),
+            ),
+        ],
+    );
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("exceeded the matcher's work limit") && stderr.contains("unknown"),
+        "{stderr}"
+    );
+    let rules: Vec<String> = hits(&v).into_iter().map(|h| h.0).collect();
+    assert!(
+        !rules.contains(&"role-trust-rejects-job".to_string()),
+        "an unknown comparison must not become a rejection: {rules:?}"
+    );
+    assert!(v["errors"].as_array().unwrap().is_empty());
+}
+
+const RULE: &str = "id: acme/role-duration
+severity: warning
+summary: Sessions last at most an hour
+message: m
+applies-to: [workflow]
+select: \"$.jobs[*].steps[?@.action == 'aws-actions/configure-aws-credentials']\"
+path: \"$.with['role-duration-seconds']\"
+less-than: 3601
+";
+
+fn rules_outside_tree(rules: &[(&str, &str)]) -> (tempfile::TempDir, tempfile::TempDir) {
+    let rules_dir = tempfile::tempdir().unwrap();
+    let files: Vec<(String, String)> = rules
+        .iter()
+        .map(|(n, t)| (n.to_string(), t.to_string()))
+        .collect();
+    write_files(rules_dir.path(), &files);
+    let repo = tempfile::tempdir().unwrap();
+    (rules_dir, repo)
+}
+
+fn run_rules(rules: &Path, repo: &Path) -> Output {
+    run_guarded(
+        bin()
+            .current_dir(repo)
+            .args(["--format", "json", "--rules"])
+            .arg(rules)
+            .arg("."),
+    )
+}
+
+#[cfg(unix)]
+#[test]
+fn rules_dir_with_links_to_itself_loads_each_file_once() {
+    let (rules, repo) = rules_outside_tree(&[("r.yml", RULE)]);
+    for l in ["a", "b", "c"] {
+        std::os::unix::fs::symlink(".", rules.path().join(l)).unwrap();
+    }
+    std::os::unix::fs::symlink("..", rules.path().join("up")).unwrap_or(());
+    // the same rule reached through a link inside the directory is not loaded twice (which
+    // would be a duplicate id)
+    std::fs::create_dir(rules.path().join("sub")).unwrap();
+    std::os::unix::fs::symlink("../r.yml", rules.path().join("sub/again.yml")).unwrap();
+    let out = run_rules(rules.path(), repo.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // `..` leads out of the rules directory: refused, named
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("up: symbolic link leads out of the rules directory"),
+        "{stderr}"
+    );
+    std::fs::remove_file(rules.path().join("up")).unwrap();
+    let out = run_rules(rules.path(), repo.path());
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn rules_dir_depth_is_bounded() {
+    let deep = vec!["d"; 40].join("/");
+    let (rules, repo) = rules_outside_tree(&[(&format!("{deep}/r.yml"), RULE)]);
+    let out = run_rules(rules.path(), repo.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("nested more than 32 directories deep"),
+        "{stderr}"
+    );
+}
+
+/// 100,000 parentheses in a JSONPath (select, path, or a message placeholder) overflowed the
+/// parser's stack: refused before parsing, with file and line.
+#[test]
+fn deeply_nested_rule_expressions_are_refused_before_parsing() {
+    let n = 100_000;
+    let deep = format!(
+        "$.statements[?{}@.effect == 'Allow'{}]",
+        "(".repeat(n),
+        ")".repeat(n)
+    );
+    let cases = [
+        (
+            format!("select: \"{deep}\"\nmust-exist: true\n"),
+            6,
+            "select",
+        ),
+        (
+            format!("select: $.statements[*]\npath: \"{deep}\"\nmust-exist: true\n"),
+            7,
+            "path",
+        ),
+    ];
+    for (tail, line, field) in cases {
+        let text = format!(
+            "id: acme/deep\nseverity: error\nsummary: s\nmessage: m\napplies-to: trust-policy\n{tail}"
+        );
+        let (rules, repo) = rules_outside_tree(&[("r.yml", &text)]);
+        let out = run_rules(rules.path(), repo.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        assert!(
+            stderr.contains(&format!(
+                "r.yml:{line}: field `{field}`: expression nested deeper than 64 brackets"
+            )),
+            "{stderr}"
+        );
+    }
+    let text = format!(
+        "id: acme/deep\nseverity: error\nsummary: s\nmessage: \"m {{$.a{}}}\"\napplies-to: trust-policy\nselect: $.statements[*]\nmust-exist: true\n",
+        "[?".to_string() + &"(".repeat(n) + "@.b == 1" + &")".repeat(n) + "]"
+    );
+    let (rules, repo) = rules_outside_tree(&[("r.yml", &text)]);
+    let out = run_rules(rules.path(), repo.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("r.yml:4: field `message`:") && stderr.contains("nested deeper"),
+        "{stderr}"
+    );
+    // the rule file's own YAML nesting is bounded too
+    let text = format!(
+        "id: acme/deep\nseverity: error\nsummary: s\nmessage: m\napplies-to: trust-policy\nselect: $.statements[*]\nmust-exist: true\npath: {}{}\n",
+        "[".repeat(n),
+        "]".repeat(n)
+    );
+    let (rules, repo) = rules_outside_tree(&[("r.yml", &text)]);
+    let out = run_rules(rules.path(), repo.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("r.yml:8: invalid YAML: nesting deeper than"),
+        "{stderr}"
+    );
+}
+
+/// Custom-rule bounds are finite numbers (`1e999` is infinity), and a scanned `NaN` never
+/// passes one (it compares false with everything).
+#[test]
+fn custom_rule_numbers_are_finite() {
+    for bad in ["1e999", "-1e999", ".inf", ".nan"] {
+        let text = RULE.replace("less-than: 3601", &format!("less-than: {bad}"));
+        assert_ne!(text, RULE);
+        let (rules, repo) = rules_outside_tree(&[("r.yml", &text)]);
+        let out = run_rules(rules.path(), repo.path());
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {stderr}");
+        assert!(
+            stderr.contains("r.yml:8: field `less-than`:"),
+            "{bad}: {stderr}"
+        );
+    }
+    let (rules, repo) = rules_outside_tree(&[("r.yml", RULE)]);
+    let wf = "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v6\n        with:\n          role-to-assume: arn:aws:iam::123456789012:role/deploy\n          role-duration-seconds: NaN\n";
+    write_files(
+        repo.path(),
+        &[(".github/workflows/deploy.yml".into(), wf.into())],
+    );
+    let out = run_rules(rules.path(), repo.path());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let h = hits(&v);
+    assert!(
+        h.iter().any(|(r, p, l)| r == "acme/role-duration"
+            && p == ".github/workflows/deploy.yml"
+            && *l == 9),
+        "{h:?} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `--threads 100000` tried to start 100,000 workers with large stacks; it is clamped, and 0
+/// means the default. The output is the same.
+#[test]
+fn thread_count_is_clamped() {
+    let root = fixtures().join("scenarios/quiet-environments");
+    let run = |n: &str| {
+        run_guarded(
+            bin()
+                .current_dir(&root)
+                .args(["--format", "json", "--threads", n, "."]),
+        )
+    };
+    let one = run("1");
+    for n in ["0", "100000", &usize::MAX.to_string()] {
+        let o = run(n);
+        assert_eq!(o.status.code(), one.status.code(), "--threads {n}");
+        assert_eq!(o.stdout, one.stdout, "--threads {n}");
+    }
+}
