@@ -39,16 +39,11 @@ fn fixture_cases() -> Vec<PathBuf> {
     let mut cases = Vec::new();
     for group in subdirs(&root) {
         for d in subdirs(&group) {
-            let split: Vec<PathBuf> = subdirs(&d)
-                .into_iter()
-                .filter(|c| matches!(c.file_name().and_then(|n| n.to_str()), Some("bad" | "good")))
-                .collect();
-            if split.is_empty() {
-                cases.push(d);
+            // `fixtures/rules/<id>/{bad,good}-<case>/`: each case is a repository of its own.
+            if group.file_name().and_then(|n| n.to_str()) == Some("rules") {
+                cases.extend(subdirs(&d));
             } else {
-                for s in split {
-                    cases.extend(subdirs(&s));
-                }
+                cases.push(d);
             }
         }
     }
