@@ -366,7 +366,8 @@ impl std::fmt::Display for AdminReason {
             ),
             AdminReason::GrantsItself { action, grant } => write!(
                 f,
-                "it allows `{action}` (through {grant}) on every role, so the role can grant itself any permission"
+                "it allows {} on every role, so the role can grant itself any permission",
+                through(action, grant)
             ),
         }
     }
@@ -379,6 +380,27 @@ pub struct Escalation {
     /// The action found (`iam:CreatePolicyVersion`), and how the policy grants it.
     pub action: &'static str,
     pub grant: String,
+}
+
+/// `` `iam:PassRole` `` when the policy names the action itself, else
+/// `` `iam:PassRole` (through `iam:*`) ``.
+pub fn through(action: &str, grant: &str) -> String {
+    if grant.trim_matches('`') == action {
+        format!("`{action}`")
+    } else {
+        format!("`{action}` (through {grant})")
+    }
+}
+
+impl Escalation {
+    /// For messages: `` `iam:UpdateAssumeRolePolicy` (through `iam:*`) ``, or the two grants
+    /// of the CloudFormation shape.
+    pub fn explain(&self) -> String {
+        match self.kind {
+            EscalationKind::CloudFormationPassRole => self.grant.clone(),
+            _ => through(self.action, &self.grant),
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -567,6 +589,30 @@ impl ManagedPolicy {
                         && READ_VERBS.iter().any(|r| verb.starts_with(r))
                 })
         })
+    }
+}
+
+impl ManagedPolicy {
+    /// Whether the role holding it only reads, as the project's read-only judgement uses it:
+    /// [`Self::read_only`] by content, or a policy AWS designates read-only by name
+    /// (`…ReadOnly…`, `ViewOnlyAccess`, `SecurityAudit`; they grant AWS's `Read`/`List` access
+    /// levels, whose verbs go beyond `Get`/`List`/`Describe`: `BatchGet*`, `logs:StartQuery`,
+    /// `ecr:BatchCheckLayerAvailability`) whose content has no broad grant: no `NotAction`
+    /// `Allow`, no `*` or `service:*` pattern, no escalation shape.
+    pub fn read_only_by_design(&self) -> bool {
+        if self.read_only() {
+            return true;
+        }
+        let designated = self.name.contains("ReadOnly")
+            || self.name == "ViewOnlyAccess"
+            || self.name == "SecurityAudit";
+        designated
+            && self
+                .statements
+                .iter()
+                .filter(|s| s.allow)
+                .all(|s| !s.not_action && s.actions().all(|a| a.name != "*"))
+            && self.escalation().is_empty()
     }
 }
 
@@ -771,6 +817,12 @@ mod tests {
             let p = get(name);
             assert_eq!(p.admin_equivalent(), None, "{name}");
             assert!(p.escalation().is_empty(), "{name}");
+            // by content they grant AWS `Read`-level verbs beyond the plain ones
+            assert!(!p.read_only(), "{name}");
+            assert!(p.read_only_by_design(), "{name}");
+        }
+        for name in ["PowerUserAccess", "IAMFullAccess", "AmazonEC2ContainerRegistryPowerUser", "AWSCloudFormationFullAccess"] {
+            assert!(!get(name).read_only_by_design(), "{name}");
         }
     }
 

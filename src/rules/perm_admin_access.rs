@@ -1,6 +1,7 @@
 use super::perm::{is_every_action, star_resource, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
+use crate::managed_policies::AdminReason;
 
 pub struct PermAdminAccess;
 pub static RULE: PermAdminAccess = PermAdminAccess;
@@ -29,14 +30,24 @@ impl Rule for PermAdminAccess {
         let subjects = scan.github_roles();
         for s in subjects {
             for arn in &s.managed {
-                if !is_admin_arn(&arn.value) {
+                // Judged by the policy's contents (the vendored snapshot of AWS-managed
+                // policies); the name alone when the snapshot does not know it.
+                let reason = match crate::managed_policies::lookup_template(&arn.value) {
+                    Some(p) => p.admin_equivalent(),
+                    None => is_admin_arn(&arn.value).then_some(AdminReason::EveryAction),
+                };
+                let Some(reason) = reason else {
                     continue;
-                }
+                };
                 let file = s.role.map(|r| r.file).unwrap_or(s.trust_file);
+                let why = match &reason {
+                    AdminReason::EveryAction => String::new(),
+                    other => format!(", which is as good as administrator access ({other})"),
+                };
                 out.push(
                     Finding::new(META.id, META.severity, file, arn.span)
                         .message(format!(
-                            "{} can be assumed from GitHub Actions and has `{}` attached: any workflow its trust admits controls the whole account",
+                            "{} can be assumed from GitHub Actions and has `{}` attached{why}: any workflow its trust admits controls the whole account",
                             s.describe,
                             arn.value.display()
                         ))
