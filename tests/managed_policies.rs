@@ -50,11 +50,22 @@ const CASES: &[(&str, &str, &[(&str, &str, u64)])] = &[
         &[],
     ),
     (
+        "perm-role-self-modification",
+        "good-managed-power-user-and-cloudformation",
+        &[],
+    ),
+    (
         "perm-passrole-wildcard",
         "bad-managed-beanstalk-service",
         &[("perm-passrole-wildcard", "terraform/beanstalk.tf", 30)],
     ),
+    (
+        "perm-passrole-wildcard",
+        "bad-managed-dynamodb-datapipeline",
+        &[("perm-passrole-wildcard", "terraform/backup.tf", 28)],
+    ),
     ("perm-passrole-wildcard", "good-managed-ecs-full-access", &[]),
+    ("perm-passrole-wildcard", "good-managed-appsync-admin", &[]),
 ];
 
 fn perm_hits(v: &serde_json::Value) -> Vec<(String, String, u64)> {
