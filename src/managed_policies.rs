@@ -133,6 +133,12 @@ fn parse(raw: &'static str) -> Result<Snapshot, serde_json::Error> {
     })
 }
 
+/// Parse the compiled-in snapshot afresh: the work the first [`lookup`] does once (for
+/// benchmarks; everything else uses [`snapshot`]).
+pub fn parse_snapshot() -> Snapshot {
+    parse(RAW).unwrap_or_default()
+}
+
 /// The snapshot, parsed on first use. The data is compiled in and checked by the unit tests;
 /// were it ever unreadable, every policy is simply unknown (no finding rests on it).
 pub fn snapshot() -> &'static Snapshot {

@@ -59,6 +59,9 @@ impl Rule for PermAdminAccess {
         }
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
+                if st.is_allow() && st.not_action {
+                    not_action(p, st, s, out);
+                }
                 if !st.is_allow() || st.not_action {
                     continue;
                 }
@@ -84,4 +87,56 @@ impl Rule for PermAdminAccess {
             }
         }
     }
+}
+
+/// `Allow` with `NotAction` on `*` whose exclusions leave the role-policy writes
+/// (`iam:AttachRolePolicy`, `iam:PutRolePolicy`) allowed: the role can grant itself anything.
+/// `PowerUserAccess`'s shape (`NotAction: iam:*, organizations:*, account:*`) is not this.
+/// Judged only when every excluded pattern is known.
+fn not_action(
+    p: &crate::model::PolicyDoc,
+    st: &crate::model::Statement,
+    s: &super::perm::Subject<'_>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(res) = star_resource(st) else {
+        return;
+    };
+    let Some(excluded) = st
+        .actions
+        .iter()
+        .map(|a| a.value.known())
+        .collect::<Option<Vec<String>>>()
+    else {
+        return;
+    };
+    let excludes = |action: &str| {
+        excluded.iter().any(|k| {
+            crate::model::glob_match(&k.trim().to_ascii_lowercase(), &action.to_ascii_lowercase())
+        })
+    };
+    let Some(write) = ["iam:AttachRolePolicy", "iam:PutRolePolicy"]
+        .into_iter()
+        .find(|a| !excludes(a))
+    else {
+        return;
+    };
+    let span = st.action_span.unwrap_or(st.span);
+    out.push(
+        Finding::new(META.id, META.severity, p.file, span)
+            .message(format!(
+                "{} allows every action but {} on every resource for {}, which GitHub Actions can assume: that still includes `{write}`, so the role can grant itself anything; this is administrator access",
+                super::perm::policy_name(p),
+                excluded
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s.describe
+            ))
+            .label("`NotAction` leaves IAM writes allowed")
+            .related(p.file, res.span, "on every resource")
+            .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+            .help(HELP),
+    );
 }
