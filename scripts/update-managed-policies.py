@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Regenerate data/aws-managed-policies/policies.json, the compact snapshot of the AWS-managed
+"""Regenerate data/aws-managed-policies/policies.tsv, the compact snapshot of the AWS-managed
 IAM policies that oidc-lint judges attached managed policies by.
 
 Source: the moto project (https://github.com/getmoto/moto, Apache-2.0), whose file
@@ -16,14 +16,16 @@ itself. In a git work tree the commit and its date are read with `git log`; pass
 --commit/--date otherwise (e.g. for a file taken out of a bare repository with `git show`).
 Then update data/aws-managed-policies/SOURCE.md with the same commit and date.
 
-What is kept, per policy: its path, default version id, and per statement only what the
-rules judge: Effect, Action or NotAction, Resource or NotResource, and the conditions
-(operator, key, values). Sids, dates and counters are dropped. Action lists are written as
-one string grouped by service, `ec2:DescribeImages,DescribeVpcs;s3:GetObject` (IAM action
-names hold no `:`, `,` or `;`), which saves a third of the size. Service-linked role policies
-(path `/aws-service-role/`) keep their name and path but no statements: IAM refuses to attach
-them to any other role, so their contents never decide a finding. Output is minified, keys
-sorted: the same input gives the same bytes.
+Format: a first line `# {json}` with the source, commit, date and license, then one line per
+policy, sorted by name: `NAME<TAB>PATH<TAB>DEFAULT_VERSION<TAB>STATEMENTS`, the statements a
+minified JSON array (so the reader indexes lines at once and parses a policy only when it is
+looked up). Per statement only what the rules judge is kept: `e` (`A`llow or `D`eny), `a`
+or `na` (Action / NotAction as one string grouped by service,
+`ec2:DescribeImages,DescribeVpcs;s3:GetObject`: IAM action names hold no `:`, `,` or `;`),
+`r` or `nr` (Resource / NotResource), `c` (conditions as `[operator, key, [values]]`). Sids,
+dates and counters are dropped. Service-linked role policies (path `/aws-service-role/`) keep
+their line but no statements: IAM refuses to attach them to any other role, so their contents
+never decide a finding. The same input gives the same bytes.
 """
 
 import argparse
@@ -33,7 +35,7 @@ import subprocess
 import sys
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-OUT = os.path.join(HERE, "..", "data", "aws-managed-policies", "policies.json")
+OUT = os.path.join(HERE, "..", "data", "aws-managed-policies", "policies.tsv")
 MOTO_FILE = os.path.join("moto", "iam", "aws_managed_policies.py")
 
 
@@ -133,14 +135,21 @@ def main():
             "v": p.get("DefaultVersionId", ""),
             "s": [] if path == "/aws-service-role/" else [statement(s) for s in stmts],
         }
-    out = {
+    meta = {
         "source": "https://github.com/getmoto/moto/blob/%s/%s" % (commit, MOTO_FILE.replace(os.sep, "/")),
         "license": "Apache-2.0",
         "commit": commit,
         "date": date,
-        "policies": policies,
+        "policies": len(policies),
     }
-    body = json.dumps(out, sort_keys=True, separators=(",", ":"), ensure_ascii=True) + "\n"
+    lines = ["# " + json.dumps(meta, sort_keys=True, separators=(",", ":"))]
+    for name, p in policies.items():
+        for field in (name, p["p"], p["v"]):
+            if any(ch in field for ch in "\t\n\r"):
+                sys.exit(f"unexpected whitespace in {field!r}")
+        stmts = json.dumps(p["s"], sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+        lines.append("\t".join((name, p["p"], p["v"], stmts)))
+    body = "\n".join(lines) + "\n"
     os.makedirs(os.path.dirname(args.out), exist_ok=True)
     with open(args.out, "w", encoding="ascii", newline="\n") as f:
         f.write(body)
