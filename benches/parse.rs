@@ -85,7 +85,11 @@ fn bench_managed_policies(c: &mut Criterion) {
                 "arn:aws:iam::aws:policy/PowerUserAccess",
             ))
             .unwrap();
-            (p.admin_equivalent(), p.escalation(), p.read_only_by_design())
+            (
+                p.admin_equivalent(),
+                p.escalation(),
+                p.read_only_by_design(),
+            )
         })
     });
     g.finish();

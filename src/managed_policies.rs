@@ -179,10 +179,7 @@ impl Snapshot {
         self.entries.iter().filter_map(Entry::policy)
     }
     fn get(&self, name: &str) -> Option<&Entry> {
-        let i = self
-            .entries
-            .binary_search_by(|e| e.name.cmp(name))
-            .ok()?;
+        let i = self.entries.binary_search_by(|e| e.name.cmp(name)).ok()?;
         self.entries.get(i)
     }
 }
@@ -487,7 +484,9 @@ impl EscalationKind {
             EscalationKind::NotActionAllow => "allows everything but a list of actions",
             EscalationKind::RolePolicyWrite => "can write or attach any role's policies",
             EscalationKind::PolicyVersion => "can rewrite any customer-managed policy",
-            EscalationKind::BoundaryRemoval => "can remove or replace any role's permissions boundary",
+            EscalationKind::BoundaryRemoval => {
+                "can remove or replace any role's permissions boundary"
+            }
             EscalationKind::TrustRewrite => "can rewrite any role's trust policy",
             EscalationKind::OidcProvider => "can change the account's OIDC providers",
             EscalationKind::CloudFormationPassRole => {
@@ -542,10 +541,35 @@ const CFN_DEPLOY: &[&str] = &[
 
 /// Verbs of the actions AWS classes as `Read` or `List` access (matched as name prefixes).
 const READ_VERBS: &[&str] = &[
-    "get", "list", "describe", "head", "lookup", "search", "scan", "query", "select", "batchget",
-    "batchdescribe", "batchcheck", "view", "read", "filter", "check", "validate", "verify",
-    "estimate", "preview", "is", "detect", "discover", "evaluate", "simulate", "retrieve",
-    "download", "count", "compare",
+    "get",
+    "list",
+    "describe",
+    "head",
+    "lookup",
+    "search",
+    "scan",
+    "query",
+    "select",
+    "batchget",
+    "batchdescribe",
+    "batchcheck",
+    "view",
+    "read",
+    "filter",
+    "check",
+    "validate",
+    "verify",
+    "estimate",
+    "preview",
+    "is",
+    "detect",
+    "discover",
+    "evaluate",
+    "simulate",
+    "retrieve",
+    "download",
+    "count",
+    "compare",
 ];
 
 impl ManagedPolicy {
@@ -607,7 +631,10 @@ impl ManagedPolicy {
     pub fn escalation(&self) -> Vec<Escalation> {
         let mut out = Vec::new();
         for s in &self.statements {
-            if s.allow && s.not_action && !s.conditional() && s.covering(Scope::Everything).is_some()
+            if s.allow
+                && s.not_action
+                && !s.conditional()
+                && s.covering(Scope::Everything).is_some()
             {
                 out.push(Escalation {
                     kind: EscalationKind::NotActionAllow,
@@ -720,7 +747,10 @@ mod tests {
         assert_eq!(s.license, "Apache-2.0");
         assert_eq!(s.date.len(), 10);
         assert!(s.source.contains(&s.commit), "{}", s.source);
-        assert!(s.entries.windows(2).all(|w| w[0].name < w[1].name), "sorted");
+        assert!(
+            s.entries.windows(2).all(|w| w[0].name < w[1].name),
+            "sorted"
+        );
         // every line parses, and every statement has actions
         assert_eq!(s.policies().count(), s.len());
         for p in s.policies() {
@@ -809,12 +839,20 @@ mod tests {
         // NotAction iam:*, organizations:*, account:* on `*`: no role-policy writes
         assert_eq!(p.admin_equivalent(), None);
         let k = kinds(p);
-        assert_eq!(k, vec![EscalationKind::NotActionAllow], "{:?}", p.escalation());
+        assert_eq!(
+            k,
+            vec![EscalationKind::NotActionAllow],
+            "{:?}",
+            p.escalation()
+        );
         assert!(p.escalation()[0].grant.contains("`iam:*`"));
         assert!(p.allows("s3:PutObject", Scope::Everything).is_some());
         assert!(p.allows("iam:PutRolePolicy", Scope::Everything).is_none());
         // the exceptions it grants back
-        assert!(p.allows("iam:CreateServiceLinkedRole", Scope::Everything).is_some());
+        assert!(
+            p.allows("iam:CreateServiceLinkedRole", Scope::Everything)
+                .is_some()
+        );
         assert!(!p.read_only());
     }
 
@@ -845,7 +883,10 @@ mod tests {
     fn cloudformation_full_access_alone_is_not_escalation() {
         // `cloudformation:*` without `iam:PassRole`: stacks run with the caller's own rights
         let cfn = get("AWSCloudFormationFullAccess");
-        assert!(cfn.allows("cloudformation:UpdateStack", Scope::Everything).is_some());
+        assert!(
+            cfn.allows("cloudformation:UpdateStack", Scope::Everything)
+                .is_some()
+        );
         assert_eq!(cfn.admin_equivalent(), None);
         assert!(kinds(cfn).is_empty(), "{:?}", cfn.escalation());
         // with IAMFullAccess's `iam:*` (PassRole of any role) it is
@@ -854,7 +895,10 @@ mod tests {
         assert!(e.grant.contains("`cloudformation:*`"), "{}", e.grant);
         // ECS full access passes roles only to ECS and EC2: not to CloudFormation
         let ecs = get("AmazonECS_FullAccess");
-        assert!(ecs.allows("cloudformation:UpdateStack", Scope::Everything).is_some());
+        assert!(
+            ecs.allows("cloudformation:UpdateStack", Scope::Everything)
+                .is_some()
+        );
         assert!(cloudformation_pass_role(&[ecs]).is_none());
         assert!(cloudformation_pass_role(&[cfn, ecs]).is_none());
     }
@@ -866,7 +910,11 @@ mod tests {
         assert!(ecr.escalation().is_empty());
         assert!(!ecr.read_only(), "it pushes images");
         assert!(ecr.allows("ecr:PutImage", Scope::Everything).is_some());
-        for name in ["ViewOnlyAccess", "AmazonEC2ContainerRegistryReadOnly", "AWSCloudFormationReadOnlyAccess"] {
+        for name in [
+            "ViewOnlyAccess",
+            "AmazonEC2ContainerRegistryReadOnly",
+            "AWSCloudFormationReadOnlyAccess",
+        ] {
             let p = get(name);
             assert!(p.read_only(), "{name}");
             assert_eq!(p.admin_equivalent(), None, "{name}");
@@ -880,7 +928,12 @@ mod tests {
             assert!(!p.read_only(), "{name}");
             assert!(p.read_only_by_design(), "{name}");
         }
-        for name in ["PowerUserAccess", "IAMFullAccess", "AmazonEC2ContainerRegistryPowerUser", "AWSCloudFormationFullAccess"] {
+        for name in [
+            "PowerUserAccess",
+            "IAMFullAccess",
+            "AmazonEC2ContainerRegistryPowerUser",
+            "AWSCloudFormationFullAccess",
+        ] {
             assert!(!get(name).read_only_by_design(), "{name}");
         }
     }
@@ -943,8 +996,11 @@ mod tests {
         assert!(p(vec![st(true, "iam:*", false)]).allows_admin_equivalent());
         assert!(!p(vec![st(true, "iam:*", true)]).allows_admin_equivalent());
         assert!(
-            !p(vec![st(true, "iam:*", false), st(false, "iam:Attach*,Put*", false)])
-                .allows_admin_equivalent()
+            !p(vec![
+                st(true, "iam:*", false),
+                st(false, "iam:Attach*,Put*", false)
+            ])
+            .allows_admin_equivalent()
         );
         assert!(!p(vec![st(true, "*", false), st(false, "*", false)]).allows_admin_equivalent());
     }

@@ -16,7 +16,11 @@ const CASES: &[(&str, &str, &[(&str, &str, u64)])] = &[
     (
         "perm-admin-access",
         "bad-managed-amplify-admin",
-        &[("perm-admin-access", "cloudformation/amplify-deploy.yaml", 19)],
+        &[(
+            "perm-admin-access",
+            "cloudformation/amplify-deploy.yaml",
+            19,
+        )],
     ),
     ("perm-admin-access", "good-managed-power-user", &[]),
     ("perm-admin-access", "good-managed-readonly", &[]),
@@ -64,7 +68,11 @@ const CASES: &[(&str, &str, &[(&str, &str, u64)])] = &[
         "bad-managed-dynamodb-datapipeline",
         &[("perm-passrole-wildcard", "terraform/backup.tf", 28)],
     ),
-    ("perm-passrole-wildcard", "good-managed-ecs-full-access", &[]),
+    (
+        "perm-passrole-wildcard",
+        "good-managed-ecs-full-access",
+        &[],
+    ),
     ("perm-passrole-wildcard", "good-managed-appsync-admin", &[]),
 ];
 

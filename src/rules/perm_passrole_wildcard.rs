@@ -83,7 +83,10 @@ fn managed(subjects: &[super::perm::Subject<'_>], out: &mut Vec<Finding>) {
                 continue;
             };
             if p.statements.iter().any(|d| {
-                !d.allow && !d.conditional() && d.applies_to("iam:PassRole") && d.covering(Scope::AllOf("role")).is_some()
+                !d.allow
+                    && !d.conditional()
+                    && d.applies_to("iam:PassRole")
+                    && d.covering(Scope::AllOf("role")).is_some()
             }) || done.contains(&(file, arn.span))
             {
                 continue;

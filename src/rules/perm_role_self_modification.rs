@@ -149,9 +149,11 @@ fn managed(s: &Subject, done: &mut Vec<(usize, crate::source::Span)>, out: &mut 
             .any(|p| cloudformation_pass_role(&[p]).is_some())
         && !denied(s, "iam:PassRole")
         && let Some(e) = cloudformation_pass_role(&policies)
-        && let Some((arn, passer)) = attached
-            .iter()
-            .find(|(_, p)| p.statements.iter().any(|st| st.allow && st.applies_to("iam:PassRole")))
+        && let Some((arn, passer)) = attached.iter().find(|(_, p)| {
+            p.statements
+                .iter()
+                .any(|st| st.allow && st.applies_to("iam:PassRole"))
+        })
     {
         let others: Vec<String> = attached
             .iter()
