@@ -6,8 +6,11 @@
 mod common;
 use common::*;
 
+/// `(rule, path, line)` of a finding.
+type Hit = (&'static str, &'static str, u64);
+
 /// Every `*-managed-*` fixture and the permission findings it must produce, exactly.
-const CASES: &[(&str, &str, &[(&str, &str, u64)])] = &[
+const CASES: &[(&str, &str, &[Hit])] = &[
     (
         "perm-admin-access",
         "bad-managed-iam-full-access",
