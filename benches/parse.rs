@@ -68,5 +68,32 @@ fn bench_json(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, bench_yaml, bench_json);
+/// The AWS-managed policy snapshot: indexing its lines (what the first lookup pays), parsing
+/// every policy (the most a scan can pay), and a lookup with judging once parsed.
+fn bench_managed_policies(c: &mut Criterion) {
+    let mut g = c.benchmark_group("managed_policies");
+    g.sample_size(20);
+    g.bench_function("index_snapshot", |b| {
+        b.iter(|| oidc_lint::managed_policies::parse_snapshot(false))
+    });
+    g.bench_function("parse_every_policy", |b| {
+        b.iter(|| oidc_lint::managed_policies::parse_snapshot(true))
+    });
+    g.bench_function("lookup_and_judge", |b| {
+        b.iter(|| {
+            let p = oidc_lint::managed_policies::lookup(black_box(
+                "arn:aws:iam::aws:policy/PowerUserAccess",
+            ))
+            .unwrap();
+            (
+                p.admin_equivalent(),
+                p.escalation(),
+                p.read_only_by_design(),
+            )
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench_yaml, bench_json, bench_managed_policies);
 criterion_main!(benches);

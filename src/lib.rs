@@ -14,6 +14,7 @@ pub mod fix;
 #[doc(hidden)]
 pub mod floor;
 pub mod frontend;
+pub mod managed_policies;
 pub mod model;
 pub mod report;
 pub mod robust;

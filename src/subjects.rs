@@ -490,6 +490,17 @@ fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<Writ
         }
     }
     for m in managed {
+        // AWS-managed policies the snapshot knows are judged by their contents.
+        if let Some(p) = crate::managed_policies::lookup_template(&m.value) {
+            if !p.read_only_by_design() {
+                return Some(Some(WriteAccess {
+                    file: policies.first().map(|p| p.file).unwrap_or_default(),
+                    span: m.span,
+                    what: format!("`{}`", p.name),
+                }));
+            }
+            continue;
+        }
         match m.value.known() {
             Some(arn) => {
                 let name = arn.rsplit('/').next().unwrap_or("");

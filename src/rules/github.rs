@@ -482,7 +482,7 @@ pub fn role_read_only(scan: &super::Ctx<'_>, policy: &PolicyDoc) -> bool {
 }
 
 /// The model's own view: a `Role` whose permissions are all visible (inline documents and
-/// AWS-managed `*ReadOnlyAccess` / `ViewOnlyAccess` / `SecurityAudit`, as modules attach them)
+/// AWS-managed policies that only read, by their contents, as modules attach them)
 /// and allow only `Get*`, `List*`, `Describe*`, … actions.
 fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
     let Some(model) = scan.models.get(policy.file) else {
@@ -498,6 +498,10 @@ fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
         return false;
     }
     let managed_ok = role.managed_policy_arns.iter().all(|a| {
+        // AWS-managed policies the snapshot knows are judged by their contents.
+        if let Some(p) = crate::managed_policies::lookup_template(&a.value) {
+            return p.read_only_by_design();
+        }
         a.value.known().is_some_and(|k| {
             k.starts_with("arn:aws") && k.contains(":iam::aws:policy/") && {
                 let name = k.rsplit('/').next().unwrap_or("");

@@ -1,6 +1,7 @@
 use super::perm::{is_every_action, star_resource, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
+use crate::managed_policies::AdminReason;
 
 pub struct PermAdminAccess;
 pub static RULE: PermAdminAccess = PermAdminAccess;
@@ -29,14 +30,24 @@ impl Rule for PermAdminAccess {
         let subjects = scan.github_roles();
         for s in subjects {
             for arn in &s.managed {
-                if !is_admin_arn(&arn.value) {
+                // Judged by the policy's contents (the vendored snapshot of AWS-managed
+                // policies); the name alone when the snapshot does not know it.
+                let reason = match crate::managed_policies::lookup_template(&arn.value) {
+                    Some(p) => p.admin_equivalent(),
+                    None => is_admin_arn(&arn.value).then_some(AdminReason::EveryAction),
+                };
+                let Some(reason) = reason else {
                     continue;
-                }
+                };
                 let file = s.role.map(|r| r.file).unwrap_or(s.trust_file);
+                let why = match &reason {
+                    AdminReason::EveryAction => String::new(),
+                    other => format!(", which is as good as administrator access ({other})"),
+                };
                 out.push(
                     Finding::new(META.id, META.severity, file, arn.span)
                         .message(format!(
-                            "{} can be assumed from GitHub Actions and has `{}` attached: any workflow its trust admits controls the whole account",
+                            "{} can be assumed from GitHub Actions and has `{}` attached{why}: any workflow its trust admits controls the whole account",
                             s.describe,
                             arn.value.display()
                         ))
@@ -48,6 +59,9 @@ impl Rule for PermAdminAccess {
         }
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
+                if st.is_allow() && st.not_action {
+                    not_action(p, st, s, out);
+                }
                 if !st.is_allow() || st.not_action {
                     continue;
                 }
@@ -73,4 +87,56 @@ impl Rule for PermAdminAccess {
             }
         }
     }
+}
+
+/// `Allow` with `NotAction` on `*` whose exclusions leave the role-policy writes
+/// (`iam:AttachRolePolicy`, `iam:PutRolePolicy`) allowed: the role can grant itself anything.
+/// `PowerUserAccess`'s shape (`NotAction: iam:*, organizations:*, account:*`) is not this.
+/// Judged only when every excluded pattern is known.
+fn not_action(
+    p: &crate::model::PolicyDoc,
+    st: &crate::model::Statement,
+    s: &super::perm::Subject<'_>,
+    out: &mut Vec<Finding>,
+) {
+    let Some(res) = star_resource(st) else {
+        return;
+    };
+    let Some(excluded) = st
+        .actions
+        .iter()
+        .map(|a| a.value.known())
+        .collect::<Option<Vec<String>>>()
+    else {
+        return;
+    };
+    let excludes = |action: &str| {
+        excluded.iter().any(|k| {
+            crate::model::glob_match(&k.trim().to_ascii_lowercase(), &action.to_ascii_lowercase())
+        })
+    };
+    let Some(write) = ["iam:AttachRolePolicy", "iam:PutRolePolicy"]
+        .into_iter()
+        .find(|a| !excludes(a))
+    else {
+        return;
+    };
+    let span = st.action_span.unwrap_or(st.span);
+    out.push(
+        Finding::new(META.id, META.severity, p.file, span)
+            .message(format!(
+                "{} allows every action but {} on every resource for {}, which GitHub Actions can assume: that still includes `{write}`, so the role can grant itself anything; this is administrator access",
+                super::perm::policy_name(p),
+                excluded
+                    .iter()
+                    .map(|k| format!("`{k}`"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                s.describe
+            ))
+            .label("`NotAction` leaves IAM writes allowed")
+            .related(p.file, res.span, "on every resource")
+            .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+            .help(HELP),
+    );
 }

@@ -18,6 +18,7 @@ impl Rule for PermPassroleWildcard {
     }
     fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
         let subjects = scan.github_roles();
+        managed(subjects, out);
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
                 if !st.is_allow() {
@@ -51,6 +52,60 @@ impl Rule for PermPassroleWildcard {
                         .help("list the role ARNs the workflow passes (e.g. the ECS task role) and add a `StringEquals` condition on `iam:PassedToService`"),
                 );
             }
+        }
+    }
+}
+
+/// Attached AWS-managed policies that pass any role with no `iam:PassedToService` limit
+/// (`AmazonElasticMapReduceFullAccess`, `AWSElasticBeanstalkService`, …), judged by their
+/// contents. A policy as good as administrator access is left to `perm-admin-access`.
+fn managed(subjects: &[super::perm::Subject<'_>], out: &mut Vec<Finding>) {
+    use crate::managed_policies::{Scope, lookup_template};
+    let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
+    for s in subjects {
+        let file = s.role.map(|r| r.file).unwrap_or(s.trust_file);
+        for arn in &s.managed {
+            let Some(p) = lookup_template(&arn.value) else {
+                continue;
+            };
+            if p.allows_admin_equivalent() {
+                continue;
+            }
+            let Some(st) = p.statements.iter().find(|st| {
+                st.allow
+                    && st.applies_to("iam:PassRole")
+                    && st.covering(Scope::AllOf("role")).is_some()
+                    && !st
+                        .conditions
+                        .iter()
+                        .any(|c| c.key.eq_ignore_ascii_case("iam:PassedToService"))
+            }) else {
+                continue;
+            };
+            if p.statements.iter().any(|d| {
+                !d.allow
+                    && !d.conditional()
+                    && d.applies_to("iam:PassRole")
+                    && d.covering(Scope::AllOf("role")).is_some()
+            }) || done.contains(&(file, arn.span))
+            {
+                continue;
+            }
+            done.push((file, arn.span));
+            let resource = st.covering(Scope::AllOf("role")).unwrap_or("*");
+            out.push(
+                Finding::new(META.id, META.severity, file, arn.span)
+                    .message(format!(
+                        "{} can be assumed from GitHub Actions and has `{}` attached, which allows {} on `{resource}`{}: a workflow can hand any role, however privileged, to a service it launches",
+                        s.describe,
+                        arn.value.display(),
+                        crate::managed_policies::through("iam:PassRole", &st.describe_grant("iam:PassRole")),
+                        if st.conditional() { " under conditions that do not limit the receiving service" } else { "" },
+                    ))
+                    .label("passes any role")
+                    .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                    .help("replace the managed policy with one that lists the role ARNs the workflow passes and limits `iam:PassedToService`"),
+            );
         }
     }
 }

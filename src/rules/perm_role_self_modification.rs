@@ -96,6 +96,79 @@ impl Rule for PermRoleSelfModification {
                         .help("restrict the resources to the roles the workflow manages, or add an explicit `Deny` of these actions on the role's own ARN (a permissions boundary works too)"),
                 );
             }
+            managed(s, &mut done, out);
         }
+    }
+}
+
+/// Attached AWS-managed policies judged by their contents: the escalation shapes each grants
+/// (one finding per attachment), and `cloudformation:*` with `iam:PassRole` granted by two of
+/// them together. A policy as good as administrator access is left to `perm-admin-access`.
+fn managed(s: &Subject, done: &mut Vec<(usize, crate::source::Span)>, out: &mut Vec<Finding>) {
+    use crate::managed_policies::{EscalationKind, cloudformation_pass_role, lookup_template};
+    let file = s.role.map(|r| r.file).unwrap_or(s.trust_file);
+    let attached: Vec<_> = s
+        .managed
+        .iter()
+        .filter_map(|a| lookup_template(&a.value).map(|p| (*a, p)))
+        .filter(|(_, p)| !p.allows_admin_equivalent())
+        .collect();
+    let mut push = |arn: &SStr, what: String, done: &mut Vec<_>| {
+        if done.contains(&(file, arn.span)) {
+            return;
+        }
+        done.push((file, arn.span));
+        out.push(
+            Finding::new(META.id, META.severity, file, arn.span)
+                .message(format!(
+                    "{} can be assumed from GitHub Actions and has `{}` attached, which {what}: one workflow run can widen the role's own trust or permissions",
+                    s.describe,
+                    arn.value.display()
+                ))
+                .label("can edit its own role")
+                .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                .help("replace the managed policy with one scoped to the resources the workflow manages, or add an explicit `Deny` of these actions on the role's own ARN (a permissions boundary works too)"),
+        );
+    };
+    for (arn, p) in &attached {
+        let what: Vec<String> = p
+            .escalation()
+            .into_iter()
+            .filter(|e| e.kind != EscalationKind::NotActionAllow && !denied(s, e.action))
+            .map(|e| format!("{} ({})", e.kind.describe(), e.explain()))
+            .collect();
+        if !what.is_empty() {
+            push(arn, what.join("; "), done);
+        }
+    }
+    // Two policies together: one deploys stacks, the other passes any role to CloudFormation.
+    let policies: Vec<_> = attached.iter().map(|(_, p)| *p).collect();
+    if policies.len() > 1
+        && !policies
+            .iter()
+            .any(|p| cloudformation_pass_role(&[p]).is_some())
+        && !denied(s, "iam:PassRole")
+        && let Some(e) = cloudformation_pass_role(&policies)
+        && let Some((arn, passer)) = attached.iter().find(|(_, p)| {
+            p.statements
+                .iter()
+                .any(|st| st.allow && st.applies_to("iam:PassRole"))
+        })
+    {
+        let others: Vec<String> = attached
+            .iter()
+            .filter(|(_, p)| !std::ptr::eq(*p, *passer))
+            .map(|(_, p)| format!("`{}`", p.name))
+            .collect();
+        push(
+            arn,
+            format!(
+                "together with {} {} ({})",
+                others.join(", "),
+                e.kind.describe(),
+                e.grant
+            ),
+            done,
+        );
     }
 }
