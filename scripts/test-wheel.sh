@@ -23,23 +23,23 @@ trap 'rm -rf "$tmp"' EXIT
 example=fixtures/repos/insecure-example
 check() { # check LABEL CMD... : must exit 1 with findings in the JSON report
   local label=$1; shift
-  local rc=0
+  local rc=0 t0; t0=$(date +%s.%N)
   "$@" --format json --color never "$example" > "$tmp/out.json" 2> "$tmp/err" || rc=$?
   if [ "$rc" != 1 ]; then echo "test-wheel: $label exited $rc, expected 1 (findings)" >&2; cat "$tmp/err" >&2; exit 1; fi
-  python3 - "$tmp/out.json" "$label" <<'PY'
-import json, sys
+  python3 - "$tmp/out.json" "$label" "$t0" <<'PY'
+import json, sys, time
 d = json.load(open(sys.argv[1]))
 n = len(d["findings"])
 assert n > 0, f"{sys.argv[2]}: no findings"
-print(f"test-wheel: {sys.argv[2]}: exit 1, {n} findings")
+print(f"test-wheel: {sys.argv[2]}: exit 1, {n} findings (first run {time.time() - float(sys.argv[3]):.1f} s)")
 PY
 }
 export PIP_NO_INDEX=1 PIP_DISABLE_PIP_VERSION_CHECK=1
 
 python3 -m venv "$tmp/fresh"
-s=$(date +%s)
+s=$(date +%s.%N)
 "$tmp/fresh/bin/python" -m pip install --quiet "$whl"
-echo "test-wheel: pip install took $(( $(date +%s) - s )) s"
+python3 -c 'import sys, time; print(f"test-wheel: pip install of the wheel took {time.time() - float(sys.argv[1]):.1f} s")' "$s"
 [ -x "$tmp/fresh/bin/oidc-lint" ] || { echo "test-wheel: the wheel installed no oidc-lint script" >&2; exit 1; }
 "$tmp/fresh/bin/oidc-lint" --version
 check "pip install" "$tmp/fresh/bin/oidc-lint"
