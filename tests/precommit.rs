@@ -275,18 +275,9 @@ fn pre_commit_python_hook_installs_the_wheel_without_compiling() {
     let mut hook = TryRepo::new(tmp.path(), &bin, &mirror, &tag);
     // Only local files: the wheel (a source build would need maturin, which is not offered) and setuptools.
     hook.env.push(("PIP_NO_INDEX", PathBuf::from("1")));
-    hook.env.push(("PIP_FIND_LINKS", wheels.clone()));
+    hook.env.push(("PIP_FIND_LINKS", wheels));
     hook.blocks_bad_and_passes_good();
-    // pre-commit's layout: PRE_COMMIT_HOME/repoXXXX/py_env-pythonX.Y/bin/oidc-lint (the wheel's binary).
-    let installed = std::fs::read_dir(&hook.cache)
-        .unwrap()
-        .flatten()
-        .filter_map(|repo| std::fs::read_dir(repo.path()).ok())
-        .flatten()
-        .flatten()
-        .any(|env| {
-            env.file_name().to_string_lossy().starts_with("py_env")
-                && env.path().join("bin/oidc-lint").is_file()
-        });
-    assert!(installed, "the hook's venv has no oidc-lint from the wheel");
+    // try-repo installs into a throw-away store, so the environment cannot be inspected afterwards; the
+    // proof that the hook ran the wheel's binary is that pip could see nothing else (PIP_NO_INDEX: no
+    // maturin, hence no source build) and the bad workflow was reported by oidc-lint itself.
 }
