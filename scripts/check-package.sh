@@ -14,6 +14,8 @@ list=$(cargo package --list --allow-dirty --locked --quiet)
 for f in Cargo.toml Cargo.lock LICENSE README.md CHANGELOG.md src/main.rs; do
   grep -qx "$f" <<<"$list" || fail "$f is not in the package"
 done
+# Files compiled into the binary (include_str!/include_bytes!) must ship, or the crate does not build.
+for f in data/aws-managed-policies/policies.tsv; do grep -qx "$f" <<<"$list" || fail "$f (compiled in) is not in the package"; done
 for f in rules/*.md; do grep -qx "$f" <<<"$list" || fail "rule doc $f is not in the package"; done
 if grep -E '^(fixtures|bench|benches|fuzz|tests|docs|scripts|target)/' <<<"$list"; then
   fail "the package ships the files above"
