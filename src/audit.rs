@@ -4,9 +4,9 @@
 //! workflow patch and a least-privilege trust policy (IAM JSON and Terraform) for the
 //! subjects that job presents.
 
-use crate::eval::{Tri, Val};
+use crate::analysis::eval::{Tri, Val};
 use crate::scan::{ScanOptions, Settings, scan};
-use crate::subjects::{self, Access, Analysis, Assumption, DEFAULT_AUDIENCE, RoleTarget};
+use crate::analysis::subjects::{self, Access, Analysis, Assumption, DEFAULT_AUDIENCE, RoleTarget};
 use clap::ValueEnum;
 use serde::Serialize;
 use std::io::{IsTerminal, Write};
@@ -467,7 +467,7 @@ fn patch_for(rel: &str, text: &str, mut edits: Edits) -> String {
         .replacen("+++ modified", &format!("+++ b/{rel}"), 1)
 }
 
-const ISSUER: &str = crate::rules::github::DEFAULT_ISSUER;
+const ISSUER: &str = crate::analysis::trust::DEFAULT_ISSUER;
 
 /// The least-privilege trust policy for these subjects (exact when every subject is known,
 /// else `StringLike` with the unknown parts as `*`).

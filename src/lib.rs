@@ -3,24 +3,22 @@
 //! Pipeline: `source` (discovery, spanned parsing) → `model` (normalized documents) →
 //! `rules` (see only the model) → `report` (see only findings).
 
+pub mod analysis;
 pub mod audit;
 pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod custom;
 pub mod diag;
-pub mod eval;
 pub mod fix;
 #[doc(hidden)]
 pub mod floor;
 pub mod frontend;
 pub mod model;
 pub mod report;
-pub mod robust;
 pub mod rules;
 pub mod scan;
 pub mod source;
-pub mod subjects;
 pub mod suppress;
 
 use diag::Finding;

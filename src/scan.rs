@@ -193,7 +193,7 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
         };
     }
     // Cheap rejection by the first bytes: every JSON input is an object.
-    if format == Format::IamJson && !crate::robust::may_be_json_object(&bytes) {
+    if format == Format::IamJson && !crate::source::read::may_be_json_object(&bytes) {
         return Outcome::Skip;
     }
     let text = match decode(bytes) {
@@ -202,7 +202,7 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
             // Content-recognised files are errors only when their text (decoded leniently,
             // UTF-16 included) shows they would have been analysed.
             let relevant = || {
-                let lossy = crate::robust::lossy_text(&bytes);
+                let lossy = crate::source::read::lossy_text(&bytes);
                 match format {
                     Format::IamJson => json_is_relevant(&lossy),
                     _ => crate::frontend::maybe_cloudformation(&lossy),
@@ -281,9 +281,9 @@ fn process_unit(unit: &[FileId], candidates: &[Candidate], max: u64) -> Vec<(Fil
             other => rest.push((id, other)),
         }
     }
-    let files = model::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
-    let mut dir_models = model::terraform::DirFiles::new(models);
-    model::terraform::link_dir(&files, &mut dir_models);
+    let files = crate::frontend::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
+    let mut dir_models = crate::frontend::terraform::DirFiles::new(models);
+    crate::frontend::terraform::link_dir(&files, &mut dir_models);
     drop(files);
     let models: Vec<(FileId, FileModel)> = dir_models.into_pairs().collect();
     let useful = models.iter().any(|(_, m)| !m.is_empty());
@@ -337,7 +337,7 @@ fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError
             ));
         }
         Format::Terraform => {
-            let f = model::terraform::parse_file(src).map_err(|e| ParseError {
+            let f = crate::frontend::terraform::parse_file(src).map_err(|e| ParseError {
                 offset: e.offset,
                 message: format!("invalid HCL: {}", e.message),
             })?;

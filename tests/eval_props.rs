@@ -1,9 +1,9 @@
-//! Property tests: the condition evaluator (`oidc_lint::eval`) against a straightforward
+//! Property tests: the condition evaluator (`oidc_lint::analysis::eval`) against a straightforward
 //! reference model of AWS condition semantics, on thousands of generated conditions, policies
 //! and subjects. Fully known requests must agree exactly; requests with holes or unknown
 //! presence must be sound (a `True`/`False` answer holds for every filling).
 
-use oidc_lint::eval::{Hole, Presence, Request, Tri, VPart, Val, eval_policy, eval_raw};
+use oidc_lint::analysis::eval::{Hole, Presence, Request, Tri, VPart, Val, eval_policy, eval_raw};
 use oidc_lint::model::{Family, policy_from_tree};
 use oidc_lint::source::tree::Template;
 use proptest::prelude::*;

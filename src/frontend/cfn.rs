@@ -627,7 +627,7 @@ Resources:
         assert_eq!(&T[a.span.range()], "repo:${Org}/${Repo}:*");
         let b = resolved(T, &["Resources", "X", "B"]);
         assert_eq!(
-            crate::rules::github::federated_issuer(b.as_template().unwrap()).as_deref(),
+            crate::analysis::trust::federated_issuer(b.as_template().unwrap()).as_deref(),
             Some("token.actions.githubusercontent.com")
         );
         let c = resolved(T, &["Resources", "X", "C"]);

@@ -6,6 +6,7 @@ pub mod cfn;
 pub mod export;
 pub mod percent;
 pub mod plan;
+pub mod terraform;
 
 use crate::source::Format;
 use crate::source::embedded::Embedded;

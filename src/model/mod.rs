@@ -2,8 +2,6 @@
 //! which input format produced it.
 
 pub mod iam;
-pub mod terraform;
-pub mod tf_modules;
 pub mod workflow;
 
 pub use iam::*;
@@ -60,7 +58,7 @@ pub struct FileModel {
     /// Long-lived access keys created by IaC (`aws_iam_access_key`, `AWS::IAM::AccessKey`).
     pub access_keys: Vec<AccessKey>,
     /// A parsed `.tf` file waiting for its directory to be linked (`terraform::link`).
-    pub terraform: Option<Box<terraform::TfFile>>,
+    pub terraform: Option<Box<crate::frontend::terraform::TfFile>>,
 }
 
 impl FileModel {

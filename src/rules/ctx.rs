@@ -8,12 +8,12 @@
 //! first asked for from inside a rule (a worker waiting in it may run another rule that asks
 //! for the same view).
 
-use super::github::{GithubTrust, github_trusts};
-use super::perm::{Subject, github_roles};
+use crate::analysis::trust::{GithubTrust, github_trusts};
+use crate::analysis::permissions::{Subject, github_roles};
 use crate::model::{Job, OidcProvider, PolicyDoc, Workflow};
 use crate::scan::Scan;
 use crate::source::FileId;
-use crate::subjects::{self, Analysis, RoleDef};
+use crate::analysis::subjects::{self, Analysis, RoleDef};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 

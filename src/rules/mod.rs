@@ -1,8 +1,6 @@
 //! The rule registry. Each rule lives in its own file and sees only the model (`Scan`).
 
 pub mod ctx;
-pub mod github;
-pub mod perm;
 
 pub use ctx::Ctx;
 pub use hardcoded_aws_key::key_ids as hardcoded_key_ids;

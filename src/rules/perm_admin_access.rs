@@ -1,4 +1,4 @@
-use super::perm::{is_every_action, star_resource, unique_policies};
+use crate::analysis::permissions::{is_every_action, star_resource, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 
@@ -61,7 +61,7 @@ impl Rule for PermAdminAccess {
                     Finding::new(META.id, META.severity, p.file, action.span)
                         .message(format!(
                             "{} allows every action (`{}`) on every resource for {}, which GitHub Actions can assume: this is administrator access",
-                            super::perm::policy_name(p),
+                            crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             s.describe
                         ))

@@ -1,4 +1,4 @@
-use super::perm::{Subject, names_exactly};
+use crate::analysis::permissions::{Subject, names_exactly};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::{Statement, Syntax};
@@ -106,7 +106,7 @@ impl Rule for PermEcrAuthTokenScoped {
                         Finding::new(META.id, META.severity, p.file, r.span)
                             .message(format!(
                                 "{} allows `{}` only on `{}` for {}: the action supports no resource-level permissions, so the login step fails with AccessDenied",
-                                super::perm::policy_name(p),
+                                crate::analysis::permissions::policy_name(p),
                                 a.value.display(),
                                 r.value.display(),
                                 s.describe

@@ -1,4 +1,4 @@
-use super::perm::{Subject, granting};
+use crate::analysis::permissions::{Subject, granting};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 
@@ -104,7 +104,7 @@ impl Rule for PermEcrPushIncomplete {
                             s.describe,
                             reg.name,
                             a.value.display(),
-                            super::perm::policy_name(p)
+                            crate::analysis::permissions::policy_name(p)
                         ))
                         .label("the role is meant to push")
                         .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")

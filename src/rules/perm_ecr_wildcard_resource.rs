@@ -1,4 +1,4 @@
-use super::perm::{granting, star_resource, unique_policies};
+use crate::analysis::permissions::{granting, star_resource, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 
@@ -57,7 +57,7 @@ impl Rule for PermEcrWildcardResource {
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
                             "{} allows `{}` on every ECR repository for {}, which GitHub Actions can assume: a workflow can overwrite any image in the account",
-                            super::perm::policy_name(p),
+                            crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             s.describe
                         ))

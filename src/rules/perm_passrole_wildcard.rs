@@ -1,4 +1,4 @@
-use super::perm::{any_role_resource, granting, unique_policies};
+use crate::analysis::permissions::{any_role_resource, granting, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 
@@ -40,7 +40,7 @@ impl Rule for PermPassroleWildcard {
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
                             "{} allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can hand any role, however privileged, to a service it launches",
-                            super::perm::policy_name(p),
+                            crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             res.value.display(),
                             s.describe

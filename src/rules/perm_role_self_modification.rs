@@ -1,4 +1,4 @@
-use super::perm::{Subject, any_role_resource, granting, is_deny, resource_is_self};
+use crate::analysis::permissions::{Subject, any_role_resource, granting, is_deny, resource_is_self};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::model::{SStr, Statement};
@@ -86,7 +86,7 @@ impl Rule for PermRoleSelfModification {
                     Finding::new(META.id, META.severity, p.file, first.span)
                         .message(format!(
                             "{} lets {} call {names}{via} on `{}`, which covers the role itself: one workflow run can widen the role's own trust or grant it more permissions",
-                            super::perm::policy_name(p),
+                            crate::analysis::permissions::policy_name(p),
                             s.describe,
                             res.value.display()
                         ))

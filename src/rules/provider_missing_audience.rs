@@ -1,4 +1,4 @@
-use super::github::{is_github_issuer, requested_audiences};
+use crate::analysis::trust::{is_github_issuer, requested_audiences};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::OidcProvider;
@@ -123,7 +123,7 @@ impl Rule for ProviderMissingAudience {
                     Finding::new(META.id, META.severity, p.file, span)
                         .message(format!(
                             "{} lists {listed} as client ids but not `{aud}`: STS rejects GitHub tokens for `{aud}` (\"Incorrect token audience\") before any trust policy is read",
-                            super::github::provider_name(&p.owner)
+                            crate::analysis::trust::provider_name(&p.owner)
                         ))
                         .label(format!("`{aud}` is missing"))
                         .help(format!(

@@ -128,7 +128,7 @@ impl Rule for ProviderUrlInvalid {
                 Finding::new(META.id, META.severity, p.file, url.span)
                     .message(format!(
                         "{} has URL `{u}` with {problem}: it does not equal the issuer in GitHub's tokens, so every role trusting it fails to be assumed",
-                        super::github::provider_name(&p.owner)
+                        crate::analysis::trust::provider_name(&p.owner)
                     ))
                     .label("not GitHub's issuer URL")
                     .help(format!(

@@ -1,6 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::subjects::{self, describe_condition};
+use crate::analysis::subjects::{self, describe_condition};
 
 pub struct RoleAudienceMismatch;
 pub static RULE: RoleAudienceMismatch = RoleAudienceMismatch;

@@ -1,7 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::eval::{Hole, Tri, Val};
-use crate::subjects::{self, Access, OUTSIDER_EVENTS, Subject, admits};
+use crate::analysis::eval::{Hole, Tri, Val};
+use crate::analysis::subjects::{self, Access, OUTSIDER_EVENTS, Subject, admits};
 use std::collections::BTreeSet;
 
 pub struct RoleTrustAdmitsUntrustedEvents;

@@ -1,4 +1,4 @@
-use super::github::{is_github_issuer, requested_audiences};
+use crate::analysis::trust::{is_github_issuer, requested_audiences};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::model::glob_match;

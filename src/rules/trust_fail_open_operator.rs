@@ -1,4 +1,4 @@
-use super::github::{ALWAYS_PRESENT_CLAIMS, editable, sub_span};
+use crate::analysis::trust::{ALWAYS_PRESENT_CLAIMS, editable, sub_span};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix, Severity};
 use crate::model::{Condition, Operator};

@@ -1,4 +1,4 @@
-use super::github::{federated_issuer, is_github_issuer};
+use crate::analysis::trust::{federated_issuer, is_github_issuer};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 

@@ -1,4 +1,4 @@
-use super::github::{custom_audiences, is_github_issuer};
+use crate::analysis::trust::{custom_audiences, is_github_issuer};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Finding, Fix, Severity};
 use crate::fix::{NewValue, insert_entry};

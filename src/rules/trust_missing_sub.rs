@@ -1,4 +1,4 @@
-use super::github::repository_pinned;
+use crate::analysis::trust::repository_pinned;
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 

@@ -1,4 +1,4 @@
-use super::github::{
+use crate::analysis::trust::{
     GithubTrust, editable, remove_list_element, role_read_only, split_default_sub,
 };
 use super::{Ctx, Rule, RuleMeta};

@@ -1,4 +1,4 @@
-use super::github::{SubReach, repository_pinned, split_default_sub, sub_reach};
+use crate::analysis::trust::{SubReach, repository_pinned, split_default_sub, sub_reach};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Finding, Severity};
 use crate::source::tree::{Part, Template};

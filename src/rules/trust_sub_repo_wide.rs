@@ -1,4 +1,4 @@
-use super::github::split_default_sub;
+use crate::analysis::trust::split_default_sub;
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 use crate::source::tree::{Part, Template};

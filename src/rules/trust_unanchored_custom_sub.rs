@@ -1,4 +1,4 @@
-use super::github::{ANCHOR_CLAIMS, TEMPLATE_CLAIMS, repository_pinned};
+use crate::analysis::trust::{ANCHOR_CLAIMS, TEMPLATE_CLAIMS, repository_pinned};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
 

@@ -1,4 +1,4 @@
-use super::github::{editable, sub_span};
+use crate::analysis::trust::{editable, sub_span};
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix, Severity};
 

@@ -5,6 +5,7 @@ pub mod embedded;
 pub mod hcl;
 pub mod json;
 pub mod lines;
+pub mod read;
 pub mod tree;
 pub mod yaml;
 

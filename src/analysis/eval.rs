@@ -19,7 +19,7 @@
 //! only when no filling of the holes matches, `True` only when the value is fully known.
 
 use crate::model::{Condition, Operator, PolicyDoc, Statement};
-use crate::rules::github::federated_issuer;
+use crate::analysis::trust::federated_issuer;
 use crate::source::tree::{Part, Template};
 use std::collections::BTreeMap;
 

@@ -25,9 +25,9 @@
 //! JSON files beside it whose stem, with `-policy`, `-permissions`, `-permission-policy`,
 //! `-permissions-policy` (or the `_` forms) removed, is the same name.
 
-use crate::eval::{self, Hole, Presence, Request, Tri, Val};
+use crate::analysis::eval::{self, Hole, Presence, Request, Tri, Val};
 use crate::model::{Job, KeyValue, PolicyDoc, PolicyKind, SStr, Step, Workflow, WorkflowKind};
-use crate::rules::github::{DEFAULT_ISSUER, federated_issuer, is_github_issuer};
+use crate::analysis::trust::{DEFAULT_ISSUER, federated_issuer, is_github_issuer};
 use crate::scan::Scan;
 use crate::source::tree::Node;
 use crate::source::{FileId, Format, Span};

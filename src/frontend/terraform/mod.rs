@@ -6,14 +6,16 @@
 //! ARNs, `data.aws_iam_policy_document.x.json`) and builds policies, roles, providers and
 //! access keys. What stays unknown is kept as an unknown part, never guessed.
 
-use super::iam::{Family, OidcProvider, PolicyKind, policy_from_tree, strings_of};
-use super::{AccessKey, FileModel, Role, SStr, Spanned};
+use crate::model::iam::{Family, OidcProvider, PolicyKind, policy_from_tree, strings_of};
+use crate::model::{AccessKey, FileModel, Role, SStr, Spanned};
 use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
 use crate::source::json::{self, ParseFailure};
 use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
 use crate::source::{FileId, SourceFile, Span};
 use std::collections::HashMap;
+
+pub mod modules;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
 #[derive(Debug, Default)]
@@ -794,7 +796,7 @@ impl<'a> Module<'a> {
                 if let Some(n) = resource_name(b, "aws_iam_role") {
                     self.role(models, *id, b, &n);
                 } else if b.ident == "module" {
-                    super::tf_modules::module(models, *id, b);
+                    modules::module(models, *id, b);
                 }
             }
         }

@@ -475,7 +475,7 @@ pub fn editable(block: Option<&crate::model::MapHandle>) -> bool {
 /// Whether the role holding `policy` as its trust policy is known to have only read access
 /// (the cross-file role analysis in `subjects`: IaC roles, and IAM JSON trust files with their
 /// permission files beside them). `false` whenever it is not known.
-pub fn role_read_only(scan: &super::Ctx<'_>, policy: &PolicyDoc) -> bool {
+pub fn role_read_only(scan: &crate::rules::Ctx<'_>, policy: &PolicyDoc) -> bool {
     scan.roles_trusting(policy)
         .any(|r| matches!(r.write, Some(None)))
         || model_role_read_only(scan, policy)

@@ -13,7 +13,7 @@
 //!   `deploy-policy.json`). A permission policy with no GitHub trust beside it is not judged:
 //!   nothing says GitHub can use it.
 
-use super::github::GithubTrust;
+use super::trust::GithubTrust;
 use crate::model::{PolicyDoc, PolicyKind, Role, SStr, Statement};
 use crate::scan::Scan;
 use crate::source::tree::Template;

@@ -1,0 +1,8 @@
+//! The knowledge layer between the model and the rules: what GitHub OIDC tokens present, what
+//! an IAM trust policy admits, which documents belong to a role, how a job reaches AWS. Rules,
+//! the engine and `audit` ask here; nothing here knows a rule.
+
+pub mod eval;
+pub mod permissions;
+pub mod subjects;
+pub mod trust;
