@@ -5,13 +5,13 @@
 //! subjects that job presents.
 
 use crate::analysis::eval::{Tri, Val};
-use crate::scan::{ScanOptions, Settings, scan};
 use crate::analysis::subjects::{self, Access, Analysis, Assumption, DEFAULT_AUDIENCE, RoleTarget};
+use crate::model::Settings;
+use crate::scan::{ScanOptions, scan};
 use clap::ValueEnum;
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct AuditArgs {
@@ -161,7 +161,7 @@ pub fn audit(path: &Path, repo: Option<&str>) -> Audit {
 }
 
 fn job_audit(
-    scan: &crate::scan::Scan,
+    scan: &crate::model::Scan,
     an: &Analysis,
     providers: &[&crate::model::OidcProvider],
     a: &Assumption,
@@ -325,7 +325,7 @@ fn indent_of(text: &str, offset: usize) -> String {
 type Edits = Vec<(usize, usize, String)>;
 
 fn migrate(
-    scan: &crate::scan::Scan,
+    scan: &crate::model::Scan,
     an: &Analysis,
     a: &Assumption,
     subs: &[Val],
@@ -696,10 +696,10 @@ fn markdown(a: &Audit) -> String {
     out
 }
 
-pub fn run(args: AuditArgs) -> ExitCode {
+/// The inventory of `args.path` in the chosen format; `Err` when the path does not exist.
+pub fn run(args: AuditArgs) -> Result<String, String> {
     if !args.path.exists() {
-        eprintln!("error: {} does not exist", args.path.display());
-        return ExitCode::from(crate::cli::EXIT_ERROR);
+        return Err(format!("{} does not exist", args.path.display()));
     }
     let a = audit(&args.path, args.repo.as_deref());
     let text = match args.format {
@@ -710,8 +710,5 @@ pub fn run(args: AuditArgs) -> ExitCode {
             table(&a)
         }
     };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    ExitCode::from(crate::cli::EXIT_OK)
+    Ok(text)
 }

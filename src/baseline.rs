@@ -7,7 +7,7 @@
 //! finding, or moving it, keep its fingerprint.
 
 use crate::diag::Finding;
-use crate::scan::Scan;
+use crate::model::Scan;
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile, Span, json, yaml};
 use serde::{Deserialize, Serialize};

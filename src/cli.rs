@@ -1,15 +1,14 @@
-//! Command-line interface.
+//! Command-line interface: argument parsing, printing and exit codes. The run itself is
+//! [`crate::engine`].
 
-use crate::config::{self, FailOn, Loaded};
-use crate::diag::Finding;
+use crate::config::FailOn;
+use crate::engine::{self, Engine, Outcome, Selection};
 use crate::report::{self, Report};
-use crate::rules::RuleMeta;
-use crate::scan::{Scan, ScanOptions, root_for, scan};
-use crate::suppress::{self, Suppressed};
-use crate::{Selection, check, rules};
+use crate::rules::{self, RuleMeta, RuleSet};
+use crate::suppress::Suppressed;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -180,8 +179,16 @@ pub fn run(cli: Cli) -> ExitCode {
             print!("{out}");
             ExitCode::from(EXIT_OK)
         }
-        Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
-        Some(Command::Audit(a)) => crate::audit::run(a),
+        Some(Command::DumpModel { paths, spans }) => {
+            status(crate::custom::dump::run(&paths, spans))
+        }
+        Some(Command::Audit(a)) => match crate::audit::run(a) {
+            Ok(text) => {
+                print_out(&text);
+                ExitCode::from(EXIT_OK)
+            }
+            Err(e) => usage_error(&e),
+        },
         None => match cli.check.threads {
             Some(0) => usage_error("--threads must be at least 1"),
             // A local pool (0 = all cores) whose threads have room for the deepest nesting the
@@ -198,146 +205,96 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Every rule the tool can report: the registry plus `unused-suppression`.
+/// A subcommand's result: `Ok` exits 0, `Err` (input errors, already printed) exits 2.
+fn status(r: Result<(), ()>) -> ExitCode {
+    ExitCode::from(if r.is_ok() { EXIT_OK } else { EXIT_ERROR })
+}
+
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Every built-in rule the tool can report: the registry plus `unused-suppression`.
 pub fn all_meta() -> Vec<&'static RuleMeta> {
-    let mut v: Vec<&'static RuleMeta> = rules::registry().into_iter().map(|r| r.meta()).collect();
-    v.push(&suppress::UNUSED_META);
-    v.sort_by_key(|m| m.id);
-    v
+    engine::reportable(&RuleSet::builtin())
 }
 
 fn find_meta(id: &str) -> Option<&'static RuleMeta> {
     all_meta().into_iter().find(|m| m.id == id)
 }
 
-fn known_rule(id: &str) -> bool {
-    find_meta(id).is_some()
-}
-
-/// One analysis of the files as they are now.
-struct Analysis {
-    scan: Scan,
-    findings: Vec<Finding>,
-    suppressed: Vec<Suppressed>,
-}
-
-struct Pipeline {
-    opts: ScanOptions,
-    sel: Selection,
-    config: Loaded,
-    excludes: config::PathMatcher,
-}
-
-impl Pipeline {
-    fn analyse(&self) -> Analysis {
-        let mut scan = scan(&self.opts);
-        if !self.excludes.is_empty() {
-            let ex = &self.excludes;
-            scan.errors
-                .retain(|e| ex.matches(&e.path, &scan.root.join(&e.path)).is_empty());
-        }
-        let mut findings = check(&scan, &self.sel);
-        if !self.excludes.is_empty() {
-            findings.retain(|f| {
-                let src = scan.file(f.file);
-                self.excludes.matches(&src.rel, &src.path).is_empty()
-            });
-        }
-        for f in &mut findings {
-            if let Some(s) = self.config.severity_for(f.rule) {
-                f.severity = s;
-            }
-        }
-        let ran = |id: &str| self.sel.enabled(id);
-        let out = suppress::apply(&scan, findings, &self.config, &ran, &known_rule);
-        let mut findings = out.findings;
-        if let Some(s) = self.config.severity_for(suppress::UNUSED_META.id) {
-            for f in findings
-                .iter_mut()
-                .filter(|f| f.rule == suppress::UNUSED_META.id)
-            {
-                f.severity = s;
-            }
-        }
-        if !self.excludes.is_empty() {
-            findings.retain(|f| {
-                let src = scan.file(f.file);
-                self.excludes.matches(&src.rel, &src.path).is_empty()
-            });
-        }
-        Analysis {
-            scan,
-            findings,
-            suppressed: out.suppressed,
-        }
-    }
-}
-
-fn load_config(args: &CheckArgs) -> Result<Loaded, String> {
-    let path = match &args.config {
-        Some(p) => Some(p.clone()),
-        None => args.paths.first().and_then(|p| config::find(p)),
-    };
-    match path {
-        Some(p) => config::load(&p, &known_rule),
-        None => Ok(Loaded::default()),
-    }
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
-    if let Some(dir) = &args.rules
-        && let Err(e) = crate::custom::install(std::slice::from_ref(dir))
-    {
-        return usage_error(&e.to_string());
+    let mut rule_set = RuleSet::builtin();
+    if let Some(dir) = &args.rules {
+        match crate::custom::load(std::slice::from_ref(dir)) {
+            Ok(custom) => rule_set = rule_set.with(custom),
+            Err(e) => return usage_error(&e.to_string()),
+        }
     }
+    let metas = engine::reportable(&rule_set);
     for id in args.select.iter().chain(&args.ignore) {
-        if !known_rule(id) {
+        if !metas.iter().any(|m| m.id == id) {
             return usage_error(&format!("unknown rule `{id}` in --select/--ignore"));
         }
     }
     if args.unsafe_fixes && !args.fix && !args.diff {
         return usage_error("--unsafe-fixes needs --fix or --diff");
     }
-    let loaded = match load_config(&args) {
+    let loaded = match engine::load_config(args.config.as_deref(), &args.paths, &rule_set) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
-    let root = root_for(&args.paths);
     if let Some(mode) = &args.floor {
-        return crate::floor::run(mode, &root, &args.paths, args.max_file_size);
+        let root = crate::scan::root_for(&args.paths);
+        return match crate::floor::run(mode, &root, &args.paths, args.max_file_size) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::from(EXIT_OK)
+            }
+            Err(e) => usage_error(&e),
+        };
     }
-    let mut ignore = args.ignore.clone();
-    ignore.extend(loaded.disabled());
-    let excludes = loaded.excludes();
-    let mut settings = loaded.settings();
-    if args.repo.is_some() {
-        settings.repo = args.repo.clone();
-    }
-    let pipeline = Pipeline {
-        opts: ScanOptions {
-            root,
-            paths: args.paths.clone(),
-            max_file_size: args.max_file_size,
-            settings,
-        },
-        sel: Selection {
-            select: args.select.clone(),
-            ignore,
-        },
-        excludes,
-        config: loaded,
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
     };
+    let engine = Engine::new(rule_set, loaded, selection)
+        .max_file_size(args.max_file_size)
+        .repo(args.repo.clone());
     if args.diff {
-        return run_diff(&args, &pipeline);
+        return match engine.diff(&args.paths, args.unsafe_fixes) {
+            Ok(d) => {
+                print!("{}", d.patch);
+                let rep = &d.report;
+                if rep.applied > 0 {
+                    eprintln!(
+                        "Would fix {} finding{} in {} file{}.",
+                        rep.applied,
+                        plural(rep.applied),
+                        rep.files.len(),
+                        plural(rep.files.len())
+                    );
+                }
+                if !d.before.scan.errors.is_empty() {
+                    eprint!("{}", errors_only(&d.before));
+                    ExitCode::from(EXIT_ERROR)
+                } else if d.patch.is_empty() {
+                    ExitCode::from(EXIT_OK)
+                } else {
+                    ExitCode::from(EXIT_FINDINGS)
+                }
+            }
+            Err(e) => usage_error(&e),
+        };
     }
     if args.fix {
-        let rep = crate::fix::fix_to_fixed_point(
-            || {
-                let a = pipeline.analyse();
-                (a.scan, a.findings)
-            },
-            args.unsafe_fixes,
-        );
+        let (rep, outcome) = engine.fix(&args.paths, args.unsafe_fixes);
         for e in &rep.errors {
             eprintln!("error: {e}");
         }
@@ -351,43 +308,45 @@ fn run_check(args: CheckArgs) -> ExitCode {
             eprintln!(
                 "Fixed {} finding{} in {} file{}.",
                 rep.applied,
-                if rep.applied == 1 { "" } else { "s" },
+                plural(rep.applied),
                 rep.files.len(),
-                if rep.files.len() == 1 { "" } else { "s" }
+                plural(rep.files.len())
             );
         }
-        let code = report_and_exit(&args, &pipeline, pipeline.analyse());
+        let code = report_and_exit(&args, &engine, outcome, &metas);
         if !rep.errors.is_empty() {
             return ExitCode::from(EXIT_ERROR);
         }
         return code;
     }
-    let analysis = pipeline.analyse();
+    let outcome = engine.check(&args.paths);
     if let Some(path) = &args.write_baseline {
-        let b = crate::baseline::Baseline::build(&analysis.scan, &analysis.findings);
+        let b = crate::baseline::Baseline::build(&outcome.scan, &outcome.findings);
         if let Err(e) = crate::fix::write_atomic(path, b.to_json().as_bytes()) {
             return usage_error(&format!("cannot write {}: {e}", path.display()));
         }
         eprintln!(
             "Wrote {} finding{} to {}.",
             b.findings.len(),
-            if b.findings.len() == 1 { "" } else { "s" },
+            plural(b.findings.len()),
             path.display()
         );
-        eprint!(
-            "{}",
-            report::human::render_errors(&Report {
-                scan: &analysis.scan,
-                findings: &[],
-            })
-        );
-        return ExitCode::from(if analysis.scan.errors.is_empty() {
+        eprint!("{}", errors_only(&outcome));
+        return ExitCode::from(if outcome.scan.errors.is_empty() {
             EXIT_OK
         } else {
             EXIT_ERROR
         });
     }
-    report_and_exit(&args, &pipeline, analysis)
+    report_and_exit(&args, &engine, outcome, &metas)
+}
+
+/// The input errors of a check, as the human report prints them.
+fn errors_only(o: &Outcome) -> String {
+    report::human::render_errors(&Report {
+        scan: &o.scan,
+        findings: &[],
+    })
 }
 
 fn use_color(args: &CheckArgs) -> bool {
@@ -401,34 +360,12 @@ fn use_color(args: &CheckArgs) -> bool {
     }
 }
 
-fn human_suppressed(scan: &Scan, suppressed: &[Suppressed]) -> String {
-    let mut out = String::new();
-    for s in suppressed {
-        let f = &s.finding;
-        let src = scan.file(f.file);
-        let p = src.pos(f.span.start);
-        let by = match s.origin {
-            suppress::Origin::InSource => "in source".to_string(),
-            suppress::Origin::Config(line) => format!("by configuration line {line}"),
-        };
-        out.push_str(&format!(
-            "suppressed ({by}): {}:{}:{}: {}[{}]: {}",
-            src.rel,
-            p.line,
-            p.column,
-            f.severity.as_str(),
-            f.rule,
-            f.message
-        ));
-        if !s.reason.is_empty() {
-            out.push_str(&format!(" (reason: {})", s.reason));
-        }
-        out.push('\n');
-    }
-    out
-}
-
-fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> ExitCode {
+fn report_and_exit(
+    args: &CheckArgs,
+    engine: &Engine,
+    mut a: Outcome,
+    metas: &[&'static RuleMeta],
+) -> ExitCode {
     if let Some(path) = &args.baseline {
         let b = match std::fs::read_to_string(path)
             .map_err(|e| e.to_string())
@@ -437,7 +374,7 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
             Ok(b) => b,
             Err(e) => return usage_error(&format!("baseline {}: {e}", path.display())),
         };
-        b.filter(&a.scan, &mut a.findings);
+        a.apply_baseline(&b);
     }
     let shown_suppressed: &[Suppressed] = if args.show_suppressed {
         &a.suppressed
@@ -448,25 +385,19 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
         scan: &a.scan,
         findings: &a.findings,
     };
-    let color = use_color(args) && args.output.is_none();
-    let human = || {
+    let human = |color: bool| {
         let mut s = report::human::render(&report, color, args.quiet);
-        s.push_str(&human_suppressed(&a.scan, shown_suppressed));
+        s.push_str(&report::human::render_suppressed(&a.scan, shown_suppressed));
         s
     };
+    let color = use_color(args) && args.output.is_none();
     let out = match args.format {
         OutputFormat::Human => {
             eprint!("{}", report::human::render_errors(&report));
-            if args.output.is_some() {
-                let mut s = report::human::render(&report, false, args.quiet);
-                s.push_str(&human_suppressed(&a.scan, shown_suppressed));
-                s
-            } else {
-                human()
-            }
+            human(color)
         }
         OutputFormat::Json => report::json::render_with_suppressed(&report, shown_suppressed),
-        OutputFormat::Sarif => report::sarif::render(&report, &all_meta(), shown_suppressed),
+        OutputFormat::Sarif => report::sarif::render(&report, metas, shown_suppressed),
         OutputFormat::Github => report::github::render(&report),
     };
     match &args.output {
@@ -476,126 +407,24 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
             }
             if args.format != OutputFormat::Human {
                 eprint!("{}", report::human::render_errors(&report));
-                print!("{}", human());
+                print!("{}", human(color));
             }
         }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(out.as_bytes());
-            let _ = stdout.flush();
-        }
+        None => print_out(&out),
     }
-    let code = exit_code(args, pipeline, &a.scan, &a.findings);
+    let fail_on = args
+        .fail_on
+        .or(engine.config().config.fail_on)
+        .unwrap_or(FailOn::Warning);
+    let code = if !a.scan.errors.is_empty() {
+        ExitCode::from(EXIT_ERROR)
+    } else if !args.exit_zero && a.findings.iter().any(|f| fail_on.fails(f.severity)) {
+        ExitCode::from(EXIT_FINDINGS)
+    } else {
+        ExitCode::from(EXIT_OK)
+    };
     // The process ends here: freeing every file's text and model one by one would only
     // delay the exit (a few percent of a run); the OS takes the memory back at once.
     std::mem::forget(a);
     code
-}
-
-fn exit_code(args: &CheckArgs, pipeline: &Pipeline, scan: &Scan, findings: &[Finding]) -> ExitCode {
-    let fail_on = args
-        .fail_on
-        .or(pipeline.config.config.fail_on)
-        .unwrap_or(FailOn::Warning);
-    if !scan.errors.is_empty() {
-        ExitCode::from(EXIT_ERROR)
-    } else if !args.exit_zero && findings.iter().any(|f| fail_on.fails(f.severity)) {
-        ExitCode::from(EXIT_FINDINGS)
-    } else {
-        ExitCode::from(EXIT_OK)
-    }
-}
-
-/// `--diff`: run the fixes on a copy of the analysed files and print what would change.
-fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
-    let first = pipeline.analyse();
-    let tmp = match tempfile::tempdir() {
-        Ok(t) => t,
-        Err(e) => return usage_error(&format!("cannot create a temporary directory: {e}")),
-    };
-    let mut originals: Vec<(String, String, PathBuf)> = Vec::new();
-    for (_, src) in first.scan.files() {
-        let rel = safe_rel(&src.rel);
-        let dest = tmp.path().join(&rel);
-        let copied = dest
-            .parent()
-            .map(std::fs::create_dir_all)
-            .unwrap_or(Ok(()))
-            .and_then(|_| std::fs::copy(&src.path, &dest));
-        if let Err(e) = copied {
-            return usage_error(&format!("cannot copy {}: {e}", src.rel));
-        }
-        originals.push((src.rel.clone(), src.text.clone(), dest));
-    }
-    let copy = Pipeline {
-        opts: ScanOptions {
-            root: tmp.path().to_path_buf(),
-            paths: vec![tmp.path().to_path_buf()],
-            max_file_size: pipeline.opts.max_file_size,
-            settings: pipeline.opts.settings.clone(),
-        },
-        sel: pipeline.sel.clone(),
-        config: pipeline.config.clone(),
-        excludes: pipeline.config.excludes(),
-    };
-    let rep = crate::fix::fix_to_fixed_point(
-        || {
-            let a = copy.analyse();
-            (a.scan, a.findings)
-        },
-        args.unsafe_fixes,
-    );
-    let mut out = String::new();
-    for (rel, before, dest) in &originals {
-        let Ok(after) = std::fs::read_to_string(dest) else {
-            continue;
-        };
-        let after = if before.starts_with("   ") && after.starts_with('\u{feff}') {
-            after.replacen('\u{feff}', "   ", 1)
-        } else {
-            after
-        };
-        if &after != before {
-            let patch = diffy::DiffOptions::new()
-                .set_original_filename(format!("a/{rel}"))
-                .set_modified_filename(format!("b/{rel}"))
-                .create_patch(before, &after);
-            out.push_str(&patch.to_string());
-        }
-    }
-    print!("{out}");
-    if rep.applied > 0 {
-        eprintln!(
-            "Would fix {} finding{} in {} file{}.",
-            rep.applied,
-            if rep.applied == 1 { "" } else { "s" },
-            rep.files.len(),
-            if rep.files.len() == 1 { "" } else { "s" }
-        );
-    }
-    if !first.scan.errors.is_empty() {
-        eprint!(
-            "{}",
-            report::human::render_errors(&Report {
-                scan: &first.scan,
-                findings: &[],
-            })
-        );
-        ExitCode::from(EXIT_ERROR)
-    } else if out.is_empty() {
-        ExitCode::from(EXIT_OK)
-    } else {
-        ExitCode::from(EXIT_FINDINGS)
-    }
-}
-
-/// A relative path safe to join under a temporary directory.
-fn safe_rel(rel: &str) -> PathBuf {
-    Path::new(rel)
-        .components()
-        .filter_map(|c| match c {
-            std::path::Component::Normal(p) => Some(p),
-            _ => None,
-        })
-        .collect()
 }

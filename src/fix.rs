@@ -322,7 +322,7 @@ pub const MAX_PASSES: usize = 10;
 /// applies non-overlapping fixes, refuses files changed since they were read, and writes files
 /// atomically.
 pub fn fix_to_fixed_point(
-    mut analyse: impl FnMut() -> (crate::scan::Scan, Vec<crate::diag::Finding>),
+    mut analyse: impl FnMut() -> (crate::model::Scan, Vec<crate::diag::Finding>),
     unsafe_fixes: bool,
 ) -> FixReport {
     let mut report = FixReport::default();

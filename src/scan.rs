@@ -1,6 +1,7 @@
 //! The scan: discover files, read, classify, parse and extract each one (in parallel), then
 //! hold the project-wide model every rule runs on.
 
+use crate::frontend::ParseError;
 use crate::model::{self, FileModel};
 use crate::source::discover::{Candidate, discover};
 use crate::source::{FileError, FileId, Format, SourceFile, json, yaml};
@@ -14,50 +15,7 @@ pub struct ScanOptions {
     pub settings: Settings,
 }
 
-/// Project knowledge that does not come from the scanned files (CLI flags, configuration).
-#[derive(Clone, Debug, Default)]
-pub struct Settings {
-    /// `OWNER/REPO` of the scanned repository, when known.
-    pub repo: Option<String>,
-    /// Owners whose repositories may appear in trust subjects (empty: not enforced).
-    pub allowed_owners: Vec<String>,
-    /// Secret/variable name → role ARN, for `role-to-assume: ${{ secrets.X }}`.
-    pub role_mappings: std::collections::BTreeMap<String, String>,
-}
-
-pub struct Scan {
-    pub root: PathBuf,
-    /// Indexed by `FileId`; `None` for files that were not relevant.
-    files: Vec<Option<SourceFile>>,
-    /// Indexed by `FileId`.
-    pub models: Vec<FileModel>,
-    pub errors: Vec<FileError>,
-    pub settings: Settings,
-    scanned: usize,
-    /// The model view custom rules select from, built on first use.
-    pub custom_views: std::sync::OnceLock<Vec<crate::custom::view::Doc>>,
-}
-
-impl Scan {
-    pub fn file(&self, id: FileId) -> &SourceFile {
-        self.files[id]
-            .as_ref()
-            .expect("findings only point into analysed files")
-    }
-    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| f.as_ref().map(|f| (i, f)))
-    }
-    /// Number of files analysed (recognised as an input, parsed or not).
-    pub fn files_scanned(&self) -> usize {
-        self.scanned
-    }
-    pub fn file_by_rel(&self, rel: &str) -> Option<FileId> {
-        self.files().find(|(_, f)| f.rel == rel).map(|(i, _)| i)
-    }
-}
+pub use crate::model::{Scan, Settings};
 
 /// What the name of a file says it may be.
 fn classify_by_name(rel: &str) -> Option<Format> {
@@ -140,7 +98,7 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
     }
 }
 
-fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
+fn process(id: FileId, c: &Candidate, max: u64, overlay: Option<&str>) -> Outcome {
     // Classify on the full path: `oidc-lint .github/workflows` must still see workflows.
     let full = std::path::absolute(&c.path)
         .map(|p| {
@@ -159,39 +117,76 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
     // Formats recognised by name are always errors when unreadable; formats recognised by
     // content (JSON) only when their text shows they would have been analysed.
     let by_content = matches!(format, Format::IamJson | Format::CloudFormation);
-    // One open: size from the handle, then one read of at most the limit.
+    let bytes = match overlay {
+        Some(text) if text.len() as u64 > max => {
+            return if by_content {
+                Outcome::Skip
+            } else {
+                error(
+                    &c.rel,
+                    0,
+                    0,
+                    format!(
+                        "file is {} bytes, over the {max}-byte limit (see --max-file-size)",
+                        text.len()
+                    ),
+                )
+            };
+        }
+        Some(text) => text.as_bytes().to_vec(),
+        None => match read_capped(c, max, by_content) {
+            Ok(b) => b,
+            Err(o) => return o,
+        },
+    };
+    process_bytes(id, c, format, by_content, bytes)
+}
+
+/// One open: size from the handle, then one read of at most `max` bytes.
+fn read_capped(c: &Candidate, max: u64, by_content: bool) -> Result<Vec<u8>, Outcome> {
     let mut file = match std::fs::File::open(&c.path) {
         Ok(f) => f,
-        Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
+        Err(e) => return Err(error(&c.rel, 0, 0, format!("cannot read file: {e}"))),
     };
     let size = match file.metadata() {
         Ok(m) => m.len(),
-        Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
+        Err(e) => return Err(error(&c.rel, 0, 0, format!("cannot read file: {e}"))),
     };
     let too_big = |size: u64| {
         format!("file is {size} bytes, over the {max}-byte limit (see --max-file-size)")
     };
     if size > max {
         if by_content {
-            return Outcome::Skip;
+            return Err(Outcome::Skip);
         }
-        return error(&c.rel, 0, 0, too_big(size));
+        return Err(error(&c.rel, 0, 0, too_big(size)));
     }
     let mut bytes = Vec::with_capacity(size as usize + 1);
     if let Err(e) = std::io::Read::read_to_end(
         &mut std::io::Read::take(&mut file, max.saturating_add(1)),
         &mut bytes,
     ) {
-        return error(&c.rel, 0, 0, format!("cannot read file: {e}"));
+        return Err(error(&c.rel, 0, 0, format!("cannot read file: {e}")));
     }
     if bytes.len() as u64 > max {
         // grew while being read
-        return if by_content {
+        return Err(if by_content {
             Outcome::Skip
         } else {
             error(&c.rel, 0, 0, too_big(bytes.len() as u64))
-        };
+        });
     }
+    Ok(bytes)
+}
+
+/// Classify by content, decode, parse and extract one file's bytes.
+fn process_bytes(
+    id: FileId,
+    c: &Candidate,
+    format: Format,
+    by_content: bool,
+    bytes: Vec<u8>,
+) -> Outcome {
     // Cheap rejection by the first bytes: every JSON input is an object.
     if format == Format::IamJson && !crate::source::read::may_be_json_object(&bytes) {
         return Outcome::Skip;
@@ -260,10 +255,15 @@ fn text_is_read(src: &SourceFile) -> bool {
 /// Process one unit: a single file, or the `.tf` files of one directory, linked together. A
 /// directory whose Terraform defines nothing rules read (no policy, role, provider or key) is
 /// dropped whole after linking.
-fn process_unit(unit: &[FileId], candidates: &[Candidate], max: u64) -> Vec<(FileId, Outcome)> {
+fn process_unit(
+    unit: &[FileId],
+    candidates: &[Candidate],
+    overlays: &[Option<&str>],
+    max: u64,
+) -> Vec<(FileId, Outcome)> {
     let outs: Vec<(FileId, Outcome)> = unit
         .iter()
-        .map(|&id| (id, process(id, &candidates[id], max)))
+        .map(|&id| (id, process(id, &candidates[id], max, overlays[id])))
         .collect();
     let is_tf = |o: &Outcome| matches!(o, Outcome::File(src, _) if src.format == Format::Terraform);
     if !outs.iter().any(|(_, o)| is_tf(o)) {
@@ -281,7 +281,8 @@ fn process_unit(unit: &[FileId], candidates: &[Candidate], max: u64) -> Vec<(Fil
             other => rest.push((id, other)),
         }
     }
-    let files = crate::frontend::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
+    let files =
+        crate::frontend::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
     let mut dir_models = crate::frontend::terraform::DirFiles::new(models);
     crate::frontend::terraform::link_dir(&files, &mut dir_models);
     drop(files);
@@ -299,12 +300,6 @@ fn process_unit(unit: &[FileId], candidates: &[Candidate], max: u64) -> Vec<(Fil
         ));
     }
     rest
-}
-
-/// A file that could not be parsed: where, and why (the message names the syntax).
-pub struct ParseError {
-    pub offset: usize,
-    pub message: String,
 }
 
 /// Parse one file and extract its model. `Ok(None)`: the file turned out not to be an input
@@ -380,7 +375,45 @@ fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError
 }
 
 pub fn scan(opts: &ScanOptions) -> Scan {
-    let (candidates, walk_errors) = discover(&opts.root, &opts.paths);
+    scan_with_overlay(opts, &[])
+}
+
+/// [`scan`], with in-memory contents replacing files on disk: each overlay's text is read
+/// instead of the file at its path (an editor's unsaved buffer). An overlay for a path the walk
+/// does not find (a new, unsaved file) is scanned as if it were named on the command line.
+pub fn scan_with_overlay(opts: &ScanOptions, overlays: &[(PathBuf, String)]) -> Scan {
+    let (mut candidates, walk_errors) = discover(&opts.root, &opts.paths);
+    let key = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let overlay_of: std::collections::HashMap<PathBuf, &str> =
+        overlays.iter().map(|(p, t)| (key(p), t.as_str())).collect();
+    let mut found = std::collections::HashSet::new();
+    for c in &candidates {
+        let k = key(&c.path);
+        if overlay_of.contains_key(&k) {
+            found.insert(k);
+        }
+    }
+    for (p, t) in overlays {
+        if !found.contains(&key(p)) {
+            let rel = p.strip_prefix(&opts.root).unwrap_or(p);
+            candidates.push(Candidate {
+                path: p.clone(),
+                rel: rel.to_string_lossy().replace('\\', "/"),
+                explicit: true,
+                size: t.len() as u64,
+            });
+        }
+    }
+    let overlay: Vec<Option<&str>> = candidates
+        .iter()
+        .map(|c| {
+            if overlay_of.is_empty() {
+                None
+            } else {
+                overlay_of.get(&key(&c.path)).copied()
+            }
+        })
+        .collect();
     // Units of work: the `.tf` files of one directory (a Terraform module: linked together),
     // every other file alone. A unit is read, parsed, linked and reduced to what rules can use
     // before the next one starts on that core, so parse trees never pile up.
@@ -407,7 +440,7 @@ pub fn scan(opts: &ScanOptions) -> Scan {
     let done: Vec<Vec<(FileId, Outcome)>> = units
         .par_iter()
         .with_max_len(1)
-        .map(|u| process_unit(u, &candidates, opts.max_file_size))
+        .map(|u| process_unit(u, &candidates, &overlay, opts.max_file_size))
         .collect();
     let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
     for (id, o) in done.into_iter().flatten() {
@@ -451,15 +484,14 @@ pub fn scan(opts: &ScanOptions) -> Scan {
         }
     }
     errors.sort();
-    Scan {
-        root: opts.root.clone(),
+    Scan::new(
+        opts.root.clone(),
         files,
         models,
         errors,
-        settings: opts.settings.clone(),
+        opts.settings.clone(),
         scanned,
-        custom_views: Default::default(),
-    }
+    )
 }
 
 /// The scan root for reporting: the directory given, the parent of a file given, or `.`.

@@ -18,8 +18,8 @@
 //! strings, e.g. the branch name of `push: branches: ['release/**']`). A comparison is `False`
 //! only when no filling of the holes matches, `True` only when the value is fully known.
 
-use crate::model::{Condition, Operator, PolicyDoc, Statement};
 use crate::analysis::trust::federated_issuer;
+use crate::model::{Condition, Operator, PolicyDoc, Statement};
 use crate::source::tree::{Part, Template};
 use std::collections::BTreeMap;
 

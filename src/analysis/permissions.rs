@@ -14,8 +14,8 @@
 //!   nothing says GitHub can use it.
 
 use super::trust::GithubTrust;
+use crate::model::Scan;
 use crate::model::{PolicyDoc, PolicyKind, Role, SStr, Statement};
-use crate::scan::Scan;
 use crate::source::tree::Template;
 use crate::source::{FileId, Format, Span};
 

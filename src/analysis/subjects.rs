@@ -26,9 +26,9 @@
 //! `-permissions-policy` (or the `_` forms) removed, is the same name.
 
 use crate::analysis::eval::{self, Hole, Presence, Request, Tri, Val};
-use crate::model::{Job, KeyValue, PolicyDoc, PolicyKind, SStr, Step, Workflow, WorkflowKind};
 use crate::analysis::trust::{DEFAULT_ISSUER, federated_issuer, is_github_issuer};
-use crate::scan::Scan;
+use crate::model::Scan;
+use crate::model::{Job, KeyValue, PolicyDoc, PolicyKind, SStr, Step, Workflow, WorkflowKind};
 use crate::source::tree::Node;
 use crate::source::{FileId, Format, Span};
 use std::collections::{BTreeMap, BTreeSet};

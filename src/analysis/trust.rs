@@ -1,8 +1,8 @@
 //! Shared knowledge about GitHub's OIDC issuer, used by the trust-policy rules.
 
 use crate::diag::Edit;
+use crate::model::Scan;
 use crate::model::{Condition, PolicyDoc, PolicyKind, SStr, Statement};
-use crate::scan::Scan;
 use crate::source::tree::{Part, Template};
 use crate::source::{FileId, SourceFile, Span};
 

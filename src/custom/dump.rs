@@ -1,13 +1,14 @@
 //! `oidc-lint dump-model PATH…`: print the model view custom rules select from.
 
 use super::view::{self, MODEL_VERSION};
-use crate::scan::{Scan, ScanOptions, root_for, scan};
+use crate::model::Scan;
+use crate::scan::{ScanOptions, root_for, scan};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 
 /// The view of a scan as printed by `dump-model`: `{"version", "documents": [...]}`.
 pub fn render(scan: &Scan, spans: bool) -> String {
-    let docs = scan.custom_views.get_or_init(|| view::build(scan));
+    let docs = view::build(scan);
     let documents: Vec<Value> = docs
         .iter()
         .map(|d| view::printable(d, scan.file(d.file), spans))
@@ -21,8 +22,10 @@ pub fn render(scan: &Scan, spans: bool) -> String {
     s
 }
 
-/// Scan `paths` and print their view; exit 2 when an input could not be read or parsed.
-pub fn run(paths: &[PathBuf], spans: bool) -> std::process::ExitCode {
+/// Scan `paths` and print their view; `Err` when an input could not be read or parsed (the
+/// errors are printed).
+#[allow(clippy::result_unit_err)]
+pub fn run(paths: &[PathBuf], spans: bool) -> Result<(), ()> {
     let paths = if paths.is_empty() {
         vec![PathBuf::from(".")]
     } else {
@@ -46,9 +49,9 @@ pub fn run(paths: &[PathBuf], spans: bool) -> std::process::ExitCode {
     let mut out = std::io::stdout().lock();
     let _ = out.write_all(render(&scan, spans).as_bytes());
     let _ = out.flush();
-    std::process::ExitCode::from(if scan.errors.is_empty() {
-        crate::cli::EXIT_OK
+    if scan.errors.is_empty() {
+        Ok(())
     } else {
-        crate::cli::EXIT_ERROR
-    })
+        Err(())
+    }
 }

@@ -543,8 +543,8 @@ fn surely_template(text: &str) -> bool {
 pub fn extract_file(
     id: FileId,
     src: &crate::source::SourceFile,
-) -> Result<Option<FileModel>, crate::scan::ParseError> {
-    use crate::scan::ParseError;
+) -> Result<Option<FileModel>, super::ParseError> {
+    use super::ParseError;
     let text = &src.text;
     let (root, family) = if text.trim_start().starts_with('{') {
         match crate::source::json::parse_template(text) {

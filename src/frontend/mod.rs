@@ -13,6 +13,12 @@ use crate::source::embedded::Embedded;
 use crate::source::json;
 use crate::source::tree::Node;
 
+/// A file that could not be parsed: where, and why (the message names the syntax).
+pub struct ParseError {
+    pub offset: usize,
+    pub message: String,
+}
+
 /// What a `*.json` file's text says it is, by cheap substring checks (no parse). `None`: not an
 /// input (the file is skipped silently).
 pub fn json_format(text: &str) -> Option<Format> {

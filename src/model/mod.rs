@@ -3,9 +3,11 @@
 
 pub mod iam;
 pub mod workflow;
+pub mod workspace;
 
 pub use iam::*;
 pub use workflow::*;
+pub use workspace::{Scan, Settings};
 
 use crate::source::tree::Template;
 use crate::source::{FileId, Span};

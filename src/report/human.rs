@@ -2,7 +2,9 @@
 
 use super::Report;
 use crate::diag::{Finding, Severity};
+use crate::model::Scan;
 use crate::source::SourceFile;
+use crate::suppress::Suppressed;
 use annotate_snippets::{AnnotationKind, Group, Level, Patch, Renderer, Snippet};
 
 /// A window of whole lines around some byte ranges, so a huge one-line file or a 5 MB plan is
@@ -249,6 +251,34 @@ pub fn render_errors(r: &Report) -> String {
         } else {
             out.push_str(&format!("error: {}: {}\n", e.path, e.message));
         }
+    }
+    out
+}
+
+/// Findings silenced by suppressions (`--show-suppressed`), one line each, after the report.
+pub fn render_suppressed(scan: &Scan, suppressed: &[Suppressed]) -> String {
+    let mut out = String::new();
+    for s in suppressed {
+        let f = &s.finding;
+        let src = scan.file(f.file);
+        let p = src.pos(f.span.start);
+        let by = match s.origin {
+            crate::suppress::Origin::InSource => "in source".to_string(),
+            crate::suppress::Origin::Config(line) => format!("by configuration line {line}"),
+        };
+        out.push_str(&format!(
+            "suppressed ({by}): {}:{}:{}: {}[{}]: {}",
+            src.rel,
+            p.line,
+            p.column,
+            f.severity.as_str(),
+            f.rule,
+            f.message
+        ));
+        if !s.reason.is_empty() {
+            out.push_str(&format!(" (reason: {})", s.reason));
+        }
+        out.push('\n');
     }
     out
 }

@@ -7,7 +7,7 @@ pub mod rule_props;
 pub mod sarif;
 
 use crate::diag::Finding;
-use crate::scan::Scan;
+use crate::model::Scan;
 
 /// Everything a reporter needs.
 pub struct Report<'a> {
@@ -20,26 +20,4 @@ impl Report<'_> {
     pub fn count(&self, sev: crate::diag::Severity) -> usize {
         self.findings.iter().filter(|f| f.severity == sev).count()
     }
-}
-
-/// Sort findings the way every output shows them: path, line, column, rule, then message.
-pub fn sort_findings(scan: &Scan, findings: &mut [Finding]) {
-    findings.sort_by(|a, b| {
-        let fa = scan.file(a.file);
-        let fb = scan.file(b.file);
-        (
-            fa.rel.as_str(),
-            a.span.start,
-            a.rule,
-            a.span.end,
-            &a.message,
-        )
-            .cmp(&(
-                fb.rel.as_str(),
-                b.span.start,
-                b.rule,
-                b.span.end,
-                &b.message,
-            ))
-    });
 }

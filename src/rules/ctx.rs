@@ -8,12 +8,12 @@
 //! first asked for from inside a rule (a worker waiting in it may run another rule that asks
 //! for the same view).
 
-use crate::analysis::trust::{GithubTrust, github_trusts};
 use crate::analysis::permissions::{Subject, github_roles};
-use crate::model::{Job, OidcProvider, PolicyDoc, Workflow};
-use crate::scan::Scan;
-use crate::source::FileId;
 use crate::analysis::subjects::{self, Analysis, RoleDef};
+use crate::analysis::trust::{GithubTrust, github_trusts};
+use crate::model::Scan;
+use crate::model::{Job, OidcProvider, PolicyDoc, Workflow};
+use crate::source::FileId;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -27,6 +27,8 @@ pub struct Ctx<'a> {
     providers: OnceLock<Vec<&'a OidcProvider>>,
     /// Trust policy (by address) → index into `analysis().roles` of the roles holding it.
     role_of_trust: OnceLock<HashMap<usize, Vec<usize>>>,
+    /// A view a family of rules outside this module builds for itself ([`Ctx::extension`]).
+    extension: OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl<'a> std::ops::Deref for Ctx<'a> {
@@ -47,7 +49,16 @@ impl<'a> Ctx<'a> {
             callers: OnceLock::new(),
             providers: OnceLock::new(),
             role_of_trust: OnceLock::new(),
+            extension: OnceLock::new(),
         }
+    }
+    /// The check's one extension view (custom rules' document view), built by the first rule
+    /// that asks, like the views above. A check has one such slot, so only one type may use it.
+    pub fn extension<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> &T {
+        self.extension
+            .get_or_init(|| Box::new(init()))
+            .downcast_ref::<T>()
+            .expect("a check's extension view has one type")
     }
     /// Every allow statement trusting GitHub's OIDC issuer ([`github_trusts`]).
     pub fn trusts(&self) -> &[GithubTrust<'a>] {

@@ -105,14 +105,63 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &workflow_oidc_untrusted_trigger::RULE,
         &workflow_role_not_arn::RULE,
     ];
-    // custom rules, once `custom::install` loaded them
-    rules.extend(crate::custom::registered());
     rules.sort_by_key(|r| r.meta().id);
     rules
 }
 
+/// The built-in rule with this id.
 pub fn find(id: &str) -> Option<&'static dyn Rule> {
     registry().into_iter().find(|r| r.meta().id == id)
+}
+
+/// The rules one run uses: the built-ins plus any loaded custom rules, in id order. A value,
+/// not process state: a language server builds one per workspace and builds it again when the
+/// workspace's custom rules change.
+#[derive(Clone)]
+pub struct RuleSet {
+    rules: Vec<std::sync::Arc<dyn Rule>>,
+}
+
+/// A built-in rule (a `static`) as a member of a [`RuleSet`].
+struct Builtin(&'static dyn Rule);
+
+impl Rule for Builtin {
+    fn meta(&self) -> &'static RuleMeta {
+        self.0.meta()
+    }
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        self.0.check(ctx, out)
+    }
+}
+
+impl RuleSet {
+    /// Every built-in rule ([`registry`]).
+    pub fn builtin() -> Self {
+        RuleSet {
+            rules: registry()
+                .into_iter()
+                .map(|r| std::sync::Arc::new(Builtin(r)) as std::sync::Arc<dyn Rule>)
+                .collect(),
+        }
+    }
+    /// This set plus `extra` (custom rules), kept in id order.
+    pub fn with(mut self, extra: impl IntoIterator<Item = std::sync::Arc<dyn Rule>>) -> Self {
+        self.rules.extend(extra);
+        self.rules.sort_by_key(|r| r.meta().id);
+        self
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Rule> {
+        self.rules.iter().map(|r| &**r)
+    }
+    pub fn find(&self, id: &str) -> Option<&dyn Rule> {
+        self.iter().find(|r| r.meta().id == id)
+    }
+}
+
+impl Default for RuleSet {
+    fn default() -> Self {
+        RuleSet::builtin()
+    }
 }
 
 /// Declare a rule's metadata with its doc embedded from `rules/<id>.md`.

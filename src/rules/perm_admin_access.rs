@@ -1,5 +1,5 @@
-use crate::analysis::permissions::{is_every_action, star_resource, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{is_every_action, star_resource, unique_policies};
 use crate::diag::Finding;
 
 pub struct PermAdminAccess;

@@ -1,5 +1,5 @@
-use crate::analysis::permissions::{any_role_resource, granting, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{any_role_resource, granting, unique_policies};
 use crate::diag::Finding;
 
 pub struct PermAssumeAnyRole;

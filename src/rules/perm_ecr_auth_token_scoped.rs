@@ -1,8 +1,8 @@
-use crate::analysis::permissions::{Subject, names_exactly};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{Subject, names_exactly};
 use crate::diag::{Edit, Finding, Fix};
+use crate::model::Scan;
 use crate::model::{Statement, Syntax};
-use crate::scan::Scan;
 
 pub struct PermEcrAuthTokenScoped;
 pub static RULE: PermEcrAuthTokenScoped = PermEcrAuthTokenScoped;

@@ -1,5 +1,5 @@
-use crate::analysis::permissions::{Subject, granting};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{Subject, granting};
 use crate::diag::Finding;
 
 pub struct PermEcrPushIncomplete;

@@ -1,5 +1,7 @@
-use crate::analysis::permissions::{Subject, any_role_resource, granting, is_deny, resource_is_self};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{
+    Subject, any_role_resource, granting, is_deny, resource_is_self,
+};
 use crate::diag::Finding;
 use crate::model::{SStr, Statement};
 

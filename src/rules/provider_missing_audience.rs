@@ -1,5 +1,5 @@
-use crate::analysis::trust::{is_github_issuer, requested_audiences};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{is_github_issuer, requested_audiences};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::OidcProvider;
 use crate::source::{SourceFile, Span};

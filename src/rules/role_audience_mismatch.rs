@@ -1,6 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::diag::Finding;
 use crate::analysis::subjects::{self, describe_condition};
+use crate::diag::Finding;
 
 pub struct RoleAudienceMismatch;
 pub static RULE: RoleAudienceMismatch = RoleAudienceMismatch;

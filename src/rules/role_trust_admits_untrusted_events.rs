@@ -1,7 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::diag::Finding;
 use crate::analysis::eval::{Hole, Tri, Val};
 use crate::analysis::subjects::{self, Access, OUTSIDER_EVENTS, Subject, admits};
+use crate::diag::Finding;
 use std::collections::BTreeSet;
 
 pub struct RoleTrustAdmitsUntrustedEvents;

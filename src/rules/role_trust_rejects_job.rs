@@ -1,7 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::diag::Finding;
 use crate::analysis::eval::{self, Rejection, Val};
 use crate::analysis::subjects::{self, describe_condition, list_subjects};
+use crate::diag::Finding;
 
 pub struct RoleTrustRejectsJob;
 pub static RULE: RoleTrustRejectsJob = RoleTrustRejectsJob;

@@ -1,9 +1,9 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::diag::Finding;
 use crate::analysis::eval::{StrOp, Tri, Val, is_id_form, value_match};
+use crate::analysis::subjects::{self, list_subjects};
+use crate::diag::Finding;
 use crate::model::PolicyDoc;
 use crate::source::{FileId, Span};
-use crate::analysis::subjects::{self, list_subjects};
 use std::collections::BTreeMap;
 
 /// A role's uses: name, trust, subjects in use, first use, whether some use is not fully known.

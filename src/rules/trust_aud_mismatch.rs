@@ -1,5 +1,5 @@
-use crate::analysis::trust::{is_github_issuer, requested_audiences};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{is_github_issuer, requested_audiences};
 use crate::diag::Finding;
 use crate::model::glob_match;
 

@@ -1,5 +1,5 @@
-use crate::analysis::trust::{ALWAYS_PRESENT_CLAIMS, editable, sub_span};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{ALWAYS_PRESENT_CLAIMS, editable, sub_span};
 use crate::diag::{Edit, Finding, Fix, Severity};
 use crate::model::{Condition, Operator};
 

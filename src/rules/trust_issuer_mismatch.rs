@@ -1,5 +1,5 @@
-use crate::analysis::trust::{federated_issuer, is_github_issuer};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{federated_issuer, is_github_issuer};
 use crate::diag::Finding;
 
 pub struct TrustIssuerMismatch;

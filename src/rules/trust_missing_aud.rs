@@ -1,5 +1,5 @@
-use crate::analysis::trust::{custom_audiences, is_github_issuer};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{custom_audiences, is_github_issuer};
 use crate::diag::{Finding, Fix, Severity};
 use crate::fix::{NewValue, insert_entry};
 

@@ -1,5 +1,5 @@
-use crate::analysis::trust::repository_pinned;
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::repository_pinned;
 use crate::diag::Finding;
 
 pub struct TrustMissingSub;

@@ -1,5 +1,5 @@
-use crate::analysis::trust::{editable, sub_span};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{editable, sub_span};
 use crate::diag::{Edit, Finding, Fix};
 use crate::source::tree::Part;
 

@@ -1,7 +1,7 @@
+use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::trust::{
     GithubTrust, editable, remove_list_element, role_read_only, split_default_sub,
 };
-use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Finding, Fix};
 use crate::model::{PolicyDoc, glob_match};
 

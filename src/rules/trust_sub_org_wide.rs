@@ -1,5 +1,5 @@
-use crate::analysis::trust::{SubReach, repository_pinned, sub_reach};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{SubReach, repository_pinned, sub_reach};
 use crate::diag::Finding;
 
 pub struct TrustSubOrgWide;

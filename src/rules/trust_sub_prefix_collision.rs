@@ -1,5 +1,5 @@
-use crate::analysis::trust::{SubReach, repository_pinned, split_default_sub, sub_reach};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{SubReach, repository_pinned, split_default_sub, sub_reach};
 use crate::diag::{Finding, Severity};
 use crate::source::tree::{Part, Template};
 

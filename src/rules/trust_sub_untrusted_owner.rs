@@ -1,5 +1,5 @@
-use crate::analysis::trust::split_default_sub;
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::split_default_sub;
 use crate::diag::Finding;
 
 pub struct TrustSubUntrustedOwner;

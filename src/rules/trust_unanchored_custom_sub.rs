@@ -1,5 +1,5 @@
-use crate::analysis::trust::{ANCHOR_CLAIMS, TEMPLATE_CLAIMS, repository_pinned};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{ANCHOR_CLAIMS, TEMPLATE_CLAIMS, repository_pinned};
 use crate::diag::Finding;
 
 pub struct TrustUnanchoredCustomSub;

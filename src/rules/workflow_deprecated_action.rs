@@ -1,7 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
+use crate::model::Scan;
 use crate::model::Step;
-use crate::scan::Scan;
 use crate::source::Span;
 
 pub struct WorkflowDeprecatedAction;

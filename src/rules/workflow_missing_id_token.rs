@@ -1,8 +1,8 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Finding, Fix};
 use crate::fix::{NewValue, insert_entry};
+use crate::model::Scan;
 use crate::model::{IdToken, Job, PermSpec, Permissions, Step, Workflow, WorkflowKind};
-use crate::scan::Scan;
 use crate::source::FileId;
 
 pub struct WorkflowMissingIdToken;

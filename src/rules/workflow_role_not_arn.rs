@@ -1,7 +1,7 @@
 use super::workflow_missing_id_token::uses_oidc;
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::Finding;
-use crate::scan::Scan;
+use crate::model::Scan;
 
 pub struct WorkflowRoleNotArn;
 pub static RULE: WorkflowRoleNotArn = WorkflowRoleNotArn;
