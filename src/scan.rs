@@ -1,10 +1,10 @@
 //! The scan: discover files, read, classify, parse and extract each one (in parallel), then
 //! hold the project-wide model every rule runs on.
 
-use crate::frontend::ParseError;
-use crate::model::{self, FileModel};
+use crate::frontend::{Extracted, classify_by_name, extract, json_is_relevant};
+use crate::model::FileModel;
 use crate::source::discover::{Candidate, discover};
-use crate::source::{FileError, FileId, Format, SourceFile, json, yaml};
+use crate::source::{FileError, FileId, Format, SourceFile};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -17,42 +17,14 @@ pub struct ScanOptions {
 
 pub use crate::model::{Scan, Settings};
 
-/// What the name of a file says it may be.
-fn classify_by_name(rel: &str) -> Option<Format> {
-    let lower = rel.to_ascii_lowercase();
-    let parts: Vec<&str> = lower.split('/').collect();
-    let name = *parts.last()?;
-    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
-    if yaml
-        && parts.len() >= 3
-        && parts[parts.len() - 2] == "workflows"
-        && parts[parts.len() - 3] == ".github"
-    {
-        return Some(Format::Workflow);
-    }
-    if name == "action.yml" || name == "action.yaml" {
-        return Some(Format::Action);
-    }
-    if name.ends_with(".json") {
-        return Some(Format::IamJson);
-    }
-    if name.ends_with(".tf") {
-        return Some(Format::Terraform);
-    }
-    // Outside workflow directories, YAML and `.template` files may be CloudFormation
-    // templates; their content decides.
-    if yaml || name.ends_with(".template") {
-        return Some(Format::CloudFormation);
-    }
-    None
-}
-
 #[allow(clippy::large_enum_variant)]
 enum Outcome {
     Skip,
     /// Analysed, and nothing in it can matter to any rule: counted, not kept.
     Done,
     File(SourceFile, FileModel),
+    /// A parsed `.tf` file, until its directory is linked.
+    Terraform(SourceFile, Box<crate::frontend::terraform::TfFile>),
     Error(FileError),
 }
 
@@ -64,12 +36,6 @@ fn error(rel: &str, line: u32, column: u32, message: impl Into<String>) -> Outco
         message: message.into(),
         column_utf16: column,
     })
-}
-
-/// Would this JSON text be analysed? (It mentions an IAM policy's `Statement`, or is a plan,
-/// a CloudFormation template or an account export; `frontend::json_format` decides which.)
-fn json_is_relevant(text: &str) -> bool {
-    text.contains("\"Statement\"") || crate::frontend::json_format(text).is_some()
 }
 
 /// The text of a file, or why it cannot be read as text (with the bytes back).
@@ -232,8 +198,13 @@ fn process_bytes(
         // Memory stays with what rules can use: a file with nothing in its model (a `.tf`
         // file of buckets and instances) is dropped here, text and all, unless its text holds
         // what rules read from text (an access key id, a suppression comment).
-        Ok(Some(m)) if m.is_empty() && !text_is_read(&src) => Outcome::Done,
-        Ok(Some(m)) => Outcome::File(src, m),
+        Ok(Some(Extracted::Model(m))) if m.is_empty() && !text_is_read(&src) => Outcome::Done,
+        Ok(Some(Extracted::Model(m))) => Outcome::File(src, m),
+        // (A `.tf` file with no block linking reads.)
+        Ok(Some(Extracted::Terraform(t))) if t.blocks.is_empty() && !text_is_read(&src) => {
+            Outcome::Done
+        }
+        Ok(Some(Extracted::Terraform(t))) => Outcome::Terraform(src, t),
         Ok(None) => Outcome::Skip,
         Err(e) => {
             let p = src.pos(e.offset as u32);
@@ -249,7 +220,7 @@ fn process_bytes(
 /// Whether rules read this file's text whatever its model: it holds an access key id
 /// (`hardcoded-aws-key`) or an oidc-lint comment (suppressions, `unused-suppression`).
 fn text_is_read(src: &SourceFile) -> bool {
-    src.text.contains("oidc-lint") || !crate::rules::hardcoded_key_ids(&src.text).is_empty()
+    src.text.contains("oidc-lint") || !crate::analysis::secrets::key_ids(&src.text).is_empty()
 }
 
 /// Process one unit: a single file, or the `.tf` files of one directory, linked together. A
@@ -265,18 +236,20 @@ fn process_unit(
         .iter()
         .map(|&id| (id, process(id, &candidates[id], max, overlays[id])))
         .collect();
-    let is_tf = |o: &Outcome| matches!(o, Outcome::File(src, _) if src.format == Format::Terraform);
+    let is_tf = |o: &Outcome| matches!(o, Outcome::Terraform(..));
     if !outs.iter().any(|(_, o)| is_tf(o)) {
         return outs;
     }
     let mut srcs = Vec::new();
+    let mut parsed = Vec::new();
     let mut models = Vec::new();
     let mut rest = Vec::new();
     for (id, o) in outs {
         match o {
-            Outcome::File(src, m) if src.format == Format::Terraform => {
+            Outcome::Terraform(src, t) => {
                 srcs.push((id, src));
-                models.push((id, m));
+                parsed.push((id, *t));
+                models.push((id, FileModel::default()));
             }
             other => rest.push((id, other)),
         }
@@ -284,7 +257,7 @@ fn process_unit(
     let files =
         crate::frontend::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
     let mut dir_models = crate::frontend::terraform::DirFiles::new(models);
-    crate::frontend::terraform::link_dir(&files, &mut dir_models);
+    crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models);
     drop(files);
     let models: Vec<(FileId, FileModel)> = dir_models.into_pairs().collect();
     let useful = models.iter().any(|(_, m)| !m.is_empty());
@@ -300,78 +273,6 @@ fn process_unit(
         ));
     }
     rest
-}
-
-/// Parse one file and extract its model. `Ok(None)`: the file turned out not to be an input
-/// (a JSON file without a top-level `Statement`).
-fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError> {
-    let mut m = FileModel::default();
-    match src.format {
-        Format::IamJson => {
-            let root = match json::parse_template(&src.text) {
-                Ok(root) => root,
-                // A Terraform/envsubst template that is only JSON once rendered.
-                Err((_, true)) => return Ok(None),
-                Err((e, false)) => {
-                    return Err(ParseError {
-                        offset: e.offset,
-                        message: format!("invalid JSON: {}", e.message),
-                    });
-                }
-            };
-            if root.get("Statement").is_none() {
-                return Ok(None);
-            }
-            let owner = src.rel.rsplit('/').next().unwrap_or(&src.rel).to_string();
-            m.policies.push(model::policy_from_tree(
-                id,
-                &root,
-                owner,
-                None,
-                model::Family::Json,
-            ));
-        }
-        Format::Terraform => {
-            let f = crate::frontend::terraform::parse_file(src).map_err(|e| ParseError {
-                offset: e.offset,
-                message: format!("invalid HCL: {}", e.message),
-            })?;
-            m.terraform = Some(Box::new(f));
-        }
-        Format::TerraformPlan | Format::AwsExport => {
-            let root = match json::parse_template(&src.text) {
-                Ok(root) => root,
-                Err((_, true)) => return Ok(None),
-                Err((e, false)) => {
-                    return Err(ParseError {
-                        offset: e.offset,
-                        message: format!("invalid JSON: {}", e.message),
-                    });
-                }
-            };
-            let got = if src.format == Format::TerraformPlan {
-                crate::frontend::plan::extract(id, src, &root)
-            } else {
-                crate::frontend::export::extract(id, src, &root)
-            };
-            return Ok(got);
-        }
-        Format::CloudFormation => return crate::frontend::cfn::extract_file(id, src),
-        Format::Workflow | Format::Action => {
-            let docs = yaml::parse(&src.text).map_err(|e| ParseError {
-                offset: e.offset,
-                message: format!("invalid YAML: {}", e.message),
-            })?;
-            if let Some(root) = docs.first().filter(|d| d.is_map()) {
-                m.workflows.push(if src.format == Format::Workflow {
-                    model::workflow_from_tree(id, root)
-                } else {
-                    model::action_from_tree(id, root)
-                });
-            }
-        }
-    }
-    Ok(Some(m))
 }
 
 pub fn scan(opts: &ScanOptions) -> Scan {
@@ -475,6 +376,11 @@ pub fn scan_with_overlay(opts: &ScanOptions, overlays: &[(PathBuf, String)]) -> 
             Outcome::File(src, m) => {
                 files.push(Some(src));
                 models.push(m);
+            }
+            // `process_unit` links every parsed `.tf` file into a model.
+            Outcome::Terraform(src, _) => {
+                files.push(Some(src));
+                models.push(FileModel::default());
             }
             Outcome::Error(e) => {
                 files.push(None);

@@ -4,5 +4,6 @@
 
 pub mod eval;
 pub mod permissions;
+pub mod secrets;
 pub mod subjects;
 pub mod trust;

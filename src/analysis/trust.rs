@@ -472,19 +472,10 @@ pub fn editable(block: Option<&crate::model::MapHandle>) -> bool {
     block.is_some_and(|h| h.syntax != crate::model::Syntax::ReadOnly)
 }
 
-/// Whether the role holding `policy` as its trust policy is known to have only read access
-/// (the cross-file role analysis in `subjects`: IaC roles, and IAM JSON trust files with their
-/// permission files beside them). `false` whenever it is not known.
-pub fn role_read_only(scan: &crate::rules::Ctx<'_>, policy: &PolicyDoc) -> bool {
-    scan.roles_trusting(policy)
-        .any(|r| matches!(r.write, Some(None)))
-        || model_role_read_only(scan, policy)
-}
-
 /// The model's own view: a `Role` whose permissions are all visible (inline documents and
 /// AWS-managed `*ReadOnlyAccess` / `ViewOnlyAccess` / `SecurityAudit`, as modules attach them)
 /// and allow only `Get*`, `List*`, `Describe*`, … actions.
-fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
+pub fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
     let Some(model) = scan.models.get(policy.file) else {
         return false;
     };

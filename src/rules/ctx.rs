@@ -113,4 +113,12 @@ impl<'a> Ctx<'a> {
             .flatten()
             .map(move |&i| &roles[i])
     }
+    /// Whether the role holding `policy` as its trust policy is known to have only read
+    /// access (the cross-file role analysis: IaC roles, and IAM JSON trust files with their
+    /// permission files beside them). `false` whenever it is not known.
+    pub fn role_read_only(&self, policy: &PolicyDoc) -> bool {
+        self.roles_trusting(policy)
+            .any(|r| matches!(r.write, Some(None)))
+            || crate::analysis::trust::model_role_read_only(self.scan, policy)
+    }
 }

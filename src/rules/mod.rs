@@ -3,7 +3,6 @@
 pub mod ctx;
 
 pub use ctx::Ctx;
-pub use hardcoded_aws_key::key_ids as hardcoded_key_ids;
 
 mod hardcoded_aws_key;
 mod iac_access_key;

@@ -1,7 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::trust::{
-    GithubTrust, editable, remove_list_element, role_read_only, split_default_sub,
-};
+use crate::analysis::trust::{GithubTrust, editable, remove_list_element, split_default_sub};
 use crate::diag::{Finding, Fix};
 use crate::model::{PolicyDoc, glob_match};
 
@@ -115,7 +113,7 @@ impl Rule for TrustSubAdmitsPullRequest {
             // Pull requests reading with a read-only role are the recommended setup.
             if *read_only
                 .entry(t.policy as *const PolicyDoc)
-                .or_insert_with(|| role_read_only(scan, t.policy))
+                .or_insert_with(|| scan.role_read_only(t.policy))
             {
                 continue;
             }

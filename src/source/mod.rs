@@ -9,6 +9,14 @@ pub mod read;
 pub mod tree;
 pub mod yaml;
 
+/// Why a file could not be parsed, and where: the one parse-error type of every parser and
+/// front end (the message names the syntax).
+#[derive(Debug, Clone)]
+pub struct ParseFailure {
+    pub offset: usize,
+    pub message: String,
+}
+
 use std::ops::Range;
 
 /// A byte range in one source file.

@@ -78,13 +78,12 @@ impl<T> std::ops::IndexMut<FileId> for DirFiles<T> {
 }
 
 /// Link the Terraform files of one directory (a module): resolve references and fill the
-/// models. `files` and `models` hold the directory's files, by id.
-pub fn link_dir(files: &DirFiles<&SourceFile>, models: &mut DirFiles<FileModel>) {
-    let mut parsed: Vec<(FileId, TfFile)> = files
-        .ids
-        .iter()
-        .filter_map(|&id| Some((id, *models[id].terraform.take()?)))
-        .collect();
+/// models. `files`, `parsed` and `models` hold the directory's files, by id.
+pub fn link_dir(
+    files: &DirFiles<&SourceFile>,
+    mut parsed: Vec<(FileId, TfFile)>,
+    models: &mut DirFiles<FileModel>,
+) {
     if parsed.is_empty() {
         return;
     }
