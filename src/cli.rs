@@ -121,14 +121,7 @@ pub enum Command {
     Audit(crate::audit::AuditArgs),
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
-pub enum OutputFormat {
-    #[default]
-    Human,
-    Json,
-    Sarif,
-    Github,
-}
+pub use crate::report::Format as OutputFormat;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
 pub enum ColorChoice {
@@ -164,19 +157,7 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(EXIT_OK)
         }
         Some(Command::Rules { markdown: false }) => {
-            let mut out = String::new();
-            for r in rules::registry() {
-                let m = r.meta();
-                out.push_str(&format!(
-                    "{:<36} {:<8} {:<4} {:<52} {}\n",
-                    m.id,
-                    m.severity.as_str(),
-                    if m.fixable { "fix" } else { "-" },
-                    m.applies_to.join(","),
-                    m.summary
-                ));
-            }
-            print!("{out}");
+            print!("{}", rules::plain_table());
             ExitCode::from(EXIT_OK)
         }
         Some(Command::DumpModel { paths, spans }) => {
@@ -207,7 +188,18 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// A subcommand's result: `Ok` exits 0, `Err` (input errors, already printed) exits 2.
 fn status(r: Result<(), ()>) -> ExitCode {
-    ExitCode::from(if r.is_ok() { EXIT_OK } else { EXIT_ERROR })
+    exit(r.is_err(), false)
+}
+
+/// 2 on input errors, else 1 on (failing) findings, else 0.
+fn exit(errors: bool, findings: bool) -> ExitCode {
+    ExitCode::from(if errors {
+        EXIT_ERROR
+    } else if findings {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
 }
 
 fn print_out(text: &str) {
@@ -227,6 +219,19 @@ fn find_meta(id: &str) -> Option<&'static RuleMeta> {
 
 fn plural(n: usize) -> &'static str {
     if n == 1 { "" } else { "s" }
+}
+
+/// `Fixed 2 findings in 1 file.` on stderr, when fixes were applied.
+fn summarise(verb: &str, rep: &crate::fix::FixReport) {
+    if rep.applied > 0 {
+        let files = rep.files.len();
+        eprintln!(
+            "{verb} {} finding{} in {files} file{}.",
+            rep.applied,
+            plural(rep.applied),
+            plural(files)
+        );
+    }
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
@@ -271,24 +276,12 @@ fn run_check(args: CheckArgs) -> ExitCode {
         return match engine.diff(&args.paths, args.unsafe_fixes) {
             Ok(d) => {
                 print!("{}", d.patch);
-                let rep = &d.report;
-                if rep.applied > 0 {
-                    eprintln!(
-                        "Would fix {} finding{} in {} file{}.",
-                        rep.applied,
-                        plural(rep.applied),
-                        rep.files.len(),
-                        plural(rep.files.len())
-                    );
-                }
-                if !d.before.scan.errors.is_empty() {
+                summarise("Would fix", &d.report);
+                let errors = !d.before.scan.errors.is_empty();
+                if errors {
                     eprint!("{}", errors_only(&d.before));
-                    ExitCode::from(EXIT_ERROR)
-                } else if d.patch.is_empty() {
-                    ExitCode::from(EXIT_OK)
-                } else {
-                    ExitCode::from(EXIT_FINDINGS)
                 }
+                exit(errors, !d.patch.is_empty())
             }
             Err(e) => usage_error(&e),
         };
@@ -304,15 +297,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
                 crate::fix::MAX_PASSES
             );
         }
-        if rep.applied > 0 {
-            eprintln!(
-                "Fixed {} finding{} in {} file{}.",
-                rep.applied,
-                plural(rep.applied),
-                rep.files.len(),
-                plural(rep.files.len())
-            );
-        }
+        summarise("Fixed", &rep);
         let code = report_and_exit(&args, &engine, outcome, &metas);
         if !rep.errors.is_empty() {
             return ExitCode::from(EXIT_ERROR);
@@ -332,11 +317,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
             path.display()
         );
         eprint!("{}", errors_only(&outcome));
-        return ExitCode::from(if outcome.scan.errors.is_empty() {
-            EXIT_OK
-        } else {
-            EXIT_ERROR
-        });
+        return exit(!outcome.scan.errors.is_empty(), false);
     }
     report_and_exit(&args, &engine, outcome, &metas)
 }
@@ -367,14 +348,10 @@ fn report_and_exit(
     metas: &[&'static RuleMeta],
 ) -> ExitCode {
     if let Some(path) = &args.baseline {
-        let b = match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| crate::baseline::Baseline::parse(&t))
-        {
-            Ok(b) => b,
+        match crate::baseline::Baseline::read(path) {
+            Ok(b) => a.apply_baseline(&b),
             Err(e) => return usage_error(&format!("baseline {}: {e}", path.display())),
-        };
-        a.apply_baseline(&b);
+        }
     }
     let shown_suppressed: &[Suppressed] = if args.show_suppressed {
         &a.suppressed
@@ -385,29 +362,26 @@ fn report_and_exit(
         scan: &a.scan,
         findings: &a.findings,
     };
-    let human = |color: bool| {
-        let mut s = report::human::render(&report, color, args.quiet);
-        s.push_str(&report::human::render_suppressed(&a.scan, shown_suppressed));
-        s
+    let format = args.format;
+    let mut opts = report::RenderOptions {
+        color: use_color(args) && args.output.is_none(),
+        quiet: args.quiet,
+        suppressed: shown_suppressed,
+        rules: metas,
     };
-    let color = use_color(args) && args.output.is_none();
-    let out = match args.format {
-        OutputFormat::Human => {
-            eprint!("{}", report::human::render_errors(&report));
-            human(color)
-        }
-        OutputFormat::Json => report::json::render_with_suppressed(&report, shown_suppressed),
-        OutputFormat::Sarif => report::sarif::render(&report, metas, shown_suppressed),
-        OutputFormat::Github => report::github::render(&report),
-    };
+    if format == report::Format::Human {
+        eprint!("{}", report::human::render_errors(&report));
+    }
+    let out = report::render(format, &report, &opts);
     match &args.output {
         Some(path) => {
             if let Err(e) = crate::fix::write_atomic(path, out.as_bytes()) {
                 return usage_error(&format!("cannot write {}: {e}", path.display()));
             }
-            if args.format != OutputFormat::Human {
+            if format != report::Format::Human {
                 eprint!("{}", report::human::render_errors(&report));
-                print!("{}", human(color));
+                opts.color = false;
+                print!("{}", report::render(report::Format::Human, &report, &opts));
             }
         }
         None => print_out(&out),
@@ -416,13 +390,8 @@ fn report_and_exit(
         .fail_on
         .or(engine.config().config.fail_on)
         .unwrap_or(FailOn::Warning);
-    let code = if !a.scan.errors.is_empty() {
-        ExitCode::from(EXIT_ERROR)
-    } else if !args.exit_zero && a.findings.iter().any(|f| fail_on.fails(f.severity)) {
-        ExitCode::from(EXIT_FINDINGS)
-    } else {
-        ExitCode::from(EXIT_OK)
-    };
+    let failing = !args.exit_zero && a.findings.iter().any(|f| fail_on.fails(f.severity));
+    let code = exit(!a.scan.errors.is_empty(), failing);
     // The process ends here: freeing every file's text and model one by one would only
     // delay the exit (a few percent of a run); the OS takes the memory back at once.
     std::mem::forget(a);

@@ -178,6 +178,23 @@ macro_rules! rule_meta {
     };
 }
 
+/// `oidc-lint rules`: one line per built-in rule (id, severity, fix, inputs, summary).
+pub fn plain_table() -> String {
+    let mut out = String::new();
+    for r in registry() {
+        let m = r.meta();
+        out.push_str(&format!(
+            "{:<36} {:<8} {:<4} {:<52} {}\n",
+            m.id,
+            m.severity.as_str(),
+            if m.fixable { "fix" } else { "-" },
+            m.applies_to.join(","),
+            m.summary
+        ));
+    }
+    out
+}
+
 /// The README's rule table, generated from the registry (a test keeps the README in sync).
 pub fn markdown_table() -> String {
     let mut out =
