@@ -5,7 +5,9 @@
 //! subjects that job presents.
 
 use crate::analysis::eval::{Tri, Val};
-use crate::analysis::subjects::{self, Access, Analysis, Assumption, DEFAULT_AUDIENCE, RoleTarget};
+use crate::analysis::subjects::{
+    self, Access, Assumption, DEFAULT_AUDIENCE, RoleAnalysis, RoleTarget,
+};
 use crate::model::Settings;
 use crate::scan::{ScanOptions, scan};
 use clap::ValueEnum;
@@ -162,7 +164,7 @@ pub fn audit(path: &Path, repo: Option<&str>) -> Audit {
 
 fn job_audit(
     scan: &crate::model::Scan,
-    an: &Analysis,
+    an: &RoleAnalysis,
     providers: &[&crate::model::OidcProvider],
     a: &Assumption,
     judged: Option<&subjects::Judgement>,
@@ -326,7 +328,7 @@ type Edits = Vec<(usize, usize, String)>;
 
 fn migrate(
     scan: &crate::model::Scan,
-    an: &Analysis,
+    an: &RoleAnalysis,
     a: &Assumption,
     subs: &[Val],
 ) -> (Migration, Edits) {

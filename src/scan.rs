@@ -407,7 +407,3 @@ pub fn root_for(paths: &[PathBuf]) -> PathBuf {
         _ => PathBuf::from("."),
     }
 }
-
-pub fn relative_display(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).display().to_string()
-}

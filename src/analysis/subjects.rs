@@ -869,12 +869,12 @@ fn encode_env(v: &Val) -> Val {
 
 /// An OIDC assumption judged against the trust policy of the one role it names.
 pub struct Judgement<'a> {
-    /// Index into [`Analysis::roles`].
+    /// Index into [`RoleAnalysis::roles`].
     pub role: usize,
     pub trust: &'a PolicyDoc,
     /// The condition rejecting the requested audience whatever the subject, if any.
     pub audience_rejection: Option<&'a crate::model::Condition>,
-    /// The repository value the subjects were judged with ([`Analysis::repo_for`]).
+    /// The repository value the subjects were judged with ([`RoleAnalysis::repo_for`]).
     pub repo: Val,
     /// [`admits`] for each of the assumption's subjects, in order.
     pub admits: Vec<Tri>,
@@ -888,7 +888,7 @@ impl Judgement<'_> {
 }
 
 /// The whole analysis of a scan.
-pub struct Analysis<'a> {
+pub struct RoleAnalysis<'a> {
     /// `OWNER/REPO`, when known.
     pub repo: Option<String>,
     pub roles: Vec<RoleDef<'a>>,
@@ -897,12 +897,12 @@ pub struct Analysis<'a> {
     by_name: std::collections::HashMap<String, Vec<usize>>,
 }
 
-pub fn analyze(scan: &Scan) -> Analysis<'_> {
+pub fn analyze(scan: &Scan) -> RoleAnalysis<'_> {
     analyze_with(scan, &Callers::index(scan))
 }
 
 /// [`analyze`] with the callers index already built.
-pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> Analysis<'a> {
+pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'a> {
     let repo = repo_identity(scan);
     let default = default_branch(scan);
     let mut assumptions = Vec::new();
@@ -928,7 +928,7 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> Analysis<'a> {
     for (i, r) in roles.iter().enumerate() {
         by_name.entry(r.name.clone()).or_default().push(i);
     }
-    Analysis {
+    RoleAnalysis {
         repo,
         roles,
         assumptions,
@@ -1106,7 +1106,7 @@ fn env_subject(s: &Subject, e: &Val) -> Subject {
     }
 }
 
-impl<'a> Analysis<'a> {
+impl<'a> RoleAnalysis<'a> {
     /// The roles in the scan a role name resolves to.
     pub fn roles_named(&self, name: &str) -> Vec<&RoleDef<'_>> {
         self.by_name
@@ -1120,7 +1120,7 @@ impl<'a> Analysis<'a> {
     pub fn resolve(&self, a: &Assumption) -> Option<&RoleDef<'_>> {
         self.resolve_index(a).map(|i| &self.roles[i])
     }
-    /// [`Analysis::resolve`], as an index into `roles`.
+    /// [`RoleAnalysis::resolve`], as an index into `roles`.
     fn resolve_index(&self, a: &Assumption) -> Option<usize> {
         let RoleTarget::Name(n) = &a.target else {
             return None;

@@ -346,9 +346,9 @@ impl Rule for Installed {
     fn meta(&self) -> &'static RuleMeta {
         self.meta
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let docs: &Vec<view::Doc> = scan.extension(|| view::build(scan));
-        self.rule.eval(self.meta.id, scan, docs, out);
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let docs: &Vec<view::Doc> = ctx.extension(|| view::build(ctx));
+        self.rule.eval(self.meta.id, ctx, docs, out);
     }
 }
 

@@ -59,13 +59,6 @@ impl Permissions {
             },
         }
     }
-    pub fn grants_any_write(&self) -> bool {
-        match &self.spec {
-            PermSpec::WriteAll => true,
-            PermSpec::Map(scopes) => scopes.iter().any(|(_, v)| v.value == "write"),
-            _ => false,
-        }
-    }
 }
 
 /// A `key: value` input or env entry with a scalar value.

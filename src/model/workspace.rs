@@ -61,7 +61,4 @@ impl Scan {
     pub fn files_scanned(&self) -> usize {
         self.scanned
     }
-    pub fn file_by_rel(&self, rel: &str) -> Option<FileId> {
-        self.files().find(|(_, f)| f.rel == rel).map(|(i, _)| i)
-    }
 }

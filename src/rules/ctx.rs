@@ -8,8 +8,8 @@
 //! first asked for from inside a rule (a worker waiting in it may run another rule that asks
 //! for the same view).
 
-use crate::analysis::permissions::{Subject, github_roles};
-use crate::analysis::subjects::{self, Analysis, RoleDef};
+use crate::analysis::permissions::{GithubRole, github_roles};
+use crate::analysis::subjects::{self, RoleAnalysis, RoleDef};
 use crate::analysis::trust::{GithubTrust, github_trusts};
 use crate::model::Scan;
 use crate::model::{Job, OidcProvider, PolicyDoc, Workflow};
@@ -20,8 +20,8 @@ use std::sync::OnceLock;
 pub struct Ctx<'a> {
     scan: &'a Scan,
     trusts: OnceLock<Vec<GithubTrust<'a>>>,
-    github_roles: OnceLock<Vec<Subject<'a>>>,
-    analysis: OnceLock<Analysis<'a>>,
+    github_roles: OnceLock<Vec<GithubRole<'a>>>,
+    analysis: OnceLock<RoleAnalysis<'a>>,
     judged: OnceLock<Vec<Option<subjects::Judgement<'a>>>>,
     callers: OnceLock<subjects::Callers<'a>>,
     providers: OnceLock<Vec<&'a OidcProvider>>,
@@ -65,16 +65,16 @@ impl<'a> Ctx<'a> {
         self.trusts.get_or_init(|| github_trusts(self.scan))
     }
     /// Every role GitHub can assume, with its permission policies ([`github_roles`]).
-    pub fn github_roles(&self) -> &[Subject<'a>] {
+    pub fn github_roles(&self) -> &[GithubRole<'a>] {
         self.github_roles
             .get_or_init(|| github_roles(self.scan, self.trusts()))
     }
     /// The cross-file analysis: roles, and the roles each job assumes with its subjects.
-    pub fn analysis(&self) -> &Analysis<'a> {
+    pub fn analysis(&self) -> &RoleAnalysis<'a> {
         self.analysis
             .get_or_init(|| subjects::analyze_with(self.scan, self.callers()))
     }
-    /// [`Analysis::judge`]: each assumption against its role's trust policy.
+    /// [`RoleAnalysis::judge`]: each assumption against its role's trust policy.
     pub fn judged(&self) -> &[Option<subjects::Judgement<'a>>] {
         self.judged.get_or_init(|| self.analysis().judge(self.scan))
     }

@@ -25,8 +25,8 @@ impl Rule for HardcodedAwsKey {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for (fid, src) in scan.files() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for (fid, src) in ctx.files() {
             for at in key_ids(&src.text) {
                 let id = &src.text[at..at + 20];
                 if is_placeholder(id) {

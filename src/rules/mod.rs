@@ -1,4 +1,5 @@
-//! The rule registry. Each rule lives in its own file and sees only the model (`Scan`).
+//! The rules: one file per rule, the registry, and the [`RuleSet`] a run uses. A rule sees the
+//! model and the `analysis` views through [`Ctx`].
 
 pub mod ctx;
 
@@ -58,9 +59,11 @@ pub struct RuleMeta {
     pub doc: &'static str,
 }
 
+/// A rule: its metadata, and a check that reads the model through `ctx` (which dereferences
+/// to the [`crate::model::Scan`] and adds the shared cross-file views) and pushes findings.
 pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>);
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>);
 }
 
 /// Every built-in rule, in id order.

@@ -25,8 +25,8 @@ impl Rule for PermAdminAccess {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = scan.github_roles();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = ctx.github_roles();
         for s in subjects {
             for arn in &s.managed {
                 if !is_admin_arn(&arn.value) {

@@ -16,8 +16,8 @@ impl Rule for PermPassroleWildcard {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = scan.github_roles();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = ctx.github_roles();
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
                 if !st.is_allow() {

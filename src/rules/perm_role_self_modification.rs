@@ -1,6 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::permissions::{
-    Subject, any_role_resource, granting, is_deny, resource_is_self,
+    GithubRole, any_role_resource, granting, is_deny, resource_is_self,
 };
 use crate::diag::Finding;
 use crate::model::{SStr, Statement};
@@ -22,7 +22,7 @@ const SELF_EDIT: &[&str] = &[
 ];
 
 /// A resource of `st` that covers the subject's own role.
-fn covers_self<'s>(st: &'s Statement, s: &Subject) -> Option<&'s SStr> {
+fn covers_self<'s>(st: &'s Statement, s: &GithubRole) -> Option<&'s SStr> {
     if st.not_resource {
         return None;
     }
@@ -36,7 +36,7 @@ fn covers_self<'s>(st: &'s Statement, s: &Subject) -> Option<&'s SStr> {
 /// An unconditional Deny of `action` on the role itself (the documented guard). For a bare
 /// JSON policy the role's name is unknown: a Deny naming a specific role ARN is taken as that
 /// guard.
-fn denied(s: &Subject, action: &str) -> bool {
+fn denied(s: &GithubRole, action: &str) -> bool {
     s.statements().any(|(_, st)| {
         is_deny(st)
             && st.conditions.is_empty()
@@ -55,9 +55,9 @@ impl Rule for PermRoleSelfModification {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
-        for s in scan.github_roles() {
+        for s in ctx.github_roles() {
             for (p, st) in s.allows() {
                 let Some(res) = covers_self(st, s) else {
                     continue;

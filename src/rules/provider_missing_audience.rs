@@ -67,9 +67,9 @@ impl Rule for ProviderMissingAudience {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let requested = requested_audiences(scan);
-        for p in scan.models.iter().flat_map(|m| &m.providers) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let requested = requested_audiences(ctx);
+        for p in ctx.models.iter().flat_map(|m| &m.providers) {
             let Some(url) = p.url.as_ref().and_then(|u| u.value.known()) else {
                 continue;
             };
@@ -97,7 +97,7 @@ impl Rule for ProviderMissingAudience {
                     .filter(|a| !known.contains(a))
                     .collect()
             };
-            let src = scan.file(p.file);
+            let src = ctx.file(p.file);
             let read_only = matches!(src.format.name(), "terraform-plan" | "aws-export");
             for aud in wanted {
                 let fix = if read_only {

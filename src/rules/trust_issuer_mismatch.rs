@@ -16,8 +16,8 @@ impl Rule for TrustIssuerMismatch {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             let s = t.statement;
             // Every GitHub issuer the statement trusts (a statement may list several).
             let trusted: Vec<String> = s

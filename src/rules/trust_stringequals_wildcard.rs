@@ -20,8 +20,8 @@ impl Rule for TrustStringEqualsWildcard {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             for claim in CLAIMS {
                 for c in t.claim_conditions(claim) {
                     let op = c.op();
@@ -36,7 +36,7 @@ impl Rule for TrustStringEqualsWildcard {
                         if !wild {
                             continue;
                         }
-                        let src = scan.file(t.policy.file);
+                        let src = ctx.file(t.policy.file);
                         // `StringEquals` → `StringLike` in place, when it changes nothing else:
                         // the other values of the block have no wildcard, and no `StringLike`
                         // block exists already (renaming would duplicate the key).

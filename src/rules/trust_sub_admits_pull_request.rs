@@ -97,8 +97,8 @@ impl Rule for TrustSubAdmitsPullRequest {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let trusts = scan.trusts();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let trusts = ctx.trusts();
         let with_other = policies_with_other(trusts);
         let mut read_only: std::collections::HashMap<*const PolicyDoc, bool> = Default::default();
         for t in trusts {
@@ -113,7 +113,7 @@ impl Rule for TrustSubAdmitsPullRequest {
             // Pull requests reading with a read-only role are the recommended setup.
             if *read_only
                 .entry(t.policy as *const PolicyDoc)
-                .or_insert_with(|| scan.role_read_only(t.policy))
+                .or_insert_with(|| ctx.role_read_only(t.policy))
             {
                 continue;
             }
@@ -125,7 +125,7 @@ impl Rule for TrustSubAdmitsPullRequest {
                     let Pr::Admits { exact } = classify(&k, op.is_like(), ignore_case) else {
                         continue;
                     };
-                    let src = scan.file(t.policy.file);
+                    let src = ctx.file(t.policy.file);
                     let fix = if exact && editable(c.operator_block.as_ref()) {
                         remove_list_element(src, t.policy.file, &c.values, c.values_span, i).map(
                             |e| Fix {

@@ -90,8 +90,8 @@ impl Rule for TrustSubPrefixCollision {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             if !t.can_admit() {
                 continue;
             }

@@ -20,20 +20,20 @@ impl Rule for TrustWrongAction {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         // Policies where some GitHub statement does allow web identity: the role is usable.
-        let usable: std::collections::HashSet<*const crate::model::PolicyDoc> = scan
+        let usable: std::collections::HashSet<*const crate::model::PolicyDoc> = ctx
             .trusts()
             .iter()
             .filter(|t| t.allows_web_identity())
             .map(|t| t.policy as *const _)
             .collect();
-        for t in scan.trusts() {
+        for t in ctx.trusts() {
             let s = t.statement;
             if s.not_action || s.actions.is_empty() {
                 continue;
             }
-            let src = scan.file(t.policy.file);
+            let src = ctx.file(t.policy.file);
             let companion = |a: &crate::model::SStr| {
                 a.value
                     .known()
