@@ -2,6 +2,7 @@
 //! an IAM trust policy admits, which documents belong to a role, how a job reaches AWS. Rules,
 //! the engine and `audit` ask here; nothing here knows a rule.
 
+pub mod access;
 pub mod eval;
 pub mod permissions;
 pub mod secrets;

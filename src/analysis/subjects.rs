@@ -25,6 +25,8 @@
 //! JSON files beside it whose stem, with `-policy`, `-permissions`, `-permission-policy`,
 //! `-permissions-policy` (or the `_` forms) removed, is the same name.
 
+pub use crate::analysis::access::Access;
+use crate::analysis::access::{classify, step_value};
 use crate::analysis::eval::{self, Hole, Presence, Request, Tri, Val};
 use crate::analysis::trust::{DEFAULT_ISSUER, federated_issuer, is_github_issuer};
 use crate::model::Scan;
@@ -671,15 +673,6 @@ pub fn trust_repo(p: &PolicyDoc, issuer: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // Assumptions
 
-/// How a job reaches AWS.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Through OIDC, assuming a role.
-    Oidc,
-    /// With long-lived access keys; the span is the key id's value.
-    StaticKeys(Span),
-}
-
 /// What `role-to-assume` names.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum RoleTarget {
@@ -704,29 +697,6 @@ pub struct Assumption<'a> {
     pub audience_span: Option<Span>,
     pub environment_span: Option<Span>,
     pub subjects: Vec<Subject>,
-}
-
-fn step_value<'s>(
-    step: &'s Step,
-    job: &'s Job,
-    w: &'s Workflow,
-    input: &str,
-    env: &str,
-) -> Option<(String, Span)> {
-    if let Some(kv) = step.input(input)
-        && !kv.value.value.trim().is_empty()
-    {
-        return Some((kv.value.value.trim().to_string(), kv.value.span));
-    }
-    [&step.env, &job.env, &w.env]
-        .iter()
-        .find_map(|kvs| kvs.iter().rev().find(|kv| kv.key == env))
-        .map(|kv| (kv.value.value.trim().to_string(), kv.value.span))
-}
-
-fn long_lived(value: &str) -> bool {
-    let v = value.replace(' ', "");
-    !v.is_empty() && (!v.contains("${{") || v.contains("secrets.") || v.contains("vars."))
 }
 
 /// The role name in an ARN-like value (`arn:aws:iam::1:role/path/NAME`, or a bare name).
@@ -934,59 +904,6 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
         assumptions,
         by_name,
     }
-}
-
-/// How each step of a job reaches AWS: configure-aws-credentials steps (OIDC or keys), and
-/// steps given long-lived keys through `env` (their own, the job's or the workflow's).
-fn classify<'a>(w: &'a Workflow, job: &'a Job) -> Vec<(&'a Step, Access)> {
-    let mut out = Vec::new();
-    let env_key = |kvs: &[KeyValue]| {
-        // temporary credentials, or keys for an S3-compatible service elsewhere (R2, MinIO…)
-        let has_session = kvs.iter().any(|kv| {
-            kv.key == "AWS_SESSION_TOKEN"
-                || (kv.key.starts_with("AWS_ENDPOINT_URL")
-                    && !kv.value.value.contains("amazonaws.com"))
-        });
-        kvs.iter()
-            .rev()
-            .find(|kv| kv.key == "AWS_ACCESS_KEY_ID" && long_lived(&kv.value.value))
-            .filter(|_| !has_session)
-            .map(|kv| kv.value.span)
-    };
-    for step in &job.steps {
-        if step.is_configure_aws_credentials() {
-            let truthy = |k: &str| {
-                step.input(k)
-                    .is_some_and(|v| v.value.value.trim() == "true")
-            };
-            let set = |k: &str| {
-                step.input(k)
-                    .is_some_and(|v| !v.value.value.trim().is_empty())
-            };
-            if let Some(k) = step.input("aws-access-key-id")
-                && long_lived(&k.value.value)
-                && !set("aws-session-token")
-            {
-                out.push((step, Access::StaticKeys(k.value.span)));
-            } else if !set("aws-access-key-id")
-                && step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME").is_some()
-                && !set("web-identity-token-file")
-                && !truthy("role-chaining")
-                && !truthy("force-skip-oidc")
-            {
-                out.push((step, Access::Oidc));
-            }
-        } else if let Some(span) = env_key(&step.env) {
-            out.push((step, Access::StaticKeys(span)));
-        }
-    }
-    if out.is_empty()
-        && let Some(span) = env_key(&job.env).or_else(|| env_key(&w.env))
-        && let Some(first) = job.steps.first()
-    {
-        out.push((first, Access::StaticKeys(span)));
-    }
-    out
 }
 
 fn assumption<'a>(

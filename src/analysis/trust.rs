@@ -317,11 +317,7 @@ pub fn requested_audiences(scan: &Scan) -> RequestedAudiences {
                             out.custom.push(a.value.value.trim().to_string())
                         }
                         _ => {
-                            if s.input("role-to-assume").is_some()
-                                || s.env.iter().any(|kv| kv.key == "ROLE_TO_ASSUME")
-                                || j.env.iter().any(|kv| kv.key == "ROLE_TO_ASSUME")
-                                || w.env.iter().any(|kv| kv.key == "ROLE_TO_ASSUME")
-                            {
+                            if super::access::oidc_step(s, j, w).is_some() {
                                 out.default_used = true;
                             }
                         }
@@ -335,7 +331,7 @@ pub fn requested_audiences(scan: &Scan) -> RequestedAudiences {
     out
 }
 
-/// Literal audiences requested by workflows in the scan (kept for the foundation rules).
+/// Literal audiences requested by workflows in the scan.
 /// An audience given as an expression counts as a custom one (shown as `${{ … }}`).
 pub fn custom_audiences(scan: &Scan) -> Vec<String> {
     let r = requested_audiences(scan);

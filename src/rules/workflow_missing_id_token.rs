@@ -1,4 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::access::oidc_step;
 use crate::diag::{Finding, Fix};
 use crate::fix::{NewValue, insert_entry};
 use crate::model::{IdToken, Job, PermSpec, Permissions, Step, Workflow, WorkflowKind};
@@ -13,26 +14,6 @@ static META: RuleMeta = crate::rule_meta!(
     ["workflow"],
     true
 );
-
-/// Would this configure-aws-credentials step request an OIDC token?
-pub fn uses_oidc(step: &Step) -> bool {
-    if !step.is_configure_aws_credentials() {
-        return false;
-    }
-    let set = |k: &str| {
-        step.input(k)
-            .is_some_and(|v| !v.value.value.trim().is_empty())
-    };
-    let truthy = |k: &str| {
-        step.input(k)
-            .is_some_and(|v| v.value.value.trim() == "true")
-    };
-    set("role-to-assume")
-        && !set("aws-access-key-id")
-        && !set("web-identity-token-file")
-        && !truthy("role-chaining")
-        && !truthy("force-skip-oidc")
-}
 
 fn id_token(p: Option<&Permissions>) -> IdToken {
     p.map(|p| p.id_token()).unwrap_or(IdToken::Missing)
@@ -49,7 +30,8 @@ impl Rule for WorkflowMissingIdToken {
                     continue;
                 }
                 for job in &w.jobs {
-                    let Some(step) = job.steps.iter().find(|s| uses_oidc(s)) else {
+                    let Some(step) = job.steps.iter().find(|s| oidc_step(s, job, w).is_some())
+                    else {
                         continue;
                     };
                     check_job(ctx, w, job, step, out);

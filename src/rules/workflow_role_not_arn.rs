@@ -1,5 +1,5 @@
-use super::workflow_missing_id_token::uses_oidc;
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::access::oidc_step;
 use crate::diag::Finding;
 
 pub struct WorkflowRoleNotArn;
@@ -50,7 +50,7 @@ impl Rule for WorkflowRoleNotArn {
                         crate::model::WorkflowKind::Workflow => format!("job `{}`", job.id.value),
                         crate::model::WorkflowKind::Action => "the composite action".to_string(),
                     };
-                    for step in job.steps.iter().filter(|s| uses_oidc(s)) {
+                    for step in job.steps.iter().filter(|s| oidc_step(s, job, w).is_some()) {
                         let Some(input) = step.input("role-to-assume") else {
                             continue;
                         };
