@@ -109,3 +109,52 @@ pub fn long_lived(value: &str) -> bool {
     let v = value.replace(' ', "");
     !v.is_empty() && (!v.contains("${{") || v.contains("secrets.") || v.contains("vars."))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn workflow(text: &str) -> Workflow {
+        let docs = crate::source::yaml::parse(text).unwrap();
+        crate::model::workflow_from_tree(0, &docs[0])
+    }
+
+    fn oidc_roles(text: &str) -> Vec<Option<String>> {
+        let w = workflow(text);
+        let job = &w.jobs[0];
+        job.steps
+            .iter()
+            .map(|s| oidc_step(s, job, &w).map(|(v, _)| v))
+            .collect()
+    }
+
+    #[test]
+    fn the_role_comes_from_the_input_or_the_role_to_assume_env() {
+        let got = oidc_roles(
+            "on: push\nenv:\n  ROLE_TO_ASSUME: arn:aws:iam::1:role/wf\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-to-assume: arn:aws:iam::1:role/input\n      - uses: aws-actions/configure-aws-credentials@v4\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          aws-access-key-id: ${{ secrets.K }}\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-chaining: true\n      - run: echo\n",
+        );
+        assert_eq!(
+            got,
+            [
+                Some("arn:aws:iam::1:role/input".to_string()),
+                Some("arn:aws:iam::1:role/wf".to_string()),
+                None,
+                None,
+                None
+            ]
+        );
+    }
+
+    #[test]
+    fn classify_agrees_with_oidc_step() {
+        let w = workflow(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    env:\n      ROLE_TO_ASSUME: arn:aws:iam::1:role/r\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n      - run: aws s3 ls\n        env:\n          AWS_ACCESS_KEY_ID: AKIA2345ABCD6789WXYZ\n",
+        );
+        let job = &w.jobs[0];
+        let kinds: Vec<bool> = classify(&w, job)
+            .into_iter()
+            .map(|(_, a)| a == Access::Oidc)
+            .collect();
+        assert_eq!(kinds, [true, false]);
+    }
+}
