@@ -5,6 +5,8 @@
 pub mod access;
 pub mod eval;
 pub mod permissions;
+pub mod repo;
+pub mod roles;
 pub mod secrets;
 pub mod subjects;
 pub mod trust;

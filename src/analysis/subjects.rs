@@ -1,5 +1,5 @@
-//! Cross-file reasoning, part 1: which jobs assume which role, and which OIDC subjects
-//! (`sub`) and audience (`aud`) they present.
+//! What each job presents and which role it assumes: the OIDC subjects (`sub`) and audience
+//! (`aud`) of every job reaching AWS, and each job judged against its role's trust policy.
 //!
 //! Subject synthesis follows GitHub's documented defaults (first match wins): a job with
 //! `environment:` presents `repo:O/R:environment:NAME` whatever the event; a `pull_request`
@@ -9,10 +9,8 @@
 //! `workflow_dispatch` runs on, a `release/**` filter, an unresolved expression) is a hole in
 //! the value, which the evaluator never guesses.
 //!
-//! Repository identity: `Settings.repo` (`--repo`), else the `origin` remote read from the
-//! scanned checkout's `.git/config` (text only: git is never run), else unknown. When it is
-//! unknown, rules treat the repository a trust policy names (when it names exactly one) as
-//! "this repository".
+//! Repository identity ([`super::repo`]): when it is unknown, rules treat the repository a
+//! trust policy names (when it names exactly one) as "this repository".
 //!
 //! Role resolution: `role-to-assume` (or the `ROLE_TO_ASSUME` env) as a literal ARN gives the
 //! role name (the last path segment after `:role/`); `${{ secrets.X }}` / `${{ vars.X }}` go
@@ -28,98 +26,15 @@
 pub use crate::analysis::access::Access;
 use crate::analysis::access::{classify, step_value};
 use crate::analysis::eval::{self, Hole, Presence, Request, Tri, Val};
-use crate::analysis::trust::{DEFAULT_ISSUER, federated_issuer, is_github_issuer};
+pub use crate::analysis::repo::{default_branch, origin_url, repo_from_url, repo_identity};
+pub use crate::analysis::roles::{RoleDef, WriteAccess, roles, trust_issuer, trust_repo};
 use crate::model::Scan;
-use crate::model::{Job, KeyValue, PolicyDoc, PolicyKind, SStr, Step, Workflow, WorkflowKind};
+use crate::model::{Job, KeyValue, PolicyDoc, Step, Workflow, WorkflowKind};
 use crate::source::tree::Node;
-use crate::source::{FileId, Format, Span};
+use crate::source::{FileId, Span};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
-
-// ---------------------------------------------------------------------------------------------
-// Repository identity
-
-/// `OWNER/REPO` from a git remote URL on GitHub (https, ssh or scp-like).
-pub fn repo_from_url(url: &str) -> Option<String> {
-    let u = url.trim();
-    let path = if let Some(rest) = u.strip_prefix("git@") {
-        rest.split_once(':')?.1
-    } else if let Some((_, rest)) = u.split_once("://") {
-        let rest = rest.split_once('@').map(|(_, r)| r).unwrap_or(rest);
-        rest.split_once('/')?.1
-    } else {
-        return None;
-    };
-    let path = path.trim_end_matches('/').trim_end_matches(".git");
-    let mut it = path.split('/');
-    let (owner, name) = (it.next()?, it.next()?);
-    if it.next().is_some() || owner.is_empty() || name.is_empty() {
-        return None;
-    }
-    Some(format!("{owner}/{name}"))
-}
-
-/// The git directory of the checkout whose top is `root`, following a `.git` file. Only the
-/// scanned directory itself counts: a directory scanned inside some other checkout (a fixture, a
-/// vendored copy) must not take that checkout's identity or default branch.
-fn git_dir(root: &Path) -> Option<PathBuf> {
-    let dir = std::fs::canonicalize(root).ok()?;
-    let dot = dir.join(".git");
-    if dot.is_dir() {
-        return Some(dot);
-    }
-    if dot.is_file() {
-        let text = std::fs::read_to_string(&dot).ok()?;
-        let target = text.trim().strip_prefix("gitdir:")?.trim();
-        let p = dir.join(target);
-        // a worktree's config lives in the common dir
-        if let Ok(common) = std::fs::read_to_string(p.join("commondir")) {
-            return Some(p.join(common.trim()));
-        }
-        return Some(p);
-    }
-    None
-}
-
-/// The `url` of `[remote "origin"]` in a git config text.
-pub fn origin_url(config: &str) -> Option<String> {
-    let mut in_origin = false;
-    for line in config.lines() {
-        let l = line.trim();
-        if l.starts_with('[') {
-            let compact: String = l.chars().filter(|c| !c.is_whitespace()).collect();
-            in_origin = compact == "[remote\"origin\"]";
-            continue;
-        }
-        if in_origin
-            && let Some((k, v)) = l.split_once('=')
-            && k.trim() == "url"
-        {
-            return Some(v.trim().trim_matches('"').to_string());
-        }
-    }
-    None
-}
-
-/// `OWNER/REPO` of the scanned repository: `--repo`, else the checkout's `origin` remote.
-pub fn repo_identity(scan: &Scan) -> Option<String> {
-    if let Some(r) = &scan.settings.repo {
-        return Some(r.clone());
-    }
-    let dir = git_dir(&scan.root)?;
-    let config = std::fs::read_to_string(dir.join("config")).ok()?;
-    repo_from_url(&origin_url(&config)?)
-}
-
-/// The default branch, from the checkout's `refs/remotes/origin/HEAD` symbolic ref.
-pub fn default_branch(scan: &Scan) -> Option<String> {
-    let dir = git_dir(&scan.root)?;
-    let text = std::fs::read_to_string(dir.join("refs/remotes/origin/HEAD")).ok()?;
-    let r = text.trim().strip_prefix("ref: refs/remotes/origin/")?;
-    (!r.is_empty()).then(|| r.to_string())
-}
 
 // ---------------------------------------------------------------------------------------------
 // Subjects
@@ -418,256 +333,6 @@ fn matrix_combos(m: &Node) -> Option<Vec<BTreeMap<String, String>>> {
         }
     }
     Some(combos)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Roles
-
-/// Whether a role's permissions allow writes, and where that is seen.
-#[derive(Clone, Debug)]
-pub struct WriteAccess {
-    pub file: FileId,
-    pub span: Span,
-    pub what: String,
-}
-
-/// A role defined in the scan.
-#[derive(Clone, Debug)]
-pub struct RoleDef<'a> {
-    pub file: FileId,
-    pub span: Span,
-    /// The role's name (what `role-to-assume` ARNs end with).
-    pub name: String,
-    /// Where it is named in messages.
-    pub owner: String,
-    pub trust: Option<&'a PolicyDoc>,
-    /// `Some(Some(w))`: it can write (first evidence); `Some(None)`: read-only; `None`: not
-    /// known from the scan.
-    pub write: Option<Option<WriteAccess>>,
-}
-
-const READ_VERBS: &[&str] = &[
-    "get", "list", "describe", "head", "lookup", "search", "scan", "query", "select", "batchget",
-    "view", "read", "filter", "check", "validate", "verify", "estimate", "preview",
-];
-
-fn action_is_read(a: &str) -> bool {
-    let Some((_, verb)) = a.split_once(':') else {
-        return false;
-    };
-    let v = verb.to_ascii_lowercase();
-    !v.starts_with('*') && READ_VERBS.iter().any(|r| v.starts_with(r))
-}
-
-fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<WriteAccess>> {
-    if policies.is_empty() && managed.is_empty() {
-        return None;
-    }
-    let mut unknown = false;
-    for p in policies {
-        for s in &p.statements {
-            if !s.is_allow() {
-                continue;
-            }
-            if s.not_action {
-                return Some(Some(WriteAccess {
-                    file: p.file,
-                    span: s.action_span.unwrap_or(s.span),
-                    what: "`NotAction`".into(),
-                }));
-            }
-            for a in &s.actions {
-                match a.value.known() {
-                    Some(k) if !action_is_read(&k) => {
-                        return Some(Some(WriteAccess {
-                            file: p.file,
-                            span: a.span,
-                            what: format!("`{k}`"),
-                        }));
-                    }
-                    Some(_) => {}
-                    None => unknown = true,
-                }
-            }
-        }
-    }
-    for m in managed {
-        match m.value.known() {
-            Some(arn) => {
-                let name = arn.rsplit('/').next().unwrap_or("");
-                if !(name.contains("ReadOnly")
-                    || name == "ViewOnlyAccess"
-                    || name == "SecurityAudit")
-                {
-                    return Some(Some(WriteAccess {
-                        file: policies.first().map(|p| p.file).unwrap_or_default(),
-                        span: m.span,
-                        what: format!("`{name}`"),
-                    }));
-                }
-            }
-            None => unknown = true,
-        }
-    }
-    if unknown { None } else { Some(None) }
-}
-
-fn strip_suffixes<'s>(stem: &'s str, suffixes: &[&str]) -> &'s str {
-    let lower = stem.to_ascii_lowercase();
-    for s in suffixes {
-        if lower.ends_with(s) && lower.len() > s.len() {
-            return &stem[..stem.len() - s.len()];
-        }
-    }
-    stem
-}
-
-const TRUST_SUFFIXES: &[&str] = &[
-    "-assume-role-policy",
-    "_assume_role_policy",
-    "-trust-policy",
-    "_trust_policy",
-    "-trust",
-    "_trust",
-    ".trust",
-];
-const PERMISSION_SUFFIXES: &[&str] = &[
-    "-permissions-policy",
-    "_permissions_policy",
-    "-permission-policy",
-    "_permission_policy",
-    "-permissions",
-    "_permissions",
-    "-policy",
-    "_policy",
-    ".policy",
-];
-
-fn split_rel(rel: &str) -> (&str, &str) {
-    let (dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
-    let stem = file
-        .strip_suffix(".json")
-        .or_else(|| file.strip_suffix(".JSON"))
-        .unwrap_or(file);
-    (dir, stem)
-}
-
-/// Every role the scan defines (IaC roles, and bare JSON trust policies by file stem).
-pub fn roles(scan: &Scan) -> Vec<RoleDef<'_>> {
-    let mut out = Vec::new();
-    // JSON permission policies by (directory, role name)
-    let mut json_perms: BTreeMap<(String, String), Vec<&PolicyDoc>> = BTreeMap::new();
-    for (fid, f) in scan.files() {
-        if f.format != Format::IamJson {
-            continue;
-        }
-        let (dir, stem) = split_rel(&f.rel);
-        for p in &scan.models[fid].policies {
-            if p.kind == PolicyKind::Permission {
-                let name = strip_suffixes(stem, PERMISSION_SUFFIXES);
-                json_perms
-                    .entry((dir.to_string(), name.to_string()))
-                    .or_default()
-                    .push(p);
-            }
-        }
-    }
-    for (fid, f) in scan.files() {
-        let m = &scan.models[fid];
-        for r in &m.roles {
-            let Some(name) = r.name.as_ref().and_then(|n| n.value.known()) else {
-                continue;
-            };
-            let policies: Vec<&PolicyDoc> = r
-                .permission_policies
-                .iter()
-                .filter_map(|&i| m.policies.get(i))
-                .collect();
-            out.push(RoleDef {
-                file: fid,
-                span: r.span,
-                name,
-                owner: r.owner.clone(),
-                trust: r.trust.and_then(|i| m.policies.get(i)),
-                write: write_access(&policies, &r.managed_policy_arns),
-            });
-        }
-        if f.format == Format::IamJson {
-            let (dir, stem) = split_rel(&f.rel);
-            for p in &m.policies {
-                if p.kind != PolicyKind::Trust {
-                    continue;
-                }
-                let name = strip_suffixes(stem, TRUST_SUFFIXES).to_string();
-                let perms = json_perms
-                    .get(&(dir.to_string(), name.clone()))
-                    .cloned()
-                    .unwrap_or_default();
-                out.push(RoleDef {
-                    file: fid,
-                    span: p.span,
-                    owner: f.rel.clone(),
-                    write: write_access(&perms, &[]),
-                    name,
-                    trust: Some(p),
-                });
-            }
-        }
-    }
-    out
-}
-
-/// The issuer a trust policy names for GitHub (default: github.com's).
-pub fn trust_issuer(p: &PolicyDoc) -> String {
-    for s in &p.statements {
-        for pr in &s.principals {
-            if pr.kind == "Federated"
-                && let Some(i) = federated_issuer(&pr.value.value)
-            {
-                return i.to_ascii_lowercase();
-            }
-        }
-        for c in &s.conditions {
-            if let Some((iss, _)) = c.key.value.rsplit_once(':')
-                && is_github_issuer(iss)
-            {
-                return iss.to_ascii_lowercase();
-            }
-        }
-    }
-    DEFAULT_ISSUER.to_string()
-}
-
-/// The single `OWNER/REPO` a trust policy's `sub`/`repository` values name, if exactly one.
-pub fn trust_repo(p: &PolicyDoc, issuer: &str) -> Option<String> {
-    let mut names = BTreeSet::new();
-    for s in &p.statements {
-        for c in &s.conditions {
-            let claim = c.claim_of(issuer);
-            for v in &c.values {
-                let text = v.value.known_prefix();
-                let repo = match claim.as_deref() {
-                    Some("sub") => text
-                        .strip_prefix("repo:")
-                        .and_then(|r| r.split_once(':').map(|(a, _)| a.to_string())),
-                    Some("repository") if v.value.is_known() => Some(text.clone()),
-                    _ => None,
-                };
-                let Some(repo) = repo else { continue };
-                // the immutable form names the same repository
-                let plain: String = repo
-                    .split('/')
-                    .map(|seg| seg.split('@').next().unwrap_or(""))
-                    .collect::<Vec<_>>()
-                    .join("/");
-                if plain.contains(['*', '?']) || plain.split('/').count() != 2 {
-                    continue;
-                }
-                names.insert(plain);
-            }
-        }
-    }
-    (names.len() == 1).then(|| names.into_iter().next().unwrap_or_default())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1306,11 +971,5 @@ mod tests {
             Some("refs/heads/release/*")
         );
         assert_eq!(filter_val("refs/heads/", "!old"), None);
-        assert_eq!(strip_suffixes("deploy-trust", TRUST_SUFFIXES), "deploy");
-        assert_eq!(
-            strip_suffixes("deploy-policy", PERMISSION_SUFFIXES),
-            "deploy"
-        );
-        assert_eq!(strip_suffixes("trust", TRUST_SUFFIXES), "trust");
     }
 }
