@@ -37,7 +37,9 @@ const READ_VERBS: &[&str] = &[
     "view", "read", "filter", "check", "validate", "verify", "estimate", "preview",
 ];
 
-fn action_is_read(a: &str) -> bool {
+/// Whether an IAM action (`service:Verb`, wildcards allowed after the verb's start) only
+/// reads: its verb starts with one of [`READ_VERBS`]. The one definition of a read action.
+pub fn action_is_read(a: &str) -> bool {
     let Some((_, verb)) = a.split_once(':') else {
         return false;
     };
@@ -45,7 +47,17 @@ fn action_is_read(a: &str) -> bool {
     !v.starts_with('*') && READ_VERBS.iter().any(|r| v.starts_with(r))
 }
 
-fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<WriteAccess>> {
+/// Whether a managed policy, by its ARN's name, is one that grants only reads
+/// (`*ReadOnly*`, `ViewOnlyAccess`, `SecurityAudit`). The one definition of a read-only
+/// managed policy.
+pub fn managed_is_read_only(arn: &str) -> bool {
+    let name = arn.rsplit('/').next().unwrap_or("");
+    name.contains("ReadOnly") || name == "ViewOnlyAccess" || name == "SecurityAudit"
+}
+
+/// What the permissions of a role allow: `Some(None)` only reads, `Some(Some(w))` writes
+/// (first evidence), `None` not known (no policy, or a value the scan cannot read).
+pub fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<WriteAccess>> {
     if policies.is_empty() && managed.is_empty() {
         return None;
     }
@@ -81,10 +93,7 @@ fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<Writ
         match m.value.known() {
             Some(arn) => {
                 let name = arn.rsplit('/').next().unwrap_or("");
-                if !(name.contains("ReadOnly")
-                    || name == "ViewOnlyAccess"
-                    || name == "SecurityAudit")
-                {
+                if !managed_is_read_only(&arn) {
                     return Some(Some(WriteAccess {
                         file: policies.first().map(|p| p.file).unwrap_or_default(),
                         span: m.span,
@@ -259,6 +268,30 @@ pub fn trust_repo(p: &PolicyDoc, issuer: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_definition_of_read_only() {
+        for a in [
+            "s3:GetObject",
+            "s3:List*",
+            "ec2:DescribeInstances",
+            "dynamodb:Query",
+        ] {
+            assert!(action_is_read(a), "{a}");
+        }
+        for a in ["s3:PutObject", "s3:*", "*", "iam:PassRole", "GetObject"] {
+            assert!(!action_is_read(a), "{a}");
+        }
+        assert!(managed_is_read_only(
+            "arn:aws:iam::aws:policy/ReadOnlyAccess"
+        ));
+        assert!(managed_is_read_only(
+            "arn:aws:iam::aws:policy/SecurityAudit"
+        ));
+        assert!(!managed_is_read_only(
+            "arn:aws:iam::aws:policy/AdministratorAccess"
+        ));
+    }
 
     #[test]
     fn suffixes_name_the_role() {

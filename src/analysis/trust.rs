@@ -486,27 +486,19 @@ pub fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
     }
     let managed_ok = role.managed_policy_arns.iter().all(|a| {
         a.value.known().is_some_and(|k| {
-            k.starts_with("arn:aws") && k.contains(":iam::aws:policy/") && {
-                let name = k.rsplit('/').next().unwrap_or("");
-                name.ends_with("ReadOnlyAccess")
-                    || name == "ViewOnlyAccess"
-                    || name == "SecurityAudit"
-            }
+            k.starts_with("arn:aws")
+                && k.contains(":iam::aws:policy/")
+                && super::roles::managed_is_read_only(&k)
         })
     });
-    let read_verbs = [
-        "Get", "List", "Describe", "BatchGet", "Head", "View", "Lookup",
-    ];
     let inline_ok = role.permission_policies.iter().all(|&i| {
         model.policies.get(i).is_some_and(|p| {
             p.statements.iter().filter(|s| s.is_allow()).all(|s| {
                 !s.not_action
                     && s.actions.iter().all(|a| {
-                        a.value.known().is_some_and(|k| {
-                            let verb = k.split_once(':').map(|(_, v)| v).unwrap_or("");
-                            !verb.contains(['*', '?'])
-                                && read_verbs.iter().any(|r| verb.starts_with(r))
-                        })
+                        a.value
+                            .known()
+                            .is_some_and(|k| super::roles::action_is_read(&k))
                     })
             })
         })
