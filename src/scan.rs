@@ -108,7 +108,9 @@ fn process(id: FileId, c: &Candidate, max: u64, overlay: Option<&str>) -> Outcom
     process_bytes(id, c, format, by_content, bytes)
 }
 
-/// One open: size from the handle, then one read of at most `max` bytes.
+/// One open: size from the handle, then one read of at most `max` bytes. (`Err` is the
+/// file's outcome: skipped, or an error; once per file, so its size does not matter.)
+#[allow(clippy::result_large_err)]
 fn read_capped(c: &Candidate, max: u64, by_content: bool) -> Result<Vec<u8>, Outcome> {
     let mut file = match std::fs::File::open(&c.path) {
         Ok(f) => f,
