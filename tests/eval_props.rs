@@ -4,7 +4,7 @@
 //! presence must be sound (a `True`/`False` answer holds for every filling).
 
 use oidc_lint::analysis::eval::{Hole, Presence, Request, Tri, VPart, Val, eval_policy, eval_raw};
-use oidc_lint::model::{Family, policy_from_tree};
+use oidc_lint::frontend::iam_json::{Family, policy_from_tree};
 use oidc_lint::source::tree::Template;
 use proptest::prelude::*;
 

@@ -116,7 +116,7 @@ mod tests {
 
     fn workflow(text: &str) -> Workflow {
         let docs = crate::source::yaml::parse(text).unwrap();
-        crate::model::workflow_from_tree(0, &docs[0])
+        crate::frontend::github_actions::workflow_from_tree(0, &docs[0])
     }
 
     fn oidc_roles(text: &str) -> Vec<Option<String>> {

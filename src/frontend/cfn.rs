@@ -5,9 +5,8 @@
 //! `AWS::IAM::OIDCProvider` in the same template becomes the provider's ARN, whose literal tail
 //! names its URL. Anything else (`!If` with differing branches, `!ImportValue`, …) is unknown.
 
-use crate::model::{
-    self, AccessKey, Family, FileModel, OidcProvider, PolicyKind, Role, SStr, Spanned, strings_of,
-};
+use crate::frontend::iam_json::{Family, strings_of};
+use crate::model::{AccessKey, FileModel, OidcProvider, PolicyKind, Role, SStr, Spanned};
 use crate::source::tree::{Entry, Node, Part, Template, Value};
 use crate::source::{FileId, Span};
 use std::collections::HashMap;
@@ -383,8 +382,13 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
         if !doc.is_map() {
             return None;
         }
-        m.policies
-            .push(model::policy_from_tree(id, &doc, owner, Some(kind), family));
+        m.policies.push(crate::frontend::iam_json::policy_from_tree(
+            id,
+            &doc,
+            owner,
+            Some(kind),
+            family,
+        ));
         Some(m.policies.len() - 1)
     };
     let sstr = |n: &Node| -> Option<SStr> {

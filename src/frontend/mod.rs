@@ -7,11 +7,13 @@
 
 pub mod cfn;
 pub mod export;
+pub mod github_actions;
+pub mod iam_json;
 pub mod percent;
 pub mod plan;
 pub mod terraform;
 
-use crate::model::{self, FileModel};
+use crate::model::FileModel;
 use crate::source::embedded::Embedded;
 use crate::source::json;
 use crate::source::tree::Node;
@@ -84,12 +86,12 @@ pub fn extract(id: FileId, src: &SourceFile) -> Result<Option<Extracted>, ParseF
                 return Ok(None);
             }
             let owner = src.rel.rsplit('/').next().unwrap_or(&src.rel).to_string();
-            m.policies.push(model::policy_from_tree(
+            m.policies.push(crate::frontend::iam_json::policy_from_tree(
                 id,
                 &root,
                 owner,
                 None,
-                model::Family::Json,
+                crate::frontend::iam_json::Family::Json,
             ));
         }
         Format::Terraform => {
@@ -125,9 +127,9 @@ pub fn extract(id: FileId, src: &SourceFile) -> Result<Option<Extracted>, ParseF
             })?;
             if let Some(root) = docs.first().filter(|d| d.is_map()) {
                 m.workflows.push(if src.format == Format::Workflow {
-                    model::workflow_from_tree(id, root)
+                    crate::frontend::github_actions::workflow_from_tree(id, root)
                 } else {
-                    model::action_from_tree(id, root)
+                    crate::frontend::github_actions::action_from_tree(id, root)
                 });
             }
         }

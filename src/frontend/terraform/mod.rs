@@ -6,8 +6,9 @@
 //! ARNs, `data.aws_iam_policy_document.x.json`) and builds policies, roles, providers and
 //! access keys. What stays unknown is kept as an unknown part, never guessed.
 
-use crate::model::iam::{Family, OidcProvider, PolicyKind, policy_from_tree, strings_of};
+use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
 use crate::model::{AccessKey, FileModel, Role, SStr, Spanned};
+use crate::model::{OidcProvider, PolicyKind};
 use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
 use crate::source::json::{self, ParseFailure};

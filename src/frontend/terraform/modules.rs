@@ -18,7 +18,8 @@
 //! operator, extra conditions from a variable) makes the module unjudgeable: it is skipped
 //! rather than guessed.
 
-use crate::model::iam::{Family, PolicyKind, policy_from_tree, strings_of};
+use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
+use crate::model::PolicyKind;
 use crate::model::{FileModel, Role, Spanned};
 use crate::source::hcl::Block;
 use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
