@@ -4,7 +4,7 @@
 mod inputs;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use oidc_lint::model::{self, Family};
+use oidc_lint::frontend::iam_json::Family;
 use oidc_lint::source::{json, yaml};
 use std::hint::black_box;
 
@@ -17,12 +17,12 @@ fn bench_yaml(c: &mut Criterion) {
     });
     let docs = yaml::parse(&text).unwrap();
     g.bench_function("workflow_model", |b| {
-        b.iter(|| model::workflow_from_tree(0, black_box(&docs[0])))
+        b.iter(|| oidc_lint::frontend::github_actions::workflow_from_tree(0, black_box(&docs[0])))
     });
     g.bench_function("parse_to_model", |b| {
         b.iter(|| {
             let docs = yaml::parse(black_box(&text)).unwrap();
-            model::workflow_from_tree(0, &docs[0])
+            oidc_lint::frontend::github_actions::workflow_from_tree(0, &docs[0])
         })
     });
     g.finish();
@@ -38,7 +38,13 @@ fn bench_json(c: &mut Criterion) {
     g.bench_function("parse_to_model", |b| {
         b.iter(|| {
             let root = json::parse(black_box(&text)).unwrap();
-            model::policy_from_tree(0, &root, "trust.json".into(), None, Family::Json)
+            oidc_lint::frontend::iam_json::policy_from_tree(
+                0,
+                &root,
+                "trust.json".into(),
+                None,
+                Family::Json,
+            )
         })
     });
     g.finish();
@@ -62,7 +68,13 @@ fn bench_json(c: &mut Criterion) {
     g.bench_function("parse_to_model", |b| {
         b.iter(|| {
             let root = json::parse(black_box(&big)).unwrap();
-            model::policy_from_tree(0, &root, "big.json".into(), None, Family::Json)
+            oidc_lint::frontend::iam_json::policy_from_tree(
+                0,
+                &root,
+                "big.json".into(),
+                None,
+                Family::Json,
+            )
         })
     });
     g.finish();
@@ -74,14 +86,14 @@ fn bench_managed_policies(c: &mut Criterion) {
     let mut g = c.benchmark_group("managed_policies");
     g.sample_size(20);
     g.bench_function("index_snapshot", |b| {
-        b.iter(|| oidc_lint::managed_policies::parse_snapshot(false))
+        b.iter(|| oidc_lint::analysis::managed_policies::parse_snapshot(false))
     });
     g.bench_function("parse_every_policy", |b| {
-        b.iter(|| oidc_lint::managed_policies::parse_snapshot(true))
+        b.iter(|| oidc_lint::analysis::managed_policies::parse_snapshot(true))
     });
     g.bench_function("lookup_and_judge", |b| {
         b.iter(|| {
-            let p = oidc_lint::managed_policies::lookup(black_box(
+            let p = oidc_lint::analysis::managed_policies::lookup(black_box(
                 "arn:aws:iam::aws:policy/PowerUserAccess",
             ))
             .unwrap();

@@ -4,14 +4,16 @@
 //! workflow patch and a least-privilege trust policy (IAM JSON and Terraform) for the
 //! subjects that job presents.
 
-use crate::eval::{Tri, Val};
-use crate::scan::{ScanOptions, Settings, scan};
-use crate::subjects::{self, Access, Analysis, Assumption, DEFAULT_AUDIENCE, RoleTarget};
+use crate::analysis::eval::{Tri, Val};
+use crate::analysis::subjects::{
+    self, Access, Assumption, DEFAULT_AUDIENCE, RoleAnalysis, RoleTarget,
+};
+use crate::model::Settings;
+use crate::scan::{ScanOptions, scan};
 use clap::ValueEnum;
 use serde::Serialize;
-use std::io::{IsTerminal, Write};
+use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 #[derive(clap::Args, Debug)]
 pub struct AuditArgs {
@@ -161,8 +163,8 @@ pub fn audit(path: &Path, repo: Option<&str>) -> Audit {
 }
 
 fn job_audit(
-    scan: &crate::scan::Scan,
-    an: &Analysis,
+    scan: &crate::model::Scan,
+    an: &RoleAnalysis,
     providers: &[&crate::model::OidcProvider],
     a: &Assumption,
     judged: Option<&subjects::Judgement>,
@@ -325,8 +327,8 @@ fn indent_of(text: &str, offset: usize) -> String {
 type Edits = Vec<(usize, usize, String)>;
 
 fn migrate(
-    scan: &crate::scan::Scan,
-    an: &Analysis,
+    scan: &crate::model::Scan,
+    an: &RoleAnalysis,
     a: &Assumption,
     subs: &[Val],
 ) -> (Migration, Edits) {
@@ -467,7 +469,7 @@ fn patch_for(rel: &str, text: &str, mut edits: Edits) -> String {
         .replacen("+++ modified", &format!("+++ b/{rel}"), 1)
 }
 
-const ISSUER: &str = crate::rules::github::DEFAULT_ISSUER;
+const ISSUER: &str = crate::analysis::trust::DEFAULT_ISSUER;
 
 /// The least-privilege trust policy for these subjects (exact when every subject is known,
 /// else `StringLike` with the unknown parts as `*`).
@@ -718,13 +720,10 @@ fn markdown(a: &Audit) -> String {
     crate::report::sanitize::guard_lines(&out).into_owned()
 }
 
-pub fn run(args: AuditArgs) -> ExitCode {
+/// The inventory of `args.path` in the chosen format; `Err` when the path does not exist.
+pub fn run(args: AuditArgs) -> Result<String, String> {
     if !args.path.exists() {
-        eprintln!(
-            "error: {} does not exist",
-            crate::report::sanitize::inline(&args.path.display().to_string())
-        );
-        return ExitCode::from(crate::cli::EXIT_ERROR);
+        return Err(format!("{} does not exist", args.path.display()));
     }
     let a = audit(&args.path, args.repo.as_deref());
     let text = match args.format {
@@ -735,8 +734,5 @@ pub fn run(args: AuditArgs) -> ExitCode {
             table(&a)
         }
     };
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
-    ExitCode::from(crate::cli::EXIT_OK)
+    Ok(text)
 }

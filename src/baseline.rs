@@ -7,7 +7,7 @@
 //! finding, or moving it, keep its fingerprint.
 
 use crate::diag::Finding;
-use crate::scan::Scan;
+use crate::model::Scan;
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile, Span, json, yaml};
 use serde::{Deserialize, Serialize};
@@ -158,6 +158,11 @@ impl Baseline {
         s
     }
 
+    /// Read and parse the baseline file at `path`.
+    pub fn read(path: &std::path::Path) -> Result<Baseline, String> {
+        let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+        Baseline::parse(&text)
+    }
     pub fn parse(text: &str) -> Result<Baseline, String> {
         let b: Baseline = serde_json::from_str(text).map_err(|e| e.to_string())?;
         if b.version != 1 {

@@ -1,15 +1,14 @@
-//! Command-line interface.
+//! Command-line interface: argument parsing, printing and exit codes. The run itself is
+//! [`crate::engine`].
 
-use crate::config::{self, FailOn, Loaded};
-use crate::diag::Finding;
+use crate::config::FailOn;
+use crate::engine::{self, Engine, Outcome, Selection};
 use crate::report::{self, Report};
-use crate::rules::RuleMeta;
-use crate::scan::{Scan, ScanOptions, WalkSettings, root_for, scan_with};
-use crate::suppress::{self, Suppressed};
-use crate::{Selection, check, rules};
+use crate::rules::{self, RuleMeta, RuleSet};
+use crate::suppress::Suppressed;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::{IsTerminal, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser, Debug)]
@@ -126,14 +125,7 @@ pub enum Command {
     Audit(crate::audit::AuditArgs),
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
-pub enum OutputFormat {
-    #[default]
-    Human,
-    Json,
-    Sarif,
-    Github,
-}
+pub use crate::report::Format as OutputFormat;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
 pub enum ColorChoice {
@@ -169,23 +161,28 @@ pub fn run(cli: Cli) -> ExitCode {
             ExitCode::from(EXIT_OK)
         }
         Some(Command::Rules { markdown: false }) => {
-            let mut out = String::new();
-            for r in rules::registry() {
-                let m = r.meta();
-                out.push_str(&format!(
-                    "{:<36} {:<8} {:<4} {:<52} {}\n",
-                    m.id,
-                    m.severity.as_str(),
-                    if m.fixable { "fix" } else { "-" },
-                    m.applies_to.join(","),
-                    m.summary
-                ));
-            }
-            print!("{out}");
+            print!("{}", rules::plain_table());
             ExitCode::from(EXIT_OK)
         }
-        Some(Command::DumpModel { paths, spans }) => crate::custom::dump::run(&paths, spans),
-        Some(Command::Audit(a)) => crate::audit::run(a),
+        Some(Command::DumpModel { paths, spans }) => {
+            let (scan, out) = crate::custom::dump::run(&paths, spans);
+            eprint!(
+                "{}",
+                report::human::render_errors(&Report {
+                    scan: &scan,
+                    findings: &[],
+                })
+            );
+            print_out(&out);
+            exit(!scan.errors.is_empty(), false)
+        }
+        Some(Command::Audit(a)) => match crate::audit::run(a) {
+            Ok(text) => {
+                print_out(&text);
+                ExitCode::from(EXIT_OK)
+            }
+            Err(e) => usage_error(&e),
+        },
         // A local pool (0 = all cores, clamped) whose threads have room for the deepest
         // nesting the parsers accept, even in debug builds; stacks are reserved, not touched.
         None => match rayon::ThreadPoolBuilder::new()
@@ -199,161 +196,108 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-/// Every rule the tool can report: the registry plus `unused-suppression`.
+/// 2 on input errors, else 1 on (failing) findings, else 0.
+fn exit(errors: bool, findings: bool) -> ExitCode {
+    ExitCode::from(if errors {
+        EXIT_ERROR
+    } else if findings {
+        EXIT_FINDINGS
+    } else {
+        EXIT_OK
+    })
+}
+
+fn print_out(text: &str) {
+    let mut out = std::io::stdout().lock();
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Every built-in rule the tool can report: the registry plus `unused-suppression`.
 pub fn all_meta() -> Vec<&'static RuleMeta> {
-    let mut v: Vec<&'static RuleMeta> = rules::registry().into_iter().map(|r| r.meta()).collect();
-    v.push(&suppress::UNUSED_META);
-    v.sort_by_key(|m| m.id);
-    v
+    engine::reportable(&RuleSet::builtin())
 }
 
 fn find_meta(id: &str) -> Option<&'static RuleMeta> {
     all_meta().into_iter().find(|m| m.id == id)
 }
 
-fn known_rule(id: &str) -> bool {
-    find_meta(id).is_some()
+fn plural(n: usize) -> &'static str {
+    if n == 1 { "" } else { "s" }
 }
 
-/// One analysis of the files as they are now.
-struct Analysis {
-    scan: Scan,
-    findings: Vec<Finding>,
-    suppressed: Vec<Suppressed>,
-}
-
-struct Pipeline {
-    opts: ScanOptions,
-    walk: WalkSettings,
-    sel: Selection,
-    config: Loaded,
-    excludes: config::PathMatcher,
-}
-
-impl Pipeline {
-    fn analyse(&self) -> Analysis {
-        let mut scan = scan_with(&self.opts, &self.walk);
-        if !self.excludes.is_empty() {
-            let ex = &self.excludes;
-            scan.errors
-                .retain(|e| ex.matches(&e.path, &scan.root.join(&e.path)).is_empty());
-        }
-        let mut findings = check(&scan, &self.sel);
-        if !self.excludes.is_empty() {
-            findings.retain(|f| {
-                let src = scan.file(f.file);
-                self.excludes.matches(&src.rel, &src.path).is_empty()
-            });
-        }
-        for f in &mut findings {
-            if let Some(s) = self.config.severity_for(f.rule) {
-                f.severity = s;
-            }
-        }
-        let ran = |id: &str| self.sel.enabled(id);
-        let out = suppress::apply(&scan, findings, &self.config, &ran, &known_rule);
-        let mut findings = out.findings;
-        if let Some(s) = self.config.severity_for(suppress::UNUSED_META.id) {
-            for f in findings
-                .iter_mut()
-                .filter(|f| f.rule == suppress::UNUSED_META.id)
-            {
-                f.severity = s;
-            }
-        }
-        if !self.excludes.is_empty() {
-            findings.retain(|f| {
-                let src = scan.file(f.file);
-                self.excludes.matches(&src.rel, &src.path).is_empty()
-            });
-        }
-        Analysis {
-            scan,
-            findings,
-            suppressed: out.suppressed,
-        }
-    }
-}
-
-/// The walk: `--no-ignore`, and the configuration's `exclude` for the summary's count.
-fn walk_settings(no_ignore: bool, loaded: &Loaded) -> WalkSettings {
-    let ex = loaded.excludes();
-    WalkSettings {
-        walk: crate::source::discover::WalkOptions { no_ignore },
-        excluded: (!ex.is_empty()).then(|| {
-            Box::new(move |rel: &str, path: &Path| !ex.matches(rel, path).is_empty())
-                as Box<dyn Fn(&str, &Path) -> bool + Send + Sync>
-        }),
-    }
-}
-
-fn load_config(args: &CheckArgs) -> Result<Loaded, String> {
-    let path = match &args.config {
-        Some(p) => Some(p.clone()),
-        None => args.paths.first().and_then(|p| config::find(p)),
-    };
-    match path {
-        Some(p) => config::load(&p, &known_rule),
-        None => Ok(Loaded::default()),
+/// `Fixed 2 findings in 1 file.` on stderr, when fixes were applied.
+fn summarise(verb: &str, rep: &crate::fix::FixReport) {
+    if rep.applied > 0 {
+        let files = rep.files.len();
+        eprintln!(
+            "{verb} {} finding{} in {files} file{}.",
+            rep.applied,
+            plural(rep.applied),
+            plural(files)
+        );
     }
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
-    if let Some(dir) = &args.rules
-        && let Err(e) = crate::custom::install(std::slice::from_ref(dir))
-    {
-        return usage_error(&e.to_string());
+    let mut rule_set = RuleSet::builtin();
+    if let Some(dir) = &args.rules {
+        match crate::custom::load(std::slice::from_ref(dir)) {
+            Ok(custom) => rule_set = rule_set.with(custom),
+            Err(e) => return usage_error(&e.to_string()),
+        }
     }
+    let metas = engine::reportable(&rule_set);
     for id in args.select.iter().chain(&args.ignore) {
-        if !known_rule(id) {
+        if !metas.iter().any(|m| m.id == id) {
             return usage_error(&format!("unknown rule `{id}` in --select/--ignore"));
         }
     }
     if args.unsafe_fixes && !args.fix && !args.diff {
         return usage_error("--unsafe-fixes needs --fix or --diff");
     }
-    let loaded = match load_config(&args) {
+    let loaded = match engine::load_config(args.config.as_deref(), &args.paths, &rule_set) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
-    let root = root_for(&args.paths);
     if let Some(mode) = &args.floor {
-        return crate::floor::run(mode, &root, &args.paths, args.max_file_size);
+        let root = crate::scan::root_for(&args.paths);
+        return match crate::floor::run(mode, &root, &args.paths, args.max_file_size) {
+            Ok(line) => {
+                println!("{line}");
+                ExitCode::from(EXIT_OK)
+            }
+            Err(e) => usage_error(&e),
+        };
     }
-    let mut ignore = args.ignore.clone();
-    ignore.extend(loaded.disabled());
-    let excludes = loaded.excludes();
-    let mut settings = loaded.settings();
-    if args.repo.is_some() {
-        settings.repo = args.repo.clone();
-    }
-    let pipeline = Pipeline {
-        opts: ScanOptions {
-            root,
-            paths: args.paths.clone(),
-            max_file_size: args.max_file_size,
-            settings,
-        },
-        sel: Selection {
-            select: args.select.clone(),
-            ignore,
-        },
-        walk: walk_settings(args.no_ignore, &loaded),
-        excludes,
-        config: loaded,
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
     };
+    let engine = Engine::new(rule_set, loaded, selection)
+        .max_file_size(args.max_file_size)
+        .repo(args.repo.clone())
+        .no_ignore(args.no_ignore);
     if args.diff {
-        return run_diff(&args, &pipeline);
+        return match engine.diff(&args.paths, args.unsafe_fixes) {
+            Ok(d) => {
+                for e in &d.report.errors {
+                    eprintln!("error: {}", report::sanitize::inline(&e.to_string()));
+                }
+                let patch = d.patch(|rel| report::sanitize::inline(rel).into_owned());
+                print!("{}", report::sanitize::block(&patch));
+                summarise("Would fix", &d.report);
+                let errors = !d.before.scan.errors.is_empty();
+                if errors {
+                    eprint!("{}", errors_only(&d.before));
+                }
+                exit(errors, !patch.is_empty())
+            }
+            Err(e) => usage_error(&e),
+        };
     }
     if args.fix {
-        let rep = crate::fix::fix_to_fixed_point(
-            || {
-                let a = pipeline.analyse();
-                (a.scan, a.findings)
-            },
-            args.unsafe_fixes,
-            &fix_bases(&args, &pipeline),
-        );
+        let (rep, outcome) = engine.fix(&args.paths, args.unsafe_fixes);
         for e in &rep.errors {
             eprintln!("error: {}", report::sanitize::inline(&e.to_string()));
         }
@@ -363,49 +307,39 @@ fn run_check(args: CheckArgs) -> ExitCode {
                 crate::fix::MAX_PASSES
             );
         }
-        if rep.applied > 0 {
-            eprintln!(
-                "Fixed {} finding{} in {} file{}.",
-                rep.applied,
-                if rep.applied == 1 { "" } else { "s" },
-                rep.files.len(),
-                if rep.files.len() == 1 { "" } else { "s" }
-            );
-        }
-        let code = report_and_exit(&args, &pipeline, pipeline.analyse());
+        summarise("Fixed", &rep);
+        let code = report_and_exit(&args, &engine, outcome, &metas);
         if !rep.errors.is_empty() {
             return ExitCode::from(EXIT_ERROR);
         }
         return code;
     }
-    let analysis = pipeline.analyse();
+    let outcome = engine.check(&args.paths);
     if let Some(path) = &args.write_baseline {
-        let b = crate::baseline::Baseline::build(&analysis.scan, &analysis.findings);
+        let b = crate::baseline::Baseline::build(&outcome.scan, &outcome.findings);
         if let Err(e) =
-            crate::write::write_report(path, &report_trees(&pipeline), b.to_json().as_bytes())
+            crate::write::write_report(path, &report_trees(&args), b.to_json().as_bytes())
         {
             return usage_error(&e.0);
         }
         eprintln!(
             "Wrote {} finding{} to {}.",
             b.findings.len(),
-            if b.findings.len() == 1 { "" } else { "s" },
-            path.display()
+            plural(b.findings.len()),
+            report::sanitize::inline(&path.display().to_string())
         );
-        eprint!(
-            "{}",
-            report::human::render_errors(&Report {
-                scan: &analysis.scan,
-                findings: &[],
-            })
-        );
-        return ExitCode::from(if analysis.scan.errors.is_empty() {
-            EXIT_OK
-        } else {
-            EXIT_ERROR
-        });
+        eprint!("{}", errors_only(&outcome));
+        return exit(!outcome.scan.errors.is_empty(), false);
     }
-    report_and_exit(&args, &pipeline, analysis)
+    report_and_exit(&args, &engine, outcome, &metas)
+}
+
+/// The input errors of a check, as the human report prints them.
+fn errors_only(o: &Outcome) -> String {
+    report::human::render_errors(&Report {
+        scan: &o.scan,
+        findings: &[],
+    })
 }
 
 fn use_color(args: &CheckArgs) -> bool {
@@ -419,19 +353,23 @@ fn use_color(args: &CheckArgs) -> bool {
     }
 }
 
-fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> ExitCode {
+fn report_and_exit(
+    args: &CheckArgs,
+    engine: &Engine,
+    mut a: Outcome,
+    metas: &[&'static RuleMeta],
+) -> ExitCode {
     for w in &a.scan.warnings {
-        eprintln!("warning: {w}");
+        eprintln!("warning: {}", report::sanitize::inline(w));
+    }
+    if let Some(note) = crate::analysis::wildcard::over_limit_note() {
+        eprintln!("{}", report::sanitize::inline(&note));
     }
     if let Some(path) = &args.baseline {
-        let b = match std::fs::read_to_string(path)
-            .map_err(|e| e.to_string())
-            .and_then(|t| crate::baseline::Baseline::parse(&t))
-        {
-            Ok(b) => b,
+        match crate::baseline::Baseline::read(path) {
+            Ok(b) => a.apply_baseline(&b),
             Err(e) => return usage_error(&format!("baseline {}: {e}", path.display())),
-        };
-        b.filter(&a.scan, &mut a.findings);
+        }
     }
     let shown_suppressed: &[Suppressed] = if args.show_suppressed {
         &a.suppressed
@@ -442,168 +380,44 @@ fn report_and_exit(args: &CheckArgs, pipeline: &Pipeline, mut a: Analysis) -> Ex
         scan: &a.scan,
         findings: &a.findings,
     };
-    let color = use_color(args) && args.output.is_none();
-    let human = || {
-        let mut s = report::human::render(&report, color, args.quiet);
-        s.push_str(&report::human::render_suppressed(&a.scan, shown_suppressed));
-        s
+    let format = args.format;
+    let mut opts = report::RenderOptions {
+        color: use_color(args) && args.output.is_none(),
+        quiet: args.quiet,
+        suppressed: shown_suppressed,
+        rules: metas,
     };
-    if let Some(note) = crate::wildcard::over_limit_note() {
-        eprintln!("{note}");
+    if format == report::Format::Human {
+        eprint!("{}", report::human::render_errors(&report));
     }
-    let out = match args.format {
-        OutputFormat::Human => {
-            eprint!("{}", report::human::render_errors(&report));
-            if args.output.is_some() {
-                let mut s = report::human::render(&report, false, args.quiet);
-                s.push_str(&report::human::render_suppressed(&a.scan, shown_suppressed));
-                s
-            } else {
-                human()
-            }
-        }
-        OutputFormat::Json => report::json::render_with_suppressed(&report, shown_suppressed),
-        OutputFormat::Sarif => report::sarif::render(&report, &all_meta(), shown_suppressed),
-        OutputFormat::Github => report::github::render(&report),
-    };
+    let out = report::render(format, &report, &opts);
     match &args.output {
         Some(path) => {
-            if let Err(e) =
-                crate::write::write_report(path, &report_trees(pipeline), out.as_bytes())
-            {
+            if let Err(e) = crate::write::write_report(path, &report_trees(args), out.as_bytes()) {
                 return usage_error(&e.0);
             }
-            if args.format != OutputFormat::Human {
+            if format != report::Format::Human {
                 eprint!("{}", report::human::render_errors(&report));
-                print!("{}", human());
+                opts.color = false;
+                print!("{}", report::render(report::Format::Human, &report, &opts));
             }
         }
-        None => {
-            let mut stdout = std::io::stdout().lock();
-            let _ = stdout.write_all(out.as_bytes());
-            let _ = stdout.flush();
-        }
+        None => print_out(&out),
     }
-    let code = exit_code(args, pipeline, &a.scan, &a.findings);
+    let fail_on = args
+        .fail_on
+        .or(engine.config().config.fail_on)
+        .unwrap_or(FailOn::Warning);
+    let failing = !args.exit_zero && a.findings.iter().any(|f| fail_on.fails(f.severity));
+    let code = exit(!a.scan.errors.is_empty(), failing);
     // The process ends here: freeing every file's text and model one by one would only
     // delay the exit (a few percent of a run); the OS takes the memory back at once.
     std::mem::forget(a);
     code
 }
 
-fn exit_code(args: &CheckArgs, pipeline: &Pipeline, scan: &Scan, findings: &[Finding]) -> ExitCode {
-    let fail_on = args
-        .fail_on
-        .or(pipeline.config.config.fail_on)
-        .unwrap_or(FailOn::Warning);
-    if !scan.errors.is_empty() {
-        ExitCode::from(EXIT_ERROR)
-    } else if !args.exit_zero && findings.iter().any(|f| fail_on.fails(f.severity)) {
-        ExitCode::from(EXIT_FINDINGS)
-    } else {
-        ExitCode::from(EXIT_OK)
-    }
-}
-
-/// `--diff`: run the fixes on a copy of the analysed files and print what would change.
-fn run_diff(args: &CheckArgs, pipeline: &Pipeline) -> ExitCode {
-    let first = pipeline.analyse();
-    let tmp = match tempfile::tempdir() {
-        Ok(t) => t,
-        Err(e) => return usage_error(&format!("cannot create a temporary directory: {e}")),
-    };
-    let mut originals: Vec<(String, String, PathBuf)> = Vec::new();
-    let mut layout = crate::write::CopyLayout::new(tmp.path());
-    for (_, src) in first.scan.files() {
-        let dest = layout.place(&src.rel);
-        let copied = dest
-            .parent()
-            .map(std::fs::create_dir_all)
-            .unwrap_or(Ok(()))
-            .and_then(|_| std::fs::copy(&src.path, &dest));
-        if let Err(e) = copied {
-            return usage_error(&format!("cannot copy {}: {e}", src.rel));
-        }
-        originals.push((src.rel.clone(), src.text.clone(), dest));
-    }
-    let copy = Pipeline {
-        opts: ScanOptions {
-            root: tmp.path().to_path_buf(),
-            paths: vec![tmp.path().to_path_buf()],
-            max_file_size: pipeline.opts.max_file_size,
-            settings: pipeline.opts.settings.clone(),
-        },
-        sel: pipeline.sel.clone(),
-        walk: WalkSettings::default(),
-        config: pipeline.config.clone(),
-        excludes: pipeline.config.excludes(),
-    };
-    let rep = crate::fix::fix_to_fixed_point(
-        || {
-            let a = copy.analyse();
-            (a.scan, a.findings)
-        },
-        args.unsafe_fixes,
-        &std::fs::canonicalize(tmp.path())
-            .into_iter()
-            .collect::<Vec<_>>(),
-    );
-    for e in &rep.errors {
-        eprintln!("error: {e}");
-    }
-    let mut out = String::new();
-    for (rel, before, dest) in &originals {
-        let Ok(after) = std::fs::read_to_string(dest) else {
-            continue;
-        };
-        let after = if before.starts_with("   ") && after.starts_with('\u{feff}') {
-            after.replacen('\u{feff}', "   ", 1)
-        } else {
-            after
-        };
-        if &after != before {
-            let patch = diffy::DiffOptions::new()
-                .set_original_filename(format!("a/{}", report::sanitize::inline(rel)))
-                .set_modified_filename(format!("b/{}", report::sanitize::inline(rel)))
-                .create_patch(before, &after);
-            out.push_str(&patch.to_string());
-        }
-    }
-    print!("{}", report::sanitize::block(&out));
-    if rep.applied > 0 {
-        eprintln!(
-            "Would fix {} finding{} in {} file{}.",
-            rep.applied,
-            if rep.applied == 1 { "" } else { "s" },
-            rep.files.len(),
-            if rep.files.len() == 1 { "" } else { "s" }
-        );
-    }
-    if !first.scan.errors.is_empty() {
-        eprint!(
-            "{}",
-            report::human::render_errors(&Report {
-                scan: &first.scan,
-                findings: &[],
-            })
-        );
-        ExitCode::from(EXIT_ERROR)
-    } else if out.is_empty() {
-        ExitCode::from(EXIT_OK)
-    } else {
-        ExitCode::from(EXIT_FINDINGS)
-    }
-}
-
-/// Where `--fix` may write: the scan root and each path argument, as they are on disk.
-fn fix_bases(args: &CheckArgs, pipeline: &Pipeline) -> Vec<PathBuf> {
-    let mut paths = args.paths.clone();
-    paths.push(pipeline.opts.root.clone());
-    crate::write::bases(&paths)
-}
-
 /// The trees `--output` and `--write-baseline` must not leave through a symbolic link: the
 /// current directory and the scan root.
-fn report_trees(pipeline: &Pipeline) -> Vec<PathBuf> {
-    vec![PathBuf::from("."), pipeline.opts.root.clone()]
+fn report_trees(args: &CheckArgs) -> Vec<PathBuf> {
+    vec![PathBuf::from("."), crate::scan::root_for(&args.paths)]
 }

@@ -3,7 +3,7 @@
 //! threshold. Unknown keys are errors that name the key's line.
 
 use crate::diag::Severity;
-use crate::scan::Settings;
+use crate::model::Settings;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

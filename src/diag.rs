@@ -115,3 +115,25 @@ impl Finding {
         self
     }
 }
+
+/// Sort findings the way every output shows them: path, line, column, rule, then message.
+pub fn order(scan: &crate::model::Scan, findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        let fa = scan.file(a.file);
+        let fb = scan.file(b.file);
+        (
+            fa.rel.as_str(),
+            a.span.start,
+            a.rule,
+            a.span.end,
+            &a.message,
+        )
+            .cmp(&(
+                fb.rel.as_str(),
+                b.span.start,
+                b.rule,
+                b.span.end,
+                &b.message,
+            ))
+    });
+}

@@ -335,7 +335,7 @@ pub const MAX_PASSES: usize = 10;
 /// applies non-overlapping fixes, refuses files changed since they were read, and writes files
 /// with [`crate::write::write_fixed`] inside `bases` (see [`crate::write::bases`]).
 pub fn fix_to_fixed_point(
-    mut analyse: impl FnMut() -> (crate::scan::Scan, Vec<crate::diag::Finding>),
+    mut analyse: impl FnMut() -> (crate::model::Scan, Vec<crate::diag::Finding>),
     unsafe_fixes: bool,
     bases: &[std::path::PathBuf],
 ) -> FixReport {

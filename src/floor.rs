@@ -12,10 +12,14 @@ use crate::scan::{ScanOptions, scan};
 use crate::source::discover::discover;
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// Run one floor; `mode` is `read` or `parse`.
-pub fn run(mode: &str, root: &Path, paths: &[PathBuf], max_file_size: u64) -> ExitCode {
+pub fn run(
+    mode: &str,
+    root: &Path,
+    paths: &[PathBuf],
+    max_file_size: u64,
+) -> Result<String, String> {
     let line = match mode {
         "read" => {
             let (candidates, walk_errors) = discover(root, paths);
@@ -47,11 +51,7 @@ pub fn run(mode: &str, root: &Path, paths: &[PathBuf], max_file_size: u64) -> Ex
                 s.errors.len()
             )
         }
-        other => {
-            eprintln!("error: unknown --floor mode `{other}` (read|parse)");
-            return ExitCode::from(crate::cli::EXIT_ERROR);
-        }
+        other => return Err(format!("unknown --floor mode `{other}` (read|parse)")),
     };
-    println!("{line}");
-    ExitCode::from(crate::cli::EXIT_OK)
+    Ok(line)
 }

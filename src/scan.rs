@@ -1,9 +1,10 @@
 //! The scan: discover files, read, classify, parse and extract each one (in parallel), then
 //! hold the project-wide model every rule runs on.
 
-use crate::model::{self, FileModel};
+use crate::frontend::{Extracted, classify_by_name, extract, json_is_relevant};
+use crate::model::FileModel;
 use crate::source::discover::{Candidate, WalkOptions, walk};
-use crate::source::{FileError, FileId, Format, SourceFile, json, yaml};
+use crate::source::{FileError, FileId, Format, SourceFile};
 use rayon::prelude::*;
 use std::path::{Path, PathBuf};
 
@@ -14,16 +15,7 @@ pub struct ScanOptions {
     pub settings: Settings,
 }
 
-/// Project knowledge that does not come from the scanned files (CLI flags, configuration).
-#[derive(Clone, Debug, Default)]
-pub struct Settings {
-    /// `OWNER/REPO` of the scanned repository, when known.
-    pub repo: Option<String>,
-    /// Owners whose repositories may appear in trust subjects (empty: not enforced).
-    pub allowed_owners: Vec<String>,
-    /// Secret/variable name → role ARN, for `role-to-assume: ${{ secrets.X }}`.
-    pub role_mappings: std::collections::BTreeMap<String, String>,
-}
+pub use crate::model::{Scan, Settings, Skipped};
 
 /// How the scan walks, and what it counts for the summary (beyond [`ScanOptions`]).
 #[derive(Default)]
@@ -36,98 +28,14 @@ pub struct WalkSettings {
     pub excluded: Option<Box<dyn Fn(&str, &Path) -> bool + Send + Sync>>,
 }
 
-/// Candidates the summary reports as skipped.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Skipped {
-    /// Paths left out by ignore rules (`.gitignore`, `.git/info/exclude`, `node_modules`,
-    /// `.terraform`), untracked ones only in a git checkout: directories (counted once, not
-    /// walked) and files whose name the scan considers.
-    pub ignored: usize,
-    /// Analysed files whose findings and errors the configuration's `exclude` drops.
-    pub excluded: usize,
-}
-
-pub struct Scan {
-    pub root: PathBuf,
-    /// What ignore rules and `exclude` left out.
-    pub skipped: Skipped,
-    /// Things to tell the user that are not input errors (an unreadable git index).
-    pub warnings: Vec<String>,
-    /// Indexed by `FileId`; `None` for files that were not relevant.
-    files: Vec<Option<SourceFile>>,
-    /// Indexed by `FileId`.
-    pub models: Vec<FileModel>,
-    pub errors: Vec<FileError>,
-    pub settings: Settings,
-    scanned: usize,
-    /// The model view custom rules select from, built on first use.
-    pub custom_views: std::sync::OnceLock<Vec<crate::custom::view::Doc>>,
-}
-
-impl Scan {
-    pub fn file(&self, id: FileId) -> &SourceFile {
-        self.files[id]
-            .as_ref()
-            .expect("findings only point into analysed files")
-    }
-    pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
-        self.files
-            .iter()
-            .enumerate()
-            .filter_map(|(i, f)| f.as_ref().map(|f| (i, f)))
-    }
-    /// Number of files analysed (recognised as an input, parsed or not).
-    pub fn files_scanned(&self) -> usize {
-        self.scanned
-    }
-    /// Number of paths that could not be analysed (each error names one).
-    pub fn files_failed(&self) -> usize {
-        let mut paths: Vec<&str> = self.errors.iter().map(|e| e.path.as_str()).collect();
-        paths.sort_unstable();
-        paths.dedup();
-        paths.len()
-    }
-    pub fn file_by_rel(&self, rel: &str) -> Option<FileId> {
-        self.files().find(|(_, f)| f.rel == rel).map(|(i, _)| i)
-    }
-}
-
-/// What the name of a file says it may be.
-fn classify_by_name(rel: &str) -> Option<Format> {
-    let lower = rel.to_ascii_lowercase();
-    let parts: Vec<&str> = lower.split('/').collect();
-    let name = *parts.last()?;
-    let yaml = name.ends_with(".yml") || name.ends_with(".yaml");
-    if yaml
-        && parts.len() >= 3
-        && parts[parts.len() - 2] == "workflows"
-        && parts[parts.len() - 3] == ".github"
-    {
-        return Some(Format::Workflow);
-    }
-    if name == "action.yml" || name == "action.yaml" {
-        return Some(Format::Action);
-    }
-    if name.ends_with(".json") {
-        return Some(Format::IamJson);
-    }
-    if name.ends_with(".tf") {
-        return Some(Format::Terraform);
-    }
-    // Outside workflow directories, YAML and `.template` files may be CloudFormation
-    // templates; their content decides.
-    if yaml || name.ends_with(".template") {
-        return Some(Format::CloudFormation);
-    }
-    None
-}
-
 #[allow(clippy::large_enum_variant)]
 enum Outcome {
     Skip,
     /// Analysed, and nothing in it can matter to any rule: counted, not kept.
     Done,
     File(SourceFile, FileModel),
+    /// A parsed `.tf` file, until its directory is linked.
+    Terraform(SourceFile, Box<crate::frontend::terraform::TfFile>),
     Error(FileError),
 }
 
@@ -141,19 +49,13 @@ fn error(rel: &str, line: u32, column: u32, message: impl Into<String>) -> Outco
     })
 }
 
-/// Would this JSON text be analysed? (It mentions an IAM policy's `Statement`, or is a plan,
-/// a CloudFormation template or an account export; `frontend::json_format` decides which.)
-fn json_is_relevant(text: &str) -> bool {
-    text.contains("\"Statement\"") || crate::frontend::json_format(text).is_some()
-}
-
 /// The text of a file, or why it cannot be read as text (with the bytes back).
 fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(("file is UTF-16 encoded; save it as UTF-8".into(), bytes));
     }
     // Reported like UTF-16 with a mark (decoding would move every offset off the file's bytes).
-    if crate::robust::utf16_without_bom(&bytes).is_some() {
+    if crate::source::read::utf16_without_bom(&bytes).is_some() {
         return Err((
             "file is UTF-16 encoded (without a byte order mark); save it as UTF-8".into(),
             bytes,
@@ -180,6 +82,50 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
     }
 }
 
+fn process(id: FileId, c: &Candidate, max: u64, overlay: Option<&str>) -> Outcome {
+    // Classify on the full path: `oidc-lint .github/workflows` must still see workflows.
+    let full = std::path::absolute(&c.path)
+        .map(|p| {
+            p.components()
+                .filter_map(|c| match c {
+                    std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                    _ => None,
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        })
+        .unwrap_or_else(|_| c.rel.clone());
+    let Some(format) = classify_by_name(&full) else {
+        return Outcome::Skip;
+    };
+    // Formats recognised by name are always errors when unreadable; formats recognised by
+    // content (JSON) only when their text shows they would have been analysed.
+    let by_content = matches!(format, Format::IamJson | Format::CloudFormation);
+    let bytes = match overlay {
+        Some(text) if text.len() as u64 > max => {
+            return if by_content {
+                Outcome::Skip
+            } else {
+                error(
+                    &c.rel,
+                    0,
+                    0,
+                    format!(
+                        "file is {} bytes, over the {max}-byte limit (see --max-file-size)",
+                        text.len()
+                    ),
+                )
+            };
+        }
+        Some(text) => text.as_bytes().to_vec(),
+        None => match read_capped(c, max, format) {
+            Ok(b) => b,
+            Err(o) => return o,
+        },
+    };
+    process_bytes(id, c, format, by_content, bytes)
+}
+
 /// A file over the size limit: an input error when it would have been analysed (formats known
 /// by name always; formats known by content when their content says so), else skipped.
 fn oversized(
@@ -189,12 +135,12 @@ fn oversized(
     size: u64,
     max: u64,
 ) -> Outcome {
-    use crate::source::sniff::{self, Verdict};
+    use crate::frontend::sniff::{self, Verdict};
     let too_big = format!("file is {size} bytes, over the {max}-byte limit (see --max-file-size)");
     let verdict = match format {
         Format::IamJson => sniff::oversized(
             file,
-            &crate::robust::may_be_json_object,
+            &crate::source::read::may_be_json_object,
             &json_is_relevant,
             sniff::JSON_KEYS,
         ),
@@ -219,53 +165,48 @@ fn oversized(
     }
 }
 
-fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
-    // Classify on the full path: `oidc-lint .github/workflows` must still see workflows.
-    let full = std::path::absolute(&c.path)
-        .map(|p| {
-            p.components()
-                .filter_map(|c| match c {
-                    std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-                .join("/")
-        })
-        .unwrap_or_else(|_| c.rel.clone());
-    let Some(format) = classify_by_name(&full) else {
-        return Outcome::Skip;
-    };
-    // Formats recognised by name are always errors when unreadable; formats recognised by
-    // content (JSON) only when their text shows they would have been analysed.
-    let by_content = matches!(format, Format::IamJson | Format::CloudFormation);
-    // One open: size from the handle, then one read of at most the limit.
+/// One open: size from the handle, then one read of at most `max` bytes. (`Err` is the
+/// file's outcome: skipped, or an error; once per file, so its size does not matter.)
+#[allow(clippy::result_large_err)]
+fn read_capped(c: &Candidate, max: u64, format: Format) -> Result<Vec<u8>, Outcome> {
     // Never blocks on a FIFO swapped in after the walk; refuses anything not a regular file.
     let mut file = match crate::source::discover::open_regular(&c.path) {
         Ok(f) => f,
-        Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
+        Err(e) => return Err(error(&c.rel, 0, 0, format!("cannot read file: {e}"))),
     };
     let size = match file.metadata() {
         Ok(m) => m.len(),
-        Err(e) => return error(&c.rel, 0, 0, format!("cannot read file: {e}")),
+        Err(e) => return Err(error(&c.rel, 0, 0, format!("cannot read file: {e}"))),
     };
     if size > max {
-        return oversized(c, &mut file, format, size, max);
+        return Err(oversized(c, &mut file, format, size, max));
     }
     let mut bytes = Vec::with_capacity(size as usize + 1);
     if let Err(e) = std::io::Read::read_to_end(
         &mut std::io::Read::take(&mut file, max.saturating_add(1)),
         &mut bytes,
     ) {
-        return error(&c.rel, 0, 0, format!("cannot read file: {e}"));
+        return Err(error(&c.rel, 0, 0, format!("cannot read file: {e}")));
     }
     if bytes.len() as u64 > max {
         // grew while being read
         drop(bytes);
         let size = file.metadata().map(|m| m.len()).unwrap_or(max + 1);
-        return oversized(c, &mut file, format, size.max(max + 1), max);
+        return Err(oversized(c, &mut file, format, size.max(max + 1), max));
     }
+    Ok(bytes)
+}
+
+/// Classify by content, decode, parse and extract one file's bytes.
+fn process_bytes(
+    id: FileId,
+    c: &Candidate,
+    format: Format,
+    by_content: bool,
+    bytes: Vec<u8>,
+) -> Outcome {
     // Cheap rejection by the first bytes: every JSON input is an object.
-    if format == Format::IamJson && !crate::robust::may_be_json_object(&bytes) {
+    if format == Format::IamJson && !crate::source::read::may_be_json_object(&bytes) {
         return Outcome::Skip;
     }
     let text = match decode(bytes) {
@@ -274,7 +215,7 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
             // Content-recognised files are errors only when their text (decoded leniently,
             // UTF-16 included) shows they would have been analysed.
             let relevant = || {
-                let lossy = crate::robust::lossy_text(&bytes);
+                let lossy = crate::source::read::lossy_text(&bytes);
                 match format {
                     Format::IamJson => json_is_relevant(&lossy),
                     _ => crate::frontend::maybe_cloudformation(&lossy),
@@ -309,8 +250,13 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
         // Memory stays with what rules can use: a file with nothing in its model (a `.tf`
         // file of buckets and instances) is dropped here, text and all, unless its text holds
         // what rules read from text (an access key id, a suppression comment).
-        Ok(Some(m)) if m.is_empty() && !text_is_read(&src) => Outcome::Done,
-        Ok(Some(m)) => Outcome::File(src, m),
+        Ok(Some(Extracted::Model(m))) if m.is_empty() && !text_is_read(&src) => Outcome::Done,
+        Ok(Some(Extracted::Model(m))) => Outcome::File(src, m),
+        // (A `.tf` file with no block linking reads.)
+        Ok(Some(Extracted::Terraform(t))) if t.blocks.is_empty() && !text_is_read(&src) => {
+            Outcome::Done
+        }
+        Ok(Some(Extracted::Terraform(t))) => Outcome::Terraform(src, t),
         Ok(None) => Outcome::Skip,
         Err(e) => {
             let p = src.pos(e.offset as u32);
@@ -326,36 +272,44 @@ fn process(id: FileId, c: &Candidate, max: u64) -> Outcome {
 /// Whether rules read this file's text whatever its model: it holds an access key id
 /// (`hardcoded-aws-key`) or an oidc-lint comment (suppressions, `unused-suppression`).
 fn text_is_read(src: &SourceFile) -> bool {
-    src.text.contains("oidc-lint") || !crate::rules::hardcoded_key_ids(&src.text).is_empty()
+    src.text.contains("oidc-lint") || !crate::analysis::secrets::key_ids(&src.text).is_empty()
 }
 
 /// Process one unit: a single file, or the `.tf` files of one directory, linked together. A
 /// directory whose Terraform defines nothing rules read (no policy, role, provider or key) is
 /// dropped whole after linking.
-fn process_unit(unit: &[FileId], candidates: &[Candidate], max: u64) -> Vec<(FileId, Outcome)> {
+fn process_unit(
+    unit: &[FileId],
+    candidates: &[Candidate],
+    overlays: &[Option<&str>],
+    max: u64,
+) -> Vec<(FileId, Outcome)> {
     let outs: Vec<(FileId, Outcome)> = unit
         .iter()
-        .map(|&id| (id, process(id, &candidates[id], max)))
+        .map(|&id| (id, process(id, &candidates[id], max, overlays[id])))
         .collect();
-    let is_tf = |o: &Outcome| matches!(o, Outcome::File(src, _) if src.format == Format::Terraform);
+    let is_tf = |o: &Outcome| matches!(o, Outcome::Terraform(..));
     if !outs.iter().any(|(_, o)| is_tf(o)) {
         return outs;
     }
     let mut srcs = Vec::new();
+    let mut parsed = Vec::new();
     let mut models = Vec::new();
     let mut rest = Vec::new();
     for (id, o) in outs {
         match o {
-            Outcome::File(src, m) if src.format == Format::Terraform => {
+            Outcome::Terraform(src, t) => {
                 srcs.push((id, src));
-                models.push((id, m));
+                parsed.push((id, *t));
+                models.push((id, FileModel::default()));
             }
             other => rest.push((id, other)),
         }
     }
-    let files = model::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
-    let mut dir_models = model::terraform::DirFiles::new(models);
-    model::terraform::link_dir(&files, &mut dir_models);
+    let files =
+        crate::frontend::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
+    let mut dir_models = crate::frontend::terraform::DirFiles::new(models);
+    crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models);
     drop(files);
     let models: Vec<(FileId, FileModel)> = dir_models.into_pairs().collect();
     let useful = models.iter().any(|(_, m)| !m.is_empty());
@@ -373,91 +327,21 @@ fn process_unit(unit: &[FileId], candidates: &[Candidate], max: u64) -> Vec<(Fil
     rest
 }
 
-/// A file that could not be parsed: where, and why (the message names the syntax).
-pub struct ParseError {
-    pub offset: usize,
-    pub message: String,
-}
-
-/// Parse one file and extract its model. `Ok(None)`: the file turned out not to be an input
-/// (a JSON file without a top-level `Statement`).
-fn extract(id: FileId, src: &SourceFile) -> Result<Option<FileModel>, ParseError> {
-    let mut m = FileModel::default();
-    match src.format {
-        Format::IamJson => {
-            let root = match json::parse_template(&src.text) {
-                Ok(root) => root,
-                // A Terraform/envsubst template that is only JSON once rendered.
-                Err((_, true)) => return Ok(None),
-                Err((e, false)) => {
-                    return Err(ParseError {
-                        offset: e.offset,
-                        message: format!("invalid JSON: {}", e.message),
-                    });
-                }
-            };
-            if root.get("Statement").is_none() {
-                return Ok(None);
-            }
-            let owner = src.rel.rsplit('/').next().unwrap_or(&src.rel).to_string();
-            m.policies.push(model::policy_from_tree(
-                id,
-                &root,
-                owner,
-                None,
-                model::Family::Json,
-            ));
-        }
-        Format::Terraform => {
-            let f = model::terraform::parse_file(src).map_err(|e| ParseError {
-                offset: e.offset,
-                message: format!("invalid HCL: {}", e.message),
-            })?;
-            m.terraform = Some(Box::new(f));
-        }
-        Format::TerraformPlan | Format::AwsExport => {
-            let root = match json::parse_template(&src.text) {
-                Ok(root) => root,
-                Err((_, true)) => return Ok(None),
-                Err((e, false)) => {
-                    return Err(ParseError {
-                        offset: e.offset,
-                        message: format!("invalid JSON: {}", e.message),
-                    });
-                }
-            };
-            let got = if src.format == Format::TerraformPlan {
-                crate::frontend::plan::extract(id, src, &root)
-            } else {
-                crate::frontend::export::extract(id, src, &root)
-            };
-            return Ok(got);
-        }
-        Format::CloudFormation => return crate::frontend::cfn::extract_file(id, src),
-        Format::Workflow | Format::Action => {
-            let docs = yaml::parse(&src.text).map_err(|e| ParseError {
-                offset: e.offset,
-                message: format!("invalid YAML: {}", e.message),
-            })?;
-            if let Some(root) = docs.first().filter(|d| d.is_map()) {
-                m.workflows.push(if src.format == Format::Workflow {
-                    model::workflow_from_tree(id, root)
-                } else {
-                    model::action_from_tree(id, root)
-                });
-            }
-        }
-    }
-    Ok(Some(m))
-}
-
 pub fn scan(opts: &ScanOptions) -> Scan {
-    scan_with(opts, &WalkSettings::default())
+    scan_with(opts, &WalkSettings::default(), &[])
 }
 
-pub fn scan_with(opts: &ScanOptions, ws: &WalkSettings) -> Scan {
+/// [`scan`], with in-memory contents replacing files on disk (see [`scan_with`]).
+pub fn scan_with_overlay(opts: &ScanOptions, overlays: &[(PathBuf, String)]) -> Scan {
+    scan_with(opts, &WalkSettings::default(), overlays)
+}
+
+/// [`scan`], with in-memory contents replacing files on disk: each overlay's text is read
+/// instead of the file at its path (an editor's unsaved buffer). An overlay for a path the walk
+/// does not find (a new, unsaved file) is scanned as if it were named on the command line.
+pub fn scan_with(opts: &ScanOptions, ws: &WalkSettings, overlays: &[(PathBuf, String)]) -> Scan {
     let walked = walk(&opts.root, &opts.paths, &ws.walk);
-    let candidates = walked.candidates;
+    let mut candidates = walked.candidates;
     let walk_errors = walked.errors;
     // Ignored directories count once; ignored files when their name makes them candidates.
     let ignored = walked
@@ -465,6 +349,37 @@ pub fn scan_with(opts: &ScanOptions, ws: &WalkSettings) -> Scan {
         .iter()
         .filter(|(rel, is_dir)| *is_dir || classify_by_name(rel).is_some())
         .count();
+    let key = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    let overlay_of: std::collections::HashMap<PathBuf, &str> =
+        overlays.iter().map(|(p, t)| (key(p), t.as_str())).collect();
+    let mut found = std::collections::HashSet::new();
+    for c in &candidates {
+        let k = key(&c.path);
+        if overlay_of.contains_key(&k) {
+            found.insert(k);
+        }
+    }
+    for (p, t) in overlays {
+        if !found.contains(&key(p)) {
+            let rel = p.strip_prefix(&opts.root).unwrap_or(p);
+            candidates.push(Candidate {
+                path: p.clone(),
+                rel: rel.to_string_lossy().replace('\\', "/"),
+                explicit: true,
+                size: t.len() as u64,
+            });
+        }
+    }
+    let overlay: Vec<Option<&str>> = candidates
+        .iter()
+        .map(|c| {
+            if overlay_of.is_empty() {
+                None
+            } else {
+                overlay_of.get(&key(&c.path)).copied()
+            }
+        })
+        .collect();
     // Units of work: the `.tf` files of one directory (a Terraform module: linked together),
     // every other file alone. A unit is read, parsed, linked and reduced to what rules can use
     // before the next one starts on that core, so parse trees never pile up.
@@ -491,7 +406,7 @@ pub fn scan_with(opts: &ScanOptions, ws: &WalkSettings) -> Scan {
     let done: Vec<Vec<(FileId, Outcome)>> = units
         .par_iter()
         .with_max_len(1)
-        .map(|u| process_unit(u, &candidates, opts.max_file_size))
+        .map(|u| process_unit(u, &candidates, &overlay, opts.max_file_size))
         .collect();
     let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
     for (id, o) in done.into_iter().flatten() {
@@ -535,6 +450,11 @@ pub fn scan_with(opts: &ScanOptions, ws: &WalkSettings) -> Scan {
                 files.push(Some(src));
                 models.push(m);
             }
+            // `process_unit` links every parsed `.tf` file into a model.
+            Outcome::Terraform(src, _) => {
+                files.push(Some(src));
+                models.push(FileModel::default());
+            }
             Outcome::Error(e) => {
                 files.push(None);
                 models.push(FileModel::default());
@@ -543,17 +463,17 @@ pub fn scan_with(opts: &ScanOptions, ws: &WalkSettings) -> Scan {
         }
     }
     errors.sort();
-    Scan {
-        root: opts.root.clone(),
-        skipped: Skipped { ignored, excluded },
-        warnings: walked.warnings,
+    let mut scan = Scan::new(
+        opts.root.clone(),
         files,
         models,
         errors,
-        settings: opts.settings.clone(),
+        opts.settings.clone(),
         scanned,
-        custom_views: Default::default(),
-    }
+    );
+    scan.skipped = Skipped { ignored, excluded };
+    scan.warnings = walked.warnings;
+    scan
 }
 
 /// The scan root for reporting: the directory given, the parent of a file given, or `.`.
@@ -562,8 +482,4 @@ pub fn root_for(paths: &[PathBuf]) -> PathBuf {
         [one] if one.is_dir() => one.clone(),
         _ => PathBuf::from("."),
     }
-}
-
-pub fn relative_display(root: &Path, p: &Path) -> String {
-    p.strip_prefix(root).unwrap_or(p).display().to_string()
 }

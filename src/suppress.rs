@@ -6,8 +6,8 @@
 use crate::baseline::trees;
 use crate::config::{Loaded, PathMatcher};
 use crate::diag::{Finding, Severity};
+use crate::model::Scan;
 use crate::rules::RuleMeta;
-use crate::scan::Scan;
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile, Span};
 
@@ -400,7 +400,7 @@ pub fn apply(
             }
         }
     }
-    crate::report::sort_findings(scan, &mut kept);
+    crate::diag::order(scan, &mut kept);
     Outcome {
         findings: kept,
         suppressed,

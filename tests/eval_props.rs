@@ -1,10 +1,10 @@
-//! Property tests: the condition evaluator (`oidc_lint::eval`) against a straightforward
+//! Property tests: the condition evaluator (`oidc_lint::analysis::eval`) against a straightforward
 //! reference model of AWS condition semantics, on thousands of generated conditions, policies
 //! and subjects. Fully known requests must agree exactly; requests with holes or unknown
 //! presence must be sound (a `True`/`False` answer holds for every filling).
 
-use oidc_lint::eval::{Hole, Presence, Request, Tri, VPart, Val, eval_policy, eval_raw};
-use oidc_lint::model::{Family, policy_from_tree};
+use oidc_lint::analysis::eval::{Hole, Presence, Request, Tri, VPart, Val, eval_policy, eval_raw};
+use oidc_lint::frontend::iam_json::{Family, policy_from_tree};
 use oidc_lint::source::tree::Template;
 use proptest::prelude::*;
 
@@ -376,7 +376,7 @@ proptest! {
 // The linear-space matcher (`oidc_lint::wildcard`) against the straightforward search it
 // replaced: depth-first reachability on the full (pattern × subject) grid.
 
-use oidc_lint::wildcard::{self, PEl, SEl};
+use oidc_lint::analysis::wildcard::{self, PEl, SEl};
 
 fn ref_reaches(n: usize, m: usize, moves: impl Fn(usize, usize, &mut Vec<(usize, usize)>)) -> bool {
     let mut seen = vec![false; (n + 1) * (m + 1)];

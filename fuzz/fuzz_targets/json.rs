@@ -2,7 +2,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oidc_lint::model::{self, Family};
+use oidc_lint::frontend::iam_json::Family;
 use oidc_lint::source::embedded::Embedded;
 use oidc_lint::source::json;
 
@@ -19,6 +19,12 @@ fuzz_target!(|data: &[u8]| {
                 }
             }
         });
-        let _ = model::policy_from_tree(0, &root, "fuzz.json".into(), None, Family::Json);
+        let _ = oidc_lint::frontend::iam_json::policy_from_tree(
+            0,
+            &root,
+            "fuzz.json".into(),
+            None,
+            Family::Json,
+        );
     }
 });

@@ -2,7 +2,6 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use oidc_lint::model;
 use oidc_lint::source::yaml;
 
 fuzz_target!(|data: &[u8]| {
@@ -11,10 +10,12 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(docs) = yaml::parse(text) {
         for d in &docs {
-            d.walk(&mut |n| assert!(n.span.start <= n.span.end && n.span.end as usize <= text.len()));
+            d.walk(&mut |n| {
+                assert!(n.span.start <= n.span.end && n.span.end as usize <= text.len())
+            });
             if d.is_map() {
-                let _ = model::workflow_from_tree(0, d);
-                let _ = model::action_from_tree(0, d);
+                let _ = oidc_lint::frontend::github_actions::workflow_from_tree(0, d);
+                let _ = oidc_lint::frontend::github_actions::action_from_tree(0, d);
             }
         }
     }

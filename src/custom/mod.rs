@@ -1,10 +1,10 @@
 //! Custom rules: declarative YAML rules that select nodes of the model view with RFC 9535
-//! JSONPath and assert on them. Once installed they are ordinary rules: they appear in
-//! `rules::registry()`, take part in `--select`/`--ignore`, and emit ordinary `Finding`s.
+//! JSONPath and assert on them. Once [`load`]ed into a [`crate::rules::RuleSet`] they are
+//! ordinary rules: they take part in `--select`/`--ignore` and emit ordinary `Finding`s.
 //!
 //! Ids are `NAMESPACE/NAME` (`acme/pin-main-branch`); built-in ids never contain `/`, so the
-//! two can never clash. The ids are leaked once per run to become `&'static str` (fine for a
-//! CLI: a rule set is installed once per process).
+//! two can never clash. A loaded rule's metadata (id, summary, page) is leaked to become
+//! `&'static` like a built-in's: a few hundred bytes per rule per load.
 
 pub mod dump;
 pub mod load;
@@ -13,15 +13,15 @@ pub mod view;
 pub use load::{LoadError, load_dir, load_file, load_str};
 
 use crate::diag::{Finding, Severity};
+use crate::model::Scan;
 use crate::rules::Ctx;
 use crate::rules::{Rule, RuleMeta};
-use crate::scan::Scan;
 use crate::source::{SourceFile, Span};
 use regex::Regex;
 use serde_json::Value;
 use serde_json_path::{JsonPath, NormalizedPath};
 use std::path::PathBuf;
-use std::sync::OnceLock;
+use std::sync::Arc;
 use view::{Doc, DocKind, Loc};
 
 /// A piece of a message template.
@@ -347,17 +347,10 @@ impl Rule for Installed {
     fn meta(&self) -> &'static RuleMeta {
         self.meta
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let docs = scan.custom_views.get_or_init(|| view::build(scan));
-        self.rule.eval(self.meta.id, scan, docs, out);
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let docs: &Vec<view::Doc> = ctx.extension(|| view::build(ctx));
+        self.rule.eval(self.meta.id, ctx, docs, out);
     }
-}
-
-static INSTALLED: OnceLock<Vec<&'static dyn Rule>> = OnceLock::new();
-
-/// The installed custom rules (empty until [`install`] ran).
-pub fn registered() -> Vec<&'static dyn Rule> {
-    INSTALLED.get().cloned().unwrap_or_default()
 }
 
 /// Check ids for clashes with built-in rules and with each other.
@@ -390,16 +383,15 @@ pub fn check_ids(rules: &[CustomRule]) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Load every rule under `dirs` and add them to the rule registry; returns how many.
-/// Call once per process, before rule ids are validated (`--select`, configuration).
-pub fn install(dirs: &[PathBuf]) -> Result<usize, LoadError> {
+/// Load every rule under `dirs` as members of a [`crate::rules::RuleSet`]
+/// (`RuleSet::builtin().with(load(dirs)?)`).
+pub fn load(dirs: &[PathBuf]) -> Result<Vec<Arc<dyn Rule>>, LoadError> {
     let mut all = Vec::new();
     for d in dirs {
         all.extend(load_dir(d)?);
     }
     check_ids(&all)?;
-    let n = all.len();
-    let rules: Vec<&'static dyn Rule> = all
+    let rules = all
         .into_iter()
         .map(|rule| {
             let id: &'static str = Box::leak(rule.id.clone().into_boxed_str());
@@ -416,18 +408,8 @@ pub fn install(dirs: &[PathBuf]) -> Result<usize, LoadError> {
                 fixable: false,
                 doc: Box::leak(rule.doc_page().into_boxed_str()),
             }));
-            let r: &'static dyn Rule = Box::leak(Box::new(Installed { meta, rule }));
-            r
+            Arc::new(Installed { meta, rule }) as Arc<dyn Rule>
         })
         .collect();
-    INSTALLED.set(rules).map_err(|_| LoadError {
-        file: dirs
-            .first()
-            .map(|d| d.display().to_string())
-            .unwrap_or_default(),
-        line: 0,
-        field: None,
-        message: "custom rules were already loaded in this process".into(),
-    })?;
-    Ok(n)
+    Ok(rules)
 }

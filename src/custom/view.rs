@@ -9,11 +9,11 @@
 //! The shape is versioned by [`MODEL_VERSION`] and documented in the README ("Custom rules").
 //! `null` means "absent" everywhere.
 
+use crate::model::Scan;
 use crate::model::{
     Condition, FileModel, Job, KeyValue, Operator, PermSpec, Permissions, PolicyDoc, PolicyKind,
     SStr, Spanned, Statement, Step, Workflow, WorkflowKind,
 };
-use crate::scan::Scan;
 use crate::source::{FileId, SourceFile, Span};
 use serde_json::{Map, Value};
 use serde_json_path::PathElement;

@@ -4,7 +4,8 @@
 //! export file. Findings name the role.
 
 use super::embedded_document;
-use crate::model::{self, Family, FileModel, OidcProvider, PolicyKind, Role, Spanned, strings_of};
+use crate::frontend::iam_json::{Family, strings_of};
+use crate::model::{FileModel, OidcProvider, PolicyKind, Role, Spanned};
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile};
 use std::collections::HashMap;
@@ -18,7 +19,7 @@ fn add(
     kind: PolicyKind,
 ) -> Option<usize> {
     let doc = embedded_document(text, doc)?;
-    m.policies.push(model::policy_from_tree(
+    m.policies.push(crate::frontend::iam_json::policy_from_tree(
         id,
         &doc,
         owner,

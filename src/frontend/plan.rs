@@ -4,9 +4,8 @@
 //! strings; their spans map to the exact bytes of the plan file.
 
 use super::embedded_document;
-use crate::model::{
-    self, AccessKey, Family, FileModel, OidcProvider, PolicyKind, Role, Spanned, strings_of,
-};
+use crate::frontend::iam_json::{Family, strings_of};
+use crate::model::{AccessKey, FileModel, OidcProvider, PolicyKind, Role, Spanned};
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile};
 use std::collections::{HashMap, HashSet};
@@ -98,7 +97,7 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
     let mut m = FileModel::default();
     let policy = |m: &mut FileModel, n: &Node, owner: &str, kind: PolicyKind| -> Option<usize> {
         let doc = embedded_document(text, n)?;
-        m.policies.push(model::policy_from_tree(
+        m.policies.push(crate::frontend::iam_json::policy_from_tree(
             id,
             &doc,
             owner.to_string(),

@@ -2,12 +2,12 @@
 //! which input format produced it.
 
 pub mod iam;
-pub mod terraform;
-pub mod tf_modules;
 pub mod workflow;
+pub mod workspace;
 
 pub use iam::*;
 pub use workflow::*;
+pub use workspace::{Scan, Settings, Skipped};
 
 use crate::source::tree::Template;
 use crate::source::{FileId, Span};
@@ -59,20 +59,16 @@ pub struct FileModel {
     pub roles: Vec<Role>,
     /// Long-lived access keys created by IaC (`aws_iam_access_key`, `AWS::IAM::AccessKey`).
     pub access_keys: Vec<AccessKey>,
-    /// A parsed `.tf` file waiting for its directory to be linked (`terraform::link`).
-    pub terraform: Option<Box<terraform::TfFile>>,
 }
 
 impl FileModel {
-    /// Nothing any rule could read (a `.tf` file still waiting to be linked counts as
-    /// something when it holds blocks linking reads).
+    /// Nothing any rule could read.
     pub fn is_empty(&self) -> bool {
         self.policies.is_empty()
             && self.providers.is_empty()
             && self.workflows.is_empty()
             && self.roles.is_empty()
             && self.access_keys.is_empty()
-            && self.terraform.as_ref().is_none_or(|t| t.blocks.is_empty())
     }
 }
 

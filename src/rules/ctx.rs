@@ -8,25 +8,27 @@
 //! first asked for from inside a rule (a worker waiting in it may run another rule that asks
 //! for the same view).
 
-use super::github::{GithubTrust, github_trusts};
-use super::perm::{Subject, github_roles};
+use crate::analysis::permissions::{GithubRole, github_roles};
+use crate::analysis::subjects::{self, RoleAnalysis, RoleDef};
+use crate::analysis::trust::{GithubTrust, github_trusts};
+use crate::model::Scan;
 use crate::model::{Job, OidcProvider, PolicyDoc, Workflow};
-use crate::scan::Scan;
 use crate::source::FileId;
-use crate::subjects::{self, Analysis, RoleDef};
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
 pub struct Ctx<'a> {
     scan: &'a Scan,
     trusts: OnceLock<Vec<GithubTrust<'a>>>,
-    github_roles: OnceLock<Vec<Subject<'a>>>,
-    analysis: OnceLock<Analysis<'a>>,
+    github_roles: OnceLock<Vec<GithubRole<'a>>>,
+    analysis: OnceLock<RoleAnalysis<'a>>,
     judged: OnceLock<Vec<Option<subjects::Judgement<'a>>>>,
     callers: OnceLock<subjects::Callers<'a>>,
     providers: OnceLock<Vec<&'a OidcProvider>>,
     /// Trust policy (by address) → index into `analysis().roles` of the roles holding it.
     role_of_trust: OnceLock<HashMap<usize, Vec<usize>>>,
+    /// A view a family of rules outside this module builds for itself ([`Ctx::extension`]).
+    extension: OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
 
 impl<'a> std::ops::Deref for Ctx<'a> {
@@ -47,23 +49,32 @@ impl<'a> Ctx<'a> {
             callers: OnceLock::new(),
             providers: OnceLock::new(),
             role_of_trust: OnceLock::new(),
+            extension: OnceLock::new(),
         }
+    }
+    /// The check's one extension view (custom rules' document view), built by the first rule
+    /// that asks, like the views above. A check has one such slot, so only one type may use it.
+    pub fn extension<T: std::any::Any + Send + Sync>(&self, init: impl FnOnce() -> T) -> &T {
+        self.extension
+            .get_or_init(|| Box::new(init()))
+            .downcast_ref::<T>()
+            .expect("a check's extension view has one type")
     }
     /// Every allow statement trusting GitHub's OIDC issuer ([`github_trusts`]).
     pub fn trusts(&self) -> &[GithubTrust<'a>] {
         self.trusts.get_or_init(|| github_trusts(self.scan))
     }
     /// Every role GitHub can assume, with its permission policies ([`github_roles`]).
-    pub fn github_roles(&self) -> &[Subject<'a>] {
+    pub fn github_roles(&self) -> &[GithubRole<'a>] {
         self.github_roles
             .get_or_init(|| github_roles(self.scan, self.trusts()))
     }
     /// The cross-file analysis: roles, and the roles each job assumes with its subjects.
-    pub fn analysis(&self) -> &Analysis<'a> {
+    pub fn analysis(&self) -> &RoleAnalysis<'a> {
         self.analysis
             .get_or_init(|| subjects::analyze_with(self.scan, self.callers()))
     }
-    /// [`Analysis::judge`]: each assumption against its role's trust policy.
+    /// [`RoleAnalysis::judge`]: each assumption against its role's trust policy.
     pub fn judged(&self) -> &[Option<subjects::Judgement<'a>>] {
         self.judged.get_or_init(|| self.analysis().judge(self.scan))
     }
@@ -101,5 +112,13 @@ impl<'a> Ctx<'a> {
             .into_iter()
             .flatten()
             .map(move |&i| &roles[i])
+    }
+    /// Whether the role holding `policy` as its trust policy is known to have only read
+    /// access (the cross-file role analysis: IaC roles, and IAM JSON trust files with their
+    /// permission files beside them). `false` whenever it is not known.
+    pub fn role_read_only(&self, policy: &PolicyDoc) -> bool {
+        self.roles_trusting(policy)
+            .any(|r| matches!(r.write, Some(None)))
+            || crate::analysis::trust::model_role_read_only(self.scan, policy)
     }
 }

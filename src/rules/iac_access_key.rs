@@ -15,8 +15,8 @@ impl Rule for IacAccessKey {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for m in &scan.models {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for m in &ctx.models {
             for k in &m.access_keys {
                 let user = k
                     .user

@@ -1,12 +1,10 @@
-//! The rule registry. Each rule lives in its own file and sees only the model (`Scan`).
+//! The rules: one file per rule, the registry, and the [`RuleSet`] a run uses. A rule sees the
+//! model and the `analysis` views through [`Ctx`].
 
 pub mod ctx;
-pub mod github;
 pub mod narrow;
-pub mod perm;
 
 pub use ctx::Ctx;
-pub use hardcoded_aws_key::key_ids as hardcoded_key_ids;
 
 mod hardcoded_aws_key;
 mod iac_access_key;
@@ -62,9 +60,11 @@ pub struct RuleMeta {
     pub doc: &'static str,
 }
 
+/// A rule: its metadata, and a check that reads the model through `ctx` (which dereferences
+/// to the [`crate::model::Scan`] and adds the shared cross-file views) and pushes findings.
 pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>);
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>);
 }
 
 /// Every built-in rule, in id order.
@@ -108,14 +108,63 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &workflow_oidc_untrusted_trigger::RULE,
         &workflow_role_not_arn::RULE,
     ];
-    // custom rules, once `custom::install` loaded them
-    rules.extend(crate::custom::registered());
     rules.sort_by_key(|r| r.meta().id);
     rules
 }
 
+/// The built-in rule with this id.
 pub fn find(id: &str) -> Option<&'static dyn Rule> {
     registry().into_iter().find(|r| r.meta().id == id)
+}
+
+/// The rules one run uses: the built-ins plus any loaded custom rules, in id order. A value,
+/// not process state: a language server builds one per workspace and builds it again when the
+/// workspace's custom rules change.
+#[derive(Clone)]
+pub struct RuleSet {
+    rules: Vec<std::sync::Arc<dyn Rule>>,
+}
+
+/// A built-in rule (a `static`) as a member of a [`RuleSet`].
+struct Builtin(&'static dyn Rule);
+
+impl Rule for Builtin {
+    fn meta(&self) -> &'static RuleMeta {
+        self.0.meta()
+    }
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        self.0.check(ctx, out)
+    }
+}
+
+impl RuleSet {
+    /// Every built-in rule ([`registry`]).
+    pub fn builtin() -> Self {
+        RuleSet {
+            rules: registry()
+                .into_iter()
+                .map(|r| std::sync::Arc::new(Builtin(r)) as std::sync::Arc<dyn Rule>)
+                .collect(),
+        }
+    }
+    /// This set plus `extra` (custom rules), kept in id order.
+    pub fn with(mut self, extra: impl IntoIterator<Item = std::sync::Arc<dyn Rule>>) -> Self {
+        self.rules.extend(extra);
+        self.rules.sort_by_key(|r| r.meta().id);
+        self
+    }
+    pub fn iter(&self) -> impl Iterator<Item = &dyn Rule> {
+        self.rules.iter().map(|r| &**r)
+    }
+    pub fn find(&self, id: &str) -> Option<&dyn Rule> {
+        self.iter().find(|r| r.meta().id == id)
+    }
+}
+
+impl Default for RuleSet {
+    fn default() -> Self {
+        RuleSet::builtin()
+    }
 }
 
 /// Declare a rule's metadata with its doc embedded from `rules/<id>.md`.
@@ -131,6 +180,23 @@ macro_rules! rule_meta {
             doc: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $id, ".md")),
         }
     };
+}
+
+/// `oidc-lint rules`: one line per built-in rule (id, severity, fix, inputs, summary).
+pub fn plain_table() -> String {
+    let mut out = String::new();
+    for r in registry() {
+        let m = r.meta();
+        out.push_str(&format!(
+            "{:<36} {:<8} {:<4} {:<52} {}\n",
+            m.id,
+            m.severity.as_str(),
+            if m.fixable { "fix" } else { "-" },
+            m.applies_to.join(","),
+            m.summary
+        ));
+    }
+    out
 }
 
 /// The README's rule table, generated from the registry (a test keeps the README in sync).

@@ -6,7 +6,7 @@
 //! statement of the policy whose pull-request subjects the fix would newly make a shared role's.
 
 use super::Ctx;
-use super::github::{GithubTrust, split_default_sub};
+use crate::analysis::trust::{GithubTrust, split_default_sub};
 use crate::model::PolicyDoc;
 use std::collections::HashSet;
 

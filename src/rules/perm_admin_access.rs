@@ -1,7 +1,7 @@
-use super::perm::{is_every_action, star_resource, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::managed_policies::AdminReason;
+use crate::analysis::permissions::{is_every_action, star_resource, unique_policies};
 use crate::diag::Finding;
-use crate::managed_policies::AdminReason;
 
 pub struct PermAdminAccess;
 pub static RULE: PermAdminAccess = PermAdminAccess;
@@ -26,13 +26,13 @@ impl Rule for PermAdminAccess {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = scan.github_roles();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = ctx.github_roles();
         for s in subjects {
             for arn in &s.managed {
                 // Judged by the policy's contents (the vendored snapshot of AWS-managed
                 // policies); the name alone when the snapshot does not know it.
-                let reason = match crate::managed_policies::lookup_template(&arn.value) {
+                let reason = match crate::analysis::managed_policies::lookup_template(&arn.value) {
                     Some(p) => p.admin_equivalent(),
                     None => is_admin_arn(&arn.value).then_some(AdminReason::EveryAction),
                 };
@@ -75,7 +75,7 @@ impl Rule for PermAdminAccess {
                     Finding::new(META.id, META.severity, p.file, action.span)
                         .message(format!(
                             "{} allows every action (`{}`) on every resource for {}, which GitHub Actions can assume: this is administrator access",
-                            super::perm::policy_name(p),
+                            crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             s.describe
                         ))
@@ -96,7 +96,7 @@ impl Rule for PermAdminAccess {
 fn not_action(
     p: &crate::model::PolicyDoc,
     st: &crate::model::Statement,
-    s: &super::perm::Subject<'_>,
+    s: &crate::analysis::permissions::GithubRole<'_>,
     out: &mut Vec<Finding>,
 ) {
     let Some(res) = star_resource(st) else {
@@ -126,7 +126,7 @@ fn not_action(
         Finding::new(META.id, META.severity, p.file, span)
             .message(format!(
                 "{} allows every action but {} on every resource for {}, which GitHub Actions can assume: that still includes `{write}`, so the role can grant itself anything; this is administrator access",
-                super::perm::policy_name(p),
+                crate::analysis::permissions::policy_name(p),
                 excluded
                     .iter()
                     .map(|k| format!("`{k}`"))

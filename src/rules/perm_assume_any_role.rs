@@ -1,5 +1,5 @@
-use super::perm::{any_role_resource, granting, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{any_role_resource, granting, unique_policies};
 use crate::diag::Finding;
 
 pub struct PermAssumeAnyRole;
@@ -16,8 +16,8 @@ impl Rule for PermAssumeAnyRole {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = scan.github_roles();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = ctx.github_roles();
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
                 // A condition (`aws:ResourceAccount`, `iam:ResourceTag/…`) narrows the targets.
@@ -34,7 +34,7 @@ impl Rule for PermAssumeAnyRole {
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
                             "{} allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can pivot into every role whose trust admits this account",
-                            super::perm::policy_name(p),
+                            crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             res.value.display(),
                             s.describe

@@ -1,8 +1,7 @@
-use super::perm::{Subject, names_exactly};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{GithubRole, names_exactly};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::{Statement, Syntax};
-use crate::scan::Scan;
 
 pub struct PermEcrAuthTokenScoped;
 pub static RULE: PermEcrAuthTokenScoped = PermEcrAuthTokenScoped;
@@ -23,7 +22,7 @@ const TOKEN_ACTIONS: &[&str] = &[
 
 /// Does some Allow statement grant `action` where the request resource (`*`) matches?
 /// Unknown resources or actions count as granting (never guessed against the user).
-fn granted_on_star(s: &Subject, action: &str) -> bool {
+fn granted_on_star(s: &GithubRole, action: &str) -> bool {
     s.allows().any(|(_, st)| {
         st.allows_action(action)
             && (st.not_resource
@@ -35,7 +34,7 @@ fn granted_on_star(s: &Subject, action: &str) -> bool {
 }
 
 /// Replace the single resource with `*` when the statement holds only token actions.
-fn fix(scan: &Scan, file: usize, st: &Statement) -> Option<Fix> {
+fn fix(ctx: &Ctx<'_>, file: usize, st: &Statement) -> Option<Fix> {
     if st.resources.len() != 1 || st.not_resource {
         return None;
     }
@@ -55,7 +54,7 @@ fn fix(scan: &Scan, file: usize, st: &Statement) -> Option<Fix> {
     }
     let r = &st.resources[0];
     // Only a plain quoted string is replaced (not a reference or a tagged expression).
-    let text = scan.file(file).slice(r.span);
+    let text = ctx.file(file).slice(r.span);
     if !(text.starts_with('"') && text.ends_with('"')
         || text.starts_with('\'') && text.ends_with('\''))
     {
@@ -76,8 +75,8 @@ impl Rule for PermEcrAuthTokenScoped {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = scan.github_roles();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = ctx.github_roles();
         let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
         for s in subjects {
             // A managed policy may grant the token: its contents are unknown here.
@@ -106,7 +105,7 @@ impl Rule for PermEcrAuthTokenScoped {
                         Finding::new(META.id, META.severity, p.file, r.span)
                             .message(format!(
                                 "{} allows `{}` only on `{}` for {}: the action supports no resource-level permissions, so the login step fails with AccessDenied",
-                                super::perm::policy_name(p),
+                                crate::analysis::permissions::policy_name(p),
                                 a.value.display(),
                                 r.value.display(),
                                 s.describe
@@ -116,7 +115,7 @@ impl Rule for PermEcrAuthTokenScoped {
                             .help(format!(
                                 "allow `{action}` in a statement of its own with `Resource: \"*\"`; scope the push and pull actions to the repository ARN instead"
                             ))
-                            .fix(fix(scan, p.file, st)),
+                            .fix(fix(ctx, p.file, st)),
                     );
                 }
             }

@@ -1,5 +1,5 @@
-use super::perm::{Subject, granting};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{GithubRole, granting};
 use crate::diag::Finding;
 
 pub struct PermEcrPushIncomplete;
@@ -58,7 +58,7 @@ const REGISTRIES: &[Registry] = &[
 
 /// Would any Allow statement of the subject grant `action`? Unknown action elements count as
 /// granting (a `${var.actions}` list may hold it).
-fn granted(s: &Subject, action: &str) -> bool {
+fn granted(s: &GithubRole, action: &str) -> bool {
     s.statements()
         .any(|(_, st)| st.is_allow() && st.allows_action(action))
 }
@@ -67,8 +67,8 @@ impl Rule for PermEcrPushIncomplete {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for s in scan.github_roles() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for s in ctx.github_roles() {
             // A managed policy's contents are unknown here: it may hold the rest.
             if !s.managed.is_empty() {
                 continue;
@@ -104,7 +104,7 @@ impl Rule for PermEcrPushIncomplete {
                             s.describe,
                             reg.name,
                             a.value.display(),
-                            super::perm::policy_name(p)
+                            crate::analysis::permissions::policy_name(p)
                         ))
                         .label("the role is meant to push")
                         .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")

@@ -1,5 +1,5 @@
-use super::perm::{granting, star_resource, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{granting, star_resource, unique_policies};
 use crate::diag::Finding;
 
 pub struct PermEcrWildcardResource;
@@ -29,8 +29,8 @@ impl Rule for PermEcrWildcardResource {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = scan.github_roles();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = ctx.github_roles();
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
                 // Conditions (resource tags, …) may scope the resources: not judged.
@@ -57,7 +57,7 @@ impl Rule for PermEcrWildcardResource {
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
                             "{} allows `{}` on every ECR repository for {}, which GitHub Actions can assume: a workflow can overwrite any image in the account",
-                            super::perm::policy_name(p),
+                            crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             s.describe
                         ))

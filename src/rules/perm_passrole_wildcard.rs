@@ -1,5 +1,5 @@
-use super::perm::{any_role_resource, granting, unique_policies};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{any_role_resource, granting, unique_policies};
 use crate::diag::Finding;
 
 pub struct PermPassroleWildcard;
@@ -16,8 +16,8 @@ impl Rule for PermPassroleWildcard {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = scan.github_roles();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let subjects = ctx.github_roles();
         managed(subjects, out);
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
@@ -41,7 +41,7 @@ impl Rule for PermPassroleWildcard {
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
                             "{} allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can hand any role, however privileged, to a service it launches",
-                            super::perm::policy_name(p),
+                            crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             res.value.display(),
                             s.describe
@@ -59,8 +59,8 @@ impl Rule for PermPassroleWildcard {
 /// Attached AWS-managed policies that pass any role with no `iam:PassedToService` limit
 /// (`AmazonElasticMapReduceFullAccess`, `AWSElasticBeanstalkService`, …), judged by their
 /// contents. A policy as good as administrator access is left to `perm-admin-access`.
-fn managed(subjects: &[super::perm::Subject<'_>], out: &mut Vec<Finding>) {
-    use crate::managed_policies::{Scope, lookup_template};
+fn managed(subjects: &[crate::analysis::permissions::GithubRole<'_>], out: &mut Vec<Finding>) {
+    use crate::analysis::managed_policies::{Scope, lookup_template};
     let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
     for s in subjects {
         let file = s.role.map(|r| r.file).unwrap_or(s.trust_file);
@@ -99,7 +99,7 @@ fn managed(subjects: &[super::perm::Subject<'_>], out: &mut Vec<Finding>) {
                         "{} can be assumed from GitHub Actions and has `{}` attached, which allows {} on `{resource}`{}: a workflow can hand any role, however privileged, to a service it launches",
                         s.describe,
                         arn.value.display(),
-                        crate::managed_policies::through("iam:PassRole", &st.describe_grant("iam:PassRole")),
+                        crate::analysis::managed_policies::through("iam:PassRole", &st.describe_grant("iam:PassRole")),
                         if st.conditional() { " under conditions that do not limit the receiving service" } else { "" },
                     ))
                     .label("passes any role")

@@ -1,5 +1,7 @@
-use super::perm::{Subject, any_role_resource, granting, is_deny, resource_is_self};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::permissions::{
+    GithubRole, any_role_resource, granting, is_deny, resource_is_self,
+};
 use crate::diag::Finding;
 use crate::model::{SStr, Statement};
 
@@ -20,7 +22,7 @@ const SELF_EDIT: &[&str] = &[
 ];
 
 /// A resource of `st` that covers the subject's own role.
-fn covers_self<'s>(st: &'s Statement, s: &Subject) -> Option<&'s SStr> {
+fn covers_self<'s>(st: &'s Statement, s: &GithubRole) -> Option<&'s SStr> {
     if st.not_resource {
         return None;
     }
@@ -34,7 +36,7 @@ fn covers_self<'s>(st: &'s Statement, s: &Subject) -> Option<&'s SStr> {
 /// An unconditional Deny of `action` on the role itself (the documented guard). For a bare
 /// JSON policy the role's name is unknown: a Deny naming a specific role ARN is taken as that
 /// guard.
-fn denied(s: &Subject, action: &str) -> bool {
+fn denied(s: &GithubRole, action: &str) -> bool {
     s.statements().any(|(_, st)| {
         is_deny(st)
             && st.conditions.is_empty()
@@ -53,9 +55,9 @@ impl Rule for PermRoleSelfModification {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
-        for s in scan.github_roles() {
+        for s in ctx.github_roles() {
             for (p, st) in s.allows() {
                 let Some(res) = covers_self(st, s) else {
                     continue;
@@ -86,7 +88,7 @@ impl Rule for PermRoleSelfModification {
                     Finding::new(META.id, META.severity, p.file, first.span)
                         .message(format!(
                             "{} lets {} call {names}{via} on `{}`, which covers the role itself: one workflow run can widen the role's own trust or grant it more permissions",
-                            super::perm::policy_name(p),
+                            crate::analysis::permissions::policy_name(p),
                             s.describe,
                             res.value.display()
                         ))
@@ -104,8 +106,14 @@ impl Rule for PermRoleSelfModification {
 /// Attached AWS-managed policies judged by their contents: the escalation shapes each grants
 /// (one finding per attachment), and `cloudformation:*` with `iam:PassRole` granted by two of
 /// them together. A policy as good as administrator access is left to `perm-admin-access`.
-fn managed(s: &Subject, done: &mut Vec<(usize, crate::source::Span)>, out: &mut Vec<Finding>) {
-    use crate::managed_policies::{EscalationKind, cloudformation_pass_role, lookup_template};
+fn managed(
+    s: &crate::analysis::permissions::GithubRole,
+    done: &mut Vec<(usize, crate::source::Span)>,
+    out: &mut Vec<Finding>,
+) {
+    use crate::analysis::managed_policies::{
+        EscalationKind, cloudformation_pass_role, lookup_template,
+    };
     let file = s.role.map(|r| r.file).unwrap_or(s.trust_file);
     let attached: Vec<_> = s
         .managed

@@ -1,5 +1,5 @@
-use super::github::{is_github_issuer, requested_audiences};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{is_github_issuer, requested_audiences};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::OidcProvider;
 use crate::source::{SourceFile, Span};
@@ -71,9 +71,9 @@ impl Rule for ProviderMissingAudience {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let requested = requested_audiences(scan);
-        for p in scan.models.iter().flat_map(|m| &m.providers) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let requested = requested_audiences(ctx);
+        for p in ctx.models.iter().flat_map(|m| &m.providers) {
             let Some(url) = p.url.as_ref().and_then(|u| u.value.known()) else {
                 continue;
             };
@@ -101,7 +101,7 @@ impl Rule for ProviderMissingAudience {
                     .filter(|a| !known.contains(a))
                     .collect()
             };
-            let src = scan.file(p.file);
+            let src = ctx.file(p.file);
             let read_only = matches!(src.format.name(), "terraform-plan" | "aws-export");
             for aud in wanted {
                 let fix = if read_only {
@@ -127,7 +127,7 @@ impl Rule for ProviderMissingAudience {
                     Finding::new(META.id, META.severity, p.file, span)
                         .message(format!(
                             "{} lists {listed} as client ids but not `{aud}`: STS rejects GitHub tokens for `{aud}` (\"Incorrect token audience\") before any trust policy is read",
-                            super::github::provider_name(&p.owner)
+                            crate::analysis::trust::provider_name(&p.owner)
                         ))
                         .label(format!("`{aud}` is missing"))
                         .help(format!(

@@ -111,12 +111,12 @@ impl Rule for ProviderUrlInvalid {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for p in scan.models.iter().flat_map(|m| &m.providers) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for p in ctx.models.iter().flat_map(|m| &m.providers) {
             let Some(url) = &p.url else { continue };
             let Some(u) = url.value.known() else { continue };
             // `aws iam get-open-id-connect-provider` prints the URL without its scheme.
-            let checked = if scan.file(p.file).format.name() == "aws-export" && !u.contains("://") {
+            let checked = if ctx.file(p.file).format.name() == "aws-export" && !u.contains("://") {
                 format!("https://{u}")
             } else {
                 u.clone()
@@ -128,7 +128,7 @@ impl Rule for ProviderUrlInvalid {
                 Finding::new(META.id, META.severity, p.file, url.span)
                     .message(format!(
                         "{} has URL `{u}` with {problem}: it does not equal the issuer in GitHub's tokens, so every role trusting it fails to be assumed",
-                        super::github::provider_name(&p.owner)
+                        crate::analysis::trust::provider_name(&p.owner)
                     ))
                     .label("not GitHub's issuer URL")
                     .help(format!(

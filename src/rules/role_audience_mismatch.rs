@@ -1,6 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::subjects::{self, describe_condition};
 use crate::diag::Finding;
-use crate::subjects::{self, describe_condition};
 
 pub struct RoleAudienceMismatch;
 pub static RULE: RoleAudienceMismatch = RoleAudienceMismatch;
@@ -16,9 +16,9 @@ impl Rule for RoleAudienceMismatch {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let an = scan.analysis();
-        for (a, j) in an.assumptions.iter().zip(scan.judged()) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let an = ctx.analysis();
+        for (a, j) in an.assumptions.iter().zip(ctx.judged()) {
             let Some(j) = j else { continue };
             let Some(aud) = &a.audience else { continue };
             let (role, trust) = (&an.roles[j.role], j.trust);
@@ -52,7 +52,7 @@ impl Rule for RoleAudienceMismatch {
                 );
                 continue;
             }
-            let Some(p) = subjects::provider_rejection(scan.providers(), trust, aud) else {
+            let Some(p) = subjects::provider_rejection(ctx.providers(), trust, aud) else {
                 continue;
             };
             let ids: Vec<String> = p

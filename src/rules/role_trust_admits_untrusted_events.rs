@@ -1,7 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::eval::{Hole, Tri, Val};
+use crate::analysis::subjects::{self, Access, OUTSIDER_EVENTS, Subject, admits};
 use crate::diag::Finding;
-use crate::eval::{Hole, Tri, Val};
-use crate::subjects::{self, Access, OUTSIDER_EVENTS, Subject, admits};
 use std::collections::BTreeSet;
 
 pub struct RoleTrustAdmitsUntrustedEvents;
@@ -18,8 +18,8 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let an = scan.analysis();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let an = ctx.analysis();
         let mut reported_roles = BTreeSet::new();
         for a in &an.assumptions {
             if a.access != Access::Oidc {
@@ -83,7 +83,7 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
             if a.environment_span.is_some() {
                 continue; // environments can require reviewers
             }
-            let wf = &scan.file(a.file).rel;
+            let wf = &ctx.file(a.file).rel;
             for s in &a.subjects {
                 let event = s.event.split(' ').next().unwrap_or("");
                 if !OUTSIDER_EVENTS.contains(&event) || s.context == Val::lit("pull_request") {

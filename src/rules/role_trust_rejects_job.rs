@@ -1,7 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::eval::{self, Rejection, Val};
+use crate::analysis::subjects::{self, describe_condition, list_subjects};
 use crate::diag::Finding;
-use crate::eval::{self, Rejection, Val};
-use crate::subjects::{self, describe_condition, list_subjects};
 
 pub struct RoleTrustRejectsJob;
 pub static RULE: RoleTrustRejectsJob = RoleTrustRejectsJob;
@@ -17,16 +17,16 @@ impl Rule for RoleTrustRejectsJob {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let an = scan.analysis();
-        for (a, j) in an.assumptions.iter().zip(scan.judged()) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let an = ctx.analysis();
+        for (a, j) in an.assumptions.iter().zip(ctx.judged()) {
             let Some(j) = j else { continue };
             // an audience the trust never admits is `role-audience-mismatch`
             if j.audience_rejection.is_some() || !j.rejects_all() {
                 continue;
             }
             let (role, trust, repo) = (&an.roles[j.role], j.trust, &j.repo);
-            let wf = &scan.file(a.file).rel;
+            let wf = &ctx.file(a.file).rel;
             let aud = a.audience.as_deref();
             let subs: Vec<Val> = a.subjects.iter().map(|s| s.sub(repo)).collect();
             let first = subs[0].pattern();
@@ -37,7 +37,7 @@ impl Rule for RoleTrustRejectsJob {
             };
             let issuer = subjects::trust_issuer(trust);
             let req = subjects::request(&issuer, repo, &a.subjects[0], aud, wf);
-            let trust_rel = &scan.file(trust.file).rel;
+            let trust_rel = &ctx.file(trust.file).rel;
             let mut f = Finding::new(META.id, META.severity, a.file, a.role_span)
                 .label(format!("assumes role `{}` ({trust_rel})", role.name));
             let to_add = list_subjects(&subs);

@@ -1,9 +1,9 @@
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::eval::{StrOp, Tri, Val, is_id_form, value_match};
+use crate::analysis::subjects::{self, list_subjects};
 use crate::diag::Finding;
-use crate::eval::{StrOp, Tri, Val, is_id_form, value_match};
 use crate::model::PolicyDoc;
 use crate::source::{FileId, Span};
-use crate::subjects::{self, list_subjects};
 use std::collections::BTreeMap;
 
 /// A role's uses: name, trust, subjects in use, first use, whether some use is not fully known.
@@ -29,11 +29,11 @@ impl Rule for RoleTrustWiderThanUse {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let an = scan.analysis();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let an = ctx.analysis();
         // role (by trust) → (name, trust, subjects in use, first use)
         let mut uses: BTreeMap<(FileId, Span), Use> = BTreeMap::new();
-        for (a, j) in an.assumptions.iter().zip(scan.judged()) {
+        for (a, j) in an.assumptions.iter().zip(ctx.judged()) {
             let Some(j) = j else { continue };
             let (role, trust, repo) = (&an.roles[j.role], j.trust, &j.repo);
             // a role that rejects a job, or its audience, has a bigger problem

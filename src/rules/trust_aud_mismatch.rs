@@ -1,5 +1,5 @@
-use super::github::{is_github_issuer, requested_audiences};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{is_github_issuer, requested_audiences};
 use crate::diag::Finding;
 use crate::model::glob_match;
 
@@ -23,12 +23,12 @@ impl Rule for TrustAudMismatch {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let requested = requested_audiences(scan);
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let requested = requested_audiences(ctx);
         // Client ids of GitHub providers in the scan: an audience registered there is
         // deliberate even when no scanned workflow requests it.
         let mut registered: Vec<String> = Vec::new();
-        for p in scan.models.iter().flat_map(|m| &m.providers) {
+        for p in ctx.models.iter().flat_map(|m| &m.providers) {
             let github = p
                 .url
                 .as_ref()
@@ -40,7 +40,7 @@ impl Rule for TrustAudMismatch {
                 registered.extend(ids.iter().filter_map(|i| i.value.known()));
             }
         }
-        for t in scan.trusts() {
+        for t in ctx.trusts() {
             if !t.can_admit() {
                 continue;
             }

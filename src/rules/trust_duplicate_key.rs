@@ -33,13 +33,13 @@ impl Rule for TrustDuplicateKey {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for m in &scan.models {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for m in &ctx.models {
             for p in &m.policies {
                 if p.kind != PolicyKind::Trust {
                     continue;
                 }
-                let src = scan.file(p.file);
+                let src = ctx.file(p.file);
                 for s in &p.statements {
                     // Operators: distinct key spans with the same name.
                     let mut ops: Vec<&Condition> = Vec::new();

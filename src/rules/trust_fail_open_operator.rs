@@ -1,5 +1,5 @@
-use super::github::{ALWAYS_PRESENT_CLAIMS, editable, sub_span};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{ALWAYS_PRESENT_CLAIMS, editable, sub_span};
 use crate::diag::{Edit, Finding, Fix, Severity};
 use crate::model::{Condition, Operator};
 
@@ -36,8 +36,8 @@ impl Rule for TrustFailOpenOperator {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             if !t.can_admit() {
                 continue;
             }
@@ -94,7 +94,7 @@ impl Rule for TrustFailOpenOperator {
                         "tokens without `{claim}` (jobs with no such claim, or a key AWS does not populate) pass this condition"
                     )
                 };
-                let src = scan.file(t.policy.file);
+                let src = ctx.file(t.policy.file);
                 let plain = plain_name(&c.operator.value);
                 let fix = if !neg && plain != c.operator.value {
                     let clash = conds

@@ -1,5 +1,5 @@
-use super::github::{federated_issuer, is_github_issuer};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{federated_issuer, is_github_issuer};
 use crate::diag::Finding;
 
 pub struct TrustIssuerMismatch;
@@ -16,8 +16,8 @@ impl Rule for TrustIssuerMismatch {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             let s = t.statement;
             // Every GitHub issuer the statement trusts (a statement may list several).
             let trusted: Vec<String> = s

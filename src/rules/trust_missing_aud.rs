@@ -1,5 +1,5 @@
-use super::github::{custom_audiences, is_github_issuer};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{custom_audiences, is_github_issuer};
 use crate::diag::{Finding, Fix, Severity};
 use crate::fix::{NewValue, insert_entry};
 
@@ -17,11 +17,11 @@ impl Rule for TrustMissingAud {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let audiences = custom_audiences(scan);
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let audiences = custom_audiences(ctx);
         // Providers for GitHub whose client ids are exactly the STS audience: STS itself then
         // rejects tokens for other audiences, so the missing condition is only a note.
-        let providers: Vec<_> = scan
+        let providers: Vec<_> = ctx
             .models
             .iter()
             .flat_map(|m| &m.providers)
@@ -46,7 +46,7 @@ impl Rule for TrustMissingAud {
                         })
                 })
             });
-        for t in scan.trusts() {
+        for t in ctx.trusts() {
             if !t.can_admit() || t.claim_conditions("aud").next().is_some() {
                 continue;
             }
@@ -62,7 +62,7 @@ impl Rule for TrustMissingAud {
                 "sts.amazonaws.com"
             };
             let key = format!("{}:aud", t.issuer);
-            let src = scan.file(t.policy.file);
+            let src = ctx.file(t.policy.file);
             // Prefer adding the key to an existing StringEquals block, then a new operator in
             // the Condition block, then a new Condition block.
             let existing = s

@@ -1,5 +1,5 @@
-use super::github::repository_pinned;
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::repository_pinned;
 use crate::diag::Finding;
 
 pub struct TrustMissingSub;
@@ -16,8 +16,8 @@ impl Rule for TrustMissingSub {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             if !t.can_admit() {
                 continue;
             }

@@ -72,8 +72,8 @@ impl Rule for TrustPrincipalWildcard {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for m in &scan.models {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for m in &ctx.models {
             for p in &m.policies {
                 if p.kind != PolicyKind::Trust {
                     continue;

@@ -19,8 +19,8 @@ impl Rule for TrustStringEqualsWildcard {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             for claim in CLAIMS {
                 for c in t.claim_conditions(claim) {
                     let op = c.op();

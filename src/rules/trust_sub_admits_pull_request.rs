@@ -1,7 +1,5 @@
-use super::github::{
-    GithubTrust, editable, remove_list_element, role_read_only, split_default_sub,
-};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{GithubTrust, editable, remove_list_element, split_default_sub};
 use crate::diag::{Finding, Fix};
 use crate::model::{PolicyDoc, glob_match};
 
@@ -99,8 +97,8 @@ impl Rule for TrustSubAdmitsPullRequest {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let trusts = scan.trusts();
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let trusts = ctx.trusts();
         let with_other = policies_with_other(trusts);
         let mut read_only: std::collections::HashMap<*const PolicyDoc, bool> = Default::default();
         for t in trusts {
@@ -115,7 +113,7 @@ impl Rule for TrustSubAdmitsPullRequest {
             // Pull requests reading with a read-only role are the recommended setup.
             if *read_only
                 .entry(t.policy as *const PolicyDoc)
-                .or_insert_with(|| role_read_only(scan, t.policy))
+                .or_insert_with(|| ctx.role_read_only(t.policy))
             {
                 continue;
             }
@@ -127,7 +125,7 @@ impl Rule for TrustSubAdmitsPullRequest {
                     let Pr::Admits { exact } = classify(&k, op.is_like(), ignore_case) else {
                         continue;
                     };
-                    let src = scan.file(t.policy.file);
+                    let src = ctx.file(t.policy.file);
                     let fix = if exact && editable(c.operator_block.as_ref()) {
                         remove_list_element(src, t.policy.file, &c.values, c.values_span, i).map(
                             |e| Fix {

@@ -1,5 +1,5 @@
-use super::github::{SubReach, repository_pinned, sub_reach};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{SubReach, repository_pinned, sub_reach};
 use crate::diag::Finding;
 
 pub struct TrustSubOrgWide;
@@ -16,8 +16,8 @@ impl Rule for TrustSubOrgWide {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             if !t.can_admit() || repository_pinned(t, false) {
                 continue;
             }

@@ -1,5 +1,5 @@
-use super::github::{SubReach, repository_pinned, split_default_sub, sub_reach};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{SubReach, repository_pinned, split_default_sub, sub_reach};
 use crate::diag::{Finding, Severity};
 use crate::source::tree::{Part, Template};
 
@@ -90,8 +90,8 @@ impl Rule for TrustSubPrefixCollision {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             if !t.can_admit() {
                 continue;
             }

@@ -1,5 +1,5 @@
-use super::github::split_default_sub;
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::split_default_sub;
 use crate::diag::Finding;
 use crate::source::tree::{Part, Template};
 
@@ -58,8 +58,8 @@ impl Rule for TrustSubRepoWide {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             if !t.can_admit() {
                 continue;
             }

@@ -1,5 +1,5 @@
-use super::github::split_default_sub;
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::split_default_sub;
 use crate::diag::Finding;
 
 pub struct TrustSubUntrustedOwner;
@@ -30,13 +30,13 @@ impl Rule for TrustSubUntrustedOwner {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let allowed = &scan.settings.allowed_owners;
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let allowed = &ctx.settings.allowed_owners;
         if allowed.is_empty() {
             return; // only judged when the organization says which owners it trusts
         }
         let ok = |owner: &str| allowed.iter().any(|a| a.eq_ignore_ascii_case(owner));
-        for t in scan.trusts() {
+        for t in ctx.trusts() {
             if !t.can_admit() {
                 continue;
             }

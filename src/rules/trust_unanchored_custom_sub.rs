@@ -1,5 +1,5 @@
-use super::github::{ANCHOR_CLAIMS, TEMPLATE_CLAIMS, repository_pinned};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{ANCHOR_CLAIMS, TEMPLATE_CLAIMS, repository_pinned};
 use crate::diag::Finding;
 
 pub struct TrustUnanchoredCustomSub;
@@ -66,8 +66,8 @@ impl Rule for TrustUnanchoredCustomSub {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in scan.trusts() {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for t in ctx.trusts() {
             if !t.can_admit() || repository_pinned(t, true) {
                 continue;
             }

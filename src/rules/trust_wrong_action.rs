@@ -1,5 +1,5 @@
-use super::github::{editable, sub_span};
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::trust::{editable, sub_span};
 use crate::diag::{Edit, Finding, Fix, Severity};
 
 pub struct TrustWrongAction;
@@ -20,21 +20,21 @@ impl Rule for TrustWrongAction {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         // Policies where some GitHub statement does allow web identity: the role is usable.
-        let usable: std::collections::HashSet<*const crate::model::PolicyDoc> = scan
+        let usable: std::collections::HashSet<*const crate::model::PolicyDoc> = ctx
             .trusts()
             .iter()
             .filter(|t| t.allows_web_identity())
             .map(|t| t.policy as *const _)
             .collect();
         let pr_policies = std::cell::OnceCell::new();
-        for t in scan.trusts() {
+        for t in ctx.trusts() {
             let s = t.statement;
             if s.not_action || s.actions.is_empty() {
                 continue;
             }
-            let src = scan.file(t.policy.file);
+            let src = ctx.file(t.policy.file);
             let companion = |a: &crate::model::SStr| {
                 a.value
                     .known()
@@ -76,9 +76,9 @@ impl Rule for TrustWrongAction {
                         .is_some_and(|k| k.eq_ignore_ascii_case("sts:AssumeRole"))
                         && editable(s.statement_block.as_ref())
                         && super::narrow::exact_scope(
-                            scan,
+                            ctx,
                             t,
-                            pr_policies.get_or_init(|| super::narrow::pull_request_policies(scan)),
+                            pr_policies.get_or_init(|| super::narrow::pull_request_policies(ctx)),
                         ) =>
                     {
                         let k = a.value.known().unwrap_or_default();

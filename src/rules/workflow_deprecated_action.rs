@@ -1,7 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::Step;
-use crate::scan::Scan;
 use crate::source::Span;
 
 pub struct WorkflowDeprecatedAction;
@@ -61,8 +60,8 @@ fn current(action: &str) -> &'static str {
 }
 
 /// Span of the `@ref` text inside the `uses` value (quotes excluded).
-fn ref_span(scan: &Scan, file: usize, uses: &crate::model::Spanned<String>) -> Option<Span> {
-    let text = scan.file(file).slice(uses.span);
+fn ref_span(ctx: &Ctx<'_>, file: usize, uses: &crate::model::Spanned<String>) -> Option<Span> {
+    let text = ctx.file(file).slice(uses.span);
     let at = text.find('@')?;
     let reference = text[at + 1..].trim_end_matches(['"', '\'']).trim_end();
     let start = uses.span.start as usize + at + 1;
@@ -70,13 +69,13 @@ fn ref_span(scan: &Scan, file: usize, uses: &crate::model::Spanned<String>) -> O
 }
 
 /// The version in a `# vX.Y.Z` comment after a 40-hex-digit commit reference.
-fn sha_comment(scan: &Scan, file: usize, uses: &crate::model::Spanned<String>) -> Option<String> {
+fn sha_comment(ctx: &Ctx<'_>, file: usize, uses: &crate::model::Spanned<String>) -> Option<String> {
     let (_, reference) = uses.value.split_once('@')?;
     let r = reference.trim();
     if r.len() != 40 || !r.chars().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
-    let src = scan.file(file);
+    let src = ctx.file(file);
     let end = uses.span.end as usize;
     // To the end of the line (found in O(log n): a one-line workflow may hold many steps).
     let line = src.text.get(end..src.line_end(end).max(end))?;
@@ -88,7 +87,7 @@ fn sha_comment(scan: &Scan, file: usize, uses: &crate::model::Spanned<String>) -
     version.starts_with('v').then(|| version.to_string())
 }
 
-fn check_step(scan: &Scan, file: usize, job: &str, step: &Step, out: &mut Vec<Finding>) {
+fn check_step(ctx: &Ctx<'_>, file: usize, job: &str, step: &Step, out: &mut Vec<Finding>) {
     let (Some(action), Some(uses)) = (step.action(), step.uses.as_ref()) else {
         return;
     };
@@ -100,7 +99,7 @@ fn check_step(scan: &Scan, file: usize, job: &str, step: &Step, out: &mut Vec<Fi
         None => {
             // A commit SHA is judged only through the version comment beside it
             // (`@<sha> # v3.0.2`, as Dependabot and Renovate write it), and only as a note.
-            let Some(c) = sha_comment(scan, file, uses) else {
+            let Some(c) = sha_comment(ctx, file, uses) else {
                 return;
             };
             let Some(r) = retired_runtime(&action, &c) else {
@@ -123,8 +122,8 @@ fn check_step(scan: &Scan, file: usize, job: &str, step: &Step, out: &mut Vec<Fi
         );
         return;
     }
-    let span = ref_span(scan, file, uses).unwrap_or(uses.span);
-    let fix = ref_span(scan, file, uses).map(|s| Fix {
+    let span = ref_span(ctx, file, uses).unwrap_or(uses.span);
+    let fix = ref_span(ctx, file, uses).map(|s| Fix {
         description: format!("bump `{action}` from `{}` to `{target}` (read the release notes: majors change defaults)", reference.trim()),
         safe: false,
         edits: vec![Edit {
@@ -156,8 +155,8 @@ impl Rule for WorkflowDeprecatedAction {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for m in &scan.models {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for m in &ctx.models {
             for w in &m.workflows {
                 for job in &w.jobs {
                     let name = match w.kind {
@@ -165,7 +164,7 @@ impl Rule for WorkflowDeprecatedAction {
                         crate::model::WorkflowKind::Action => "the composite action".to_string(),
                     };
                     for step in &job.steps {
-                        check_step(scan, w.file, &name, step, out);
+                        check_step(ctx, w.file, &name, step, out);
                     }
                 }
             }

@@ -2,7 +2,6 @@ use super::{Ctx, Rule, RuleMeta};
 use crate::diag::{Edit, Finding, Fix};
 use crate::fix::{NewValue, insert_entry};
 use crate::model::{IdToken, Job, PermSpec, Permissions, Step, Workflow, WorkflowKind};
-use crate::scan::Scan;
 use crate::source::Span;
 
 pub struct WorkflowIdTokenTooBroad;
@@ -95,11 +94,11 @@ pub fn grant_span(p: &Permissions) -> Span {
 
 /// Remove the workflow-level `id-token: write` line and give each job that may use the token a
 /// block of its own with the workflow's scopes: those jobs keep exactly what they had.
-fn fix(scan: &Scan, w: &Workflow, wp: &Permissions, users: &[&Job]) -> Option<Fix> {
+fn fix(ctx: &Ctx<'_>, w: &Workflow, wp: &Permissions, users: &[&Job]) -> Option<Fix> {
     let PermSpec::Map(scopes) = &wp.spec else {
         return None;
     };
-    let src = scan.file(w.file);
+    let src = ctx.file(w.file);
     let value = grant_span(wp);
     // The entry must sit alone on its line in a block mapping.
     let text = &src.text;
@@ -158,8 +157,8 @@ impl Rule for WorkflowIdTokenTooBroad {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for m in &scan.models {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for m in &ctx.models {
             for w in &m.workflows {
                 if w.kind != WorkflowKind::Workflow {
                     continue;
@@ -194,7 +193,7 @@ impl Rule for WorkflowIdTokenTooBroad {
                     ))
                     .label("granted to every job")
                     .help("grant `id-token: write` only in the `permissions` of the jobs that assume the AWS role; any step of the other jobs (third-party actions, build scripts) can otherwise request tokens")
-                    .fix(fix(scan, w, wp, &users));
+                    .fix(fix(ctx, w, wp, &users));
                 for j in &idle {
                     f = f.related(
                         w.file,

@@ -82,13 +82,13 @@ impl Rule for WorkflowLongLivedKeys {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let env_keys = (
             "AWS_ACCESS_KEY_ID",
             "AWS_SECRET_ACCESS_KEY",
             "AWS_SESSION_TOKEN",
         );
-        for m in &scan.models {
+        for m in &ctx.models {
             for w in &m.workflows {
                 let f = w.file;
                 report(

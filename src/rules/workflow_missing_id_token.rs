@@ -1,8 +1,8 @@
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::access::oidc_step;
 use crate::diag::{Finding, Fix};
 use crate::fix::{NewValue, insert_entry};
 use crate::model::{IdToken, Job, PermSpec, Permissions, Step, Workflow, WorkflowKind};
-use crate::scan::Scan;
 use crate::source::FileId;
 
 pub struct WorkflowMissingIdToken;
@@ -15,26 +15,6 @@ static META: RuleMeta = crate::rule_meta!(
     true
 );
 
-/// Would this configure-aws-credentials step request an OIDC token?
-pub fn uses_oidc(step: &Step) -> bool {
-    if !step.is_configure_aws_credentials() {
-        return false;
-    }
-    let set = |k: &str| {
-        step.input(k)
-            .is_some_and(|v| !v.value.value.trim().is_empty())
-    };
-    let truthy = |k: &str| {
-        step.input(k)
-            .is_some_and(|v| v.value.value.trim() == "true")
-    };
-    set("role-to-assume")
-        && !set("aws-access-key-id")
-        && !set("web-identity-token-file")
-        && !truthy("role-chaining")
-        && !truthy("force-skip-oidc")
-}
-
 fn id_token(p: Option<&Permissions>) -> IdToken {
     p.map(|p| p.id_token()).unwrap_or(IdToken::Missing)
 }
@@ -43,24 +23,25 @@ impl Rule for WorkflowMissingIdToken {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for m in &scan.models {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for m in &ctx.models {
             for w in &m.workflows {
                 if w.kind != WorkflowKind::Workflow {
                     continue;
                 }
                 for job in &w.jobs {
-                    let Some(step) = job.steps.iter().find(|s| uses_oidc(s)) else {
+                    let Some(step) = job.steps.iter().find(|s| oidc_step(s, job, w).is_some())
+                    else {
                         continue;
                     };
-                    check_job(scan, w, job, step, out);
+                    check_job(ctx, w, job, step, out);
                 }
             }
         }
     }
 }
 
-fn check_job(scan: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<Finding>) {
+fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<Finding>) {
     let file = w.file;
     let own = w.effective_permissions(job);
     let span = step.uses.as_ref().map(|u| u.span).unwrap_or(step.span);
@@ -71,7 +52,7 @@ fn check_job(scan: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec
     };
     // A reusable workflow without its own permissions inherits its caller's.
     if own.is_none() && w.has_trigger("workflow_call") {
-        for &(cw, cjob) in scan.callers_of(file) {
+        for &(cw, cjob) in ctx.callers_of(file) {
             let cfile = cw.file;
             let cperm = cw.effective_permissions(cjob);
             if id_token(cperm) != IdToken::Missing {
@@ -81,11 +62,11 @@ fn check_job(scan: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec
                 "job `{}` assumes an AWS role through OIDC, but its caller `{}` in {} does not grant `id-token: write`",
                 job.id.value,
                 cjob.id.value,
-                scan.file(cfile).rel
+                ctx.file(cfile).rel
             ))
             .related(cfile, cjob.id.span, "this calling job's permissions are inherited and lack `id-token: write`")
             .help("grant `id-token: write` in the calling job's `permissions` block (a called workflow cannot raise its caller's permissions)");
-            f.fix = fix_for(scan, cfile, cw, cjob);
+            f.fix = fix_for(ctx, cfile, cw, cjob);
             out.push(f);
         }
         return;
@@ -128,15 +109,15 @@ fn check_job(scan: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec
             if let Some((s, m)) = related {
                 f = f.related(file, s, m);
             }
-            f.fix = fix_for(scan, file, w, job);
+            f.fix = fix_for(ctx, file, w, job);
             out.push(f);
         }
     }
 }
 
 /// Add `id-token: write` where it takes effect for this job.
-fn fix_for(scan: &Scan, file: FileId, w: &Workflow, job: &Job) -> Option<Fix> {
-    let src = scan.file(file);
+fn fix_for(ctx: &Ctx<'_>, file: FileId, w: &Workflow, job: &Job) -> Option<Fix> {
+    let src = ctx.file(file);
     let write = NewValue::Str("write".into());
     if let Some(p) = &job.permissions {
         let PermSpec::Map(_) = p.spec else {

@@ -151,8 +151,8 @@ impl Rule for WorkflowOidcUntrustedTrigger {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for m in &scan.models {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for m in &ctx.models {
             for w in &m.workflows {
                 if w.kind != WorkflowKind::Workflow {
                     continue;

@@ -1,7 +1,6 @@
-use super::workflow_missing_id_token::uses_oidc;
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::access::oidc_step;
 use crate::diag::Finding;
-use crate::scan::Scan;
 
 pub struct WorkflowRoleNotArn;
 pub static RULE: WorkflowRoleNotArn = WorkflowRoleNotArn;
@@ -15,7 +14,7 @@ static META: RuleMeta = crate::rule_meta!(
 
 /// What the value is known to be: `Some(text)` when it is certainly not an ARN, `None` when it
 /// is an ARN or unknown.
-fn not_arn(value: &str, scan: &Scan) -> Option<String> {
+fn not_arn(value: &str, ctx: &Ctx<'_>) -> Option<String> {
     let v = value.trim();
     if v.is_empty() {
         return None;
@@ -28,7 +27,7 @@ fn not_arn(value: &str, scan: &Scan) -> Option<String> {
             let name = inner
                 .strip_prefix("secrets.")
                 .or_else(|| inner.strip_prefix("vars."))?;
-            let mapped = scan.settings.role_mappings.get(name)?;
+            let mapped = ctx.settings.role_mappings.get(name)?;
             (!mapped.trim().starts_with("arn:")).then(|| mapped.trim().to_string())
         }
         // A literal start that can no longer become `arn:` (`deploy-${{ env.STAGE }}`).
@@ -43,19 +42,19 @@ impl Rule for WorkflowRoleNotArn {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
-    fn check(&self, scan: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for m in &scan.models {
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        for m in &ctx.models {
             for w in &m.workflows {
                 for job in &w.jobs {
                     let who = match w.kind {
                         crate::model::WorkflowKind::Workflow => format!("job `{}`", job.id.value),
                         crate::model::WorkflowKind::Action => "the composite action".to_string(),
                     };
-                    for step in job.steps.iter().filter(|s| uses_oidc(s)) {
+                    for step in job.steps.iter().filter(|s| oidc_step(s, job, w).is_some()) {
                         let Some(input) = step.input("role-to-assume") else {
                             continue;
                         };
-                        let Some(shown) = not_arn(&input.value.value, scan) else {
+                        let Some(shown) = not_arn(&input.value.value, ctx) else {
                             continue;
                         };
                         let via = if shown != input.value.value.trim() {

@@ -5,12 +5,7 @@ use super::embedded::Embedded;
 use super::tree::{Entry, Node, Style, Template, Value};
 use jsonc_parser::ast;
 
-/// A parse failure at a byte offset.
-#[derive(Debug, Clone)]
-pub struct ParseFailure {
-    pub offset: usize,
-    pub message: String,
-}
+pub use super::ParseFailure;
 
 fn strict() -> jsonc_parser::ParseOptions {
     // Every leniency off, field by field: the struct gains fields between versions.

@@ -6,9 +6,18 @@ pub mod gitindex;
 pub mod hcl;
 pub mod json;
 pub mod lines;
-pub mod sniff;
+pub mod read;
+pub mod sanitize;
 pub mod tree;
 pub mod yaml;
+
+/// Why a file could not be parsed, and where: the one parse-error type of every parser and
+/// front end (the message names the syntax).
+#[derive(Debug, Clone)]
+pub struct ParseFailure {
+    pub offset: usize,
+    pub message: String,
+}
 
 use std::ops::Range;
 

@@ -135,15 +135,6 @@ impl Node {
         self.entries().iter().rev().find(|e| e.key == key)
     }
 
-    /// Case-insensitive lookup (IAM element names are case-sensitive, but keys such as
-    /// condition keys are not).
-    pub fn get_ci(&self, key: &str) -> Option<&Entry> {
-        self.entries()
-            .iter()
-            .rev()
-            .find(|e| e.key.eq_ignore_ascii_case(key))
-    }
-
     pub fn is_map(&self) -> bool {
         matches!(self.value, Value::Map(_))
     }

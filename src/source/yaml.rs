@@ -5,11 +5,7 @@ use super::Span;
 use super::tree::{Entry, Node, Style, Template, Value};
 use saphyr::{LoadableYamlNode, MarkedYaml, Scalar, YamlData};
 
-#[derive(Debug, Clone)]
-pub struct ParseFailure {
-    pub offset: usize,
-    pub message: String,
-}
+pub use super::ParseFailure;
 
 /// Maps saphyr's character indices to byte offsets.
 struct CharMap<'a> {

@@ -6,14 +6,17 @@
 //! ARNs, `data.aws_iam_policy_document.x.json`) and builds policies, roles, providers and
 //! access keys. What stays unknown is kept as an unknown part, never guessed.
 
-use super::iam::{Family, OidcProvider, PolicyKind, policy_from_tree, strings_of};
-use super::{AccessKey, FileModel, Role, SStr, Spanned};
+use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
+use crate::model::{AccessKey, FileModel, Role, SStr, Spanned};
+use crate::model::{OidcProvider, PolicyKind};
 use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
 use crate::source::json::{self, ParseFailure};
 use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
 use crate::source::{FileId, SourceFile, Span};
 use std::collections::HashMap;
+
+pub mod modules;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
 #[derive(Debug, Default)]
@@ -76,13 +79,12 @@ impl<T> std::ops::IndexMut<FileId> for DirFiles<T> {
 }
 
 /// Link the Terraform files of one directory (a module): resolve references and fill the
-/// models. `files` and `models` hold the directory's files, by id.
-pub fn link_dir(files: &DirFiles<&SourceFile>, models: &mut DirFiles<FileModel>) {
-    let mut parsed: Vec<(FileId, TfFile)> = files
-        .ids
-        .iter()
-        .filter_map(|&id| Some((id, *models[id].terraform.take()?)))
-        .collect();
+/// models. `files`, `parsed` and `models` hold the directory's files, by id.
+pub fn link_dir(
+    files: &DirFiles<&SourceFile>,
+    mut parsed: Vec<(FileId, TfFile)>,
+    models: &mut DirFiles<FileModel>,
+) {
     if parsed.is_empty() {
         return;
     }
@@ -794,7 +796,7 @@ impl<'a> Module<'a> {
                 if let Some(n) = resource_name(b, "aws_iam_role") {
                     self.role(models, *id, b, &n);
                 } else if b.ident == "module" {
-                    super::tf_modules::module(models, *id, b);
+                    modules::module(models, *id, b);
                 }
             }
         }

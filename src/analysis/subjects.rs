@@ -1,5 +1,5 @@
-//! Cross-file reasoning, part 1: which jobs assume which role, and which OIDC subjects
-//! (`sub`) and audience (`aud`) they present.
+//! What each job presents and which role it assumes: the OIDC subjects (`sub`) and audience
+//! (`aud`) of every job reaching AWS, and each job judged against its role's trust policy.
 //!
 //! Subject synthesis follows GitHub's documented defaults (first match wins): a job with
 //! `environment:` presents `repo:O/R:environment:NAME` whatever the event; a `pull_request`
@@ -9,10 +9,8 @@
 //! `workflow_dispatch` runs on, a `release/**` filter, an unresolved expression) is a hole in
 //! the value, which the evaluator never guesses.
 //!
-//! Repository identity: `Settings.repo` (`--repo`), else the `origin` remote read from the
-//! scanned checkout's `.git/config` (text only: git is never run), else unknown. When it is
-//! unknown, rules treat the repository a trust policy names (when it names exactly one) as
-//! "this repository".
+//! Repository identity ([`super::repo`]): when it is unknown, rules treat the repository a
+//! trust policy names (when it names exactly one) as "this repository".
 //!
 //! Role resolution: `role-to-assume` (or the `ROLE_TO_ASSUME` env) as a literal ARN gives the
 //! role name (the last path segment after `:role/`); `${{ secrets.X }}` / `${{ vars.X }}` go
@@ -25,99 +23,18 @@
 //! JSON files beside it whose stem, with `-policy`, `-permissions`, `-permission-policy`,
 //! `-permissions-policy` (or the `_` forms) removed, is the same name.
 
-use crate::eval::{self, Hole, Presence, Request, Tri, Val};
-use crate::model::{Job, KeyValue, PolicyDoc, PolicyKind, SStr, Step, Workflow, WorkflowKind};
-use crate::rules::github::{DEFAULT_ISSUER, federated_issuer, is_github_issuer};
-use crate::scan::Scan;
+pub use crate::analysis::access::Access;
+use crate::analysis::access::{classify, step_value};
+use crate::analysis::eval::{self, Hole, Presence, Request, Tri, Val};
+pub use crate::analysis::repo::{default_branch, origin_url, repo_from_url, repo_identity};
+pub use crate::analysis::roles::{RoleDef, WriteAccess, roles, trust_issuer, trust_repo};
+use crate::model::Scan;
+use crate::model::{Job, KeyValue, PolicyDoc, Step, Workflow, WorkflowKind};
 use crate::source::tree::Node;
-use crate::source::{FileId, Format, Span};
+use crate::source::{FileId, Span};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
 
 pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
-
-// ---------------------------------------------------------------------------------------------
-// Repository identity
-
-/// `OWNER/REPO` from a git remote URL on GitHub (https, ssh or scp-like).
-pub fn repo_from_url(url: &str) -> Option<String> {
-    let u = url.trim();
-    let path = if let Some(rest) = u.strip_prefix("git@") {
-        rest.split_once(':')?.1
-    } else if let Some((_, rest)) = u.split_once("://") {
-        let rest = rest.split_once('@').map(|(_, r)| r).unwrap_or(rest);
-        rest.split_once('/')?.1
-    } else {
-        return None;
-    };
-    let path = path.trim_end_matches('/').trim_end_matches(".git");
-    let mut it = path.split('/');
-    let (owner, name) = (it.next()?, it.next()?);
-    if it.next().is_some() || owner.is_empty() || name.is_empty() {
-        return None;
-    }
-    Some(format!("{owner}/{name}"))
-}
-
-/// The git directory of the checkout whose top is `root`, following a `.git` file. Only the
-/// scanned directory itself counts: a directory scanned inside some other checkout (a fixture, a
-/// vendored copy) must not take that checkout's identity or default branch.
-fn git_dir(root: &Path) -> Option<PathBuf> {
-    let dir = std::fs::canonicalize(root).ok()?;
-    let dot = dir.join(".git");
-    if dot.is_dir() {
-        return Some(dot);
-    }
-    if dot.is_file() {
-        let text = std::fs::read_to_string(&dot).ok()?;
-        let target = text.trim().strip_prefix("gitdir:")?.trim();
-        let p = dir.join(target);
-        // a worktree's config lives in the common dir
-        if let Ok(common) = std::fs::read_to_string(p.join("commondir")) {
-            return Some(p.join(common.trim()));
-        }
-        return Some(p);
-    }
-    None
-}
-
-/// The `url` of `[remote "origin"]` in a git config text.
-pub fn origin_url(config: &str) -> Option<String> {
-    let mut in_origin = false;
-    for line in config.lines() {
-        let l = line.trim();
-        if l.starts_with('[') {
-            let compact: String = l.chars().filter(|c| !c.is_whitespace()).collect();
-            in_origin = compact == "[remote\"origin\"]";
-            continue;
-        }
-        if in_origin
-            && let Some((k, v)) = l.split_once('=')
-            && k.trim() == "url"
-        {
-            return Some(v.trim().trim_matches('"').to_string());
-        }
-    }
-    None
-}
-
-/// `OWNER/REPO` of the scanned repository: `--repo`, else the checkout's `origin` remote.
-pub fn repo_identity(scan: &Scan) -> Option<String> {
-    if let Some(r) = &scan.settings.repo {
-        return Some(r.clone());
-    }
-    let dir = git_dir(&scan.root)?;
-    let config = std::fs::read_to_string(dir.join("config")).ok()?;
-    repo_from_url(&origin_url(&config)?)
-}
-
-/// The default branch, from the checkout's `refs/remotes/origin/HEAD` symbolic ref.
-pub fn default_branch(scan: &Scan) -> Option<String> {
-    let dir = git_dir(&scan.root)?;
-    let text = std::fs::read_to_string(dir.join("refs/remotes/origin/HEAD")).ok()?;
-    let r = text.trim().strip_prefix("ref: refs/remotes/origin/")?;
-    (!r.is_empty()).then(|| r.to_string())
-}
 
 // ---------------------------------------------------------------------------------------------
 // Subjects
@@ -419,277 +336,7 @@ fn matrix_combos(m: &Node) -> Option<Vec<BTreeMap<String, String>>> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Roles
-
-/// Whether a role's permissions allow writes, and where that is seen.
-#[derive(Clone, Debug)]
-pub struct WriteAccess {
-    pub file: FileId,
-    pub span: Span,
-    pub what: String,
-}
-
-/// A role defined in the scan.
-#[derive(Clone, Debug)]
-pub struct RoleDef<'a> {
-    pub file: FileId,
-    pub span: Span,
-    /// The role's name (what `role-to-assume` ARNs end with).
-    pub name: String,
-    /// Where it is named in messages.
-    pub owner: String,
-    pub trust: Option<&'a PolicyDoc>,
-    /// `Some(Some(w))`: it can write (first evidence); `Some(None)`: read-only; `None`: not
-    /// known from the scan.
-    pub write: Option<Option<WriteAccess>>,
-}
-
-const READ_VERBS: &[&str] = &[
-    "get", "list", "describe", "head", "lookup", "search", "scan", "query", "select", "batchget",
-    "view", "read", "filter", "check", "validate", "verify", "estimate", "preview",
-];
-
-fn action_is_read(a: &str) -> bool {
-    let Some((_, verb)) = a.split_once(':') else {
-        return false;
-    };
-    let v = verb.to_ascii_lowercase();
-    !v.starts_with('*') && READ_VERBS.iter().any(|r| v.starts_with(r))
-}
-
-fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<WriteAccess>> {
-    if policies.is_empty() && managed.is_empty() {
-        return None;
-    }
-    let mut unknown = false;
-    for p in policies {
-        for s in &p.statements {
-            if !s.is_allow() {
-                continue;
-            }
-            if s.not_action {
-                return Some(Some(WriteAccess {
-                    file: p.file,
-                    span: s.action_span.unwrap_or(s.span),
-                    what: "`NotAction`".into(),
-                }));
-            }
-            for a in &s.actions {
-                match a.value.known() {
-                    Some(k) if !action_is_read(&k) => {
-                        return Some(Some(WriteAccess {
-                            file: p.file,
-                            span: a.span,
-                            what: format!("`{k}`"),
-                        }));
-                    }
-                    Some(_) => {}
-                    None => unknown = true,
-                }
-            }
-        }
-    }
-    for m in managed {
-        // AWS-managed policies the snapshot knows are judged by their contents.
-        if let Some(p) = crate::managed_policies::lookup_template(&m.value) {
-            if !p.read_only_by_design() {
-                return Some(Some(WriteAccess {
-                    file: policies.first().map(|p| p.file).unwrap_or_default(),
-                    span: m.span,
-                    what: format!("`{}`", p.name),
-                }));
-            }
-            continue;
-        }
-        match m.value.known() {
-            Some(arn) => {
-                let name = arn.rsplit('/').next().unwrap_or("");
-                if !(name.contains("ReadOnly")
-                    || name == "ViewOnlyAccess"
-                    || name == "SecurityAudit")
-                {
-                    return Some(Some(WriteAccess {
-                        file: policies.first().map(|p| p.file).unwrap_or_default(),
-                        span: m.span,
-                        what: format!("`{name}`"),
-                    }));
-                }
-            }
-            None => unknown = true,
-        }
-    }
-    if unknown { None } else { Some(None) }
-}
-
-fn strip_suffixes<'s>(stem: &'s str, suffixes: &[&str]) -> &'s str {
-    let lower = stem.to_ascii_lowercase();
-    for s in suffixes {
-        if lower.ends_with(s) && lower.len() > s.len() {
-            return &stem[..stem.len() - s.len()];
-        }
-    }
-    stem
-}
-
-const TRUST_SUFFIXES: &[&str] = &[
-    "-assume-role-policy",
-    "_assume_role_policy",
-    "-trust-policy",
-    "_trust_policy",
-    "-trust",
-    "_trust",
-    ".trust",
-];
-const PERMISSION_SUFFIXES: &[&str] = &[
-    "-permissions-policy",
-    "_permissions_policy",
-    "-permission-policy",
-    "_permission_policy",
-    "-permissions",
-    "_permissions",
-    "-policy",
-    "_policy",
-    ".policy",
-];
-
-fn split_rel(rel: &str) -> (&str, &str) {
-    let (dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
-    let stem = file
-        .strip_suffix(".json")
-        .or_else(|| file.strip_suffix(".JSON"))
-        .unwrap_or(file);
-    (dir, stem)
-}
-
-/// Every role the scan defines (IaC roles, and bare JSON trust policies by file stem).
-pub fn roles(scan: &Scan) -> Vec<RoleDef<'_>> {
-    let mut out = Vec::new();
-    // JSON permission policies by (directory, role name)
-    let mut json_perms: BTreeMap<(String, String), Vec<&PolicyDoc>> = BTreeMap::new();
-    for (fid, f) in scan.files() {
-        if f.format != Format::IamJson {
-            continue;
-        }
-        let (dir, stem) = split_rel(&f.rel);
-        for p in &scan.models[fid].policies {
-            if p.kind == PolicyKind::Permission {
-                let name = strip_suffixes(stem, PERMISSION_SUFFIXES);
-                json_perms
-                    .entry((dir.to_string(), name.to_string()))
-                    .or_default()
-                    .push(p);
-            }
-        }
-    }
-    for (fid, f) in scan.files() {
-        let m = &scan.models[fid];
-        for r in &m.roles {
-            let Some(name) = r.name.as_ref().and_then(|n| n.value.known()) else {
-                continue;
-            };
-            let policies: Vec<&PolicyDoc> = r
-                .permission_policies
-                .iter()
-                .filter_map(|&i| m.policies.get(i))
-                .collect();
-            out.push(RoleDef {
-                file: fid,
-                span: r.span,
-                name,
-                owner: r.owner.clone(),
-                trust: r.trust.and_then(|i| m.policies.get(i)),
-                write: write_access(&policies, &r.managed_policy_arns),
-            });
-        }
-        if f.format == Format::IamJson {
-            let (dir, stem) = split_rel(&f.rel);
-            for p in &m.policies {
-                if p.kind != PolicyKind::Trust {
-                    continue;
-                }
-                let name = strip_suffixes(stem, TRUST_SUFFIXES).to_string();
-                let perms = json_perms
-                    .get(&(dir.to_string(), name.clone()))
-                    .cloned()
-                    .unwrap_or_default();
-                out.push(RoleDef {
-                    file: fid,
-                    span: p.span,
-                    owner: f.rel.clone(),
-                    write: write_access(&perms, &[]),
-                    name,
-                    trust: Some(p),
-                });
-            }
-        }
-    }
-    out
-}
-
-/// The issuer a trust policy names for GitHub (default: github.com's).
-pub fn trust_issuer(p: &PolicyDoc) -> String {
-    for s in &p.statements {
-        for pr in &s.principals {
-            if pr.kind == "Federated"
-                && let Some(i) = federated_issuer(&pr.value.value)
-            {
-                return i.to_ascii_lowercase();
-            }
-        }
-        for c in &s.conditions {
-            if let Some((iss, _)) = c.key.value.rsplit_once(':')
-                && is_github_issuer(iss)
-            {
-                return iss.to_ascii_lowercase();
-            }
-        }
-    }
-    DEFAULT_ISSUER.to_string()
-}
-
-/// The single `OWNER/REPO` a trust policy's `sub`/`repository` values name, if exactly one.
-pub fn trust_repo(p: &PolicyDoc, issuer: &str) -> Option<String> {
-    let mut names = BTreeSet::new();
-    for s in &p.statements {
-        for c in &s.conditions {
-            let claim = c.claim_of(issuer);
-            for v in &c.values {
-                let text = v.value.known_prefix();
-                let repo = match claim.as_deref() {
-                    Some("sub") => text
-                        .strip_prefix("repo:")
-                        .and_then(|r| r.split_once(':').map(|(a, _)| a.to_string())),
-                    Some("repository") if v.value.is_known() => Some(text.clone()),
-                    _ => None,
-                };
-                let Some(repo) = repo else { continue };
-                // the immutable form names the same repository
-                let plain: String = repo
-                    .split('/')
-                    .map(|seg| seg.split('@').next().unwrap_or(""))
-                    .collect::<Vec<_>>()
-                    .join("/");
-                if plain.contains(['*', '?']) || plain.split('/').count() != 2 {
-                    continue;
-                }
-                names.insert(plain);
-            }
-        }
-    }
-    (names.len() == 1).then(|| names.into_iter().next().unwrap_or_default())
-}
-
-// ---------------------------------------------------------------------------------------------
 // Assumptions
-
-/// How a job reaches AWS.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Access {
-    /// Through OIDC, assuming a role.
-    Oidc,
-    /// With long-lived access keys; the span is the key id's value.
-    StaticKeys(Span),
-}
 
 /// What `role-to-assume` names.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -715,29 +362,6 @@ pub struct Assumption<'a> {
     pub audience_span: Option<Span>,
     pub environment_span: Option<Span>,
     pub subjects: Vec<Subject>,
-}
-
-fn step_value<'s>(
-    step: &'s Step,
-    job: &'s Job,
-    w: &'s Workflow,
-    input: &str,
-    env: &str,
-) -> Option<(String, Span)> {
-    if let Some(kv) = step.input(input)
-        && !kv.value.value.trim().is_empty()
-    {
-        return Some((kv.value.value.trim().to_string(), kv.value.span));
-    }
-    [&step.env, &job.env, &w.env]
-        .iter()
-        .find_map(|kvs| kvs.iter().rev().find(|kv| kv.key == env))
-        .map(|kv| (kv.value.value.trim().to_string(), kv.value.span))
-}
-
-fn long_lived(value: &str) -> bool {
-    let v = value.replace(' ', "");
-    !v.is_empty() && (!v.contains("${{") || v.contains("secrets.") || v.contains("vars."))
 }
 
 /// The role name in an ARN-like value (`arn:aws:iam::1:role/path/NAME`, or a bare name).
@@ -880,12 +504,12 @@ fn encode_env(v: &Val) -> Val {
 
 /// An OIDC assumption judged against the trust policy of the one role it names.
 pub struct Judgement<'a> {
-    /// Index into [`Analysis::roles`].
+    /// Index into [`RoleAnalysis::roles`].
     pub role: usize,
     pub trust: &'a PolicyDoc,
     /// The condition rejecting the requested audience whatever the subject, if any.
     pub audience_rejection: Option<&'a crate::model::Condition>,
-    /// The repository value the subjects were judged with ([`Analysis::repo_for`]).
+    /// The repository value the subjects were judged with ([`RoleAnalysis::repo_for`]).
     pub repo: Val,
     /// [`admits`] for each of the assumption's subjects, in order.
     pub admits: Vec<Tri>,
@@ -899,7 +523,7 @@ impl Judgement<'_> {
 }
 
 /// The whole analysis of a scan.
-pub struct Analysis<'a> {
+pub struct RoleAnalysis<'a> {
     /// `OWNER/REPO`, when known.
     pub repo: Option<String>,
     pub roles: Vec<RoleDef<'a>>,
@@ -908,12 +532,12 @@ pub struct Analysis<'a> {
     by_name: std::collections::HashMap<String, Vec<usize>>,
 }
 
-pub fn analyze(scan: &Scan) -> Analysis<'_> {
+pub fn analyze(scan: &Scan) -> RoleAnalysis<'_> {
     analyze_with(scan, &Callers::index(scan))
 }
 
 /// [`analyze`] with the callers index already built.
-pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> Analysis<'a> {
+pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'a> {
     let repo = repo_identity(scan);
     let default = default_branch(scan);
     let mut assumptions = Vec::new();
@@ -939,65 +563,12 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> Analysis<'a> {
     for (i, r) in roles.iter().enumerate() {
         by_name.entry(r.name.clone()).or_default().push(i);
     }
-    Analysis {
+    RoleAnalysis {
         repo,
         roles,
         assumptions,
         by_name,
     }
-}
-
-/// How each step of a job reaches AWS: configure-aws-credentials steps (OIDC or keys), and
-/// steps given long-lived keys through `env` (their own, the job's or the workflow's).
-fn classify<'a>(w: &'a Workflow, job: &'a Job) -> Vec<(&'a Step, Access)> {
-    let mut out = Vec::new();
-    let env_key = |kvs: &[KeyValue]| {
-        // temporary credentials, or keys for an S3-compatible service elsewhere (R2, MinIO…)
-        let has_session = kvs.iter().any(|kv| {
-            kv.key == "AWS_SESSION_TOKEN"
-                || (kv.key.starts_with("AWS_ENDPOINT_URL")
-                    && !kv.value.value.contains("amazonaws.com"))
-        });
-        kvs.iter()
-            .rev()
-            .find(|kv| kv.key == "AWS_ACCESS_KEY_ID" && long_lived(&kv.value.value))
-            .filter(|_| !has_session)
-            .map(|kv| kv.value.span)
-    };
-    for step in &job.steps {
-        if step.is_configure_aws_credentials() {
-            let truthy = |k: &str| {
-                step.input(k)
-                    .is_some_and(|v| v.value.value.trim() == "true")
-            };
-            let set = |k: &str| {
-                step.input(k)
-                    .is_some_and(|v| !v.value.value.trim().is_empty())
-            };
-            if let Some(k) = step.input("aws-access-key-id")
-                && long_lived(&k.value.value)
-                && !set("aws-session-token")
-            {
-                out.push((step, Access::StaticKeys(k.value.span)));
-            } else if !set("aws-access-key-id")
-                && step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME").is_some()
-                && !set("web-identity-token-file")
-                && !truthy("role-chaining")
-                && !truthy("force-skip-oidc")
-            {
-                out.push((step, Access::Oidc));
-            }
-        } else if let Some(span) = env_key(&step.env) {
-            out.push((step, Access::StaticKeys(span)));
-        }
-    }
-    if out.is_empty()
-        && let Some(span) = env_key(&job.env).or_else(|| env_key(&w.env))
-        && let Some(first) = job.steps.first()
-    {
-        out.push((first, Access::StaticKeys(span)));
-    }
-    out
 }
 
 fn assumption<'a>(
@@ -1117,7 +688,7 @@ fn env_subject(s: &Subject, e: &Val) -> Subject {
     }
 }
 
-impl<'a> Analysis<'a> {
+impl<'a> RoleAnalysis<'a> {
     /// The roles in the scan a role name resolves to.
     pub fn roles_named(&self, name: &str) -> Vec<&RoleDef<'_>> {
         self.by_name
@@ -1131,7 +702,7 @@ impl<'a> Analysis<'a> {
     pub fn resolve(&self, a: &Assumption) -> Option<&RoleDef<'_>> {
         self.resolve_index(a).map(|i| &self.roles[i])
     }
-    /// [`Analysis::resolve`], as an index into `roles`.
+    /// [`RoleAnalysis::resolve`], as an index into `roles`.
     fn resolve_index(&self, a: &Assumption) -> Option<usize> {
         let RoleTarget::Name(n) = &a.target else {
             return None;
@@ -1400,11 +971,5 @@ mod tests {
             Some("refs/heads/release/*")
         );
         assert_eq!(filter_val("refs/heads/", "!old"), None);
-        assert_eq!(strip_suffixes("deploy-trust", TRUST_SUFFIXES), "deploy");
-        assert_eq!(
-            strip_suffixes("deploy-policy", PERMISSION_SUFFIXES),
-            "deploy"
-        );
-        assert_eq!(strip_suffixes("trust", TRUST_SUFFIXES), "trust");
     }
 }

@@ -18,8 +18,9 @@
 //! operator, extra conditions from a variable) makes the module unjudgeable: it is skipped
 //! rather than guessed.
 
-use super::iam::{Family, PolicyKind, policy_from_tree, strings_of};
-use super::{FileModel, Role, Spanned};
+use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
+use crate::model::PolicyKind;
+use crate::model::{FileModel, Role, Spanned};
 use crate::source::hcl::Block;
 use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
 use crate::source::{FileId, Span};
@@ -216,7 +217,7 @@ fn add_condition(
 }
 
 /// Expand a module call into a role with its trust policy, when it is one of the modules.
-pub fn module(models: &mut super::terraform::DirFiles<FileModel>, id: FileId, b: &Block) {
+pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
     let Some(kind) = kind(b) else { return };
     if flag(b, "create") == Some(false) {
         return;

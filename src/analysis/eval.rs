@@ -18,10 +18,10 @@
 //! strings, e.g. the branch name of `push: branches: ['release/**']`). A comparison is `False`
 //! only when no filling of the holes matches, `True` only when the value is fully known.
 
+use crate::analysis::trust::federated_issuer;
+use crate::analysis::wildcard::{PEl, SEl, covers, possible};
 use crate::model::{Condition, Operator, PolicyDoc, Statement};
-use crate::rules::github::federated_issuer;
 use crate::source::tree::{Part, Template};
-use crate::wildcard::{PEl, SEl, covers, possible};
 use std::collections::BTreeMap;
 
 /// Kleene three-valued logic.

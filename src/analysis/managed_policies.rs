@@ -21,7 +21,7 @@ use crate::source::tree::{Part, Template};
 
 /// The snapshot: a `# {json}` header, then one line per policy sorted by name,
 /// `NAME<TAB>PATH<TAB>VERSION<TAB>STATEMENTS-JSON` (see `data/aws-managed-policies/SOURCE.md`).
-static RAW: &str = include_str!("../data/aws-managed-policies/policies.tsv");
+static RAW: &str = include_str!("../../data/aws-managed-policies/policies.tsv");
 
 type Str = Cow<'static, str>;
 

@@ -14,7 +14,7 @@
 //! is linear for every pattern without `?`. What remains is bounded by [`MAX_STEPS`] grid cells
 //! or search steps; above it the answer is [`None`] (the evaluator's `Unknown`), never a guess.
 
-use crate::eval::Hole;
+use crate::analysis::eval::Hole;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A pattern element.

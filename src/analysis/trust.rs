@@ -1,8 +1,8 @@
 //! Shared knowledge about GitHub's OIDC issuer, used by the trust-policy rules.
 
 use crate::diag::Edit;
+use crate::model::Scan;
 use crate::model::{Condition, PolicyDoc, PolicyKind, SStr, Statement};
-use crate::scan::Scan;
 use crate::source::tree::{Part, Template};
 use crate::source::{FileId, SourceFile, Span};
 
@@ -317,11 +317,7 @@ pub fn requested_audiences(scan: &Scan) -> RequestedAudiences {
                             out.custom.push(a.value.value.trim().to_string())
                         }
                         _ => {
-                            if s.input("role-to-assume").is_some()
-                                || s.env.iter().any(|kv| kv.key == "ROLE_TO_ASSUME")
-                                || j.env.iter().any(|kv| kv.key == "ROLE_TO_ASSUME")
-                                || w.env.iter().any(|kv| kv.key == "ROLE_TO_ASSUME")
-                            {
+                            if super::access::oidc_step(s, j, w).is_some() {
                                 out.default_used = true;
                             }
                         }
@@ -335,7 +331,7 @@ pub fn requested_audiences(scan: &Scan) -> RequestedAudiences {
     out
 }
 
-/// Literal audiences requested by workflows in the scan (kept for the foundation rules).
+/// Literal audiences requested by workflows in the scan.
 /// An audience given as an expression counts as a custom one (shown as `${{ … }}`).
 pub fn custom_audiences(scan: &Scan) -> Vec<String> {
     let r = requested_audiences(scan);
@@ -472,19 +468,10 @@ pub fn editable(block: Option<&crate::model::MapHandle>) -> bool {
     block.is_some_and(|h| h.syntax != crate::model::Syntax::ReadOnly)
 }
 
-/// Whether the role holding `policy` as its trust policy is known to have only read access
-/// (the cross-file role analysis in `subjects`: IaC roles, and IAM JSON trust files with their
-/// permission files beside them). `false` whenever it is not known.
-pub fn role_read_only(scan: &super::Ctx<'_>, policy: &PolicyDoc) -> bool {
-    scan.roles_trusting(policy)
-        .any(|r| matches!(r.write, Some(None)))
-        || model_role_read_only(scan, policy)
-}
-
 /// The model's own view: a `Role` whose permissions are all visible (inline documents and
 /// AWS-managed policies that only read, by their contents, as modules attach them)
 /// and allow only `Get*`, `List*`, `Describe*`, … actions.
-fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
+pub fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
     let Some(model) = scan.models.get(policy.file) else {
         return false;
     };
@@ -499,31 +486,23 @@ fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
     }
     let managed_ok = role.managed_policy_arns.iter().all(|a| {
         // AWS-managed policies the snapshot knows are judged by their contents.
-        if let Some(p) = crate::managed_policies::lookup_template(&a.value) {
+        if let Some(p) = crate::analysis::managed_policies::lookup_template(&a.value) {
             return p.read_only_by_design();
         }
         a.value.known().is_some_and(|k| {
-            k.starts_with("arn:aws") && k.contains(":iam::aws:policy/") && {
-                let name = k.rsplit('/').next().unwrap_or("");
-                name.ends_with("ReadOnlyAccess")
-                    || name == "ViewOnlyAccess"
-                    || name == "SecurityAudit"
-            }
+            k.starts_with("arn:aws")
+                && k.contains(":iam::aws:policy/")
+                && super::roles::managed_is_read_only(&k)
         })
     });
-    let read_verbs = [
-        "Get", "List", "Describe", "BatchGet", "Head", "View", "Lookup",
-    ];
     let inline_ok = role.permission_policies.iter().all(|&i| {
         model.policies.get(i).is_some_and(|p| {
             p.statements.iter().filter(|s| s.is_allow()).all(|s| {
                 !s.not_action
                     && s.actions.iter().all(|a| {
-                        a.value.known().is_some_and(|k| {
-                            let verb = k.split_once(':').map(|(_, v)| v).unwrap_or("");
-                            !verb.contains(['*', '?'])
-                                && read_verbs.iter().any(|r| verb.starts_with(r))
-                        })
+                        a.value
+                            .known()
+                            .is_some_and(|k| super::roles::action_is_read(&k))
                     })
             })
         })

@@ -61,7 +61,7 @@ pub fn oversized(
     if !first_bytes_ok(&prefix) {
         return Ok(Verdict::NotInput);
     }
-    if recognise(&crate::robust::lossy_text(&prefix)) {
+    if recognise(&crate::source::read::lossy_text(&prefix)) {
         return Ok(Verdict::Input);
     }
     let len = file.metadata()?.len();

@@ -13,14 +13,14 @@
 //!   `deploy-policy.json`). A permission policy with no GitHub trust beside it is not judged:
 //!   nothing says GitHub can use it.
 
-use super::github::GithubTrust;
+use super::trust::GithubTrust;
+use crate::model::Scan;
 use crate::model::{PolicyDoc, PolicyKind, Role, SStr, Statement};
-use crate::scan::Scan;
 use crate::source::tree::Template;
 use crate::source::{FileId, Format, Span};
 
 /// A role GitHub Actions can assume, and its permissions.
-pub struct Subject<'a> {
+pub struct GithubRole<'a> {
     /// How messages name it: ``role `aws_iam_role.deploy` `` or ``the role trusted by `iam/trust.json` ``.
     pub describe: String,
     pub role: Option<&'a Role>,
@@ -32,7 +32,7 @@ pub struct Subject<'a> {
     pub managed: Vec<&'a SStr>,
 }
 
-impl<'a> Subject<'a> {
+impl<'a> GithubRole<'a> {
     /// Every statement of the subject's permission policies, with its policy.
     pub fn statements(&self) -> impl Iterator<Item = (&'a PolicyDoc, &'a Statement)> + '_ {
         self.policies
@@ -47,7 +47,7 @@ impl<'a> Subject<'a> {
 }
 
 /// Every role whose trust policy trusts GitHub's OIDC issuer, with its permission policies.
-pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Subject<'a>> {
+pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<GithubRole<'a>> {
     // Where a message points for "GitHub can assume this": the Federated principal of the
     // policy's first GitHub statement (by address: one lookup per role, not a scan).
     let mut first_trust: std::collections::HashMap<*const PolicyDoc, Span> = Default::default();
@@ -67,7 +67,7 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Subje
             let Some(trust_span) = trusted(trust) else {
                 continue;
             };
-            out.push(Subject {
+            out.push(GithubRole {
                 describe: format!("role `{}`", r.owner),
                 role: Some(r),
                 trust_file: trust.file,
@@ -147,7 +147,7 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Subje
         if policies.is_empty() {
             continue;
         }
-        out.push(Subject {
+        out.push(GithubRole {
             describe: format!("the role trusted by `{}`", scan.file(f).rel),
             role: None,
             trust_file: f,
@@ -190,9 +190,9 @@ fn stem(rel: &str) -> String {
 /// Each permission policy once, with the first subject it belongs to (a policy attached to two
 /// GitHub roles is reported once).
 pub fn unique_policies<'s, 'a>(
-    subjects: &'s [Subject<'a>],
-) -> Vec<(&'a PolicyDoc, &'s Subject<'a>)> {
-    let mut out: Vec<(&'a PolicyDoc, &'s Subject<'a>)> = Vec::new();
+    subjects: &'s [GithubRole<'a>],
+) -> Vec<(&'a PolicyDoc, &'s GithubRole<'a>)> {
+    let mut out: Vec<(&'a PolicyDoc, &'s GithubRole<'a>)> = Vec::new();
     for s in subjects {
         for p in &s.policies {
             if !out.iter().any(|(q, _)| std::ptr::eq(*q, *p)) {

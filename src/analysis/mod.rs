@@ -1,0 +1,14 @@
+//! The knowledge layer between the model and the rules: what GitHub OIDC tokens present, what
+//! an IAM trust policy admits, which documents belong to a role, how a job reaches AWS. Rules,
+//! the engine and `audit` ask here; nothing here knows a rule.
+
+pub mod access;
+pub mod eval;
+pub mod managed_policies;
+pub mod permissions;
+pub mod repo;
+pub mod roles;
+pub mod secrets;
+pub mod subjects;
+pub mod trust;
+pub mod wildcard;
