@@ -60,7 +60,10 @@ fn mistyped_rule_ids_get_the_closest_id() {
     );
     let (code, _, err) = run(d.path(), &["--ignore", "trust-sub-org-wid", "."], &[]);
     assert_eq!(code, 2);
-    assert!(err.ends_with("did you mean `trust-sub-org-wide`?\n"), "{err}");
+    assert!(
+        err.ends_with("did you mean `trust-sub-org-wide`?\n"),
+        "{err}"
+    );
     // nothing close: no guess
     let (code, _, err) = run(d.path(), &["--select", "zzzz", "."], &[]);
     assert_eq!(code, 2);
@@ -76,22 +79,44 @@ fn mistyped_rule_ids_get_the_closest_id() {
 #[test]
 fn mistyped_configuration_keys_and_rule_ids_get_the_closest_one() {
     let cases = [
-        ("fial-on = \"error\"\n", "line 1: unknown field `fial-on`", "did you mean `fail-on`?"),
-        ("[rules.trust-missing-sub]\nseverty = \"note\"\n", "line 2: unknown field `severty`", "did you mean `severity`?"),
-        ("[rules.trust-misssing-sub]\nenabled = false\n", "line 1: unknown rule `trust-misssing-sub` under [rules]", "did you mean `trust-missing-sub`?"),
-        ("[[ignore]]\npath = \"x\"\nrules = [\"trust-sub-any-rep\"]\n", "line 1: unknown rule `trust-sub-any-rep` in [[ignore]]", "did you mean `trust-sub-any-repo`?"),
+        (
+            "fial-on = \"error\"\n",
+            "line 1: unknown field `fial-on`",
+            "did you mean `fail-on`?",
+        ),
+        (
+            "[rules.trust-missing-sub]\nseverty = \"note\"\n",
+            "line 2: unknown field `severty`",
+            "did you mean `severity`?",
+        ),
+        (
+            "[rules.trust-misssing-sub]\nenabled = false\n",
+            "line 1: unknown rule `trust-misssing-sub` under [rules]",
+            "did you mean `trust-missing-sub`?",
+        ),
+        (
+            "[[ignore]]\npath = \"x\"\nrules = [\"trust-sub-any-rep\"]\n",
+            "line 1: unknown rule `trust-sub-any-rep` in [[ignore]]",
+            "did you mean `trust-sub-any-repo`?",
+        ),
     ];
     for (toml, what, hint) in cases {
         let d = repo(&[("trust.json", OPEN_TRUST), ("oidc-lint.toml", toml)]);
         let (code, out, err) = run(d.path(), &["."], &[]);
         assert_eq!((code, out.as_str()), (2, ""), "{toml}");
-        assert!(err.contains(what) && err.trim_end().ends_with(hint), "{toml}: {err}");
+        assert!(
+            err.contains(what) && err.trim_end().ends_with(hint),
+            "{toml}: {err}"
+        );
     }
     // a key far from every known key: the known keys are listed, no guess is made
     let d = repo(&[("oidc-lint.toml", "zzz = 1\n")]);
     let (code, _, err) = run(d.path(), &["."], &[]);
     assert_eq!(code, 2);
-    assert!(err.contains("unknown field `zzz`, expected one of") && !err.contains("did you mean"), "{err}");
+    assert!(
+        err.contains("unknown field `zzz`, expected one of") && !err.contains("did you mean"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -115,7 +140,10 @@ fn a_missing_path_close_to_a_subcommand_suggests_it() {
 
 #[test]
 fn options_before_a_subcommand_apply_to_it() {
-    let d = repo(&[(".github/workflows/ci.yml", "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n")]);
+    let d = repo(&[(
+        ".github/workflows/ci.yml",
+        "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: echo\n",
+    )]);
     let after = run(d.path(), &["audit", "--format", "json", "."], &[]);
     assert_eq!(after.0, 0, "{}", after.2);
     assert!(after.1.starts_with('{'));
@@ -162,7 +190,10 @@ fn rules_as_json() {
         assert_eq!(o["fixable"], m.fixable);
         assert_eq!(o["summary"], m.summary);
         assert_eq!(o["url"], version_url(m.id));
-        assert_eq!(o["applies_to"].as_array().unwrap().len(), m.applies_to.len());
+        assert_eq!(
+            o["applies_to"].as_array().unwrap().len(),
+            m.applies_to.len()
+        );
     }
     assert_eq!(
         run(d.path(), &["rules", "--markdown"], &[]).1,
@@ -204,7 +235,10 @@ fn human_findings_link_the_rule_page_of_this_version() {
         version_url("trust-missing-sub")
     );
     assert!(out.contains(&link), "{out}");
-    assert_eq!(out.matches("for further information visit").count(), out.matches("\n --> ").count() + out.matches("\n  --> ").count());
+    assert_eq!(
+        out.matches("for further information visit").count(),
+        out.matches("\n --> ").count() + out.matches("\n  --> ").count()
+    );
 }
 
 const CUSTOM_RULE: &str = "id: acme/allow\nseverity: warning\nmessage: allowed {value}\nselect: $.statements[*].effect\none-of: [Deny]\n";
@@ -212,7 +246,11 @@ const CUSTOM_RULE: &str = "id: acme/allow\nseverity: warning\nmessage: allowed {
 #[test]
 fn custom_rules_have_no_doc_link() {
     let d = repo(&[("trust.json", OPEN_TRUST), ("r/x.yml", CUSTOM_RULE)]);
-    let (code, out, err) = run(d.path(), &["--rules", "r", "--select", "acme/allow", "."], &[]);
+    let (code, out, err) = run(
+        d.path(),
+        &["--rules", "r", "--select", "acme/allow", "."],
+        &[],
+    );
     assert_eq!(code, 1, "{err}");
     assert!(out.contains("warning[acme/allow]"), "{out}");
     assert!(!out.contains("for further information"), "{out}");
@@ -233,7 +271,9 @@ fn unsafe_fixes_are_announced() {
     let wf = fixtures().join("rules/workflow-deprecated-action/bad-old-majors");
     let (code, out, _) = run(&wf, &["."], &[]);
     assert_eq!(code, 1);
-    let hidden = out.matches("fix (unsafe, applied with --unsafe-fixes)").count();
+    let hidden = out
+        .matches("fix (unsafe, applied with --unsafe-fixes)")
+        .count();
     assert!(hidden > 0);
     assert!(
         out.contains(&format!("{hidden} fixable with `oidc-lint --fix --unsafe-fixes` (unsafe: review the changes first with `--diff --unsafe-fixes`).\n")),
@@ -282,11 +322,21 @@ fn sarif_severity_follows_the_configuration() {
     assert_eq!(r["properties"]["security-severity"], "8.0");
     let v: Value = serde_json::from_str(&sarif).unwrap();
     let result = &v["runs"][0]["results"][0];
-    assert_eq!((&result["ruleId"], &result["level"]), (&Value::from("trust-missing-sub"), &Value::from("warning")));
+    assert_eq!(
+        (&result["ruleId"], &result["level"]),
+        (&Value::from("trust-missing-sub"), &Value::from("warning"))
+    );
     // a change that keeps the band keeps the table's score
-    std::fs::write(d.path().join("oidc-lint.toml"), "[rules.trust-missing-sub]\nseverity = \"error\"\n").unwrap();
+    std::fs::write(
+        d.path().join("oidc-lint.toml"),
+        "[rules.trust-missing-sub]\nseverity = \"error\"\n",
+    )
+    .unwrap();
     let (_, sarif, _) = run(d.path(), &["--format", "sarif", "."], &[]);
-    assert_eq!(descriptor(&sarif, "trust-missing-sub")["properties"]["security-severity"], "9.3");
+    assert_eq!(
+        descriptor(&sarif, "trust-missing-sub")["properties"]["security-severity"],
+        "9.3"
+    );
 }
 
 #[test]
@@ -316,7 +366,12 @@ fn statistics_count_findings_per_rule() {
     expected.sort();
     let got: Vec<(i64, String)> = stats
         .iter()
-        .map(|s| (-s["count"].as_i64().unwrap(), s["rule"].as_str().unwrap().to_string()))
+        .map(|s| {
+            (
+                -s["count"].as_i64().unwrap(),
+                s["rule"].as_str().unwrap().to_string(),
+            )
+        })
         .collect();
     assert_eq!(got, expected);
     assert!(stats.len() > 1);
@@ -327,7 +382,10 @@ fn statistics_count_findings_per_rule() {
             .filter(|f| f["rule"] == s["rule"] && !f["fix"].is_null())
             .count() as u64;
         assert_eq!(s["count"], n);
-        assert_eq!(s["fixable"].as_u64().unwrap() + s["unsafe_fixable"].as_u64().unwrap(), fixable);
+        assert_eq!(
+            s["fixable"].as_u64().unwrap() + s["unsafe_fixable"].as_u64().unwrap(),
+            fixable
+        );
         assert!(!s["summary"].as_str().unwrap().is_empty());
     }
     // human: one line per rule in the same order, then the summary; no snippets
@@ -342,5 +400,8 @@ fn statistics_count_findings_per_rule() {
         assert_eq!(cols[2], s["severity"].as_str().unwrap());
     }
     assert!(!out.contains(" --> "), "{out}");
-    assert!(out.contains(&format!("Found {} findings", findings.len())), "{out}");
+    assert!(
+        out.contains(&format!("Found {} findings", findings.len())),
+        "{out}"
+    );
 }

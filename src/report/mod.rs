@@ -59,6 +59,9 @@ impl ColorChoice {
     }
 }
 
+/// A rule's severity as the configuration sets it, if it does.
+pub type SeverityFor<'a> = &'a dyn Fn(&str) -> Option<crate::diag::Severity>;
+
 /// What a reporter may show besides the findings and errors.
 #[derive(Default)]
 pub struct RenderOptions<'a> {
@@ -72,7 +75,7 @@ pub struct RenderOptions<'a> {
     /// of each finding's rule).
     pub rules: &'a [&'static RuleMeta],
     /// The configuration's severity of a rule, when it changes it (SARIF rule descriptors).
-    pub severity_for: Option<&'a dyn Fn(&str) -> Option<crate::diag::Severity>>,
+    pub severity_for: Option<SeverityFor<'a>>,
     /// `--statistics`: counts per rule instead of the findings (human), or a `statistics` list
     /// besides them (JSON).
     pub statistics: bool,
