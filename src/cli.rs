@@ -114,7 +114,7 @@ pub enum Command {
     /// List all rules.
     Rules {
         /// Print the list as the Markdown table used in the README (`--format markdown`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "format")]
         markdown: bool,
         /// Output format: a table, JSON (id, severity, fixable, inputs, summary, url per rule)
         /// or the README's Markdown table.
@@ -300,11 +300,8 @@ fn run_check(args: CheckArgs) -> ExitCode {
             Ok(d) => {
                 let patch = report::human::diff(&d);
                 print!("{patch}");
-                eprint!(
-                    "{}",
-                    report::human::fix_notes("Would fix", &d.report, false)
-                );
-                eprint!("{}", report::human::scan_errors(&d.before.scan));
+                let notes = report::human::fix_notes("Would fix", &d.report, false);
+                eprint!("{notes}{}", report::human::scan_errors(&d.before.scan));
                 exit(!d.before.scan.errors.is_empty(), !patch.is_empty())
             }
             Err(e) => usage_error(&e),
@@ -326,13 +323,10 @@ fn run_check(args: CheckArgs) -> ExitCode {
             Ok(n) => n,
             Err(e) => return usage_error(&e),
         };
-        let shown = path.display().to_string();
-        let s = if n == 1 { "" } else { "s" };
-        eprintln!(
-            "Wrote {n} finding{s} to {}.",
-            report::sanitize::inline(&shown)
+        eprint!(
+            "{}",
+            report::human::baseline_written(n, path, &outcome.scan)
         );
-        eprint!("{}", report::human::scan_errors(&outcome.scan));
         return exit(!outcome.scan.errors.is_empty(), false);
     }
     report_and_exit(&args, &engine, outcome, &metas)

@@ -120,6 +120,39 @@ fn mistyped_configuration_keys_and_rule_ids_get_the_closest_one() {
 }
 
 #[test]
+fn a_huge_unknown_key_in_a_scanned_configuration_is_refused_promptly() {
+    // The configuration belongs to the scanned repository: guessing must stay cheap for any key.
+    let key = "trust-missing-sub".repeat(20_000);
+    let d = repo(&[(
+        "oidc-lint.toml",
+        &format!("[rules.{key}]\nenabled = false\n"),
+    )]);
+    let err_path = d.path().join("stderr.txt");
+    let mut child = bin()
+        .current_dir(d.path())
+        .arg("oidc-lint.toml")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::fs::File::create(&err_path).unwrap())
+        .spawn()
+        .unwrap();
+    // A hang guard only (the check itself takes milliseconds).
+    let start = std::time::Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if start.elapsed() > std::time::Duration::from_secs(120) {
+            child.kill().unwrap();
+            panic!("still running after 120 s");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(child.wait().unwrap().code(), Some(2));
+    let err = std::fs::read_to_string(&err_path).unwrap();
+    assert!(
+        err.contains("line 1: unknown rule `trust-missing-subtrust")
+            && !err.contains("did you mean")
+    );
+}
+
+#[test]
 fn a_missing_path_close_to_a_subcommand_suggests_it() {
     let d = repo(&[("trust.json", OPEN_TRUST)]);
     let (code, out, err) = run(d.path(), &["audti", "."], &[]);
@@ -174,6 +207,15 @@ fn options_before_a_subcommand_apply_to_it() {
     let (code, out, _) = run(d.path(), &["--format", "json", "audit/..", "audit"], &[]);
     assert_eq!(code, 1);
     assert!(out.contains("\"trust-missing-sub\""));
+    // and `./audit` or `-- audit` scan the directory
+    for args in [
+        &["--format", "json", "./audit"][..],
+        &["--format", "json", "--", "audit"],
+    ] {
+        let (code, out, err) = run(d.path(), args, &[]);
+        assert_eq!(code, 1, "{args:?}: {err}");
+        assert!(out.contains("\"path\": \"trust.json\""), "{args:?}: {out}");
+    }
 }
 
 #[test]

@@ -631,6 +631,16 @@ pub fn warnings(scan: &crate::model::Scan) -> String {
     out
 }
 
+/// `--write-baseline`: `Wrote N findings to FILE.`, then the scan's input errors.
+pub fn baseline_written(n: usize, path: &std::path::Path, scan: &crate::model::Scan) -> String {
+    format!(
+        "Wrote {n} finding{} to {}.\n{}",
+        if n == 1 { "" } else { "s" },
+        sanitize::inline(&path.display().to_string()),
+        scan_errors(scan)
+    )
+}
+
 /// The input errors of a scan, as [`render_errors`] prints them.
 pub fn scan_errors(scan: &crate::model::Scan) -> String {
     render_errors(&Report {

@@ -80,12 +80,15 @@ pub fn doc_url(m: &RuleMeta) -> Option<String> {
 
 /// The candidate closest to `word` (a mistyped rule id, key or subcommand), when it is close
 /// enough to be what was meant: Jaro–Winkler similarity of at least 0.8, as clap and cargo use.
+/// The work is bounded whatever `word` is (it may come from a scanned repository's
+/// configuration): a candidate is compared only when `word` is at most twice its length.
 pub fn did_you_mean<'a>(
     word: &str,
     candidates: impl IntoIterator<Item = &'a str>,
 ) -> Option<&'a str> {
     candidates
         .into_iter()
+        .filter(|c| word.len() <= 2 * c.len())
         .map(|c| (strsim::jaro_winkler(word, c), c))
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
@@ -296,4 +299,39 @@ pub fn json_list(metas: &[&RuleMeta]) -> String {
     let mut s = crate::source::sanitize::to_json_pretty(&rules);
     s.push('\n');
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_picks_the_closest_close_candidate() {
+        let ids = [
+            "trust-missing-sub",
+            "trust-missing-aud",
+            "trust-sub-any-repo",
+        ];
+        assert_eq!(
+            did_you_mean("trust-mising-sub", ids),
+            Some("trust-missing-sub")
+        );
+        assert_eq!(
+            did_you_mean("trust-missing-au", ids),
+            Some("trust-missing-aud")
+        );
+        assert_eq!(did_you_mean("zzz", ids), None);
+        // equal scores: the first in id order, whatever the candidates' order
+        assert_eq!(
+            did_you_mean("ab", ["ac", "aa"]),
+            did_you_mean("ab", ["aa", "ac"])
+        );
+        // a word far longer than every candidate is not compared at all
+        assert_eq!(did_you_mean(&"trust-missing-sub".repeat(3), ids), None);
+        assert_eq!(
+            suggestion("trust-mising-sub", ids),
+            "; did you mean `trust-missing-sub`?"
+        );
+        assert_eq!(suggestion("zzz", ids), "");
+    }
 }
