@@ -6,8 +6,9 @@ use crate::engine::{self, Engine, Outcome, Selection};
 use crate::report::{self, Report};
 use crate::rules::{self, RuleMeta, RuleSet};
 use crate::suppress::Suppressed;
-use clap::{Parser, Subcommand, ValueEnum};
-use std::io::{IsTerminal, Write};
+use clap::{CommandFactory, Parser, Subcommand};
+use std::ffi::OsString;
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -97,6 +98,10 @@ pub struct CheckArgs {
     /// `OWNER/REPO` of the scanned repository (default: its `origin` remote).
     #[arg(long)]
     pub repo: Option<String>,
+    /// Print the number of findings per rule instead of the findings (JSON: add a
+    /// `statistics` list).
+    #[arg(long)]
+    pub statistics: bool,
 }
 
 #[derive(Subcommand, Debug)]
@@ -108,9 +113,13 @@ pub enum Command {
     },
     /// List all rules.
     Rules {
-        /// Print the list as the Markdown table used in the README.
-        #[arg(long)]
+        /// Print the list as the Markdown table used in the README (`--format markdown`).
+        #[arg(long, conflicts_with = "format")]
         markdown: bool,
+        /// Output format: a table, JSON (id, severity, fixable, inputs, summary, url per rule)
+        /// or the README's Markdown table.
+        #[arg(long, value_enum, default_value_t = RulesFormat::Human)]
+        format: RulesFormat,
     },
     /// Print the model view custom rules select from (JSON, one object per document).
     DumpModel {
@@ -127,13 +136,8 @@ pub enum Command {
 
 pub use crate::report::Format as OutputFormat;
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum, Default)]
-pub enum ColorChoice {
-    #[default]
-    Auto,
-    Always,
-    Never,
-}
+pub use crate::report::ColorChoice;
+pub use crate::rules::ListFormat as RulesFormat;
 
 /// Exit codes: 0 clean, 1 findings, 2 usage or input errors.
 pub const EXIT_OK: u8 = 0;
@@ -145,34 +149,67 @@ fn usage_error(msg: &str) -> ExitCode {
     ExitCode::from(EXIT_ERROR)
 }
 
+/// Parse the process's arguments (see [`hoist_global_flags`]) and run.
+pub fn main() -> ExitCode {
+    let argv = hoist_global_flags(std::env::args_os().collect());
+    run(Cli::parse_from(argv))
+}
+
+/// Options written before a subcommand go after it (`--format json audit DIR` is
+/// `audit --format json DIR`), where the subcommand's own parser accepts them or names the one
+/// it does not know. A check's paths end the options, so `oidc-lint DIR audit` still scans a
+/// path named `audit`.
+pub fn hoist_global_flags(mut argv: Vec<OsString>) -> Vec<OsString> {
+    let cmd = Cli::command();
+    // `--format`, `-o`: the spellings whose value is the next argument.
+    let valued: Vec<String> = (cmd.get_arguments())
+        .filter(|a| a.get_action().takes_values())
+        .flat_map(|a| {
+            [
+                a.get_long().map(|l| format!("--{l}")),
+                a.get_short().map(|c| format!("-{c}")),
+            ]
+        })
+        .flatten()
+        .collect();
+    let mut i = 1;
+    while let Some(tok) = (argv.get(i).and_then(|t| t.to_str()))
+        .filter(|t| t.starts_with('-') && *t != "-" && *t != "--")
+    {
+        i += 1 + usize::from(valued.iter().any(|v| v == tok));
+    }
+    let sub = argv.get(i).and_then(|t| t.to_str());
+    if i > 1 && sub.is_some_and(|s| cmd.find_subcommand(s).is_some()) {
+        let name = argv.remove(i);
+        argv.insert(1, name);
+    }
+    argv
+}
+
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Some(Command::Explain { rule }) => match find_meta(&rule) {
+        Some(Command::Explain { rule }) => match all_meta().into_iter().find(|m| m.id == rule) {
             Some(m) => {
                 print!("{}", m.doc);
                 ExitCode::from(EXIT_OK)
             }
             None => usage_error(&format!(
-                "unknown rule `{rule}`; `oidc-lint rules` lists them"
+                "unknown rule `{rule}`{} (`oidc-lint rules` lists them)",
+                rules::suggestion(&rule, all_meta().iter().map(|m| m.id))
             )),
         },
-        Some(Command::Rules { markdown: true }) => {
-            print!("{}", rules::markdown_table());
-            ExitCode::from(EXIT_OK)
-        }
-        Some(Command::Rules { markdown: false }) => {
-            print!("{}", rules::plain_table());
+        Some(Command::Rules { markdown, format }) => {
+            let format = if markdown {
+                RulesFormat::Markdown
+            } else {
+                format
+            };
+            print_out(&rules::list(format, &all_meta()));
             ExitCode::from(EXIT_OK)
         }
         Some(Command::DumpModel { paths, spans }) => {
             let (scan, out) = crate::custom::dump::run(&paths, spans);
-            eprint!(
-                "{}",
-                report::human::render_errors(&Report {
-                    scan: &scan,
-                    findings: &[],
-                })
-            );
+            eprint!("{}", report::human::scan_errors(&scan));
             print_out(&out);
             exit(!scan.errors.is_empty(), false)
         }
@@ -183,27 +220,19 @@ pub fn run(cli: Cli) -> ExitCode {
             }
             Err(e) => usage_error(&e),
         },
-        // A local pool (0 = all cores, clamped) whose threads have room for the deepest
-        // nesting the parsers accept, even in debug builds; stacks are reserved, not touched.
-        None => match rayon::ThreadPoolBuilder::new()
-            .num_threads(crate::config::worker_threads(cli.check.threads))
-            .stack_size(64 << 20)
-            .build()
-        {
+        None => match engine::worker_pool(cli.check.threads) {
             Ok(pool) => pool.install(|| run_check(cli.check)),
-            Err(e) => usage_error(&format!("cannot start worker threads: {e}")),
+            Err(e) => usage_error(&e),
         },
     }
 }
 
 /// 2 on input errors, else 1 on (failing) findings, else 0.
 fn exit(errors: bool, findings: bool) -> ExitCode {
-    ExitCode::from(if errors {
-        EXIT_ERROR
-    } else if findings {
-        EXIT_FINDINGS
-    } else {
-        EXIT_OK
+    ExitCode::from(match (errors, findings) {
+        (true, _) => EXIT_ERROR,
+        (false, true) => EXIT_FINDINGS,
+        (false, false) => EXIT_OK,
     })
 }
 
@@ -218,41 +247,33 @@ pub fn all_meta() -> Vec<&'static RuleMeta> {
     engine::reportable(&RuleSet::builtin())
 }
 
-fn find_meta(id: &str) -> Option<&'static RuleMeta> {
-    all_meta().into_iter().find(|m| m.id == id)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 { "" } else { "s" }
-}
-
-/// `Fixed 2 findings in 1 file.` on stderr, when fixes were applied.
-fn summarise(verb: &str, rep: &crate::fix::FixReport) {
-    if rep.applied > 0 {
-        let files = rep.files.len();
-        eprintln!(
-            "{verb} {} finding{} in {files} file{}.",
-            rep.applied,
-            plural(rep.applied),
-            plural(files)
-        );
-    }
+/// A usage error when the first path does not exist and is close to a subcommand's name
+/// (`oidc-lint audti .`): the run would only report a missing file.
+fn mistyped_subcommand(paths: &[PathBuf]) -> Option<ExitCode> {
+    let word = paths.first().filter(|p| !p.exists())?.to_str()?;
+    let cmd = Cli::command();
+    let sub = rules::did_you_mean(word, cmd.get_subcommands().map(|c| c.get_name()))
+        .filter(|s| *s != word)?;
+    Some(usage_error(&format!(
+        "`{word}` is neither a file nor a subcommand; did you mean `oidc-lint {sub}`?"
+    )))
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
-    let mut rule_set = RuleSet::builtin();
-    if let Some(dir) = &args.rules {
-        match crate::custom::load(std::slice::from_ref(dir)) {
-            Ok(custom) => rule_set = rule_set.with(custom),
-            Err(e) => return usage_error(&e.to_string()),
-        }
+    if let Some(code) = mistyped_subcommand(&args.paths) {
+        return code;
     }
+    let selection = Selection {
+        select: args.select.clone(),
+        ignore: args.ignore.clone(),
+    };
+    let rule_set = match engine::rule_set(args.rules.as_deref())
+        .and_then(|r| engine::check_selection(&selection, &r).map(|()| r))
+    {
+        Ok(r) => r,
+        Err(e) => return usage_error(&e),
+    };
     let metas = engine::reportable(&rule_set);
-    for id in args.select.iter().chain(&args.ignore) {
-        if !metas.iter().any(|m| m.id == id) {
-            return usage_error(&format!("unknown rule `{id}` in --select/--ignore"));
-        }
-    }
     if args.unsafe_fixes && !args.fix && !args.diff {
         return usage_error("--unsafe-fixes needs --fix or --diff");
     }
@@ -270,10 +291,6 @@ fn run_check(args: CheckArgs) -> ExitCode {
             Err(e) => usage_error(&e),
         };
     }
-    let selection = Selection {
-        select: args.select.clone(),
-        ignore: args.ignore.clone(),
-    };
     let engine = Engine::new(rule_set, loaded, selection)
         .max_file_size(args.max_file_size)
         .repo(args.repo.clone())
@@ -281,76 +298,38 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if args.diff {
         return match engine.diff(&args.paths, args.unsafe_fixes) {
             Ok(d) => {
-                for e in &d.report.errors {
-                    eprintln!("error: {}", report::sanitize::inline(&e.to_string()));
-                }
-                let patch = d.patch(|rel| report::sanitize::inline(rel).into_owned());
-                print!("{}", report::sanitize::block(&patch));
-                summarise("Would fix", &d.report);
-                let errors = !d.before.scan.errors.is_empty();
-                if errors {
-                    eprint!("{}", errors_only(&d.before));
-                }
-                exit(errors, !patch.is_empty())
+                let patch = report::human::diff(&d);
+                print!("{patch}");
+                let notes = report::human::fix_notes("Would fix", &d.report, false);
+                eprint!("{notes}{}", report::human::scan_errors(&d.before.scan));
+                exit(!d.before.scan.errors.is_empty(), !patch.is_empty())
             }
             Err(e) => usage_error(&e),
         };
     }
     if args.fix {
         let (rep, outcome) = engine.fix(&args.paths, args.unsafe_fixes);
-        for e in &rep.errors {
-            eprintln!("error: {}", report::sanitize::inline(&e.to_string()));
-        }
-        if !rep.converged {
-            eprintln!(
-                "warning: fixes still applicable after {} passes; run --fix again",
-                crate::fix::MAX_PASSES
-            );
-        }
-        summarise("Fixed", &rep);
+        eprint!("{}", report::human::fix_notes("Fixed", &rep, true));
         let code = report_and_exit(&args, &engine, outcome, &metas);
-        if !rep.errors.is_empty() {
-            return ExitCode::from(EXIT_ERROR);
-        }
-        return code;
+        return if rep.errors.is_empty() {
+            code
+        } else {
+            ExitCode::from(EXIT_ERROR)
+        };
     }
     let outcome = engine.check(&args.paths);
     if let Some(path) = &args.write_baseline {
-        let b = crate::baseline::Baseline::build(&outcome.scan, &outcome.findings);
-        if let Err(e) =
-            crate::write::write_report(path, &report_trees(&args), b.to_json().as_bytes())
-        {
-            return usage_error(&e.0);
-        }
-        eprintln!(
-            "Wrote {} finding{} to {}.",
-            b.findings.len(),
-            plural(b.findings.len()),
-            report::sanitize::inline(&path.display().to_string())
+        let n = match outcome.write_baseline(path, &args.paths) {
+            Ok(n) => n,
+            Err(e) => return usage_error(&e),
+        };
+        eprint!(
+            "{}",
+            report::human::baseline_written(n, path, &outcome.scan)
         );
-        eprint!("{}", errors_only(&outcome));
         return exit(!outcome.scan.errors.is_empty(), false);
     }
     report_and_exit(&args, &engine, outcome, &metas)
-}
-
-/// The input errors of a check, as the human report prints them.
-fn errors_only(o: &Outcome) -> String {
-    report::human::render_errors(&Report {
-        scan: &o.scan,
-        findings: &[],
-    })
-}
-
-fn use_color(args: &CheckArgs) -> bool {
-    match args.color {
-        ColorChoice::Always => true,
-        ColorChoice::Never => false,
-        ColorChoice::Auto => {
-            std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                && std::io::stdout().is_terminal()
-        }
-    }
 }
 
 fn report_and_exit(
@@ -359,17 +338,9 @@ fn report_and_exit(
     mut a: Outcome,
     metas: &[&'static RuleMeta],
 ) -> ExitCode {
-    for w in &a.scan.warnings {
-        eprintln!("warning: {}", report::sanitize::inline(w));
-    }
-    if let Some(note) = crate::analysis::wildcard::over_limit_note() {
-        eprintln!("{}", report::sanitize::inline(&note));
-    }
-    if let Some(path) = &args.baseline {
-        match crate::baseline::Baseline::read(path) {
-            Ok(b) => a.apply_baseline(&b),
-            Err(e) => return usage_error(&format!("baseline {}: {e}", path.display())),
-        }
+    eprint!("{}", report::human::warnings(&a.scan));
+    if let Some(Err(e)) = args.baseline.as_deref().map(|p| a.apply_baseline_file(p)) {
+        return usage_error(&e);
     }
     let shown_suppressed: &[Suppressed] = if args.show_suppressed {
         &a.suppressed
@@ -381,11 +352,14 @@ fn report_and_exit(
         findings: &a.findings,
     };
     let format = args.format;
+    let severity_for = |id: &str| engine.config().severity_for(id);
     let mut opts = report::RenderOptions {
-        color: use_color(args) && args.output.is_none(),
+        color: args.color.wanted() && args.output.is_none(),
         quiet: args.quiet,
         suppressed: shown_suppressed,
         rules: metas,
+        severity_for: Some(&severity_for),
+        statistics: args.statistics,
     };
     if format == report::Format::Human {
         eprint!("{}", report::human::render_errors(&report));
@@ -393,7 +367,8 @@ fn report_and_exit(
     let out = report::render(format, &report, &opts);
     match &args.output {
         Some(path) => {
-            if let Err(e) = crate::write::write_report(path, &report_trees(args), out.as_bytes()) {
+            let trees = engine::report_trees(&args.paths);
+            if let Err(e) = crate::write::write_report(path, &trees, out.as_bytes()) {
                 return usage_error(&e.0);
             }
             if format != report::Format::Human {
@@ -404,20 +379,10 @@ fn report_and_exit(
         }
         None => print_out(&out),
     }
-    let fail_on = args
-        .fail_on
-        .or(engine.config().config.fail_on)
-        .unwrap_or(FailOn::Warning);
-    let failing = !args.exit_zero && a.findings.iter().any(|f| fail_on.fails(f.severity));
+    let failing = !args.exit_zero && engine.fails(&a.findings, args.fail_on);
     let code = exit(!a.scan.errors.is_empty(), failing);
     // The process ends here: freeing every file's text and model one by one would only
     // delay the exit (a few percent of a run); the OS takes the memory back at once.
     std::mem::forget(a);
     code
-}
-
-/// The trees `--output` and `--write-baseline` must not leave through a symbolic link: the
-/// current directory and the scan root.
-fn report_trees(args: &CheckArgs) -> Vec<PathBuf> {
-    vec![PathBuf::from("."), crate::scan::root_for(&args.paths)]
 }

@@ -126,27 +126,49 @@ fn line_of(text: &str, offset: usize) -> usize {
         + 1
 }
 
-/// Parse a configuration text. Errors read `LINE: message`.
-pub fn parse(text: &str, known_rule: &dyn Fn(&str) -> bool) -> Result<Config, String> {
-    let cfg: Config = toml::from_str(text).map_err(|e| match e.span() {
-        Some(sp) => format!("line {}: {}", line_of(text, sp.start), e.message().trim()),
-        None => e.message().trim().to_string(),
+/// serde's message for an unknown key (`unknown field `X`, expected one of `A`, `B``) with
+/// `; did you mean `A`?` added when a key it lists is close to `X`.
+fn with_key_suggestion(message: &str) -> String {
+    let message = message.trim();
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_string();
+    };
+    let Some((key, expected)) = rest.split_once('`') else {
+        return message.to_string();
+    };
+    // The expected keys are the odd pieces between backquotes.
+    let keys = expected.split('`').skip(1).step_by(2);
+    format!("{message}{}", crate::rules::suggestion(key, keys))
+}
+
+/// Parse a configuration text; rule ids must be among `known_rules`. Errors read
+/// `LINE: message`.
+pub fn parse(text: &str, known_rules: &[&str]) -> Result<Config, String> {
+    let cfg: Config = toml::from_str(text).map_err(|e| {
+        let message = with_key_suggestion(e.message());
+        match e.span() {
+            Some(sp) => format!("line {}: {message}", line_of(text, sp.start)),
+            None => message,
+        }
     })?;
+    let hint = |id: &str| crate::rules::suggestion(id, known_rules.iter().copied());
     for key in cfg.rules.keys() {
-        if !known_rule(key.get_ref()) {
+        let id = key.get_ref().as_str();
+        if !known_rules.contains(&id) {
             return Err(format!(
-                "line {}: unknown rule `{}` under [rules]",
+                "line {}: unknown rule `{id}` under [rules]{}",
                 line_of(text, key.span().start),
-                key.get_ref()
+                hint(id)
             ));
         }
     }
     for e in &cfg.ignore {
         for r in &e.get_ref().rules {
-            if !known_rule(r) {
+            if !known_rules.contains(&r.as_str()) {
                 return Err(format!(
-                    "line {}: unknown rule `{r}` in [[ignore]]",
-                    line_of(text, e.span().start)
+                    "line {}: unknown rule `{r}` in [[ignore]]{}",
+                    line_of(text, e.span().start),
+                    hint(r)
                 ));
             }
         }
@@ -197,10 +219,10 @@ pub fn find(start: &Path) -> Option<PathBuf> {
     None
 }
 
-pub fn load(path: &Path, known_rule: &dyn Fn(&str) -> bool) -> Result<Loaded, String> {
+pub fn load(path: &Path, known_rules: &[&str]) -> Result<Loaded, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    let config = parse(&text, known_rule).map_err(|e| format!("{}:{e}", path.display()))?;
+    let config = parse(&text, known_rules).map_err(|e| format!("{}:{e}", path.display()))?;
     let dir = std::fs::canonicalize(path)
         .ok()
         .and_then(|p| p.parent().map(Path::to_path_buf));
@@ -313,7 +335,7 @@ mod tests {
     fn settings_come_from_the_file() {
         let text = "repository = \"acme/app\"\nallowed-owners = [\"acme\"]\n[role-mappings]\nDEPLOY = \"arn:aws:iam::1:role/d\"\n";
         let loaded = Loaded {
-            config: parse(text, &|_| true).unwrap(),
+            config: parse(text, &[]).unwrap(),
             ..Default::default()
         };
         let s = loaded.settings();

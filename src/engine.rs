@@ -73,6 +73,46 @@ pub fn reportable(rules: &RuleSet) -> Vec<&'static RuleMeta> {
     v
 }
 
+/// The worker pool of a run: `threads` workers ([`config::worker_threads`]: 0 or none is all
+/// cores, clamped), whose stacks have room for the deepest nesting the parsers accept, even in
+/// debug builds (stacks are reserved, not touched).
+pub fn worker_pool(threads: Option<usize>) -> Result<rayon::ThreadPool, String> {
+    rayon::ThreadPoolBuilder::new()
+        .num_threads(config::worker_threads(threads))
+        .stack_size(64 << 20)
+        .build()
+        .map_err(|e| format!("cannot start worker threads: {e}"))
+}
+
+/// The rules of a run: the built-ins, plus the custom rules of `custom_dir` (`--rules`).
+pub fn rule_set(custom_dir: Option<&Path>) -> Result<RuleSet, String> {
+    let builtin = RuleSet::builtin();
+    match custom_dir {
+        Some(dir) => crate::custom::load(&[dir.to_path_buf()])
+            .map(|custom| builtin.with(custom))
+            .map_err(|e| e.to_string()),
+        None => Ok(builtin),
+    }
+}
+
+/// Every id of `sel` must name a rule of `rules` (one `rules` can report); else the error
+/// names the first unknown one and the closest known id.
+pub fn check_selection(sel: &Selection, rules: &RuleSet) -> Result<(), String> {
+    let metas = reportable(rules);
+    match sel
+        .select
+        .iter()
+        .chain(&sel.ignore)
+        .find(|id| !metas.iter().any(|m| m.id == *id))
+    {
+        Some(id) => Err(format!(
+            "unknown rule `{id}` in --select/--ignore{}",
+            crate::rules::suggestion(id, metas.iter().map(|m| m.id))
+        )),
+        None => Ok(()),
+    }
+}
+
 /// The configuration for `paths`: `explicit` if given, else `oidc-lint.toml` or
 /// `.oidc-lint.toml` found upward from the first path, else the defaults. Rule ids in it are
 /// checked against `rules`.
@@ -85,12 +125,17 @@ pub fn load_config(
         Some(p) => Some(p.to_path_buf()),
         None => paths.first().and_then(|p| config::find(p)),
     };
-    let metas = reportable(rules);
-    let known = |id: &str| metas.iter().any(|m| m.id == id);
+    let known: Vec<&str> = reportable(rules).iter().map(|m| m.id).collect();
     match path {
         Some(p) => config::load(&p, &known),
         None => Ok(Loaded::default()),
     }
+}
+
+/// The trees a report file (`--output`, `--write-baseline`) must not leave through a symbolic
+/// link: the current directory and the scan root.
+pub fn report_trees(paths: &[PathBuf]) -> Vec<PathBuf> {
+    vec![PathBuf::from("."), crate::scan::root_for(paths)]
 }
 
 /// One check of the files as they are now.
@@ -105,6 +150,21 @@ impl Outcome {
     /// Drop the findings recorded in `baseline` (`--baseline`).
     pub fn apply_baseline(&mut self, baseline: &crate::baseline::Baseline) {
         baseline.filter(&self.scan, &mut self.findings);
+    }
+    /// Drop the findings recorded in the baseline file at `path`.
+    pub fn apply_baseline_file(&mut self, path: &Path) -> Result<(), String> {
+        let b = crate::baseline::Baseline::read(path)
+            .map_err(|e| format!("baseline {}: {e}", path.display()))?;
+        self.apply_baseline(&b);
+        Ok(())
+    }
+    /// Record the findings in a baseline file at `path` (written only inside the current
+    /// directory or the scan root of `paths`); returns how many.
+    pub fn write_baseline(&self, path: &Path, paths: &[PathBuf]) -> Result<usize, String> {
+        let b = crate::baseline::Baseline::build(&self.scan, &self.findings);
+        crate::write::write_report(path, &report_trees(paths), b.to_json().as_bytes())
+            .map_err(|e| e.0)?;
+        Ok(b.findings.len())
     }
 }
 
@@ -181,6 +241,14 @@ impl Engine {
     }
     pub fn rules(&self) -> &RuleSet {
         &self.rules
+    }
+    /// Whether `findings` fail the run: any at or above `fail_on` (the flag), else the
+    /// configuration's `fail-on`, else warning.
+    pub fn fails(&self, findings: &[Finding], fail_on: Option<config::FailOn>) -> bool {
+        let fail_on = fail_on
+            .or(self.config.config.fail_on)
+            .unwrap_or(config::FailOn::Warning);
+        findings.iter().any(|f| fail_on.fails(f.severity))
     }
     /// Whether `id` names a rule this engine can report (a member of its set or
     /// `unused-suppression`).

@@ -536,7 +536,10 @@ fn custom_rules_take_part_in_select_and_ignore() {
     // an unknown id is still a usage error
     let (code, _, err) = run_with(&rules, files, &["--select", "acme/y", "."]);
     assert_eq!(code, 2);
-    assert_eq!(err, "error: unknown rule `acme/y` in --select/--ignore\n");
+    assert_eq!(
+        err,
+        "error: unknown rule `acme/y` in --select/--ignore; did you mean `acme/x`?\n"
+    );
 }
 
 #[test]

@@ -407,6 +407,7 @@ pub fn load(dirs: &[PathBuf]) -> Result<Vec<Arc<dyn Rule>>, LoadError> {
                 applies_to: Box::leak(applies.into_boxed_slice()),
                 fixable: false,
                 doc: Box::leak(rule.doc_page().into_boxed_str()),
+                builtin: false,
             }));
             Arc::new(Installed { meta, rule }) as Arc<dyn Rule>
         })

@@ -218,7 +218,7 @@ fn mask(text: &str, primary: std::ops::Range<usize>) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn render_one(r: &Report, f: &Finding, renderer: &Renderer) -> String {
+fn render_one(r: &Report, f: &Finding, renderer: &Renderer, link: Option<&str>) -> String {
     let scan = r.scan;
     let src = scan.file(f.file);
     let mut same_file: Vec<std::ops::Range<usize>> = vec![f.span.range()];
@@ -284,6 +284,10 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer) -> String {
     }
     if !f.help.is_empty() {
         group = group.element(Level::HELP.message(help.as_str()));
+    }
+    let more_info = link.map(|u| format!("for further information visit {u}"));
+    if let Some(m) = &more_info {
+        group = group.element(Level::HELP.message(m.as_str()));
     }
     let mut groups: Vec<Group> = vec![group];
     type FixWindow<'a> = (Window, String, Vec<(&'a crate::diag::Edit, String)>);
@@ -383,7 +387,69 @@ fn fix_headers(out: &str, headers: &[(u32, usize, u32)]) -> String {
 }
 
 pub fn render(r: &Report, color: bool, quiet: bool) -> String {
-    let renderer = if color {
+    render_with(
+        r,
+        &super::RenderOptions {
+            color,
+            quiet,
+            ..Default::default()
+        },
+    )
+}
+
+/// `--statistics`: one line per rule with findings, most frequent first: count, rule id,
+/// severity, `[*]` when `--fix` fixes some of them, summary.
+fn statistics_table(r: &Report, rules: &[&'static crate::rules::RuleMeta]) -> String {
+    let stats = super::statistics(r.findings, rules);
+    let wn = stats
+        .iter()
+        .map(|s| s.count.to_string().len())
+        .max()
+        .unwrap_or(1);
+    let wid = stats.iter().map(|s| s.rule.len()).max().unwrap_or(0);
+    let mut out = String::new();
+    for s in &stats {
+        out.push_str(&format!(
+            "{:>wn$}  {:<wid$}  {:<7}  {:<4}{}\n",
+            s.count,
+            text(s.rule),
+            s.severity.as_str(),
+            if s.fixable > 0 { "[*]" } else { "" },
+            text(s.summary)
+        ));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// The human report: each finding with its snippet, fix and (for a built-in rule) the link to
+/// its page, or with `--statistics` the counts per rule; then the summary unless `quiet`.
+pub fn render_with(r: &Report, opts: &super::RenderOptions) -> String {
+    let out = if opts.statistics {
+        statistics_table(r, opts.rules)
+    } else {
+        findings(r, opts)
+    };
+    let mut out = match sanitize::guard_lines(&out) {
+        std::borrow::Cow::Borrowed(_) => out,
+        std::borrow::Cow::Owned(o) => o,
+    };
+    if !opts.quiet {
+        out.push_str(&summary(r));
+    }
+    out
+}
+
+/// Every finding (at most [`MAX_PER_FILE`] per file), each followed by a blank line.
+fn findings(r: &Report, opts: &super::RenderOptions) -> String {
+    let links: std::collections::HashMap<&str, String> = opts
+        .rules
+        .iter()
+        .filter_map(|m| Some((m.id, crate::rules::doc_url(m)?)))
+        .collect();
+    let renderer = if opts.color {
         Renderer::styled()
     } else {
         Renderer::plain()
@@ -404,7 +470,7 @@ pub fn render(r: &Report, color: bool, quiet: bool) -> String {
     }
     let rendered: Vec<String> = shown
         .par_iter()
-        .map(|f| render_one(r, f, &renderer))
+        .map(|f| render_one(r, f, &renderer, links.get(f.rule).map(String::as_str)))
         .collect();
     let mut out = String::with_capacity(rendered.iter().map(|s| s.len() + 2).sum::<usize>() + 128);
     let mut more = more.into_iter().peekable();
@@ -415,11 +481,13 @@ pub fn render(r: &Report, color: bool, quiet: bool) -> String {
             out.push_str(&more_line(n, &r.scan.file(file).rel));
         }
     }
-    let mut out = match sanitize::guard_lines(&out) {
-        std::borrow::Cow::Borrowed(_) => out,
-        std::borrow::Cow::Owned(o) => o,
-    };
-    if !quiet {
+    out
+}
+
+/// The lines after the findings: counts, fixes available, files that failed or were skipped.
+fn summary(r: &Report) -> String {
+    let mut out = String::new();
+    {
         let n = r.findings.len();
         let files = r.scan.files_scanned();
         let failed = r.scan.files_failed();
@@ -452,6 +520,18 @@ pub fn render(r: &Report, color: bool, quiet: bool) -> String {
             ));
             if fixable > 0 {
                 out.push_str(&format!("{fixable} fixable with `oidc-lint --fix`.\n"));
+            }
+            let hidden = r
+                .findings
+                .iter()
+                .filter(|f| f.fix.as_ref().is_some_and(|x| !x.safe))
+                .count();
+            if hidden > 0 {
+                out.push_str(&format!(
+                    "{hidden} {}fixable with `oidc-lint --fix --unsafe-fixes` (unsafe: review \
+                     the changes first with `--diff --unsafe-fixes`).\n",
+                    if fixable > 0 { "more " } else { "" }
+                ));
             }
         }
         if failed > 0 {
@@ -531,6 +611,68 @@ pub fn render_suppressed(
         }
     }
     sanitize::guard_lines(&out).into_owned()
+}
+
+/// `--diff`: the fixes as a unified diff, paths and text sanitised (empty: nothing to fix).
+pub fn diff(d: &crate::engine::Diff) -> String {
+    let patch = d.patch(|rel| sanitize::inline(rel).into_owned());
+    sanitize::block(&patch).into_owned()
+}
+
+/// The scan's warnings and the wildcard matcher's note when it hit its work cap, for stderr.
+pub fn warnings(scan: &crate::model::Scan) -> String {
+    let mut out = String::new();
+    for w in &scan.warnings {
+        out.push_str(&format!("warning: {}\n", sanitize::inline(w)));
+    }
+    if let Some(note) = crate::analysis::wildcard::over_limit_note() {
+        out.push_str(&format!("{}\n", sanitize::inline(&note)));
+    }
+    out
+}
+
+/// `--write-baseline`: `Wrote N findings to FILE.`, then the scan's input errors.
+pub fn baseline_written(n: usize, path: &std::path::Path, scan: &crate::model::Scan) -> String {
+    format!(
+        "Wrote {n} finding{} to {}.\n{}",
+        if n == 1 { "" } else { "s" },
+        sanitize::inline(&path.display().to_string()),
+        scan_errors(scan)
+    )
+}
+
+/// The input errors of a scan, as [`render_errors`] prints them.
+pub fn scan_errors(scan: &crate::model::Scan) -> String {
+    render_errors(&Report {
+        scan,
+        findings: &[],
+    })
+}
+
+/// What `--fix` (`verb` "Fixed") or `--diff` ("Would fix") tells on stderr: files not written,
+/// with `warn_unconverged` fixes still applicable after the last pass, and
+/// `Fixed 2 findings in 1 file.` when fixes were applied.
+pub fn fix_notes(verb: &str, rep: &crate::fix::FixReport, warn_unconverged: bool) -> String {
+    let mut out = String::new();
+    for e in &rep.errors {
+        out.push_str(&format!("error: {}\n", sanitize::inline(e)));
+    }
+    if warn_unconverged && !rep.converged {
+        out.push_str(&format!(
+            "warning: fixes still applicable after {} passes; run --fix again\n",
+            crate::fix::MAX_PASSES
+        ));
+    }
+    if rep.applied > 0 {
+        let (n, files) = (rep.applied, rep.files.len());
+        let s = |n: usize| if n == 1 { "" } else { "s" };
+        out.push_str(&format!(
+            "{verb} {n} finding{} in {files} file{}.\n",
+            s(n),
+            s(files)
+        ));
+    }
+    out
 }
 
 /// Tool errors (files that could not be analysed), for stderr.

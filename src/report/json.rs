@@ -12,6 +12,17 @@ pub fn render(r: &Report) -> String {
 /// The JSON output; with `--show-suppressed`, a `suppressed` list (same shape as `findings`
 /// plus `suppressed_by` and `reason`) follows `findings`.
 pub fn render_with_suppressed(r: &Report, suppressed: &[crate::suppress::Suppressed]) -> String {
+    render_with(r, suppressed, None)
+}
+
+/// The JSON output; with `--statistics`, a `statistics` list (one object per rule with
+/// findings: `rule`, `count`, `severity`, `fixable`, `unsafe_fixable`, `summary`, most frequent
+/// first) follows `summary`.
+pub fn render_with(
+    r: &Report,
+    suppressed: &[crate::suppress::Suppressed],
+    statistics: Option<&[super::Statistic]>,
+) -> String {
     let scan = r.scan;
     let finding = |f: &crate::diag::Finding| {
         let src = scan.file(f.file);
@@ -84,6 +95,11 @@ pub fn render_with_suppressed(r: &Report, suppressed: &[crate::suppress::Suppres
             })
             .collect();
         obj.insert("suppressed".into(), Value::Array(list));
+    }
+    if let Some(stats) = statistics
+        && let Some(obj) = doc.as_object_mut()
+    {
+        obj.insert("statistics".into(), json!(stats));
     }
     // Exact values; characters unsafe on a terminal are written as `\u` escapes.
     let mut s = super::sanitize::to_json_pretty(&doc);

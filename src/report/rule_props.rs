@@ -35,12 +35,31 @@ fn default_for(sev: Severity) -> f32 {
     }
 }
 
-pub fn props(meta: &RuleMeta) -> Props {
-    let (score, precision, tag) = OVERRIDES
+/// The severity GitHub's `security-severity` band stands for: 7.0 and up is shown as high or
+/// critical (an error), 4.0 and up medium (a warning), lower is low (a note).
+fn band(score: f32) -> Severity {
+    if score >= 7.0 {
+        Severity::Error
+    } else if score >= 4.0 {
+        Severity::Warning
+    } else {
+        Severity::Note
+    }
+}
+
+/// The properties of `meta` reported at `severity` (its own, or the configuration's). When the
+/// configuration changes the severity, a score outside the new severity's band gives way to that
+/// severity's default: a rule a team raises to an error is not shown as low, nor one lowered to
+/// a note as critical. (At the rule's own severity the table's judgement stands.)
+pub fn props(meta: &RuleMeta, severity: Severity) -> Props {
+    let (mut score, precision, tag) = OVERRIDES
         .iter()
         .find(|o| o.0 == meta.id)
         .map(|o| (o.1, o.2, o.3))
         .unwrap_or((default_for(meta.severity), "high", "security"));
+    if severity != meta.severity && band(score) != severity {
+        score = default_for(severity);
+    }
     let mut tags = vec![tag];
     if tag != "security" && score >= 4.0 {
         tags.push("security");

@@ -16,8 +16,6 @@ use serde::Serialize;
 use std::collections::BTreeMap;
 
 pub const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
-/// Where rule docs live (`helpUri`): the repository's `rules/` directory.
-pub const DOCS_BASE: &str = concat!(env!("CARGO_PKG_REPOSITORY"), "/blob/main/rules/");
 const SRCROOT: &str = "%SRCROOT%";
 
 #[derive(Serialize)]
@@ -76,7 +74,9 @@ struct Descriptor<'a> {
     short_description: Text<'a>,
     full_description: Text<'a>,
     help: Help<'a>,
-    help_uri: String,
+    /// The page of the version that ran ([`crate::rules::doc_url`]); custom rules have none.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    help_uri: Option<String>,
     default_configuration: DefaultConfiguration,
     properties: DescriptorProps,
 }
@@ -262,8 +262,10 @@ fn pascal(id: &str) -> String {
         .collect()
 }
 
-fn descriptor(m: &'static RuleMeta) -> Descriptor<'static> {
-    let p = props(m);
+/// A rule's descriptor at `severity`: its default, or the configuration's override (its
+/// `defaultConfiguration.level`, `problem.severity` and `security-severity` follow).
+fn descriptor(m: &'static RuleMeta, severity: Severity) -> Descriptor<'static> {
+    let p = props(m, severity);
     Descriptor {
         id: m.id,
         name: pascal(m.id),
@@ -275,18 +277,18 @@ fn descriptor(m: &'static RuleMeta) -> Descriptor<'static> {
             text: m.doc,
             markdown: m.doc,
         },
-        help_uri: format!("{DOCS_BASE}{}.md", m.id),
+        help_uri: crate::rules::doc_url(m),
         default_configuration: DefaultConfiguration {
-            level: level(m.severity),
+            level: level(severity),
         },
         properties: DescriptorProps {
             tags: p.tags,
             precision: p.precision,
             security_severity: format!("{:.1}", p.security_severity),
-            problem_severity: if m.severity == Severity::Note {
+            problem_severity: if severity == Severity::Note {
                 "recommendation"
             } else {
-                level(m.severity)
+                level(severity)
             },
         },
     }
@@ -374,7 +376,13 @@ fn result(
 
 /// Render the SARIF log. `rules` are every rule the tool knows (the driver lists them all);
 /// `suppressed` findings are included with a `suppressions` entry when given.
-pub fn render(r: &Report, rules: &[&'static RuleMeta], suppressed: &[Suppressed]) -> String {
+/// The SARIF log; `severity_for` gives the configuration's severity of a rule, if it changes it.
+pub fn render(
+    r: &Report,
+    rules: &[&'static RuleMeta],
+    suppressed: &[Suppressed],
+    severity_for: &dyn Fn(&str) -> Option<Severity>,
+) -> String {
     let scan = r.scan;
     let index: BTreeMap<&str, usize> = rules.iter().enumerate().map(|(i, m)| (m.id, i)).collect();
     let fps = fingerprints(scan, r.findings);
@@ -435,7 +443,10 @@ pub fn render(r: &Report, rules: &[&'static RuleMeta], suppressed: &[Suppressed]
                     version: env!("CARGO_PKG_VERSION"),
                     semantic_version: env!("CARGO_PKG_VERSION"),
                     information_uri: env!("CARGO_PKG_REPOSITORY"),
-                    rules: rules.iter().map(|m| descriptor(m)).collect(),
+                    rules: rules
+                        .iter()
+                        .map(|m| descriptor(m, severity_for(m.id).unwrap_or(m.severity)))
+                        .collect(),
                 },
             },
             invocations: vec![Invocation {

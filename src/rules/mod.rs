@@ -58,6 +58,46 @@ pub struct RuleMeta {
     pub fixable: bool,
     /// `rules/<id>.md`, embedded.
     pub doc: &'static str,
+    /// A built-in rule, whose page is published with each release ([`doc_url`]); custom rules
+    /// have none.
+    pub builtin: bool,
+}
+
+/// Where the rule pages of this version live: `rules/` of the release's tag in the repository
+/// (`Cargo.toml`'s `repository`), which every release has (`release.yml` runs on the tag push).
+pub const DOCS_BASE: &str = concat!(
+    env!("CARGO_PKG_REPOSITORY"),
+    "/blob/v",
+    env!("CARGO_PKG_VERSION"),
+    "/rules/"
+);
+
+/// The documentation page of a built-in rule, for the version that runs: SARIF `helpUri`,
+/// the link under each finding in human output, an editor's `codeDescription.href`.
+pub fn doc_url(m: &RuleMeta) -> Option<String> {
+    m.builtin.then(|| format!("{DOCS_BASE}{}.md", m.id))
+}
+
+/// The candidate closest to `word` (a mistyped rule id, key or subcommand), when it is close
+/// enough to be what was meant: Jaro–Winkler similarity of at least 0.8, as clap and cargo use.
+/// The work is bounded whatever `word` is (it may come from a scanned repository's
+/// configuration): a candidate is compared only when `word` is at most twice its length.
+pub fn did_you_mean<'a>(
+    word: &str,
+    candidates: impl IntoIterator<Item = &'a str>,
+) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .filter(|c| word.len() <= 2 * c.len())
+        .map(|c| (strsim::jaro_winkler(word, c), c))
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0).then_with(|| b.1.cmp(a.1)))
+        .map(|(_, c)| c)
+}
+
+/// `; did you mean `X`?` when a candidate is close to `word`, else nothing.
+pub fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> String {
+    did_you_mean(word, candidates).map_or(String::new(), |c| format!("; did you mean `{c}`?"))
 }
 
 /// A rule: its metadata, and a check that reads the model through `ctx` (which dereferences
@@ -178,6 +218,7 @@ macro_rules! rule_meta {
             applies_to: &[$($fmt),*],
             fixable: $fixable,
             doc: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/rules/", $id, ".md")),
+            builtin: true,
         }
     };
 }
@@ -216,4 +257,81 @@ pub fn markdown_table() -> String {
         ));
     }
     out
+}
+
+/// The formats of `oidc-lint rules`.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ListFormat {
+    /// One line per rule.
+    #[default]
+    Human,
+    /// One object per rule (id, severity, fixable, inputs, summary, url).
+    Json,
+    /// The README's Markdown table.
+    Markdown,
+}
+
+/// `oidc-lint rules`: the built-in rules as `format` says; JSON lists all of `metas`.
+pub fn list(format: ListFormat, metas: &[&RuleMeta]) -> String {
+    match format {
+        ListFormat::Human => plain_table(),
+        ListFormat::Json => json_list(metas),
+        ListFormat::Markdown => markdown_table(),
+    }
+}
+
+/// `oidc-lint rules --format json`: one object per rule of `metas` (id, severity, fixable,
+/// inputs, summary, url), in id order.
+pub fn json_list(metas: &[&RuleMeta]) -> String {
+    let rules: Vec<serde_json::Value> = metas
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "id": m.id,
+                "severity": m.severity.as_str(),
+                "fixable": m.fixable,
+                "applies_to": m.applies_to,
+                "summary": m.summary,
+                "url": doc_url(m),
+            })
+        })
+        .collect();
+    let mut s = crate::source::sanitize::to_json_pretty(&rules);
+    s.push('\n');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn did_you_mean_picks_the_closest_close_candidate() {
+        let ids = [
+            "trust-missing-sub",
+            "trust-missing-aud",
+            "trust-sub-any-repo",
+        ];
+        assert_eq!(
+            did_you_mean("trust-mising-sub", ids),
+            Some("trust-missing-sub")
+        );
+        assert_eq!(
+            did_you_mean("trust-missing-au", ids),
+            Some("trust-missing-aud")
+        );
+        assert_eq!(did_you_mean("zzz", ids), None);
+        // equal scores: the first in id order, whatever the candidates' order
+        assert_eq!(
+            did_you_mean("ab", ["ac", "aa"]),
+            did_you_mean("ab", ["aa", "ac"])
+        );
+        // a word far longer than every candidate is not compared at all
+        assert_eq!(did_you_mean(&"trust-missing-sub".repeat(3), ids), None);
+        assert_eq!(
+            suggestion("trust-mising-sub", ids),
+            "; did you mean `trust-missing-sub`?"
+        );
+        assert_eq!(suggestion("zzz", ids), "");
+    }
 }

@@ -15,7 +15,9 @@ pub fn write_files(dir: &Path, files: &[(String, String)]) {
 
 pub fn bin() -> Command {
     let mut c = Command::cargo_bin("oidc-lint").unwrap();
-    c.env_remove("NO_COLOR");
+    c.env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("CLICOLOR_FORCE");
     c
 }
 
