@@ -603,7 +603,7 @@ fn assumption<'a>(
                     match role_name(&v) {
                         Some(n) => RoleTarget::Name(n),
                         None => RoleTarget::Unresolved(format!(
-                            "`{text}` cannot be resolved statically (map the secret or variable in `role_mappings`)"
+                            "`{text}` cannot be resolved statically (map the secret or variable in `role-mappings` in oidc-lint.toml)"
                         )),
                     }
                 }
