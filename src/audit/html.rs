@@ -106,6 +106,13 @@ fn graph(a: &Audit) -> String {
     let mut job_edges = Vec::new();
     let mut role_account: BTreeMap<usize, usize> = BTreeMap::new();
     let total: usize = a.repositories.iter().map(|r| r.jobs.len()).sum();
+    // a role's account: the first literal ARN naming it (a reused role joins its node)
+    let mut account_of: BTreeMap<String, String> = BTreeMap::new();
+    for j in a.repositories.iter().flat_map(|r| &r.jobs) {
+        if let (Some(n), Some(acct)) = (&j.role.name, &j.role.account) {
+            account_of.entry(n.clone()).or_insert_with(|| acct.clone());
+        }
+    }
     'outer: for r in &a.repositories {
         let repo = r.repository.as_deref().unwrap_or(&r.path);
         for j in &r.jobs {
@@ -116,7 +123,12 @@ fn graph(a: &Audit) -> String {
                 jobs.push(format!("{repo} · {}", j.job));
                 continue;
             };
-            let acct = j.role.account.clone().unwrap_or_else(|| "account unknown".into());
+            let acct = j
+                .role
+                .account
+                .clone()
+                .or_else(|| account_of.get(&role).cloned())
+                .unwrap_or_else(|| "account unknown".into());
             let n = roles.len();
             let ri = *roles.entry((role, acct.clone())).or_insert(n);
             let n = accounts.len();
@@ -320,9 +332,12 @@ pub fn page(a: &Audit) -> String {
         }
         out.push_str("<table><tr><th>workflow</th><th>job</th><th>access</th><th>role</th><th>subjects</th><th>verdict</th></tr>");
         for j in &r.jobs {
-            let role = match role_label(j) {
-                Some((n, _)) => format!("<code>{}</code>", html(&n)),
-                None => "-".into(),
+            let role = match (role_label(j), &j.migration) {
+                (Some((n, _)), Some(m)) if m.reuse.is_some() => {
+                    format!("(reuse) <code>{}</code>", html(&n))
+                }
+                (Some((n, _)), _) => format!("<code>{}</code>", html(&n)),
+                (None, _) => "-".into(),
             };
             let note = j
                 .role

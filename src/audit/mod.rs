@@ -355,7 +355,7 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
             an,
             providers,
             wide: &wide,
-            identity: identities[repo_ix].as_deref(),
+            identity: an.repo_of(a.file).or(identities[repo_ix].as_deref()),
             existing: &existing,
         };
         let (mut j, e) = job_audit(&ctx, a, judgement.as_ref());
