@@ -167,7 +167,7 @@ fn graph(a: &Audit) -> String {
     let mut svg = String::new();
     let _ = write!(
         svg,
-        r#"<svg xmlns="http://www.w3.org/2000/svg" id="trust-graph" width="{}" height="{}" role="img" aria-label="trust graph">"#,
+        r#"<svg id="trust-graph" width="{}" height="{}" role="img" aria-label="trust graph">"#,
         xa + wa + 8,
         height
     );
@@ -209,7 +209,13 @@ fn graph(a: &Audit) -> String {
             y2
         );
     }
-    let node = |svg: &mut String, kind: &str, id: String, x: usize, y: usize, w: usize, label: &str| {
+    let node = |svg: &mut String,
+                kind: &str,
+                id: String,
+                x: usize,
+                y: usize,
+                w: usize,
+                label: &str| {
         let _ = write!(
             svg,
             r#"<g class="node {kind}" id="{id}"><title>{}</title><rect x="{x}" y="{y}" width="{w}" height="18" rx="3"/><text x="{}" y="{}">{}</text></g>"#,
@@ -226,7 +232,15 @@ fn graph(a: &Audit) -> String {
         node(&mut svg, "role", format!("gr{i}"), xr, y(**i, nr), wr, name);
     }
     for (acct, i) in &acct_rows {
-        node(&mut svg, "account", format!("ga{i}"), xa, y(**i, na), wa, acct);
+        node(
+            &mut svg,
+            "account",
+            format!("ga{i}"),
+            xa,
+            y(**i, na),
+            wa,
+            acct,
+        );
     }
     svg.push_str("</svg>");
     let note = if total > nj {

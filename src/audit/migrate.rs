@@ -6,7 +6,6 @@ use crate::analysis::subjects::{Access, Assumption, DEFAULT_AUDIENCE};
 
 use super::Migration;
 
-
 pub(super) fn role_name_for(repo: Option<&str>, job: &str) -> String {
     let base = match repo.and_then(|r| r.split('/').nth(1)) {
         Some(name) => format!("github-{name}-{job}"),
@@ -271,4 +270,3 @@ pub fn trust_documents(role_name: &str, subs: &[Val]) -> (serde_json::Value, Str
     );
     (json, tf)
 }
-

@@ -238,6 +238,17 @@ fn account_of(reference: &str) -> Option<String> {
         .then(|| account.to_string())
 }
 
+/// The account of a role named through a secret or variable the configuration maps
+/// (`role-mappings`).
+fn mapped_account(scan: &Scan, reference: &str) -> Option<String> {
+    let compact: String = reference.chars().filter(|c| !c.is_whitespace()).collect();
+    scan.settings.role_mappings.iter().find_map(|(k, arn)| {
+        (compact == format!("${{{{secrets.{k}}}}}") || compact == format!("${{{{vars.{k}}}}}"))
+            .then(|| account_of(arn))
+            .flatten()
+    })
+}
+
 /// How much wider than needed each check rule says a trust is (for the widest-trusts list).
 fn width_score(rule: &str) -> Option<u32> {
     Some(match rule {
@@ -368,10 +379,7 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
         if e.is_empty() {
             continue;
         }
-        let src = scan
-            .files()
-            .find(|(id, _)| *id == file)
-            .map(|(_, s)| s);
+        let src = scan.files().find(|(id, _)| *id == file).map(|(_, s)| s);
         let Some(src) = src else { continue };
         let rel = in_checkout(&dirs[owner(&src.path)], &src.path, &src.rel);
         let patch = migrate::patch_for(&rel, &src.text, e);
@@ -558,7 +566,10 @@ fn job_audit(
     let mut role = RoleAudit {
         reference: a.role_text.clone(),
         name: None,
-        account: a.role_text.as_deref().and_then(account_of),
+        account: a
+            .role_text
+            .as_deref()
+            .and_then(|t| account_of(t).or_else(|| mapped_account(scan, t))),
         defined_in: None,
         note: None,
     };
@@ -627,8 +638,7 @@ fn job_audit(
                                 .collect();
                             if j.audience_rejection.is_some()
                                 || a.audience.as_deref().is_some_and(|x| {
-                                    subjects::provider_rejection(cx.providers, j.trust, x)
-                                        .is_some()
+                                    subjects::provider_rejection(cx.providers, j.trust, x).is_some()
                                 })
                             {
                                 verdict = "audience-rejected";
@@ -700,8 +710,8 @@ fn job_audit(
 pub fn merge(files: &[PathBuf]) -> Result<Audit, String> {
     let mut repos = Vec::new();
     for f in files {
-        let text = std::fs::read_to_string(f)
-            .map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+        let text =
+            std::fs::read_to_string(f).map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
         let a: Audit = serde_json::from_str(&text)
             .map_err(|e| format!("{}: not an audit report: {e}", f.display()))?;
         if a.version != REPORT_VERSION {

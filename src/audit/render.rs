@@ -4,8 +4,8 @@
 
 use super::{Audit, JobAudit, RepoAudit};
 use crate::report::sanitize::{
-    block, guard_lines, html, inline, markdown_code, markdown_fence, markdown_text,
-    to_json_pretty, truncate,
+    block, guard_lines, html, inline, markdown_code, markdown_fence, markdown_text, to_json_pretty,
+    truncate,
 };
 use std::fmt::Write;
 
