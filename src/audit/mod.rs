@@ -287,12 +287,16 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
             }
         }
     }
+    // the nearest checkout above a file: a lookup per ancestor, not a pass over every checkout
+    let by_dir: std::collections::HashMap<&Path, usize> = dirs
+        .iter()
+        .enumerate()
+        .rev()
+        .map(|(i, d)| (d.as_path(), i))
+        .collect();
     let owner = |path: &Path| -> usize {
-        dirs.iter()
-            .enumerate()
-            .filter(|(_, d)| path.starts_with(d))
-            .max_by_key(|(_, d)| d.components().count())
-            .map(|(i, _)| i)
+        path.ancestors()
+            .find_map(|a| by_dir.get(a).copied())
             .unwrap_or(0)
     };
     let identities: Vec<Option<String>> = dirs
@@ -379,12 +383,10 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
         if e.is_empty() {
             continue;
         }
-        let src = scan.files().find(|(id, _)| *id == file).map(|(_, s)| s);
-        let Some(src) = src else { continue };
+        let src = scan.file(file);
         let rel = in_checkout(&dirs[owner(&src.path)], &src.path, &src.rel);
         let patch = migrate::patch_for(&rel, &src.text, e);
-        for (_, f, j) in located.iter_mut().filter(|(_, f, _)| *f == file) {
-            let _ = f;
+        for (_, _, j) in located.iter_mut().filter(|(_, f, _)| *f == file) {
             if let Some(m) = &mut j.migration {
                 m.workflow_patch = patch.clone();
             }
