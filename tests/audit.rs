@@ -254,7 +254,7 @@ fn audit_and_check_agree_on_every_job_across_checkouts() {
             assert_ne!(verdict, "unknown", "{wf}: {j:#}");
             // a role trusting the whole organisation is drawn as too wide
             if j["edge"] == "too-wide" {
-                assert!(v["summary"]["widest_trusts"].as_array().unwrap().len() > 0);
+                assert!(!v["summary"]["widest_trusts"].as_array().unwrap().is_empty());
             }
             // placeholder keys for a local emulator are no migration candidate
             assert!(!wf.ends_with("test.yml"), "{wf}");
