@@ -280,11 +280,24 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
 
     // The checkouts, in argument order, each owning the files under it.
     let mut dirs: Vec<PathBuf> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    // a directory of checkouts also stands for the files under it outside every checkout
+    let mut catch_all = Vec::new();
     for p in &args.paths {
-        for d in repositories(p) {
-            if !dirs.contains(&d) {
+        let found = repositories(p);
+        if found.as_slice() != std::slice::from_ref(p) {
+            catch_all.push(p.clone());
+        }
+        for d in found {
+            if seen.insert(d.clone()) {
                 dirs.push(d);
             }
+        }
+    }
+    let first_catch_all = dirs.len();
+    for p in catch_all {
+        if seen.insert(p.clone()) {
+            dirs.push(p);
         }
     }
     // the nearest checkout above a file: a lookup per ancestor, not a pass over every checkout
@@ -395,6 +408,13 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
     for (r, _, j) in located {
         repos[r].jobs.push(j);
     }
+    // a catch-all directory holding nothing outside its checkouts is no repository
+    let mut i = 0;
+    repos.retain(|r| {
+        let keep = i < first_catch_all || !r.jobs.is_empty() || !r.roles.is_empty();
+        i += 1;
+        keep
+    });
     Ok(finish(repos))
 }
 
