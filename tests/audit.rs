@@ -452,3 +452,39 @@ fn configuration_is_read_and_cells_are_escaped() {
         .unwrap();
     assert!(note.contains("`role-mappings`"), "{note}");
 }
+
+#[test]
+fn a_new_role_is_named_like_the_existing_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = |repo: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:{repo}:ref:refs/heads/main"}}}}}}]}}"#
+        )
+    };
+    let files = vec![
+        ("iam/gha-web-deploy-trust.json".to_string(), trust("acme/web")),
+        ("iam/gha-api-deploy-trust.json".to_string(), trust("acme/api")),
+        (
+            ".github/workflows/p.yml".to_string(),
+            "on:\n  push:\n    branches: [main]\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v6\n        with:\n          aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}\n          aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}\n          aws-region: eu-west-1\n".to_string(),
+        ),
+    ];
+    write_files(dir.path(), &files);
+    let v = audit_json(dir.path(), &["--repo", "acme/app"]);
+    let m = &v["repositories"][0]["jobs"][0]["migration"];
+    // no role trusts acme/app: a new one, with the organisation's `gha-` prefix
+    assert_eq!(m["reuse"], serde_json::Value::Null, "{v:#}");
+    assert_eq!(m["role_name"], "gha-app-publish");
+    // a role that trusts acme/app already: reuse it
+    write_files(
+        dir.path(),
+        &[(
+            "iam/gha-app-deploy-trust.json".to_string(),
+            trust("acme/app"),
+        )],
+    );
+    let v = audit_json(dir.path(), &["--repo", "acme/app"]);
+    let m = &v["repositories"][0]["jobs"][0]["migration"];
+    assert_eq!(m["role_name"], "gha-app-deploy");
+    assert_eq!(m["reuse"]["defined_in"], "iam/gha-app-deploy-trust.json");
+}
