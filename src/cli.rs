@@ -213,12 +213,20 @@ pub fn run(cli: Cli) -> ExitCode {
             print_out(&out);
             exit(!scan.errors.is_empty(), false)
         }
-        Some(Command::Audit(a)) => match crate::audit::run(a) {
-            Ok(text) => {
-                print_out(&text);
-                ExitCode::from(EXIT_OK)
-            }
-            Err(e) => usage_error(&e),
+        // The audit runs the check: the same worker pool and stack size.
+        Some(Command::Audit(a)) => match rayon::ThreadPoolBuilder::new()
+            .num_threads(crate::config::worker_threads(cli.check.threads))
+            .stack_size(64 << 20)
+            .build()
+        {
+            Ok(pool) => match pool.install(|| crate::audit::run(a)) {
+                Ok(text) => {
+                    print_out(text.as_deref().unwrap_or(""));
+                    ExitCode::from(EXIT_OK)
+                }
+                Err(e) => usage_error(&e),
+            },
+            Err(e) => usage_error(&format!("cannot start worker threads: {e}")),
         },
         None => match engine::worker_pool(cli.check.threads) {
             Ok(pool) => pool.install(|| run_check(cli.check)),

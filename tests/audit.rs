@@ -173,3 +173,318 @@ fn inventory_of_oidc_jobs_and_formats() {
     assert!(table.contains("JOB"), "{table}");
     assert!(table.contains("rejected"), "{table}");
 }
+
+fn audit_out(args: &[&str], cwd: Option<&std::path::Path>) -> String {
+    let mut c = bin();
+    if let Some(d) = cwd {
+        c.current_dir(d);
+    }
+    let out = c.arg("audit").args(args).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A generated organisation of `n` checkouts (scripts/gen-org.py).
+fn org(n: usize) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let st = std::process::Command::new("python3")
+        .arg(root.join("scripts/gen-org.py"))
+        .arg(dir.path().join("org"))
+        .arg(n.to_string())
+        .status()
+        .unwrap();
+    assert!(st.success());
+    dir
+}
+
+/// The check's verdicts, keyed like the audit's: (workflow path in the scan, rule).
+fn check_rules(
+    dir: &std::path::Path,
+    args: &[&str],
+) -> std::collections::BTreeSet<(String, String)> {
+    let (_, v) = run_json(dir, args);
+    hits(&v)
+        .into_iter()
+        .map(|(rule, path, _)| (path, rule))
+        .collect()
+}
+
+#[test]
+fn audit_and_check_agree_on_every_job_across_checkouts() {
+    let dir = org(60);
+    let org = dir.path().join("org");
+    let v = audit_json(&org, &[]);
+    let checked = check_rules(&org, &["."]);
+    let mut jobs = 0;
+    for r in v["repositories"].as_array().unwrap() {
+        let name = std::path::Path::new(r["path"].as_str().unwrap())
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        assert_eq!(r["repository"], format!("acme/{name}"));
+        for j in r["jobs"].as_array().unwrap() {
+            jobs += 1;
+            let wf = format!("{name}/{}", j["workflow"].as_str().unwrap());
+            let verdict = j["verdict"].as_str().unwrap();
+            let has = |rule: &str| checked.contains(&(wf.clone(), rule.to_string()));
+            // the check's rules act on exactly the audit's verdicts
+            assert_eq!(
+                verdict == "rejected",
+                has("role-trust-rejects-job"),
+                "{wf}: {j:#}"
+            );
+            assert_eq!(
+                verdict == "static-keys",
+                has("workflow-long-lived-keys"),
+                "{wf}"
+            );
+            // roles defined in the infrastructure checkouts resolve for the services
+            let role = j["role"]["name"].as_str().unwrap_or("");
+            assert_eq!(
+                verdict == "role-not-in-scan",
+                role.ends_with("-elsewhere"),
+                "{wf}: {j:#}"
+            );
+            assert_ne!(verdict, "unknown", "{wf}: {j:#}");
+            // a role trusting the whole organisation is drawn as too wide
+            if j["edge"] == "too-wide" {
+                assert!(!v["summary"]["widest_trusts"].as_array().unwrap().is_empty());
+            }
+            // placeholder keys for a local emulator are no migration candidate
+            assert!(!wf.ends_with("test.yml"), "{wf}");
+        }
+    }
+    assert!(jobs > 60, "{jobs}");
+    assert!(
+        !checked
+            .iter()
+            .any(|(p, r)| p.ends_with("test.yml") && r == "workflow-long-lived-keys")
+    );
+    assert_eq!(v["summary"]["jobs"], jobs);
+    for k in ["admitted", "rejected", "too-wide"] {
+        assert!(v["summary"]["edges"][k].as_u64().unwrap() > 0, "{k}");
+    }
+    // several path arguments: the same one scan (a service and the infrastructure it uses)
+    let two = audit_json_args(&org, &["svc-0002", "infra-000"]);
+    let j = &two["repositories"][0]["jobs"][0];
+    assert_eq!(j["verdict"], "rejected", "{two:#}");
+    assert_eq!(
+        j["role"]["defined_in"],
+        "infra-000/iam/gha-svc-0002-deploy-trust.json"
+    );
+}
+
+fn audit_json_args(cwd: &std::path::Path, paths: &[&str]) -> serde_json::Value {
+    let mut args = paths.to_vec();
+    args.extend(["--format", "json"]);
+    serde_json::from_str(&audit_out(&args, Some(cwd))).unwrap()
+}
+
+#[test]
+fn static_keys_reuse_an_existing_role_else_a_new_one() {
+    let dir = org(12);
+    let org = dir.path().join("org");
+    let v = audit_json(&org, &[]);
+    let publish: Vec<&serde_json::Value> = v["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["jobs"].as_array().unwrap())
+        .filter(|j| j["job"] == "publish")
+        .collect();
+    assert!(!publish.is_empty());
+    for j in publish {
+        let m = &j["migration"];
+        // svc-N's trust in infra names acme/svc-N: reuse that role
+        assert!(
+            m["reuse"]["defined_in"]
+                .as_str()
+                .unwrap()
+                .starts_with("infra-")
+        );
+        assert!(m["role_name"].as_str().unwrap().ends_with("-deploy"));
+    }
+    // a repository with no OIDC role anywhere: a new role
+    let v = audit_json(
+        &fixtures().join("scenarios/static-keys"),
+        &["--repo", "acme/app"],
+    );
+    let m = &v["repositories"][0]["jobs"][0]["migration"];
+    assert_eq!(m["reuse"], serde_json::Value::Null);
+    assert_eq!(m["role_name"], "github-app-deploy");
+    assert_eq!(v["summary"]["new_role_proposals"], 2);
+}
+
+#[test]
+fn merge_of_separate_runs_equals_one_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = fixtures().join("scenarios/static-keys");
+    let b = fixtures().join("scenarios/matrix-roles");
+    let mut files = vec![];
+    for (i, p) in [&a, &b].iter().enumerate() {
+        let f = dir.path().join(format!("{i}.json"));
+        audit_out(
+            &[
+                p.to_str().unwrap(),
+                "--format",
+                "json",
+                "--output",
+                f.to_str().unwrap(),
+            ],
+            None,
+        );
+        files.push(f.to_str().unwrap().to_string());
+    }
+    let mut args = vec!["--merge", "--format", "json"];
+    args.extend(files.iter().map(String::as_str));
+    let merged: serde_json::Value = serde_json::from_str(&audit_out(&args, None)).unwrap();
+    let together = audit_json_args(
+        std::path::Path::new("/"),
+        &[a.to_str().unwrap(), b.to_str().unwrap()],
+    );
+    assert_eq!(merged["summary"], together["summary"]);
+    assert_eq!(merged["repositories"].as_array().unwrap().len(), 2);
+    // not a report: an input error naming the file
+    let bad = dir.path().join("bad.json");
+    std::fs::write(&bad, "{}").unwrap();
+    let out = bin().args(["audit", "--merge"]).arg(&bad).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.json"));
+}
+
+#[test]
+fn every_format_at_organisation_scale() {
+    let dir = org(400);
+    let org = dir.path().join("org");
+    let o = org.to_str().unwrap();
+    let v = audit_json(&org, &[]);
+    let jobs = v["summary"]["jobs"].as_u64().unwrap() as usize;
+
+    let table = audit_out(&[o], None);
+    assert!(
+        table.starts_with("oidc-lint audit: 400 repositories"),
+        "{table}"
+    );
+    for l in table.lines() {
+        assert!(
+            l.chars().count() <= 100,
+            "{} columns: {l}",
+            l.chars().count()
+        );
+    }
+
+    let md = audit_out(&[o, "--format", "markdown"], None);
+    assert!(md.chars().count() < 65_536, "{}", md.chars().count());
+    assert!(md.starts_with("## oidc-lint audit\n\n**400** repositories"));
+    assert!(md.contains("more repositories ("), "the rest is counted");
+    assert!(md.contains("<details>"));
+
+    let csv = audit_out(&[o, "--format", "csv"], None);
+    assert_eq!(csv.lines().count(), jobs + 1);
+    assert!(csv.starts_with("repository,path,workflow,line,job,access,"));
+
+    let html = audit_out(&[o, "--format", "html"], None);
+    assert!(html.starts_with("<!DOCTYPE html>"));
+    assert!(html.contains("<svg"));
+    assert!(html.contains("default-src 'none'"));
+    // nothing to fetch (the browser test also watches the requests)
+    for external in [
+        "src=", "href=", "url(", "@import", "<link", "<img", "<iframe", "<object",
+    ] {
+        assert!(!html.contains(external), "{external}");
+    }
+    assert_eq!(html.matches("<tr class=\"job\"").count(), jobs);
+
+    // same input, same bytes
+    assert_eq!(html, audit_out(&[o, "--format", "html"], None));
+}
+
+#[test]
+fn configuration_is_read_and_cells_are_escaped() {
+    let dir = tempfile::tempdir().unwrap();
+    let files: Vec<(String, String)> = [
+            (
+                "oidc-lint.toml",
+                "repository = \"acme/app\"\n[role-mappings]\nDEPLOY_ROLE = \"arn:aws:iam::123456789012:role/deploy\"\n",
+            ),
+            (
+                ".github/workflows/d.yml",
+                "on:\n  push:\n    branches: [main]\npermissions:\n  id-token: write\njobs:\n  \"x|<b>y</b>`z\":\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v6\n        with:\n          role-to-assume: ${{ secrets.DEPLOY_ROLE }}\n          aws-region: eu-west-1\n",
+            ),
+            (
+                "iam/deploy-trust.json",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:acme/app:ref:refs/heads/main"}}}]}"#,
+            ),
+        ]
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    write_files(dir.path(), &files);
+    let v = audit_json(dir.path(), &[]);
+    let j = &v["repositories"][0]["jobs"][0];
+    assert_eq!(j["role"]["name"], "deploy", "{v:#}");
+    assert_eq!(j["role"]["account"], "123456789012");
+    assert_eq!(j["verdict"], "admitted");
+
+    let p = dir.path().to_str().unwrap();
+    let md = audit_out(&[p, "--format", "markdown"], None);
+    // the job name is one code span (literal on GitHub), its pipe escaped: six cells
+    let row = md
+        .lines()
+        .find(|l| l.starts_with("| `.github"))
+        .unwrap_or_else(|| panic!("{md}"));
+    assert!(row.contains(" | ``x\\|<b>y</b>`z`` | "), "{row}");
+    assert_eq!(row.matches(" | ").count(), 5, "{row}");
+    let html = audit_out(&[p, "--format", "html"], None);
+    assert!(!html.contains("<b>y</b>"));
+    assert!(html.contains("x&#124;&lt;b&gt;y&lt;/b&gt;`z"));
+    // without the mapping the hint names the configuration key
+    std::fs::remove_file(dir.path().join("oidc-lint.toml")).unwrap();
+    let v = audit_json(dir.path(), &[]);
+    let note = v["repositories"][0]["jobs"][0]["role"]["note"]
+        .as_str()
+        .unwrap();
+    assert!(note.contains("`role-mappings`"), "{note}");
+}
+
+#[test]
+fn a_new_role_is_named_like_the_existing_ones() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = |repo: &str| {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{{"StringEquals":{{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:{repo}:ref:refs/heads/main"}}}}}}]}}"#
+        )
+    };
+    let files = vec![
+        ("iam/gha-web-deploy-trust.json".to_string(), trust("acme/web")),
+        ("iam/gha-api-deploy-trust.json".to_string(), trust("acme/api")),
+        (
+            ".github/workflows/p.yml".to_string(),
+            "on:\n  push:\n    branches: [main]\njobs:\n  publish:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v6\n        with:\n          aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}\n          aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}\n          aws-region: eu-west-1\n".to_string(),
+        ),
+    ];
+    write_files(dir.path(), &files);
+    let v = audit_json(dir.path(), &["--repo", "acme/app"]);
+    let m = &v["repositories"][0]["jobs"][0]["migration"];
+    // no role trusts acme/app: a new one, with the organisation's `gha-` prefix
+    assert_eq!(m["reuse"], serde_json::Value::Null, "{v:#}");
+    assert_eq!(m["role_name"], "gha-app-publish");
+    // a role that trusts acme/app already: reuse it
+    write_files(
+        dir.path(),
+        &[(
+            "iam/gha-app-deploy-trust.json".to_string(),
+            trust("acme/app"),
+        )],
+    );
+    let v = audit_json(dir.path(), &["--repo", "acme/app"]);
+    let m = &v["repositories"][0]["jobs"][0]["migration"];
+    assert_eq!(m["role_name"], "gha-app-deploy");
+    assert_eq!(m["reuse"]["defined_in"], "iam/gha-app-deploy-trust.json");
+}

@@ -103,16 +103,47 @@ pub fn step_value<'s>(
         .map(|kv| (kv.value.value.trim().to_string(), kv.value.span))
 }
 
-/// Whether an access key id value is a long-lived key: a literal, or a secret or variable (an
-/// expression over anything else may be a temporary credential from an earlier step).
+/// Whether an access key id value is a long-lived key: a secret or variable (an expression
+/// over anything else may be a temporary credential from an earlier step), or a literal shaped
+/// like a key AWS issues. Any other literal (`test`, `dummy`, `AWSACCESSKEYID`, `fakeMyKeyId`,
+/// AWS's `…EXAMPLE` ids) is a placeholder for a local emulator (LocalStack, DynamoDB Local,
+/// MinIO): no AWS account accepts it, so there is nothing to migrate.
 pub fn long_lived(value: &str) -> bool {
     let v = value.replace(' ', "");
-    !v.is_empty() && (!v.contains("${{") || v.contains("secrets.") || v.contains("vars."))
+    if v.is_empty() {
+        return false;
+    }
+    if !v.contains("${{") {
+        let t = value.trim();
+        return t.len() == 20
+            && crate::analysis::secrets::key_ids(t) == [0]
+            && !crate::analysis::secrets::is_placeholder(t);
+    }
+    v.contains("secrets.") || v.contains("vars.")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholder_literals_are_not_long_lived_keys() {
+        for p in [
+            "test",
+            "dummy",
+            "AWSACCESSKEYID",
+            "fakeMyKeyId",
+            "AKIAIOSFODNN7EXAMPLE",
+            "minioadmin",
+            "AKIAXXXXXXXXXXXXXXXX",
+        ] {
+            assert!(!long_lived(p), "{p}");
+        }
+        assert!(long_lived("AKIA2345ABCD6789WXYZ"));
+        assert!(long_lived("${{ secrets.AWS_ACCESS_KEY_ID }}"));
+        assert!(long_lived("${{ vars.KEY }}"));
+        assert!(!long_lived("${{ steps.creds.outputs.key }}"));
+    }
 
     fn workflow(text: &str) -> Workflow {
         let docs = crate::source::yaml::parse(text).unwrap();

@@ -76,6 +76,41 @@ pub fn repo_identity(scan: &Scan) -> Option<String> {
     repo_from_url(&origin_url(&config)?)
 }
 
+/// `OWNER/REPO` of the checkout holding the file at `path` inside the scan root `root`: the
+/// nearest directory strictly below the root with a `.git` (its `origin` remote). A scan of
+/// several checkouts together (a directory of them) judges each job with its own repository;
+/// nothing above the root counts. `cache` remembers each directory's answer.
+pub fn checkout_identity(
+    root: &Path,
+    path: &Path,
+    cache: &mut std::collections::HashMap<PathBuf, Option<Option<String>>>,
+) -> Option<String> {
+    let inside = path.starts_with(root) || (root == Path::new(".") && path.is_relative());
+    if !inside {
+        return None;
+    }
+    let mut dir = path.parent();
+    while let Some(d) = dir {
+        if d == root || d.as_os_str().is_empty() {
+            break;
+        }
+        let found = cache
+            .entry(d.to_path_buf())
+            .or_insert_with(|| {
+                let git = git_dir(d)?;
+                let config = std::fs::read_to_string(git.join("config")).ok();
+                Some(config.and_then(|c| repo_from_url(&origin_url(&c)?)))
+            })
+            .clone();
+        // a checkout without a GitHub origin ends the search: its identity is unknown
+        if let Some(id) = found {
+            return id;
+        }
+        dir = d.parent();
+    }
+    None
+}
+
 /// The default branch, from the checkout's `refs/remotes/origin/HEAD` symbolic ref.
 pub fn default_branch(scan: &Scan) -> Option<String> {
     let dir = git_dir(&scan.root)?;

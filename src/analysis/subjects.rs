@@ -530,6 +530,9 @@ pub struct RoleAnalysis<'a> {
     pub assumptions: Vec<Assumption<'a>>,
     /// Role name → indices into `roles`.
     by_name: std::collections::HashMap<String, Vec<usize>>,
+    /// Workflow file → `OWNER/REPO` of the checkout holding it, when `repo` is unknown (a
+    /// directory of checkouts scanned together).
+    file_repo: std::collections::HashMap<FileId, String>,
 }
 
 pub fn analyze(scan: &Scan) -> RoleAnalysis<'_> {
@@ -563,11 +566,26 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
     for (i, r) in roles.iter().enumerate() {
         by_name.entry(r.name.clone()).or_default().push(i);
     }
+    let mut file_repo = std::collections::HashMap::new();
+    if repo.is_none() {
+        let mut cache = Default::default();
+        for a in &assumptions {
+            if let std::collections::hash_map::Entry::Vacant(e) = file_repo.entry(a.file) {
+                let path = &scan.file(a.file).path;
+                if let Some(r) =
+                    crate::analysis::repo::checkout_identity(&scan.root, path, &mut cache)
+                {
+                    e.insert(r);
+                }
+            }
+        }
+    }
     RoleAnalysis {
         repo,
         roles,
         assumptions,
         by_name,
+        file_repo,
     }
 }
 
@@ -603,7 +621,7 @@ fn assumption<'a>(
                     match role_name(&v) {
                         Some(n) => RoleTarget::Name(n),
                         None => RoleTarget::Unresolved(format!(
-                            "`{text}` cannot be resolved statically (map the secret or variable in `role_mappings`)"
+                            "`{text}` cannot be resolved statically (map the secret or variable in `role-mappings` in oidc-lint.toml)"
                         )),
                     }
                 }
@@ -725,7 +743,10 @@ impl<'a> RoleAnalysis<'a> {
                 }
                 let role = self.resolve_index(a)?;
                 let trust = self.roles[role].trust?;
-                let repo = self.repo_for(trust);
+                let repo = match self.repo_of(a.file) {
+                    Some(r) => Val::lit(r.to_string()),
+                    None => self.repo_for(trust),
+                };
                 let wf = &scan.file(a.file).rel;
                 let aud = a.audience.as_deref();
                 Some(Judgement {
@@ -741,6 +762,13 @@ impl<'a> RoleAnalysis<'a> {
                 })
             })
             .collect()
+    }
+    /// `OWNER/REPO` of the repository holding a workflow file: the scan's, else that of the
+    /// checkout holding the file (a directory of checkouts scanned together).
+    pub fn repo_of(&self, file: FileId) -> Option<&str> {
+        self.repo
+            .as_deref()
+            .or_else(|| self.file_repo.get(&file).map(String::as_str))
     }
     /// The repository value for judging a trust policy: the known identity, else the single
     /// repository the trust names ("this repository"), else a hole.
