@@ -11,7 +11,7 @@ pub static RULE: WorkflowOidcUntrustedTrigger = WorkflowOidcUntrustedTrigger;
 static META: RuleMeta = crate::rule_meta!(
     "workflow-oidc-untrusted-trigger",
     Warning,
-    "`id-token: write` in a workflow triggered by `pull_request_target` or `workflow_run` (error when the job runs pull-request code or downloads its artifacts)",
+    "`id-token: write` in a workflow outsiders can start (`pull_request_target`, `workflow_run`, `issue_comment`, `issues`, reviews, discussions…); error when the job runs pull-request code or downloads its artifacts",
     ["workflow"],
     false
 );
