@@ -61,13 +61,6 @@ impl Tri {
             Tri::Unknown => Tri::Unknown,
         }
     }
-    fn and(self, o: Tri) -> Tri {
-        match (self, o) {
-            (Tri::False, _) | (_, Tri::False) => Tri::False,
-            (Tri::True, Tri::True) => Tri::True,
-            _ => Tri::Unknown,
-        }
-    }
     fn or(self, o: Tri) -> Tri {
         match (self, o) {
             (Tri::True, _) | (_, Tri::True) => Tri::True,
@@ -376,6 +369,9 @@ enum V {
     Lit(Lit),
     Array(Vec<Lit>),
     Sym(Sym),
+    /// Unknown, but truthy (`unknown || true`) or falsy (`unknown && false`).
+    Truthy,
+    Falsy,
     Unknown,
 }
 
@@ -405,6 +401,28 @@ fn resolve(path: &[String], event: &str) -> V {
     }
     if p == "github.repository" {
         return V::Sym(Sym::Repo);
+    }
+    // A property of the payload the event does not carry is null.
+    if let Some(top) = p.strip_prefix("github.event.") {
+        let top = top.split('.').next().unwrap_or("");
+        let carried: &[&str] = match event {
+            "pull_request_target" => &["pull_request", "number", "label", "assignee", "requested_reviewer", "requested_team", "changes"],
+            "workflow_run" => &["workflow_run", "workflow"],
+            "issue_comment" => &["issue", "comment", "changes"],
+            "issues" => &["issue", "label", "assignee", "milestone", "changes"],
+            "pull_request_review" => &["pull_request", "review", "changes"],
+            "pull_request_review_comment" => &["pull_request", "comment", "changes"],
+            "discussion" => &["discussion", "answer", "label", "changes"],
+            "discussion_comment" => &["discussion", "comment", "changes"],
+            "fork" => &["forkee"],
+            "watch" => &[],
+            "gollum" => &["pages"],
+            _ => &["*"],
+        };
+        const COMMON: &[&str] = &["action", "sender", "repository", "organization", "installation", "enterprise"];
+        if !carried.contains(&"*") && !carried.contains(&top) && !COMMON.contains(&top) && top != "*" {
+            return V::Lit(Lit::Null);
+        }
     }
     // The object the outsider created for each event.
     let own = match event {
@@ -478,6 +496,8 @@ fn truthy(v: &V) -> Tri {
         V::Lit(Lit::Str(s)) => Tri::from_bool(!s.is_empty()),
         V::Array(_) => Tri::True,
         V::Sym(Sym::Repo | Sym::Foreign | Sym::Assoc | Sym::OutsiderEvent) => Tri::True,
+        V::Truthy => Tri::True,
+        V::Falsy => Tri::False,
         V::Unknown => Tri::Unknown,
     }
 }
@@ -495,7 +515,8 @@ fn lit_eq(a: &Lit, b: &Lit) -> Tri {
 
 fn sym_eq_lit(s: Sym, l: &Lit) -> Tri {
     let Lit::Str(l) = l else {
-        return Tri::Unknown;
+        // Each symbolic value is a non-empty string.
+        return if *l == Lit::Null { Tri::False } else { Tri::Unknown };
     };
     let l = l.to_ascii_lowercase();
     match s {
@@ -577,8 +598,29 @@ fn eval(e: &Expr, event: &str) -> V {
         Expr::Lit(l) => V::Lit(l.clone()),
         Expr::Path(p) => resolve(p, event),
         Expr::Not(x) => tri_v(truthy(&eval(x, event)).not()),
-        Expr::And(a, b) => tri_v(truthy(&eval(a, event)).and(truthy(&eval(b, event)))),
-        Expr::Or(a, b) => tri_v(truthy(&eval(a, event)).or(truthy(&eval(b, event)))),
+        // `a && b` and `a || b` yield one of their operands, as in GitHub.
+        Expr::And(a, b) => {
+            let a = eval(a, event);
+            match truthy(&a) {
+                Tri::False => a,
+                Tri::True => eval(b, event),
+                Tri::Unknown => match truthy(&eval(b, event)) {
+                    Tri::False => V::Falsy,
+                    _ => V::Unknown,
+                },
+            }
+        }
+        Expr::Or(a, b) => {
+            let a = eval(a, event);
+            match truthy(&a) {
+                Tri::True => a,
+                Tri::False => eval(b, event),
+                Tri::Unknown => match truthy(&eval(b, event)) {
+                    Tri::True => V::Truthy,
+                    _ => V::Unknown,
+                },
+            }
+        }
         Expr::Cmp(op, a, b) => {
             let (a, b) = (eval(a, event), eval(b, event));
             match op {
@@ -680,6 +722,16 @@ mod tests {
         assert_eq!(ev("github.event.workflow_run.event == 'pull_request'", "workflow_run"), Tri::Unknown);
         assert_eq!(ev("contains(github.event.comment.body, '/deploy')", "issue_comment"), Tri::Unknown);
         assert_eq!(ev("github.event.issue.pull_request", "issue_comment"), Tri::Unknown);
+        // `||` yields an operand: the comment's association when there is one.
+        let either = "contains(fromJSON('[\"OWNER\",\"MEMBER\"]'), github.event.comment.author_association || github.event.issue.author_association)";
+        assert_eq!(ev(either, "issue_comment"), Tri::False);
+        assert_eq!(ev(either, "issues"), Tri::False);
+        assert_eq!(ev("contains(fromJSON('[\"OWNER\"]'), github.event.x || 'NONE')", "issues"), Tri::False);
+        assert_eq!(ev("github.event.x || true", "issues"), Tri::True);
+        assert_eq!(ev("github.event.comment.body || true", "issue_comment"), Tri::True);
+        assert_eq!(ev("contains(fromJSON('[\"OWNER\"]'), github.event.comment.body || true)", "issue_comment"), Tri::Unknown);
+        assert_eq!(ev("github.event.comment.body && false", "issue_comment"), Tri::False);
+        assert_eq!(ev("github.event.pull_request.head.repo.full_name == github.repository", "issue_comment"), Tri::False);
     }
 
     #[test]

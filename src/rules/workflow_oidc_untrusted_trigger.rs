@@ -168,19 +168,30 @@ fn risky(step: &Step, taint: &Taint) -> Option<(Span, String)> {
 /// The local composite actions of the scan by path (`dir/action.yml`).
 struct Actions<'a> {
     by_path: HashMap<String, &'a Workflow>,
+    workflows: HashMap<String, &'a Workflow>,
 }
 
 impl<'a> Actions<'a> {
     fn index(ctx: &'a Ctx<'_>) -> Actions<'a> {
         let mut by_path = HashMap::new();
+        let mut workflows = HashMap::new();
         for m in &ctx.models {
             for w in &m.workflows {
-                if w.kind == WorkflowKind::Action {
-                    by_path.insert(ctx.file(w.file).rel.clone(), w);
-                }
+                let rel = ctx.file(w.file).rel.clone();
+                match w.kind {
+                    WorkflowKind::Action => by_path.insert(rel, w),
+                    WorkflowKind::Workflow => workflows.insert(rel, w),
+                };
             }
         }
-        Actions { by_path }
+        Actions { by_path, workflows }
+    }
+    /// The local reusable workflow a job calls, with its path.
+    fn callee(&self, job: &Job, caller_rel: &str) -> Option<(&'a Workflow, &str)> {
+        let rel = job.local_callee(caller_rel)?;
+        self.workflows
+            .get_key_value(&rel)
+            .map(|(k, w)| (*w, k.as_str()))
     }
     /// The action a `uses: ./path` step runs, relative to the root of the repository whose
     /// workflow `caller_rel` is.
@@ -265,18 +276,66 @@ fn job_risk(
     let mut taint = Taint::base();
     taint.add_env(&w.env);
     taint.add_env(&job.env);
-    steps_risk(&job.steps, events, taint, scope, 0)
+    if let Some(r) = steps_risk(&job.steps, events, taint, scope, 0) {
+        return Some(r);
+    }
+    // A call of a local reusable workflow: its jobs run with this job's grant.
+    let (callee, callee_rel) = scope.0.callee(job, scope.1)?;
+    let outer = {
+        let mut t = Taint::base();
+        t.add_env(&w.env);
+        t.add_env(&job.env);
+        t
+    };
+    let inputs: Vec<String> = job
+        .with
+        .iter()
+        .filter(|kv| outer.hit(&compact(&kv.value.value)))
+        .map(|kv| format!("inputs.{}", kv.key.to_ascii_lowercase()))
+        .collect();
+    callee.jobs.iter().find_map(|cj| {
+        let events = job_events_among(cj, events);
+        let mut taint = Taint::base();
+        taint.markers.extend(inputs.iter().cloned());
+        taint.add_env(&callee.env);
+        taint.add_env(&cj.env);
+        steps_risk(&cj.steps, &events, taint, (scope.0, callee_rel), 1).map(|(_, why)| {
+            let span = job.uses.as_ref().map(|u| u.span).unwrap_or(job.span);
+            (span, format!("calls {callee_rel}, whose job `{}` {why}", cj.id.value))
+        })
+    })
+}
+
+/// Of `events`, those the job's `if:` lets it run for.
+fn job_events_among<'e>(job: &Job, events: &[&'e str]) -> Vec<&'e str> {
+    let c = Cond::new(job.condition.as_ref().map(|c| c.value.as_str()));
+    events.iter().copied().filter(|t| c.may_run(t)).collect()
 }
 
 /// The untrusted events the job can run for, in [`UNTRUSTED`] order: its `if:` is evaluated
-/// for each (three-valued; a condition not understood may always be true).
-fn job_events(w: &Workflow, job: &Job) -> Vec<&'static str> {
-    let c = Cond::new(job.condition.as_ref().map(|c| c.value.as_str()));
-    UNTRUSTED
+/// for each (three-valued; a condition not understood may always be true). A call of a local
+/// reusable workflow runs for the events some called job inheriting the grant runs for.
+fn job_events(w: &Workflow, job: &Job, actions: &Actions<'_>, rel: &str) -> Vec<&'static str> {
+    let on: Vec<&'static str> = UNTRUSTED
         .iter()
         .copied()
-        .filter(|t| w.has_trigger(t) && c.may_run(t))
-        .collect()
+        .filter(|t| w.has_trigger(t))
+        .collect();
+    let mut events = job_events_among(job, &on);
+    if let Some((callee, _)) = actions.callee(job, rel) {
+        events.retain(|e| {
+            callee
+                .jobs
+                .iter()
+                .any(|cj| {
+                    callee
+                        .effective_permissions(cj)
+                        .is_none_or(|p| p.id_token() != IdToken::Missing)
+                        && job_events_among(cj, &[e]).len() == 1
+                })
+        });
+    }
+    events
 }
 
 impl Rule for WorkflowOidcUntrustedTrigger {
@@ -296,7 +355,7 @@ impl Rule for WorkflowOidcUntrustedTrigger {
                 // Jobs inheriting a workflow-level grant are reported once, at that grant.
                 let mut inherited: Vec<(&Job, Vec<&str>)> = Vec::new();
                 for job in &w.jobs {
-                    let events = job_events(w, job);
+                    let events = job_events(w, job, &actions, rel);
                     if events.is_empty() {
                         continue;
                     }
