@@ -406,7 +406,15 @@ fn resolve(path: &[String], event: &str) -> V {
     if let Some(top) = p.strip_prefix("github.event.") {
         let top = top.split('.').next().unwrap_or("");
         let carried: &[&str] = match event {
-            "pull_request_target" => &["pull_request", "number", "label", "assignee", "requested_reviewer", "requested_team", "changes"],
+            "pull_request_target" => &[
+                "pull_request",
+                "number",
+                "label",
+                "assignee",
+                "requested_reviewer",
+                "requested_team",
+                "changes",
+            ],
             "workflow_run" => &["workflow_run", "workflow"],
             "issue_comment" => &["issue", "comment", "changes"],
             "issues" => &["issue", "label", "assignee", "milestone", "changes"],
@@ -419,8 +427,19 @@ fn resolve(path: &[String], event: &str) -> V {
             "gollum" => &["pages"],
             _ => &["*"],
         };
-        const COMMON: &[&str] = &["action", "sender", "repository", "organization", "installation", "enterprise"];
-        if !carried.contains(&"*") && !carried.contains(&top) && !COMMON.contains(&top) && top != "*" {
+        const COMMON: &[&str] = &[
+            "action",
+            "sender",
+            "repository",
+            "organization",
+            "installation",
+            "enterprise",
+        ];
+        if !carried.contains(&"*")
+            && !carried.contains(&top)
+            && !COMMON.contains(&top)
+            && top != "*"
+        {
             return V::Lit(Lit::Null);
         }
     }
@@ -470,8 +489,12 @@ fn resolve(path: &[String], event: &str) -> V {
         }
         _ => {
             // The outsider is the event's sender.
-            if ["github.actor", "github.triggering_actor", "github.event.sender.login"]
-                .contains(&p)
+            if [
+                "github.actor",
+                "github.triggering_actor",
+                "github.event.sender.login",
+            ]
+            .contains(&p)
             {
                 return V::Sym(Sym::Foreign);
             }
@@ -516,7 +539,11 @@ fn lit_eq(a: &Lit, b: &Lit) -> Tri {
 fn sym_eq_lit(s: Sym, l: &Lit) -> Tri {
     let Lit::Str(l) = l else {
         // Each symbolic value is a non-empty string.
-        return if *l == Lit::Null { Tri::False } else { Tri::Unknown };
+        return if *l == Lit::Null {
+            Tri::False
+        } else {
+            Tri::Unknown
+        };
     };
     let l = l.to_ascii_lowercase();
     match s {
@@ -690,18 +717,33 @@ mod tests {
         let c = "github.event_name != 'workflow_run' || github.event.workflow_run.conclusion == 'success'";
         assert_eq!(ev(c, "workflow_run"), Tri::Unknown);
         assert_eq!(ev(c, "push"), Tri::True);
-        assert_eq!(ev("${{ github.event_name == 'push' }}", "pull_request_target"), Tri::False);
+        assert_eq!(
+            ev("${{ github.event_name == 'push' }}", "pull_request_target"),
+            Tri::False
+        );
         assert_eq!(ev("github.event_name == 'PUSH'", "push"), Tri::True);
         assert_eq!(
-            ev("github.event_name != 'pull_request_target' && github.event_name != 'workflow_run'", "workflow_run"),
+            ev(
+                "github.event_name != 'pull_request_target' && github.event_name != 'workflow_run'",
+                "workflow_run"
+            ),
             Tri::False
         );
         assert_eq!(
-            ev("contains(fromJSON('[\"push\", \"schedule\"]'), github.event_name)", "issue_comment"),
+            ev(
+                "contains(fromJSON('[\"push\", \"schedule\"]'), github.event_name)",
+                "issue_comment"
+            ),
             Tri::False
         );
         assert_eq!(ev("!(github.event_name == 'issues')", "issues"), Tri::False);
-        assert_eq!(ev("startsWith(github.event_name, 'pull_request')", "pull_request_target"), Tri::True);
+        assert_eq!(
+            ev(
+                "startsWith(github.event_name, 'pull_request')",
+                "pull_request_target"
+            ),
+            Tri::True
+        );
     }
 
     #[test]
@@ -709,34 +751,109 @@ mod tests {
         let same = "github.event.pull_request.head.repo.full_name == github.repository";
         assert_eq!(ev(same, "pull_request_target"), Tri::False);
         assert_eq!(ev(same, "pull_request_review"), Tri::Unknown);
-        assert_eq!(ev("!github.event.pull_request.head.repo.fork", "pull_request_target"), Tri::False);
-        assert_eq!(ev("github.event.comment.author_association == 'MEMBER'", "issue_comment"), Tri::False);
         assert_eq!(
-            ev("contains(fromJSON('[\"OWNER\",\"MEMBER\"]'), github.event.comment.author_association)", "issue_comment"),
+            ev(
+                "!github.event.pull_request.head.repo.fork",
+                "pull_request_target"
+            ),
             Tri::False
         );
-        assert_eq!(ev("github.event.comment.author_association == 'NONE'", "issue_comment"), Tri::Unknown);
+        assert_eq!(
+            ev(
+                "github.event.comment.author_association == 'MEMBER'",
+                "issue_comment"
+            ),
+            Tri::False
+        );
+        assert_eq!(
+            ev(
+                "contains(fromJSON('[\"OWNER\",\"MEMBER\"]'), github.event.comment.author_association)",
+                "issue_comment"
+            ),
+            Tri::False
+        );
+        assert_eq!(
+            ev(
+                "github.event.comment.author_association == 'NONE'",
+                "issue_comment"
+            ),
+            Tri::Unknown
+        );
         assert_eq!(ev("github.actor == 'octocat'", "issue_comment"), Tri::False);
-        assert_eq!(ev("github.actor == 'dependabot[bot]'", "pull_request_target"), Tri::Unknown);
-        assert_eq!(ev("github.event.workflow_run.event == 'push'", "workflow_run"), Tri::False);
-        assert_eq!(ev("github.event.workflow_run.event == 'pull_request'", "workflow_run"), Tri::Unknown);
-        assert_eq!(ev("contains(github.event.comment.body, '/deploy')", "issue_comment"), Tri::Unknown);
-        assert_eq!(ev("github.event.issue.pull_request", "issue_comment"), Tri::Unknown);
+        assert_eq!(
+            ev("github.actor == 'dependabot[bot]'", "pull_request_target"),
+            Tri::Unknown
+        );
+        assert_eq!(
+            ev("github.event.workflow_run.event == 'push'", "workflow_run"),
+            Tri::False
+        );
+        assert_eq!(
+            ev(
+                "github.event.workflow_run.event == 'pull_request'",
+                "workflow_run"
+            ),
+            Tri::Unknown
+        );
+        assert_eq!(
+            ev(
+                "contains(github.event.comment.body, '/deploy')",
+                "issue_comment"
+            ),
+            Tri::Unknown
+        );
+        assert_eq!(
+            ev("github.event.issue.pull_request", "issue_comment"),
+            Tri::Unknown
+        );
         // `||` yields an operand: the comment's association when there is one.
         let either = "contains(fromJSON('[\"OWNER\",\"MEMBER\"]'), github.event.comment.author_association || github.event.issue.author_association)";
         assert_eq!(ev(either, "issue_comment"), Tri::False);
         assert_eq!(ev(either, "issues"), Tri::False);
-        assert_eq!(ev("contains(fromJSON('[\"OWNER\"]'), github.event.x || 'NONE')", "issues"), Tri::False);
+        assert_eq!(
+            ev(
+                "contains(fromJSON('[\"OWNER\"]'), github.event.x || 'NONE')",
+                "issues"
+            ),
+            Tri::False
+        );
         assert_eq!(ev("github.event.x || true", "issues"), Tri::True);
-        assert_eq!(ev("github.event.comment.body || true", "issue_comment"), Tri::True);
-        assert_eq!(ev("contains(fromJSON('[\"OWNER\"]'), github.event.comment.body || true)", "issue_comment"), Tri::Unknown);
-        assert_eq!(ev("github.event.comment.body && false", "issue_comment"), Tri::False);
-        assert_eq!(ev("github.event.pull_request.head.repo.full_name == github.repository", "issue_comment"), Tri::False);
+        assert_eq!(
+            ev("github.event.comment.body || true", "issue_comment"),
+            Tri::True
+        );
+        assert_eq!(
+            ev(
+                "contains(fromJSON('[\"OWNER\"]'), github.event.comment.body || true)",
+                "issue_comment"
+            ),
+            Tri::Unknown
+        );
+        assert_eq!(
+            ev("github.event.comment.body && false", "issue_comment"),
+            Tri::False
+        );
+        assert_eq!(
+            ev(
+                "github.event.pull_request.head.repo.full_name == github.repository",
+                "issue_comment"
+            ),
+            Tri::False
+        );
     }
 
     #[test]
     fn not_understood_is_unknown() {
-        for s in ["github.event_name ==", "${{ a }} && ${{ b }}", "a ? b", "'open", "((a)", "", "a.b[", "f(a,)"] {
+        for s in [
+            "github.event_name ==",
+            "${{ a }} && ${{ b }}",
+            "a ? b",
+            "'open",
+            "((a)",
+            "",
+            "a.b[",
+            "f(a,)",
+        ] {
             assert_eq!(ev(s, "issues"), Tri::Unknown, "{s}");
         }
         let deep = format!("{}true{}", "(".repeat(200), ")".repeat(200));
@@ -745,7 +862,10 @@ mod tests {
         assert_eq!(ev(&deep, "issues"), Tri::Unknown);
         assert_eq!(ev(&"a || ".repeat(2000), "issues"), Tri::Unknown);
         assert_eq!(ev("github['event_name'] == 'issues'", "issues"), Tri::True);
-        assert_eq!(ev("success() && github.event_name == 'issues'", "fork"), Tri::False);
+        assert_eq!(
+            ev("success() && github.event_name == 'issues'", "fork"),
+            Tri::False
+        );
     }
 
     proptest! {

@@ -92,17 +92,23 @@ fn check_calls(ctx: &Ctx<'_>, w: &Workflow, out: &mut Vec<Finding>) {
         let Some(callee_rel) = job.local_callee(rel) else {
             continue;
         };
-        let Some(callee) = ctx.models.iter().flat_map(|m| &m.workflows).find(|c| {
-            c.kind == WorkflowKind::Workflow && ctx.file(c.file).rel == callee_rel
-        }) else {
+        let Some(callee) = ctx
+            .models
+            .iter()
+            .flat_map(|m| &m.workflows)
+            .find(|c| c.kind == WorkflowKind::Workflow && ctx.file(c.file).rel == callee_rel)
+        else {
             continue;
         };
         // A called job that asks for the token itself needs the caller's grant (GitHub rejects
         // the run otherwise); one that inherits it may use it.
-        let may_use = callee.jobs.iter().any(|j| match callee.effective_permissions(j) {
-            Some(p) => p.id_token() != IdToken::Missing,
-            None => job_may_use_token(j),
-        });
+        let may_use = callee
+            .jobs
+            .iter()
+            .any(|j| match callee.effective_permissions(j) {
+                Some(p) => p.id_token() != IdToken::Missing,
+                None => job_may_use_token(j),
+            });
         if may_use {
             continue;
         }

@@ -137,8 +137,12 @@ fn check_callers(ctx: &Ctx<'_>, w: &Workflow, out: &mut Vec<Finding>) {
         let Some(uses) = &cjob.uses else { continue };
         let whose = match (&cjob.permissions, &cw.permissions) {
             (Some(_), _) => "its `permissions` block does not grant `id-token: write`",
-            (None, Some(_)) => "the workflow's `permissions` block does not grant `id-token: write`",
-            (None, None) => "no `permissions` block grants `id-token: write` (the default token has none)",
+            (None, Some(_)) => {
+                "the workflow's `permissions` block does not grant `id-token: write`"
+            }
+            (None, None) => {
+                "no `permissions` block grants `id-token: write` (the default token has none)"
+            }
         };
         let mut f = Finding::new(META.id, META.severity, cw.file, uses.span)
             .message(format!(

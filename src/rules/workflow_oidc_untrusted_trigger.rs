@@ -1,10 +1,10 @@
 use super::workflow_id_token_too_broad::grant_span;
 use super::{Ctx, Rule, RuleMeta};
-use crate::diag::{Finding, Severity};
 use crate::analysis::expr::Cond;
+use crate::diag::{Finding, Severity};
 use crate::model::{IdToken, Job, KeyValue, Step, Workflow, WorkflowKind};
-use std::collections::HashMap;
 use crate::source::Span;
+use std::collections::HashMap;
 
 pub struct WorkflowOidcUntrustedTrigger;
 pub static RULE: WorkflowOidcUntrustedTrigger = WorkflowOidcUntrustedTrigger;
@@ -45,7 +45,13 @@ const HEAD_REFS: &[&str] = &[
 ];
 
 /// Ways a step looks up a pull request's head (its outputs then name untrusted code).
-const PR_LOOKUPS: &[&str] = &["ghprview", "pulls.get(", "/pulls/", "pulls/${{", "pull_request.url"];
+const PR_LOOKUPS: &[&str] = &[
+    "ghprview",
+    "pulls.get(",
+    "/pulls/",
+    "pulls/${{",
+    "pull_request.url",
+];
 const PR_LOOKUP_ACTIONS: &[&str] = &[
     "xt0rted/pull-request-comment-branch",
     "gotson/pull-request-comment-branch",
@@ -78,7 +84,8 @@ impl Taint {
     fn add_env(&mut self, env: &[KeyValue]) {
         for kv in env {
             if self.hit(&compact(&kv.value.value)) {
-                self.markers.push(format!("env.{}", kv.key.to_ascii_lowercase()));
+                self.markers
+                    .push(format!("env.{}", kv.key.to_ascii_lowercase()));
             }
         }
     }
@@ -301,7 +308,10 @@ fn job_risk(
         taint.add_env(&cj.env);
         steps_risk(&cj.steps, &events, taint, (scope.0, callee_rel), 1).map(|(_, why)| {
             let span = job.uses.as_ref().map(|u| u.span).unwrap_or(job.span);
-            (span, format!("calls {callee_rel}, whose job `{}` {why}", cj.id.value))
+            (
+                span,
+                format!("calls {callee_rel}, whose job `{}` {why}", cj.id.value),
+            )
         })
     })
 }
@@ -324,15 +334,12 @@ fn job_events(w: &Workflow, job: &Job, actions: &Actions<'_>, rel: &str) -> Vec<
     let mut events = job_events_among(job, &on);
     if let Some((callee, _)) = actions.callee(job, rel) {
         events.retain(|e| {
-            callee
-                .jobs
-                .iter()
-                .any(|cj| {
-                    callee
-                        .effective_permissions(cj)
-                        .is_none_or(|p| p.id_token() != IdToken::Missing)
-                        && job_events_among(cj, &[e]).len() == 1
-                })
+            callee.jobs.iter().any(|cj| {
+                callee
+                    .effective_permissions(cj)
+                    .is_none_or(|p| p.id_token() != IdToken::Missing)
+                    && job_events_among(cj, &[e]).len() == 1
+            })
         });
     }
     events
@@ -346,9 +353,7 @@ impl Rule for WorkflowOidcUntrustedTrigger {
         let actions = Actions::index(ctx);
         for m in &ctx.models {
             for w in &m.workflows {
-                if w.kind != WorkflowKind::Workflow
-                    || !UNTRUSTED.iter().any(|t| w.has_trigger(t))
-                {
+                if w.kind != WorkflowKind::Workflow || !UNTRUSTED.iter().any(|t| w.has_trigger(t)) {
                     continue;
                 }
                 let rel = ctx.file(w.file).rel.as_str();

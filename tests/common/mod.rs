@@ -16,6 +16,16 @@ pub fn write_files(dir: &Path, files: &[(String, String)]) {
 pub fn bin() -> Command {
     let mut c = Command::cargo_bin("oidc-lint").unwrap();
     c.env_remove("NO_COLOR");
+    // A test run inside GitHub Actions must not take the CI run's repository identity.
+    for v in [
+        "GITHUB_ACTIONS",
+        "GITHUB_REPOSITORY",
+        "GITHUB_EVENT_PATH",
+        "GITHUB_BASE_REF",
+        "GITHUB_WORKSPACE",
+    ] {
+        c.env_remove(v);
+    }
     c
 }
 
