@@ -278,27 +278,17 @@ impl Parser {
         };
         let mut any = false;
         loop {
-            if self.eat(Tok::Dot) {
-                match self.peek() {
-                    Some(Token::Ident(n)) => {
-                        let n = n.clone();
-                        path.as_mut().map(|p| p.push(n));
-                    }
-                    Some(Token::P(Tok::Star)) => {
-                        path.as_mut().map(|p| p.push("*".into()));
-                    }
+            let seg = if self.eat(Tok::Dot) {
+                let seg = match self.peek() {
+                    Some(Token::Ident(n)) => n.clone(),
+                    Some(Token::P(Tok::Star)) => "*".to_string(),
                     // `true`/`null` as a property name.
-                    Some(Token::Lit(Lit::Bool(b))) => {
-                        let n = b.to_string();
-                        path.as_mut().map(|p| p.push(n));
-                    }
-                    Some(Token::Lit(Lit::Null)) => {
-                        path.as_mut().map(|p| p.push("null".into()));
-                    }
+                    Some(Token::Lit(Lit::Bool(b))) => b.to_string(),
+                    Some(Token::Lit(Lit::Null)) => "null".to_string(),
                     _ => return None,
-                }
+                };
                 self.pos += 1;
-                any = true;
+                seg
             } else if self.eat(Tok::LBracket) {
                 let seg = if self.eat(Tok::Star) {
                     "*".to_string()
@@ -309,11 +299,14 @@ impl Parser {
                     }
                 };
                 self.eat(Tok::RBracket).then_some(())?;
-                path.as_mut().map(|p| p.push(seg));
-                any = true;
+                seg
             } else {
                 break;
+            };
+            if let Some(p) = path.as_mut() {
+                p.push(seg);
             }
+            any = true;
         }
         Some(match path {
             Some(p) => Expr::Path(p),

@@ -977,64 +977,6 @@ pub fn list_subjects(subs: &[Val]) -> String {
         .join(", ")
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn remote_urls() {
-        assert_eq!(
-            repo_from_url("git@github.com:acme/app.git").as_deref(),
-            Some("acme/app")
-        );
-        assert_eq!(
-            repo_from_url("https://github.com/acme/app").as_deref(),
-            Some("acme/app")
-        );
-        assert_eq!(
-            repo_from_url("ssh://git@github.com/acme/app.git").as_deref(),
-            Some("acme/app")
-        );
-        assert_eq!(repo_from_url("https://github.com/acme").as_deref(), None);
-        let cfg = "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = https://github.com/x/y\n[remote \"origin\"]\n\turl = git@github.com:acme/app.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n";
-        assert_eq!(
-            origin_url(cfg).as_deref(),
-            Some("git@github.com:acme/app.git")
-        );
-    }
-
-    #[test]
-    fn role_names() {
-        assert_eq!(
-            role_name(&Val::lit("arn:aws:iam::123456789012:role/ci/deploy")).as_deref(),
-            Some("deploy")
-        );
-        let mut v = Val::lit("arn:aws:iam::");
-        v.push_hole(Hole::Any);
-        v.push_lit(":role/deploy");
-        assert_eq!(role_name(&v).as_deref(), Some("deploy"));
-        assert_eq!(role_name(&Val::hole(Hole::Any)), None);
-        let mut v = Val::lit("arn:aws:iam::1:role/deploy-");
-        v.push_hole(Hole::Any);
-        assert_eq!(role_name(&v), None);
-    }
-
-    #[test]
-    fn filters() {
-        assert_eq!(
-            filter_val("refs/heads/", "main"),
-            Some(Val::lit("refs/heads/main"))
-        );
-        assert_eq!(
-            filter_val("refs/heads/", "release/**")
-                .map(|v| v.pattern())
-                .as_deref(),
-            Some("refs/heads/release/*")
-        );
-        assert_eq!(filter_val("refs/heads/", "!old"), None);
-    }
-}
-
 /// Events whose runs present the default branch's ref.
 const DEFAULT_BRANCH_EVENTS: &[&str] = &[
     "schedule",
@@ -1108,4 +1050,62 @@ pub fn unknown_context(scan: &Scan) -> Vec<String> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remote_urls() {
+        assert_eq!(
+            repo_from_url("git@github.com:acme/app.git").as_deref(),
+            Some("acme/app")
+        );
+        assert_eq!(
+            repo_from_url("https://github.com/acme/app").as_deref(),
+            Some("acme/app")
+        );
+        assert_eq!(
+            repo_from_url("ssh://git@github.com/acme/app.git").as_deref(),
+            Some("acme/app")
+        );
+        assert_eq!(repo_from_url("https://github.com/acme").as_deref(), None);
+        let cfg = "[core]\n\tbare = false\n[remote \"upstream\"]\n\turl = https://github.com/x/y\n[remote \"origin\"]\n\turl = git@github.com:acme/app.git\n\tfetch = +refs/heads/*:refs/remotes/origin/*\n";
+        assert_eq!(
+            origin_url(cfg).as_deref(),
+            Some("git@github.com:acme/app.git")
+        );
+    }
+
+    #[test]
+    fn role_names() {
+        assert_eq!(
+            role_name(&Val::lit("arn:aws:iam::123456789012:role/ci/deploy")).as_deref(),
+            Some("deploy")
+        );
+        let mut v = Val::lit("arn:aws:iam::");
+        v.push_hole(Hole::Any);
+        v.push_lit(":role/deploy");
+        assert_eq!(role_name(&v).as_deref(), Some("deploy"));
+        assert_eq!(role_name(&Val::hole(Hole::Any)), None);
+        let mut v = Val::lit("arn:aws:iam::1:role/deploy-");
+        v.push_hole(Hole::Any);
+        assert_eq!(role_name(&v), None);
+    }
+
+    #[test]
+    fn filters() {
+        assert_eq!(
+            filter_val("refs/heads/", "main"),
+            Some(Val::lit("refs/heads/main"))
+        );
+        assert_eq!(
+            filter_val("refs/heads/", "release/**")
+                .map(|v| v.pattern())
+                .as_deref(),
+            Some("refs/heads/release/*")
+        );
+        assert_eq!(filter_val("refs/heads/", "!old"), None);
+    }
 }
