@@ -146,10 +146,11 @@ fn valid_repo(r: &str) -> bool {
 
 /// The event payload, when the file is readable, not too large and JSON.
 fn read_event(path: &Path) -> Option<serde_json::Value> {
-    let f = std::fs::File::open(path).ok()?;
-    if !f.metadata().ok()?.is_file() {
+    // A regular file only (opening a FIFO would block).
+    if !std::fs::metadata(path).ok()?.is_file() {
         return None;
     }
+    let f = std::fs::File::open(path).ok()?;
     let mut buf = Vec::new();
     f.take(MAX_EVENT_BYTES + 1).read_to_end(&mut buf).ok()?;
     if buf.len() as u64 > MAX_EVENT_BYTES {
