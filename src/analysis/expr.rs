@@ -854,6 +854,13 @@ mod tests {
         let deep = format!("{}true", "!".repeat(200));
         assert_eq!(ev(&deep, "issues"), Tri::Unknown);
         assert_eq!(ev(&"a || ".repeat(2000), "issues"), Tri::Unknown);
+        // Long flat chains build deep left-nested trees within MAX_LEN: evaluated, not rejected.
+        let chain = format!("{}github.event_name == 'push'", "false || ".repeat(450));
+        assert!(chain.len() <= MAX_LEN);
+        assert_eq!(ev(&chain, "issues"), Tri::False);
+        assert_eq!(ev(&chain, "push"), Tri::True);
+        let cmp = format!("{}1", "1 == ".repeat(800));
+        let _ = ev(&cmp, "issues");
         assert_eq!(ev("github['event_name'] == 'issues'", "issues"), Tri::True);
         assert_eq!(
             ev("success() && github.event_name == 'issues'", "fork"),
