@@ -102,6 +102,18 @@ pub struct CheckArgs {
     /// `statistics` list).
     #[arg(long)]
     pub statistics: bool,
+    /// The repository's default branch (default: `default-branch` in the configuration, the
+    /// GitHub Actions event, then the checkout's `origin/HEAD`).
+    #[arg(long, value_name = "BRANCH", value_parser = parse_branch)]
+    pub default_branch: Option<String>,
+}
+
+fn parse_branch(s: &str) -> Result<String, String> {
+    if crate::analysis::repo::valid_branch(s) {
+        Ok(s.to_string())
+    } else {
+        Err("not a branch name".into())
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -302,6 +314,8 @@ fn run_check(args: CheckArgs) -> ExitCode {
     let engine = Engine::new(rule_set, loaded, selection)
         .max_file_size(args.max_file_size)
         .repo(args.repo.clone())
+        .default_branch(args.default_branch.clone())
+        .ci(crate::analysis::repo::CiContext::from_env())
         .no_ignore(args.no_ignore);
     if args.diff {
         return match engine.diff(&args.paths, args.unsafe_fixes) {

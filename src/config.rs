@@ -77,6 +77,11 @@ pub struct IgnoreEntry {
 pub struct Config {
     /// `OWNER/REPO` of the scanned repository.
     pub repository: Option<String>,
+    /// The repository's default branch (`main`).
+    pub default_branch: Option<String>,
+    /// The `sub` form the repository's tokens carry: `name` (`repo:OWNER/REPO:…`) or `id`
+    /// (`repo:OWNER@OWNER_ID/REPO@REPO_ID:…`).
+    pub subject_format: Option<SubjectFormatKey>,
     #[serde(default)]
     pub allowed_owners: Vec<String>,
     /// Secret or variable name → role ARN, for `role-to-assume: ${{ secrets.X }}`.
@@ -91,6 +96,13 @@ pub struct Config {
     pub rules: BTreeMap<Spanned<String>, RuleConfig>,
     #[serde(default)]
     pub ignore: Vec<Spanned<IgnoreEntry>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectFormatKey {
+    Name,
+    Id,
 }
 
 /// A loaded configuration and where it came from.
@@ -190,6 +202,11 @@ pub fn parse(text: &str, known_rules: &[&str]) -> Result<Config, String> {
     {
         return Err(format!("`repository` must be OWNER/REPO, got `{repo}`"));
     }
+    if let Some(b) = &cfg.default_branch
+        && !crate::analysis::repo::valid_branch(b)
+    {
+        return Err(format!("`default-branch` must be a branch name, got `{b}`"));
+    }
     Ok(cfg)
 }
 
@@ -240,6 +257,12 @@ impl Loaded {
             repo: self.config.repository.clone(),
             allowed_owners: self.config.allowed_owners.clone(),
             role_mappings: self.config.role_mappings.clone(),
+            default_branch: self.config.default_branch.clone(),
+            subject_format: self.config.subject_format.map(|f| match f {
+                SubjectFormatKey::Name => crate::model::SubjectFormat::Name,
+                SubjectFormatKey::Id => crate::model::SubjectFormat::Id,
+            }),
+            repo_ids: None,
         }
     }
 

@@ -4,6 +4,7 @@
 //! ordering, and what suppressions silenced. The CLI, `--fix`/`--diff` and a language server are
 //! clients of this module; none of it prints or exits.
 
+use crate::analysis::repo::CiContext;
 use crate::config::{self, Loaded, PathMatcher};
 use crate::diag::Finding;
 use crate::fix::{self, FixReport};
@@ -186,6 +187,8 @@ pub struct Engine {
     settings: Settings,
     max_file_size: u64,
     walk: WalkOptions,
+    /// The CI run's repository identity, applied per scan root.
+    ci: Option<CiContext>,
 }
 
 impl Diff {
@@ -217,6 +220,7 @@ impl Engine {
             selection,
             max_file_size: 10 * 1024 * 1024,
             walk: WalkOptions::default(),
+            ci: None,
         }
     }
     /// Skip files larger than this many bytes.
@@ -227,6 +231,19 @@ impl Engine {
     /// Honour no ignore rule (`--no-ignore`): untracked files `.gitignore` skips are scanned.
     pub fn no_ignore(mut self, no_ignore: bool) -> Engine {
         self.walk.no_ignore = no_ignore;
+        self
+    }
+    /// The repository's default branch (`--default-branch`), over the configuration's.
+    pub fn default_branch(mut self, branch: Option<String>) -> Engine {
+        if branch.is_some() {
+            self.settings.default_branch = branch;
+        }
+        self
+    }
+    /// What the GitHub Actions run this scan happens in tells about the repository
+    /// ([`CiContext::from_env`]): it fills what flags and configuration leave unknown.
+    pub fn ci(mut self, ci: Option<CiContext>) -> Engine {
+        self.ci = ci;
         self
     }
     /// `OWNER/REPO` of the scanned repository, over the configuration's.
@@ -274,11 +291,15 @@ impl Engine {
         paths: &[PathBuf],
         overlays: &[(PathBuf, String)],
     ) -> Outcome {
+        let mut settings = self.settings.clone();
+        if let Some(ci) = &self.ci {
+            ci.apply(&mut settings, &root);
+        }
         let opts = ScanOptions {
             root,
             paths: paths.to_vec(),
             max_file_size: self.max_file_size,
-            settings: self.settings.clone(),
+            settings,
         };
         // The configuration's `exclude`, for the summary's count of excluded files.
         let ex = self.config.excludes();
@@ -297,6 +318,18 @@ impl Engine {
                 .retain(|e| !excluded(&e.path, &root.join(&e.path)));
         }
         let mut findings = run_rules(&scan, &self.rules, &self.selection);
+        // Judging jobs against trust policies without knowing the default branch or subject
+        // form is said once in the summary, not skipped silently.
+        if [
+            "role-trust-rejects-job",
+            "role-trust-admits-untrusted-events",
+        ]
+        .iter()
+        .any(|id| self.selection.enabled(id))
+        {
+            scan.warnings
+                .extend(crate::analysis::subjects::unknown_context(&scan));
+        }
         if !self.excludes.is_empty() {
             findings.retain(|f| {
                 let src = scan.file(f.file);

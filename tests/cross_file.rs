@@ -155,6 +155,12 @@ fn untrusted_events_and_wider_than_use() {
                 ".github/workflows/comment-deploy.yml",
                 3
             ),
+            // `issue_comment` is an event outsiders start: the grant is a warning of its own
+            h(
+                "workflow-oidc-untrusted-trigger",
+                ".github/workflows/comment-deploy.yml",
+                7
+            ),
             h(
                 "role-trust-admits-untrusted-events",
                 "iam/deploy-trust.json",
@@ -277,10 +283,11 @@ fn local_callers_stay_in_their_checkout() {
         .collect();
     assert_eq!(
         missing,
+        // reported at the calling job's `uses:`
         vec![h(
             "workflow-missing-id-token",
-            "bad/.github/workflows/_deploy.yml",
-            7
+            "bad/.github/workflows/main.yml",
+            8
         )]
     );
     let f = &v["findings"].as_array().unwrap()[0];
@@ -288,7 +295,7 @@ fn local_callers_stay_in_their_checkout() {
         f["message"]
             .as_str()
             .unwrap()
-            .contains("bad/.github/workflows/main.yml"),
+            .contains("calls bad/.github/workflows/_deploy.yml"),
         "{f}"
     );
 }

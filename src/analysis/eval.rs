@@ -324,6 +324,11 @@ pub fn is_id_form(policy: &Template) -> bool {
 
 /// The immutable form of a `repo:OWNER/REPO:…` subject: `repo:OWNER@<digits>/REPO@<digits>:…`.
 pub fn id_form_of(sub: &Val) -> Option<Val> {
+    id_form_with(sub, None)
+}
+
+/// [`id_form_of`] with the owner and repository ids when known.
+pub fn id_form_with(sub: &Val, ids: Option<(u64, u64)>) -> Option<Val> {
     let first = match sub.parts.first() {
         Some(VPart::Lit(l)) => l,
         _ => return None,
@@ -333,9 +338,15 @@ pub fn id_form_of(sub: &Val) -> Option<Val> {
     let (repo, tail) = rest.split_at(colon);
     let (owner, name) = repo.split_once('/')?;
     let mut v = Val::lit(format!("repo:{owner}@"));
-    v.push_hole(Hole::Digits);
+    match ids {
+        Some((o, _)) => v.push_lit(&o.to_string()),
+        None => v.push_hole(Hole::Digits),
+    }
     v.push_lit(&format!("/{name}@"));
-    v.push_hole(Hole::Digits);
+    match ids {
+        Some((_, r)) => v.push_lit(&r.to_string()),
+        None => v.push_hole(Hole::Digits),
+    }
     v.push_lit(tail);
     for p in &sub.parts[1..] {
         match p {

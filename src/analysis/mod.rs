@@ -4,6 +4,7 @@
 
 pub mod access;
 pub mod eval;
+pub mod expr;
 pub mod managed_policies;
 pub mod permissions;
 pub mod repo;

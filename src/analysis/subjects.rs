@@ -526,6 +526,10 @@ impl Judgement<'_> {
 pub struct RoleAnalysis<'a> {
     /// `OWNER/REPO`, when known.
     pub repo: Option<String>,
+    /// Whether `repo`'s letter case is GitHub's (see [`super::repo::repo_identity_exact`]).
+    pub repo_exact: bool,
+    /// The `sub` form the repository's tokens carry.
+    pub form: SubjectForm,
     pub roles: Vec<RoleDef<'a>>,
     pub assumptions: Vec<Assumption<'a>>,
     /// Role name → indices into `roles`.
@@ -541,7 +545,10 @@ pub fn analyze(scan: &Scan) -> RoleAnalysis<'_> {
 
 /// [`analyze`] with the callers index already built.
 pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'a> {
-    let repo = repo_identity(scan);
+    let (repo, repo_exact) = match super::repo::repo_identity_exact(scan) {
+        Some((r, e)) => (Some(r), e),
+        None => (None, false),
+    };
     let default = default_branch(scan);
     let mut assumptions = Vec::new();
     for m in &scan.models {
@@ -582,6 +589,8 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
     }
     RoleAnalysis {
         repo,
+        repo_exact,
+        form: SubjectForm::of(scan),
         roles,
         assumptions,
         by_name,
@@ -756,7 +765,7 @@ impl<'a> RoleAnalysis<'a> {
                     admits: a
                         .subjects
                         .iter()
-                        .map(|s| admits(trust, &repo, s, aud, wf))
+                        .map(|s| admits(trust, &repo, s, aud, wf, self.form))
                         .collect(),
                     repo,
                 })
@@ -772,8 +781,14 @@ impl<'a> RoleAnalysis<'a> {
     }
     /// The repository value for judging a trust policy: the known identity, else the single
     /// repository the trust names ("this repository"), else a hole.
+    /// A name taken from a git URL is not in GitHub's letter case: when the trust names the
+    /// same repository in another case, the trust's spelling is taken as GitHub's.
     pub fn repo_for(&self, trust: &PolicyDoc) -> Val {
         match &self.repo {
+            Some(r) if !self.repo_exact => match trust_repo(trust, &trust_issuer(trust)) {
+                Some(t) if t.eq_ignore_ascii_case(r) => Val::lit(t),
+                _ => Val::lit(r.clone()),
+            },
             Some(r) => Val::lit(r.clone()),
             None => match trust_repo(trust, &trust_issuer(trust)) {
                 Some(r) => Val::lit(r),
@@ -783,6 +798,46 @@ impl<'a> RoleAnalysis<'a> {
     }
 }
 
+/// Which `sub` form a job presents: `repo:OWNER/REPO:…` or the immutable
+/// `repo:OWNER@OWNER_ID/REPO@REPO_ID:…` (the default for repositories created, renamed or
+/// transferred since mid-2026, opt-in for the rest). Unknown: trust values in either form are
+/// judged against their own form, and an immutable one can at best be unknown.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SubjectForm {
+    pub format: Option<crate::model::SubjectFormat>,
+    /// Owner and repository ids, when known.
+    pub ids: Option<(u64, u64)>,
+}
+
+impl SubjectForm {
+    pub fn of(scan: &Scan) -> SubjectForm {
+        SubjectForm {
+            format: scan.settings.subject_format,
+            ids: scan.settings.repo_ids,
+        }
+    }
+    /// The `sub` a job presents, for messages: the immutable form when the repository uses it.
+    pub fn present(&self, sub: Val) -> Val {
+        match self.format {
+            Some(crate::model::SubjectFormat::Id) => {
+                eval::id_form_with(&sub, self.ids).unwrap_or(sub)
+            }
+            _ => sub,
+        }
+    }
+}
+
+/// The repository a trust names when it differs from the known identity only in letter case
+/// and the identity's case is GitHub's (`--repo`, configuration, `GITHUB_REPOSITORY`).
+pub fn case_only_mismatch(an: &RoleAnalysis<'_>, trust: &PolicyDoc) -> Option<String> {
+    if !an.repo_exact {
+        return None;
+    }
+    let r = an.repo.as_ref()?;
+    let t = trust_repo(trust, &trust_issuer(trust))?;
+    (t != *r && t.eq_ignore_ascii_case(r)).then_some(t)
+}
+
 /// The request a subject makes to a trust policy.
 pub fn request(
     issuer: &str,
@@ -790,11 +845,16 @@ pub fn request(
     subject: &Subject,
     audience: Option<&str>,
     workflow_path: &str,
+    form: SubjectForm,
 ) -> Request {
     let mut r = Request::new(issuer);
     let sub = subject.sub(repo);
-    let id = eval::id_form_of(&sub);
-    r.set_sub(sub, id);
+    let id = eval::id_form_with(&sub, form.ids);
+    match (form.format, id) {
+        (None, id) => r.set_sub(sub, id),
+        (Some(crate::model::SubjectFormat::Name), _) | (_, None) => r.set_sub(sub, None),
+        (Some(crate::model::SubjectFormat::Id), Some(id)) => r.set_sub(id, None),
+    }
     r.set(
         "aud",
         match audience {
@@ -840,8 +900,9 @@ pub fn admits(
     s: &Subject,
     audience: Option<&str>,
     workflow_path: &str,
+    form: SubjectForm,
 ) -> Tri {
-    let req = request(&trust_issuer(trust), repo, s, audience, workflow_path);
+    let req = request(&trust_issuer(trust), repo, s, audience, workflow_path, form);
     eval::eval_policy(trust, &req)
 }
 
@@ -942,6 +1003,81 @@ pub fn list_subjects(subs: &[Val]) -> String {
         .map(|p| format!("`{p}`"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// Events whose runs present the default branch's ref.
+const DEFAULT_BRANCH_EVENTS: &[&str] = &[
+    "schedule",
+    "workflow_run",
+    "issue_comment",
+    "issues",
+    "discussion",
+    "discussion_comment",
+    "repository_dispatch",
+    "check_run",
+    "check_suite",
+    "fork",
+    "watch",
+    "gollum",
+    "label",
+    "milestone",
+    "page_build",
+    "project",
+    "project_card",
+    "project_column",
+    "public",
+    "status",
+    "branch_protection_rule",
+    "registry_package",
+    "pull_request_target",
+];
+
+/// What the judging of jobs against trust policies needed but did not know, once each, for
+/// the summary: the default branch (when a job assuming a role through OIDC runs on an event
+/// that presents it, and the scan has GitHub trust policies), and the subject form (when a trust
+/// policy is written in the immutable `repo:OWNER@ID/REPO@ID:…` form).
+pub fn unknown_context(scan: &Scan) -> Vec<String> {
+    let trusts = crate::analysis::trust::github_trusts(scan);
+    if trusts.is_empty() {
+        return vec![];
+    }
+    let mut out = Vec::new();
+    if default_branch(scan).is_none() {
+        let needs = scan.models.iter().flat_map(|m| &m.workflows).any(|w| {
+            w.kind == WorkflowKind::Workflow
+                && DEFAULT_BRANCH_EVENTS.iter().any(|e| w.has_trigger(e))
+                && w.jobs
+                    .iter()
+                    .any(|j| classify(w, j).iter().any(|(_, a)| *a == Access::Oidc))
+        });
+        if needs {
+            out.push("default branch unknown: set default-branch (or --default-branch); jobs on events that run on the default branch were judged without it".to_string());
+        }
+    }
+    let s = &scan.settings;
+    let known = match s.subject_format {
+        Some(crate::model::SubjectFormat::Name) => true,
+        Some(crate::model::SubjectFormat::Id) => s.repo_ids.is_some(),
+        None => false,
+    };
+    if !known {
+        let id_form = trusts.iter().any(|t| {
+            t.statement
+                .conditions
+                .iter()
+                .filter(|c| c.claim_of(&t.issuer).as_deref() == Some("sub"))
+                .flat_map(|c| &c.values)
+                .any(|v| eval::is_id_form(&v.value))
+        });
+        if id_form {
+            out.push(if s.subject_format.is_some() {
+                "repository ids unknown: trust subjects in the immutable `repo:OWNER@ID/REPO@ID:…` form could not be checked (run in GitHub Actions, where the event names them)".to_string()
+            } else {
+                "subject format unknown: set subject-format (`name` or `id`); trust subjects in the immutable `repo:OWNER@ID/REPO@ID:…` form could not be checked".to_string()
+            });
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -108,6 +108,10 @@ fn steps(n: Option<&Node>) -> Vec<Step> {
         .filter(|s| s.is_map())
         .map(|s| Step {
             span: s.span,
+            id: s.get("id").and_then(scalar_string),
+            condition: s
+                .get("if")
+                .and_then(|c| Some(Spanned::new(scalar_string(c)?, c.span))),
             name: s.get("name").and_then(scalar_string),
             uses: s
                 .get("uses")

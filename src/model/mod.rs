@@ -7,7 +7,7 @@ pub mod workspace;
 
 pub use iam::*;
 pub use workflow::*;
-pub use workspace::{Scan, Settings, Skipped};
+pub use workspace::{Scan, Settings, Skipped, SubjectFormat};
 
 use crate::source::tree::Template;
 use crate::source::{FileId, Span};

@@ -72,6 +72,10 @@ pub struct KeyValue {
 #[derive(Clone, Debug)]
 pub struct Step {
     pub span: Span,
+    /// The step's `id:` (for `steps.<id>.outputs`).
+    pub id: Option<String>,
+    /// The step's `if:` expression, as written.
+    pub condition: Option<Spanned<String>>,
     pub name: Option<String>,
     pub uses: Option<Spanned<String>>,
     pub with: Vec<KeyValue>,

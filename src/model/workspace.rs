@@ -14,6 +14,21 @@ pub struct Settings {
     pub allowed_owners: Vec<String>,
     /// Secret/variable name → role ARN, for `role-to-assume: ${{ secrets.X }}`.
     pub role_mappings: std::collections::BTreeMap<String, String>,
+    /// The repository's default branch (`--default-branch`, `default-branch`, the CI event).
+    pub default_branch: Option<String>,
+    /// Which `sub` form the repository's tokens carry (`subject-format`), when known.
+    pub subject_format: Option<SubjectFormat>,
+    /// The numeric owner and repository ids (from the CI event), for the immutable form.
+    pub repo_ids: Option<(u64, u64)>,
+}
+
+/// The form of the `sub` claim a repository's tokens carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SubjectFormat {
+    /// `repo:OWNER/REPO:…` (repositories older than the immutable form that did not opt in).
+    Name,
+    /// `repo:OWNER@OWNER_ID/REPO@REPO_ID:…`.
+    Id,
 }
 
 /// Candidates the summary reports as skipped.

@@ -48,7 +48,7 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
                     event: "pull_request".into(),
                     foreign: false,
                 };
-                if admits(trust, &repo, &pr, aud, "") == Tri::True {
+                if admits(trust, &repo, &pr, aud, "", an.form) == Tri::True {
                     let issuer = subjects::trust_issuer(trust);
                     let sub = format!("repo:{repo_name}:pull_request");
                     // point at the `sub` value that admits it
@@ -89,7 +89,7 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
                 if !OUTSIDER_EVENTS.contains(&event) || s.context == Val::lit("pull_request") {
                     continue;
                 }
-                if admits(trust, &repo, s, aud, wf) != Tri::True {
+                if admits(trust, &repo, s, aud, wf, an.form) != Tri::True {
                     continue;
                 }
                 let Some(t) = a.workflow.triggers.iter().find(|t| t.event == event) else {

@@ -28,7 +28,11 @@ impl Rule for RoleTrustRejectsJob {
             let (role, trust, repo) = (&an.roles[j.role], j.trust, &j.repo);
             let wf = &ctx.file(a.file).rel;
             let aud = a.audience.as_deref();
-            let subs: Vec<Val> = a.subjects.iter().map(|s| s.sub(repo)).collect();
+            let subs: Vec<Val> = a
+                .subjects
+                .iter()
+                .map(|s| an.form.present(s.sub(repo)))
+                .collect();
             let first = subs[0].pattern();
             let more = match subs.len() {
                 1 => String::new(),
@@ -36,7 +40,7 @@ impl Rule for RoleTrustRejectsJob {
                 n => format!(" (and {} other subjects)", n - 1),
             };
             let issuer = subjects::trust_issuer(trust);
-            let req = subjects::request(&issuer, repo, &a.subjects[0], aud, wf);
+            let req = subjects::request(&issuer, repo, &a.subjects[0], aud, wf, an.form);
             let trust_rel = &ctx.file(trust.file).rel;
             let mut f = Finding::new(META.id, META.severity, a.file, a.role_span)
                 .label(format!("assumes role `{}` ({trust_rel})", role.name));
@@ -85,6 +89,21 @@ impl Rule for RoleTrustRejectsJob {
                             "add a statement trusting `arn:aws:iam::ACCOUNT:oidc-provider/{issuer}` for `sts:AssumeRoleWithWebIdentity` with `{issuer}:sub` admitting {to_add}"
                         ));
                 }
+            }
+            // A trust naming the repository in another letter case: GitHub sends the canonical
+            // case, which the scan cannot check; a warning, not a rejection.
+            if let Some(named) = subjects::case_only_mismatch(an, trust)
+                && a.subjects.iter().any(|s| {
+                    subjects::admits(trust, &Val::lit(named.clone()), s, aud, wf, an.form)
+                        != crate::analysis::eval::Tri::False
+                })
+            {
+                let repo_name = an.repo.as_deref().unwrap_or_default();
+                f.severity = crate::diag::Severity::Warning;
+                f.message = format!(
+                    "the trust policy of role `{}` names `{named}`, which differs from this repository `{repo_name}` only in letter case: GitHub sends the canonical case; check it ({})",
+                    role.name, f.message
+                );
             }
             if let Some(env) = a.environment_span {
                 f = f.related(

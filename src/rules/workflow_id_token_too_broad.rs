@@ -1,5 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::diag::{Edit, Finding, Fix};
+use crate::diag::{Edit, Finding, Fix, Severity};
 use crate::fix::{NewValue, insert_entry};
 use crate::model::{IdToken, Job, PermSpec, Permissions, Step, Workflow, WorkflowKind};
 use crate::source::Span;
@@ -77,6 +77,52 @@ pub fn job_may_use_token(job: &Job) -> bool {
 
 fn uses_aws(job: &Job) -> bool {
     job.steps.iter().any(|s| s.is_configure_aws_credentials())
+}
+
+/// `id-token: write` in the `permissions` of a job calling a reusable workflow of the scan none
+/// of whose jobs can request a token: a note (the grant is job-level, but the called
+/// workflow's steps get a token they never use).
+fn check_calls(ctx: &Ctx<'_>, w: &Workflow, out: &mut Vec<Finding>) {
+    let rel = &ctx.file(w.file).rel;
+    for job in &w.jobs {
+        let Some(p) = &job.permissions else { continue };
+        if p.id_token() != IdToken::Write {
+            continue;
+        }
+        let Some(callee_rel) = job.local_callee(rel) else {
+            continue;
+        };
+        let Some(callee) = ctx
+            .models
+            .iter()
+            .flat_map(|m| &m.workflows)
+            .find(|c| c.kind == WorkflowKind::Workflow && ctx.file(c.file).rel == callee_rel)
+        else {
+            continue;
+        };
+        // A called job that asks for the token itself needs the caller's grant (GitHub rejects
+        // the run otherwise); one that inherits it may use it.
+        let may_use = callee
+            .jobs
+            .iter()
+            .any(|j| match callee.effective_permissions(j) {
+                Some(p) => p.id_token() != IdToken::Missing,
+                None => job_may_use_token(j),
+            });
+        if may_use {
+            continue;
+        }
+        out.push(
+            Finding::new(META.id, Severity::Note, w.file, grant_span(p))
+                .message(format!(
+                    "job `{}` grants `id-token: write` to {callee_rel}, but no job there requests an OIDC token",
+                    job.id.value
+                ))
+                .label("not used by the called workflow")
+                .related(callee.file, callee.jobs.first().map(|j| j.id.span).unwrap_or_default(), "the called workflow's jobs use no token")
+                .help("drop `id-token: write` from this job's permissions"),
+        );
+    }
 }
 
 /// The `id-token: write` value in a permissions block, or the block for `write-all`.
@@ -163,6 +209,7 @@ impl Rule for WorkflowIdTokenTooBroad {
                 if w.kind != WorkflowKind::Workflow {
                     continue;
                 }
+                check_calls(ctx, w, out);
                 let Some(wp) = &w.permissions else { continue };
                 if wp.id_token() != IdToken::Write || !w.jobs.iter().any(uses_aws) {
                     continue;

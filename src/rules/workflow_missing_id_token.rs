@@ -1,3 +1,4 @@
+use super::workflow_id_token_too_broad::grant_span;
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::access::oidc_step;
 use crate::diag::{Finding, Fix};
@@ -29,6 +30,9 @@ impl Rule for WorkflowMissingIdToken {
                 if w.kind != WorkflowKind::Workflow {
                     continue;
                 }
+                if w.has_trigger("workflow_call") {
+                    check_callers(ctx, w, out);
+                }
                 for job in &w.jobs {
                     let Some(step) = job.steps.iter().find(|s| oidc_step(s, job, w).is_some())
                     else {
@@ -50,25 +54,9 @@ fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<
             .message(msg)
             .label("this step requests an OIDC token to assume the role")
     };
-    // A reusable workflow without its own permissions inherits its caller's.
+    // A reusable workflow without its own permissions inherits its caller's: reported at the
+    // caller (see `check_callers`).
     if own.is_none() && w.has_trigger("workflow_call") {
-        for &(cw, cjob) in ctx.callers_of(file) {
-            let cfile = cw.file;
-            let cperm = cw.effective_permissions(cjob);
-            if id_token(cperm) != IdToken::Missing {
-                continue;
-            }
-            let mut f = base(format!(
-                "job `{}` assumes an AWS role through OIDC, but its caller `{}` in {} does not grant `id-token: write`",
-                job.id.value,
-                cjob.id.value,
-                ctx.file(cfile).rel
-            ))
-            .related(cfile, cjob.id.span, "this calling job's permissions are inherited and lack `id-token: write`")
-            .help("grant `id-token: write` in the calling job's `permissions` block (a called workflow cannot raise its caller's permissions)");
-            f.fix = fix_for(ctx, cfile, cw, cjob);
-            out.push(f);
-        }
         return;
     }
     match id_token(own) {
@@ -112,6 +100,61 @@ fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<
             f.fix = fix_for(ctx, file, w, job);
             out.push(f);
         }
+    }
+}
+
+/// A called workflow's jobs can only keep or reduce the calling job's permissions. When one
+/// of them needs `id-token: write` (its own or the called workflow's block asks for it, or it
+/// has none and assumes a role through OIDC) and a caller does not grant it, GitHub rejects the
+/// run (or the step fails): one finding per calling job, at its `uses:`.
+fn check_callers(ctx: &Ctx<'_>, w: &Workflow, out: &mut Vec<Finding>) {
+    let need = w.jobs.iter().find_map(|job| match w.effective_permissions(job) {
+        Some(p) if p.id_token() == IdToken::Write => Some((
+            grant_span(p),
+            format!("its job `{}` requests `id-token: write`", job.id.value),
+            "this called job requests `id-token: write`, which the caller does not grant",
+        )),
+        Some(_) => None,
+        None => {
+            let step = job.steps.iter().find(|s| oidc_step(s, job, w).is_some())?;
+            Some((
+                step.uses.as_ref().map(|u| u.span).unwrap_or(step.span),
+                format!(
+                    "its job `{}` inherits the caller's permissions and assumes an AWS role through OIDC",
+                    job.id.value
+                ),
+                "this step of the called job requests an OIDC token",
+            ))
+        }
+    });
+    let Some((at, why, label)) = need else {
+        return;
+    };
+    for &(cw, cjob) in ctx.callers_of(w.file) {
+        if id_token(cw.effective_permissions(cjob)) != IdToken::Missing {
+            continue;
+        }
+        let Some(uses) = &cjob.uses else { continue };
+        let whose = match (&cjob.permissions, &cw.permissions) {
+            (Some(_), _) => "its `permissions` block does not grant `id-token: write`",
+            (None, Some(_)) => {
+                "the workflow's `permissions` block does not grant `id-token: write`"
+            }
+            (None, None) => {
+                "no `permissions` block grants `id-token: write` (the default token has none)"
+            }
+        };
+        let mut f = Finding::new(META.id, META.severity, cw.file, uses.span)
+            .message(format!(
+                "job `{}` calls {}, and {why}, but {whose}: a called workflow cannot raise its caller's permissions, so the run fails",
+                cjob.id.value,
+                ctx.file(w.file).rel
+            ))
+            .label("this call does not pass `id-token: write`")
+            .related(w.file, at, label)
+            .help("grant `id-token: write` in the calling job's `permissions` block");
+        f.fix = fix_for(ctx, cw.file, cw, cjob);
+        out.push(f);
     }
 }
 

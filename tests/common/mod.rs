@@ -18,6 +18,17 @@ pub fn bin() -> Command {
     c.env_remove("NO_COLOR")
         .env_remove("FORCE_COLOR")
         .env_remove("CLICOLOR_FORCE");
+
+    // A test run inside GitHub Actions must not take the CI run's repository identity.
+    for v in [
+        "GITHUB_ACTIONS",
+        "GITHUB_REPOSITORY",
+        "GITHUB_EVENT_PATH",
+        "GITHUB_BASE_REF",
+        "GITHUB_WORKSPACE",
+    ] {
+        c.env_remove(v);
+    }
     c
 }
 
