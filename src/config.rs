@@ -82,6 +82,9 @@ pub struct Config {
     /// Secret or variable name → role ARN, for `role-to-assume: ${{ secrets.X }}`.
     #[serde(default)]
     pub role_mappings: BTreeMap<String, String>,
+    /// The claim keys of the owner's customized OIDC subject template
+    /// (`["repo", "context", "job_workflow_ref"]`), when it uses one.
+    pub oidc_subject_template: Option<Vec<String>>,
     pub fail_on: Option<FailOn>,
     /// Globs (relative to the configuration file's directory or the scanned directory) whose
     /// files are not reported on.
@@ -163,6 +166,19 @@ pub fn parse(text: &str, known_rule: &dyn Fn(&str) -> bool) -> Result<Config, St
             return Err(format!("bad glob `{g}` in exclude: {err}"));
         }
     }
+    if let Some(keys) = &cfg.oidc_subject_template {
+        if keys.is_empty() {
+            return Err("`oidc-subject-template` must list at least one claim key".to_string());
+        }
+        if let Some(k) = keys
+            .iter()
+            .find(|k| !crate::analysis::trust::is_template_claim(k))
+        {
+            return Err(format!(
+                "`oidc-subject-template`: `{k}` is not a claim GitHub can put into a subject"
+            ));
+        }
+    }
     if let Some(repo) = &cfg.repository
         && (repo.split('/').count() != 2 || repo.split('/').any(str::is_empty))
     {
@@ -218,6 +234,7 @@ impl Loaded {
             repo: self.config.repository.clone(),
             allowed_owners: self.config.allowed_owners.clone(),
             role_mappings: self.config.role_mappings.clone(),
+            subject_template: self.config.oidc_subject_template.clone(),
         }
     }
 

@@ -59,6 +59,9 @@ pub struct FileModel {
     pub roles: Vec<Role>,
     /// Long-lived access keys created by IaC (`aws_iam_access_key`, `AWS::IAM::AccessKey`).
     pub access_keys: Vec<AccessKey>,
+    /// Customized OIDC subject templates declared in IaC
+    /// (`github_actions_*_oidc_subject_claim_customization_template`).
+    pub subject_templates: Vec<SubjectTemplate>,
 }
 
 impl FileModel {
@@ -69,7 +72,21 @@ impl FileModel {
             && self.workflows.is_empty()
             && self.roles.is_empty()
             && self.access_keys.is_empty()
+            && self.subject_templates.is_empty()
     }
+}
+
+/// A customized GitHub OIDC subject template declared in IaC.
+#[derive(Clone, Debug)]
+pub struct SubjectTemplate {
+    pub file: FileId,
+    pub span: Span,
+    /// For a whole organisation (`github_actions_organization_…`), else one repository.
+    pub org_wide: bool,
+    /// `use_default = true`: the repository keeps the default format.
+    pub use_default: bool,
+    /// `include_claim_keys` in order; `None` when not a literal list.
+    pub keys: Option<Vec<String>>,
 }
 
 /// An IAM role defined in IaC or an account export.

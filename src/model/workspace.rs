@@ -14,6 +14,9 @@ pub struct Settings {
     pub allowed_owners: Vec<String>,
     /// Secret/variable name → role ARN, for `role-to-assume: ${{ secrets.X }}`.
     pub role_mappings: std::collections::BTreeMap<String, String>,
+    /// The customized OIDC subject template's claim keys (`oidc-subject-template`), when the
+    /// owner uses one.
+    pub subject_template: Option<Vec<String>>,
 }
 
 /// Candidates the summary reports as skipped.

@@ -35,6 +35,7 @@ mod trust_sub_org_wide;
 mod trust_sub_prefix_collision;
 mod trust_sub_repo_wide;
 mod trust_sub_untrusted_owner;
+mod trust_sub_never_matches;
 mod trust_unanchored_custom_sub;
 mod trust_wrong_action;
 mod workflow_deprecated_action;
@@ -80,6 +81,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &trust_wrong_action::RULE,
         &trust_principal_wildcard::RULE,
         &trust_issuer_mismatch::RULE,
+        &trust_sub_never_matches::RULE,
         &trust_unanchored_custom_sub::RULE,
         &trust_duplicate_key::RULE,
         &hardcoded_aws_key::RULE,

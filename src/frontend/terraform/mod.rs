@@ -7,7 +7,7 @@
 //! access keys. What stays unknown is kept as an unknown part, never guessed.
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
-use crate::model::{AccessKey, FileModel, Role, SStr, Spanned};
+use crate::model::{AccessKey, FileModel, Role, SStr, Spanned, SubjectTemplate};
 use crate::model::{OidcProvider, PolicyKind};
 use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
@@ -36,9 +36,16 @@ pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
 pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
     match ident {
         "variable" | "locals" | "module" => true,
-        "resource" | "data" => labels.first().is_some_and(|t| t.starts_with("aws_iam_")),
+        "resource" | "data" => labels.first().is_some_and(|t| {
+            t.starts_with("aws_iam_") || is_subject_template_resource(t)
+        }),
         _ => false,
     }
+}
+
+/// `github_actions_{organization,repository}_oidc_subject_claim_customization_template`.
+fn is_subject_template_resource(ty: &str) -> bool {
+    ty.starts_with("github_actions_") && ty.ends_with("_oidc_subject_claim_customization_template")
 }
 
 /// The files of one directory, addressed by their scan-wide [`FileId`] (a directory's ids are
@@ -926,6 +933,25 @@ impl<'a> Module<'a> {
                     url,
                     client_ids,
                     client_ids_span: ids.map(|l| l.span),
+                });
+            }
+            t if is_subject_template_resource(t) => {
+                let use_default = matches!(b.attr("use_default").map(|v| &v.value), Some(Value::Bool(true)));
+                let keys = b.attr("include_claim_keys").and_then(|l| match &l.value {
+                    Value::Seq(items) => {
+                        let v = strings_of(l);
+                        (v.len() == items.len())
+                            .then(|| v.iter().map(|s| s.value.known()).collect::<Option<Vec<_>>>())
+                            .flatten()
+                    }
+                    _ => None,
+                });
+                models[id].subject_templates.push(SubjectTemplate {
+                    file: id,
+                    span: b.span,
+                    org_wide: t.starts_with("github_actions_organization_"),
+                    use_default,
+                    keys,
                 });
             }
             "aws_iam_access_key" => {
