@@ -61,7 +61,7 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Githu
     // IaC roles.
     for m in &scan.models {
         for r in &m.roles {
-            let Some(trust) = r.trust.and_then(|i| m.policies.get(i)) else {
+            let Some(trust) = r.trust.and_then(|t| scan.policy(t)) else {
                 continue;
             };
             let Some(trust_span) = trusted(trust) else {
@@ -75,7 +75,7 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Githu
                 policies: r
                     .permission_policies
                     .iter()
-                    .filter_map(|&i| m.policies.get(i))
+                    .filter_map(|&i| scan.policy(i))
                     .collect(),
                 managed: r.managed_policy_arns.iter().collect(),
             });

@@ -478,7 +478,13 @@ pub fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
     let Some(idx) = model.policies.iter().position(|p| std::ptr::eq(p, policy)) else {
         return false;
     };
-    let Some(role) = model.roles.iter().find(|r| r.trust == Some(idx)) else {
+    // The role may sit in another file of its module than its trust policy.
+    let me = Some(crate::model::PolicyRef::new(policy.file, idx));
+    let Some(role) = std::iter::once(model)
+        .chain(scan.models.iter())
+        .flat_map(|m| m.roles.iter())
+        .find(|r| r.trust == me)
+    else {
         return false;
     };
     if role.permission_policies.is_empty() && role.managed_policy_arns.is_empty() {
@@ -496,7 +502,7 @@ pub fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
         })
     });
     let inline_ok = role.permission_policies.iter().all(|&i| {
-        model.policies.get(i).is_some_and(|p| {
+        scan.policy(i).is_some_and(|p| {
             p.statements.iter().filter(|s| s.is_allow()).all(|s| {
                 !s.not_action
                     && s.actions.iter().all(|a| {

@@ -76,6 +76,19 @@ impl FileModel {
     }
 }
 
+/// A policy document of the scan: `models[file].policies[index]` ([`Scan::policy`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PolicyRef {
+    pub file: FileId,
+    pub index: usize,
+}
+
+impl PolicyRef {
+    pub fn new(file: FileId, index: usize) -> PolicyRef {
+        PolicyRef { file, index }
+    }
+}
+
 /// A customized GitHub OIDC subject template declared in IaC.
 #[derive(Clone, Debug)]
 pub struct SubjectTemplate {
@@ -99,10 +112,11 @@ pub struct Role {
     pub owner: String,
     /// The role's name when known (`name`, `RoleName`), else `None`.
     pub name: Option<SStr>,
-    /// Index into the same file's `policies` of its trust policy.
-    pub trust: Option<usize>,
-    /// Indices into the same file's `policies` of its inline/attached permission policies.
-    pub permission_policies: Vec<usize>,
+    /// Its trust policy (usually in the same file; in Terraform possibly in another file of
+    /// the module).
+    pub trust: Option<PolicyRef>,
+    /// Its inline and attached permission policies, wherever in the module they are defined.
+    pub permission_policies: Vec<PolicyRef>,
     /// Managed policy ARNs attached (`arn:aws:iam::aws:policy/AdministratorAccess`, …).
     pub managed_policy_arns: Vec<SStr>,
 }

@@ -71,6 +71,10 @@ impl Scan {
             .as_ref()
             .expect("findings only point into analysed files")
     }
+    /// The policy document a role refers to.
+    pub fn policy(&self, r: super::PolicyRef) -> Option<&super::PolicyDoc> {
+        self.models.get(r.file)?.policies.get(r.index)
+    }
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files
             .iter()

@@ -7,7 +7,7 @@
 //! access keys. What stays unknown is kept as an unknown part, never guessed.
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
-use crate::model::{AccessKey, FileModel, Role, SStr, Spanned, SubjectTemplate};
+use crate::model::{AccessKey, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate};
 use crate::model::{OidcProvider, PolicyKind};
 use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
@@ -674,6 +674,10 @@ struct Module<'a> {
     roles: HashMap<String, (FileId, usize)>,
     /// `aws_iam_user.NAME` → user name.
     users: HashMap<String, Node>,
+    /// `data.aws_iam_policy.NAME` → its block (`arn` or `name`).
+    data_policies: HashMap<String, &'a Block>,
+    /// A role's literal name → `aws_iam_role.NAME` (attachments naming the role by its name).
+    role_names: HashMap<String, String>,
     syms: Syms,
 }
 
@@ -702,8 +706,15 @@ impl<'a> Module<'a> {
         syms: Syms,
     ) -> Self {
         let mut documents = HashMap::new();
+        let mut data_policies = HashMap::new();
         for (id, f) in files {
             for b in &f.blocks {
+                if b.ident == "data"
+                    && b.label(0) == Some("aws_iam_policy")
+                    && let Some(n) = b.label(1)
+                {
+                    data_policies.insert(format!("data.aws_iam_policy.{n}"), b);
+                }
                 if b.ident == "data"
                     && b.label(0) == Some("aws_iam_policy_document")
                     && let Some(n) = b.label(1)
@@ -720,6 +731,8 @@ impl<'a> Module<'a> {
             policies: HashMap::new(),
             roles: HashMap::new(),
             users: HashMap::new(),
+            data_policies,
+            role_names: HashMap::new(),
             syms,
         }
     }
@@ -812,6 +825,7 @@ impl<'a> Module<'a> {
                 self.other(models, *id, b);
             }
         }
+        self.link_roles(models);
         // Policy documents no resource in this directory uses (outputs, other modules).
         let mut rest: Vec<(&String, &(FileId, &Block))> = self
             .documents
@@ -844,40 +858,94 @@ impl<'a> Module<'a> {
             permission_policies: vec![],
             managed_policy_arns: vec![],
         };
+        // The trust and inline policies may be documents in another file of the module.
         if let Some(v) = b.attr("assume_role_policy")
             && let Some((f, i)) = self.add_policy(models, id, v, &owner, Some(PolicyKind::Trust))
-            && f == id
         {
-            role.trust = Some(i);
+            role.trust = Some(PolicyRef::new(f, i));
         }
         for ip in b.blocks("inline_policy") {
             if let Some(v) = ip.attr("policy")
                 && let Some((f, i)) =
                     self.add_policy(models, id, v, &owner, Some(PolicyKind::Permission))
-                && f == id
             {
-                role.permission_policies.push(i);
+                role.permission_policies.push(PolicyRef::new(f, i));
             }
         }
         if let Some(arns) = b.attr("managed_policy_arns") {
             for item in list_items(arns) {
-                self.attach_arn(id, &mut role, &item);
+                role.managed_policy_arns.extend(strings_of(&item));
             }
+        }
+        if let Some(name) = role.name.as_ref().and_then(|n| n.value.known()) {
+            self.role_names.entry(name).or_insert_with(|| owner.clone());
         }
         models[id].roles.push(role);
         self.roles.insert(owner, (id, models[id].roles.len() - 1));
     }
 
-    /// Attach a policy ARN to a role: a policy of this directory by index, else the ARN.
-    fn attach_arn(&self, id: FileId, role: &mut Role, arn: &Node) {
-        if let Some(p) = referenced(arn, "aws_iam_policy")
-            && let Some((f, i)) = self.policies.get(&p)
-            && *f == id
-        {
-            role.permission_policies.push(*i);
-            return;
+    /// The role a `role`/`roles` value names: `aws_iam_role.x.name`/`.id`/`.arn`, or the literal
+    /// name of a role of this module.
+    fn role_of(&self, n: &Node) -> Option<(FileId, usize)> {
+        let key = match referenced(n, "aws_iam_role") {
+            Some(k) => k,
+            None => self.role_names.get(&n.as_template()?.known()?)?.clone(),
+        };
+        self.roles.get(&key).copied()
+    }
+
+    /// What an attached ARN designates: a policy of this module (`aws_iam_policy.x.arn`), the
+    /// policy a `data "aws_iam_policy"` names (its `arn`, or its `name`, which the managed-policy
+    /// snapshot resolves), else the ARN as written. The location stays the attachment's value.
+    fn link_arn(&self, arn: &SStr) -> Result<PolicyRef, SStr> {
+        if let [Part::Unknown(e)] = arn.value.parts.as_slice() {
+            let k = ref_key(e);
+            let name_of = |prefix: &str| {
+                let rest = k.strip_prefix(prefix)?.strip_prefix('.')?;
+                Some(format!("{prefix}.{}", rest.split('.').next()?))
+            };
+            if let Some(p) = name_of("aws_iam_policy")
+                && let Some(&(f, i)) = self.policies.get(&p)
+            {
+                return Ok(PolicyRef::new(f, i));
+            }
+            if let Some(d) = name_of("data.aws_iam_policy")
+                && let Some(b) = self.data_policies.get(&d)
+            {
+                let by = b
+                    .attr("arn")
+                    .or_else(|| b.attr("name"))
+                    .and_then(|v| v.as_template())
+                    .filter(|t| t.is_known());
+                if let Some(t) = by {
+                    return Err(Spanned::new(t.clone(), arn.span));
+                }
+            }
         }
-        role.managed_policy_arns.extend(strings_of(arn));
+        Err(arn.clone())
+    }
+
+    /// Every role of the module: attached ARNs that designate a policy of the scan become
+    /// its permission policies (wherever in the module it is defined).
+    fn link_roles(&self, models: &mut DirFiles<FileModel>) {
+        for (id, _) in self.files {
+            let mut roles = std::mem::take(&mut models[*id].roles);
+            for r in &mut roles {
+                let mut kept = Vec::new();
+                for a in std::mem::take(&mut r.managed_policy_arns) {
+                    match self.link_arn(&a) {
+                        Ok(p) => {
+                            if !r.permission_policies.contains(&p) {
+                                r.permission_policies.push(p);
+                            }
+                        }
+                        Err(a) => kept.push(a),
+                    }
+                }
+                r.managed_policy_arns = kept;
+            }
+            models[*id].roles = roles;
+        }
     }
 
     fn other(&mut self, models: &mut DirFiles<FileModel>, id: FileId, b: &Block) {
@@ -893,26 +961,29 @@ impl<'a> Module<'a> {
                 let Some(v) = b.attr("policy") else { return };
                 let at = self.add_policy(models, id, v, &owner, Some(PolicyKind::Permission));
                 if let (Some((f, i)), Some(r)) = (at, b.attr("role"))
-                    && let Some(role) = referenced(r, "aws_iam_role")
-                    && let Some((rf, ri)) = self.roles.get(&role)
-                    && *rf == f
+                    && let Some((rf, ri)) = self.role_of(r)
                 {
-                    models[f].roles[*ri].permission_policies.push(i);
+                    models[rf].roles[ri]
+                        .permission_policies
+                        .push(PolicyRef::new(f, i));
                 }
             }
-            "aws_iam_role_policy_attachment" => {
-                let (Some(r), Some(arn)) = (b.attr("role"), b.attr("policy_arn")) else {
+            "aws_iam_role_policy_attachment" | "aws_iam_policy_attachment" => {
+                let Some(arn) = b.attr("policy_arn") else {
                     return;
                 };
-                let Some(role) = referenced(r, "aws_iam_role") else {
-                    return;
+                let targets: Vec<Node> = match (b.attr("role"), b.attr("roles")) {
+                    (Some(r), _) => vec![r.clone()],
+                    (None, Some(rs)) => list_items(rs),
+                    (None, None) => return,
                 };
-                let Some(&(rf, ri)) = self.roles.get(&role) else {
-                    return;
-                };
-                let mut role = models[rf].roles[ri].clone();
-                self.attach_arn(rf, &mut role, arn);
-                models[rf].roles[ri] = role;
+                for t in &targets {
+                    if let Some((rf, ri)) = self.role_of(t) {
+                        models[rf].roles[ri]
+                            .managed_policy_arns
+                            .extend(strings_of(arn));
+                    }
+                }
             }
             "aws_iam_openid_connect_provider" => {
                 let url = b
