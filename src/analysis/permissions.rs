@@ -15,7 +15,7 @@
 
 use super::trust::GithubTrust;
 use crate::model::Scan;
-use crate::model::{PolicyDoc, PolicyKind, Role, SStr, Statement};
+use crate::model::{Attached, PolicyDoc, PolicyKind, Role, SStr, Statement};
 use crate::source::tree::Template;
 use crate::source::{FileId, Format, Span};
 
@@ -29,7 +29,7 @@ pub struct GithubRole<'a> {
     pub trust_span: Span,
     pub policies: Vec<&'a PolicyDoc>,
     /// Managed policy ARNs attached (contents unknown unless recognised by name).
-    pub managed: Vec<&'a SStr>,
+    pub managed: Vec<&'a Attached>,
 }
 
 impl<'a> GithubRole<'a> {

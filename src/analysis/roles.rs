@@ -195,7 +195,13 @@ pub fn roles(scan: &Scan) -> Vec<RoleDef<'_>> {
                 name,
                 owner: r.owner.clone(),
                 trust: r.trust.and_then(|t| scan.policy(t)),
-                write: write_access(&policies, &r.managed_policy_arns),
+                write: write_access(
+                    &policies,
+                    &r.managed_policy_arns
+                        .iter()
+                        .map(|a| a.arn.clone())
+                        .collect::<Vec<_>>(),
+                ),
             });
         }
         if f.format == Format::IamJson {

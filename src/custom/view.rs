@@ -537,10 +537,19 @@ fn file_docs(scan: &Scan, id: FileId, src: &SourceFile, m: &FileModel, out: &mut
         o.put("permission-policies", seq(perms, r.span));
         o.put(
             "managed-policy-arns",
-            strings(
-                &r.managed_policy_arns,
-                cover(r.managed_policy_arns.iter().map(|a| a.span), r.span),
-            ),
+            {
+                // An ARN attached in another file is located at the role.
+                let arns: Vec<_> = r
+                    .managed_policy_arns
+                    .iter()
+                    .map(|a| {
+                        let at = if a.file == r.file { a.span } else { r.span };
+                        crate::model::Spanned::new(a.value.clone(), at)
+                    })
+                    .collect();
+                let span = cover(arns.iter().map(|a| a.span), r.span);
+                strings(&arns, span)
+            },
         );
         let (value, loc) = o.finish();
         out.push(Doc {

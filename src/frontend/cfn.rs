@@ -6,7 +6,9 @@
 //! names its URL. Anything else (`!If` with differing branches, `!ImportValue`, …) is unknown.
 
 use crate::frontend::iam_json::{Family, strings_of};
-use crate::model::{AccessKey, FileModel, OidcProvider, PolicyKind, PolicyRef, Role, SStr, Spanned};
+use crate::model::{
+    AccessKey, Attached, FileModel, OidcProvider, PolicyKind, PolicyRef, Role, SStr, Spanned,
+};
 use crate::source::tree::{Entry, Node, Part, Template, Value};
 use crate::source::{FileId, Span};
 use std::collections::HashMap;
@@ -440,7 +442,7 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
                         .into_iter()
                         .map(|i| PolicyRef::new(id, i))
                         .collect(),
-                    managed_policy_arns,
+                    managed_policy_arns: Attached::all(id, managed_policy_arns),
                 });
             }
             "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::RolePolicy" => {

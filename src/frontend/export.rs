@@ -5,7 +5,7 @@
 
 use super::embedded_document;
 use crate::frontend::iam_json::{Family, strings_of};
-use crate::model::{FileModel, OidcProvider, PolicyKind, PolicyRef, Role, Spanned};
+use crate::model::{Attached, FileModel, OidcProvider, PolicyKind, PolicyRef, Role, Spanned};
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile};
 use std::collections::HashMap;
@@ -107,7 +107,7 @@ fn role(m: &mut FileModel, id: FileId, text: &str, r: &Node, managed: &HashMap<S
             .into_iter()
             .map(|i| PolicyRef::new(id, i))
             .collect(),
-        managed_policy_arns,
+        managed_policy_arns: Attached::all(id, managed_policy_arns),
     });
 }
 

@@ -5,7 +5,9 @@
 
 use super::embedded_document;
 use crate::frontend::iam_json::{Family, strings_of};
-use crate::model::{AccessKey, FileModel, OidcProvider, PolicyKind, PolicyRef, Role, Spanned};
+use crate::model::{
+    AccessKey, Attached, FileModel, OidcProvider, PolicyKind, PolicyRef, Role, Spanned,
+};
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile};
 use std::collections::{HashMap, HashSet};
@@ -143,7 +145,7 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
                 .into_iter()
                 .map(|i| PolicyRef::new(id, i))
                 .collect(),
-            managed_policy_arns,
+            managed_policy_arns: Attached::all(id, managed_policy_arns),
         });
     }
     for r in &res {
@@ -169,7 +171,7 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
             }
             "aws_iam_role_policy_attachment" => {
                 if let (Some(ri), Some(arn)) = (role_idx(), str_of(v, "policy_arn")) {
-                    m.roles[ri].managed_policy_arns.push(arn);
+                    m.roles[ri].managed_policy_arns.push(Attached::new(id, arn));
                 }
             }
             "aws_iam_openid_connect_provider" => {

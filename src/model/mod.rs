@@ -62,6 +62,20 @@ pub struct FileModel {
     /// Customized OIDC subject templates declared in IaC
     /// (`github_actions_*_oidc_subject_claim_customization_template`).
     pub subject_templates: Vec<SubjectTemplate>,
+    /// IaC blocks created only when a switch is on, off by default (`count = var.enable_x ? 1 : 0`
+    /// with `default = false`): findings inside them are judged "when enabled".
+    pub switches: Vec<Switch>,
+}
+
+/// A block whose `count`/`for_each` is empty by default.
+#[derive(Clone, Debug)]
+pub struct Switch {
+    /// The whole block.
+    pub span: Span,
+    /// The `count`/`for_each` value.
+    pub at: Span,
+    /// `var.enable_x` (default false).
+    pub note: String,
 }
 
 impl FileModel {
@@ -73,6 +87,29 @@ impl FileModel {
             && self.roles.is_empty()
             && self.access_keys.is_empty()
             && self.subject_templates.is_empty()
+    }
+}
+
+/// An attached policy ARN and the file its span is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attached {
+    pub file: FileId,
+    pub arn: SStr,
+}
+
+impl Attached {
+    pub fn new(file: FileId, arn: SStr) -> Attached {
+        Attached { file, arn }
+    }
+    pub fn all(file: FileId, arns: Vec<SStr>) -> Vec<Attached> {
+        arns.into_iter().map(|a| Attached::new(file, a)).collect()
+    }
+}
+
+impl std::ops::Deref for Attached {
+    type Target = SStr;
+    fn deref(&self) -> &SStr {
+        &self.arn
     }
 }
 
@@ -117,8 +154,9 @@ pub struct Role {
     pub trust: Option<PolicyRef>,
     /// Its inline and attached permission policies, wherever in the module they are defined.
     pub permission_policies: Vec<PolicyRef>,
-    /// Managed policy ARNs attached (`arn:aws:iam::aws:policy/AdministratorAccess`, …).
-    pub managed_policy_arns: Vec<SStr>,
+    /// Managed policy ARNs attached (`arn:aws:iam::aws:policy/AdministratorAccess`, …), each
+    /// located where it is attached (possibly another file of the module than the role).
+    pub managed_policy_arns: Vec<Attached>,
 }
 
 #[derive(Clone, Debug)]

@@ -7,7 +7,9 @@
 //! access keys. What stays unknown is kept as an unknown part, never guessed.
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
-use crate::model::{AccessKey, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate};
+use crate::model::{
+    AccessKey, Attached, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate, Switch,
+};
 use crate::model::{OidcProvider, PolicyKind};
 use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
@@ -678,7 +680,100 @@ struct Module<'a> {
     data_policies: HashMap<String, &'a Block>,
     /// A role's literal name → `aws_iam_role.NAME` (attachments naming the role by its name).
     role_names: HashMap<String, String>,
+    /// `var.NAME` → its default (`None`: required, the caller decides).
+    var_defaults: HashMap<String, Option<&'a Node>>,
     syms: Syms,
+}
+
+/// A variable's default, as far as a switch needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Default {
+    Bool(bool),
+    Null,
+    Zero,
+    Empty,
+    Other,
+}
+
+fn default_of(n: &Node) -> Default {
+    match &n.value {
+        Value::Bool(b) => Default::Bool(*b),
+        Value::Null => Default::Null,
+        Value::Num(x) if x.trim() == "0" => Default::Zero,
+        Value::Seq(v) if v.is_empty() => Default::Empty,
+        Value::Map(v) if v.is_empty() => Default::Empty,
+        _ => Default::Other,
+    }
+}
+
+fn show(d: Default) -> &'static str {
+    match d {
+        Default::Bool(true) => "true",
+        Default::Bool(false) => "false",
+        Default::Null => "null",
+        Default::Zero => "0",
+        Default::Empty => "empty",
+        Default::Other => "?",
+    }
+}
+
+/// Is a `count`/`for_each` expression empty with every variable at its default? Returns the
+/// note naming the switch (`var.enable_x` default false). Only the usual shapes are read
+/// (`var.x ? 1 : 0`, `!var.x ? …`, `var.x == null ? …`, `var.x`, `length(var.x)`,
+/// `toset(var.x)`); anything else, or a variable without a default, is not a verdict.
+fn empty_by_default(expr: &str, vars: &HashMap<String, Option<&Node>>) -> Option<String> {
+    let e: String = expr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let e = e.trim().trim_start_matches('(').trim_end_matches(')').trim();
+    let var = |name: &str| -> Option<(String, Default)> {
+        let n = name.trim().strip_prefix("var.")?;
+        if !n.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+            return None;
+        }
+        let d = (*vars.get(n)?)?;
+        Some((format!("var.{n}"), default_of(d)))
+    };
+    let empty_branch = |b: &str| {
+        matches!(
+            b.trim(),
+            "0" | "[]" | "{}" | "toset([])" | "tomap({})" | "null"
+        )
+    };
+    if let Some((cond, rest)) = e.split_once('?') {
+        if rest.contains('?') {
+            return None;
+        }
+        let (yes, no) = rest.split_once(':')?;
+        let cond = cond.trim();
+        let (name, truth) = if let Some(v) = cond.strip_prefix('!') {
+            let (n, d) = var(v)?;
+            let Default::Bool(b) = d else { return None };
+            (format!("`{n}` defaults to {}", show(d)), !b)
+        } else if let Some((l, r)) = cond.split_once("==").or_else(|| cond.split_once("!=")) {
+            let (n, d) = var(l)?;
+            let eq = cond.contains("==");
+            let same = match (r.trim(), d) {
+                ("null", Default::Null) => true,
+                ("null", Default::Bool(_) | Default::Zero | Default::Empty) => false,
+                ("true", Default::Bool(b)) => b,
+                ("false", Default::Bool(b)) => !b,
+                _ => return None,
+            };
+            (format!("`{n}` defaults to {}", show(d)), same == eq)
+        } else {
+            let (n, d) = var(cond)?;
+            let Default::Bool(b) = d else { return None };
+            (format!("`{n}` defaults to {}", show(d)), b)
+        };
+        let taken = if truth { yes } else { no };
+        return empty_branch(taken).then_some(name);
+    }
+    let inner = ["length(", "toset(", "tomap(", "tolist("]
+        .iter()
+        .find_map(|f| e.strip_prefix(f)?.strip_suffix(')'))
+        .unwrap_or(e);
+    let (n, d) = var(inner)?;
+    matches!(d, Default::Zero | Default::Empty | Default::Null)
+        .then(|| format!("`{n}` defaults to {}", show(d)))
 }
 
 fn resource_name(b: &Block, ty: &str) -> Option<String> {
@@ -707,8 +802,14 @@ impl<'a> Module<'a> {
     ) -> Self {
         let mut documents = HashMap::new();
         let mut data_policies = HashMap::new();
+        let mut var_defaults = HashMap::new();
         for (id, f) in files {
             for b in &f.blocks {
+                if b.ident == "variable"
+                    && let Some(n) = b.label(0)
+                {
+                    var_defaults.insert(n.to_string(), b.attr("default"));
+                }
                 if b.ident == "data"
                     && b.label(0) == Some("aws_iam_policy")
                     && let Some(n) = b.label(1)
@@ -733,6 +834,7 @@ impl<'a> Module<'a> {
             users: HashMap::new(),
             data_policies,
             role_names: HashMap::new(),
+            var_defaults,
             syms,
         }
     }
@@ -826,6 +928,27 @@ impl<'a> Module<'a> {
             }
         }
         self.link_roles(models);
+        for (id, f) in files {
+            for b in &f.blocks {
+                if !matches!(b.ident.as_str(), "resource" | "module" | "data") {
+                    continue;
+                }
+                let Some(v) = b.attr("count").or_else(|| b.attr("for_each")) else {
+                    continue;
+                };
+                let text = self.text(*id);
+                let Some(expr) = text.get(v.span.start as usize..v.span.end as usize) else {
+                    continue;
+                };
+                if let Some(note) = empty_by_default(expr, &self.var_defaults) {
+                    models[*id].switches.push(Switch {
+                        span: b.span,
+                        at: v.span,
+                        note,
+                    });
+                }
+            }
+        }
         // Policy documents no resource in this directory uses (outputs, other modules).
         let mut rest: Vec<(&String, &(FileId, &Block))> = self
             .documents
@@ -874,7 +997,8 @@ impl<'a> Module<'a> {
         }
         if let Some(arns) = b.attr("managed_policy_arns") {
             for item in list_items(arns) {
-                role.managed_policy_arns.extend(strings_of(&item));
+                role.managed_policy_arns
+                    .extend(Attached::all(id, strings_of(&item)));
             }
         }
         if let Some(name) = role.name.as_ref().and_then(|n| n.value.known()) {
@@ -933,13 +1057,13 @@ impl<'a> Module<'a> {
             for r in &mut roles {
                 let mut kept = Vec::new();
                 for a in std::mem::take(&mut r.managed_policy_arns) {
-                    match self.link_arn(&a) {
+                    match self.link_arn(&a.arn) {
                         Ok(p) => {
                             if !r.permission_policies.contains(&p) {
                                 r.permission_policies.push(p);
                             }
                         }
-                        Err(a) => kept.push(a),
+                        Err(arn) => kept.push(Attached::new(a.file, arn)),
                     }
                 }
                 r.managed_policy_arns = kept;
@@ -981,7 +1105,7 @@ impl<'a> Module<'a> {
                     if let Some((rf, ri)) = self.role_of(t) {
                         models[rf].roles[ri]
                             .managed_policy_arns
-                            .extend(strings_of(arn));
+                            .extend(Attached::all(id, strings_of(arn)));
                     }
                 }
             }
@@ -1054,6 +1178,37 @@ impl<'a> Module<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn switches_empty_by_default() {
+        let f = Node::new(Span::new(0, 0), Value::Bool(false));
+        let t = Node::new(Span::new(0, 0), Value::Bool(true));
+        let nul = Node::new(Span::new(0, 0), Value::Null);
+        let empty = Node::new(Span::new(0, 0), Value::Seq(vec![]));
+        let vars: HashMap<String, Option<&Node>> = [
+            ("off".to_string(), Some(&f)),
+            ("on".to_string(), Some(&t)),
+            ("none".to_string(), Some(&nul)),
+            ("list".to_string(), Some(&empty)),
+            ("required".to_string(), None),
+        ]
+        .into_iter()
+        .collect();
+        let e = |x: &str| empty_by_default(x, &vars);
+        assert!(e("var.off ? 1 : 0").is_some_and(|n| n.contains("`var.off` defaults to false")));
+        assert!(e("!var.on ? 1 : 0").is_some());
+        assert!(e("var.none != null ? 1 : 0").is_some());
+        assert!(e("var.none == null ? 1 : 0").is_none());
+        assert!(e("var.none == null ? 0 : 1").is_some());
+        assert!(e("toset(var.list)").is_some());
+        assert!(e("length(var.list)").is_some());
+        assert!(e("var.on ? 1 : 0").is_none());
+        assert!(e("var.off ? 0 : 1").is_none());
+        // unknown stays unknown: no default, other shapes
+        assert!(e("var.required ? 1 : 0").is_none());
+        assert!(e("local.enabled ? 1 : 0").is_none());
+        assert!(e("var.off && var.on ? 1 : 0").is_none());
+    }
 
     #[test]
     fn heredoc_indented_maps_to_file_bytes() {

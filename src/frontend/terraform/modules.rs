@@ -20,7 +20,7 @@
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
 use crate::model::PolicyKind;
-use crate::model::{FileModel, PolicyRef, Role, Spanned};
+use crate::model::{Attached, FileModel, PolicyRef, Role, Spanned};
 use crate::source::hcl::Block;
 use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
 use crate::source::{FileId, Span};
@@ -484,6 +484,6 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
         name: role_name,
         trust: Some(PolicyRef::new(id, m.policies.len() - 1)),
         permission_policies: vec![],
-        managed_policy_arns: managed,
+        managed_policy_arns: Attached::all(id, managed),
     });
 }
