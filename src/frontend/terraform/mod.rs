@@ -723,7 +723,10 @@ fn show(d: Default) -> &'static str {
 /// `toset(var.x)`); anything else, or a variable without a default, is not a verdict.
 fn empty_by_default(expr: &str, vars: &HashMap<String, Option<&Node>>) -> Option<String> {
     let e: String = expr.split_whitespace().collect::<Vec<_>>().join(" ");
-    let e = e.trim().trim_start_matches('(').trim_end_matches(')').trim();
+    let mut e = e.trim();
+    while let Some(inner) = e.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+        e = inner.trim();
+    }
     let var = |name: &str| -> Option<(String, Default)> {
         let n = name.trim().strip_prefix("var.")?;
         if !n.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
