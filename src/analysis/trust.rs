@@ -612,6 +612,9 @@ pub struct DeclaredTemplate {
     pub org_wide: bool,
 }
 
+/// Longest `sub` value [`SubjectGrammar::can_match`] compares.
+pub const MAX_JUDGED_SUB: usize = 1024;
+
 /// The subjects GitHub can emit, as values with holes (`repo:<owner>/<repo>:ref:refs/heads/<branch>`),
 /// for [`sub_can_match`].
 #[derive(Clone, Debug)]
@@ -748,7 +751,10 @@ impl SubjectGrammar {
     /// no GitHub token can carry a matching subject. Unknown parts of the value may be
     /// anything, so they never make it unmatchable on their own.
     pub fn can_match(&self, op: StrOp, value: &Template) -> Tri {
-        if self.unknown {
+        // No GitHub subject is anywhere near this long (owner ≤ 39, repository ≤ 100 characters,
+        // ref and environment names a few hundred); a longer value is left unjudged rather than
+        // spend the matcher's work budget on it (it is judged elsewhere for what it admits).
+        if self.unknown || value.display().len() > MAX_JUDGED_SUB {
             return Tri::Unknown;
         }
         Tri::any(self.shapes.iter().map(|s| match value_match(op, value, s) {
