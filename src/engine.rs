@@ -72,9 +72,11 @@ pub fn run_rules(scan: &Scan, rules: &RuleSet, sel: &Selection) -> Vec<Finding> 
 /// value the switch has where the code is deployed.
 fn when_enabled(scan: &Scan, findings: &mut [Finding]) {
     let switch_of = |file: crate::source::FileId, span: crate::source::Span| {
-        scan.models.get(file)?.switches.iter().find(|s| {
-            s.span.start <= span.start && span.end <= s.span.end
-        })
+        scan.models
+            .get(file)?
+            .switches
+            .iter()
+            .find(|s| s.span.start <= span.start && span.end <= s.span.end)
     };
     for f in findings.iter_mut() {
         let hit = std::iter::once((f.file, f.span))
@@ -85,7 +87,10 @@ fn when_enabled(scan: &Scan, findings: &mut [Finding]) {
             f.related.push(crate::diag::Label {
                 file,
                 span: s.at,
-                message: format!("created only when this is non-empty: empty by default ({})", s.note),
+                message: format!(
+                    "created only when this is non-empty: empty by default ({})",
+                    s.note
+                ),
             });
         }
     }

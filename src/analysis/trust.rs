@@ -666,7 +666,9 @@ fn claim_shapes(key: &str) -> Vec<Vec<Piece>> {
 
 /// Is `key` a claim GitHub can put into a customized subject template?
 pub fn is_template_claim(key: &str) -> bool {
-    ANCHOR_CLAIMS.contains(&key) || TEMPLATE_CLAIMS.contains(&key) || key.starts_with("repo_property_")
+    ANCHOR_CLAIMS.contains(&key)
+        || TEMPLATE_CLAIMS.contains(&key)
+        || key.starts_with("repo_property_")
 }
 
 impl SubjectGrammar {
@@ -837,9 +839,15 @@ mod grammar_tests {
             assert_eq!(judge(&g, StrOp::Equals, dead), Tri::False, "{dead}");
         }
         // wildcards: only dead when no subject matches
-        assert_ne!(judge(&g, StrOp::Like, "repo:acme/*:refs/heads/*"), Tri::False);
+        assert_ne!(
+            judge(&g, StrOp::Like, "repo:acme/*:refs/heads/*"),
+            Tri::False
+        );
         assert_ne!(judge(&g, StrOp::Like, "repo:acme/app:*"), Tri::False);
-        assert_eq!(judge(&g, StrOp::Like, "repo:acme/app:ref:main*"), Tri::False);
+        assert_eq!(
+            judge(&g, StrOp::Like, "repo:acme/app:ref:main*"),
+            Tri::False
+        );
         // unknown parts may be anything
         let t = Template {
             parts: vec![
@@ -854,16 +862,36 @@ mod grammar_tests {
     #[test]
     fn declared_templates_replace_the_open_assumption() {
         let g = SubjectGrammar::new(&[DeclaredTemplate {
-            keys: Some(vec!["repo".into(), "context".into(), "job_workflow_ref".into()]),
+            keys: Some(vec![
+                "repo".into(),
+                "context".into(),
+                "job_workflow_ref".into(),
+            ]),
             org_wide: true,
         }]);
         assert_ne!(
-            judge(&g, StrOp::Equals, "repo:a/b:environment:p:job_workflow_ref:a/w/x.yml@refs/heads/main"),
+            judge(
+                &g,
+                StrOp::Equals,
+                "repo:a/b:environment:p:job_workflow_ref:a/w/x.yml@refs/heads/main"
+            ),
             Tri::False
         );
-        assert_ne!(judge(&g, StrOp::Equals, "repo:a/b:ref:refs/heads/main"), Tri::False);
-        assert_eq!(judge(&g, StrOp::Equals, "repository_owner_id:1:environment:p"), Tri::False);
-        let unknown = SubjectGrammar::new(&[DeclaredTemplate { keys: None, org_wide: true }]);
-        assert_eq!(judge(&unknown, StrOp::Equals, "repo:a/b:refs/heads/main"), Tri::Unknown);
+        assert_ne!(
+            judge(&g, StrOp::Equals, "repo:a/b:ref:refs/heads/main"),
+            Tri::False
+        );
+        assert_eq!(
+            judge(&g, StrOp::Equals, "repository_owner_id:1:environment:p"),
+            Tri::False
+        );
+        let unknown = SubjectGrammar::new(&[DeclaredTemplate {
+            keys: None,
+            org_wide: true,
+        }]);
+        assert_eq!(
+            judge(&unknown, StrOp::Equals, "repo:a/b:refs/heads/main"),
+            Tri::Unknown
+        );
     }
 }

@@ -9,11 +9,11 @@
 //! The shape is versioned by [`MODEL_VERSION`] and documented in the README ("Custom rules").
 //! `null` means "absent" everywhere.
 
-use crate::model::{PolicyRef, Scan};
 use crate::model::{
     Condition, FileModel, Job, KeyValue, Operator, PermSpec, Permissions, PolicyDoc, PolicyKind,
     SStr, Spanned, Statement, Step, Workflow, WorkflowKind,
 };
+use crate::model::{PolicyRef, Scan};
 use crate::source::{FileId, SourceFile, Span};
 use serde_json::{Map, Value};
 use serde_json_path::PathElement;
@@ -535,22 +535,19 @@ fn file_docs(scan: &Scan, id: FileId, src: &SourceFile, m: &FileModel, out: &mut
             .map(policy_body)
             .collect();
         o.put("permission-policies", seq(perms, r.span));
-        o.put(
-            "managed-policy-arns",
-            {
-                // An ARN attached in another file is located at the role.
-                let arns: Vec<_> = r
-                    .managed_policy_arns
-                    .iter()
-                    .map(|a| {
-                        let at = if a.file == r.file { a.span } else { r.span };
-                        crate::model::Spanned::new(a.value.clone(), at)
-                    })
-                    .collect();
-                let span = cover(arns.iter().map(|a| a.span), r.span);
-                strings(&arns, span)
-            },
-        );
+        o.put("managed-policy-arns", {
+            // An ARN attached in another file is located at the role.
+            let arns: Vec<_> = r
+                .managed_policy_arns
+                .iter()
+                .map(|a| {
+                    let at = if a.file == r.file { a.span } else { r.span };
+                    crate::model::Spanned::new(a.value.clone(), at)
+                })
+                .collect();
+            let span = cover(arns.iter().map(|a| a.span), r.span);
+            strings(&arns, span)
+        });
         let (value, loc) = o.finish();
         out.push(Doc {
             file: id,

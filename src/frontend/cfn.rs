@@ -511,7 +511,8 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
                 .and_then(|l| roles.get(&l).copied())
                 .or_else(|| r.as_str().and_then(|n| names.get(&n).copied()));
             if let Some(ri) = target {
-                m.roles[ri].permission_policies
+                m.roles[ri]
+                    .permission_policies
                     .extend(idx.iter().map(|&i| PolicyRef::new(id, i)));
             }
         }
@@ -527,7 +528,8 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
             .and_then(|p| p.get("ManagedPolicyArns"));
         for a in arns.map(Node::items).unwrap_or_default() {
             if let Some(idx) = ref_target(a).and_then(|l| managed.get(&l)) {
-                m.roles[ri].permission_policies
+                m.roles[ri]
+                    .permission_policies
                     .extend(idx.iter().map(|&i| PolicyRef::new(id, i)));
             }
         }

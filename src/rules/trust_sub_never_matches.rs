@@ -48,8 +48,8 @@ impl Rule for TrustSubNeverMatches {
                     .iter()
                     .filter(|v| {
                         // `StringEquals` with `*`: trust-stringequals-wildcard's.
-                        let literal_wildcard = op != StrOp::Like
-                            && v.value.display().contains(['*', '?']);
+                        let literal_wildcard =
+                            op != StrOp::Like && v.value.display().contains(['*', '?']);
                         !literal_wildcard && grammar.can_match(op, &v.value) == Tri::False
                     })
                     .collect();
@@ -59,7 +59,10 @@ impl Rule for TrustSubNeverMatches {
                     let (severity, consequence) = if all {
                         (
                             Severity::Error,
-                            format!("no value of this condition can match, so no GitHub workflow can assume {}", t.policy.owner),
+                            format!(
+                                "no value of this condition can match, so no GitHub workflow can assume {}",
+                                t.policy.owner
+                            ),
                         )
                     } else {
                         (
@@ -102,7 +105,11 @@ impl Rule for TrustSubNeverMatches {
                             .collect();
                         let all = dead.len() == c.values.len();
                         for v in dead {
-                            let severity = if all { Severity::Error } else { Severity::Warning };
+                            let severity = if all {
+                                Severity::Error
+                            } else {
+                                Severity::Warning
+                            };
                             out.push(
                                 Finding::new(META.id, severity, p.file, v.span)
                                     .message(format!(
@@ -128,12 +135,16 @@ fn help(shown: &str, open_custom: bool) -> String {
         && let Some((repo, ctx)) = rest.split_once(':')
     {
         if ctx.starts_with("refs/") {
-            return format!("GitHub writes branches and tags as `ref:refs/…`: `repo:{repo}:ref:{ctx}`");
+            return format!(
+                "GitHub writes branches and tags as `ref:refs/…`: `repo:{repo}:ref:{ctx}`"
+            );
         }
         if let Some(r) = ctx.strip_prefix("ref:")
             && !r.starts_with("refs/")
         {
-            return format!("the `ref` context is a full ref name: `repo:{repo}:ref:refs/heads/{r}` (or `refs/tags/{r}`)");
+            return format!(
+                "the `ref` context is a full ref name: `repo:{repo}:ref:refs/heads/{r}` (or `refs/tags/{r}`)"
+            );
         }
     }
     let custom = if open_custom {

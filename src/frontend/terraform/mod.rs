@@ -38,9 +38,9 @@ pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
 pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
     match ident {
         "variable" | "locals" | "module" => true,
-        "resource" | "data" => labels.first().is_some_and(|t| {
-            t.starts_with("aws_iam_") || is_subject_template_resource(t)
-        }),
+        "resource" | "data" => labels
+            .first()
+            .is_some_and(|t| t.starts_with("aws_iam_") || is_subject_template_resource(t)),
         _ => false,
     }
 }
@@ -729,7 +729,10 @@ fn empty_by_default(expr: &str, vars: &HashMap<String, Option<&Node>>) -> Option
     }
     let var = |name: &str| -> Option<(String, Default)> {
         let n = name.trim().strip_prefix("var.")?;
-        if !n.chars().all(|c| c.is_alphanumeric() || c == '_' || c == '-') {
+        if !n
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        {
             return None;
         }
         let d = (*vars.get(n)?)?;
@@ -1134,12 +1137,19 @@ impl<'a> Module<'a> {
                 });
             }
             t if is_subject_template_resource(t) => {
-                let use_default = matches!(b.attr("use_default").map(|v| &v.value), Some(Value::Bool(true)));
+                let use_default = matches!(
+                    b.attr("use_default").map(|v| &v.value),
+                    Some(Value::Bool(true))
+                );
                 let keys = b.attr("include_claim_keys").and_then(|l| match &l.value {
                     Value::Seq(items) => {
                         let v = strings_of(l);
                         (v.len() == items.len())
-                            .then(|| v.iter().map(|s| s.value.known()).collect::<Option<Vec<_>>>())
+                            .then(|| {
+                                v.iter()
+                                    .map(|s| s.value.known())
+                                    .collect::<Option<Vec<_>>>()
+                            })
                             .flatten()
                     }
                     _ => None,
