@@ -350,6 +350,19 @@ mod tests {
     }
 
     #[test]
+    fn subject_template_keys_are_checked() {
+        let known = |_: &str| true;
+        let c = parse("oidc-subject-template = [\"repo\", \"context\"]\n", &known).unwrap();
+        assert_eq!(
+            c.oidc_subject_template,
+            Some(vec!["repo".to_string(), "context".to_string()])
+        );
+        let e = parse("oidc-subject-template = [\"repo\", \"branch\"]\n", &known).unwrap_err();
+        assert!(e.contains("`branch`"), "{e}");
+        assert!(parse("oidc-subject-template = []\n", &known).is_err());
+    }
+
+    #[test]
     fn fail_on_thresholds() {
         assert!(FailOn::Warning.fails(Severity::Error));
         assert!(!FailOn::Warning.fails(Severity::Note));
