@@ -87,6 +87,9 @@ pub struct Config {
     /// Secret or variable name → role ARN, for `role-to-assume: ${{ secrets.X }}`.
     #[serde(default)]
     pub role_mappings: BTreeMap<String, String>,
+    /// The claim keys of the owner's customized OIDC subject template
+    /// (`["repo", "context", "job_workflow_ref"]`), when it uses one.
+    pub oidc_subject_template: Option<Vec<String>>,
     pub fail_on: Option<FailOn>,
     /// Globs (relative to the configuration file's directory or the scanned directory) whose
     /// files are not reported on.
@@ -197,6 +200,19 @@ pub fn parse(text: &str, known_rules: &[&str]) -> Result<Config, String> {
             return Err(format!("bad glob `{g}` in exclude: {err}"));
         }
     }
+    if let Some(keys) = &cfg.oidc_subject_template {
+        if keys.is_empty() {
+            return Err("`oidc-subject-template` must list at least one claim key".to_string());
+        }
+        if let Some(k) = keys
+            .iter()
+            .find(|k| !crate::analysis::trust::is_template_claim(k))
+        {
+            return Err(format!(
+                "`oidc-subject-template`: `{k}` is not a claim GitHub can put into a subject"
+            ));
+        }
+    }
     if let Some(repo) = &cfg.repository
         && (repo.split('/').count() != 2 || repo.split('/').any(str::is_empty))
     {
@@ -263,6 +279,7 @@ impl Loaded {
                 SubjectFormatKey::Id => crate::model::SubjectFormat::Id,
             }),
             repo_ids: None,
+            subject_template: self.config.oidc_subject_template.clone(),
         }
     }
 
@@ -375,6 +392,19 @@ mod tests {
         assert!(!m.matches("iam/x.tmpl.json", p).is_empty());
         assert!(m.matches("iam/vendor.json", p).is_empty());
         assert!(m.matches("src/vendored/a.json", p).is_empty());
+    }
+
+    #[test]
+    fn subject_template_keys_are_checked() {
+        let known: &[&str] = &[];
+        let c = parse("oidc-subject-template = [\"repo\", \"context\"]\n", known).unwrap();
+        assert_eq!(
+            c.oidc_subject_template,
+            Some(vec!["repo".to_string(), "context".to_string()])
+        );
+        let e = parse("oidc-subject-template = [\"repo\", \"branch\"]\n", known).unwrap_err();
+        assert!(e.contains("`branch`"), "{e}");
+        assert!(parse("oidc-subject-template = []\n", known).is_err());
     }
 
     #[test]

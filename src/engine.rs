@@ -61,9 +61,40 @@ pub fn run_rules(scan: &Scan, rules: &RuleSet, sel: &Selection) -> Vec<Finding> 
             out
         })
         .collect();
+    when_enabled(scan, &mut findings);
     crate::diag::order(scan, &mut findings);
     findings.dedup();
     findings
+}
+
+/// A finding located in (or pointing into) a block that is not created by default
+/// (`count = var.enable_x ? 1 : 0`, `default = false`) is about what happens when the switch is
+/// turned on: say so, and point at the switch. The severity stays: the scan cannot know the
+/// value the switch has where the code is deployed.
+fn when_enabled(scan: &Scan, findings: &mut [Finding]) {
+    let switch_of = |file: crate::source::FileId, span: crate::source::Span| {
+        scan.models
+            .get(file)?
+            .switches
+            .iter()
+            .find(|s| s.span.start <= span.start && span.end <= s.span.end)
+    };
+    for f in findings.iter_mut() {
+        let hit = std::iter::once((f.file, f.span))
+            .chain(f.related.iter().map(|l| (l.file, l.span)))
+            .find_map(|(file, span)| switch_of(file, span).map(|s| (file, s)));
+        if let Some((file, s)) = hit {
+            f.message = format!("when enabled ({}): {}", s.note, f.message);
+            f.related.push(crate::diag::Label {
+                file,
+                span: s.at,
+                message: format!(
+                    "created only when this is non-empty: empty by default ({})",
+                    s.note
+                ),
+            });
+        }
+    }
 }
 
 /// Every rule a run with `rules` can report: the set plus `unused-suppression`, in id order.

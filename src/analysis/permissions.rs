@@ -15,7 +15,7 @@
 
 use super::trust::GithubTrust;
 use crate::model::Scan;
-use crate::model::{PolicyDoc, PolicyKind, Role, SStr, Statement};
+use crate::model::{Attached, PolicyDoc, PolicyKind, Role, SStr, Statement};
 use crate::source::tree::Template;
 use crate::source::{FileId, Format, Span};
 
@@ -29,7 +29,7 @@ pub struct GithubRole<'a> {
     pub trust_span: Span,
     pub policies: Vec<&'a PolicyDoc>,
     /// Managed policy ARNs attached (contents unknown unless recognised by name).
-    pub managed: Vec<&'a SStr>,
+    pub managed: Vec<&'a Attached>,
 }
 
 impl<'a> GithubRole<'a> {
@@ -61,7 +61,7 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Githu
     // IaC roles.
     for m in &scan.models {
         for r in &m.roles {
-            let Some(trust) = r.trust.and_then(|i| m.policies.get(i)) else {
+            let Some(trust) = r.trust.and_then(|t| scan.policy(t)) else {
                 continue;
             };
             let Some(trust_span) = trusted(trust) else {
@@ -75,7 +75,7 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Githu
                 policies: r
                     .permission_policies
                     .iter()
-                    .filter_map(|&i| m.policies.get(i))
+                    .filter_map(|&i| scan.policy(i))
                     .collect(),
                 managed: r.managed_policy_arns.iter().collect(),
             });

@@ -187,15 +187,21 @@ pub fn roles(scan: &Scan) -> Vec<RoleDef<'_>> {
             let policies: Vec<&PolicyDoc> = r
                 .permission_policies
                 .iter()
-                .filter_map(|&i| m.policies.get(i))
+                .filter_map(|&i| scan.policy(i))
                 .collect();
             out.push(RoleDef {
                 file: fid,
                 span: r.span,
                 name,
                 owner: r.owner.clone(),
-                trust: r.trust.and_then(|i| m.policies.get(i)),
-                write: write_access(&policies, &r.managed_policy_arns),
+                trust: r.trust.and_then(|t| scan.policy(t)),
+                write: write_access(
+                    &policies,
+                    &r.managed_policy_arns
+                        .iter()
+                        .map(|a| a.arn.clone())
+                        .collect::<Vec<_>>(),
+                ),
             });
         }
         if f.format == Format::IamJson {

@@ -478,7 +478,13 @@ pub fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
     let Some(idx) = model.policies.iter().position(|p| std::ptr::eq(p, policy)) else {
         return false;
     };
-    let Some(role) = model.roles.iter().find(|r| r.trust == Some(idx)) else {
+    // The role may sit in another file of its module than its trust policy.
+    let me = Some(crate::model::PolicyRef::new(policy.file, idx));
+    let Some(role) = std::iter::once(model)
+        .chain(scan.models.iter())
+        .flat_map(|m| m.roles.iter())
+        .find(|r| r.trust == me)
+    else {
         return false;
     };
     if role.permission_policies.is_empty() && role.managed_policy_arns.is_empty() {
@@ -496,7 +502,7 @@ pub fn model_role_read_only(scan: &Scan, policy: &PolicyDoc) -> bool {
         })
     });
     let inline_ok = role.permission_policies.iter().all(|&i| {
-        model.policies.get(i).is_some_and(|p| {
+        scan.policy(i).is_some_and(|p| {
             p.statements.iter().filter(|s| s.is_allow()).all(|s| {
                 !s.not_action
                     && s.actions.iter().all(|a| {
@@ -587,5 +593,305 @@ mod tests {
         assert!(is_github_issuer("token.actions.acme.ghe.com"));
         assert!(is_github_issuer("ghes.example.com/_services/token"));
         assert!(!is_github_issuer("oidc.eks.us-east-1.amazonaws.com/id/X"));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// GitHub's subject grammar: which `sub` values a GitHub token can carry.
+
+use crate::analysis::eval::{Hole, StrOp, Tri, Val, value_match};
+
+/// A customized subject template known to the scan (the `oidc-subject-template` setting, or a
+/// `github_actions_*_oidc_subject_claim_customization_template` resource).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeclaredTemplate {
+    /// The claim keys in order; `None` when written as an expression the scan cannot read.
+    pub keys: Option<Vec<String>>,
+    /// Declared for a whole organisation (or by the configuration): every repository of the
+    /// owner uses it unless a repository overrides it.
+    pub org_wide: bool,
+}
+
+/// Longest `sub` value [`SubjectGrammar::can_match`] compares.
+pub const MAX_JUDGED_SUB: usize = 1024;
+
+/// The subjects GitHub can emit, as values with holes (`repo:<owner>/<repo>:ref:refs/heads/<branch>`),
+/// for [`sub_can_match`].
+#[derive(Clone, Debug)]
+pub struct SubjectGrammar {
+    shapes: Vec<Val>,
+    /// No declaration says which template is in use: every customized shape (a run of
+    /// `claim:value` pairs) stays possible.
+    pub open_custom: bool,
+    /// A declared template could not be read: no verdict at all.
+    pub unknown: bool,
+}
+
+type Piece = (String, Option<Hole>);
+
+fn piece(lit: &str, hole: Option<Hole>) -> Piece {
+    (lit.to_string(), hole)
+}
+
+fn shape(parts: &[Piece]) -> Val {
+    let mut v = Val::default();
+    for (lit, hole) in parts {
+        v.push_lit(lit);
+        if let Some(h) = hole {
+            v.push_hole(*h);
+        }
+    }
+    v
+}
+
+/// The default format's context forms (after `repo:OWNER/REPO:`).
+fn context_shapes() -> Vec<Vec<Piece>> {
+    vec![
+        vec![piece("ref:refs/heads/", Some(Hole::NoColon))],
+        vec![piece("ref:refs/tags/", Some(Hole::NoColon))],
+        vec![piece("environment:", Some(Hole::Any))],
+        vec![piece("pull_request", None)],
+    ]
+}
+
+/// What one claim of a customized template contributes (`repo:acme/app`, `environment:prod`…).
+fn claim_shapes(key: &str) -> Vec<Vec<Piece>> {
+    match key {
+        "context" => context_shapes(),
+        "repo" => vec![vec![piece("repo:", Some(Hole::NoColon))]],
+        "ref" => vec![vec![piece("ref:refs/", Some(Hole::NoColon))]],
+        k => vec![vec![(format!("{k}:"), Some(Hole::Any))]],
+    }
+}
+
+/// Is `key` a claim GitHub can put into a customized subject template?
+pub fn is_template_claim(key: &str) -> bool {
+    ANCHOR_CLAIMS.contains(&key)
+        || TEMPLATE_CLAIMS.contains(&key)
+        || key.starts_with("repo_property_")
+}
+
+impl SubjectGrammar {
+    /// The grammar for the declared templates (none: GitHub's default format plus every
+    /// customized shape, since a template may be set outside the scanned code).
+    pub fn new(declared: &[DeclaredTemplate]) -> SubjectGrammar {
+        let unknown = declared.iter().any(|d| d.keys.is_none());
+        let open_custom = !declared.iter().any(|d| d.org_wide);
+        let mut shapes: Vec<Val> = context_shapes()
+            .into_iter()
+            .map(|c| {
+                let mut parts = vec![piece("repo:", Some(Hole::NoColon)), piece(":", None)];
+                parts.extend(c);
+                shape(&parts)
+            })
+            .collect();
+        for d in declared {
+            let Some(keys) = &d.keys else { continue };
+            if keys.is_empty() {
+                continue;
+            }
+            // Each key's alternatives, joined by `:` (at most one `context`, so few products).
+            let mut acc: Vec<Vec<Piece>> = vec![vec![]];
+            for (i, k) in keys.iter().enumerate() {
+                let mut next = Vec::new();
+                for a in &acc {
+                    for alt in claim_shapes(k) {
+                        let mut x = a.clone();
+                        if i > 0 {
+                            x.push(piece(":", None));
+                        }
+                        x.extend(alt);
+                        next.push(x);
+                    }
+                }
+                acc = next;
+                if acc.len() > 64 {
+                    return SubjectGrammar {
+                        shapes,
+                        open_custom,
+                        unknown: true,
+                    };
+                }
+            }
+            shapes.extend(acc.iter().map(|p| shape(p)));
+        }
+        if open_custom {
+            // Any customized template: a first claim, then anything; or `repo:` followed by
+            // another claim. `ref` values always start with `refs/`.
+            let mut keys: Vec<&str> = ANCHOR_CLAIMS
+                .iter()
+                .chain(TEMPLATE_CLAIMS)
+                .copied()
+                .filter(|k| !matches!(*k, "repo" | "context" | "ref"))
+                .collect();
+            keys.push("pull_request");
+            let repo = || piece("repo:", Some(Hole::NoColon));
+            for k in keys {
+                shapes.push(shape(&[(format!("{k}:"), Some(Hole::Any))]));
+                shapes.push(shape(&[repo(), (format!(":{k}:"), Some(Hole::Any))]));
+            }
+            for tail in [
+                vec![piece("pull_request", None)],
+                vec![piece("repo_property_", Some(Hole::Any))],
+                vec![piece("ref:refs/", Some(Hole::Any))],
+            ] {
+                shapes.push(shape(&tail));
+                let mut with_repo = vec![repo(), piece(":", None)];
+                with_repo.extend(tail);
+                shapes.push(shape(&with_repo));
+            }
+            shapes.push(shape(&[repo()]));
+        }
+        SubjectGrammar {
+            shapes,
+            open_custom,
+            unknown,
+        }
+    }
+
+    /// Can a `sub` condition value (under `op`) match some subject of this grammar? `False`:
+    /// no GitHub token can carry a matching subject. Unknown parts of the value may be
+    /// anything, so they never make it unmatchable on their own.
+    pub fn can_match(&self, op: StrOp, value: &Template) -> Tri {
+        // No GitHub subject is anywhere near this long (owner ≤ 39, repository ≤ 100 characters,
+        // ref and environment names a few hundred); a longer value is left unjudged rather than
+        // spend the matcher's work budget on it (it is judged elsewhere for what it admits).
+        if self.unknown || value.display().len() > MAX_JUDGED_SUB {
+            return Tri::Unknown;
+        }
+        Tri::any(self.shapes.iter().map(|s| match value_match(op, value, s) {
+            Tri::True => Tri::True,
+            Tri::False => Tri::False,
+            Tri::Unknown => Tri::Unknown,
+        }))
+    }
+}
+
+/// Issuers whose `sub` never has GitHub's `repo:…` form (GitLab, HCP Terraform, CircleCI,
+/// Buildkite): a GitHub subject under one of their keys never matches.
+pub fn foreign_sub_issuer(issuer: &str) -> Option<&'static str> {
+    let i = issuer.to_ascii_lowercase();
+    let host = i.split('/').next().unwrap_or("");
+    match host {
+        "gitlab.com" => Some("GitLab (`project_path:GROUP/PROJECT:ref_type:…`)"),
+        "app.terraform.io" => Some("HCP Terraform (`organization:ORG:project:…`)"),
+        "oidc.circleci.com" => Some("CircleCI (`org/ORG_ID/project/PROJECT_ID/user/USER_ID`)"),
+        "agent.buildkite.com" => Some("Buildkite (`organization:ORG:pipeline:…`)"),
+        _ => None,
+    }
+}
+
+/// Every customized subject template the scan knows of: the `oidc-subject-template` setting and
+/// the `github_actions_*_oidc_subject_claim_customization_template` resources (those with
+/// `use_default = true` keep the default format, which is always allowed).
+pub fn declared_templates(scan: &Scan) -> Vec<DeclaredTemplate> {
+    let mut out = Vec::new();
+    if let Some(keys) = &scan.settings.subject_template {
+        out.push(DeclaredTemplate {
+            keys: Some(keys.clone()),
+            org_wide: true,
+        });
+    }
+    for m in &scan.models {
+        for t in &m.subject_templates {
+            if t.use_default {
+                continue;
+            }
+            out.push(DeclaredTemplate {
+                keys: t.keys.clone(),
+                org_wide: t.org_wide,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod grammar_tests {
+    use super::*;
+
+    fn judge(g: &SubjectGrammar, op: StrOp, v: &str) -> Tri {
+        g.can_match(op, &Template::lit(v))
+    }
+
+    #[test]
+    fn default_grammar() {
+        let g = SubjectGrammar::new(&[]);
+        for ok in [
+            "repo:acme/app:ref:refs/heads/main",
+            "repo:acme/app:ref:refs/tags/v1",
+            "repo:acme/app:environment:prod",
+            "repo:acme/app:pull_request",
+            "repo:acme@1/app@2:ref:refs/heads/main",
+            // customized shapes stay possible while no template is declared
+            "repository_owner_id:1:environment:prod",
+            "repo:acme/app:job_workflow_ref:acme/w/.github/workflows/d.yml@refs/heads/main",
+        ] {
+            assert_ne!(judge(&g, StrOp::Equals, ok), Tri::False, "{ok}");
+        }
+        for dead in [
+            "repo:acme/app:refs/heads/main",
+            "repo:acme/app:ref:main",
+            "repo:acme/app:environment",
+            "repo:acme/app:tag:v1",
+            "acme/app:ref:refs/heads/main",
+        ] {
+            assert_eq!(judge(&g, StrOp::Equals, dead), Tri::False, "{dead}");
+        }
+        // wildcards: only dead when no subject matches
+        assert_ne!(
+            judge(&g, StrOp::Like, "repo:acme/*:refs/heads/*"),
+            Tri::False
+        );
+        assert_ne!(judge(&g, StrOp::Like, "repo:acme/app:*"), Tri::False);
+        assert_eq!(
+            judge(&g, StrOp::Like, "repo:acme/app:ref:main*"),
+            Tri::False
+        );
+        // unknown parts may be anything
+        let t = Template {
+            parts: vec![
+                Part::Lit("repo:".into()),
+                Part::Unknown("var.repo".into()),
+                Part::Lit(":refs/heads/main".into()),
+            ],
+        };
+        assert_ne!(g.can_match(StrOp::Equals, &t), Tri::False);
+    }
+
+    #[test]
+    fn declared_templates_replace_the_open_assumption() {
+        let g = SubjectGrammar::new(&[DeclaredTemplate {
+            keys: Some(vec![
+                "repo".into(),
+                "context".into(),
+                "job_workflow_ref".into(),
+            ]),
+            org_wide: true,
+        }]);
+        assert_ne!(
+            judge(
+                &g,
+                StrOp::Equals,
+                "repo:a/b:environment:p:job_workflow_ref:a/w/x.yml@refs/heads/main"
+            ),
+            Tri::False
+        );
+        assert_ne!(
+            judge(&g, StrOp::Equals, "repo:a/b:ref:refs/heads/main"),
+            Tri::False
+        );
+        assert_eq!(
+            judge(&g, StrOp::Equals, "repository_owner_id:1:environment:p"),
+            Tri::False
+        );
+        let unknown = SubjectGrammar::new(&[DeclaredTemplate {
+            keys: None,
+            org_wide: true,
+        }]);
+        assert_eq!(
+            judge(&unknown, StrOp::Equals, "repo:a/b:refs/heads/main"),
+            Tri::Unknown
+        );
     }
 }

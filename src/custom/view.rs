@@ -9,11 +9,11 @@
 //! The shape is versioned by [`MODEL_VERSION`] and documented in the README ("Custom rules").
 //! `null` means "absent" everywhere.
 
-use crate::model::Scan;
 use crate::model::{
     Condition, FileModel, Job, KeyValue, Operator, PermSpec, Permissions, PolicyDoc, PolicyKind,
     SStr, Spanned, Statement, Step, Workflow, WorkflowKind,
 };
+use crate::model::{PolicyRef, Scan};
 use crate::source::{FileId, SourceFile, Span};
 use serde_json::{Map, Value};
 use serde_json_path::PathElement;
@@ -471,7 +471,7 @@ fn workflow(w: &Workflow, src: &SourceFile) -> Doc {
     }
 }
 
-fn file_docs(id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
+fn file_docs(scan: &Scan, id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
     for (i, p) in m.policies.iter().enumerate() {
         let kind = match p.kind {
             PolicyKind::Trust => DocKind::TrustPolicy,
@@ -482,7 +482,10 @@ fn file_docs(id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
         let roles = m
             .roles
             .iter()
-            .filter(|r| r.trust == Some(i) || r.permission_policies.contains(&i))
+            .filter(|r| {
+                let me = PolicyRef::new(id, i);
+                r.trust == Some(me) || r.permission_policies.contains(&me)
+            })
             .map(|r| (Value::String(r.owner.clone()), Loc::leaf(r.span)))
             .collect();
         policy_fields(&mut o, p);
@@ -523,22 +526,28 @@ fn file_docs(id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
         o.put("name", opt(r.name.as_ref(), r.span, tmpl));
         o.put(
             "trust-policy",
-            opt(r.trust.and_then(|i| m.policies.get(i)), r.span, policy_body),
+            opt(r.trust.and_then(|t| scan.policy(t)), r.span, policy_body),
         );
         let perms = r
             .permission_policies
             .iter()
-            .filter_map(|i| m.policies.get(*i))
+            .filter_map(|i| scan.policy(*i))
             .map(policy_body)
             .collect();
         o.put("permission-policies", seq(perms, r.span));
-        o.put(
-            "managed-policy-arns",
-            strings(
-                &r.managed_policy_arns,
-                cover(r.managed_policy_arns.iter().map(|a| a.span), r.span),
-            ),
-        );
+        o.put("managed-policy-arns", {
+            // An ARN attached in another file is located at the role.
+            let arns: Vec<_> = r
+                .managed_policy_arns
+                .iter()
+                .map(|a| {
+                    let at = if a.file == r.file { a.span } else { r.span };
+                    crate::model::Spanned::new(a.value.clone(), at)
+                })
+                .collect();
+            let span = cover(arns.iter().map(|a| a.span), r.span);
+            strings(&arns, span)
+        });
         let (value, loc) = o.finish();
         out.push(Doc {
             file: id,
@@ -570,7 +579,7 @@ pub fn build(scan: &Scan) -> Vec<Doc> {
     let mut out = Vec::new();
     for (id, src) in scan.files() {
         if let Some(m) = scan.models.get(id) {
-            file_docs(id, src, m, &mut out);
+            file_docs(scan, id, src, m, &mut out);
         }
     }
     out

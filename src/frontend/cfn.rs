@@ -6,7 +6,9 @@
 //! names its URL. Anything else (`!If` with differing branches, `!ImportValue`, …) is unknown.
 
 use crate::frontend::iam_json::{Family, strings_of};
-use crate::model::{AccessKey, FileModel, OidcProvider, PolicyKind, Role, SStr, Spanned};
+use crate::model::{
+    AccessKey, Attached, FileModel, OidcProvider, PolicyKind, PolicyRef, Role, SStr, Spanned,
+};
 use crate::source::tree::{Entry, Node, Part, Template, Value};
 use crate::source::{FileId, Span};
 use std::collections::HashMap;
@@ -435,9 +437,12 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
                     span: e.key_span,
                     owner: logical.to_string(),
                     name: props.get("RoleName").and_then(sstr),
-                    trust,
-                    permission_policies,
-                    managed_policy_arns,
+                    trust: trust.map(|i| PolicyRef::new(id, i)),
+                    permission_policies: permission_policies
+                        .into_iter()
+                        .map(|i| PolicyRef::new(id, i))
+                        .collect(),
+                    managed_policy_arns: Attached::all(id, managed_policy_arns),
                 });
             }
             "AWS::IAM::Policy" | "AWS::IAM::ManagedPolicy" | "AWS::IAM::RolePolicy" => {
@@ -506,7 +511,9 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
                 .and_then(|l| roles.get(&l).copied())
                 .or_else(|| r.as_str().and_then(|n| names.get(&n).copied()));
             if let Some(ri) = target {
-                m.roles[ri].permission_policies.extend(idx.iter().copied());
+                m.roles[ri]
+                    .permission_policies
+                    .extend(idx.iter().map(|&i| PolicyRef::new(id, i)));
             }
         }
     }
@@ -521,7 +528,9 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
             .and_then(|p| p.get("ManagedPolicyArns"));
         for a in arns.map(Node::items).unwrap_or_default() {
             if let Some(idx) = ref_target(a).and_then(|l| managed.get(&l)) {
-                m.roles[ri].permission_policies.extend(idx.iter().copied());
+                m.roles[ri]
+                    .permission_policies
+                    .extend(idx.iter().map(|&i| PolicyRef::new(id, i)));
             }
         }
     }

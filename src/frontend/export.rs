@@ -5,7 +5,7 @@
 
 use super::embedded_document;
 use crate::frontend::iam_json::{Family, strings_of};
-use crate::model::{FileModel, OidcProvider, PolicyKind, Role, Spanned};
+use crate::model::{Attached, FileModel, OidcProvider, PolicyKind, PolicyRef, Role, Spanned};
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile};
 use std::collections::HashMap;
@@ -102,9 +102,12 @@ fn role(m: &mut FileModel, id: FileId, text: &str, r: &Node, managed: &HashMap<S
         span: r.span,
         owner,
         name: name_node.and_then(|n| n.as_template().map(|t| Spanned::new(t.clone(), n.span))),
-        trust,
-        permission_policies,
-        managed_policy_arns,
+        trust: trust.map(|i| PolicyRef::new(id, i)),
+        permission_policies: permission_policies
+            .into_iter()
+            .map(|i| PolicyRef::new(id, i))
+            .collect(),
+        managed_policy_arns: Attached::all(id, managed_policy_arns),
     });
 }
 

@@ -5,7 +5,9 @@
 
 use super::embedded_document;
 use crate::frontend::iam_json::{Family, strings_of};
-use crate::model::{AccessKey, FileModel, OidcProvider, PolicyKind, Role, Spanned};
+use crate::model::{
+    AccessKey, Attached, FileModel, OidcProvider, PolicyKind, PolicyRef, Role, Spanned,
+};
 use crate::source::tree::{Node, Value};
 use crate::source::{FileId, SourceFile};
 use std::collections::{HashMap, HashSet};
@@ -138,9 +140,12 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
             span: r.node.span,
             owner: r.address.clone(),
             name,
-            trust,
-            permission_policies,
-            managed_policy_arns,
+            trust: trust.map(|i| PolicyRef::new(id, i)),
+            permission_policies: permission_policies
+                .into_iter()
+                .map(|i| PolicyRef::new(id, i))
+                .collect(),
+            managed_policy_arns: Attached::all(id, managed_policy_arns),
         });
     }
     for r in &res {
@@ -156,7 +161,7 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
                     && let Some(i) = policy(&mut m, p, &r.address, PolicyKind::Permission)
                     && let Some(ri) = role_idx()
                 {
-                    m.roles[ri].permission_policies.push(i);
+                    m.roles[ri].permission_policies.push(PolicyRef::new(id, i));
                 }
             }
             "aws_iam_policy" | "aws_iam_user_policy" | "aws_iam_group_policy" => {
@@ -166,7 +171,7 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
             }
             "aws_iam_role_policy_attachment" => {
                 if let (Some(ri), Some(arn)) = (role_idx(), str_of(v, "policy_arn")) {
-                    m.roles[ri].managed_policy_arns.push(arn);
+                    m.roles[ri].managed_policy_arns.push(Attached::new(id, arn));
                 }
             }
             "aws_iam_openid_connect_provider" => {

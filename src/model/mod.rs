@@ -59,6 +59,23 @@ pub struct FileModel {
     pub roles: Vec<Role>,
     /// Long-lived access keys created by IaC (`aws_iam_access_key`, `AWS::IAM::AccessKey`).
     pub access_keys: Vec<AccessKey>,
+    /// Customized OIDC subject templates declared in IaC
+    /// (`github_actions_*_oidc_subject_claim_customization_template`).
+    pub subject_templates: Vec<SubjectTemplate>,
+    /// IaC blocks created only when a switch is on, off by default (`count = var.enable_x ? 1 : 0`
+    /// with `default = false`): findings inside them are judged "when enabled".
+    pub switches: Vec<Switch>,
+}
+
+/// A block whose `count`/`for_each` is empty by default.
+#[derive(Clone, Debug)]
+pub struct Switch {
+    /// The whole block.
+    pub span: Span,
+    /// The `count`/`for_each` value.
+    pub at: Span,
+    /// `var.enable_x` (default false).
+    pub note: String,
 }
 
 impl FileModel {
@@ -69,7 +86,57 @@ impl FileModel {
             && self.workflows.is_empty()
             && self.roles.is_empty()
             && self.access_keys.is_empty()
+            && self.subject_templates.is_empty()
     }
+}
+
+/// An attached policy ARN and the file its span is in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Attached {
+    pub file: FileId,
+    pub arn: SStr,
+}
+
+impl Attached {
+    pub fn new(file: FileId, arn: SStr) -> Attached {
+        Attached { file, arn }
+    }
+    pub fn all(file: FileId, arns: Vec<SStr>) -> Vec<Attached> {
+        arns.into_iter().map(|a| Attached::new(file, a)).collect()
+    }
+}
+
+impl std::ops::Deref for Attached {
+    type Target = SStr;
+    fn deref(&self) -> &SStr {
+        &self.arn
+    }
+}
+
+/// A policy document of the scan: `models[file].policies[index]` ([`Scan::policy`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PolicyRef {
+    pub file: FileId,
+    pub index: usize,
+}
+
+impl PolicyRef {
+    pub fn new(file: FileId, index: usize) -> PolicyRef {
+        PolicyRef { file, index }
+    }
+}
+
+/// A customized GitHub OIDC subject template declared in IaC.
+#[derive(Clone, Debug)]
+pub struct SubjectTemplate {
+    pub file: FileId,
+    pub span: Span,
+    /// For a whole organisation (`github_actions_organization_…`), else one repository.
+    pub org_wide: bool,
+    /// `use_default = true`: the repository keeps the default format.
+    pub use_default: bool,
+    /// `include_claim_keys` in order; `None` when not a literal list.
+    pub keys: Option<Vec<String>>,
 }
 
 /// An IAM role defined in IaC or an account export.
@@ -82,12 +149,14 @@ pub struct Role {
     pub owner: String,
     /// The role's name when known (`name`, `RoleName`), else `None`.
     pub name: Option<SStr>,
-    /// Index into the same file's `policies` of its trust policy.
-    pub trust: Option<usize>,
-    /// Indices into the same file's `policies` of its inline/attached permission policies.
-    pub permission_policies: Vec<usize>,
-    /// Managed policy ARNs attached (`arn:aws:iam::aws:policy/AdministratorAccess`, …).
-    pub managed_policy_arns: Vec<SStr>,
+    /// Its trust policy (usually in the same file; in Terraform possibly in another file of
+    /// the module).
+    pub trust: Option<PolicyRef>,
+    /// Its inline and attached permission policies, wherever in the module they are defined.
+    pub permission_policies: Vec<PolicyRef>,
+    /// Managed policy ARNs attached (`arn:aws:iam::aws:policy/AdministratorAccess`, …), each
+    /// located where it is attached (possibly another file of the module than the role).
+    pub managed_policy_arns: Vec<Attached>,
 }
 
 #[derive(Clone, Debug)]

@@ -20,6 +20,9 @@ pub struct Settings {
     pub subject_format: Option<SubjectFormat>,
     /// The numeric owner and repository ids (from the CI event), for the immutable form.
     pub repo_ids: Option<(u64, u64)>,
+    /// The customized OIDC subject template's claim keys (`oidc-subject-template`), when the
+    /// owner uses one.
+    pub subject_template: Option<Vec<String>>,
 }
 
 /// The form of the `sub` claim a repository's tokens carry.
@@ -82,6 +85,10 @@ impl Scan {
         self.files[id]
             .as_ref()
             .expect("findings only point into analysed files")
+    }
+    /// The policy document a role refers to.
+    pub fn policy(&self, r: super::PolicyRef) -> Option<&super::PolicyDoc> {
+        self.models.get(r.file)?.policies.get(r.index)
     }
     pub fn files(&self) -> impl Iterator<Item = (FileId, &SourceFile)> {
         self.files

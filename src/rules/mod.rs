@@ -31,6 +31,7 @@ mod trust_principal_wildcard;
 mod trust_stringequals_wildcard;
 mod trust_sub_admits_pull_request;
 mod trust_sub_any_repo;
+mod trust_sub_never_matches;
 mod trust_sub_org_wide;
 mod trust_sub_prefix_collision;
 mod trust_sub_repo_wide;
@@ -120,6 +121,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &trust_wrong_action::RULE,
         &trust_principal_wildcard::RULE,
         &trust_issuer_mismatch::RULE,
+        &trust_sub_never_matches::RULE,
         &trust_unanchored_custom_sub::RULE,
         &trust_duplicate_key::RULE,
         &hardcoded_aws_key::RULE,

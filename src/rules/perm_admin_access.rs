@@ -39,7 +39,8 @@ impl Rule for PermAdminAccess {
                 let Some(reason) = reason else {
                     continue;
                 };
-                let file = s.role.map(|r| r.file).unwrap_or(s.trust_file);
+                // Where the policy is attached (possibly another file than the role).
+                let file = arn.file;
                 let why = match &reason {
                     AdminReason::EveryAction => String::new(),
                     other => format!(", which is as good as administrator access ({other})"),

@@ -63,8 +63,8 @@ fn managed(subjects: &[crate::analysis::permissions::GithubRole<'_>], out: &mut 
     use crate::analysis::managed_policies::{Scope, lookup_template};
     let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
     for s in subjects {
-        let file = s.role.map(|r| r.file).unwrap_or(s.trust_file);
         for arn in &s.managed {
+            let file = arn.file;
             let Some(p) = lookup_template(&arn.value) else {
                 continue;
             };

@@ -114,14 +114,14 @@ fn managed(
     use crate::analysis::managed_policies::{
         EscalationKind, cloudformation_pass_role, lookup_template,
     };
-    let file = s.role.map(|r| r.file).unwrap_or(s.trust_file);
     let attached: Vec<_> = s
         .managed
         .iter()
         .filter_map(|a| lookup_template(&a.value).map(|p| (*a, p)))
         .filter(|(_, p)| !p.allows_admin_equivalent())
         .collect();
-    let mut push = |arn: &SStr, what: String, done: &mut Vec<_>| {
+    let mut push = |arn: &crate::model::Attached, what: String, done: &mut Vec<_>| {
+        let file = arn.file;
         if done.contains(&(file, arn.span)) {
             return;
         }

@@ -7,7 +7,9 @@
 //! access keys. What stays unknown is kept as an unknown part, never guessed.
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
-use crate::model::{AccessKey, FileModel, Role, SStr, Spanned};
+use crate::model::{
+    AccessKey, Attached, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate, Switch,
+};
 use crate::model::{OidcProvider, PolicyKind};
 use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
@@ -36,9 +38,16 @@ pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
 pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
     match ident {
         "variable" | "locals" | "module" => true,
-        "resource" | "data" => labels.first().is_some_and(|t| t.starts_with("aws_iam_")),
+        "resource" | "data" => labels
+            .first()
+            .is_some_and(|t| t.starts_with("aws_iam_") || is_subject_template_resource(t)),
         _ => false,
     }
+}
+
+/// `github_actions_{organization,repository}_oidc_subject_claim_customization_template`.
+fn is_subject_template_resource(ty: &str) -> bool {
+    ty.starts_with("github_actions_") && ty.ends_with("_oidc_subject_claim_customization_template")
 }
 
 /// The files of one directory, addressed by their scan-wide [`FileId`] (a directory's ids are
@@ -667,7 +676,110 @@ struct Module<'a> {
     roles: HashMap<String, (FileId, usize)>,
     /// `aws_iam_user.NAME` → user name.
     users: HashMap<String, Node>,
+    /// `data.aws_iam_policy.NAME` → its block (`arn` or `name`).
+    data_policies: HashMap<String, &'a Block>,
+    /// A role's literal name → `aws_iam_role.NAME` (attachments naming the role by its name).
+    role_names: HashMap<String, String>,
+    /// `var.NAME` → its default (`None`: required, the caller decides).
+    var_defaults: HashMap<String, Option<&'a Node>>,
     syms: Syms,
+}
+
+/// A variable's default, as far as a switch needs it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Default {
+    Bool(bool),
+    Null,
+    Zero,
+    Empty,
+    Other,
+}
+
+fn default_of(n: &Node) -> Default {
+    match &n.value {
+        Value::Bool(b) => Default::Bool(*b),
+        Value::Null => Default::Null,
+        Value::Num(x) if x.trim() == "0" => Default::Zero,
+        Value::Seq(v) if v.is_empty() => Default::Empty,
+        Value::Map(v) if v.is_empty() => Default::Empty,
+        _ => Default::Other,
+    }
+}
+
+fn show(d: Default) -> &'static str {
+    match d {
+        Default::Bool(true) => "true",
+        Default::Bool(false) => "false",
+        Default::Null => "null",
+        Default::Zero => "0",
+        Default::Empty => "empty",
+        Default::Other => "?",
+    }
+}
+
+/// Is a `count`/`for_each` expression empty with every variable at its default? Returns the
+/// note naming the switch (`var.enable_x` default false). Only the usual shapes are read
+/// (`var.x ? 1 : 0`, `!var.x ? …`, `var.x == null ? …`, `var.x`, `length(var.x)`,
+/// `toset(var.x)`); anything else, or a variable without a default, is not a verdict.
+fn empty_by_default(expr: &str, vars: &HashMap<String, Option<&Node>>) -> Option<String> {
+    let e: String = expr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut e = e.trim();
+    while let Some(inner) = e.strip_prefix('(').and_then(|x| x.strip_suffix(')')) {
+        e = inner.trim();
+    }
+    let var = |name: &str| -> Option<(String, Default)> {
+        let n = name.trim().strip_prefix("var.")?;
+        if !n
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        {
+            return None;
+        }
+        let d = (*vars.get(n)?)?;
+        Some((format!("var.{n}"), default_of(d)))
+    };
+    let empty_branch = |b: &str| {
+        matches!(
+            b.trim(),
+            "0" | "[]" | "{}" | "toset([])" | "tomap({})" | "null"
+        )
+    };
+    if let Some((cond, rest)) = e.split_once('?') {
+        if rest.contains('?') {
+            return None;
+        }
+        let (yes, no) = rest.split_once(':')?;
+        let cond = cond.trim();
+        let (name, truth) = if let Some(v) = cond.strip_prefix('!') {
+            let (n, d) = var(v)?;
+            let Default::Bool(b) = d else { return None };
+            (format!("`{n}` defaults to {}", show(d)), !b)
+        } else if let Some((l, r)) = cond.split_once("==").or_else(|| cond.split_once("!=")) {
+            let (n, d) = var(l)?;
+            let eq = cond.contains("==");
+            let same = match (r.trim(), d) {
+                ("null", Default::Null) => true,
+                ("null", Default::Bool(_) | Default::Zero | Default::Empty) => false,
+                ("true", Default::Bool(b)) => b,
+                ("false", Default::Bool(b)) => !b,
+                _ => return None,
+            };
+            (format!("`{n}` defaults to {}", show(d)), same == eq)
+        } else {
+            let (n, d) = var(cond)?;
+            let Default::Bool(b) = d else { return None };
+            (format!("`{n}` defaults to {}", show(d)), b)
+        };
+        let taken = if truth { yes } else { no };
+        return empty_branch(taken).then_some(name);
+    }
+    let inner = ["length(", "toset(", "tomap(", "tolist("]
+        .iter()
+        .find_map(|f| e.strip_prefix(f)?.strip_suffix(')'))
+        .unwrap_or(e);
+    let (n, d) = var(inner)?;
+    matches!(d, Default::Zero | Default::Empty | Default::Null)
+        .then(|| format!("`{n}` defaults to {}", show(d)))
 }
 
 fn resource_name(b: &Block, ty: &str) -> Option<String> {
@@ -695,8 +807,21 @@ impl<'a> Module<'a> {
         syms: Syms,
     ) -> Self {
         let mut documents = HashMap::new();
+        let mut data_policies = HashMap::new();
+        let mut var_defaults = HashMap::new();
         for (id, f) in files {
             for b in &f.blocks {
+                if b.ident == "variable"
+                    && let Some(n) = b.label(0)
+                {
+                    var_defaults.insert(n.to_string(), b.attr("default"));
+                }
+                if b.ident == "data"
+                    && b.label(0) == Some("aws_iam_policy")
+                    && let Some(n) = b.label(1)
+                {
+                    data_policies.insert(format!("data.aws_iam_policy.{n}"), b);
+                }
                 if b.ident == "data"
                     && b.label(0) == Some("aws_iam_policy_document")
                     && let Some(n) = b.label(1)
@@ -713,6 +838,9 @@ impl<'a> Module<'a> {
             policies: HashMap::new(),
             roles: HashMap::new(),
             users: HashMap::new(),
+            data_policies,
+            role_names: HashMap::new(),
+            var_defaults,
             syms,
         }
     }
@@ -805,6 +933,28 @@ impl<'a> Module<'a> {
                 self.other(models, *id, b);
             }
         }
+        self.link_roles(models);
+        for (id, f) in files {
+            for b in &f.blocks {
+                if !matches!(b.ident.as_str(), "resource" | "module" | "data") {
+                    continue;
+                }
+                let Some(v) = b.attr("count").or_else(|| b.attr("for_each")) else {
+                    continue;
+                };
+                let text = self.text(*id);
+                let Some(expr) = text.get(v.span.start as usize..v.span.end as usize) else {
+                    continue;
+                };
+                if let Some(note) = empty_by_default(expr, &self.var_defaults) {
+                    models[*id].switches.push(Switch {
+                        span: b.span,
+                        at: v.span,
+                        note,
+                    });
+                }
+            }
+        }
         // Policy documents no resource in this directory uses (outputs, other modules).
         let mut rest: Vec<(&String, &(FileId, &Block))> = self
             .documents
@@ -837,40 +987,95 @@ impl<'a> Module<'a> {
             permission_policies: vec![],
             managed_policy_arns: vec![],
         };
+        // The trust and inline policies may be documents in another file of the module.
         if let Some(v) = b.attr("assume_role_policy")
             && let Some((f, i)) = self.add_policy(models, id, v, &owner, Some(PolicyKind::Trust))
-            && f == id
         {
-            role.trust = Some(i);
+            role.trust = Some(PolicyRef::new(f, i));
         }
         for ip in b.blocks("inline_policy") {
             if let Some(v) = ip.attr("policy")
                 && let Some((f, i)) =
                     self.add_policy(models, id, v, &owner, Some(PolicyKind::Permission))
-                && f == id
             {
-                role.permission_policies.push(i);
+                role.permission_policies.push(PolicyRef::new(f, i));
             }
         }
         if let Some(arns) = b.attr("managed_policy_arns") {
             for item in list_items(arns) {
-                self.attach_arn(id, &mut role, &item);
+                role.managed_policy_arns
+                    .extend(Attached::all(id, strings_of(&item)));
             }
+        }
+        if let Some(name) = role.name.as_ref().and_then(|n| n.value.known()) {
+            self.role_names.entry(name).or_insert_with(|| owner.clone());
         }
         models[id].roles.push(role);
         self.roles.insert(owner, (id, models[id].roles.len() - 1));
     }
 
-    /// Attach a policy ARN to a role: a policy of this directory by index, else the ARN.
-    fn attach_arn(&self, id: FileId, role: &mut Role, arn: &Node) {
-        if let Some(p) = referenced(arn, "aws_iam_policy")
-            && let Some((f, i)) = self.policies.get(&p)
-            && *f == id
-        {
-            role.permission_policies.push(*i);
-            return;
+    /// The role a `role`/`roles` value names: `aws_iam_role.x.name`/`.id`/`.arn`, or the literal
+    /// name of a role of this module.
+    fn role_of(&self, n: &Node) -> Option<(FileId, usize)> {
+        let key = match referenced(n, "aws_iam_role") {
+            Some(k) => k,
+            None => self.role_names.get(&n.as_template()?.known()?)?.clone(),
+        };
+        self.roles.get(&key).copied()
+    }
+
+    /// What an attached ARN designates: a policy of this module (`aws_iam_policy.x.arn`), the
+    /// policy a `data "aws_iam_policy"` names (its `arn`, or its `name`, which the managed-policy
+    /// snapshot resolves), else the ARN as written. The location stays the attachment's value.
+    fn link_arn(&self, arn: &SStr) -> Result<PolicyRef, SStr> {
+        if let [Part::Unknown(e)] = arn.value.parts.as_slice() {
+            let k = ref_key(e);
+            let name_of = |prefix: &str| {
+                let rest = k.strip_prefix(prefix)?.strip_prefix('.')?;
+                Some(format!("{prefix}.{}", rest.split('.').next()?))
+            };
+            if let Some(p) = name_of("aws_iam_policy")
+                && let Some(&(f, i)) = self.policies.get(&p)
+            {
+                return Ok(PolicyRef::new(f, i));
+            }
+            if let Some(d) = name_of("data.aws_iam_policy")
+                && let Some(b) = self.data_policies.get(&d)
+            {
+                let by = b
+                    .attr("arn")
+                    .or_else(|| b.attr("name"))
+                    .and_then(|v| v.as_template())
+                    .filter(|t| t.is_known());
+                if let Some(t) = by {
+                    return Err(Spanned::new(t.clone(), arn.span));
+                }
+            }
         }
-        role.managed_policy_arns.extend(strings_of(arn));
+        Err(arn.clone())
+    }
+
+    /// Every role of the module: attached ARNs that designate a policy of the scan become
+    /// its permission policies (wherever in the module it is defined).
+    fn link_roles(&self, models: &mut DirFiles<FileModel>) {
+        for (id, _) in self.files {
+            let mut roles = std::mem::take(&mut models[*id].roles);
+            for r in &mut roles {
+                let mut kept = Vec::new();
+                for a in std::mem::take(&mut r.managed_policy_arns) {
+                    match self.link_arn(&a.arn) {
+                        Ok(p) => {
+                            if !r.permission_policies.contains(&p) {
+                                r.permission_policies.push(p);
+                            }
+                        }
+                        Err(arn) => kept.push(Attached::new(a.file, arn)),
+                    }
+                }
+                r.managed_policy_arns = kept;
+            }
+            models[*id].roles = roles;
+        }
     }
 
     fn other(&mut self, models: &mut DirFiles<FileModel>, id: FileId, b: &Block) {
@@ -886,26 +1091,29 @@ impl<'a> Module<'a> {
                 let Some(v) = b.attr("policy") else { return };
                 let at = self.add_policy(models, id, v, &owner, Some(PolicyKind::Permission));
                 if let (Some((f, i)), Some(r)) = (at, b.attr("role"))
-                    && let Some(role) = referenced(r, "aws_iam_role")
-                    && let Some((rf, ri)) = self.roles.get(&role)
-                    && *rf == f
+                    && let Some((rf, ri)) = self.role_of(r)
                 {
-                    models[f].roles[*ri].permission_policies.push(i);
+                    models[rf].roles[ri]
+                        .permission_policies
+                        .push(PolicyRef::new(f, i));
                 }
             }
-            "aws_iam_role_policy_attachment" => {
-                let (Some(r), Some(arn)) = (b.attr("role"), b.attr("policy_arn")) else {
+            "aws_iam_role_policy_attachment" | "aws_iam_policy_attachment" => {
+                let Some(arn) = b.attr("policy_arn") else {
                     return;
                 };
-                let Some(role) = referenced(r, "aws_iam_role") else {
-                    return;
+                let targets: Vec<Node> = match (b.attr("role"), b.attr("roles")) {
+                    (Some(r), _) => vec![r.clone()],
+                    (None, Some(rs)) => list_items(rs),
+                    (None, None) => return,
                 };
-                let Some(&(rf, ri)) = self.roles.get(&role) else {
-                    return;
-                };
-                let mut role = models[rf].roles[ri].clone();
-                self.attach_arn(rf, &mut role, arn);
-                models[rf].roles[ri] = role;
+                for t in &targets {
+                    if let Some((rf, ri)) = self.role_of(t) {
+                        models[rf].roles[ri]
+                            .managed_policy_arns
+                            .extend(Attached::all(id, strings_of(arn)));
+                    }
+                }
             }
             "aws_iam_openid_connect_provider" => {
                 let url = b
@@ -926,6 +1134,32 @@ impl<'a> Module<'a> {
                     url,
                     client_ids,
                     client_ids_span: ids.map(|l| l.span),
+                });
+            }
+            t if is_subject_template_resource(t) => {
+                let use_default = matches!(
+                    b.attr("use_default").map(|v| &v.value),
+                    Some(Value::Bool(true))
+                );
+                let keys = b.attr("include_claim_keys").and_then(|l| match &l.value {
+                    Value::Seq(items) => {
+                        let v = strings_of(l);
+                        (v.len() == items.len())
+                            .then(|| {
+                                v.iter()
+                                    .map(|s| s.value.known())
+                                    .collect::<Option<Vec<_>>>()
+                            })
+                            .flatten()
+                    }
+                    _ => None,
+                });
+                models[id].subject_templates.push(SubjectTemplate {
+                    file: id,
+                    span: b.span,
+                    org_wide: t.starts_with("github_actions_organization_"),
+                    use_default,
+                    keys,
                 });
             }
             "aws_iam_access_key" => {
@@ -957,6 +1191,37 @@ impl<'a> Module<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn switches_empty_by_default() {
+        let f = Node::new(Span::new(0, 0), Value::Bool(false));
+        let t = Node::new(Span::new(0, 0), Value::Bool(true));
+        let nul = Node::new(Span::new(0, 0), Value::Null);
+        let empty = Node::new(Span::new(0, 0), Value::Seq(vec![]));
+        let vars: HashMap<String, Option<&Node>> = [
+            ("off".to_string(), Some(&f)),
+            ("on".to_string(), Some(&t)),
+            ("none".to_string(), Some(&nul)),
+            ("list".to_string(), Some(&empty)),
+            ("required".to_string(), None),
+        ]
+        .into_iter()
+        .collect();
+        let e = |x: &str| empty_by_default(x, &vars);
+        assert!(e("var.off ? 1 : 0").is_some_and(|n| n.contains("`var.off` defaults to false")));
+        assert!(e("!var.on ? 1 : 0").is_some());
+        assert!(e("var.none != null ? 1 : 0").is_some());
+        assert!(e("var.none == null ? 1 : 0").is_none());
+        assert!(e("var.none == null ? 0 : 1").is_some());
+        assert!(e("toset(var.list)").is_some());
+        assert!(e("length(var.list)").is_some());
+        assert!(e("var.on ? 1 : 0").is_none());
+        assert!(e("var.off ? 0 : 1").is_none());
+        // unknown stays unknown: no default, other shapes
+        assert!(e("var.required ? 1 : 0").is_none());
+        assert!(e("local.enabled ? 1 : 0").is_none());
+        assert!(e("var.off && var.on ? 1 : 0").is_none());
+    }
 
     #[test]
     fn heredoc_indented_maps_to_file_bytes() {

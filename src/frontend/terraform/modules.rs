@@ -20,7 +20,7 @@
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
 use crate::model::PolicyKind;
-use crate::model::{FileModel, Role, Spanned};
+use crate::model::{Attached, FileModel, PolicyRef, Role, Spanned};
 use crate::source::hcl::Block;
 use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
 use crate::source::{FileId, Span};
@@ -316,6 +316,17 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
             if flag(b, "create_iam_role") == Some(false) {
                 return;
             }
+            if let Some(a) = b.attr_entry("attach_admin_policy")
+                && matches!(a.value.value, Value::Bool(true))
+            {
+                managed.push(Spanned::new(
+                    Template::lit("arn:aws:iam::aws:policy/AdministratorAccess"),
+                    Span::new(a.key_span.start as usize, a.value.span.end as usize),
+                ));
+            }
+            if let Some(p) = b.attr("iam_role_policy_arns") {
+                managed.extend(strings_of(p));
+            }
             let mut url = GITHUB.to_string();
             let mut us = h;
             if kind == Kind::UnfuncoV3
@@ -471,8 +482,8 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
         span: b.span,
         owner,
         name: role_name,
-        trust: Some(m.policies.len() - 1),
+        trust: Some(PolicyRef::new(id, m.policies.len() - 1)),
         permission_policies: vec![],
-        managed_policy_arns: managed,
+        managed_policy_arns: Attached::all(id, managed),
     });
 }

@@ -1,0 +1,158 @@
+use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::eval::{StrOp, Tri};
+use crate::analysis::trust::{SubjectGrammar, declared_templates, foreign_sub_issuer};
+use crate::diag::{Finding, Severity};
+use crate::model::{Condition, PolicyKind};
+
+pub struct TrustSubNeverMatches;
+pub static RULE: TrustSubNeverMatches = TrustSubNeverMatches;
+static META: RuleMeta = crate::rule_meta!(
+    "trust-sub-never-matches",
+    Error,
+    "A `sub` value no GitHub token can carry (`repo:O/R:refs/heads/main`, `repo:O/R:ref:main`, a GitHub subject under another issuer's key): the role, or that entry, can never be used",
+    ["iam-json", "terraform", "terraform-plan", "cloudformation"],
+    false
+);
+
+fn str_op(c: &Condition) -> Option<StrOp> {
+    match c.op().base.to_ascii_lowercase().as_str() {
+        "stringlike" => Some(StrOp::Like),
+        "stringequalsignorecase" => Some(StrOp::EqualsIgnoreCase),
+        "stringequals" => Some(StrOp::Equals),
+        _ => None,
+    }
+}
+
+/// Positive string conditions only: a dead value under `StringNotLike` excludes nothing,
+/// which is harmless.
+fn positive(c: &Condition) -> bool {
+    str_op(c).is_some()
+}
+
+impl Rule for TrustSubNeverMatches {
+    fn meta(&self) -> &'static RuleMeta {
+        &META
+    }
+    fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let grammar = SubjectGrammar::new(&declared_templates(ctx));
+        for t in ctx.trusts() {
+            // A statement no token satisfies anyway (wrong action, another GitHub issuer's
+            // keys) is trust-wrong-action's or trust-issuer-mismatch's.
+            if !t.can_admit() {
+                continue;
+            }
+            for c in t.claim_conditions("sub").filter(|c| positive(c)) {
+                let Some(op) = str_op(c) else { continue };
+                let dead: Vec<_> = c
+                    .values
+                    .iter()
+                    .filter(|v| {
+                        // `StringEquals` with `*`: trust-stringequals-wildcard's.
+                        let literal_wildcard =
+                            op != StrOp::Like && v.value.display().contains(['*', '?']);
+                        !literal_wildcard && grammar.can_match(op, &v.value) == Tri::False
+                    })
+                    .collect();
+                let all = dead.len() == c.values.len();
+                for v in dead {
+                    let shown = v.value.display();
+                    let (severity, consequence) = if all {
+                        (
+                            Severity::Error,
+                            format!(
+                                "no value of this condition can match, so no GitHub workflow can assume {}",
+                                t.policy.owner
+                            ),
+                        )
+                    } else {
+                        (
+                            Severity::Warning,
+                            "this entry is dead (the other values still match)".to_string(),
+                        )
+                    };
+                    let issues = if grammar.open_custom {
+                        "a subject GitHub ever issues"
+                    } else {
+                        "a subject GitHub issues in the default format or the declared subject template"
+                    };
+                    out.push(
+                        Finding::new(META.id, severity, t.policy.file, v.span)
+                            .message(format!("`{shown}` is not {issues}: {consequence}"))
+                            .label("no GitHub token carries this subject")
+                            .help(help(&shown, grammar.open_custom)),
+                    );
+                }
+            }
+        }
+        // A GitHub subject under another CI's `sub` key.
+        for m in &ctx.models {
+            for p in m.policies.iter().filter(|p| p.kind == PolicyKind::Trust) {
+                for s in p.statements.iter().filter(|s| s.is_allow()) {
+                    for c in s.conditions.iter().filter(|c| positive(c)) {
+                        let Some((iss, claim)) = c.key.value.rsplit_once(':') else {
+                            continue;
+                        };
+                        if !claim.eq_ignore_ascii_case("sub") {
+                            continue;
+                        }
+                        let Some(who) = foreign_sub_issuer(iss) else {
+                            continue;
+                        };
+                        let dead: Vec<_> = c
+                            .values
+                            .iter()
+                            .filter(|v| v.value.known_prefix().starts_with("repo:"))
+                            .collect();
+                        let all = dead.len() == c.values.len();
+                        for v in dead {
+                            let severity = if all {
+                                Severity::Error
+                            } else {
+                                Severity::Warning
+                            };
+                            out.push(
+                                Finding::new(META.id, severity, p.file, v.span)
+                                    .message(format!(
+                                        "`{}` is a GitHub subject under `{}`, the `sub` of {who}: that issuer never sends it, so {}",
+                                        v.value.display(),
+                                        c.key.value,
+                                        if all { format!("{} can never be assumed this way", p.owner) } else { "this entry is dead".to_string() }
+                                    ))
+                                    .label("GitHub subject under another issuer's key")
+                                    .help("trust GitHub's issuer (`token.actions.githubusercontent.com`) in a statement of its own, or write the subject in this issuer's format"),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A concrete correction for the usual mistakes.
+fn help(shown: &str, open_custom: bool) -> String {
+    if let Some(rest) = shown.strip_prefix("repo:")
+        && let Some((repo, ctx)) = rest.split_once(':')
+    {
+        if ctx.starts_with("refs/") {
+            return format!(
+                "GitHub writes branches and tags as `ref:refs/…`: `repo:{repo}:ref:{ctx}`"
+            );
+        }
+        if let Some(r) = ctx.strip_prefix("ref:")
+            && !r.starts_with("refs/")
+        {
+            return format!(
+                "the `ref` context is a full ref name: `repo:{repo}:ref:refs/heads/{r}` (or `refs/tags/{r}`)"
+            );
+        }
+    }
+    let custom = if open_custom {
+        ""
+    } else {
+        " or the declared customized template"
+    };
+    format!(
+        "GitHub subjects are `repo:OWNER/REPO:ref:refs/heads/BRANCH`, `…:ref:refs/tags/TAG`, `…:environment:NAME` or `…:pull_request`{custom}; if the owner uses another customized template, declare it with `oidc-subject-template` in the configuration"
+    )
+}
