@@ -221,7 +221,31 @@ impl Engine {
                     as Box<dyn Fn(&str, &Path) -> bool + Send + Sync>
             }),
         };
-        let mut scan = scan_with(&opts, &walk, overlays);
+        let scan = scan_with(&opts, &walk, overlays);
+        self.finish(scan)
+    }
+
+    /// Check again after some files changed, re-reading only those files into the previous
+    /// check's `scan` (see [`crate::scan::rescan`]: `(path, Some(buffer))` or `(path, None)` to
+    /// read the disk), then running the rules over the whole workspace. When a change cannot be
+    /// applied file by file, the workspace `paths` is checked in full with `overlays`.
+    pub fn recheck(
+        &self,
+        mut scan: Scan,
+        changes: &[(PathBuf, Option<String>)],
+        paths: &[PathBuf],
+        overlays: &[(PathBuf, String)],
+    ) -> Outcome {
+        if crate::scan::rescan(&mut scan, self.max_file_size, changes) {
+            self.finish(scan)
+        } else {
+            drop(scan);
+            self.check_with_overlay(paths, overlays)
+        }
+    }
+
+    /// Rules, excludes, severities and suppressions over a scan.
+    fn finish(&self, mut scan: Scan) -> Outcome {
         let excluded = |rel: &str, path: &Path| !self.excludes.matches(rel, path).is_empty();
         if !self.excludes.is_empty() {
             let root = scan.root.clone();
