@@ -469,10 +469,10 @@ impl Server {
                     return;
                 };
                 for c in p.changes {
-                    if let Some(path) = self.doc_path(&c.uri) {
-                        if !self.docs.contains_key(&path) || is_config_name(&path) {
-                            self.changed(path);
-                        }
+                    if let Some(path) = self.doc_path(&c.uri)
+                        && (!self.docs.contains_key(&path) || is_config_name(&path))
+                    {
+                        self.changed(path);
                     }
                 }
             }
@@ -626,6 +626,9 @@ impl Server {
         self.engine.rules().find(rule).map(|r| r.meta().doc)
     }
 
+    // `WorkspaceEdit::changes` is keyed by `Uri` (lsp-types), whose parsed form caches
+    // internally; the keys are never mutated here.
+    #[allow(clippy::mutable_key_type)]
     fn code_actions(&self, p: &CodeActionParams) -> Vec<CodeActionOrCommand> {
         let Some(o) = &self.outcome else {
             return vec![];
@@ -672,6 +675,7 @@ impl Server {
     /// "Ignore this rule here": an `oidc-lint: ignore[rule]` comment on its own line above the
     /// finding, offered only when the suppression parser confirms the comment would cover it
     /// (not in JSON, not inside a YAML block scalar or an HCL heredoc).
+    #[allow(clippy::mutable_key_type)]
     fn ignore_action(
         &self,
         o: &Outcome,
