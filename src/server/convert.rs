@@ -200,9 +200,9 @@ mod tests {
                 assert_eq!(offset(text, p, enc), o, "{enc:?} at {o}");
             }
         }
-        assert_eq!(position(text, 9, Encoding::Utf16), Position::new(1, 2));
-        assert_eq!(position(text, 9, Encoding::Utf8), Position::new(1, 4));
-        assert_eq!(position(text, 9, Encoding::Utf32), Position::new(1, 1));
+        assert_eq!(position(text, 10, Encoding::Utf16), Position::new(1, 2));
+        assert_eq!(position(text, 10, Encoding::Utf8), Position::new(1, 4));
+        assert_eq!(position(text, 10, Encoding::Utf32), Position::new(1, 1));
         let src = SourceFile::new(
             "x.yml".into(),
             "x.yml".into(),
