@@ -326,12 +326,8 @@ impl Server {
             };
             let overlays = self.overlays();
             let out = self.pool.install(|| {
-                self.engine.recheck(
-                    prev.scan,
-                    &changes,
-                    std::slice::from_ref(&self.root),
-                    &overlays,
-                )
+                self.engine
+                    .recheck(prev, &changes, std::slice::from_ref(&self.root), &overlays)
             });
             self.outcome = Some(out);
             self.publish();
