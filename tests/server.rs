@@ -394,3 +394,45 @@ fn watched_config_change_and_hostile_text() {
     c.notify("exit", Value::Null);
     assert_eq!(c.child.wait().unwrap().code(), Some(0));
 }
+
+#[test]
+fn a_workflow_edit_keeps_the_findings_of_other_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    let any_repo = TRUST.replace("StringEquals\": {\n          \"token.actions.githubusercontent.com:aud\": \"sts.amazonaws.com\",\n          \"token", "StringEquals\": {\n          \"token.actions.githubusercontent.com:aud\": \"sts.amazonaws.com\"\n        },\n        \"StringLike\": {\n          \"token").replace("repo:acme/app:ref:refs/heads/main", "repo:*");
+    write_files(
+        &root,
+        &[
+            (".github/workflows/release.yml".into(), RELEASE.into()),
+            ("iam/deploy-trust.json".into(), any_repo),
+        ],
+    );
+    let mut c = Client::start(&root);
+    c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(&root), "capabilities": {}}),
+    );
+    c.notify("initialized", json!({}));
+    let before = c.diagnostics("deploy-trust.json");
+    assert!(codes(&before).contains(&"trust-sub-any-repo"), "{before:?}");
+    let release = uri(&root.join(".github/workflows/release.yml"));
+    c.notify(
+        "textDocument/didOpen",
+        json!({"textDocument": {"uri": release, "languageId": "yaml", "version": 1, "text": RELEASE}}),
+    );
+    for v in 2..5 {
+        c.notify(
+            "textDocument/didChange",
+            json!({"textDocument": {"uri": release, "version": v}, "contentChanges": [{"text": format!("{RELEASE}# edit {v}\n")}]}),
+        );
+        let trust = uri(&root.join("iam/deploy-trust.json"));
+        let pulled = c.request(
+            "textDocument/diagnostic",
+            json!({"textDocument": {"uri": trust}}),
+        );
+        assert_eq!(pulled["items"].as_array().unwrap(), &before);
+    }
+    c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+}
