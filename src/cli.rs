@@ -144,6 +144,12 @@ pub enum Command {
     },
     /// Inventory every job that reaches AWS, and how to migrate static keys to OIDC.
     Audit(crate::audit::AuditArgs),
+    /// Run the language server (LSP over stdin/stdout) for editors.
+    Server {
+        /// Configuration file (default: `oidc-lint.toml` found in the workspace).
+        #[arg(long, value_name = "FILE")]
+        config: Option<PathBuf>,
+    },
 }
 
 pub use crate::report::Format as OutputFormat;
@@ -225,6 +231,7 @@ pub fn run(cli: Cli) -> ExitCode {
             print_out(&out);
             exit(!scan.errors.is_empty(), false)
         }
+        Some(Command::Server { config }) => crate::server::run(config),
         // The audit runs the check: the same worker pool and stack size.
         Some(Command::Audit(a)) => match rayon::ThreadPoolBuilder::new()
             .num_threads(crate::config::worker_threads(cli.check.threads))

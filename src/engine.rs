@@ -37,7 +37,23 @@ pub fn check(scan: &Scan, sel: &Selection) -> Vec<Finding> {
 
 /// Run every selected rule of `rules` over a scan; findings come back ordered and deduplicated.
 pub fn run_rules(scan: &Scan, rules: &RuleSet, sel: &Selection) -> Vec<Finding> {
-    let rules: Vec<_> = rules.iter().filter(|r| sel.enabled(r.meta().id)).collect();
+    run_rules_reusing(scan, rules, sel, &[], &|_| false)
+}
+
+/// [`run_rules`], taking the findings of the rules `reuse` names from `previous` (an earlier
+/// run's) instead of running them again.
+fn run_rules_reusing(
+    scan: &Scan,
+    rules: &RuleSet,
+    sel: &Selection,
+    previous: &[Finding],
+    reuse: &dyn Fn(&RuleMeta) -> bool,
+) -> Vec<Finding> {
+    let (kept, rules): (Vec<_>, Vec<_>) = rules
+        .iter()
+        .filter(|r| sel.enabled(r.meta().id))
+        .partition(|r| reuse(r.meta()));
+    let kept: std::collections::HashSet<&str> = kept.iter().map(|r| r.meta().id).collect();
     let cx = Ctx::new(scan);
     // The shared cross-file views first, side by side: a rule waiting on a view another
     // thread is still computing would leave its core idle. They must all be ready before the
@@ -52,7 +68,12 @@ pub fn run_rules(scan: &Scan, rules: &RuleSet, sel: &Selection) -> Vec<Finding> 
             cx.providers();
         },
     );
-    let mut findings: Vec<Finding> = rules
+    let mut findings: Vec<Finding> = previous
+        .iter()
+        .filter(|f| kept.contains(f.rule))
+        .cloned()
+        .collect();
+    let mut fresh: Vec<Finding> = rules
         .par_iter()
         .with_max_len(1)
         .flat_map_iter(|r| {
@@ -61,7 +82,9 @@ pub fn run_rules(scan: &Scan, rules: &RuleSet, sel: &Selection) -> Vec<Finding> 
             out
         })
         .collect();
-    when_enabled(scan, &mut findings);
+    // Only the findings of this run: kept ones were marked when they were found.
+    when_enabled(scan, &mut fresh);
+    findings.extend(fresh);
     crate::diag::order(scan, &mut findings);
     findings.dedup();
     findings
@@ -176,6 +199,9 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     /// Findings silenced by suppressions, with where they were silenced.
     pub suppressed: Vec<Suppressed>,
+    /// What the rules found, before excludes, severities and suppressions (for
+    /// [`Engine::recheck`] to keep the findings of rules a change cannot affect).
+    rule_findings: Vec<Finding>,
 }
 
 impl Outcome {
@@ -341,14 +367,67 @@ impl Engine {
                     as Box<dyn Fn(&str, &Path) -> bool + Send + Sync>
             }),
         };
-        let mut scan = scan_with(&opts, &walk, overlays);
+        let scan = scan_with(&opts, &walk, overlays);
+        self.finish(scan)
+    }
+
+    /// Check again after some files changed, re-reading only those files into the previous
+    /// check's `scan` (see [`crate::scan::rescan`]: `(path, Some(buffer))` or `(path, None)` to
+    /// read the disk), then running the rules over the whole workspace (when only workflows and
+    /// actions changed, the rules that read neither keep their previous findings). When a change cannot be
+    /// applied file by file, the workspace `paths` is checked in full with `overlays`.
+    pub fn recheck(
+        &self,
+        previous: Outcome,
+        changes: &[(PathBuf, Option<String>)],
+        paths: &[PathBuf],
+        overlays: &[(PathBuf, String)],
+    ) -> Outcome {
+        // Rules that read no workflow or action keep their findings when only workflows and
+        // actions changed (file ids survive a re-scan; those rules' files did not change).
+        let only_workflows = changes.iter().all(|(p, _)| {
+            matches!(
+                crate::frontend::classify_by_name(&p.to_string_lossy().replace('\\', "/")),
+                Some(crate::source::Format::Workflow | crate::source::Format::Action)
+            )
+        });
+        let Outcome {
+            mut scan,
+            rule_findings: previous,
+            ..
+        } = previous;
+        if crate::scan::rescan(&mut scan, self.max_file_size, changes) {
+            let reuse = |m: &RuleMeta| {
+                only_workflows
+                    && !m
+                        .applies_to
+                        .iter()
+                        .any(|k| *k == "workflow" || *k == "action")
+            };
+            let found = run_rules_reusing(&scan, &self.rules, &self.selection, &previous, &reuse);
+            self.finish_with(scan, found)
+        } else {
+            drop((scan, previous));
+            self.check_with_overlay(paths, overlays)
+        }
+    }
+
+    /// Rules, excludes, severities and suppressions over a scan.
+    fn finish(&self, scan: Scan) -> Outcome {
+        let found = run_rules(&scan, &self.rules, &self.selection);
+        self.finish_with(scan, found)
+    }
+
+    /// Excludes, severities and suppressions over the rules' findings `found` on `scan`.
+    fn finish_with(&self, mut scan: Scan, found: Vec<Finding>) -> Outcome {
         let excluded = |rel: &str, path: &Path| !self.excludes.matches(rel, path).is_empty();
         if !self.excludes.is_empty() {
             let root = scan.root.clone();
             scan.errors
                 .retain(|e| !excluded(&e.path, &root.join(&e.path)));
         }
-        let mut findings = run_rules(&scan, &self.rules, &self.selection);
+        let rule_findings = found.clone();
+        let mut findings = found;
         // Judging jobs against trust policies without knowing the default branch or subject
         // form is said once in the summary, not skipped silently.
         if [
@@ -394,6 +473,7 @@ impl Engine {
             scan,
             findings,
             suppressed: out.suppressed,
+            rule_findings,
         }
     }
 

@@ -19,6 +19,7 @@ pub mod model;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod server;
 pub mod source;
 pub mod suppress;
 pub mod write;

@@ -476,6 +476,61 @@ pub fn scan_with(opts: &ScanOptions, ws: &WalkSettings, overlays: &[(PathBuf, St
     scan
 }
 
+/// Re-read only the files in `changes` into `scan`: each `(path, text)` replaces that file
+/// (`Some`: an editor buffer; `None`: read it from disk, gone if it no longer exists). Returns
+/// `false`, with `scan` unchanged, when a change cannot be applied file by file (a Terraform
+/// file: its directory is linked as a unit); the caller scans again in full.
+pub fn rescan(scan: &mut Scan, max: u64, changes: &[(PathBuf, Option<String>)]) -> bool {
+    let root = std::path::absolute(&scan.root).unwrap_or_else(|_| scan.root.clone());
+    let key = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+    if changes.iter().any(|(p, _)| {
+        classify_by_name(&p.to_string_lossy().replace('\\', "/")) == Some(Format::Terraform)
+    }) {
+        return false;
+    }
+    for (path, text) in changes {
+        let path = key(path);
+        let Ok(rel) = path.strip_prefix(&root) else {
+            return false;
+        };
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        let id = scan
+            .files()
+            .find(|(_, f)| key(&f.path) == path)
+            .map(|(id, _)| id)
+            .unwrap_or(scan.slots());
+        scan.errors.retain(|e| e.path != rel);
+        let c = Candidate {
+            path: path.clone(),
+            rel: rel.clone(),
+            explicit: true,
+            size: 0,
+        };
+        let out = match text {
+            Some(t) => process(id, &c, max, Some(t)),
+            None if !path.is_file() => Outcome::Skip,
+            None => process(id, &c, max, None),
+        };
+        match out {
+            Outcome::Skip | Outcome::Done => {
+                if id < scan.slots() {
+                    scan.set_file(id, None, FileModel::default())
+                }
+            }
+            Outcome::File(src, m) => scan.set_file(id, Some(src), m),
+            Outcome::Terraform(..) => return false,
+            Outcome::Error(e) => {
+                if id < scan.slots() {
+                    scan.set_file(id, None, FileModel::default())
+                }
+                scan.errors.push(e);
+                scan.errors.sort();
+            }
+        }
+    }
+    true
+}
+
 /// The scan root for reporting: the directory given, the parent of a file given, or `.`.
 pub fn root_for(paths: &[PathBuf]) -> PathBuf {
     match paths {

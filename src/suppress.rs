@@ -257,6 +257,14 @@ fn comment_directives(id: FileId, src: &SourceFile, roots: &[Node]) -> Vec<Direc
     out
 }
 
+/// Whether an `oidc-lint: ignore` comment in `src` names `rule` and covers a finding starting at
+/// `offset` (an editor checks the comment it offers to insert really suppresses the finding).
+pub fn comment_suppresses(src: &SourceFile, rule: &str, offset: usize) -> bool {
+    comment_directives(0, src, &trees(src))
+        .iter()
+        .any(|d| d.covers.contains(&offset) && d.rules.iter().any(|(r, _)| r == rule))
+}
+
 /// CloudFormation `Metadata: {oidc-lint: {ignore: [...]}}` on resources (YAML or JSON).
 fn metadata_directives(id: FileId, roots: &[Node]) -> Vec<Directive> {
     let mut out = Vec::new();

@@ -20,6 +20,7 @@ const LAYERS: &[&[&str]] = &[
     &["engine"],
     &["report"],
     &["audit", "floor"],
+    &["server"],
     &["cli"],
 ];
 

@@ -96,6 +96,22 @@ impl Scan {
             .enumerate()
             .filter_map(|(i, f)| f.as_ref().map(|f| (i, f)))
     }
+    /// Replace file `id`'s text and model (`None`: no longer analysed); an id one past the
+    /// last adds a file. For an incremental re-scan ([`crate::scan::rescan`]).
+    pub fn set_file(&mut self, id: FileId, file: Option<SourceFile>, model: FileModel) {
+        if id == self.files.len() {
+            self.files.push(None);
+            self.models.push(FileModel::default());
+        }
+        let was = self.files[id].is_some();
+        self.scanned = self.scanned + usize::from(file.is_some()) - usize::from(was);
+        self.files[id] = file;
+        self.models[id] = model;
+    }
+    /// Number of file slots (every id below this is valid for [`Scan::set_file`]).
+    pub fn slots(&self) -> usize {
+        self.files.len()
+    }
     /// Number of files analysed (recognised as an input, parsed or not).
     pub fn files_scanned(&self) -> usize {
         self.scanned
