@@ -752,10 +752,7 @@ impl<'a> RoleAnalysis<'a> {
                 }
                 let role = self.resolve_index(a)?;
                 let trust = self.roles[role].trust?;
-                let repo = match self.repo_of(a.file) {
-                    Some(r) => Val::lit(r.to_string()),
-                    None => self.repo_for(trust),
-                };
+                let repo = self.repo_value(a.file, trust);
                 let wf = &scan.file(a.file).rel;
                 let aud = a.audience.as_deref();
                 Some(Judgement {
@@ -778,6 +775,19 @@ impl<'a> RoleAnalysis<'a> {
         self.repo
             .as_deref()
             .or_else(|| self.file_repo.get(&file).map(String::as_str))
+    }
+    /// The repository value for judging `trust` from a workflow in `file`: the scan's identity
+    /// ([`Self::repo_for`]), else that of the checkout holding the file — a name from a git URL,
+    /// so a trust naming it in another letter case gives GitHub's spelling — else as
+    /// [`Self::repo_for`].
+    pub fn repo_value(&self, file: FileId, trust: &PolicyDoc) -> Val {
+        match (&self.repo, self.file_repo.get(&file)) {
+            (None, Some(r)) => match trust_repo(trust, &trust_issuer(trust)) {
+                Some(t) if t.eq_ignore_ascii_case(r) => Val::lit(t),
+                _ => Val::lit(r.clone()),
+            },
+            _ => self.repo_for(trust),
+        }
     }
     /// The repository value for judging a trust policy: the known identity, else the single
     /// repository the trust names ("this repository"), else a hole.
