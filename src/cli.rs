@@ -27,6 +27,7 @@ pub struct Cli {
 }
 
 #[derive(clap::Args, Debug, Default)]
+#[command(group(clap::ArgGroup::new("fixing").multiple(true).args(["fix", "diff"])))]
 pub struct CheckArgs {
     /// Files or directories to scan (directories honour .gitignore for untracked files).
     #[arg(default_value = ".")]
@@ -81,7 +82,7 @@ pub struct CheckArgs {
     #[arg(long)]
     pub fix: bool,
     /// Also apply unsafe fixes (with --fix or --diff).
-    #[arg(long)]
+    #[arg(long, requires = "fixing")]
     pub unsafe_fixes: bool,
     /// Show the fixes as a unified diff without writing anything.
     #[arg(long)]
@@ -104,16 +105,8 @@ pub struct CheckArgs {
     pub statistics: bool,
     /// The repository's default branch (default: `default-branch` in the configuration, the
     /// GitHub Actions event, then the checkout's `origin/HEAD`).
-    #[arg(long, value_name = "BRANCH", value_parser = parse_branch)]
+    #[arg(long, value_name = "BRANCH", value_parser = crate::analysis::repo::parse_branch)]
     pub default_branch: Option<String>,
-}
-
-fn parse_branch(s: &str) -> Result<String, String> {
-    if crate::analysis::repo::valid_branch(s) {
-        Ok(s.to_string())
-    } else {
-        Err("not a branch name".into())
-    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -152,9 +145,8 @@ pub enum Command {
     },
 }
 
-pub use crate::report::Format as OutputFormat;
-
 pub use crate::report::ColorChoice;
+pub use crate::report::Format as OutputFormat;
 pub use crate::rules::ListFormat as RulesFormat;
 
 /// Exit codes: 0 clean, 1 findings, 2 usage or input errors.
@@ -206,24 +198,17 @@ pub fn hoist_global_flags(mut argv: Vec<OsString>) -> Vec<OsString> {
 
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
-        Some(Command::Explain { rule }) => match all_meta().into_iter().find(|m| m.id == rule) {
-            Some(m) => {
-                print!("{}", m.doc);
-                ExitCode::from(EXIT_OK)
-            }
-            None => usage_error(&format!(
-                "unknown rule `{rule}`{} (`oidc-lint rules` lists them)",
-                rules::suggestion(&rule, all_meta().iter().map(|m| m.id))
-            )),
-        },
+        Some(Command::Explain { rule }) => printed(
+            (all_meta().into_iter().find(|m| m.id == rule))
+                .map(|m| m.doc.to_string())
+                .ok_or_else(|| {
+                    let near = rules::suggestion(&rule, all_meta().iter().map(|m| m.id));
+                    format!("unknown rule `{rule}`{near} (`oidc-lint rules` lists them)")
+                }),
+        ),
         Some(Command::Rules { markdown, format }) => {
-            let format = if markdown {
-                RulesFormat::Markdown
-            } else {
-                format
-            };
-            print_out(&rules::list(format, &all_meta()));
-            ExitCode::from(EXIT_OK)
+            let format = [format, RulesFormat::Markdown][usize::from(markdown)];
+            printed(Ok(rules::list(format, &all_meta())))
         }
         Some(Command::DumpModel { paths, spans }) => {
             let (scan, out) = crate::custom::dump::run(&paths, spans);
@@ -233,19 +218,12 @@ pub fn run(cli: Cli) -> ExitCode {
         }
         Some(Command::Server { config }) => crate::server::run(config),
         // The audit runs the check: the same worker pool and stack size.
-        Some(Command::Audit(a)) => match rayon::ThreadPoolBuilder::new()
-            .num_threads(crate::config::worker_threads(cli.check.threads))
-            .stack_size(64 << 20)
-            .build()
-        {
-            Ok(pool) => match pool.install(|| crate::audit::run(a)) {
-                Ok(text) => {
-                    print_out(text.as_deref().unwrap_or(""));
-                    ExitCode::from(EXIT_OK)
-                }
-                Err(e) => usage_error(&e),
-            },
-            Err(e) => usage_error(&format!("cannot start worker threads: {e}")),
+        Some(Command::Audit(a)) => match engine::worker_pool(cli.check.threads) {
+            Ok(pool) => printed(
+                pool.install(|| crate::audit::run(a))
+                    .map(Option::unwrap_or_default),
+            ),
+            Err(e) => usage_error(&e),
         },
         None => match engine::worker_pool(cli.check.threads) {
             Ok(pool) => pool.install(|| run_check(cli.check)),
@@ -261,6 +239,17 @@ fn exit(errors: bool, findings: bool) -> ExitCode {
         (false, true) => EXIT_FINDINGS,
         (false, false) => EXIT_OK,
     })
+}
+
+/// A subcommand's text printed (exit 0), or its error (exit 2).
+fn printed(r: Result<String, String>) -> ExitCode {
+    match r {
+        Ok(text) => {
+            print_out(&text);
+            ExitCode::from(EXIT_OK)
+        }
+        Err(e) => usage_error(&e),
+    }
 }
 
 fn print_out(text: &str) {
@@ -301,22 +290,15 @@ fn run_check(args: CheckArgs) -> ExitCode {
         Err(e) => return usage_error(&e),
     };
     let metas = engine::reportable(&rule_set);
-    if args.unsafe_fixes && !args.fix && !args.diff {
-        return usage_error("--unsafe-fixes needs --fix or --diff");
-    }
     let loaded = match engine::load_config(args.config.as_deref(), &args.paths, &rule_set) {
         Ok(c) => c,
         Err(e) => return usage_error(&e),
     };
     if let Some(mode) = &args.floor {
         let root = crate::scan::root_for(&args.paths);
-        return match crate::floor::run(mode, &root, &args.paths, args.max_file_size) {
-            Ok(line) => {
-                println!("{line}");
-                ExitCode::from(EXIT_OK)
-            }
-            Err(e) => usage_error(&e),
-        };
+        return printed(
+            crate::floor::run(mode, &root, &args.paths, args.max_file_size).map(|l| l + "\n"),
+        );
     }
     let engine = Engine::new(rule_set, loaded, selection)
         .max_file_size(args.max_file_size)

@@ -321,3 +321,12 @@ pub fn default_branch(scan: &Scan) -> Option<String> {
 pub fn subject_format(scan: &Scan) -> (Option<SubjectFormat>, Option<(u64, u64)>) {
     (scan.settings.subject_format, scan.settings.repo_ids)
 }
+
+/// A branch name given by the user (`--default-branch`), as a command-line value parser.
+pub fn parse_branch(s: &str) -> Result<String, String> {
+    if valid_branch(s) {
+        Ok(s.to_string())
+    } else {
+        Err("not a branch name".into())
+    }
+}
