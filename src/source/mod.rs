@@ -4,6 +4,7 @@ pub mod discover;
 pub mod embedded;
 pub mod gitindex;
 pub mod hcl;
+mod hcl_brackets;
 pub mod json;
 pub mod lines;
 pub mod read;
