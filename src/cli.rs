@@ -362,7 +362,7 @@ fn report_and_exit(
     for w in &a.scan.warnings {
         eprintln!("warning: {}", report::sanitize::inline(w));
     }
-    if let Some(note) = crate::analysis::wildcard::over_limit_note() {
+    for note in crate::analysis::notes() {
         eprintln!("{}", report::sanitize::inline(&note));
     }
     if let Some(path) = &args.baseline {

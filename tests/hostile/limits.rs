@@ -417,3 +417,92 @@ fn unclosed_hcl_nesting_is_refused_before_parsing() {
         "{rules:?}"
     );
 }
+
+/// A trust policy of `statements` statements, none admitting the jobs below (they run on
+/// `main`; the statements admit other branches).
+fn many_statement_trust(statements: usize) -> String {
+    let st: Vec<String> = (0..statements)
+        .map(|i| format!(r#"{{"Effect": "Allow", "Principal": {{"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {{"StringEquals": {{"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/b{i}"}}}}}}"#))
+        .collect();
+    format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#,
+        st.join(", ")
+    )
+}
+
+fn deploy_jobs(jobs: usize) -> String {
+    let mut w = String::from(
+        "on:\n  push:\n    branches: [main]\npermissions:\n  id-token: write\njobs:\n",
+    );
+    for i in 0..jobs {
+        w.push_str(&format!("  j{i}:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v6\n        with:\n          role-to-assume: arn:aws:iam::123456789012:role/deploy\n          aws-region: eu-west-1\n"));
+    }
+    w
+}
+
+fn count(v: &serde_json::Value, rule: &str) -> usize {
+    hits(v).iter().filter(|h| h.0 == rule).count()
+}
+
+/// Jobs × statements: 2,000 jobs presenting the same claims to a role trusting 2,000
+/// statements are judged once (it was minutes before), and every job still gets its verdict.
+#[test]
+fn identical_job_requests_are_judged_once() {
+    let d = tempfile::tempdir().unwrap();
+    write_files(
+        d.path(),
+        &[
+            ("iam/deploy-trust.json".into(), many_statement_trust(2000)),
+            (".github/workflows/deploy.yml".into(), deploy_jobs(2000)),
+        ],
+    );
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(count(&v, "role-trust-rejects-job"), 2000);
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+}
+
+/// Distinct requests past the judging work budget (300 workflows, each its own
+/// `job_workflow_ref`, against 1,000 statements) are unknown, with one note; none is guessed.
+#[test]
+fn judging_past_the_work_budget_is_unknown_with_a_note() {
+    let d = tempfile::tempdir().unwrap();
+    let mut files = vec![(
+        "iam/deploy-trust.json".to_string(),
+        many_statement_trust(1000),
+    )];
+    for i in 0..300 {
+        files.push((format!(".github/workflows/w{i:03}.yml"), deploy_jobs(1)));
+    }
+    write_files(d.path(), &files);
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let notes: Vec<&str> = stderr.lines().collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    let unknown: usize = notes[0]
+        .strip_prefix(
+            "note: judging jobs against their roles' trust policies exceeded the work budget of ",
+        )
+        .and_then(|r| r.split("; ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let rejected = count(&v, "role-trust-rejects-job");
+    assert!(unknown > 0 && rejected > 0, "{stderr}");
+    assert_eq!(
+        rejected + unknown,
+        300,
+        "an unknown verdict is never reported"
+    );
+    // the cut is in file order: the last workflows are the unjudged ones
+    let last = hits(&v)
+        .into_iter()
+        .filter(|h| h.0 == "role-trust-rejects-job")
+        .map(|h| h.1)
+        .max()
+        .unwrap();
+    assert_eq!(last, format!(".github/workflows/w{:03}.yml", rejected - 1));
+}
