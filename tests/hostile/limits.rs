@@ -506,3 +506,36 @@ fn judging_past_the_work_budget_is_unknown_with_a_note() {
         .unwrap();
     assert_eq!(last, format!(".github/workflows/w{:03}.yml", rejected - 1));
 }
+
+/// A custom rule's `glob` (`*aaa…ab*`, and one with a `?` in the run) against a megabyte
+/// value (`aaa…`): backtracking glob matching retried the run at every position, pattern ×
+/// text steps (over a minute); the piece-by-piece matcher is linear (KMP, shift-and for runs
+/// with `?`), and the verdict is exact (no `b`: the value matches none of the patterns).
+#[test]
+fn custom_rule_glob_is_matched_in_linear_time() {
+    let a = "a".repeat(20_000);
+    let pattern = format!("[\"*{a}b*\", \"*{}?{}b*\"]", &a[..500], &a[..500]);
+    let rule = format!(
+        "id: acme/env-name\nseverity: warning\nsummary: s\nmessage: m\napplies-to: [workflow]\nselect: \"$.jobs[*]\"\npath: \"$.environment\"\nglob: {pattern}\n"
+    );
+    let (rules, repo) = rules_outside_tree(&[("r.yml", &rule)]);
+    write_files(
+        repo.path(),
+        &[(
+            ".github/workflows/ci.yml".into(),
+            format!(
+                "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    environment: {}\n    steps:\n      - run: echo\n",
+                "a".repeat(1 << 20)
+            ),
+        )],
+    );
+    let out = run_rules(rules.path(), repo.path());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        count(&v, "acme/env-name"),
+        1,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(v["errors"].as_array().unwrap().is_empty());
+}
