@@ -40,7 +40,7 @@ pub fn trees(src: &SourceFile) -> Vec<Node> {
             .map(|n| vec![n])
             .unwrap_or_default()
     } else if lower.ends_with(".yml") || lower.ends_with(".yaml") {
-        yaml::parse(&src.text).unwrap_or_default()
+        yaml::parse_scanned(&src.text, src.bom()).unwrap_or_default()
     } else {
         vec![]
     }

@@ -49,8 +49,10 @@ fn error(rel: &str, line: u32, column: u32, message: impl Into<String>) -> Outco
     })
 }
 
-/// The text of a file, or why it cannot be read as text (with the bytes back).
-fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
+/// The text of a file and whether it started with a UTF-8 byte order mark (read as three
+/// spaces, so byte offsets stay the file's), or why it cannot be read as text (with the bytes
+/// back).
+fn decode(bytes: Vec<u8>) -> Result<(String, bool), (String, Vec<u8>)> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         return Err(("file is UTF-16 encoded; save it as UTF-8".into(), bytes));
     }
@@ -67,10 +69,11 @@ fn decode(bytes: Vec<u8>) -> Result<String, (String, Vec<u8>)> {
     match String::from_utf8(bytes) {
         Ok(mut s) => {
             // A UTF-8 BOM becomes three spaces: byte offsets stay those of the file.
-            if s.starts_with('\u{feff}') {
+            let bom = s.starts_with('\u{feff}');
+            if bom {
                 s.replace_range(..3, "   ");
             }
-            Ok(s)
+            Ok((s, bom))
         }
         Err(e) => Err((
             format!(
@@ -209,7 +212,7 @@ fn process_bytes(
     if format == Format::IamJson && !crate::source::read::may_be_json_object(&bytes) {
         return Outcome::Skip;
     }
-    let text = match decode(bytes) {
+    let (text, bom) = match decode(bytes) {
         Ok(t) => t,
         Err((msg, bytes)) => {
             // Content-recognised files are errors only when their text (decoded leniently,
@@ -245,7 +248,7 @@ fn process_bytes(
         }
         f => f,
     };
-    let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format);
+    let src = SourceFile::new(c.path.clone(), c.rel.clone(), text, format).with_bom(bom);
     match extract(id, &src) {
         // Memory stays with what rules can use: a file with nothing in its model (a `.tf`
         // file of buckets and instances) is dropped here, text and all, unless its text holds

@@ -55,7 +55,7 @@ const MARKER: &str = "oidc-lint:";
 /// (absolute offsets) and the reason.
 fn parse_comment(text: &str, at: usize) -> Option<(Vec<(String, Span)>, String)> {
     let rest = &text[at + MARKER.len()..];
-    let line_end = rest.find('\n').unwrap_or(rest.len());
+    let line_end = rest.find(['\n', '\r']).unwrap_or(rest.len());
     let rest = &rest[..line_end];
     let trimmed = rest.trim_start();
     let after_ignore = trimmed.strip_prefix("ignore[")?;
@@ -79,9 +79,15 @@ fn parse_comment(text: &str, at: usize) -> Option<(Vec<(String, Span)>, String)>
     Some((rules, reason))
 }
 
+/// The line holding `at`, without its terminator: lines end at `\n`, `\r\n` or a lone `\r`
+/// (classic Mac OS), as YAML reads them (in a CRLF file, the empty stretch between `\r` and
+/// `\n` is a blank line to these helpers, which skip blanks).
 fn line_bounds(text: &str, at: usize) -> (usize, usize) {
-    let s = text[..at].rfind('\n').map(|i| i + 1).unwrap_or(0);
-    let e = text[at..].find('\n').map(|i| at + i).unwrap_or(text.len());
+    let s = text[..at].rfind(['\n', '\r']).map(|i| i + 1).unwrap_or(0);
+    let e = text[at..]
+        .find(['\n', '\r'])
+        .map(|i| at + i)
+        .unwrap_or(text.len());
     (s, e)
 }
 
@@ -118,7 +124,7 @@ fn hcl_comment_starts(text: &str) -> Vec<usize> {
                     in_str = false;
                     i += 1;
                 }
-                b'\n' => in_str = false,
+                b'\n' | b'\r' => in_str = false,
                 _ => {}
             }
             i += 1;
@@ -247,7 +253,7 @@ fn comment_directives(id: FileId, src: &SourceFile, roots: &[Node]) -> Vec<Direc
         let used = vec![false; rules.len()];
         out.push(Directive {
             file: id,
-            span: Span::new(s, le - usize::from(text[..le].ends_with('\r'))),
+            span: Span::new(s, le),
             rules,
             reason,
             covers: comment_covers(text, s),

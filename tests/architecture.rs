@@ -290,5 +290,8 @@ fn the_import_scanner_reads_paths_and_groups() {
 fn cli_stays_argument_parsing_and_printing() {
     let cli = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/cli.rs");
     let lines = std::fs::read_to_string(cli).unwrap().lines().count();
-    assert!(lines < 400, "src/cli.rs has {lines} lines; move logic into the engine");
+    assert!(
+        lines < 400,
+        "src/cli.rs has {lines} lines; move logic into the engine"
+    );
 }

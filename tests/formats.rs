@@ -139,7 +139,7 @@ fn spans_slice_back_to_the_offending_text() {
             let text = src.slice(f.span).to_string();
             let want = match (f.rule, src.rel.as_str()) {
                 ("iac-access-key", "plans/deploy.tfplan.json") => "\"aws_iam_access_key.ci\"",
-                ("hardcoded-aws-key", _) => "AKIA2345ABCD6789WXYZ",
+                ("hardcoded-aws-key", _) => "AKIA2345ABCDEF67WXYZ",
                 // inside the plan's JSON string: the escaped quotes are the string's own
                 ("trust-sub-org-wide", "plans/deploy.tfplan.json") => r#"\"repo:acme/*\""#,
                 ("trust-missing-sub" | "trust-missing-aud", "plans/deploy.tfplan.json") => {

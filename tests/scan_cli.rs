@@ -174,7 +174,7 @@ fn colour_and_usage() {
 #[test]
 fn credentials_are_never_echoed() {
     let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzQ9mplEKEY";
-    let key = "AKIA2E0A8F3B244C9986";
+    let key = "AKIA2E3A7F3B24TC4Q6K";
     let dir = tempfile::tempdir().unwrap();
     write_files(
         dir.path(),

@@ -179,7 +179,7 @@ mod tests {
     #[test]
     fn classify_agrees_with_oidc_step() {
         let w = workflow(
-            "on: push\njobs:\n  a:\n    runs-on: x\n    env:\n      ROLE_TO_ASSUME: arn:aws:iam::1:role/r\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n      - run: aws s3 ls\n        env:\n          AWS_ACCESS_KEY_ID: AKIA2345ABCD6789WXYZ\n",
+            "on: push\njobs:\n  a:\n    runs-on: x\n    env:\n      ROLE_TO_ASSUME: arn:aws:iam::1:role/r\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n      - run: aws s3 ls\n        env:\n          AWS_ACCESS_KEY_ID: AKIA2345ABCDEF67WXYZ\n",
         );
         let job = &w.jobs[0];
         let kinds: Vec<bool> = classify(&w, job)

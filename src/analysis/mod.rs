@@ -13,3 +13,12 @@ pub mod secrets;
 pub mod subjects;
 pub mod trust;
 pub mod wildcard;
+
+/// The notes the command line prints (on stderr) when an analysis hit a work limit and left
+/// some results unknown: the wildcard matcher's and the job judging's.
+pub fn notes() -> Vec<String> {
+    [wildcard::over_limit_note(), subjects::over_budget_note()]
+        .into_iter()
+        .flatten()
+        .collect()
+}

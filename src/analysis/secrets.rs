@@ -30,10 +30,21 @@ pub fn key_ids(text: &str) -> Vec<usize> {
 }
 
 /// Ids that are no credential: AWS's documentation examples (`AKIAIOSFODNN7EXAMPLE`, ending in
-/// `EXAMPLE`) and placeholders made of one repeated character (`AKIAXXXXXXXXXXXXXXXX`).
+/// `EXAMPLE`), placeholders made of one repeated character (`AKIAXXXXXXXXXXXXXXXX`), and test
+/// doubles that cannot be ids: after the prefix, a real id is base32 (`A`–`Z`, `2`–`7`), so one
+/// holding `0`, `1`, `8` or `9` (`AKIA1234567890ABCDEF`) was made up.
 pub fn is_placeholder(id: &str) -> bool {
     let tail = &id.as_bytes()[4..];
-    id.ends_with("EXAMPLE") || tail.iter().all(|c| *c == tail[0])
+    id.ends_with("EXAMPLE")
+        || tail.iter().all(|c| *c == tail[0])
+        || tail.iter().any(|c| matches!(c, b'0' | b'1' | b'8' | b'9'))
+}
+
+/// `value` is exactly one access key id (surrounding blanks and quotes aside) that
+/// [`is_placeholder`] says is no credential.
+pub fn is_placeholder_id(value: &str) -> bool {
+    let v = value.trim().trim_matches(['"', '\'']);
+    key_ids(v) == [0] && v.len() == 20 && is_placeholder(v)
 }
 
 /// `AKIA…WXYZ`: enough to find the key in IAM, not the key itself.
@@ -47,14 +58,19 @@ mod tests {
 
     #[test]
     fn finds_word_bounded_ids() {
-        let t = "a = \"AKIA2345ABCD6789WXYZ\" b=ASIAABCDEFGHIJKLMNOP xAKIA2345ABCD6789WXYZ AKIA2345ABCD6789WXYZ9 AKIA2345abcd6789WXYZ";
+        let t = "a = \"AKIA2345ABCDEF67WXYZ\" b=ASIAABCDEFGHIJKLMNOP xAKIA2345ABCDEF67WXYZ AKIA2345ABCDEF67WXYZ9 AKIA2345abcd6789WXYZ";
         let found: Vec<&str> = key_ids(t).into_iter().map(|i| &t[i..i + 20]).collect();
-        assert_eq!(found, ["AKIA2345ABCD6789WXYZ", "ASIAABCDEFGHIJKLMNOP"]);
+        assert_eq!(found, ["AKIA2345ABCDEF67WXYZ", "ASIAABCDEFGHIJKLMNOP"]);
         assert!(key_ids("AKIA2345ABCD6789WXY").is_empty());
-        assert_eq!(key_ids("AKIA2345ABCD6789WXYZ"), [0]);
+        assert_eq!(key_ids("AKIA2345ABCDEF67WXYZ"), [0]);
         assert!(is_placeholder("AKIAIOSFODNN7EXAMPLE"));
         assert!(is_placeholder("AKIAXXXXXXXXXXXXXXXX"));
-        assert!(!is_placeholder("AKIA2345ABCD6789WXYZ"));
-        assert_eq!(redact("AKIA2345ABCD6789WXYZ"), "AKIA…WXYZ");
+        assert!(!is_placeholder("AKIA2345ABCDEF67WXYZ"));
+        assert!(is_placeholder("AKIA1234567890ABCDEF"));
+        assert!(is_placeholder("ASIA2345ABCDEF67WXY8"));
+        assert!(is_placeholder_id(" \"AKIA1234567890ABCDEF\""));
+        assert!(!is_placeholder_id("AKIA2345ABCDEF67WXYZ"));
+        assert!(!is_placeholder_id("AKIA1234567890ABCDEF and more"));
+        assert_eq!(redact("AKIA2345ABCDEF67WXYZ"), "AKIA…WXYZ");
     }
 }

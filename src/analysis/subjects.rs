@@ -33,8 +33,28 @@ use crate::model::{Job, KeyValue, PolicyDoc, Step, Workflow, WorkflowKind};
 use crate::source::tree::Node;
 use crate::source::{FileId, Span};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
+
+/// Work budget of [`RoleAnalysis::judge`], in trust-policy statements evaluated against a
+/// request, audience checks included (262,144: a fraction of a second in a release build; a
+/// real repository needs a few dozen, the whole shared corpus of 1,866 files 17).
+pub const JUDGE_BUDGET: u64 = 1 << 18;
+
+/// The largest number of requests one [`RoleAnalysis::judge`] left unknown because its
+/// budget was spent (0: none), for the note the command line prints.
+static OVER_BUDGET: AtomicU64 = AtomicU64::new(0);
+
+/// The note the command line prints (on stderr) when some job was left unjudged.
+pub fn over_budget_note() -> Option<String> {
+    match OVER_BUDGET.load(Ordering::Relaxed) {
+        0 => None,
+        n => Some(format!(
+            "note: judging jobs against their roles' trust policies exceeded the work budget of {JUDGE_BUDGET} statement evaluations; {n} remaining requests were taken as unknown, so findings that depend on them may be missing"
+        )),
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // Subjects
@@ -742,29 +762,139 @@ impl<'a> RoleAnalysis<'a> {
     /// How the trust policy of the role each OIDC assumption resolves to judges it (indexed
     /// like `assumptions`; `None`: not OIDC, or no single role with a known trust policy).
     /// Worked out once, in parallel, for every rule about roles and jobs.
+    ///
+    /// Bounded work: many jobs present the same claims, so each distinct request (role,
+    /// subject, audience, and the workflow path when the request carries it) is judged once,
+    /// and so is each role's audience check. Judging a request costs one step per statement of
+    /// the trust policy; once [`JUDGE_BUDGET`] steps are spent, the remaining requests (in
+    /// assumption order, so the cut is deterministic) are [`Tri::Unknown`] and the remaining
+    /// audience checks find no rejection — never a guessed verdict — and [`over_budget_note`]
+    /// tells the user.
     pub fn judge(&self, scan: &Scan) -> Vec<Option<Judgement<'a>>> {
         use rayon::prelude::*;
-        self.assumptions
-            .par_iter()
+        // (role, index into `repos`, subject, audience, workflow path)
+        type Key<'k> = (usize, usize, &'k Subject, Option<&'k str>, &'k str);
+        struct Job<'k> {
+            role: usize,
+            trust: &'k PolicyDoc,
+            /// index into `repos`
+            repo: usize,
+            /// index into `audiences`
+            audience: usize,
+            /// indices into `requests`
+            requests: Vec<usize>,
+        }
+        // The repository value per (role, checkout): a directory of checkouts judges each
+        // workflow with its own checkout's repository.
+        let mut repos: Vec<Val> = Vec::new();
+        let mut repo_ix: BTreeMap<(usize, Option<&str>), usize> = BTreeMap::new();
+        let mut requests: Vec<(Key<'_>, bool)> = Vec::new();
+        let mut request_ix: BTreeMap<Key<'_>, usize> = BTreeMap::new();
+        let mut audiences: Vec<((usize, Option<&str>), bool)> = Vec::new();
+        let mut audience_ix: BTreeMap<(usize, Option<&str>), usize> = BTreeMap::new();
+        let mut spent: u64 = 0;
+        let mut skipped: u64 = 0;
+        // within the budget, charging `cost` if so
+        let mut afford = |cost: usize, skipped_ref: &mut u64| {
+            let cost = cost.max(1) as u64;
+            if spent.saturating_add(cost) <= JUDGE_BUDGET && *skipped_ref == 0 {
+                spent += cost;
+                true
+            } else {
+                *skipped_ref += 1;
+                false
+            }
+        };
+        let jobs: Vec<Option<Job<'a>>> = self
+            .assumptions
+            .iter()
             .map(|a| {
                 if a.access != Access::Oidc {
                     return None;
                 }
                 let role = self.resolve_index(a)?;
                 let trust = self.roles[role].trust?;
-                let repo = self.repo_value(a.file, trust);
-                let wf = &scan.file(a.file).rel;
+                let checkout = match self.repo {
+                    None => self.file_repo.get(&a.file).map(String::as_str),
+                    Some(_) => None,
+                };
+                let repo = *repo_ix.entry((role, checkout)).or_insert_with(|| {
+                    repos.push(self.repo_value(a.file, trust));
+                    repos.len() - 1
+                });
+                let wf = scan.file(a.file).rel.as_str();
                 let aud = a.audience.as_deref();
-                Some(Judgement {
+                let cost = trust.statements.len();
+                let audience = *audience_ix.entry((role, aud)).or_insert_with(|| {
+                    let ok = afford(cost, &mut skipped);
+                    audiences.push(((role, aud), ok));
+                    audiences.len() - 1
+                });
+                let requests = a
+                    .subjects
+                    .iter()
+                    .map(|s| {
+                        // the workflow path is part of the request only with a known ref
+                        let wf = if s.git_ref.is_some() && !s.foreign {
+                            wf
+                        } else {
+                            ""
+                        };
+                        let key = (role, repo, s, aud, wf);
+                        *request_ix.entry(key).or_insert_with(|| {
+                            let ok = afford(cost, &mut skipped);
+                            requests.push((key, ok));
+                            requests.len() - 1
+                        })
+                    })
+                    .collect();
+                Some(Job {
                     role,
                     trust,
-                    audience_rejection: aud.and_then(|x| audience_rejection(trust, x)),
-                    admits: a
-                        .subjects
-                        .iter()
-                        .map(|s| admits(trust, &repo, s, aud, wf, self.form))
-                        .collect(),
                     repo,
+                    audience,
+                    requests,
+                })
+            })
+            .collect();
+        if skipped > 0 {
+            OVER_BUDGET.fetch_max(skipped, Ordering::Relaxed);
+        }
+        let roles = &self.roles;
+        let trust_of = |role: usize| {
+            roles[role]
+                .trust
+                .expect("only roles with a trust are judged")
+        };
+        let verdicts: Vec<Tri> = requests
+            .par_iter()
+            .map(|&((role, repo, s, aud, wf), ok)| {
+                if ok {
+                    admits(trust_of(role), &repos[repo], s, aud, wf, self.form)
+                } else {
+                    Tri::Unknown
+                }
+            })
+            .collect();
+        let rejections: Vec<Option<&'a crate::model::Condition>> = audiences
+            .par_iter()
+            .map(|&((role, aud), ok)| {
+                if ok {
+                    aud.and_then(|x| audience_rejection(trust_of(role), x))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        jobs.into_iter()
+            .map(|j| {
+                let j = j?;
+                Some(Judgement {
+                    role: j.role,
+                    trust: j.trust,
+                    audience_rejection: rejections[j.audience],
+                    admits: j.requests.iter().map(|&r| verdicts[r]).collect(),
+                    repo: repos[j.repo].clone(),
                 })
             })
             .collect()

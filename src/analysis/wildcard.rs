@@ -17,15 +17,8 @@
 use crate::analysis::eval::Hole;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// A pattern element.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PEl {
-    Ch(char),
-    /// `?`: one character.
-    One,
-    /// `*`: any run, empty included.
-    Star,
-}
+pub use crate::model::glob::PEl;
+use crate::model::glob::{ch_matches, greedy};
 
 /// A subject element.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -56,14 +49,6 @@ fn gave_up(p: &[PEl], s: &[SEl]) -> Option<bool> {
     let size = (p.len() as u64).saturating_mul(s.len() as u64).max(1);
     OVER_LIMIT.fetch_max(size, Ordering::Relaxed);
     None
-}
-
-fn ch_matches(p: PEl, d: char) -> bool {
-    match p {
-        PEl::Ch(c) => c == d,
-        PEl::One => true,
-        PEl::Star => false,
-    }
 }
 
 /// Strip both ends where a pattern character (or `?`) faces a subject character: the only
@@ -117,7 +102,8 @@ fn search(p: &[PEl], s: &[SEl], hole_moves: bool) -> Option<bool> {
                 SEl::Hole(_) => unreachable!(),
             })
             .collect();
-        return greedy(p, &text).or_else(|| gave_up(p, s));
+        let mut budget = MAX_STEPS;
+        return greedy(p, &text, &mut budget).or_else(|| gave_up(p, s));
     }
     let cells = (p.len() as u64 + 1).saturating_mul(s.len() as u64 + 1);
     if cells > MAX_STEPS {
@@ -180,91 +166,6 @@ fn sweep(p: &[PEl], s: &[SEl], hole_moves: bool) -> bool {
         std::mem::swap(&mut cur, &mut next);
     }
     unreachable!("the last row returns")
-}
-
-/// A subject without holes: split the pattern at its stars; the first run is anchored at the
-/// start, the last at the end, and each run between takes its leftmost place after the one
-/// before (runs have a fixed length, so the leftmost place leaves the most room). `None`: over
-/// [`MAX_STEPS`].
-fn greedy(p: &[PEl], t: &[char]) -> Option<bool> {
-    let runs: Vec<&[PEl]> = p.split(|e| *e == PEl::Star).collect();
-    let fits = |run: &[PEl], at: &[char]| run.iter().zip(at).all(|(&r, &c)| ch_matches(r, c));
-    if runs.len() == 1 {
-        return Some(p.len() == t.len() && fits(p, t));
-    }
-    let (first, last) = (runs[0], runs[runs.len() - 1]);
-    if first.len() + last.len() > t.len()
-        || !fits(first, t)
-        || !fits(last, &t[t.len() - last.len()..])
-    {
-        return Some(false);
-    }
-    let end = t.len() - last.len();
-    let mut pos = first.len();
-    let mut budget = MAX_STEPS;
-    for run in &runs[1..runs.len() - 1] {
-        if run.is_empty() {
-            continue;
-        }
-        match find(run, &t[pos..end], &mut budget)? {
-            Some(at) => pos += at + run.len(),
-            None => return Some(false),
-        }
-    }
-    Some(true)
-}
-
-/// Leftmost place of a star-free run in `t`: KMP when the run has no `?` (linear), else a
-/// direct search charged to `budget`. `None`: the budget ran out.
-fn find(run: &[PEl], t: &[char], budget: &mut u64) -> Option<Option<usize>> {
-    if run.len() > t.len() {
-        return Some(None);
-    }
-    if run.contains(&PEl::One) {
-        for at in 0..=t.len() - run.len() {
-            let mut k = 0;
-            while k < run.len() && ch_matches(run[k], t[at + k]) {
-                k += 1;
-            }
-            *budget = budget.checked_sub(k as u64 + 1)?;
-            if k == run.len() {
-                return Some(Some(at));
-            }
-        }
-        return Some(None);
-    }
-    let w: Vec<char> = run
-        .iter()
-        .map(|e| match e {
-            PEl::Ch(c) => *c,
-            _ => unreachable!(),
-        })
-        .collect();
-    // KMP failure function
-    let mut fail = vec![0usize; w.len()];
-    let mut k = 0;
-    for i in 1..w.len() {
-        while k > 0 && w[i] != w[k] {
-            k = fail[k - 1];
-        }
-        if w[i] == w[k] {
-            k += 1;
-        }
-        fail[i] = k;
-    }
-    let mut k = 0;
-    for (i, &c) in t.iter().enumerate() {
-        while k > 0 && c != w[k] {
-            k = fail[k - 1];
-        }
-        if c == w[k] {
-            k += 1;
-        }
-        if k == w.len() {
-            return Some(Some(i + 1 - w.len()));
-        }
-    }
-    Some(None)
 }
 
 /// The note the command line prints (on stderr) when some comparison was left unknown.

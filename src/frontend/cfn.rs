@@ -571,7 +571,7 @@ pub fn extract_file(
             Err(_) => return Ok(None),
         }
     } else {
-        match crate::source::yaml::parse(text) {
+        match crate::source::yaml::parse_scanned(text, src.bom()) {
             Ok(mut docs) if !docs.is_empty() => (docs.swap_remove(0), Family::Yaml),
             Ok(_) => return Ok(None),
             Err(e) if surely_template(text) => {

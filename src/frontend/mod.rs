@@ -122,7 +122,7 @@ pub fn extract(id: FileId, src: &SourceFile) -> Result<Option<Extracted>, ParseF
         }
         Format::CloudFormation => return Ok(cfn::extract_file(id, src)?.map(Extracted::Model)),
         Format::Workflow | Format::Action => {
-            let docs = yaml::parse(&src.text).map_err(|e| ParseFailure {
+            let docs = yaml::parse_scanned(&src.text, src.bom()).map_err(|e| ParseFailure {
                 offset: e.offset,
                 message: format!("invalid YAML: {}", e.message),
             })?;

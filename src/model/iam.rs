@@ -172,38 +172,9 @@ impl Statement {
 /// IAM action match: case-insensitive, `*` and `?` wildcards. An unknown action matches.
 pub fn action_matches(pattern: &Template, action: &str) -> bool {
     match pattern.known() {
-        Some(p) => glob_match(&p.to_ascii_lowercase(), &action.to_ascii_lowercase()),
+        Some(p) => super::glob::glob_match(&p.to_ascii_lowercase(), &action.to_ascii_lowercase()),
         None => true,
     }
-}
-
-/// IAM `StringLike` matching: `*` any run (including empty, across `/` and `:`), `?` one char.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    let (mut star, mut mark) = (None::<usize>, 0usize);
-    while ti < t.len() {
-        // a `*` in the pattern is always a wildcard, even facing a literal `*` in the text
-        if pi < p.len() && p[pi] != '*' && (p[pi] == '?' || p[pi] == t[ti]) {
-            pi += 1;
-            ti += 1;
-        } else if pi < p.len() && p[pi] == '*' {
-            star = Some(pi);
-            mark = ti;
-            pi += 1;
-        } else if let Some(s) = star {
-            pi = s + 1;
-            mark += 1;
-            ti = mark;
-        } else {
-            return false;
-        }
-    }
-    while pi < p.len() && p[pi] == '*' {
-        pi += 1;
-    }
-    pi == p.len()
 }
 
 /// An IAM OIDC identity provider.
@@ -221,6 +192,7 @@ pub struct OidcProvider {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::glob_match;
 
     #[test]
     fn glob() {

@@ -1,10 +1,12 @@
 //! The normalized model rules see. Every value keeps the span it came from; nothing here knows
 //! which input format produced it.
 
+pub mod glob;
 pub mod iam;
 pub mod workflow;
 pub mod workspace;
 
+pub use glob::glob_match;
 pub use iam::*;
 pub use workflow::*;
 pub use workspace::{Scan, Settings, Skipped, SubjectFormat};

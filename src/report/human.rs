@@ -625,7 +625,7 @@ pub fn warnings(scan: &crate::model::Scan) -> String {
     for w in &scan.warnings {
         out.push_str(&format!("warning: {}\n", sanitize::inline(w)));
     }
-    if let Some(note) = crate::analysis::wildcard::over_limit_note() {
+    for note in crate::analysis::notes() {
         out.push_str(&format!("{}\n", sanitize::inline(&note)));
     }
     out

@@ -21,7 +21,7 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let an = ctx.analysis();
         let mut reported_roles = BTreeSet::new();
-        for a in &an.assumptions {
+        for (a, judged) in an.assumptions.iter().zip(ctx.judged()) {
             if a.access != Access::Oidc {
                 continue;
             }
@@ -83,13 +83,14 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
             if a.environment_span.is_some() {
                 continue; // environments can require reviewers
             }
-            let wf = &ctx.file(a.file).rel;
-            for s in &a.subjects {
+            // the subjects' verdicts, judged once per distinct request within the work budget
+            let Some(judged) = judged else { continue };
+            for (s, &verdict) in a.subjects.iter().zip(&judged.admits) {
                 let event = s.event.split(' ').next().unwrap_or("");
                 if !OUTSIDER_EVENTS.contains(&event) || s.context == Val::lit("pull_request") {
                     continue;
                 }
-                if admits(trust, &repo, s, aud, wf, an.form) != Tri::True {
+                if verdict != Tri::True {
                     continue;
                 }
                 let Some(t) = a.workflow.triggers.iter().find(|t| t.event == event) else {

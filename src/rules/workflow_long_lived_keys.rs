@@ -62,6 +62,13 @@ fn report(
     let Some(origin) = source(&primary.value.value) else {
         return;
     };
+    // A literal key id that cannot be a key (documentation example, placeholder, test double)
+    // passes no credential; its secret is then a test value too.
+    if origin == "a literal"
+        && id.is_some_and(|i| crate::analysis::secrets::is_placeholder_id(&i.value.value))
+    {
+        return;
+    }
     let mut f = Finding::new(META.id, META.severity, file, primary.value.span)
         .message(format!(
             "{where_} passes a long-lived AWS access key (`{}` from {origin}) instead of assuming a role through OIDC",

@@ -67,6 +67,8 @@ pub fn parse_blocks(
     text: &str,
     keep: &dyn Fn(&str, &[&str]) -> bool,
 ) -> Result<Vec<Block>, ParseFailure> {
+    // hcl-edit takes exponential time on unclosed nesting: unbalanced text never reaches it.
+    super::hcl_brackets::check(text)?;
     let mut work = text.to_string();
     let mut renamed: Vec<Span> = Vec::new();
     let body = loop {

@@ -4,6 +4,7 @@ pub mod discover;
 pub mod embedded;
 pub mod gitindex;
 pub mod hcl;
+mod hcl_brackets;
 pub mod json;
 pub mod lines;
 pub mod read;
@@ -91,6 +92,9 @@ pub struct SourceFile {
     lines: lines::Lines,
     /// Whether the text holds a CRLF (worked out once: fixes ask per finding).
     crlf: bool,
+    /// Whether the file starts with a UTF-8 byte order mark, which `text` holds as three
+    /// spaces (byte offsets stay the file's); not a column (editors and GitHub do not count it).
+    bom: bool,
 }
 
 /// A 1-based position for reports.
@@ -107,10 +111,33 @@ impl SourceFile {
         SourceFile {
             lines,
             crlf: text.contains("\r\n"),
+            bom: false,
             path,
             rel,
             text,
             format,
+        }
+    }
+
+    /// The file started with a UTF-8 byte order mark, which `text` holds as its first three
+    /// bytes (three spaces).
+    pub fn with_bom(mut self, bom: bool) -> Self {
+        self.bom = bom && self.text.starts_with("   ");
+        self
+    }
+
+    /// Whether the file started with a UTF-8 byte order mark ([`SourceFile::with_bom`]).
+    pub fn bom(&self) -> bool {
+        self.bom
+    }
+
+    /// A column counted from the line start, without the byte order mark's three stand-in
+    /// spaces on the first line.
+    fn column(&self, line: u32, column: u32) -> u32 {
+        if self.bom && line == 0 {
+            column.saturating_sub(3)
+        } else {
+            column
         }
     }
 
@@ -127,7 +154,7 @@ impl SourceFile {
         let lc = self.lines.line_cols(self.clamp(offset));
         Pos {
             line: lc.line + 1,
-            column: lc.chars + 1,
+            column: self.column(lc.line, lc.chars) + 1,
         }
     }
 
@@ -136,7 +163,7 @@ impl SourceFile {
         let lc = self.lines.line_cols(self.clamp(offset));
         Pos {
             line: lc.line + 1,
-            column: lc.utf16 + 1,
+            column: self.column(lc.line, lc.utf16) + 1,
         }
     }
 

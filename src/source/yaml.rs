@@ -44,27 +44,23 @@ pub fn parse(text: &str) -> Result<Vec<Node>, ParseFailure> {
             message: format!("nesting deeper than {MAX_DEPTH} levels"),
         });
     }
-    let load = |text: &str| {
-        let map = CharMap::new(text);
-        match MarkedYaml::load_from_str(text) {
-            Ok(docs) => Ok(docs.iter().map(|d| convert(d, &map)).collect()),
-            Err(e) => Err(ParseFailure {
-                offset: map.byte(e.marker().index()),
-                message: e.info().to_string(),
-            }),
-        }
-    };
-    match load(text) {
-        // The scan reads a UTF-8 byte order mark as three spaces (byte offsets stay the
-        // file's), which would indent the first line alone. A stream starting with three
-        // spaces that does not parse is read again with the mark put back (the same three
-        // bytes, so every span still maps to the file), as YAML and GitHub read it: a mark
-        // starting the stream is not content.
-        Err(first) if text.starts_with("   ") => {
-            let marked = format!("\u{feff}{}", &text[3..]);
-            load(&marked).map_err(|_| first)
-        }
-        r => r,
+    let map = CharMap::new(text);
+    match MarkedYaml::load_from_str(text) {
+        Ok(docs) => Ok(docs.iter().map(|d| convert(d, &map)).collect()),
+        Err(e) => Err(ParseFailure {
+            offset: map.byte(e.marker().index()),
+            message: e.info().to_string(),
+        }),
+    }
+}
+
+/// [`parse`] for a scanned file's text ([`crate::source::SourceFile`]), which holds a UTF-8
+/// byte order mark (`bom`) as three spaces: the mark is put back (the same three bytes, so
+/// every span still maps to the file) and read as YAML and GitHub read it, as no content.
+pub fn parse_scanned(text: &str, bom: bool) -> Result<Vec<Node>, ParseFailure> {
+    match text.strip_prefix("   ") {
+        Some(rest) if bom => parse(&format!("\u{feff}{rest}")),
+        _ => parse(text),
     }
 }
 

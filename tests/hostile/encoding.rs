@@ -176,3 +176,92 @@ fn utf16_is_reported_by_name() {
         "{v}"
     );
 }
+
+/// The byte order mark is no column: a finding on the first line of a BOM-led file is at the
+/// column of its characters (as editors and GitHub count them), in JSON and SARIF alike.
+#[test]
+fn utf8_bom_is_not_a_column() {
+    let first_line = format!(
+        "permissions: {{id-token: write}}\n{}",
+        &WORKFLOW[WORKFLOW.find("on:").unwrap()..].replace("permissions:\n  id-token: write\n", "")
+    );
+    let plain = scan_bytes(first_line.as_bytes(), &["--format", "json"]);
+    let want = positions(&plain);
+    assert!(want.iter().any(|(_, l, c)| *l == 1 && *c > 1), "{want:?}");
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(first_line.as_bytes());
+    assert_eq!(positions(&scan_bytes(&bom, &["--format", "json"])), want);
+    let regions = |out: std::process::Output| -> Vec<serde_json::Value> {
+        let j: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        j["runs"][0]["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let mut r = r["locations"][0]["physicalLocation"]["region"].clone();
+                r.as_object_mut().unwrap().remove("snippet");
+                r
+            })
+            .collect()
+    };
+    assert_eq!(
+        regions(scan_bytes(&bom, &["--format", "sarif"])),
+        regions(scan_bytes(first_line.as_bytes(), &["--format", "sarif"]))
+    );
+}
+
+/// A file that really starts with three spaces is not taken for a BOM-led one: YAML whose
+/// first line alone is indented does not parse (as GitHub reads it), whereas the same bytes
+/// after a byte order mark do.
+#[test]
+fn three_leading_spaces_are_not_a_byte_order_mark() {
+    let spaces = format!("   {WORKFLOW}");
+    let out = scan_bytes(spaces.as_bytes(), &["--format", "json"]);
+    assert_eq!(out.status.code(), Some(2));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{v}");
+    assert_eq!(errors[0]["path"], PATH);
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid YAML"),
+        "{v}"
+    );
+    let mut bom = b"\xEF\xBB\xBF".to_vec();
+    bom.extend(WORKFLOW.as_bytes());
+    assert!(!positions(&scan_bytes(&bom, &["--format", "json"])).is_empty());
+}
+
+/// Suppression comments in files with lone `\r` line ends cover their own line, as with `\n`:
+/// not the whole file (which is one `\n`-line), and the reason stops at the line end.
+#[test]
+fn carriage_return_suppressions_cover_their_line_only() {
+    let with_comment = WORKFLOW.replace(
+        "  id-token: write\n",
+        "  id-token: write # oidc-lint: ignore[workflow-oidc-untrusted-trigger, workflow-deprecated-action] reviewed\n",
+    );
+    let want = positions(&scan_bytes(with_comment.as_bytes(), &["--format", "json"]));
+    let rules: Vec<&str> = want.iter().map(|p| p.0.as_str()).collect();
+    // the comment's line holds one of its two rules' findings; the deprecated action further
+    // down is kept (and the comment's second rule reported unused)
+    assert_eq!(
+        rules,
+        ["unused-suppression", "workflow-deprecated-action"],
+        "{want:?}"
+    );
+    for text in [
+        with_comment.replace('\n', "\r"),
+        with_comment.replace('\n', "\r\n"),
+    ] {
+        let out = scan_bytes(text.as_bytes(), &["--format", "json", "--show-suppressed"]);
+        assert_eq!(positions(&out), want);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let reasons: Vec<&str> = v["suppressed"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|s| s["reason"].as_str()).collect())
+            .unwrap_or_default();
+        assert!(reasons.iter().all(|r| *r == "reviewed"), "{v}");
+    }
+}

@@ -323,3 +323,219 @@ fn thread_count_is_clamped() {
         assert_eq!(o.stdout, one.stdout, "--threads {n}");
     }
 }
+
+/// hcl-edit backtracks exponentially on unclosed nesting (`{G = r * 6 % ` twenty times took
+/// 15 s, twenty-five over a minute): unbalanced text is refused by a linear pre-scan before
+/// hcl-edit sees it, with the error at the unclosed bracket, whatever hides the imbalance
+/// (template openers in strings and heredocs, comments). The other files are still scanned.
+#[test]
+fn unclosed_hcl_nesting_is_refused_before_parsing() {
+    // below the depth cap, so each reaches the unclosed-bracket check (2^100 steps in hcl-edit)
+    let n = 100;
+    let d = tempfile::tempdir().unwrap();
+    let trust = "resource \"aws_iam_role\" \"deploy\" {\n  assume_role_policy = jsonencode({\n    Statement = [{\n      Effect = \"Allow\"\n      Principal = { Federated = \"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com\" }\n      Action = \"sts:AssumeRoleWithWebIdentity\"\n      Condition = { StringEquals = { \"token.actions.githubusercontent.com:aud\" = \"sts.amazonaws.com\" } }\n    }]\n  })\n}\n";
+    write_files(
+        d.path(),
+        &[
+            (
+                "a-ops.tf".into(),
+                format!("a = {}1", "{G = r * 6 % ".repeat(n)),
+            ),
+            (
+                "b-template.tf".into(),
+                format!("a = \"{}1", "${ {G = r * 6 % \"%{ if ".repeat(n / 5)),
+            ),
+            (
+                "c-heredoc.tf".into(),
+                format!("a = <<EOF\n${{ {}1\nEOF\n", "(x % # )\n".repeat(n)),
+            ),
+            (
+                "d-closer.tf".into(),
+                format!("a = {}1}}", "[r * 6 % ".repeat(n)),
+            ),
+            (
+                "e-deep.tf".into(),
+                format!("a = {}1{}\n", "[".repeat(20 * n), "]".repeat(20 * n)),
+            ),
+            ("z-trust.tf".into(), trust.into()),
+        ],
+    );
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<(String, u64, u64, String)> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_string(),
+                e["line"].as_u64().unwrap(),
+                e["column"].as_u64().unwrap(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let ops_col = 5 + 13 * (n as u64 - 1);
+    let e = |p: &str, l: u64, c: u64, m: &str| (p.to_string(), l, c, format!("invalid HCL: {m}"));
+    assert_eq!(
+        errors,
+        vec![
+            e("a-ops.tf", 1, ops_col, "unclosed `{` (opened here)"),
+            // the innermost open thing: the last `%{`, inside a string inside `{` inside `${`
+            e(
+                "b-template.tf",
+                1,
+                5 + 23 * (n as u64 / 5 - 1) + 18,
+                "unclosed `%{` (opened here)"
+            ),
+            // `#` comments out each `)`
+            e(
+                "c-heredoc.tf",
+                2 + n as u64 - 1,
+                1,
+                "unclosed `(` (opened here)"
+            ),
+            e(
+                "d-closer.tf",
+                1,
+                6 + 9 * n as u64,
+                "mismatched `}`: expected `]` to close the `[` on line 1"
+            ),
+            e("e-deep.tf", 1, 5 + 128, "nesting deeper than 128 levels"),
+        ]
+    );
+    // the well-formed file is still analysed: its trust policy has no `sub` condition
+    let rules: Vec<String> = hits(&v).into_iter().map(|h| h.0).collect();
+    assert!(
+        rules.contains(&"trust-missing-sub".to_string()),
+        "{rules:?}"
+    );
+}
+
+/// A trust policy of `statements` statements, none admitting the jobs below (they run on
+/// `main`; the statements admit other branches).
+fn many_statement_trust(statements: usize) -> String {
+    let st: Vec<String> = (0..statements)
+        .map(|i| format!(r#"{{"Effect": "Allow", "Principal": {{"Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"}}, "Action": "sts:AssumeRoleWithWebIdentity", "Condition": {{"StringEquals": {{"token.actions.githubusercontent.com:aud": "sts.amazonaws.com", "token.actions.githubusercontent.com:sub": "repo:acme/app:ref:refs/heads/b{i}"}}}}}}"#))
+        .collect();
+    format!(
+        r#"{{"Version": "2012-10-17", "Statement": [{}]}}"#,
+        st.join(", ")
+    )
+}
+
+fn deploy_jobs(jobs: usize) -> String {
+    let mut w = String::from(
+        "on:\n  push:\n    branches: [main]\npermissions:\n  id-token: write\njobs:\n",
+    );
+    for i in 0..jobs {
+        w.push_str(&format!("  j{i}:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v6\n        with:\n          role-to-assume: arn:aws:iam::123456789012:role/deploy\n          aws-region: eu-west-1\n"));
+    }
+    w
+}
+
+fn count(v: &serde_json::Value, rule: &str) -> usize {
+    hits(v).iter().filter(|h| h.0 == rule).count()
+}
+
+/// Jobs × statements: 2,000 jobs presenting the same claims to a role trusting 2,000
+/// statements are judged once (it was minutes before), and every job still gets its verdict.
+#[test]
+fn identical_job_requests_are_judged_once() {
+    let d = tempfile::tempdir().unwrap();
+    write_files(
+        d.path(),
+        &[
+            ("iam/deploy-trust.json".into(), many_statement_trust(2000)),
+            (".github/workflows/deploy.yml".into(), deploy_jobs(2000)),
+        ],
+    );
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(count(&v, "role-trust-rejects-job"), 2000);
+    assert!(String::from_utf8_lossy(&out.stderr).is_empty());
+}
+
+/// Distinct requests past the judging work budget (300 workflows, each its own
+/// `job_workflow_ref`, against 1,000 statements) are unknown, with one note; none is guessed.
+#[test]
+fn judging_past_the_work_budget_is_unknown_with_a_note() {
+    let d = tempfile::tempdir().unwrap();
+    let mut files = vec![(
+        "iam/deploy-trust.json".to_string(),
+        many_statement_trust(1000),
+    )];
+    for i in 0..300 {
+        files.push((format!(".github/workflows/w{i:03}.yml"), deploy_jobs(1)));
+    }
+    write_files(d.path(), &files);
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let notes: Vec<&str> = stderr.lines().collect();
+    assert_eq!(notes.len(), 1, "{stderr}");
+    let unknown: usize = notes[0]
+        .strip_prefix(
+            "note: judging jobs against their roles' trust policies exceeded the work budget of ",
+        )
+        .and_then(|r| r.split("; ").nth(1))
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let rejected = count(&v, "role-trust-rejects-job");
+    assert!(unknown > 0 && rejected > 0, "{stderr}");
+    assert_eq!(
+        rejected + unknown,
+        300,
+        "an unknown verdict is never reported"
+    );
+    // the cut is in file order: the last workflows are the unjudged ones
+    let last = hits(&v)
+        .into_iter()
+        .filter(|h| h.0 == "role-trust-rejects-job")
+        .map(|h| h.1)
+        .max()
+        .unwrap();
+    assert_eq!(last, format!(".github/workflows/w{:03}.yml", rejected - 1));
+}
+
+/// A custom rule's `glob` (`*aaa…ab*`, and one with a `?` in the run) against a megabyte
+/// value (`aaa…`): backtracking glob matching retried the run at every position, pattern ×
+/// text steps (over a minute); the piece-by-piece matcher is linear (KMP, shift-and for runs
+/// with `?`), and the verdict is exact (no `b`: the value matches none of the patterns).
+#[test]
+fn custom_rule_glob_is_matched_in_linear_time() {
+    let a = "a".repeat(20_000);
+    let pattern = format!("[\"*{a}b*\", \"*{}?{}b*\"]", &a[..500], &a[..500]);
+    let rule = format!(
+        "id: acme/env-name\nseverity: warning\nsummary: s\nmessage: m\napplies-to: [workflow]\nselect: \"$.jobs[*]\"\npath: \"$.environment\"\nglob: {pattern}\n"
+    );
+    let (rules, repo) = rules_outside_tree(&[("r.yml", &rule)]);
+    write_files(
+        repo.path(),
+        &[(
+            ".github/workflows/ci.yml".into(),
+            format!(
+                "on: push\njobs:\n  build:\n    runs-on: ubuntu-latest\n    environment: {}\n    steps:\n      - run: echo\n",
+                "a".repeat(1 << 20)
+            ),
+        )],
+    );
+    let out = run_rules(rules.path(), repo.path());
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        count(&v, "acme/env-name"),
+        1,
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(v["errors"].as_array().unwrap().is_empty());
+}
