@@ -139,7 +139,7 @@ mod tests {
         ] {
             assert!(!long_lived(p), "{p}");
         }
-        assert!(long_lived("AKIA2345ABCD6789WXYZ"));
+        assert!(long_lived("AKIA2345ABCDEF67WXYZ"));
         assert!(long_lived("${{ secrets.AWS_ACCESS_KEY_ID }}"));
         assert!(long_lived("${{ vars.KEY }}"));
         assert!(!long_lived("${{ steps.creds.outputs.key }}"));
