@@ -4,19 +4,6 @@
 mod common;
 use common::*;
 
-fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.path().is_dir() {
-            std::fs::create_dir_all(&dest).unwrap();
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 fn audit_json(dir: &std::path::Path, extra: &[&str]) -> serde_json::Value {
     let out = bin()
         .arg("audit")
@@ -36,7 +23,7 @@ fn audit_json(dir: &std::path::Path, extra: &[&str]) -> serde_json::Value {
 #[test]
 fn migration_fed_back_is_clean() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixtures().join("scenarios/static-keys"), dir.path());
+    copy_tree(&fixtures().join("scenarios/static-keys"), dir.path());
     // before: long-lived keys are reported
     let (_, before) = run_json(dir.path(), &[".", "--repo", "acme/app"]);
     assert!(
@@ -94,7 +81,7 @@ fn migration_fed_back_is_clean() {
 #[test]
 fn terraform_migration_is_clean() {
     let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixtures().join("scenarios/static-keys"), dir.path());
+    copy_tree(&fixtures().join("scenarios/static-keys"), dir.path());
     let v = audit_json(dir.path(), &["--repo", "acme/app"]);
     let jobs = v["repositories"][0]["jobs"].as_array().unwrap();
     let wf = dir.path().join(".github/workflows/deploy.yml");

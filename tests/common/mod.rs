@@ -13,6 +13,20 @@ pub fn write_files(dir: &Path, files: &[(String, String)]) {
     }
 }
 
+/// Copy the tree under `from` into `to` (which exists), files and directories alike.
+pub fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let p = e.unwrap().path();
+        let dest = to.join(p.file_name().unwrap());
+        if p.is_dir() {
+            std::fs::create_dir_all(&dest).unwrap();
+            copy_tree(&p, &dest);
+        } else {
+            std::fs::copy(&p, &dest).unwrap();
+        }
+    }
+}
+
 pub fn bin() -> Command {
     let mut c = Command::cargo_bin("oidc-lint").unwrap();
     c.env_remove("NO_COLOR")
