@@ -324,6 +324,10 @@ impl Engine {
             .unwrap_or(config::FailOn::Warning);
         findings.iter().any(|f| fail_on.fails(f.severity))
     }
+    /// Whether the configuration's `exclude` drops the file at `(relative path, path)`.
+    fn excluded(&self, rel: &str, path: &Path) -> bool {
+        !self.excludes.matches(rel, path).is_empty()
+    }
     /// Whether `id` names a rule this engine can report (a member of its set or
     /// `unused-suppression`).
     pub fn knows(&self, id: &str) -> bool {
@@ -358,14 +362,13 @@ impl Engine {
             max_file_size: self.max_file_size,
             settings,
         };
-        // The configuration's `exclude`, for the summary's count of excluded files.
-        let ex = self.config.excludes();
+        // The configuration's `exclude` (the engine's own matcher), for the summary's count of
+        // excluded files.
+        let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
         let walk = WalkSettings {
             walk: self.walk.clone(),
-            excluded: (!ex.is_empty()).then(|| {
-                Box::new(move |rel: &str, path: &Path| !ex.matches(rel, path).is_empty())
-                    as Box<dyn Fn(&str, &Path) -> bool + Send + Sync>
-            }),
+            excluded: (!self.excludes.is_empty())
+                .then_some(&excluded as &crate::scan::ExcludeFn<'_>),
         };
         let scan = scan_with(&opts, &walk, overlays);
         self.finish(scan)
@@ -420,7 +423,7 @@ impl Engine {
 
     /// Excludes, severities and suppressions over the rules' findings `found` on `scan`.
     fn finish_with(&self, mut scan: Scan, found: Vec<Finding>) -> Outcome {
-        let excluded = |rel: &str, path: &Path| !self.excludes.matches(rel, path).is_empty();
+        let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
         if !self.excludes.is_empty() {
             let root = scan.root.clone();
             scan.errors

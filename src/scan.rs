@@ -17,15 +17,17 @@ pub struct ScanOptions {
 
 pub use crate::model::{Scan, Settings, Skipped};
 
+/// Whether a file, by `(relative path, path)`, is excluded by the configuration.
+pub type ExcludeFn<'a> = dyn Fn(&str, &Path) -> bool + Sync + 'a;
+
 /// How the scan walks, and what it counts for the summary (beyond [`ScanOptions`]).
 #[derive(Default)]
-pub struct WalkSettings {
+pub struct WalkSettings<'a> {
     pub walk: WalkOptions,
     /// The configuration's `exclude`: whether `(relative path, path)` is excluded. Excluded
     /// files are still analysed (their documents can matter to others); the caller drops their
     /// findings and errors. The scan only counts them.
-    #[allow(clippy::type_complexity)]
-    pub excluded: Option<Box<dyn Fn(&str, &Path) -> bool + Send + Sync>>,
+    pub excluded: Option<&'a ExcludeFn<'a>>,
 }
 
 #[allow(clippy::large_enum_variant)]
@@ -342,7 +344,11 @@ pub fn scan_with_overlay(opts: &ScanOptions, overlays: &[(PathBuf, String)]) -> 
 /// [`scan`], with in-memory contents replacing files on disk: each overlay's text is read
 /// instead of the file at its path (an editor's unsaved buffer). An overlay for a path the walk
 /// does not find (a new, unsaved file) is scanned as if it were named on the command line.
-pub fn scan_with(opts: &ScanOptions, ws: &WalkSettings, overlays: &[(PathBuf, String)]) -> Scan {
+pub fn scan_with(
+    opts: &ScanOptions,
+    ws: &WalkSettings<'_>,
+    overlays: &[(PathBuf, String)],
+) -> Scan {
     let walked = walk(&opts.root, &opts.paths, &ws.walk);
     let mut candidates = walked.candidates;
     let walk_errors = walked.errors;
