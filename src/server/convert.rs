@@ -123,8 +123,12 @@ pub fn offset(text: &str, pos: Position, enc: Encoding) -> usize {
 
 /// The page of a built-in rule (custom rules have none), as SARIF's `helpUri` gives it.
 pub fn doc_href(rule: &str) -> Option<Uri> {
-    let meta = crate::engine::reportable(&crate::rules::RuleSet::builtin())
-        .into_iter()
+    // The built-in rules' metadata, listed once per process (not once per diagnostic).
+    static BUILTIN: std::sync::OnceLock<Vec<&'static crate::rules::RuleMeta>> =
+        std::sync::OnceLock::new();
+    let meta = BUILTIN
+        .get_or_init(|| crate::engine::reportable(&crate::rules::RuleSet::builtin()))
+        .iter()
         .find(|m| m.id == rule)?;
     Uri::from_str(&crate::rules::doc_url(meta)?).ok()
 }
