@@ -3,6 +3,7 @@
 //! the engine and `audit` ask here; nothing here knows a rule.
 
 pub mod access;
+pub mod azure;
 pub mod eval;
 pub mod expr;
 pub mod managed_policies;

@@ -725,6 +725,26 @@ fn assumption<'a>(
         .collect()
 }
 
+/// The subjects a job presents to any OIDC relying party (an Azure or Google Cloud login
+/// step): its triggers, local callers, `environment:` and matrix, worked out exactly as for an
+/// AWS role assumption, for the step that requests the token.
+pub fn job_subjects<'a>(
+    scan: &'a Scan,
+    callers: &Callers<'a>,
+    w: &'a Workflow,
+    job: &'a Job,
+    step: &'a Step,
+) -> Vec<Subject> {
+    let default = default_branch(scan);
+    let ctxs = contexts(scan, callers, w, default.as_deref(), 0);
+    let mut seen = BTreeSet::new();
+    assumption(scan, w, job, step, Access::Oidc, job.matrix.as_ref(), &ctxs)
+        .into_iter()
+        .flat_map(|a| a.subjects)
+        .filter(|s| seen.insert((s.context.clone(), s.foreign)))
+        .collect()
+}
+
 fn env_subject(s: &Subject, e: &Val) -> Subject {
     Subject {
         context: Val::concat(&[&Val::lit("environment:"), &encode_env(e)]),

@@ -1,6 +1,7 @@
 //! The normalized model rules see. Every value keeps the span it came from; nothing here knows
 //! which input format produced it.
 
+pub mod azure;
 pub mod glob;
 pub mod iam;
 pub mod workflow;
@@ -67,6 +68,8 @@ pub struct FileModel {
     /// IaC blocks created only when a switch is on, off by default (`count = var.enable_x ? 1 : 0`
     /// with `default = false`): findings inside them are judged "when enabled".
     pub switches: Vec<Switch>,
+    /// Azure managed identities, applications and their federated identity credentials.
+    pub azure: azure::AzureModel,
 }
 
 /// A block whose `count`/`for_each` is empty by default.
@@ -89,6 +92,7 @@ impl FileModel {
             && self.roles.is_empty()
             && self.access_keys.is_empty()
             && self.subject_templates.is_empty()
+            && self.azure.is_empty()
     }
 }
 

@@ -6,6 +6,8 @@ pub mod narrow;
 
 pub use ctx::Ctx;
 
+mod azure_fic_subject_mismatch;
+mod azure_fic_wrong_issuer_or_audience;
 mod hardcoded_aws_key;
 mod iac_access_key;
 mod perm_admin_access;
@@ -149,6 +151,8 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &workflow_id_token_too_broad::RULE,
         &workflow_oidc_untrusted_trigger::RULE,
         &workflow_role_not_arn::RULE,
+        &azure_fic_subject_mismatch::RULE,
+        &azure_fic_wrong_issuer_or_audience::RULE,
     ];
     rules.sort_by_key(|r| r.meta().id);
     rules

@@ -34,7 +34,7 @@ impl Rule for WorkflowMissingIdToken {
                     check_callers(ctx, w, out);
                 }
                 for job in &w.jobs {
-                    let Some(step) = job.steps.iter().find(|s| oidc_step(s, job, w).is_some())
+                    let Some(step) = job.steps.iter().find(|s| token_use(s, job, w).is_some())
                     else {
                         continue;
                     };
@@ -45,14 +45,39 @@ impl Rule for WorkflowMissingIdToken {
     }
 }
 
+const AWS: &str = "assumes an AWS role through OIDC";
+
+/// What a step requesting a GitHub OIDC token does with it (for messages), and what fails
+/// without the token; `None` when it requests none.
+fn token_use(step: &Step, job: &Job, w: &Workflow) -> Option<(&'static str, &'static str)> {
+    if oidc_step(step, job, w).is_some() {
+        return Some((
+            AWS,
+            "configure-aws-credentials fails with \"Credentials could not be loaded\" or falls back to other credentials",
+        ));
+    }
+    if crate::analysis::azure::oidc_login(step).is_some() {
+        return Some((
+            "signs in to Azure through OIDC (`azure/login` with `client-id`)",
+            "azure/login fails asking to \"give write permissions to id-token in the workflow\"",
+        ));
+    }
+    None
+}
+
 fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<Finding>) {
     let file = w.file;
+    let (what, fails) = token_use(step, job, w).unwrap_or_default();
     let own = w.effective_permissions(job);
     let span = step.uses.as_ref().map(|u| u.span).unwrap_or(step.span);
     let base = |msg: String| {
         Finding::new(META.id, META.severity, file, span)
             .message(msg)
-            .label("this step requests an OIDC token to assume the role")
+            .label(if what == AWS {
+                "this step requests an OIDC token to assume the role"
+            } else {
+                "this step requests an OIDC token to sign in"
+            })
     };
     // A reusable workflow without its own permissions inherits its caller's: reported at the
     // caller (see `check_callers`).
@@ -65,7 +90,7 @@ fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<
             let (msg, related) = match (&job.permissions, &w.permissions) {
                 (Some(p), _) => (
                     format!(
-                        "job `{}` assumes an AWS role through OIDC, but its `permissions` block does not grant `id-token: write`",
+                        "job `{}` {what}, but its `permissions` block does not grant `id-token: write`",
                         job.id.value
                     ),
                     Some((
@@ -75,7 +100,7 @@ fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<
                 ),
                 (None, Some(p)) => (
                     format!(
-                        "job `{}` assumes an AWS role through OIDC, but the workflow's `permissions` block does not grant `id-token: write`",
+                        "job `{}` {what}, but the workflow's `permissions` block does not grant `id-token: write`",
                         job.id.value
                     ),
                     Some((
@@ -85,15 +110,15 @@ fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<
                 ),
                 (None, None) => (
                     format!(
-                        "job `{}` assumes an AWS role through OIDC, but no `permissions` block grants `id-token: write` (the default token has none)",
+                        "job `{}` {what}, but no `permissions` block grants `id-token: write` (the default token has none)",
                         job.id.value
                     ),
                     None,
                 ),
             };
-            let mut f = base(msg).help(
-                "add `id-token: write` to the job's permissions; without it configure-aws-credentials fails with \"Credentials could not be loaded\" or falls back to other credentials",
-            );
+            let mut f = base(msg).help(format!(
+                "add `id-token: write` to the job's permissions; without it {fails}"
+            ));
             if let Some((s, m)) = related {
                 f = f.related(file, s, m);
             }
@@ -116,11 +141,14 @@ fn check_callers(ctx: &Ctx<'_>, w: &Workflow, out: &mut Vec<Finding>) {
         )),
         Some(_) => None,
         None => {
-            let step = job.steps.iter().find(|s| oidc_step(s, job, w).is_some())?;
+            let (step, (what, _)) = job
+                .steps
+                .iter()
+                .find_map(|s| Some((s, token_use(s, job, w)?)))?;
             Some((
                 step.uses.as_ref().map(|u| u.span).unwrap_or(step.span),
                 format!(
-                    "its job `{}` inherits the caller's permissions and assumes an AWS role through OIDC",
+                    "its job `{}` inherits the caller's permissions and {what}",
                     job.id.value
                 ),
                 "this step of the called job requests an OIDC token",

@@ -18,6 +18,7 @@ use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
 use crate::source::{FileId, SourceFile, Span};
 use std::collections::HashMap;
 
+pub mod azure;
 pub mod modules;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
@@ -40,7 +41,9 @@ pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
         "variable" | "locals" | "module" => true,
         "resource" | "data" => labels
             .first()
-            .is_some_and(|t| t.starts_with("aws_iam_") || is_subject_template_resource(t)),
+            .is_some_and(|t| {
+                t.starts_with("aws_iam_") || is_subject_template_resource(t) || azure::relevant(t)
+            }),
         _ => false,
     }
 }
@@ -104,6 +107,7 @@ pub fn link_dir(
         }
     }
     Module::new(&parsed, files, syms).build(models);
+    azure::build(&parsed, models);
 }
 
 // ---------------------------------------------------------------------------------------
