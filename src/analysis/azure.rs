@@ -16,10 +16,11 @@
 
 use crate::analysis::eval::{self, Hole, StrOp, Tri, VPart, Val};
 use crate::analysis::subjects::{Callers, Subject, SubjectForm, job_subjects};
-use crate::model::azure::{AzureIdentity, FederatedCredential, ValueKind};
+use crate::model::azure::{AzureIdentity, ClientIdRef, FederatedCredential, ValueKind};
 use crate::model::{Job, Scan, Step, Workflow, WorkflowKind};
 use crate::source::tree::{Part, Template};
 use crate::source::{FileId, Span};
+use std::collections::HashMap;
 
 /// GitHub Actions' token issuer, as Entra compares it (no trailing slash).
 pub const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
@@ -100,6 +101,9 @@ pub struct Login<'a> {
 /// Every identity of the scan and every credential, with the logins of every job.
 pub struct AzureAnalysis<'a> {
     pub identities: Vec<&'a AzureIdentity>,
+    by_owner: HashMap<&'a str, &'a AzureIdentity>,
+    /// Identity owner → its credentials (indices into `credentials`).
+    by_identity: HashMap<&'a str, Vec<usize>>,
     pub credentials: Vec<&'a FederatedCredential>,
     pub logins: Vec<Login<'a>>,
     /// `OWNER/REPO`, when known.
@@ -124,6 +128,30 @@ pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
         Some((r, e)) => (Some(r), e),
         None => (None, false),
     };
+    let mut by_identity: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, c) in credentials.iter().enumerate() {
+        if let Some(o) = &c.identity {
+            by_identity.entry(o.as_str()).or_default().push(i);
+        }
+    }
+    let mut refs: HashMap<(ValueKind, String), Vec<&ClientIdRef>> = HashMap::new();
+    for r in scan.models.iter().flat_map(|m| &m.azure.client_id_refs) {
+        refs.entry((r.kind, r.name.to_ascii_lowercase()))
+            .or_default()
+            .push(r);
+    }
+    // An identity by its owner, its literal client id (lower-cased) or its literal name; the
+    // first in scan order wins.
+    let mut by_value: HashMap<String, &AzureIdentity> = HashMap::new();
+    for i in &identities {
+        by_value.entry(i.owner.clone()).or_insert(i);
+        if let Some(c) = i.client_id.as_ref().and_then(|c| c.value.known()) {
+            by_value.entry(c.to_ascii_lowercase()).or_insert(i);
+        }
+        if let Some(n) = i.name.as_ref().and_then(|n| n.value.known()) {
+            by_value.entry(n).or_insert(i);
+        }
+    }
     let mut logins = Vec::new();
     for m in &scan.models {
         for w in &m.workflows {
@@ -135,7 +163,8 @@ pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
                     let Some((client_id, span)) = oidc_login(step) else {
                         continue;
                     };
-                    let target = resolve(scan, &identities, repo.as_deref(), w, job, step, &client_id);
+                    let target =
+                        resolve(scan, &by_value, &refs, repo.as_deref(), w, job, step, &client_id);
                     let subjects = if matches!(target, Target::Identity(_)) {
                         job_subjects(scan, callers, w, job, step)
                     } else {
@@ -157,8 +186,14 @@ pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
         }
     }
     let customized = !crate::analysis::trust::declared_templates(scan).is_empty();
+    let mut by_owner: HashMap<&str, &AzureIdentity> = HashMap::new();
+    for i in &identities {
+        by_owner.entry(i.owner.as_str()).or_insert(i);
+    }
     AzureAnalysis {
         identities,
+        by_owner,
+        by_identity,
         credentials,
         logins,
         repo,
@@ -169,9 +204,11 @@ pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
 }
 
 /// The identity a `client-id` value names.
+#[allow(clippy::too_many_arguments)]
 fn resolve(
     scan: &Scan,
-    identities: &[&AzureIdentity],
+    identities: &HashMap<String, &AzureIdentity>,
+    refs: &HashMap<(ValueKind, String), Vec<&ClientIdRef>>,
     repo: Option<&str>,
     w: &Workflow,
     job: &Job,
@@ -192,25 +229,21 @@ fn resolve(
     let by_value = |v: &str| -> Option<String> {
         let v = v.trim();
         identities
-            .iter()
-            .find(|i| {
-                i.owner == v
-                    || i.client_id
-                        .as_ref()
-                        .and_then(|c| c.value.known())
-                        .is_some_and(|c| c.eq_ignore_ascii_case(v))
-                    || i.name.as_ref().and_then(|n| n.value.known()).as_deref() == Some(v)
-            })
+            .get(v)
+            .or_else(|| identities.get(&v.to_ascii_lowercase()))
             .map(|i| i.owner.clone())
     };
     let Some(expr) = whole_expr(&text) else {
         if text.contains("${{") {
             return Target::Unresolved(format!("`{text}` cannot be resolved statically"));
         }
-        return match by_value(&text) {
+        // A literal client id: an identity whose client id the scan knows, or one mapped in
+        // `role-mappings` (`"CLIENT-ID" = "azurerm_user_assigned_identity.deploy"`).
+        let mapped = scan.settings.role_mappings.get(&text).and_then(|v| by_value(v));
+        return match mapped.or_else(|| by_value(&text)) {
             Some(o) => Target::Identity(o),
             None => Target::Unresolved(format!(
-                "no identity of the scan has the client id `{text}`"
+                "no identity of the scan has the client id `{text}` (map it to the identity in `role-mappings` in oidc-lint.toml)"
             )),
         };
     };
@@ -231,11 +264,10 @@ fn resolve(
     }
     let repo_name = repo.and_then(|r| r.split_once('/')).map(|(_, n)| n);
     let env = job.environment.as_ref().map(|e| e.value.trim());
-    let refs: Vec<_> = scan
-        .models
-        .iter()
-        .flat_map(|m| &m.azure.client_id_refs)
-        .filter(|r| r.kind == kind && r.name.eq_ignore_ascii_case(name))
+    let refs: Vec<&&ClientIdRef> = refs
+        .get(&(kind, name.to_ascii_lowercase()))
+        .into_iter()
+        .flatten()
         .filter(|r| match (&r.repository, repo_name) {
             (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
             _ => true,
@@ -497,13 +529,14 @@ impl Verdict<'_> {
 
 impl<'a> AzureAnalysis<'a> {
     pub fn identity(&self, owner: &str) -> Option<&'a AzureIdentity> {
-        self.identities.iter().copied().find(|i| i.owner == owner)
+        self.by_owner.get(owner).copied()
     }
     pub fn credentials_of(&self, owner: &str) -> Vec<&'a FederatedCredential> {
-        self.credentials
-            .iter()
-            .copied()
-            .filter(|c| c.identity.as_deref() == Some(owner))
+        self.by_identity
+            .get(owner)
+            .into_iter()
+            .flatten()
+            .map(|&i| self.credentials[i])
             .collect()
     }
     /// The repository value for judging: the known identity, else the one repository every

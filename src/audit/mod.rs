@@ -10,6 +10,7 @@
 //! rules act on. Several checkouts (or a directory of them) give one report with a summary
 //! first; `--merge` combines the JSON reports of separate runs (a CI matrix) into one.
 
+mod azure;
 mod html;
 mod migrate;
 mod render;
@@ -390,6 +391,12 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
         j.workflow = in_checkout(&dirs[repo_ix], &src.path, &src.rel);
         edits.entry(a.file).or_default().extend(e);
         located.push((repo_ix, a.file, j));
+    }
+    for (file, mut j) in azure::jobs(scan, &cx) {
+        let src = scan.file(file);
+        let repo_ix = owner(&src.path);
+        j.workflow = in_checkout(&dirs[repo_ix], &src.path, &src.rel);
+        located.push((repo_ix, file, j));
     }
     // one patch per workflow file, holding every job's change
     for (file, e) in edits {

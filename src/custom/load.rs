@@ -440,7 +440,7 @@ impl Cx<'_> {
                         "applies-to",
                         format!(
                             "expected document kinds among {}; found `{s}`",
-                            DocKind::ALL.map(|k| k.name()).join(", ")
+                            DocKind::SELECTABLE.map(|k| k.name()).join(", ")
                         ),
                     )
                 })?;

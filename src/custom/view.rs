@@ -31,9 +31,26 @@ pub enum DocKind {
     AccessKey,
     Workflow,
     Action,
+    /// An Azure managed identity or application registration, with its federated credentials.
+    AzureIdentity,
+    /// An Azure federated identity credential.
+    AzureCredential,
 }
 
 impl DocKind {
+    /// Every kind a custom rule's `applies-to` may name. The default (no `applies-to`) stays
+    /// [`DocKind::ALL`], so existing rules keep their reach.
+    pub const SELECTABLE: [DocKind; 9] = [
+        DocKind::TrustPolicy,
+        DocKind::PermissionPolicy,
+        DocKind::OidcProvider,
+        DocKind::Role,
+        DocKind::AccessKey,
+        DocKind::Workflow,
+        DocKind::Action,
+        DocKind::AzureIdentity,
+        DocKind::AzureCredential,
+    ];
     pub const ALL: [DocKind; 7] = [
         DocKind::TrustPolicy,
         DocKind::PermissionPolicy,
@@ -52,10 +69,12 @@ impl DocKind {
             DocKind::AccessKey => "access-key",
             DocKind::Workflow => "workflow",
             DocKind::Action => "action",
+            DocKind::AzureIdentity => "azure-identity",
+            DocKind::AzureCredential => "azure-credential",
         }
     }
     pub fn parse(s: &str) -> Option<DocKind> {
-        DocKind::ALL.into_iter().find(|k| k.name() == s)
+        DocKind::SELECTABLE.into_iter().find(|k| k.name() == s)
     }
 }
 
@@ -574,15 +593,105 @@ fn file_docs(scan: &Scan, id: FileId, src: &SourceFile, m: &FileModel, out: &mut
     }
 }
 
+fn credential_body(c: &crate::model::azure::FederatedCredential) -> Node {
+    let mut o = Obj::new(c.span);
+    o.put_at("owner", Value::String(c.owner.clone()), c.span);
+    o.put_at("identity-kind", Value::String(c.kind.name().into()), c.span);
+    o.put_at(
+        "identity",
+        c.identity.clone().map_or(Value::Null, Value::String),
+        c.parent.as_ref().map_or(c.span, |p| p.span),
+    );
+    o.put("issuer", opt(c.issuer.as_ref(), c.span, tmpl));
+    o.put("subject", opt(c.subject.as_ref(), c.span, tmpl));
+    o.put(
+        "claims-matching-expression",
+        opt(c.claims_expression.as_ref(), c.span, tmpl),
+    );
+    let aspan = c.audiences_span.unwrap_or(c.span);
+    o.put(
+        "audiences",
+        match &c.audiences {
+            None => null(aspan),
+            Some(a) => strings(a, aspan),
+        },
+    );
+    o.finish()
+}
+
+/// `azure-identity` and `azure-credential` documents.
+fn azure_docs(creds: &CredIndex<'_>, id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
+    for i in &m.azure.identities {
+        let mut o = Obj::new(i.span);
+        header(&mut o, DocKind::AzureIdentity, src, i.span);
+        o.put_at("owner", Value::String(i.owner.clone()), i.span);
+        o.put_at("identity-kind", Value::String(i.kind.name().into()), i.span);
+        o.put("name", opt(i.name.as_ref(), i.span, tmpl));
+        o.put("client-id", opt(i.client_id.as_ref(), i.span, tmpl));
+        // Its credentials, wherever in the module they are defined (located at the identity
+        // when in another file).
+        let creds = creds
+            .get(i.owner.as_str())
+            .into_iter()
+            .flatten()
+            .map(|c| {
+                let (v, l) = credential_body(c);
+                if c.file == id { (v, l) } else { (v, Loc::leaf(i.span)) }
+            })
+            .collect();
+        o.put("credentials", seq(creds, i.span));
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind: DocKind::AzureIdentity,
+            value,
+            loc,
+        });
+    }
+    for c in &m.azure.credentials {
+        let (body, bloc) = credential_body(c);
+        let mut o = Obj::new(c.span);
+        header(&mut o, DocKind::AzureCredential, src, c.span);
+        if let (Value::Object(map), Kids::Map(locs)) = (body, bloc.kids) {
+            for ((k, v), (_, l)) in map.into_iter().zip(locs) {
+                o.put(&k, (v, l));
+            }
+        }
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind: DocKind::AzureCredential,
+            value,
+            loc,
+        });
+    }
+}
+
 /// Every document of a scan, in file order then model order.
 pub fn build(scan: &Scan) -> Vec<Doc> {
     let mut out = Vec::new();
+    let creds = credentials_by_identity(scan);
     for (id, src) in scan.files() {
         if let Some(m) = scan.models.get(id) {
             file_docs(scan, id, src, m, &mut out);
+            azure_docs(&creds, id, src, m, &mut out);
         }
     }
     out
+}
+
+type CredIndex<'a> =
+    std::collections::HashMap<&'a str, Vec<&'a crate::model::azure::FederatedCredential>>;
+
+/// Each Azure identity's credentials (by the identity's owner), in scan order.
+fn credentials_by_identity(scan: &Scan) -> CredIndex<'_> {
+    let mut m: CredIndex<'_> = Default::default();
+    for c in scan.models.iter().flat_map(|m| &m.azure.credentials) {
+        if let Some(i) = &c.identity {
+            m.entry(i.as_str()).or_default().push(c);
+        }
+    }
+    m
 }
 
 /// A document for printing: with `spans`, every object gets an `"@span"` member

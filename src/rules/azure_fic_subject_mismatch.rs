@@ -88,12 +88,20 @@ impl Rule for AzureFicSubjectMismatch {
                     "add a federated identity credential to `{}` with issuer `{GITHUB_ISSUER}`, subject `{first}` and audience `{aud}`, or run the job in an environment (`environment:`) whose credential exists",
                     ident.owner
                 ));
-            for c in v.credentials.iter().take(3) {
+            let mut shown = std::collections::BTreeSet::new();
+            for c in v.credentials.iter() {
+                if shown.len() == 3 {
+                    break;
+                }
                 let (span, what) = match (&c.subject, &c.claims_expression) {
                     (Some(s), _) => (s.span, format!("`{}` admits `{}`", c.owner, s.value.display())),
                     (None, Some(e)) => (e.span, format!("`{}` admits `{}`", c.owner, e.value.display())),
                     (None, None) => (c.span, format!("`{}` has no subject", c.owner)),
                 };
+                // instances of one `for_each` block share its text
+                if !shown.insert((c.file, span.start, span.end)) {
+                    continue;
+                }
                 f = f.related(c.file, span, what);
             }
             if let Some(env) = &l.job.environment {

@@ -11,9 +11,9 @@ use crate::model::azure::{
     AzureIdentity, ClientIdRef, FederatedCredential, IdentityKind, ValueKind,
 };
 use crate::model::{FileModel, SStr, Spanned};
-use crate::source::FileId;
+use crate::source::{FileId, SourceFile};
 use crate::source::hcl::Block;
-use crate::source::tree::{Node, Part, Value};
+use crate::source::tree::{Node, Part, Template, Value};
 use std::collections::HashMap;
 
 const IDENTITY_TYPES: &[(&str, IdentityKind)] = &[
@@ -84,7 +84,11 @@ fn address(b: &Block) -> Option<String> {
 }
 
 /// Fill the Azure part of the directory's models.
-pub fn build(files: &[(FileId, TfFile)], models: &mut DirFiles<FileModel>) {
+pub fn build(
+    files: &[(FileId, TfFile)],
+    sources: &DirFiles<&SourceFile>,
+    models: &mut DirFiles<FileModel>,
+) {
     // Identities first: credentials and client-id references name them by address.
     let mut identities: HashMap<String, IdentityKind> = HashMap::new();
     // `azuread_service_principal.S` → the application it is for (same client id).
@@ -121,6 +125,9 @@ pub fn build(files: &[(FileId, TfFile)], models: &mut DirFiles<FileModel>) {
             }
         }
     }
+    // Instances expanded in this directory so far (a bound on what one module can make the
+    // scan hold: a local set reused by many blocks multiplies).
+    let mut expanded = 0usize;
     let identity_of = |n: &Node| -> Option<String> {
         let (addr, _) = reference(n)?;
         let addr = principals.get(&addr).cloned().unwrap_or(addr);
@@ -150,10 +157,10 @@ pub fn build(files: &[(FileId, TfFile)], models: &mut DirFiles<FileModel>) {
                     Value::Str(_) => sstr(l).map(|s| vec![s]),
                     _ => None,
                 });
-                models[*id].azure.credentials.push(FederatedCredential {
+                let base = FederatedCredential {
                     file: *id,
                     span: b.span,
-                    owner: addr,
+                    owner: addr.clone(),
                     kind,
                     identity: parent.and_then(identity_of),
                     parent: parent.and_then(sstr),
@@ -162,7 +169,42 @@ pub fn build(files: &[(FileId, TfFile)], models: &mut DirFiles<FileModel>) {
                     claims_expression: b.attr("claims_matching_expression").and_then(sstr),
                     audiences,
                     audiences_span: aud.map(|a| a.span),
-                });
+                };
+                // `for_each` over a literal set or map: one credential per instance, with
+                // `each.key`/`each.value` substituted (the instances share the block's text).
+                // A variable's default is only what callers and `.tfvars` do not override: not
+                // expanded (the instances stay unknown).
+                let from_var = |n: &Node| {
+                    sources[*id]
+                        .text
+                        .get(n.span.range())
+                        .is_none_or(|t| t.contains("var."))
+                };
+                let instances = b
+                    .attr("for_each")
+                    .filter(|n| !from_var(n))
+                    .and_then(for_each_instances)
+                    .filter(|i| expanded + i.len() <= MAX_EXPANDED);
+                expanded += instances.as_ref().map_or(0, Vec::len);
+                match instances {
+                    Some(instances) => {
+                        for (k, v) in instances {
+                            let mut c = base.clone();
+                            c.owner = format!("{addr}[{k:?}]");
+                            for t in [&mut c.issuer, &mut c.subject, &mut c.claims_expression]
+                                .into_iter()
+                                .flatten()
+                            {
+                                substitute_each(&mut t.value, &k, v.as_deref());
+                            }
+                            for a in c.audiences.iter_mut().flatten() {
+                                substitute_each(&mut a.value, &k, v.as_deref());
+                            }
+                            models[*id].azure.credentials.push(c);
+                        }
+                    }
+                    None => models[*id].azure.credentials.push(base),
+                }
             } else if let Some(kind) = github_value_kind(ty) {
                 let (name_key, value_keys): (&str, &[&str]) = match kind {
                     ValueKind::Secret => ("secret_name", &["plaintext_value", "value"]),
@@ -194,5 +236,104 @@ pub fn build(files: &[(FileId, TfFile)], models: &mut DirFiles<FileModel>) {
                 });
             }
         }
+    }
+}
+
+/// Most instances a literal `for_each` is expanded into; a longer one stays one credential with
+/// `each.*` unknown.
+const MAX_INSTANCES: usize = 256;
+
+/// Most instances expanded in one directory; past it, credentials stay unexpanded.
+const MAX_EXPANDED: usize = 4096;
+
+/// The instances of a literal `for_each`: `(each.key, each.value)`, the value `None` when not
+/// a literal string. A set of strings (`toset(["a", "b"])`, a resolved list) gives key = value.
+fn for_each_instances(n: &Node) -> Option<Vec<(String, Option<String>)>> {
+    let out: Vec<(String, Option<String>)> = match &n.value {
+        Value::Seq(items) => items
+            .iter()
+            .map(|i| i.as_str().map(|s| (s.clone(), Some(s))))
+            .collect::<Option<_>>()?,
+        Value::Map(entries) => entries
+            .iter()
+            .map(|e| (e.key.clone(), e.value.as_str()))
+            .collect(),
+        Value::Str(t) => {
+            let [Part::Unknown(e)] = t.parts.as_slice() else {
+                return None;
+            };
+            let inner = e.trim().strip_prefix("toset(")?.strip_suffix(')')?.trim();
+            literal_strings(inner)?
+                .into_iter()
+                .map(|s| (s.clone(), Some(s)))
+                .collect()
+        }
+        _ => return None,
+    };
+    (out.len() <= MAX_INSTANCES).then_some(out)
+}
+
+/// `["a", "b"]` as written (simple double-quoted strings only; anything else: `None`).
+fn literal_strings(text: &str) -> Option<Vec<String>> {
+    let body = text.strip_prefix('[')?.strip_suffix(']')?;
+    let mut out = Vec::new();
+    for item in body.split(',') {
+        let item = item.trim();
+        if item.is_empty() {
+            continue;
+        }
+        let s = item.strip_prefix('"')?.strip_suffix('"')?;
+        if s.contains(['"', '\\', '$', '%']) {
+            return None;
+        }
+        out.push(s.to_string());
+        if out.len() > MAX_INSTANCES {
+            return None;
+        }
+    }
+    Some(out)
+}
+
+/// Replace `${each.key}` / `${each.value}` parts with an instance's values.
+fn substitute_each(t: &mut Template, key: &str, value: Option<&str>) {
+    let mut parts: Vec<Part> = Vec::with_capacity(t.parts.len());
+    for p in t.parts.drain(..) {
+        let lit = match &p {
+            Part::Unknown(e) => match ref_key(e).as_str() {
+                "each.key" => Some(key.to_string()),
+                "each.value" => value.map(str::to_string),
+                _ => None,
+            },
+            Part::Lit(_) => None,
+        };
+        let p = lit.map(Part::Lit).unwrap_or(p);
+        match (parts.last_mut(), p) {
+            (Some(Part::Lit(prev)), Part::Lit(s)) => prev.push_str(&s),
+            (_, p) => parts.push(p),
+        }
+    }
+    t.parts = parts;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn for_each_literal_sets_expand() {
+        assert_eq!(
+            literal_strings(r#"["00-init", "10-pm" ,"20-wl"]"#),
+            Some(vec!["00-init".into(), "10-pm".into(), "20-wl".into()])
+        );
+        assert_eq!(literal_strings(r#"["a", var.b]"#), None);
+        assert_eq!(literal_strings(r#"["${x}"]"#), None);
+        let mut t = Template {
+            parts: vec![
+                Part::Lit("repo:o/r:environment:".into()),
+                Part::Unknown("each.value".into()),
+            ],
+        };
+        substitute_each(&mut t, "prod", Some("prod"));
+        assert_eq!(t.known().as_deref(), Some("repo:o/r:environment:prod"));
     }
 }

@@ -107,7 +107,7 @@ pub fn link_dir(
         }
     }
     Module::new(&parsed, files, syms).build(models);
-    azure::build(&parsed, models);
+    azure::build(&parsed, files, models);
 }
 
 // ---------------------------------------------------------------------------------------
