@@ -32,7 +32,10 @@ pub const DEFAULT_AUDIENCE: &str = "api://AzureADTokenExchange";
 pub const AUDIENCES: &[(&str, &str)] = &[
     ("api://AzureADTokenExchange", "the Azure public cloud"),
     ("api://AzureADTokenExchangeUSGov", "Azure US Government"),
-    ("api://AzureADTokenExchangeChina", "Azure operated by 21Vianet"),
+    (
+        "api://AzureADTokenExchangeChina",
+        "Azure operated by 21Vianet",
+    ),
     ("api://AzureADTokenExchangeUSNat", "Azure US National"),
     ("api://AzureADTokenExchangeUSSec", "Azure US Secret"),
 ];
@@ -117,8 +120,11 @@ pub struct AzureAnalysis<'a> {
 }
 
 pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
-    let identities: Vec<&AzureIdentity> =
-        scan.models.iter().flat_map(|m| &m.azure.identities).collect();
+    let identities: Vec<&AzureIdentity> = scan
+        .models
+        .iter()
+        .flat_map(|m| &m.azure.identities)
+        .collect();
     let credentials: Vec<&FederatedCredential> = scan
         .models
         .iter()
@@ -163,8 +169,16 @@ pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
                     let Some((client_id, span)) = oidc_login(step) else {
                         continue;
                     };
-                    let target =
-                        resolve(scan, &by_value, &refs, repo.as_deref(), w, job, step, &client_id);
+                    let target = resolve(
+                        scan,
+                        &by_value,
+                        &refs,
+                        repo.as_deref(),
+                        w,
+                        job,
+                        step,
+                        &client_id,
+                    );
                     let subjects = if matches!(target, Target::Identity(_)) {
                         job_subjects(scan, callers, w, job, step)
                     } else {
@@ -239,7 +253,11 @@ fn resolve(
         }
         // A literal client id: an identity whose client id the scan knows, or one mapped in
         // `role-mappings` (`"CLIENT-ID" = "azurerm_user_assigned_identity.deploy"`).
-        let mapped = scan.settings.role_mappings.get(&text).and_then(|v| by_value(v));
+        let mapped = scan
+            .settings
+            .role_mappings
+            .get(&text)
+            .and_then(|v| by_value(v));
         return match mapped.or_else(|| by_value(&text)) {
             Some(o) => Target::Identity(o),
             None => Target::Unresolved(format!(
@@ -307,7 +325,11 @@ fn resolve(
     }
     Target::Unresolved(format!(
         "`{text}` cannot be resolved statically (set it with a `github_actions_{}` resource in the scan, or map it in `role-mappings` in oidc-lint.toml)",
-        if kind == ValueKind::Secret { "secret" } else { "variable" }
+        if kind == ValueKind::Secret {
+            "secret"
+        } else {
+            "variable"
+        }
     ))
 }
 
@@ -626,7 +648,10 @@ mod tests {
     #[test]
     fn issuers() {
         assert_eq!(issuer_problem(GITHUB_ISSUER), None);
-        assert_eq!(issuer_problem("https://token.actions.githubusercontent.com/acme"), None);
+        assert_eq!(
+            issuer_problem("https://token.actions.githubusercontent.com/acme"),
+            None
+        );
         assert_eq!(issuer_problem("https://gitlab.com"), None);
         for bad in [
             "https://token.actions.githubusercontent.com/",
@@ -647,7 +672,9 @@ mod tests {
             Some(vec![(FlexOp::Matches, "repo:a/b:ref:refs/heads/*".into())])
         );
         assert_eq!(
-            flexible_sub("claims['sub'] matches 'repo:a/*' and claims['job_workflow_ref'] matches 'x'"),
+            flexible_sub(
+                "claims['sub'] matches 'repo:a/*' and claims['job_workflow_ref'] matches 'x'"
+            ),
             None
         );
         let v = Val::lit("repo:a/b:ref:refs/heads/main");
@@ -658,10 +685,19 @@ mod tests {
 
     #[test]
     fn audiences() {
-        assert_eq!(documented_audience("api://AzureADTokenExchange"), Some("the Azure public cloud"));
+        assert_eq!(
+            documented_audience("api://AzureADTokenExchange"),
+            Some("the Azure public cloud")
+        );
         assert_eq!(documented_audience("api://AzureADTokenExchange/"), None);
-        assert_eq!(near_audience("api://AzureADTokenExchange/"), Some("api://AzureADTokenExchange"));
-        assert_eq!(near_audience("AzureADTokenExchange"), Some("api://AzureADTokenExchange"));
+        assert_eq!(
+            near_audience("api://AzureADTokenExchange/"),
+            Some("api://AzureADTokenExchange")
+        );
+        assert_eq!(
+            near_audience("AzureADTokenExchange"),
+            Some("api://AzureADTokenExchange")
+        );
         assert_eq!(near_audience("sts.amazonaws.com"), None);
     }
 }

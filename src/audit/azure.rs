@@ -39,9 +39,8 @@ pub fn jobs(scan: &Scan, cx: &Ctx<'_>) -> Vec<(FileId, JobAudit)> {
                 role.defined_in = an.identity(owner).map(|i| scan.file(i.file).rel.clone());
                 match v {
                     None => {
-                        role.note = Some(
-                            "a customized subject template makes the subject unknown".into(),
-                        );
+                        role.note =
+                            Some("a customized subject template makes the subject unknown".into());
                         "unknown"
                     }
                     Some(v) if v.credentials.is_empty() => {
@@ -107,7 +106,9 @@ pub fn jobs(scan: &Scan, cx: &Ctx<'_>) -> Vec<(FileId, JobAudit)> {
                 for step in &job.steps {
                     if !azure::is_azure_login(step)
                         || azure::oidc_login(step).is_some()
-                        || step.input("creds").is_none_or(|c| c.value.value.trim().is_empty())
+                        || step
+                            .input("creds")
+                            .is_none_or(|c| c.value.value.trim().is_empty())
                         || step
                             .input("auth-type")
                             .is_some_and(|t| t.value.value.trim().eq_ignore_ascii_case("identity"))

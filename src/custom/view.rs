@@ -620,7 +620,13 @@ fn credential_body(c: &crate::model::azure::FederatedCredential) -> Node {
 }
 
 /// `azure-identity` and `azure-credential` documents.
-fn azure_docs(creds: &CredIndex<'_>, id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
+fn azure_docs(
+    creds: &CredIndex<'_>,
+    id: FileId,
+    src: &SourceFile,
+    m: &FileModel,
+    out: &mut Vec<Doc>,
+) {
     for i in &m.azure.identities {
         let mut o = Obj::new(i.span);
         header(&mut o, DocKind::AzureIdentity, src, i.span);
@@ -636,7 +642,11 @@ fn azure_docs(creds: &CredIndex<'_>, id: FileId, src: &SourceFile, m: &FileModel
             .flatten()
             .map(|c| {
                 let (v, l) = credential_body(c);
-                if c.file == id { (v, l) } else { (v, Loc::leaf(i.span)) }
+                if c.file == id {
+                    (v, l)
+                } else {
+                    (v, Loc::leaf(i.span))
+                }
             })
             .collect();
         o.put("credentials", seq(creds, i.span));

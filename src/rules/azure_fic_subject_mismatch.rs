@@ -45,19 +45,24 @@ impl Rule for AzureFicSubjectMismatch {
                 .credentials
                 .iter()
                 .filter(|c| {
-                    c.issuer
-                        .as_ref()
-                        .is_some_and(|i| i.value.known().is_none_or(|k| k.starts_with(GITHUB_ISSUER)))
+                    c.issuer.as_ref().is_some_and(|i| {
+                        i.value.known().is_none_or(|k| k.starts_with(GITHUB_ISSUER))
+                    })
                 })
                 .collect();
             let why = if github.is_empty() {
-                format!("none of its {} federated identity credential(s) has GitHub's issuer `{GITHUB_ISSUER}`", v.credentials.len())
+                format!(
+                    "none of its {} federated identity credential(s) has GitHub's issuer `{GITHUB_ISSUER}`",
+                    v.credentials.len()
+                )
             } else if github.iter().all(|c| {
-                c.audiences.as_ref().is_some_and(|a| {
-                    a.iter().all(|x| x.value.known().is_some_and(|k| k != aud))
-                })
+                c.audiences
+                    .as_ref()
+                    .is_some_and(|a| a.iter().all(|x| x.value.known().is_some_and(|k| k != aud)))
             }) {
-                format!("none of its credentials for GitHub lists the audience `{aud}` the step requests")
+                format!(
+                    "none of its credentials for GitHub lists the audience `{aud}` the step requests"
+                )
             } else {
                 let listed: Vec<String> = github
                     .iter()
@@ -94,8 +99,14 @@ impl Rule for AzureFicSubjectMismatch {
                     break;
                 }
                 let (span, what) = match (&c.subject, &c.claims_expression) {
-                    (Some(s), _) => (s.span, format!("`{}` admits `{}`", c.owner, s.value.display())),
-                    (None, Some(e)) => (e.span, format!("`{}` admits `{}`", c.owner, e.value.display())),
+                    (Some(s), _) => (
+                        s.span,
+                        format!("`{}` admits `{}`", c.owner, s.value.display()),
+                    ),
+                    (None, Some(e)) => (
+                        e.span,
+                        format!("`{}` admits `{}`", c.owner, e.value.display()),
+                    ),
                     (None, None) => (c.span, format!("`{}` has no subject", c.owner)),
                 };
                 // instances of one `for_each` block share its text

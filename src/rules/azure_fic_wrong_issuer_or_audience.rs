@@ -57,7 +57,10 @@ impl Rule for AzureFicWrongIssuerOrAudience {
         }
         for m in &ctx.models {
             for c in &m.azure.credentials {
-                let issuer = c.issuer.as_ref().and_then(|i| i.value.known().map(|k| (k, i.span)));
+                let issuer = c
+                    .issuer
+                    .as_ref()
+                    .and_then(|i| i.value.known().map(|k| (k, i.span)));
                 let mut for_github = github_subject(c);
                 if let Some((i, span)) = &issuer {
                     if let Some(problem) = azure::issuer_problem(i) {

@@ -133,28 +133,31 @@ fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<
 /// has none and assumes a role through OIDC) and a caller does not grant it, GitHub rejects the
 /// run (or the step fails): one finding per calling job, at its `uses:`.
 fn check_callers(ctx: &Ctx<'_>, w: &Workflow, out: &mut Vec<Finding>) {
-    let need = w.jobs.iter().find_map(|job| match w.effective_permissions(job) {
-        Some(p) if p.id_token() == IdToken::Write => Some((
-            grant_span(p),
-            format!("its job `{}` requests `id-token: write`", job.id.value),
-            "this called job requests `id-token: write`, which the caller does not grant",
-        )),
-        Some(_) => None,
-        None => {
-            let (step, (what, _)) = job
-                .steps
-                .iter()
-                .find_map(|s| Some((s, token_use(s, job, w)?)))?;
-            Some((
-                step.uses.as_ref().map(|u| u.span).unwrap_or(step.span),
-                format!(
-                    "its job `{}` inherits the caller's permissions and {what}",
-                    job.id.value
-                ),
-                "this step of the called job requests an OIDC token",
-            ))
-        }
-    });
+    let need = w
+        .jobs
+        .iter()
+        .find_map(|job| match w.effective_permissions(job) {
+            Some(p) if p.id_token() == IdToken::Write => Some((
+                grant_span(p),
+                format!("its job `{}` requests `id-token: write`", job.id.value),
+                "this called job requests `id-token: write`, which the caller does not grant",
+            )),
+            Some(_) => None,
+            None => {
+                let (step, (what, _)) = job
+                    .steps
+                    .iter()
+                    .find_map(|s| Some((s, token_use(s, job, w)?)))?;
+                Some((
+                    step.uses.as_ref().map(|u| u.span).unwrap_or(step.span),
+                    format!(
+                        "its job `{}` inherits the caller's permissions and {what}",
+                        job.id.value
+                    ),
+                    "this step of the called job requests an OIDC token",
+                ))
+            }
+        });
     let Some((at, why, label)) = need else {
         return;
     };

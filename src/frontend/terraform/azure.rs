@@ -11,15 +11,21 @@ use crate::model::azure::{
     AzureIdentity, ClientIdRef, FederatedCredential, IdentityKind, ValueKind,
 };
 use crate::model::{FileModel, SStr, Spanned};
-use crate::source::{FileId, SourceFile};
 use crate::source::hcl::Block;
 use crate::source::tree::{Node, Part, Template, Value};
+use crate::source::{FileId, SourceFile};
 use std::collections::HashMap;
 
 const IDENTITY_TYPES: &[(&str, IdentityKind)] = &[
-    ("azurerm_user_assigned_identity", IdentityKind::ManagedIdentity),
+    (
+        "azurerm_user_assigned_identity",
+        IdentityKind::ManagedIdentity,
+    ),
     ("azuread_application", IdentityKind::Application),
-    ("azuread_application_registration", IdentityKind::Application),
+    (
+        "azuread_application_registration",
+        IdentityKind::Application,
+    ),
 ];
 
 const CREDENTIAL_TYPES: &[&str] = &[
