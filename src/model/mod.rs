@@ -68,8 +68,9 @@ pub struct FileModel {
     /// IaC blocks created only when a switch is on, off by default (`count = var.enable_x ? 1 : 0`
     /// with `default = false`): findings inside them are judged "when enabled".
     pub switches: Vec<Switch>,
-    /// Azure managed identities, applications and their federated identity credentials.
-    pub azure: azure::AzureModel,
+    /// Azure managed identities, applications and their federated identity credentials (boxed:
+    /// most files have none, and the model stays small to move).
+    pub azure: Box<azure::AzureModel>,
 }
 
 /// A block whose `count`/`for_each` is empty by default.
