@@ -15,7 +15,7 @@
 //! organisation's). Anything else leaves the job unjudged.
 
 use crate::analysis::eval::{self, Hole, StrOp, Tri, VPart, Val};
-use crate::analysis::subjects::{Callers, Subject, SubjectForm, job_subjects};
+use crate::analysis::subjects::{Callers, Subject, SubjectForm, WorkflowRuns, job_subjects};
 use crate::model::azure::{AzureIdentity, ClientIdRef, FederatedCredential, ValueKind};
 use crate::model::{Job, Scan, Step, Workflow, WorkflowKind};
 use crate::source::tree::{Part, Template};
@@ -164,6 +164,8 @@ pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
             if w.kind != WorkflowKind::Workflow {
                 continue;
             }
+            // The workflow's runs only for workflows that sign in to a known identity.
+            let mut runs: Option<WorkflowRuns> = None;
             for job in &w.jobs {
                 for step in &job.steps {
                     let Some((client_id, span)) = oidc_login(step) else {
@@ -180,7 +182,8 @@ pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
                         &client_id,
                     );
                     let subjects = if matches!(target, Target::Identity(_)) {
-                        job_subjects(scan, callers, w, job, step)
+                        let runs = runs.get_or_insert_with(|| WorkflowRuns::of(scan, callers, w));
+                        job_subjects(scan, runs, w, job, step)
                     } else {
                         vec![]
                     };
@@ -272,6 +275,13 @@ fn resolve(
     } else {
         return Target::Unresolved(format!("`{text}` cannot be resolved statically"));
     };
+    // In a reusable workflow a secret may be one its caller passes under this name (`secrets:
+    // {X: ${{ secrets.OTHER }}}`): not this repository's `X`.
+    if kind == ValueKind::Secret && w.has_trigger("workflow_call") {
+        return Target::Unresolved(format!(
+            "`{text}` in a reusable workflow may be a secret its caller passes"
+        ));
+    }
     if let Some(v) = scan.settings.role_mappings.get(name) {
         return match by_value(v) {
             Some(o) => Target::Identity(o),

@@ -725,20 +725,29 @@ fn assumption<'a>(
         .collect()
 }
 
+/// The runs of one workflow (its triggers and local callers), worked out once for every job of
+/// it that requests a token ([`job_subjects`]).
+pub struct WorkflowRuns(Vec<TriggerContext>);
+
+impl WorkflowRuns {
+    pub fn of<'a>(scan: &'a Scan, callers: &Callers<'a>, w: &'a Workflow) -> WorkflowRuns {
+        let default = default_branch(scan);
+        WorkflowRuns(contexts(scan, callers, w, default.as_deref(), 0))
+    }
+}
+
 /// The subjects a job presents to any OIDC relying party (an Azure or Google Cloud login
 /// step): its triggers, local callers, `environment:` and matrix, worked out exactly as for an
 /// AWS role assumption, for the step that requests the token.
 pub fn job_subjects<'a>(
     scan: &'a Scan,
-    callers: &Callers<'a>,
+    runs: &WorkflowRuns,
     w: &'a Workflow,
     job: &'a Job,
     step: &'a Step,
 ) -> Vec<Subject> {
-    let default = default_branch(scan);
-    let ctxs = contexts(scan, callers, w, default.as_deref(), 0);
     let mut seen = BTreeSet::new();
-    assumption(scan, w, job, step, Access::Oidc, job.matrix.as_ref(), &ctxs)
+    assumption(scan, w, job, step, Access::Oidc, job.matrix.as_ref(), &runs.0)
         .into_iter()
         .flat_map(|a| a.subjects)
         .filter(|s| seen.insert((s.context.clone(), s.foreign)))
