@@ -747,11 +747,19 @@ pub fn job_subjects<'a>(
     step: &'a Step,
 ) -> Vec<Subject> {
     let mut seen = BTreeSet::new();
-    assumption(scan, w, job, step, Access::Oidc, job.matrix.as_ref(), &runs.0)
-        .into_iter()
-        .flat_map(|a| a.subjects)
-        .filter(|s| seen.insert((s.context.clone(), s.foreign)))
-        .collect()
+    assumption(
+        scan,
+        w,
+        job,
+        step,
+        Access::Oidc,
+        job.matrix.as_ref(),
+        &runs.0,
+    )
+    .into_iter()
+    .flat_map(|a| a.subjects)
+    .filter(|s| seen.insert((s.context.clone(), s.foreign)))
+    .collect()
 }
 
 fn env_subject(s: &Subject, e: &Val) -> Subject {
