@@ -1,8 +1,10 @@
 //! The normalized model rules see. Every value keeps the span it came from; nothing here knows
 //! which input format produced it.
 
+pub mod gitlab;
 pub mod glob;
 pub mod iam;
+pub mod tfe;
 pub mod workflow;
 pub mod workspace;
 
@@ -67,6 +69,10 @@ pub struct FileModel {
     /// IaC blocks created only when a switch is on, off by default (`count = var.enable_x ? 1 : 0`
     /// with `default = false`): findings inside them are judged "when enabled".
     pub switches: Vec<Switch>,
+    /// A GitLab CI configuration file (`.gitlab-ci.yml` or a file one includes).
+    pub gitlab: Option<gitlab::GitlabFile>,
+    /// HCP Terraform workspaces' dynamic AWS credentials (`tfe_variable` `TFC_AWS_*_ROLE_ARN`).
+    pub tfe_runs: Vec<tfe::TfeRun>,
 }
 
 /// A block whose `count`/`for_each` is empty by default.
@@ -89,6 +95,8 @@ impl FileModel {
             && self.roles.is_empty()
             && self.access_keys.is_empty()
             && self.subject_templates.is_empty()
+            && self.gitlab.is_none()
+            && self.tfe_runs.is_empty()
     }
 }
 
