@@ -494,7 +494,9 @@ pub fn scan_with(
     scan
 }
 
-use crate::model::gitlab::{MAX_INCLUDE_DEPTH as MAX_GITLAB_INCLUDE_DEPTH, MAX_INCLUDES as MAX_GITLAB_INCLUDES};
+use crate::model::gitlab::{
+    MAX_INCLUDE_DEPTH as MAX_GITLAB_INCLUDE_DEPTH, MAX_INCLUDES as MAX_GITLAB_INCLUDES,
+};
 
 /// The files each GitLab pipeline root (`.gitlab-ci.yml`) pulls in with `include: local:` (or
 /// the string form), read as GitLab CI files whatever their name, breadth first and bounded

@@ -352,7 +352,9 @@ impl<'a> Defs<'a> {
             .find_map(|(f, d)| pick(d).map(|s| (*f, s)))
             .or_else(|| {
                 if with_default {
-                    self.default.iter().find_map(|(f, d)| pick(d).map(|s| (*f, s)))
+                    self.default
+                        .iter()
+                        .find_map(|(f, d)| pick(d).map(|s| (*f, s)))
                 } else {
                     None
                 }
@@ -418,7 +420,10 @@ impl Cons {
         Some(Cons { branch, tag, name })
     }
     fn refs(&self, out: &mut Vec<JobRef>) {
-        let name = self.name.clone().unwrap_or_else(|| Val::hole(Hole::NoColon));
+        let name = self
+            .name
+            .clone()
+            .unwrap_or_else(|| Val::hole(Hole::NoColon));
         if self.branch {
             out.push(JobRef {
                 ref_type: RefType::Branch,
@@ -720,7 +725,10 @@ impl RefCtx<'_> {
             }
             match &r.condition {
                 None => Cons::any().refs(&mut out),
-                Some(c) => self.condition(&c.value).iter().for_each(|c| c.refs(&mut out)),
+                Some(c) => self
+                    .condition(&c.value)
+                    .iter()
+                    .for_each(|c| c.refs(&mut out)),
             }
         }
         out
@@ -752,8 +760,15 @@ impl RefCtx<'_> {
                 }
                 // pipeline sources (`schedules`, `web`, `api`, `pushes`, `triggers`, …) run on
                 // any ref
-                "schedules" | "web" | "api" | "pushes" | "triggers" | "pipelines" | "external"
-                | "chat" | "external_pull_requests" => Cons::any(),
+                "schedules"
+                | "web"
+                | "api"
+                | "pushes"
+                | "triggers"
+                | "pipelines"
+                | "external"
+                | "chat"
+                | "external_pull_requests" => Cons::any(),
                 name => Cons {
                     branch: true,
                     tag: true,
@@ -851,7 +866,10 @@ fn sts_calls(scan: &Scan, lines: &[At<Spanned<String>>]) -> Vec<Call> {
             let mut call = Call {
                 role: None,
                 token: None,
-                at: (*file, sub_span(line, text, off, "assume-role-with-web-identity".len())),
+                at: (
+                    *file,
+                    sub_span(line, text, off, "assume-role-with-web-identity".len()),
+                ),
             };
             let mut k = 0;
             while k < ws.len() {
@@ -870,7 +888,11 @@ fn sts_calls(scan: &Scan, lines: &[At<Spanned<String>>]) -> Vec<Call> {
                 };
                 if let Some((vo, v)) = val {
                     let v = v.trim_end_matches([')', ';']);
-                    *slot = Some((*file, sub_span(line, text, off + vo, v.len()), v.to_string()));
+                    *slot = Some((
+                        *file,
+                        sub_span(line, text, off + vo, v.len()),
+                        v.to_string(),
+                    ));
                 }
                 k += 2;
             }
@@ -1032,7 +1054,9 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                     {
                         return TokenUse::IdToken(t.clone());
                     }
-                    match defs.variable(&chain, &n).and_then(|(_, kv)| var_name(&kv.value.value))
+                    match defs
+                        .variable(&chain, &n)
+                        .and_then(|(_, kv)| var_name(&kv.value.value))
                     {
                         Some(next) => n = next,
                         None if defs.variable(&chain, &n).is_some() => return TokenUse::Unknown,
@@ -1051,7 +1075,11 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                         let (t, target) = resolve(raw);
                         ((*f, *s), t, target)
                     }
-                    None => (call.at, String::new(), RoleTarget::Unresolved(String::new())),
+                    None => (
+                        call.at,
+                        String::new(),
+                        RoleTarget::Unresolved(String::new()),
+                    ),
                 };
                 let (token_at, token) = match &call.token {
                     Some((f, s, raw)) => ((*f, *s), token_of(var_name(raw).as_deref())),
@@ -1141,7 +1169,10 @@ const OTHER_ISSUERS: &[&str] = &[
 
 fn looks_gitlab(issuer: &str, trust: &PolicyDoc) -> bool {
     let i = issuer.to_ascii_lowercase();
-    if OTHER_ISSUERS.iter().any(|o| i == *o || i.starts_with(&format!("{o}/"))) {
+    if OTHER_ISSUERS
+        .iter()
+        .any(|o| i == *o || i.starts_with(&format!("{o}/")))
+    {
         return false;
     }
     i == GITLAB_COM
@@ -1149,8 +1180,7 @@ fn looks_gitlab(issuer: &str, trust: &PolicyDoc) -> bool {
         || trust.statements.iter().any(|s| {
             s.conditions.iter().any(|c| {
                 c.is_claim(&i, "sub")
-                    && c
-                        .values
+                    && c.values
                         .iter()
                         .any(|v| v.value.known_prefix().starts_with("project_path:"))
             })
@@ -1282,7 +1312,11 @@ pub fn admits_any(trust: &PolicyDoc, issuer: &str, sub: &Val, auds: &Option<Vec<
 
 /// The audience condition (statement, condition) rejecting every audience of the token,
 /// whatever its subject.
-pub fn audience_rejection(trust: &PolicyDoc, issuer: &str, auds: &[String]) -> Option<(usize, usize)> {
+pub fn audience_rejection(
+    trust: &PolicyDoc,
+    issuer: &str,
+    auds: &[String],
+) -> Option<(usize, usize)> {
     let mut cond = None;
     for a in auds {
         let mut req = Request::new(issuer);
@@ -1385,7 +1419,11 @@ pub fn provider_rejection<'s>(
                 })
             })
         });
-    if all_reject { mine.first().copied() } else { None }
+    if all_reject {
+        mine.first().copied()
+    } else {
+        None
+    }
 }
 
 /// The single role of the scan with this name (index into `roles`).
@@ -1403,9 +1441,7 @@ mod tests {
 
     fn refs(cond: &str) -> Vec<String> {
         let d = Val::lit("main");
-        let rc = RefCtx {
-            default_branch: &d,
-        };
+        let rc = RefCtx { default_branch: &d };
         let mut v = Vec::new();
         for c in rc.condition(cond) {
             c.refs(&mut v);
@@ -1434,14 +1470,22 @@ mod tests {
             ["branch:main", "tag:*"]
         );
         assert_eq!(
-            refs(r#"$CI_COMMIT_BRANCH == "main" && ($CI_PIPELINE_SOURCE == "push" || $CI_PIPELINE_SOURCE == "web")"#),
+            refs(
+                r#"$CI_COMMIT_BRANCH == "main" && ($CI_PIPELINE_SOURCE == "push" || $CI_PIPELINE_SOURCE == "web")"#
+            ),
             ["branch:main"]
         );
         // contradictions run nowhere
         assert!(refs(r#"$CI_COMMIT_BRANCH == "main" && $CI_COMMIT_TAG"#).is_empty());
         // negations only narrow
-        assert_eq!(refs(r#"$CI_COMMIT_BRANCH != "main""#), ["branch:*", "tag:*"]);
-        assert_eq!(refs(r#"$CI_COMMIT_REF_NAME == "prod""#), ["branch:prod", "tag:prod"]);
+        assert_eq!(
+            refs(r#"$CI_COMMIT_BRANCH != "main""#),
+            ["branch:*", "tag:*"]
+        );
+        assert_eq!(
+            refs(r#"$CI_COMMIT_REF_NAME == "prod""#),
+            ["branch:prod", "tag:prod"]
+        );
         // unreadable: any ref
         assert_eq!(refs("(((("), ["branch:*", "tag:*"]);
     }

@@ -110,7 +110,8 @@ impl CiContext {
         default_branch: Option<String>,
         project_dir: Option<PathBuf>,
     ) -> Option<CiContext> {
-        let repository = project_path.filter(|p| path_from_url(&format!("https://h/{p}")).as_deref() == Some(p.as_str()));
+        let repository = project_path
+            .filter(|p| path_from_url(&format!("https://h/{p}")).as_deref() == Some(p.as_str()));
         let default_branch = default_branch.filter(|b| valid_branch(b));
         if repository.is_none() && default_branch.is_none() {
             return None;

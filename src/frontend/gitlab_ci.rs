@@ -81,9 +81,11 @@ fn spanned(n: &Node) -> Option<Spanned<String>> {
 
 fn reference(n: &Node) -> Option<Vec<String>> {
     match &n.value {
-        Value::Tagged(t, inner) if t == "!reference" => {
-            inner.items().into_iter().map(text).collect::<Option<Vec<_>>>()
-        }
+        Value::Tagged(t, inner) if t == "!reference" => inner
+            .items()
+            .into_iter()
+            .map(text)
+            .collect::<Option<Vec<_>>>(),
         _ => None,
     }
 }

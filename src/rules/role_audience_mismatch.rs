@@ -8,7 +8,13 @@ static META: RuleMeta = crate::rule_meta!(
     "role-audience-mismatch",
     Error,
     "A job requests an OIDC audience that the assumed role's trust policy or the scan's OIDC provider does not admit",
-    ["workflow", "gitlab-ci", "iam-json", "terraform", "cloudformation"],
+    [
+        "workflow",
+        "gitlab-ci",
+        "iam-json",
+        "terraform",
+        "cloudformation"
+    ],
     false
 );
 

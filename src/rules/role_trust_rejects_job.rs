@@ -9,7 +9,13 @@ static META: RuleMeta = crate::rule_meta!(
     "role-trust-rejects-job",
     Error,
     "A job (GitHub Actions, GitLab CI, HCP Terraform run) assumes a role defined in the scan whose trust policy admits none of the OIDC subjects the job can present",
-    ["workflow", "gitlab-ci", "iam-json", "terraform", "cloudformation"],
+    [
+        "workflow",
+        "gitlab-ci",
+        "iam-json",
+        "terraform",
+        "cloudformation"
+    ],
     false
 );
 

@@ -21,7 +21,13 @@ static META: RuleMeta = crate::rule_meta!(
     "role-trust-wider-than-use",
     Note,
     "A role's trust policy admits subjects of this repository that no workflow in the scan presents",
-    ["workflow", "gitlab-ci", "iam-json", "terraform", "cloudformation"],
+    [
+        "workflow",
+        "gitlab-ci",
+        "iam-json",
+        "terraform",
+        "cloudformation"
+    ],
     false
 );
 
@@ -197,7 +203,9 @@ fn check_gitlab(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     StrOp::Equals
                 };
                 for v in &c.values {
-                    let Some(text) = v.value.known() else { continue };
+                    let Some(text) = v.value.known() else {
+                        continue;
+                    };
                     if !text.starts_with(&ours) {
                         continue;
                     }
