@@ -12,6 +12,7 @@ pub mod repo;
 pub mod roles;
 pub mod secrets;
 pub mod subjects;
+pub mod tfe;
 pub mod trust;
 pub mod wildcard;
 

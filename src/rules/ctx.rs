@@ -29,6 +29,7 @@ pub struct Ctx<'a> {
     role_of_trust: OnceLock<HashMap<usize, Vec<usize>>>,
     gitlab: OnceLock<crate::analysis::gitlab::GitlabAnalysis>,
     gitlab_judged: OnceLock<Vec<Option<crate::analysis::gitlab::GitlabJudgement<'a>>>>,
+    tfe_judged: OnceLock<Vec<crate::analysis::tfe::TfeJudgement<'a>>>,
     /// A view a family of rules outside this module builds for itself ([`Ctx::extension`]).
     extension: OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
@@ -53,6 +54,7 @@ impl<'a> Ctx<'a> {
             role_of_trust: OnceLock::new(),
             gitlab: OnceLock::new(),
             gitlab_judged: OnceLock::new(),
+            tfe_judged: OnceLock::new(),
             extension: OnceLock::new(),
         }
     }
@@ -93,6 +95,11 @@ impl<'a> Ctx<'a> {
     pub fn gitlab_judged(&self) -> &[Option<crate::analysis::gitlab::GitlabJudgement<'a>>] {
         self.gitlab_judged
             .get_or_init(|| self.gitlab().judge(&self.analysis().roles))
+    }
+    /// HCP Terraform workspaces' runs against their roles' trust policies.
+    pub fn tfe_judged(&self) -> &[crate::analysis::tfe::TfeJudgement<'a>] {
+        self.tfe_judged
+            .get_or_init(|| crate::analysis::tfe::judge(self.scan, &self.analysis().roles))
     }
     /// Every role the scan defines.
     pub fn roles(&self) -> &[RoleDef<'a>] {

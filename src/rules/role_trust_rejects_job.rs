@@ -121,6 +121,74 @@ impl Rule for RoleTrustRejectsJob {
             out.push(f);
         }
         check_gitlab(ctx, out);
+        check_tfe(ctx, out);
+    }
+}
+
+/// HCP Terraform workspaces: every run phase using the role rejected, reported at the
+/// `tfe_variable` naming the role.
+fn check_tfe(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let roles = &ctx.analysis().roles;
+    for j in ctx.tfe_judged() {
+        if !j.rejects_all() {
+            continue;
+        }
+        let role = &roles[j.role];
+        let subs: Vec<Val> = j.subjects.iter().map(|(s, _)| s.clone()).collect();
+        let first = subs[0].pattern();
+        let more = match subs.len() {
+            1 => String::new(),
+            n => format!(
+                " (and {} other subject{})",
+                n - 1,
+                if n == 2 { "" } else { "s" }
+            ),
+        };
+        let to_add = list_subjects(&subs);
+        let like = subs.iter().any(|s| s.known().is_none());
+        let trust_rel = &ctx.file(j.trust.file).rel;
+        let issuer = &j.issuer;
+        let req = crate::analysis::gitlab::request(issuer, subs[0].clone(), None);
+        let who = format!("{} (`{}`)", j.describe(), j.run.owner);
+        let mut f = Finding::new(META.id, META.severity, j.run.file, j.run.span)
+            .label(format!("names role `{}` ({trust_rel})", role.name));
+        match eval::explain(&j.view, &req, "sub") {
+            Rejection::Condition(_, c) => {
+                f = f
+                    .message(format!(
+                        "{who} presents `{first}`{more}, which the trust policy of role `{}` rejects: {}",
+                        role.name,
+                        describe_condition(c)
+                    ))
+                    .related(j.trust.file, c.values_span, format!("this condition rejects `{first}`"))
+                    .help(format!(
+                        "add {to_add} to the values of `{}`{}, or name a role whose trust admits this workspace",
+                        c.key.value,
+                        if like { " (under `StringLike`)" } else { "" }
+                    ));
+            }
+            Rejection::Deny(st) => {
+                f = f
+                    .message(format!(
+                        "{who} presents `{first}`{more}, which a `Deny` statement in the trust policy of role `{}` matches",
+                        role.name
+                    ))
+                    .related(j.trust.file, st.span, format!("this `Deny` statement matches `{first}`"))
+                    .help(format!("narrow the `Deny` statement so that it does not match {to_add}"));
+            }
+            Rejection::NoStatement => {
+                f = f
+                    .message(format!(
+                        "{who} presents `{first}`{more}, but the trust policy of role `{}` has no `Allow` statement for HCP Terraform's OIDC provider (`{issuer}`) and `sts:AssumeRoleWithWebIdentity`",
+                        role.name
+                    ))
+                    .related(j.trust.file, j.trust.span, "this trust policy does not trust HCP Terraform's OIDC provider")
+                    .help(format!(
+                        "add a statement trusting `arn:aws:iam::ACCOUNT:oidc-provider/{issuer}` for `sts:AssumeRoleWithWebIdentity` with `{issuer}:sub` admitting {to_add}"
+                    ));
+            }
+        }
+        out.push(f);
     }
 }
 

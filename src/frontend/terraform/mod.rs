@@ -19,6 +19,7 @@ use crate::source::{FileId, SourceFile, Span};
 use std::collections::HashMap;
 
 pub mod modules;
+pub mod tfe;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
 #[derive(Debug, Default)]
@@ -38,9 +39,9 @@ pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
 pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
     match ident {
         "variable" | "locals" | "module" => true,
-        "resource" | "data" => labels
-            .first()
-            .is_some_and(|t| t.starts_with("aws_iam_") || is_subject_template_resource(t)),
+        "resource" | "data" => labels.first().is_some_and(|t| {
+            t.starts_with("aws_iam_") || is_subject_template_resource(t) || tfe::relevant(t)
+        }),
         _ => false,
     }
 }
@@ -104,6 +105,7 @@ pub fn link_dir(
         }
     }
     Module::new(&parsed, files, syms).build(models);
+    tfe::link(&parsed, models);
 }
 
 // ---------------------------------------------------------------------------------------
