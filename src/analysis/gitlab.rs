@@ -122,6 +122,8 @@ pub struct GitlabAssumption {
     /// the file.
     pub role_at: At<Span>,
     pub role_text: String,
+    /// The role ARN after variables, when the scan resolves it.
+    pub role_arn: Option<String>,
     pub target: RoleTarget,
     /// Where the token is passed (`--web-identity-token` value, or the role's span).
     pub token_at: At<Span>,
@@ -1023,7 +1025,7 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
             let (main, u2) = defs.script(&chain, "script", false, 0);
             lines.extend(main);
             let scripts_unknown = u1 || u2;
-            let resolve = |raw: &str| -> (String, RoleTarget) {
+            let resolve = |raw: &str| -> (String, RoleTarget, Option<String>) {
                 let mut v = raw.to_string();
                 for _ in 0..4 {
                     let Some(n) = var_name(&v) else { break };
@@ -1031,7 +1033,7 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                         Some((_, kv)) => v = kv.value.value.clone(),
                         None => match role_mappings.get(&n) {
                             Some(m) => v = m.clone(),
-                            None => return (raw.to_string(), RoleTarget::Unresolved(n)),
+                            None => return (raw.to_string(), RoleTarget::Unresolved(n), None),
                         },
                     }
                 }
@@ -1039,7 +1041,7 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                     Some(n) => RoleTarget::Name(n),
                     None => RoleTarget::Unresolved(v.clone()),
                 };
-                (raw.to_string(), target)
+                (raw.to_string(), target, (!v.contains('$')).then_some(v))
             };
             let token_of = |name: Option<&str>| -> TokenUse {
                 let Some(mut n) = name.map(str::to_string) else {
@@ -1070,15 +1072,16 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                 }
             };
             for call in sts_calls(scan, &lines) {
-                let (role_at, role_text, target) = match &call.role {
+                let (role_at, role_text, target, role_arn) = match &call.role {
                     Some((f, s, raw)) => {
-                        let (t, target) = resolve(raw);
-                        ((*f, *s), t, target)
+                        let (t, target, arn) = resolve(raw);
+                        ((*f, *s), t, target, arn)
                     }
                     None => (
                         call.at,
                         String::new(),
                         RoleTarget::Unresolved(String::new()),
+                        None,
                     ),
                 };
                 let (token_at, token) = match &call.token {
@@ -1089,6 +1092,7 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                     job: ji,
                     role_at,
                     role_text,
+                    role_arn,
                     target,
                     token_at,
                     token,
@@ -1108,7 +1112,7 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                     .map(|(f, kv)| (f, kv.value.span, kv.value.value.clone()))
                     .or_else(|| script_assignment(&lines, "AWS_ROLE_ARN"));
                 if let Some((f, span, raw)) = role {
-                    let (role_text, target) = resolve(&raw);
+                    let (role_text, target, role_arn) = resolve(&raw);
                     let writer = token_file_writer(&lines);
                     let token = match writer {
                         Some(w) => token_of(Some(&w)),
@@ -1121,6 +1125,7 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                         job: ji,
                         role_at: (f, span),
                         role_text,
+                        role_arn,
                         target,
                         token_at: tf,
                         token,
