@@ -512,12 +512,13 @@ fn link_gitlab_includes(
     notes: &mut Vec<String>,
 ) {
     use crate::model::gitlab::IncludeKind;
+    // (the includes only: a model is not cloned per visit)
     let gitlab_of = |o: &Outcome| match o {
-        Outcome::File(_, m) => m.gitlab.clone(),
+        Outcome::File(_, m) => m.gitlab.as_ref().map(|g| (g.root, g.includes.clone())),
         _ => None,
     };
     let roots: Vec<FileId> = (0..outcomes.len())
-        .filter(|&id| gitlab_of(&outcomes[id]).is_some_and(|g| g.root))
+        .filter(|&id| matches!(&outcomes[id], Outcome::File(_, m) if m.gitlab.as_ref().is_some_and(|g| g.root)))
         .collect();
     if roots.is_empty() {
         return;
@@ -540,11 +541,11 @@ fn link_gitlab_includes(
         let mut queue = std::collections::VecDeque::from([(root, 0usize)]);
         let mut count = 0usize;
         while let Some((id, depth)) = queue.pop_front() {
-            let Some(g) = gitlab_of(&outcomes[id]) else {
+            let Some((_, includes)) = gitlab_of(&outcomes[id]) else {
                 continue;
             };
             let from = candidates[id].rel.as_str();
-            for inc in &g.includes {
+            for inc in &includes {
                 let path = match &inc.kind {
                     IncludeKind::Local(p) => p,
                     IncludeKind::External(what) => {
@@ -643,7 +644,8 @@ fn link_gitlab_includes(
                     )));
                     break;
                 }
-                let is_gitlab = gitlab_of(&outcomes[target]).is_some();
+                let is_gitlab =
+                    matches!(&outcomes[target], Outcome::File(_, m) if m.gitlab.is_some());
                 let other_input = matches!(&outcomes[target], Outcome::File(_, m) if !m.is_empty());
                 if !is_gitlab && other_input {
                     notes.push(refuse("the file is another kind of input"));

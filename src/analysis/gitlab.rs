@@ -38,6 +38,16 @@ pub const GITLAB_COM: &str = "gitlab.com";
 const MAX_EXTENDS: usize = 11;
 /// Deepest `!reference` nesting GitLab resolves.
 const MAX_REFERENCE: usize = 10;
+/// Most definitions one job's `extends:` chain gathers (a wide fan-out of parents would
+/// otherwise grow exponentially with the depth).
+const MAX_CHAIN: usize = 256;
+/// Most `!reference`s resolved in one pipeline.
+const MAX_REFERENCES: usize = 4096;
+/// Most refs kept for one job: past it, any branch or tag (a superset).
+const MAX_REFS: usize = 64;
+/// Work budget of judging GitLab jobs and HCP Terraform runs, in trust statements evaluated
+/// against a request; past it, the rest is left unjudged (never a guessed verdict).
+pub const JUDGE_BUDGET: usize = 1 << 18;
 /// Most disjuncts one `rules: if:` expression is expanded into before it counts as any ref.
 const MAX_DNF: usize = 64;
 /// CI/CD variables GitLab removed in 17.0 (the pre-`id_tokens` job JWTs).
@@ -262,6 +272,8 @@ struct Defs<'a> {
     default: Vec<At<&'a JobDef>>,
     variables: Vec<At<&'a KeyValue>>,
     incomplete: bool,
+    /// `!reference`s left to resolve ([`MAX_REFERENCES`]).
+    references: std::cell::Cell<usize>,
 }
 
 impl<'a> Defs<'a> {
@@ -285,6 +297,7 @@ impl<'a> Defs<'a> {
             default,
             variables,
             incomplete: p.incomplete,
+            references: std::cell::Cell::new(MAX_REFERENCES),
         }
     }
 
@@ -307,7 +320,7 @@ impl<'a> Defs<'a> {
         missing: &mut bool,
         visiting: &mut Vec<String>,
     ) {
-        if depth > MAX_EXTENDS || visiting.iter().any(|v| v == name) {
+        if depth > MAX_EXTENDS || out.len() >= MAX_CHAIN || visiting.iter().any(|v| v == name) {
             *missing = true;
             return;
         }
@@ -370,10 +383,11 @@ impl<'a> Defs<'a> {
             match i {
                 ScriptItem::Line(l) => out.push((file, l.clone())),
                 ScriptItem::Reference(path, _) => {
-                    if depth >= MAX_REFERENCE || path.len() != 2 {
+                    if depth >= MAX_REFERENCE || path.len() != 2 || self.references.get() == 0 {
                         unknown = true;
                         continue;
                     }
+                    self.references.set(self.references.get() - 1);
                     let (c, missing) = self.chain(&path[0]);
                     unknown |= missing;
                     let (lines, u) = self.script(&c, &path[1], false, depth + 1);
@@ -491,7 +505,7 @@ fn tokens(s: &str) -> Vec<Tok> {
             b'"' | b'\'' => {
                 let end = s[i + 1..].find(c as char).map(|e| i + 1 + e);
                 let e = end.unwrap_or(b.len());
-                out.push(Tok::Str(s[i + 1..e].to_string()));
+                out.push(Tok::Str(s.get(i + 1..e).unwrap_or_default().to_string()));
                 i = (e + 1).min(b.len().max(e + 1));
             }
             b'/' if prev_is_match(&out) => {
@@ -501,7 +515,7 @@ fn tokens(s: &str) -> Vec<Tok> {
                     j += if b[j] == b'\\' { 2 } else { 1 };
                 }
                 let e = j.min(b.len());
-                out.push(Tok::Re(s[i + 1..e].to_string()));
+                out.push(Tok::Re(s.get(i + 1..e).unwrap_or_default().to_string()));
                 j = e + 1;
                 while j < b.len() && b[j].is_ascii_alphabetic() {
                     j += 1;
@@ -518,7 +532,7 @@ fn tokens(s: &str) -> Vec<Tok> {
                 while j < b.len() && (b[j].is_ascii_alphanumeric() || b[j] == b'_') {
                     j += 1;
                 }
-                out.push(Tok::Var(s[st..j].to_string()));
+                out.push(Tok::Var(s.get(st..j).unwrap_or_default().to_string()));
                 if braced && b.get(j) == Some(&b'}') {
                     j += 1;
                 }
@@ -529,7 +543,7 @@ fn tokens(s: &str) -> Vec<Tok> {
                 while j < b.len() && !b" \t\n\r()&|=!".contains(&b[j]) {
                     j += 1;
                 }
-                let w = &s[i..j.max(i + 1).min(b.len())];
+                let w = s.get(i..j.max(i + 1).min(b.len())).unwrap_or_default();
                 out.push(if w == "null" {
                     Tok::Str(String::new())
                 } else {
@@ -1016,7 +1030,16 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                 file,
                 id_tokens,
                 environment,
-                refs: dedup(refs),
+                refs: {
+                    let refs = dedup(refs);
+                    if refs.len() > MAX_REFS {
+                        let mut any = Vec::new();
+                        Cons::any().refs(&mut any);
+                        any
+                    } else {
+                        refs
+                    }
+                },
                 partial,
             });
             let job = &jobs[ji];
@@ -1352,11 +1375,19 @@ impl GitlabAnalysis {
 
     /// Each assumption against the trust of the role it names (indexed like `assumptions`).
     pub fn judge<'a>(&self, roles: &[RoleDef<'a>]) -> Vec<Option<GitlabJudgement<'a>>> {
+        let mut spent = 0usize;
         self.assumptions
             .iter()
             .map(|a| {
                 let role = self.resolve(roles, a)?;
                 let trust = roles[role].trust?;
+                let cost = trust.statements.len().max(1)
+                    * self.jobs[a.job].refs.len().max(1)
+                    * a.audiences().map_or(1, |l| l.len().max(1));
+                spent = spent.saturating_add(cost);
+                if spent > JUDGE_BUDGET {
+                    return None;
+                }
                 let issuer = gitlab_issuer(trust);
                 let view = view_for_issuer(trust, &issuer);
                 let project = match &self.project {

@@ -97,6 +97,7 @@ fn role_of(roles: &[RoleDef<'_>], run: &TfeRun) -> Option<usize> {
 /// scan, or whose role has no trust, are left out).
 pub fn judge<'a>(scan: &'a Scan, roles: &[RoleDef<'a>]) -> Vec<TfeJudgement<'a>> {
     let mut out = Vec::new();
+    let mut spent = 0usize;
     for m in &scan.models {
         for run in &m.tfe_runs {
             let Some(role) = role_of(roles, run) else {
@@ -105,6 +106,10 @@ pub fn judge<'a>(scan: &'a Scan, roles: &[RoleDef<'a>]) -> Vec<TfeJudgement<'a>>
             let Some(trust) = roles[role].trust else {
                 continue;
             };
+            spent = spent.saturating_add(trust.statements.len().max(1) * run.phases.len());
+            if spent > crate::analysis::gitlab::JUDGE_BUDGET {
+                return out;
+            }
             let issuer = issuer_of(trust);
             let view = view_for_issuer(trust, &issuer);
             let subjects = run
