@@ -214,7 +214,7 @@ pub fn pipelines(scan: &Scan) -> Vec<Pipeline<'_>> {
         .filter(|(id, _)| scan.models[*id].gitlab.is_some())
         .map(|(id, f)| (f.rel.as_str(), id))
         .collect();
-    let gl = |id: FileId| scan.models[id].gitlab.as_ref();
+    let gl = |id: FileId| scan.models[id].gitlab.as_deref();
     let mut out: Vec<Pipeline> = Vec::new();
     let mut included_roots: HashSet<FileId> = HashSet::new();
     let mut roots: Vec<FileId> = by_rel
@@ -729,7 +729,7 @@ impl RefCtx<'_> {
         out
     }
 
-    fn from_rules(&self, rules: &[RuleDef]) -> Vec<JobRef> {
+    fn rules_refs(&self, rules: &[RuleDef]) -> Vec<JobRef> {
         let mut out = Vec::new();
         for r in rules {
             if r.opaque {
@@ -750,7 +750,7 @@ impl RefCtx<'_> {
         out
     }
 
-    fn from_only(&self, only: &[Spanned<String>]) -> Vec<JobRef> {
+    fn only_refs(&self, only: &[Spanned<String>]) -> Vec<JobRef> {
         let mut out = Vec::new();
         for o in only {
             let v = o.value.split('@').next().unwrap_or("").trim();
@@ -1015,8 +1015,8 @@ pub fn analyze(scan: &Scan, role_mappings: &BTreeMap<String, String>) -> GitlabA
                 chain.iter().find_map(|(_, d)| d.rules.as_ref()),
                 chain.iter().find_map(|(_, d)| d.only.as_ref()),
             ) {
-                (Some(r), _) => rc.from_rules(r),
-                (None, Some(o)) => rc.from_only(o),
+                (Some(r), _) => rc.rules_refs(r),
+                (None, Some(o)) => rc.only_refs(o),
                 (None, None) => {
                     let mut v = Vec::new();
                     Cons::any().refs(&mut v);

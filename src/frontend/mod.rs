@@ -137,11 +137,11 @@ pub fn extract(id: FileId, src: &SourceFile) -> Result<Option<Extracted>, ParseF
                 d => d,
             };
             if let Some(root) = doc.filter(|d| d.is_map()) {
-                m.gitlab = Some(gitlab_ci::file_from_tree(
+                m.gitlab = Some(Box::new(gitlab_ci::file_from_tree(
                     id,
                     root,
                     gitlab_ci::is_root_name(&src.rel),
-                ));
+                )));
             }
         }
         Format::Workflow | Format::Action => {

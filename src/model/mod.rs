@@ -70,7 +70,7 @@ pub struct FileModel {
     /// with `default = false`): findings inside them are judged "when enabled".
     pub switches: Vec<Switch>,
     /// A GitLab CI configuration file (`.gitlab-ci.yml` or a file one includes).
-    pub gitlab: Option<gitlab::GitlabFile>,
+    pub gitlab: Option<Box<gitlab::GitlabFile>>,
     /// HCP Terraform workspaces' dynamic AWS credentials (`tfe_variable` `TFC_AWS_*_ROLE_ARN`).
     pub tfe_runs: Vec<tfe::TfeRun>,
 }
