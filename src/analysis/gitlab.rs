@@ -1286,6 +1286,30 @@ pub fn view_for_issuer(trust: &PolicyDoc, issuer: &str) -> PolicyDoc {
     v
 }
 
+/// Whether a trust's literal GitLab `sub` values use another form than the default
+/// `project_path:…:ref_type:…:ref:…`: a project may set `ci_id_token_sub_claim_components` to
+/// `project_path,ref`, `project_path,ref_type` or `project_path,ref,ref_type`, which the scan
+/// cannot see; a job judged against such a trust presents an unknown subject.
+fn custom_subject(trust: &PolicyDoc, issuer: &str) -> bool {
+    trust.statements.iter().any(|s| {
+        s.conditions.iter().any(|c| {
+            c.is_claim(issuer, "sub")
+                && c.values.iter().any(|v| {
+                    v.value.known().is_some_and(|t| {
+                        let default_shape = t
+                            .strip_prefix("project_path:")
+                            .and_then(|r| r.split_once(':'))
+                            .is_some_and(|(_, rest)| {
+                                rest.starts_with("ref_type:branch:ref:")
+                                    || rest.starts_with("ref_type:tag:ref:")
+                            });
+                        !t.contains(['*', '?']) && !default_shape
+                    })
+                })
+        })
+    })
+}
+
 /// A GitLab assumption judged against the trust policy of the one role it names.
 #[derive(Clone, Debug)]
 pub struct GitlabJudgement<'a> {
@@ -1399,11 +1423,18 @@ impl GitlabAnalysis {
                 };
                 let auds = a.audiences();
                 let job = &self.jobs[a.job];
+                let custom = custom_subject(trust, &issuer);
                 let subjects = job
                     .refs
                     .iter()
                     .map(|r| {
-                        let sub = r.sub(&project);
+                        // a project may customize its `sub` (GitLab's projects API): a trust
+                        // written for another form is judged against an unknown subject
+                        let sub = if custom {
+                            Val::hole(Hole::Any)
+                        } else {
+                            r.sub(&project)
+                        };
                         let t = admits_any(&view, &issuer, &sub, &auds);
                         (sub, t)
                     })
