@@ -622,9 +622,7 @@ impl RefCtx<'_> {
                 c.branch = false;
                 c.name = value;
             }
-            "CI_COMMIT_REF_NAME" | "CI_COMMIT_REF_SLUG" if var == "CI_COMMIT_REF_NAME" => {
-                c.name = value;
-            }
+            "CI_COMMIT_REF_NAME" => c.name = value,
             "CI_PIPELINE_SOURCE"
                 if value.as_ref().and_then(Val::known).as_deref()
                     == Some("merge_request_event") =>

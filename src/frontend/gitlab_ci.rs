@@ -193,11 +193,12 @@ fn rules(n: &Node) -> Vec<RuleDef> {
 }
 
 fn job(name: Spanned<String>, n: &Node) -> JobDef {
-    let only = field(n, "only").map(|o| {
+    // (`only: {variables: …}` without `refs:` leaves the refs as without `only:`)
+    let only = field(n, "only").and_then(|o| {
         if o.is_map() {
-            o.get("refs").map(string_list).unwrap_or_default()
+            o.get("refs").map(string_list)
         } else {
-            string_list(o)
+            Some(string_list(o))
         }
     });
     let environment = field(n, "environment").and_then(|e| {
