@@ -490,7 +490,10 @@ pub fn scan_with(
     );
     scan.skipped = Skipped { ignored, excluded };
     scan.warnings = walked.warnings;
-    scan.warnings.extend(include_notes);
+    // (a file included by several pipelines gets its notes once)
+    let mut said = std::collections::HashSet::new();
+    scan.warnings
+        .extend(include_notes.into_iter().filter(|n| said.insert(n.clone())));
     scan
 }
 
