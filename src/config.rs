@@ -214,9 +214,12 @@ pub fn parse(text: &str, known_rules: &[&str]) -> Result<Config, String> {
         }
     }
     if let Some(repo) = &cfg.repository
-        && (repo.split('/').count() != 2 || repo.split('/').any(str::is_empty))
+        && (repo.split('/').count() < 2 || repo.split('/').any(str::is_empty))
     {
-        return Err(format!("`repository` must be OWNER/REPO, got `{repo}`"));
+        // (A GitLab project path nests groups: `GROUP/SUBGROUP/PROJECT`.)
+        return Err(format!(
+            "`repository` must be OWNER/REPO (or a GitLab GROUP/…/PROJECT), got `{repo}`"
+        ));
     }
     if let Some(b) = &cfg.default_branch
         && !crate::analysis::repo::valid_branch(b)

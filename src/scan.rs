@@ -421,10 +421,18 @@ pub fn scan_with(
     for (id, o) in done.into_iter().flatten() {
         slots[id] = Some(o);
     }
-    let outcomes: Vec<Outcome> = slots
+    let mut outcomes: Vec<Outcome> = slots
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Skip))
         .collect();
+    let mut include_notes = Vec::new();
+    link_gitlab_includes(
+        &mut outcomes,
+        &candidates,
+        &overlay,
+        opts.max_file_size,
+        &mut include_notes,
+    );
     let scanned = outcomes
         .iter()
         .filter(|o| !matches!(o, Outcome::Skip))
@@ -482,7 +490,200 @@ pub fn scan_with(
     );
     scan.skipped = Skipped { ignored, excluded };
     scan.warnings = walked.warnings;
+    // (a file included by several pipelines gets its notes once)
+    let mut said = std::collections::HashSet::new();
+    scan.warnings
+        .extend(include_notes.into_iter().filter(|n| said.insert(n.clone())));
     scan
+}
+
+use crate::model::gitlab::{
+    MAX_INCLUDE_DEPTH as MAX_GITLAB_INCLUDE_DEPTH, MAX_INCLUDES as MAX_GITLAB_INCLUDES,
+};
+
+/// The files each GitLab pipeline root (`.gitlab-ci.yml`) pulls in with `include: local:` (or
+/// the string form), read as GitLab CI files whatever their name, breadth first and bounded
+/// ([`MAX_GITLAB_INCLUDES`], [`MAX_GITLAB_INCLUDE_DEPTH`]). Only files of the scan inside the
+/// root's directory (the project) are read: a path leaving it (`..`), a symbolic link, a file the
+/// walk did not find, a cycle, and every remote, project, template or component include are
+/// refused or not followed, each with a note in `notes`. Nothing is fetched.
+fn link_gitlab_includes(
+    outcomes: &mut [Outcome],
+    candidates: &[Candidate],
+    overlay: &[Option<&str>],
+    max: u64,
+    notes: &mut Vec<String>,
+) {
+    use crate::model::gitlab::IncludeKind;
+    // (the includes only: a model is not cloned per visit)
+    let gitlab_of = |o: &Outcome| match o {
+        Outcome::File(_, m) => m.gitlab.as_ref().map(|g| (g.root, g.includes.clone())),
+        _ => None,
+    };
+    let roots: Vec<FileId> = (0..outcomes.len())
+        .filter(|&id| matches!(&outcomes[id], Outcome::File(_, m) if m.gitlab.as_ref().is_some_and(|g| g.root)))
+        .collect();
+    if roots.is_empty() {
+        return;
+    }
+    let by_rel: std::collections::HashMap<&str, FileId> = candidates
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (c.rel.as_str(), i))
+        .collect();
+    for root in roots {
+        let root_rel = candidates[root].rel.as_str();
+        let dir = root_rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let project = candidates[root]
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut seen: std::collections::HashSet<FileId> = [root].into();
+        let mut parent: std::collections::HashMap<FileId, FileId> = Default::default();
+        let mut queue = std::collections::VecDeque::from([(root, 0usize)]);
+        let mut count = 0usize;
+        while let Some((id, depth)) = queue.pop_front() {
+            let Some((_, includes)) = gitlab_of(&outcomes[id]) else {
+                continue;
+            };
+            let from = candidates[id].rel.as_str();
+            for inc in &includes {
+                let path = match &inc.kind {
+                    IncludeKind::Local(p) => p,
+                    IncludeKind::External(what) => {
+                        notes.push(format!(
+                            "{from}: include `{what}` is not followed (oidc-lint never fetches remote, project, template or component includes); jobs it defines are not checked"
+                        ));
+                        continue;
+                    }
+                    IncludeKind::Unknown(what) => {
+                        notes.push(format!(
+                            "{from}: include `{what}` cannot be read statically and is not followed"
+                        ));
+                        continue;
+                    }
+                };
+                let refuse = |why: &str| format!("{from}: include `{path}` refused: {why}");
+                // Paths are relative to the project's root (GitLab: "full paths relative to
+                // the root directory"); a leading `/` names that root.
+                let mut parts = Vec::new();
+                let mut escapes = false;
+                for seg in path.trim_start_matches('/').split('/') {
+                    match seg {
+                        "" | "." => {}
+                        ".." => escapes = true,
+                        s => parts.push(s),
+                    }
+                }
+                if escapes || path.contains('\\') || path.chars().any(char::is_control) {
+                    notes.push(refuse("it leaves the project's directory"));
+                    continue;
+                }
+                if path.contains(['*', '?', '[']) {
+                    notes.push(format!(
+                        "{from}: include `{path}` (a wildcard) is not followed"
+                    ));
+                    continue;
+                }
+                let lower = path.to_ascii_lowercase();
+                if !(lower.ends_with(".yml") || lower.ends_with(".yaml")) {
+                    notes.push(refuse("GitLab includes only `.yml` and `.yaml` files"));
+                    continue;
+                }
+                // No component may be a symbolic link (it could point out of the project).
+                let mut p = project.clone();
+                let mut linked = false;
+                for seg in &parts {
+                    p.push(seg);
+                    if std::fs::symlink_metadata(&p).is_ok_and(|m| m.file_type().is_symlink()) {
+                        linked = true;
+                        break;
+                    }
+                }
+                if linked {
+                    notes.push(refuse("it goes through a symbolic link"));
+                    continue;
+                }
+                let rel = if dir.is_empty() {
+                    parts.join("/")
+                } else {
+                    format!("{dir}/{}", parts.join("/"))
+                };
+                let Some(&target) = by_rel.get(rel.as_str()) else {
+                    notes.push(format!(
+                        "{from}: include `{path}` is not in the scan (not found, or left out by ignore rules); jobs it defines are not checked"
+                    ));
+                    continue;
+                };
+                if !seen.insert(target) {
+                    // A file including one of the files that (transitively) include it.
+                    let mut at = Some(id);
+                    let mut steps = 0;
+                    while let Some(a) = at {
+                        if a == target {
+                            notes.push(refuse("an include cycle (read once)"));
+                            break;
+                        }
+                        at = parent.get(&a).copied();
+                        steps += 1;
+                        if steps > MAX_GITLAB_INCLUDE_DEPTH + 1 {
+                            break;
+                        }
+                    }
+                    continue;
+                }
+                parent.insert(target, id);
+                if depth + 1 > MAX_GITLAB_INCLUDE_DEPTH {
+                    notes.push(refuse(&format!(
+                        "includes nest deeper than {MAX_GITLAB_INCLUDE_DEPTH} levels"
+                    )));
+                    continue;
+                }
+                count += 1;
+                if count > MAX_GITLAB_INCLUDES {
+                    notes.push(refuse(&format!(
+                        "the pipeline includes more than {MAX_GITLAB_INCLUDES} files"
+                    )));
+                    break;
+                }
+                let is_gitlab =
+                    matches!(&outcomes[target], Outcome::File(_, m) if m.gitlab.is_some());
+                let other_input = matches!(&outcomes[target], Outcome::File(_, m) if !m.is_empty());
+                if !is_gitlab && other_input {
+                    notes.push(refuse("the file is another kind of input"));
+                    continue;
+                }
+                if !is_gitlab {
+                    let c = &candidates[target];
+                    let bytes = match overlay[target] {
+                        Some(t) if t.len() as u64 > max => {
+                            outcomes[target] = error(
+                                &c.rel,
+                                0,
+                                0,
+                                format!(
+                                    "file is {} bytes, over the {max}-byte limit (see --max-file-size)",
+                                    t.len()
+                                ),
+                            );
+                            continue;
+                        }
+                        Some(t) => t.as_bytes().to_vec(),
+                        None => match read_capped(c, max, Format::GitlabCi) {
+                            Ok(b) => b,
+                            Err(o) => {
+                                outcomes[target] = o;
+                                continue;
+                            }
+                        },
+                    };
+                    outcomes[target] = process_bytes(target, c, Format::GitlabCi, false, bytes);
+                }
+                queue.push_back((target, depth + 1));
+            }
+        }
+    }
 }
 
 /// Re-read only the files in `changes` into `scan`: each `(path, text)` replaces that file
@@ -494,6 +695,17 @@ pub fn rescan(scan: &mut Scan, max: u64, changes: &[(PathBuf, Option<String>)]) 
     let key = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     if changes.iter().any(|(p, _)| {
         classify_by_name(&p.to_string_lossy().replace('\\', "/")) == Some(Format::Terraform)
+    }) {
+        return false;
+    }
+    // A GitLab pipeline is read as a unit (its root and the files it includes): a change to
+    // its root, or to any YAML file while the scan holds one, is scanned again in full.
+    let has_gitlab = scan.models.iter().any(|m| m.gitlab.is_some());
+    if changes.iter().any(|(p, _)| {
+        let rel = p.to_string_lossy().replace('\\', "/");
+        let lower = rel.to_ascii_lowercase();
+        classify_by_name(&rel) == Some(Format::GitlabCi)
+            || (has_gitlab && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
     }) {
         return false;
     }

@@ -475,3 +475,33 @@ fn a_new_role_is_named_like_the_existing_ones() {
     assert_eq!(m["role_name"], "gha-app-deploy");
     assert_eq!(m["reuse"]["defined_in"], "iam/gha-app-deploy-trust.json");
 }
+
+#[test]
+fn gitlab_jobs_are_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_tree(
+        &fixtures().join("rules/role-trust-rejects-job/bad-gitlab-tag-job-included-template"),
+        dir.path(),
+    );
+    let v = audit_json(dir.path(), &[]);
+    let jobs = v["repositories"][0]["jobs"].as_array().unwrap();
+    assert_eq!(jobs.len(), 1, "{v}");
+    let j = &jobs[0];
+    assert_eq!(j["job"], "release");
+    assert_eq!(j["workflow"], "ci/aws.yml");
+    assert_eq!(j["access"], "oidc");
+    assert_eq!(j["role"]["name"], "release");
+    assert_eq!(j["role"]["account"], "123456789012");
+    assert_eq!(j["role"]["defined_in"], "iam/release-trust.json");
+    assert_eq!(j["audience"], "sts.amazonaws.com");
+    assert_eq!(
+        j["subjects"],
+        serde_json::json!(["project_path:acme/platform/app:ref_type:tag:ref:*"])
+    );
+    assert_eq!(j["verdict"], "rejected");
+    assert_eq!(v["summary"]["verdicts"]["rejected"], 1);
+    // the table names the job too
+    let table = bin().arg("audit").arg(dir.path()).output().unwrap();
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(text.contains("release ci/aws.yml:2"), "{text}");
+}

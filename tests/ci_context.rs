@@ -361,3 +361,117 @@ fn bad_default_branch_values_are_usage_errors() {
     assert_eq!(c, 2, "{err}");
     assert!(err.contains("default-branch"), "{err}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// GitLab: the project path from `CI_PROJECT_PATH` (a GitLab job), `--repo` or the `origin`
+// remote (nested groups kept), the default branch from `CI_DEFAULT_BRANCH`.
+
+const GITLAB_CI: &str = r#"deploy:
+  id_tokens:
+    AWS_TOKEN:
+      aud: sts.amazonaws.com
+  rules:
+    - if: $CI_COMMIT_BRANCH == $CI_DEFAULT_BRANCH
+  script:
+    - aws sts assume-role-with-web-identity --role-arn arn:aws:iam::123456789012:role/release --role-session-name gl --web-identity-token $AWS_TOKEN
+"#;
+
+fn gitlab_repo(dir: &Path) {
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow",
+"Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/gitlab.com"},
+"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{
+"gitlab.com:aud":"sts.amazonaws.com",
+"gitlab.com:sub":"project_path:acme/platform/app:ref_type:branch:ref:main"}}}]}"#;
+    write_files(
+        dir,
+        &[
+            (".gitlab-ci.yml".into(), GITLAB_CI.into()),
+            ("iam/release-trust.json".into(), trust.into()),
+        ],
+    );
+}
+
+#[test]
+fn gitlab_ci_variables_give_project_and_default_branch() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    gitlab_repo(r);
+    let dir = r.to_str().unwrap();
+    let sel = ["--select", "role-trust-rejects-job"];
+    // unknown default branch: the job's ref is unknown, no verdict
+    let (code, rules, _) = run(r, &[], &sel);
+    assert_eq!((code, rules.len()), (0, 0));
+    let gl = |path: &'static str, branch: &'static str| {
+        [
+            ("GITLAB_CI", "true"),
+            ("CI_PROJECT_PATH", path),
+            ("CI_DEFAULT_BRANCH", branch),
+            ("CI_PROJECT_DIR", dir),
+        ]
+    };
+    let (code, _, _) = run(r, &gl("acme/platform/app", "main"), &sel);
+    assert_eq!(code, 0);
+    let (code, rules, _) = run(r, &gl("acme/platform/app", "trunk"), &sel);
+    assert_eq!(code, 1);
+    assert!(has(&rules, "role-trust-rejects-job", "error"), "{rules:?}");
+    let (code, rules, _) = run(r, &gl("acme/other", "main"), &sel);
+    assert_eq!(code, 1);
+    assert!(has(&rules, "role-trust-rejects-job", "error"), "{rules:?}");
+    // outside GitLab CI the variables mean nothing
+    let (code, _, _) = run(
+        r,
+        &[
+            ("CI_PROJECT_PATH", "acme/other"),
+            ("CI_DEFAULT_BRANCH", "trunk"),
+        ],
+        &sel,
+    );
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn gitlab_project_path_from_origin_keeps_nested_groups() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    gitlab_repo(r);
+    write_files(
+        r,
+        &[
+            (
+                ".git/config".into(),
+                "[remote \"origin\"]\n\turl = git@gitlab.com:acme/platform/app.git\n".into(),
+            ),
+            (".git/HEAD".into(), "ref: refs/heads/main\n".into()),
+        ],
+    );
+    let sel = ["--select", "role-trust-rejects-job"];
+    let (code, _, _) = run(r, &[], &["--default-branch", "main", sel[0], sel[1]]);
+    assert_eq!(code, 0);
+    let (code, rules, _) = run(r, &[], &["--default-branch", "trunk", sel[0], sel[1]]);
+    assert_eq!(code, 1, "{rules:?}");
+    // the project is the remote's, not the one the trust names
+    write_files(
+        r,
+        &[(
+            ".git/config".into(),
+            "[remote \"origin\"]\n\turl = https://gitlab.example.com/acme/platform/other.git\n"
+                .into(),
+        )],
+    );
+    let (code, _, _) = run(r, &[], &["--default-branch", "main", sel[0], sel[1]]);
+    assert_eq!(code, 1);
+    // `--repo` wins over the remote
+    let (code, _, _) = run(
+        r,
+        &[],
+        &[
+            "--repo",
+            "acme/platform/app",
+            "--default-branch",
+            "main",
+            sel[0],
+            sel[1],
+        ],
+    );
+    assert_eq!(code, 0);
+}

@@ -6,12 +6,14 @@ pub mod access;
 pub mod azure;
 pub mod eval;
 pub mod expr;
+pub mod gitlab;
 pub mod managed_policies;
 pub mod permissions;
 pub mod repo;
 pub mod roles;
 pub mod secrets;
 pub mod subjects;
+pub mod tfe;
 pub mod trust;
 pub mod wildcard;
 

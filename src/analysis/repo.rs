@@ -44,6 +44,13 @@ impl CiContext {
     pub fn from_env() -> Option<CiContext> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.trim().is_empty());
         if var("GITHUB_ACTIONS").as_deref() != Some("true") {
+            if var("GITLAB_CI").as_deref() == Some("true") {
+                return CiContext::from_gitlab_vars(
+                    var("CI_PROJECT_PATH"),
+                    var("CI_DEFAULT_BRANCH"),
+                    var("CI_PROJECT_DIR").map(PathBuf::from),
+                );
+            }
             return None;
         }
         CiContext::from_vars(
@@ -94,6 +101,26 @@ impl CiContext {
             default_branch,
             repo_ids,
             workspace,
+        })
+    }
+    /// What a GitLab CI job tells: `CI_PROJECT_PATH` (`GROUP/…/PROJECT`), `CI_DEFAULT_BRANCH`,
+    /// and `CI_PROJECT_DIR` as the workspace.
+    pub fn from_gitlab_vars(
+        project_path: Option<String>,
+        default_branch: Option<String>,
+        project_dir: Option<PathBuf>,
+    ) -> Option<CiContext> {
+        let repository = project_path
+            .filter(|p| path_from_url(&format!("https://h/{p}")).as_deref() == Some(p.as_str()));
+        let default_branch = default_branch.filter(|b| valid_branch(b));
+        if repository.is_none() && default_branch.is_none() {
+            return None;
+        }
+        Some(CiContext {
+            repository,
+            default_branch,
+            repo_ids: None,
+            workspace: project_dir,
         })
     }
     /// Fill what `settings` does not know yet, for a scan rooted at `root`: only inside the
@@ -177,6 +204,36 @@ pub fn repo_from_url(url: &str) -> Option<String> {
         return None;
     }
     Some(format!("{owner}/{name}"))
+}
+
+/// The whole path of a git remote URL (`GROUP/SUBGROUP/PROJECT` on GitLab, whose projects
+/// nest in groups), without `.git`.
+pub fn path_from_url(url: &str) -> Option<String> {
+    let u = url.trim();
+    let path = if let Some(rest) = u.strip_prefix("git@") {
+        rest.split_once(':')?.1
+    } else if let Some((_, rest)) = u.split_once("://") {
+        let rest = rest.split_once('@').map(|(_, r)| r).unwrap_or(rest);
+        rest.split_once('/')?.1
+    } else {
+        return None;
+    };
+    let path = path.trim_matches('/').trim_end_matches(".git");
+    let ok = path.split('/').count() >= 2
+        && path.split('/').all(|s| {
+            !s.is_empty()
+                && s.len() <= 255
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+        });
+    ok.then(|| path.to_string())
+}
+
+/// The whole project path of the checkout at `root` from its `origin` remote.
+pub fn origin_path(root: &Path) -> Option<String> {
+    let dir = git_dir(root)?;
+    let config = std::fs::read_to_string(dir.join("config")).ok()?;
+    path_from_url(&origin_url(&config)?)
 }
 
 /// The git directory of the checkout whose top is `root`, following a `.git` file. Only the

@@ -11,6 +11,7 @@
 //! first; `--merge` combines the JSON reports of separate runs (a CI matrix) into one.
 
 mod azure;
+mod gitlab;
 mod html;
 mod migrate;
 mod render;
@@ -411,6 +412,12 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
                 m.workflow_patch = patch.clone();
             }
         }
+    }
+    for (file, mut j) in gitlab::jobs(&cx, &wide) {
+        let src = scan.file(file);
+        let o = owner(&src.path);
+        j.workflow = in_checkout(&dirs[o], &src.path, &src.rel);
+        located.push((o, file, j));
     }
     for (r, _, j) in located {
         repos[r].jobs.push(j);

@@ -8,6 +8,7 @@
 pub mod cfn;
 pub mod export;
 pub mod github_actions;
+pub mod gitlab_ci;
 pub mod iam_json;
 pub mod percent;
 pub mod plan;
@@ -41,6 +42,9 @@ pub fn classify_by_name(rel: &str) -> Option<Format> {
         && parts[parts.len() - 3] == ".github"
     {
         return Some(Format::Workflow);
+    }
+    if gitlab_ci::is_root_name(rel) {
+        return Some(Format::GitlabCi);
     }
     if name == "action.yml" || name == "action.yaml" {
         return Some(Format::Action);
@@ -121,6 +125,25 @@ pub fn extract(id: FileId, src: &SourceFile) -> Result<Option<Extracted>, ParseF
             return Ok(got.map(Extracted::Model));
         }
         Format::CloudFormation => return Ok(cfn::extract_file(id, src)?.map(Extracted::Model)),
+        Format::GitlabCi => {
+            let docs = yaml::parse_scanned(&src.text, src.bom()).map_err(|e| ParseFailure {
+                offset: e.offset,
+                message: format!("invalid YAML: {}", e.message),
+            })?;
+            // A file with a `spec:` header (a CI/CD component, `include:inputs`) holds its
+            // configuration in the second document.
+            let doc = match docs.first() {
+                Some(d) if d.get("spec").is_some() && docs.len() > 1 => docs.get(1),
+                d => d,
+            };
+            if let Some(root) = doc.filter(|d| d.is_map()) {
+                m.gitlab = Some(Box::new(gitlab_ci::file_from_tree(
+                    id,
+                    root,
+                    gitlab_ci::is_root_name(&src.rel),
+                )));
+            }
+        }
         Format::Workflow | Format::Action => {
             let docs = yaml::parse_scanned(&src.text, src.bom()).map_err(|e| ParseFailure {
                 offset: e.offset,

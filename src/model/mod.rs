@@ -2,8 +2,10 @@
 //! which input format produced it.
 
 pub mod azure;
+pub mod gitlab;
 pub mod glob;
 pub mod iam;
+pub mod tfe;
 pub mod workflow;
 pub mod workspace;
 
@@ -71,6 +73,10 @@ pub struct FileModel {
     /// Azure managed identities, applications and their federated identity credentials (boxed:
     /// most files have none, and the model stays small to move).
     pub azure: Box<azure::AzureModel>,
+    /// A GitLab CI configuration file (`.gitlab-ci.yml` or a file one includes).
+    pub gitlab: Option<Box<gitlab::GitlabFile>>,
+    /// HCP Terraform workspaces' dynamic AWS credentials (`tfe_variable` `TFC_AWS_*_ROLE_ARN`).
+    pub tfe_runs: Vec<tfe::TfeRun>,
 }
 
 /// A block whose `count`/`for_each` is empty by default.
@@ -94,6 +100,8 @@ impl FileModel {
             && self.access_keys.is_empty()
             && self.subject_templates.is_empty()
             && self.azure.is_empty()
+            && self.gitlab.is_none()
+            && self.tfe_runs.is_empty()
     }
 }
 

@@ -27,6 +27,9 @@ pub struct Ctx<'a> {
     providers: OnceLock<Vec<&'a OidcProvider>>,
     /// Trust policy (by address) → index into `analysis().roles` of the roles holding it.
     role_of_trust: OnceLock<HashMap<usize, Vec<usize>>>,
+    gitlab: OnceLock<crate::analysis::gitlab::GitlabAnalysis>,
+    gitlab_judged: OnceLock<Vec<Option<crate::analysis::gitlab::GitlabJudgement<'a>>>>,
+    tfe_judged: OnceLock<Vec<crate::analysis::tfe::TfeJudgement<'a>>>,
     /// A view a family of rules outside this module builds for itself ([`Ctx::extension`]).
     extension: OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
@@ -49,6 +52,9 @@ impl<'a> Ctx<'a> {
             callers: OnceLock::new(),
             providers: OnceLock::new(),
             role_of_trust: OnceLock::new(),
+            gitlab: OnceLock::new(),
+            gitlab_judged: OnceLock::new(),
+            tfe_judged: OnceLock::new(),
             extension: OnceLock::new(),
         }
     }
@@ -77,6 +83,23 @@ impl<'a> Ctx<'a> {
     /// [`RoleAnalysis::judge`]: each assumption against its role's trust policy.
     pub fn judged(&self) -> &[Option<subjects::Judgement<'a>>] {
         self.judged.get_or_init(|| self.analysis().judge(self.scan))
+    }
+    /// GitLab pipelines, their jobs and the AWS roles they assume.
+    pub fn gitlab(&self) -> &crate::analysis::gitlab::GitlabAnalysis {
+        self.gitlab.get_or_init(|| {
+            crate::analysis::gitlab::analyze(self.scan, &self.scan.settings.role_mappings)
+        })
+    }
+    /// Each GitLab assumption against its role's trust policy (indexed like
+    /// `gitlab().assumptions`).
+    pub fn gitlab_judged(&self) -> &[Option<crate::analysis::gitlab::GitlabJudgement<'a>>] {
+        self.gitlab_judged
+            .get_or_init(|| self.gitlab().judge(&self.analysis().roles))
+    }
+    /// HCP Terraform workspaces' runs against their roles' trust policies.
+    pub fn tfe_judged(&self) -> &[crate::analysis::tfe::TfeJudgement<'a>] {
+        self.tfe_judged
+            .get_or_init(|| crate::analysis::tfe::judge(self.scan, &self.analysis().roles))
     }
     /// Every role the scan defines.
     pub fn roles(&self) -> &[RoleDef<'a>] {

@@ -8,7 +8,13 @@ static META: RuleMeta = crate::rule_meta!(
     "role-audience-mismatch",
     Error,
     "A job requests an OIDC audience that the assumed role's trust policy or the scan's OIDC provider does not admit",
-    ["workflow", "iam-json", "terraform", "cloudformation"],
+    [
+        "workflow",
+        "gitlab-ci",
+        "iam-json",
+        "terraform",
+        "cloudformation"
+    ],
     false
 );
 
@@ -84,5 +90,91 @@ impl Rule for RoleAudienceMismatch {
                     )),
             );
         }
+        check_gitlab(ctx, out);
+    }
+}
+
+/// GitLab jobs: every `aud` of the job's ID token (`id_tokens: NAME: aud:`) rejected by the
+/// role's trust or by the provider's client id list. (A list is admitted when any value is.)
+fn check_gitlab(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    use crate::analysis::gitlab::{TokenUse, provider_rejection};
+    let gl = ctx.gitlab();
+    let roles = &ctx.analysis().roles;
+    for (a, j) in gl.assumptions.iter().zip(ctx.gitlab_judged()) {
+        let Some(j) = j else { continue };
+        let TokenUse::IdToken(tok) = &a.token else {
+            continue;
+        };
+        let Some(auds) = a.audiences() else { continue };
+        let job = &gl.jobs[a.job];
+        let Some((file, _)) = job
+            .id_tokens
+            .iter()
+            .flatten()
+            .find(|(_, t)| t.name.value == tok.name.value)
+        else {
+            continue;
+        };
+        let role = &roles[j.role];
+        let shown = auds
+            .iter()
+            .map(|x| format!("`{x}`"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let requested = if auds.len() == 1 {
+            format!("the audience {shown}")
+        } else {
+            format!("the audiences {shown}")
+        };
+        let who = format!("GitLab job `{}`", job.name.value);
+        let label = format!("the audience of ID token `{}`", tok.name.value);
+        if let Some(c) = j.audience_rejection() {
+            out.push(
+                Finding::new(META.id, META.severity, *file, tok.aud_span)
+                    .message(format!(
+                        "{who} requests {requested}, which the trust policy of role `{}` does not admit: {}",
+                        role.name,
+                        describe_condition(c)
+                    ))
+                    .label(label)
+                    .related(j.trust.file, c.values_span, "this condition rejects the job's audience")
+                    .help(format!(
+                        "set `aud:` of `{}` to a value `{}` admits, or add {shown} to its values",
+                        tok.name.value, c.key.value
+                    )),
+            );
+            continue;
+        }
+        let Some(p) = provider_rejection(ctx.providers(), &j.issuer, &auds) else {
+            continue;
+        };
+        let ids: Vec<String> = p
+            .client_ids
+            .iter()
+            .flatten()
+            .map(|i| format!("`{}`", i.value.display()))
+            .collect();
+        out.push(
+            Finding::new(META.id, META.severity, *file, tok.aud_span)
+                .message(format!(
+                    "{who} requests {requested}, but the OIDC provider `{}` only accepts {}",
+                    p.owner,
+                    if ids.is_empty() {
+                        "no audience".to_string()
+                    } else {
+                        ids.join(", ")
+                    }
+                ))
+                .label(label)
+                .related(
+                    p.file,
+                    p.client_ids_span.unwrap_or(p.span),
+                    "the provider's client ids lack the job's audience",
+                )
+                .help(format!(
+                    "set `aud:` of `{}` to a client id the provider lists, or add it to the provider",
+                    tok.name.value
+                )),
+        );
     }
 }

@@ -8,8 +8,14 @@ pub static RULE: RoleTrustRejectsJob = RoleTrustRejectsJob;
 static META: RuleMeta = crate::rule_meta!(
     "role-trust-rejects-job",
     Error,
-    "A job assumes a role defined in the scan whose trust policy admits none of the OIDC subjects the job can present",
-    ["workflow", "iam-json", "terraform", "cloudformation"],
+    "A job (GitHub Actions, GitLab CI, HCP Terraform run) assumes a role defined in the scan whose trust policy admits none of the OIDC subjects the job can present",
+    [
+        "workflow",
+        "gitlab-ci",
+        "iam-json",
+        "terraform",
+        "cloudformation"
+    ],
     false
 );
 
@@ -114,5 +120,150 @@ impl Rule for RoleTrustRejectsJob {
             }
             out.push(f);
         }
+        check_gitlab(ctx, out);
+        check_tfe(ctx, out);
+    }
+}
+
+/// HCP Terraform workspaces: every run phase using the role rejected, reported at the
+/// `tfe_variable` naming the role.
+fn check_tfe(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let roles = &ctx.analysis().roles;
+    for j in ctx.tfe_judged() {
+        if !j.rejects_all() {
+            continue;
+        }
+        let role = &roles[j.role];
+        let subs: Vec<Val> = j.subjects.iter().map(|(s, _)| s.clone()).collect();
+        let first = subs[0].pattern();
+        let more = match subs.len() {
+            1 => String::new(),
+            n => format!(
+                " (and {} other subject{})",
+                n - 1,
+                if n == 2 { "" } else { "s" }
+            ),
+        };
+        let to_add = list_subjects(&subs);
+        let like = subs.iter().any(|s| s.known().is_none());
+        let trust_rel = &ctx.file(j.trust.file).rel;
+        let issuer = &j.issuer;
+        let req = crate::analysis::gitlab::request(issuer, subs[0].clone(), None);
+        let who = format!("{} (`{}`)", j.describe(), j.run.owner);
+        let mut f = Finding::new(META.id, META.severity, j.run.file, j.run.span)
+            .label(format!("names role `{}` ({trust_rel})", role.name));
+        match eval::explain(&j.view, &req, "sub") {
+            Rejection::Condition(_, c) => {
+                f = f
+                    .message(format!(
+                        "{who} presents `{first}`{more}, which the trust policy of role `{}` rejects: {}",
+                        role.name,
+                        describe_condition(c)
+                    ))
+                    .related(j.trust.file, c.values_span, format!("this condition rejects `{first}`"))
+                    .help(format!(
+                        "add {to_add} to the values of `{}`{}, or name a role whose trust admits this workspace",
+                        c.key.value,
+                        if like { " (under `StringLike`)" } else { "" }
+                    ));
+            }
+            Rejection::Deny(st) => {
+                f = f
+                    .message(format!(
+                        "{who} presents `{first}`{more}, which a `Deny` statement in the trust policy of role `{}` matches",
+                        role.name
+                    ))
+                    .related(j.trust.file, st.span, format!("this `Deny` statement matches `{first}`"))
+                    .help(format!("narrow the `Deny` statement so that it does not match {to_add}"));
+            }
+            Rejection::NoStatement => {
+                f = f
+                    .message(format!(
+                        "{who} presents `{first}`{more}, but the trust policy of role `{}` has no `Allow` statement for HCP Terraform's OIDC provider (`{issuer}`) and `sts:AssumeRoleWithWebIdentity`",
+                        role.name
+                    ))
+                    .related(j.trust.file, j.trust.span, "this trust policy does not trust HCP Terraform's OIDC provider")
+                    .help(format!(
+                        "add a statement trusting `arn:aws:iam::ACCOUNT:oidc-provider/{issuer}` for `sts:AssumeRoleWithWebIdentity` with `{issuer}:sub` admitting {to_add}"
+                    ));
+            }
+        }
+        out.push(f);
+    }
+}
+
+/// GitLab jobs: the subjects of every ref the job can run on, all rejected.
+fn check_gitlab(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let gl = ctx.gitlab();
+    let roles = &ctx.analysis().roles;
+    for (a, j) in gl.assumptions.iter().zip(ctx.gitlab_judged()) {
+        let Some(j) = j else { continue };
+        if j.audience_rejection().is_some() || !j.rejects_all() {
+            continue;
+        }
+        let job = &gl.jobs[a.job];
+        let role = &roles[j.role];
+        let subs: Vec<Val> = j.subjects.iter().map(|(s, _)| s.clone()).collect();
+        let first = subs[0].pattern();
+        let more = match subs.len() {
+            1 => String::new(),
+            2 => " (and 1 other subject)".to_string(),
+            n => format!(" (and {} other subjects)", n - 1),
+        };
+        let to_add = list_subjects(&subs);
+        let like = subs.iter().any(|s| s.known().is_none());
+        let trust = &j.view;
+        let trust_rel = &ctx.file(trust.file).rel;
+        let issuer = &j.issuer;
+        let aud = a.audiences().and_then(|l| l.into_iter().next());
+        let req = crate::analysis::gitlab::request(issuer, subs[0].clone(), aud.as_deref());
+        let (file, span) = a.role_at;
+        let mut f = Finding::new(META.id, META.severity, file, span)
+            .label(format!("assumes role `{}` ({trust_rel})", role.name));
+        let who = format!("GitLab job `{}`", job.name.value);
+        match eval::explain(trust, &req, "sub") {
+            Rejection::Condition(_, c) => {
+                f = f
+                    .message(format!(
+                        "{who} presents `{first}`{more}, which the trust policy of role `{}` rejects: {}",
+                        role.name,
+                        describe_condition(c)
+                    ))
+                    .related(trust.file, c.values_span, format!("this condition rejects `{first}`"));
+                f = if c.claim_of(issuer).as_deref() == Some("sub") {
+                    f.help(format!(
+                        "add {to_add} to the values of `{}`{}, or run the job only on refs the trust admits (`rules:`)",
+                        c.key.value,
+                        if like { " (under `StringLike`)" } else { "" }
+                    ))
+                } else {
+                    f.help(format!(
+                        "the job presents {to_add}; make `{}` admit what this job presents, or assume another role",
+                        c.key.value
+                    ))
+                };
+            }
+            Rejection::Deny(st) => {
+                f = f
+                    .message(format!(
+                        "{who} presents `{first}`{more}, which a `Deny` statement in the trust policy of role `{}` matches",
+                        role.name
+                    ))
+                    .related(trust.file, st.span, format!("this `Deny` statement matches `{first}`"))
+                    .help(format!("narrow the `Deny` statement so that it does not match {to_add}, or assume another role"));
+            }
+            Rejection::NoStatement => {
+                f = f
+                    .message(format!(
+                        "{who} presents `{first}`{more}, but the trust policy of role `{}` has no `Allow` statement for GitLab's OIDC provider (`{issuer}`) and `sts:AssumeRoleWithWebIdentity`",
+                        role.name
+                    ))
+                    .related(trust.file, trust.span, "this trust policy does not trust GitLab's OIDC provider")
+                    .help(format!(
+                        "add a statement trusting `arn:aws:iam::ACCOUNT:oidc-provider/{issuer}` for `sts:AssumeRoleWithWebIdentity` with `{issuer}:sub` admitting {to_add}"
+                    ));
+            }
+        }
+        out.push(f);
     }
 }

@@ -21,7 +21,13 @@ static META: RuleMeta = crate::rule_meta!(
     "role-trust-wider-than-use",
     Note,
     "A role's trust policy admits subjects of this repository that no workflow in the scan presents",
-    ["workflow", "iam-json", "terraform", "cloudformation"],
+    [
+        "workflow",
+        "gitlab-ci",
+        "iam-json",
+        "terraform",
+        "cloudformation"
+    ],
     false
 );
 
@@ -130,6 +136,108 @@ impl Rule for RoleTrustWiderThanUse {
                         }
                         out.push(f);
                     }
+                }
+            }
+        }
+        check_gitlab(ctx, out);
+    }
+}
+
+/// GitLab jobs: `project_path:PROJECT:…` values of a trust that no job of the scan presents,
+/// or wildcards wider than what they present. No verdict when some job using the role is not
+/// fully known (a partial pipeline, an unknown project) or is rejected.
+fn check_gitlab(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let gl = ctx.gitlab();
+    let roles = &ctx.analysis().roles;
+    // trust → (role name, view, issuer, project, subjects in use, first use, incomplete)
+    type GlUse<'v> = (
+        String,
+        &'v PolicyDoc,
+        String,
+        Option<String>,
+        Vec<Val>,
+        (FileId, Span),
+        bool,
+    );
+    let mut uses: BTreeMap<(FileId, Span), GlUse> = BTreeMap::new();
+    for (a, j) in gl.assumptions.iter().zip(ctx.gitlab_judged()) {
+        let Some(j) = j else { continue };
+        let job = &gl.jobs[a.job];
+        let e = uses.entry((j.trust.file, j.trust.span)).or_insert_with(|| {
+            (
+                roles[j.role].name.clone(),
+                &j.view,
+                j.issuer.clone(),
+                j.project.known(),
+                vec![],
+                a.role_at,
+                false,
+            )
+        });
+        e.6 |= job.partial
+            || j.project.known().is_none()
+            || j.audience_rejection().is_some()
+            || j.rejects_all();
+        e.4.extend(j.subjects.iter().map(|(s, _)| s.clone()));
+    }
+    for (name, trust, issuer, project, used, (file, span), incomplete) in uses.into_values() {
+        let Some(project) = project else { continue };
+        if incomplete || used.is_empty() {
+            continue;
+        }
+        let ours = format!("project_path:{project}:");
+        for st in &trust.statements {
+            if !st.is_allow() {
+                continue;
+            }
+            for c in &st.conditions {
+                let op = c.op();
+                if c.claim_of(&issuer).as_deref() != Some("sub") || !op.is_positive_string_match() {
+                    continue;
+                }
+                let sop = if op.is_like() {
+                    StrOp::Like
+                } else if op.base.eq_ignore_ascii_case("StringEqualsIgnoreCase") {
+                    StrOp::EqualsIgnoreCase
+                } else {
+                    StrOp::Equals
+                };
+                for v in &c.values {
+                    let Some(text) = v.value.known() else {
+                        continue;
+                    };
+                    if !text.starts_with(&ours) {
+                        continue;
+                    }
+                    let matched: Vec<&Val> = used
+                        .iter()
+                        .filter(|s| value_match(sop, &v.value, s) != Tri::False)
+                        .collect();
+                    let wildcard = sop == StrOp::Like && text.contains(['*', '?']);
+                    let unused = matched.is_empty();
+                    let wider = wildcard && matched.iter().all(|s| s.known().is_some());
+                    if !(unused || wider) {
+                        continue;
+                    }
+                    let in_use = list_subjects(&used);
+                    let msg = if unused {
+                        format!(
+                            "the trust policy of role `{name}` admits `{text}`, which no GitLab job in this scan presents"
+                        )
+                    } else {
+                        format!(
+                            "the trust policy of role `{name}` admits `{text}`, wider than the subjects the GitLab jobs in this scan present"
+                        )
+                    };
+                    out.push(
+                        Finding::new(META.id, META.severity, trust.file, v.span)
+                            .message(msg)
+                            .label(if unused { "admits subjects no job presents" } else { "wider than the subjects in use" })
+                            .help(format!(
+                                "the GitLab jobs in this scan present {in_use}; list exactly these (with `StringEquals`) unless jobs outside this scan assume the role"
+                            ))
+                            .related(file, span, format!("assumes role `{name}`")),
+                    );
                 }
             }
         }

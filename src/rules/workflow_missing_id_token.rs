@@ -11,8 +11,8 @@ pub static RULE: WorkflowMissingIdToken = WorkflowMissingIdToken;
 static META: RuleMeta = crate::rule_meta!(
     "workflow-missing-id-token",
     Error,
-    "A job assumes an AWS role through OIDC but its effective permissions lack `id-token: write`",
-    ["workflow"],
+    "A job assumes an AWS role through OIDC but never obtains the ID token (GitHub: no `id-token: write`; GitLab: no `id_tokens` entry)",
+    ["workflow", "gitlab-ci"],
     true
 );
 
@@ -42,6 +42,45 @@ impl Rule for WorkflowMissingIdToken {
                 }
             }
         }
+        check_gitlab(ctx, out);
+    }
+}
+
+/// GitLab jobs: the token passed to AWS is not an ID token the job declares in `id_tokens:`,
+/// or is one of the job JWTs GitLab removed in 17.0 (`CI_JOB_JWT`, `CI_JOB_JWT_V1`,
+/// `CI_JOB_JWT_V2`). Such a variable is empty at run time and the call fails.
+fn check_gitlab(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    use crate::analysis::gitlab::TokenUse;
+    let gl = ctx.gitlab();
+    for a in &gl.assumptions {
+        let job = &gl.jobs[a.job];
+        let (file, span) = a.token_at;
+        let (msg, help) = match &a.token {
+            TokenUse::Removed(v) => (
+                format!(
+                    "GitLab job `{}` passes `${v}` to `{}`, but GitLab removed `{v}` in 17.0: the variable is empty and the call fails",
+                    job.name.value, a.how
+                ),
+                "declare an ID token in the job (`id_tokens: AWS_TOKEN: aud: sts.amazonaws.com`, the audience the role's trust and provider accept) and pass `$AWS_TOKEN`".to_string(),
+            ),
+            TokenUse::Undeclared(v) => (
+                format!(
+                    "GitLab job `{}` passes `${v}` to `{}`, but the job declares no ID token `{v}` in `id_tokens` (nor defines the variable): the call gets no token and fails",
+                    job.name.value, a.how
+                ),
+                format!(
+                    "declare it in the job, or in a template it extends: `id_tokens: {v}: aud: sts.amazonaws.com` (the audience the role's trust and provider accept)"
+                ),
+            ),
+            TokenUse::IdToken(_) | TokenUse::Unknown => continue,
+        };
+        out.push(
+            Finding::new(META.id, META.severity, file, span)
+                .message(msg)
+                .label("the OIDC token passed to AWS")
+                .related(job.file, job.name.span, "the job")
+                .help(help),
+        );
     }
 }
 

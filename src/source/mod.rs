@@ -65,6 +65,8 @@ pub enum Format {
     AwsExport,
     /// Terraform configuration (`*.tf`).
     Terraform,
+    /// GitLab CI configuration: `.gitlab-ci.yml`, and the files it includes.
+    GitlabCi,
 }
 
 impl Format {
@@ -77,6 +79,7 @@ impl Format {
             Format::CloudFormation => "cloudformation",
             Format::AwsExport => "aws-export",
             Format::Terraform => "terraform",
+            Format::GitlabCi => "gitlab-ci",
         }
     }
 }

@@ -40,6 +40,10 @@ pub fn bin() -> Command {
         "GITHUB_EVENT_PATH",
         "GITHUB_BASE_REF",
         "GITHUB_WORKSPACE",
+        "GITLAB_CI",
+        "CI_PROJECT_PATH",
+        "CI_DEFAULT_BRANCH",
+        "CI_PROJECT_DIR",
     ] {
         c.env_remove(v);
     }

@@ -484,3 +484,186 @@ fn summaries_say_what_was_not_analysed() {
     assert_eq!(v["summary"]["skipped"]["excluded"], 1, "{v}");
     assert_eq!(paths(&v), ["iam/trust.json"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// GitLab CI includes: `include: local:` is followed only inside the project's directory, once
+// per file, bounded in depth and count; cycles, escapes (`..`, symbolic links) and remote
+// includes are refused or not followed, each with a note, and the rest is still scanned.
+
+/// A GitLab job whose token is the removed `CI_JOB_JWT`: fires `workflow-missing-id-token`
+/// in whichever file defines it (proof that the file was read).
+fn gitlab_job(name: &str) -> String {
+    format!(
+        "{name}:\n  script:\n    - aws sts assume-role-with-web-identity --role-arn arn:aws:iam::123456789012:role/x --role-session-name s --web-identity-token $CI_JOB_JWT\n"
+    )
+}
+
+fn gitlab_run(dir: &Path) -> (Run, Vec<String>) {
+    let r = run(
+        dir,
+        &[
+            "--format",
+            "json",
+            "--select",
+            "workflow-missing-id-token",
+            ".",
+        ],
+    );
+    let files = paths(&r.json());
+    (r, files)
+}
+
+#[test]
+fn gitlab_include_cycle_is_read_once() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    write(r, ".gitlab-ci.yml", b"include:\n  - local: ci/a.yml\n");
+    write(
+        r,
+        "ci/a.yml",
+        format!("include: ci/b.yml\n{}", gitlab_job("a")).as_bytes(),
+    );
+    write(
+        r,
+        "ci/b.yml",
+        format!(
+            "include:\n  - local: ci/a.yml\n  - local: /.gitlab-ci.yml\n{}",
+            gitlab_job("b")
+        )
+        .as_bytes(),
+    );
+    let (out, files) = gitlab_run(r);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(files, ["ci/a.yml", "ci/b.yml"]);
+    assert_eq!(hits(&out.json()).len(), 2, "each job once: {}", out.stdout);
+    assert!(
+        out.stderr
+            .contains("ci/b.yml: include `ci/a.yml` refused: an include cycle"),
+        "{}",
+        out.stderr
+    );
+    assert!(
+        out.stderr
+            .contains("include `/.gitlab-ci.yml` refused: an include cycle"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn gitlab_includes_are_bounded_in_depth_and_count() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    // a chain of 120 files: the 100th level is the last read
+    write(r, ".gitlab-ci.yml", b"include: c/1.yml\n");
+    for i in 1..=120 {
+        let body = format!("include: c/{}.yml\n{}", i + 1, gitlab_job(&format!("j{i}")));
+        write(r, &format!("c/{i}.yml"), body.as_bytes());
+    }
+    let (out, files) = gitlab_run(r);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(files.len(), 100, "{files:?}");
+    assert!(files.contains(&"c/100.yml".to_string()) && !files.contains(&"c/101.yml".to_string()));
+    assert!(
+        out.stderr.contains(
+            "c/100.yml: include `c/101.yml` refused: includes nest deeper than 100 levels"
+        ),
+        "{}",
+        out.stderr
+    );
+    // 200 includes from one file: 150 are read
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    let list: String = (1..=200)
+        .map(|i| format!("  - local: f/{i}.yml\n"))
+        .collect();
+    write(r, ".gitlab-ci.yml", format!("include:\n{list}").as_bytes());
+    for i in 1..=200 {
+        write(
+            r,
+            &format!("f/{i}.yml"),
+            gitlab_job(&format!("j{i}")).as_bytes(),
+        );
+    }
+    let (out, files) = gitlab_run(r);
+    assert_eq!(out.code, 1);
+    assert_eq!(files.len(), 150, "{files:?}");
+    assert!(
+        out.stderr
+            .contains("refused: the pipeline includes more than 150 files"),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn gitlab_includes_never_leave_the_project() {
+    let d = tempfile::tempdir().unwrap();
+    let outside = d.path().join("outside");
+    let r = &d.path().join("project");
+    write(&outside, "evil.yml", gitlab_job("evil").as_bytes());
+    write(r, "ci/real.yml", gitlab_job("real").as_bytes());
+    std::os::unix::fs::symlink(outside.join("evil.yml"), r.join("ci/out-link.yml")).unwrap();
+    std::os::unix::fs::symlink(r.join("ci/real.yml"), r.join("ci/in-link.yml")).unwrap();
+    std::os::unix::fs::symlink(&outside, r.join("linked-dir")).unwrap();
+    write(
+        r,
+        ".gitlab-ci.yml",
+        b"include:\n  - local: ../outside/evil.yml\n  - local: ci/../../outside/evil.yml\n  - local: ci/out-link.yml\n  - local: ci/in-link.yml\n  - local: linked-dir/evil.yml\n  - local: /etc/passwd.yml\n  - local: ci/real.txt\n  - remote: https://example.com/ci.yml\n  - project: group/other\n    file: /ci.yml\n  - template: Auto-DevOps.gitlab-ci.yml\n  - 'https://example.com/plain.yml'\n",
+    );
+    let (out, files) = gitlab_run(r);
+    // nothing is read, nothing outside is reported; the pipeline is scanned all the same
+    assert_eq!(out.code, 0, "{}\n{}", out.stdout, out.stderr);
+    assert!(files.is_empty(), "{files:?}");
+    for note in [
+        "include `../outside/evil.yml` refused: it leaves the project's directory",
+        "include `ci/../../outside/evil.yml` refused: it leaves the project's directory",
+        "include `ci/out-link.yml` refused: it goes through a symbolic link",
+        "include `ci/in-link.yml` refused: it goes through a symbolic link",
+        "include `linked-dir/evil.yml` refused: it goes through a symbolic link",
+        "include `/etc/passwd.yml` is not in the scan",
+        "include `ci/real.txt` refused: GitLab includes only `.yml` and `.yaml` files",
+        "include `remote: https://example.com/ci.yml` is not followed",
+        "include `project: group/other (/ci.yml)` is not followed",
+        "include `template: Auto-DevOps.gitlab-ci.yml` is not followed",
+        "include `https://example.com/plain.yml` is not followed",
+    ] {
+        assert!(
+            out.stderr.contains(note),
+            "missing note {note:?}:\n{}",
+            out.stderr
+        );
+    }
+    // the same file included properly is read
+    write(r, ".gitlab-ci.yml", b"include: ci/real.yml\n");
+    let (out, files) = gitlab_run(r);
+    assert_eq!(out.code, 1, "{}", out.stderr);
+    assert_eq!(files, ["ci/real.yml"]);
+}
+
+#[test]
+fn gitlab_broken_include_is_an_error_and_the_rest_is_scanned() {
+    let d = tempfile::tempdir().unwrap();
+    let r = d.path();
+    write(
+        r,
+        ".gitlab-ci.yml",
+        format!("include: [ci/bad.yml, ci/ok.yml]\n{}", gitlab_job("root")).as_bytes(),
+    );
+    write(r, "ci/bad.yml", b"job: [unclosed\n");
+    write(r, "ci/ok.yml", gitlab_job("ok").as_bytes());
+    let (out, files) = gitlab_run(r);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(files, [".gitlab-ci.yml", "ci/ok.yml"]);
+    let v = out.json();
+    let errors = v["errors"].as_array().unwrap();
+    assert_eq!(errors.len(), 1, "{v}");
+    assert_eq!(errors[0]["path"], "ci/bad.yml");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("invalid YAML"),
+        "{v}"
+    );
+}

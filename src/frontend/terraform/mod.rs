@@ -20,6 +20,7 @@ use std::collections::HashMap;
 
 pub mod azure;
 pub mod modules;
+pub mod tfe;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
 #[derive(Debug, Default)]
@@ -40,7 +41,10 @@ pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
     match ident {
         "variable" | "locals" | "module" => true,
         "resource" | "data" => labels.first().is_some_and(|t| {
-            t.starts_with("aws_iam_") || is_subject_template_resource(t) || azure::relevant(t)
+            t.starts_with("aws_iam_")
+                || is_subject_template_resource(t)
+                || azure::relevant(t)
+                || tfe::relevant(t)
         }),
         _ => false,
     }
@@ -106,6 +110,7 @@ pub fn link_dir(
     }
     Module::new(&parsed, files, syms).build(models);
     azure::build(&parsed, files, models);
+    tfe::link(&parsed, models);
 }
 
 // ---------------------------------------------------------------------------------------
