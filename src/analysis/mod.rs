@@ -5,6 +5,7 @@
 pub mod access;
 pub mod eval;
 pub mod expr;
+pub mod issuers;
 pub mod managed_policies;
 pub mod permissions;
 pub mod repo;
