@@ -463,8 +463,9 @@ fn slots(pattern: &str, segs: &[Seg]) -> Option<Vec<(Field, Slot)>> {
                 } else {
                     Slot::Pinned(value.to_string())
                 };
-                if end == rest.len() && next_lit.is_some() {
-                    // The pattern ends inside this field: only a wildcard can stand for the rest.
+                if next_lit.is_some_and(|l| !rest[end..].starts_with(l)) {
+                    // The marker after this field is not next: only a wildcard in the value
+                    // can stand for it (`project_path:*:ref_type:…` spans `GROUP/PROJECT`).
                     if !value.contains(is_wild) {
                         return None;
                     }
@@ -703,6 +704,10 @@ mod tests {
         );
         let gl = by(Kind::Gitlab);
         assert_eq!(r(&gl, "project_path:*"), Reach::AnyTenant);
+        assert_eq!(
+            r(&gl, "project_path:*:ref_type:branch:ref:main"),
+            Reach::AnyTenant
+        );
         assert_eq!(r(&gl, "project_path:grp*"), Reach::AnyTenant);
         assert_eq!(
             r(&gl, "project_path:group/*"),
