@@ -464,12 +464,14 @@ fn slots(pattern: &str, segs: &[Seg]) -> Option<Vec<(Field, Slot)>> {
                     Slot::Pinned(value.to_string())
                 };
                 if next_lit.is_some_and(|l| !rest[end..].starts_with(l)) {
-                    // The marker after this field is not next: only a wildcard in the value
-                    // can stand for it (`project_path:*:ref_type:…` spans `GROUP/PROJECT`).
-                    if !value.contains(is_wild) {
+                    // The marker after this field is not next: a wildcard in the value stands
+                    // for it (`project_path:*:ref_type:…` spans `GROUP/PROJECT`); else the
+                    // marker's own reading decides (`…:deploy:*` reaches it by a wildcard).
+                    if value.contains(is_wild) {
+                        swallowed = true;
+                    } else if end == rest.len() {
                         return None;
                     }
-                    swallowed = true;
                 }
                 out.push((f.clone(), slot));
                 p += end;
