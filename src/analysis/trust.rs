@@ -100,7 +100,11 @@ impl<'a> CiTrust<'a> {
                     let other_issuer = if github {
                         is_github_issuer(&iss)
                     } else {
-                        registry.recognize(&iss).is_some()
+                        // Another issuer's key, or any host-like prefix that is not this
+                        // issuer (`aws.workload.identity:sub` from a mixed-up local): a key
+                        // STS never puts into this issuer's request. Global keys
+                        // (`aws:…`, `sts:…`) have no dot.
+                        registry.recognize(&iss).is_some() || iss.contains('.')
                     };
                     other_issuer && iss != own && !iss.contains("${")
                 })
