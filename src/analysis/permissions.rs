@@ -13,6 +13,7 @@
 //!   `deploy-policy.json`). A permission policy with no GitHub trust beside it is not judged:
 //!   nothing says GitHub can use it.
 
+use super::roles::pairing_stem;
 use super::trust::CiTrust;
 use crate::model::Scan;
 use crate::model::{Attached, PolicyDoc, PolicyKind, Role, SStr, Statement};
@@ -155,12 +156,12 @@ pub fn ci_roles<'a>(scan: &'a Scan, trusts: &[CiTrust<'a>]) -> Vec<CiRole<'a>> {
         let github_stems: Vec<String> = dir_trusts
             .iter()
             .filter(|(_, g)| *g)
-            .map(|(id, _)| stem(&scan.file(*id).rel))
+            .map(|(id, _)| pairing_stem(&scan.file(*id).rel))
             .filter(|s| !s.is_empty())
             .collect();
         let mut policies = Vec::new();
         for &id in in_dir {
-            if !all_github && !github_stems.contains(&stem(&scan.file(id).rel)) {
+            if !all_github && !github_stems.contains(&pairing_stem(&scan.file(id).rel)) {
                 continue;
             }
             policies.extend(
@@ -186,34 +187,6 @@ pub fn ci_roles<'a>(scan: &'a Scan, trusts: &[CiTrust<'a>]) -> Vec<CiRole<'a>> {
         });
     }
     out
-}
-
-/// A policy file's name without its extension and the words that say which document it is:
-/// `github-deploy-trust-policy.json` and `github-deploy-permissions.json` are both `github-deploy`.
-fn stem(rel: &str) -> String {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    let name = name
-        .strip_suffix(".json")
-        .unwrap_or(name)
-        .to_ascii_lowercase();
-    const WORDS: &[&str] = &[
-        "trust",
-        "assume",
-        "role",
-        "policy",
-        "policies",
-        "permission",
-        "permissions",
-        "perms",
-        "document",
-        "doc",
-        "inline",
-        "iam",
-    ];
-    name.split(['-', '_', '.'])
-        .filter(|w| !w.is_empty() && !WORDS.contains(w))
-        .collect::<Vec<_>>()
-        .join("-")
 }
 
 /// Each permission policy once, with the first subject it belongs to (a policy attached to two
@@ -378,15 +351,6 @@ mod tests {
             &Template::lit("arn:aws:iam::123456789012:role/github-ci"),
             None
         ));
-    }
-
-    #[test]
-    fn stems() {
-        assert_eq!(stem("iam/github-deploy-trust.json"), "github-deploy");
-        assert_eq!(stem("iam/github-deploy-permissions.json"), "github-deploy");
-        assert_eq!(stem("iam/github_deploy_role_policy.json"), "github-deploy");
-        assert_eq!(stem("iam/trust-policy.json"), "");
-        assert_ne!(stem("iam/ec2-admin.json"), stem("iam/github-trust.json"));
     }
 
     #[test]
