@@ -119,8 +119,10 @@ fn other_issuer(t: &CiTrust<'_>, out: &mut Vec<Finding>) {
         (
             Severity::Warning,
             format!(
-                "every project of the {} organization this issuer belongs to",
-                ci.name
+                "every {} of the {} {} this issuer belongs to",
+                ci.unit_word(),
+                ci.name,
+                ci.tenant_word()
             ),
         )
     };

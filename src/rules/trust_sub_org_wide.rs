@@ -79,14 +79,13 @@ fn other_issuer(t: &CiTrust<'_>, out: &mut Vec<Finding>) {
         let whose = if tenant.starts_with("this ") {
             tenant.clone()
         } else {
-            format!("`{tenant}`")
+            format!("`{tenant}` on {}", ci.name)
         };
         out.push(
             Finding::new(META.id, META.severity, t.policy.file, v.span)
                 .message(format!(
-                    "`{}` admits every {units} of {whose} on {} to assume {}",
+                    "`{}` admits every {units} of {whose} to assume {}",
                     v.value.display(),
-                    ci.name,
                     t.policy.owner
                 ))
                 .label(format!("any {units} of this organization matches"))

@@ -139,6 +139,22 @@ impl Issuer {
             None => h == *p,
         }) || self.kind == Kind::Bitbucket && bitbucket::is_issuer(&h)
     }
+    /// What one customer is called (`workspace` on Bitbucket, else `organization`).
+    pub fn tenant_word(&self) -> &'static str {
+        if self.kind == Kind::Bitbucket {
+            "workspace"
+        } else {
+            "organization"
+        }
+    }
+    /// What the customer's units are called (`repository`, `pipeline`, `project`).
+    pub fn unit_word(&self) -> &'static str {
+        match self.kind {
+            Kind::Bitbucket | Kind::Github => "repository",
+            Kind::Buildkite => "pipeline",
+            _ => "project",
+        }
+    }
     /// The subject grammar as messages show it.
     pub fn grammar(&self) -> &str {
         &self.subject.display
@@ -453,7 +469,18 @@ fn slots(pattern: &str, segs: &[Seg]) -> Option<Vec<(Field, Slot)>> {
                 if let Some(j) = rest[..end].find(|c: char| !is_wild(c) && !f.hole.admits(c)) {
                     end = j;
                 }
-                let value = &rest[..end];
+                let mut value = &rest[..end];
+                // `acme:*` with the marker `:project:` missing: the wildcard continues the
+                // marker the literal text began (`:`), so the value is `acme`.
+                if let (Some(l), Some(k)) = (next_lit, value.find(is_wild))
+                    && !rest[end..].starts_with(l)
+                    && let Some(n) = (1..=k)
+                        .rev()
+                        .find(|&n| value.is_char_boundary(k - n) && l.starts_with(&value[k - n..k]))
+                {
+                    end = k - n;
+                    value = &rest[..end];
+                }
                 let slot = if value.starts_with(is_wild) {
                     Slot::Open
                 } else if let Some(j) = value.find("/*") {
@@ -484,7 +511,7 @@ fn slots(pattern: &str, segs: &[Seg]) -> Option<Vec<(Field, Slot)>> {
 /// How wide a `StringLike` pattern for `sub` is under `issuer`.
 pub fn reach(issuer: &Issuer, pattern: &Template) -> Reach {
     let s = flatten(pattern);
-    let whole = || format!("this {} organization", issuer.name);
+    let whole = || format!("this {} {}", issuer.name, issuer.tenant_word());
     if s.starts_with(is_wild) {
         return if issuer.shared {
             Reach::AnyTenant
