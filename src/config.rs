@@ -11,6 +11,10 @@ use toml::Spanned;
 
 pub const FILE_NAMES: &[&str] = &["oidc-lint.toml", ".oidc-lint.toml"];
 
+/// Most `[[issuers]]` one configuration may describe (each is compared with every trust
+/// statement's issuer; the configuration may come from the scanned repository).
+pub const MAX_CUSTOM_ISSUERS: usize = 64;
+
 /// When findings make the run fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -217,8 +221,32 @@ pub fn parse(text: &str, known_rules: &[&str]) -> Result<Config, String> {
         }
     }
     let mut hosts: Vec<String> = Vec::new();
+    if cfg.issuers.len() > MAX_CUSTOM_ISSUERS {
+        return Err(format!(
+            "at most {MAX_CUSTOM_ISSUERS} [[issuers]] may be described, found {}",
+            cfg.issuers.len()
+        ));
+    }
     for (i, e) in cfg.issuers.iter().enumerate() {
         let line = line_of(text, e.span().start);
+        let spec = e.get_ref();
+        for (key, len, max) in [
+            ("subject", spec.subject.len(), 1024),
+            ("host", spec.host.len(), 256),
+            ("name", spec.name.as_ref().map_or(0, String::len), 128),
+            (
+                "audience",
+                spec.audience.as_ref().map_or(0, String::len),
+                256,
+            ),
+        ] {
+            if len > max {
+                return Err(format!(
+                    "line {line}: [[issuers]] #{}: `{key}` is {len} bytes long, at most {max} allowed",
+                    i + 1
+                ));
+            }
+        }
         let issuer = crate::analysis::issuers::custom_issuer(e.get_ref())
             .map_err(|err| format!("line {line}: [[issuers]] #{}: {err}", i + 1))?;
         let host = issuer.hosts[0].clone();
@@ -455,6 +483,18 @@ mod tests {
             (
                 "[[issuers]]\nhost = \"x.example\"\nsubject = \"o:{o}\"\n",
                 "missing field `shared`",
+            ),
+            (
+                &format!(
+                    "[[issuers]]\nhost = \"x.example\"\nshared = true\nsubject = \"o:{{o}}{}\"\n",
+                    ":".repeat(2000)
+                ),
+                "`subject` is 2005 bytes long, at most 1024 allowed",
+            ),
+            (
+                &"[[issuers]]\nhost = \"x.example\"\nshared = true\nsubject = \"o:{o}\"\n"
+                    .repeat(65),
+                "at most 64 [[issuers]]",
             ),
             (
                 "[[issuers]]\nhost = \"x.example\"\nshared = true\nsubject = \"o:{o}\"\nsubjet = \"\"\n",

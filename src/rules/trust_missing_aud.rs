@@ -239,8 +239,8 @@ fn other_issuer(ctx: &Ctx<'_>, t: &CiTrust<'_>, out: &mut Vec<Finding>) {
                 t.provider_words()
             ))
             .help(format!(
-                "add `\"StringEquals\": {{\"{key}\": …}}` with {expected}, so tokens minted for other audiences cannot be replayed to AWS ({})",
-                ci.docs
+                "add `\"StringEquals\": {{\"{key}\": …}}` with {expected}, so tokens minted for other audiences cannot be replayed to AWS{}",
+                ci.docs_ref()
             ))
             .fix(fix),
     );

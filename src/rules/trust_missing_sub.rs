@@ -144,11 +144,11 @@ fn other_issuer(t: &CiTrust<'_>, out: &mut Vec<Finding>) {
             t.provider_words()
         ))
         .help(format!(
-            "add a `StringEquals` (or `StringLike`) condition on `{}:sub` naming what may assume the role, in {}'s subject format `{}` ({}); oidc-lint cannot know which, so it offers no automatic edit",
+            "add a `StringEquals` (or `StringLike`) condition on `{}:sub` naming what may assume the role, in {}'s subject format `{}`{}; oidc-lint cannot know which, so it offers no automatic edit",
             t.issuer,
             ci.name,
             ci.grammar(),
-            ci.docs
+            ci.docs_ref()
         ));
     if let Some(c) = t.claim_conditions("sub").next() {
         f = f.related(

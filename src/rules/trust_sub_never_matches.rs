@@ -127,10 +127,10 @@ impl Rule for TrustSubNeverMatches {
                             .message(format!("`{}`: {why}: {consequence}", v.value.display()))
                             .label(format!("no {} token carries this subject", t.ci.name))
                             .help(format!(
-                                "write the subject as {} emits it: `{}` ({})",
+                                "write the subject as {} emits it: `{}`{}",
                                 t.ci.name,
                                 t.ci.grammar(),
-                                t.ci.docs
+                                t.ci.docs_ref()
                             )),
                     );
                 }

@@ -155,6 +155,14 @@ impl Issuer {
             _ => "project",
         }
     }
+    /// ` (DOCS_URL)` for a message, or nothing for a custom issuer without documentation.
+    pub fn docs_ref(&self) -> String {
+        if self.docs.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", self.docs)
+        }
+    }
     /// The subject grammar as messages show it.
     pub fn grammar(&self) -> &str {
         &self.subject.display
