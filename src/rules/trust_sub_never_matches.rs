@@ -103,7 +103,7 @@ impl Rule for TrustSubNeverMatches {
                         {
                             return None;
                         }
-                        never_matches(&t.ci, op, &v.value).map(|why| (v, why))
+                        never_matches(&t.ci, &t.issuer, op, &v.value).map(|why| (v, why))
                     })
                     .collect();
                 let all = dead.len() == c.values.len();

@@ -585,8 +585,9 @@ fn shapes(g: &SubjectGrammar) -> Vec<Val> {
 /// Longest `sub` value judged (no CI subject is anywhere near this long).
 pub const MAX_JUDGED_SUB: usize = 1024;
 
-/// Why a positive `sub` value can never match a token of `issuer`, if it cannot.
-pub fn never_matches(issuer: &Issuer, op: StrOp, value: &Template) -> Option<String> {
+/// Why a positive `sub` value can never match a token of `issuer` (trusted as `host`, the
+/// condition-key prefix), if it cannot.
+pub fn never_matches(issuer: &Issuer, host: &str, op: StrOp, value: &Template) -> Option<String> {
     if !issuer.subject.complete || issuer.is_github() {
         return None;
     }
@@ -613,6 +614,22 @@ pub fn never_matches(issuer: &Issuer, op: StrOp, value: &Template) -> Option<Str
                 }
             }
         }
+    }
+    // CircleCI: the organization in `sub` is the one the issuer URL names.
+    if issuer.kind == Kind::Circleci
+        && let Some(own) = circleci::org_id(host).filter(|o| !o.contains("${"))
+        && let Some(sl) = issuer
+            .subject
+            .alternatives
+            .iter()
+            .find_map(|alt| slots(&s, alt))
+        && let Some((_, Slot::Pinned(v))) = sl.iter().find(|(f, _)| f.role == Role::Tenant)
+        && !v.contains(UNKNOWN)
+        && !v.eq_ignore_ascii_case(own)
+    {
+        return Some(format!(
+            "the organization `{v}` is not the one this issuer belongs to (`{own}`), and CircleCI's tokens name their own organization"
+        ));
     }
     let verdict = Tri::any(
         shapes(&issuer.subject)
@@ -807,7 +824,7 @@ mod tests {
     #[test]
     fn never_emitted_shapes() {
         let tfc = by(Kind::HcpTerraform);
-        let n = |i: &Issuer, op, s: &str| never_matches(i, op, &t(s)).is_some();
+        let n = |i: &Issuer, op, s: &str| never_matches(i, "app.terraform.io", op, &t(s)).is_some();
         assert!(!n(
             &tfc,
             StrOp::Equals,
@@ -857,6 +874,19 @@ mod tests {
         let cc = by(Kind::Circleci);
         assert!(!n(&cc, StrOp::Like, "org/O/project/P/user/*"));
         assert!(n(&cc, StrOp::Like, "project/P/*"));
+        let own = "oidc.circleci.com/org/0f9e7a4c-1d2b-4c3d-9e8f-0a1b2c3d4e5f";
+        let m = |s: &str| never_matches(&cc, own, StrOp::Like, &t(s)).is_some();
+        assert!(!m(
+            "org/0f9e7a4c-1d2b-4c3d-9e8f-0a1b2c3d4e5f/project/P/user/*"
+        ));
+        assert!(!m(
+            "org/0F9E7A4C-1D2B-4C3D-9E8F-0A1B2C3D4E5F/project/P/user/*"
+        ));
+        assert!(m(
+            "org/11111111-2222-4333-8444-555555555555/project/P/user/*"
+        ));
+        let unknown = "oidc.circleci.com/org/${var.org}";
+        assert!(never_matches(&cc, unknown, StrOp::Like, &t("org/X/project/P/user/*")).is_none());
         // GitLab lets owners configure the components: never judged
         let gl = by(Kind::Gitlab);
         assert!(!n(&gl, StrOp::Equals, "group/app"));
