@@ -125,7 +125,9 @@ impl Issuer {
     }
     /// Does this issuer own `host` (the text after `oidc-provider/` or before `:claim`)?
     pub fn owns(&self, host: &str) -> bool {
-        let h = host.trim().trim_end_matches('/').to_ascii_lowercase();
+        let h = host.trim();
+        let h = h.strip_prefix("https://").unwrap_or(h);
+        let h = h.trim_end_matches('/').to_ascii_lowercase();
         if self.kind == Kind::Github {
             return super::trust::is_github_issuer(&h);
         }
@@ -662,6 +664,7 @@ mod tests {
         let k = |h: &str| r.recognize(h).map(|i| i.kind);
         assert_eq!(k("token.actions.githubusercontent.com"), Some(Kind::Github));
         assert_eq!(k("gitlab.com"), Some(Kind::Gitlab));
+        assert_eq!(k("https://gitlab.com/"), Some(Kind::Gitlab));
         assert_eq!(k("app.terraform.io"), Some(Kind::HcpTerraform));
         assert_eq!(
             k("oidc.circleci.com/org/0f9e7a4c-1d2b-4c3d-9e8f-0a1b2c3d4e5f"),
