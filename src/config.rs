@@ -11,6 +11,10 @@ use toml::Spanned;
 
 pub const FILE_NAMES: &[&str] = &["oidc-lint.toml", ".oidc-lint.toml"];
 
+/// Most `[[issuers]]` one configuration may describe (each is compared with every trust
+/// statement's issuer; the configuration may come from the scanned repository).
+pub const MAX_CUSTOM_ISSUERS: usize = 64;
+
 /// When findings make the run fail.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -99,6 +103,9 @@ pub struct Config {
     pub rules: BTreeMap<Spanned<String>, RuleConfig>,
     #[serde(default)]
     pub ignore: Vec<Spanned<IgnoreEntry>>,
+    /// CI issuers beyond the built-in ones (`[[issuers]]`).
+    #[serde(default)]
+    pub issuers: Vec<Spanned<crate::model::CustomIssuerSpec>>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -213,6 +220,54 @@ pub fn parse(text: &str, known_rules: &[&str]) -> Result<Config, String> {
             ));
         }
     }
+    let mut hosts: Vec<String> = Vec::new();
+    if cfg.issuers.len() > MAX_CUSTOM_ISSUERS {
+        return Err(format!(
+            "at most {MAX_CUSTOM_ISSUERS} [[issuers]] may be described, found {}",
+            cfg.issuers.len()
+        ));
+    }
+    for (i, e) in cfg.issuers.iter().enumerate() {
+        let line = line_of(text, e.span().start);
+        let spec = e.get_ref();
+        for (key, len, max) in [
+            ("subject", spec.subject.len(), 1024),
+            ("host", spec.host.len(), 256),
+            ("name", spec.name.as_ref().map_or(0, String::len), 128),
+            (
+                "audience",
+                spec.audience.as_ref().map_or(0, String::len),
+                256,
+            ),
+        ] {
+            if len > max {
+                return Err(format!(
+                    "line {line}: [[issuers]] #{}: `{key}` is {len} bytes long, at most {max} allowed",
+                    i + 1
+                ));
+            }
+        }
+        let issuer = crate::analysis::issuers::custom_issuer(e.get_ref())
+            .map_err(|err| format!("line {line}: [[issuers]] #{}: {err}", i + 1))?;
+        let host = issuer.hosts[0].clone();
+        if let Some(b) = crate::analysis::issuers::builtin()
+            .iter()
+            .find(|b| b.owns(&host))
+        {
+            return Err(format!(
+                "line {line}: [[issuers]] #{}: `host` `{host}` is {}'s, which oidc-lint knows already",
+                i + 1,
+                b.name
+            ));
+        }
+        if hosts.contains(&host) {
+            return Err(format!(
+                "line {line}: [[issuers]] #{}: `host` `{host}` is described twice",
+                i + 1
+            ));
+        }
+        hosts.push(host);
+    }
     if let Some(repo) = &cfg.repository
         && (repo.split('/').count() < 2 || repo.split('/').any(str::is_empty))
     {
@@ -283,6 +338,12 @@ impl Loaded {
             }),
             repo_ids: None,
             subject_template: self.config.oidc_subject_template.clone(),
+            custom_issuers: self
+                .config
+                .issuers
+                .iter()
+                .map(|e| e.get_ref().clone())
+                .collect(),
         }
     }
 
@@ -395,6 +456,57 @@ mod tests {
         assert!(!m.matches("iam/x.tmpl.json", p).is_empty());
         assert!(m.matches("iam/vendor.json", p).is_empty());
         assert!(m.matches("src/vendored/a.json", p).is_empty());
+    }
+
+    #[test]
+    fn custom_issuers_are_checked() {
+        let ok = parse(
+            "[[issuers]]\nname = \"GitLab (self-managed)\"\nhost = \"gitlab.example.com\"\nshared = false\nsubject = \"project_path:{group}/{project}:ref_type:{ref_type}:ref:{ref}\"\naudience = \"https://gitlab.example.com\"\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(ok.issuers.len(), 1);
+        for (text, want) in [
+            (
+                "[[issuers]]\nhost = \"x.example\"\nshared = true\nsubject = \"{a}{b}\"\n",
+                "line 1: [[issuers]] #1: `subject`: the field `{b}` follows another field",
+            ),
+            (
+                "[[issuers]]\nhost = \"x.example\"\nshared = true\nsubject = \"fixed\"\n",
+                "line 1: [[issuers]] #1: `subject`: a subject template needs at least one `{field}`",
+            ),
+            (
+                "[[issuers]]\nhost = \"app.terraform.io\"\nshared = true\nsubject = \"o:{o}\"\n",
+                "line 1: [[issuers]] #1: `host` `app.terraform.io` is HCP Terraform's",
+            ),
+            (
+                "[[issuers]]\nhost = \"x y\"\nshared = true\nsubject = \"o:{o}\"\n",
+                "line 1: [[issuers]] #1: `host` must be the issuer URL",
+            ),
+            (
+                "[[issuers]]\nhost = \"x.example\"\nsubject = \"o:{o}\"\n",
+                "missing field `shared`",
+            ),
+            (
+                &format!(
+                    "[[issuers]]\nhost = \"x.example\"\nshared = true\nsubject = \"o:{{o}}{}\"\n",
+                    ":".repeat(2000)
+                ),
+                "`subject` is 2005 bytes long, at most 1024 allowed",
+            ),
+            (
+                &"[[issuers]]\nhost = \"x.example\"\nshared = true\nsubject = \"o:{o}\"\n"
+                    .repeat(65),
+                "at most 64 [[issuers]]",
+            ),
+            (
+                "[[issuers]]\nhost = \"x.example\"\nshared = true\nsubject = \"o:{o}\"\nsubjet = \"\"\n",
+                "unknown field `subjet`",
+            ),
+        ] {
+            let err = parse(text, &[]).unwrap_err();
+            assert!(err.contains(want), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -64,7 +64,7 @@ fn run_rules_reusing(
             cx.judged();
         },
         || {
-            cx.github_roles();
+            cx.ci_roles();
             cx.providers();
         },
     );

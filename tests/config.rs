@@ -142,3 +142,69 @@ fn repository_must_be_owner_slash_repo() {
     let out = bin().current_dir(dir.path()).arg(".").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn custom_issuers_are_judged_and_checked() {
+    // A self-managed GitLab: its trusts are judged by the configured subject grammar.
+    let trust = r#"{"Statement": [{"Effect": "Allow",
+ "Principal": {"Federated": "arn:aws:iam::1:oidc-provider/gitlab.example.com"},
+ "Action": "sts:AssumeRoleWithWebIdentity",
+ "Condition": {"StringEquals": {"gitlab.example.com:aud": "https://gitlab.example.com"},
+   "StringLike": {"gitlab.example.com:sub": "project_path:platform/*:ref_type:branch:ref:main"}}}]}"#;
+    let cfg = "[[issuers]]\nname = \"GitLab (self-managed)\"\nhost = \"gitlab.example.com\"\nshared = false\nsubject = \"project_path:{group}/{project}:ref_type:{ref_type}:ref:{ref}\"\naudience = \"https://gitlab.example.com\"\n";
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join(".git")).unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("iam/trust.json".to_string(), trust.to_string()),
+            ("oidc-lint.toml".to_string(), cfg.to_string()),
+        ],
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 1, "{v:#}");
+    let hits = rules_hit(&v);
+    assert_eq!(
+        hits,
+        [(
+            "trust-sub-org-wide".to_string(),
+            "iam/trust.json".to_string(),
+            "warning".to_string()
+        )],
+        "{v:#}"
+    );
+    assert!(
+        v["findings"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("GitLab (self-managed)"),
+        "{v:#}"
+    );
+    // Without the configuration the host is nobody's: nothing is judged.
+    std::fs::remove_file(dir.path().join("oidc-lint.toml")).unwrap();
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 0, "{v:#}");
+
+    // A bad description is an input error naming the file, the line and the key.
+    for (cfg, needle) in [
+        (
+            "[[issuers]]\nhost = \"ci.example.com\"\nshared = true\nsubject = \"org:{org}{project}\"\n",
+            "`subject`: the field `{project}` follows another field",
+        ),
+        (
+            "[[issuers]]\nhost = \"agent.buildkite.com\"\nshared = true\nsubject = \"o:{o}\"\n",
+            "`host` `agent.buildkite.com` is Buildkite's",
+        ),
+        (
+            "[[issuers]]\nhost = \"ci.example.com\"\nsubject = \"o:{o}\"\n",
+            "missing field `shared`",
+        ),
+    ] {
+        let dir = repo(Some(("oidc-lint.toml", cfg)));
+        let out = bin().current_dir(dir.path()).arg(".").output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{cfg}");
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(err.contains("oidc-lint.toml:line "), "{cfg}\n{err}");
+        assert!(err.contains(needle), "{cfg}\n{err}");
+    }
+}

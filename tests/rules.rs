@@ -233,3 +233,47 @@ fn one_reach_verdict_per_sub_value() {
         }
     }
 }
+
+#[test]
+fn rules_list_names_the_issuers_each_rule_covers() {
+    let out = bin().args(["rules", "--format", "json"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let issuers = |id: &str| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()["issuers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s.as_str().unwrap().to_string())
+            .collect()
+    };
+    let every = [
+        "github",
+        "gitlab",
+        "hcp-terraform",
+        "circleci",
+        "buildkite",
+        "bitbucket",
+        "custom",
+    ];
+    assert_eq!(issuers("trust-missing-sub"), every);
+    assert_eq!(issuers("perm-admin-access"), every);
+    assert_eq!(issuers("trust-sub-prefix-collision"), ["github"]);
+    assert!(issuers("trust-duplicate-key").is_empty());
+    let text = bin().arg("rules").output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("trust-sub-org-wide "))
+        .unwrap();
+    assert!(
+        line.ends_with(
+            "[issuers: github, gitlab, hcp-terraform, circleci, buildkite, bitbucket, custom]"
+        ),
+        "{line}"
+    );
+}

@@ -7,6 +7,7 @@ pub mod azure;
 pub mod eval;
 pub mod expr;
 pub mod gitlab;
+pub mod issuers;
 pub mod managed_policies;
 pub mod permissions;
 pub mod repo;

@@ -13,14 +13,19 @@
 //!   `deploy-policy.json`). A permission policy with no GitHub trust beside it is not judged:
 //!   nothing says GitHub can use it.
 
-use super::trust::GithubTrust;
+use super::roles::pairing_stem;
+use super::trust::CiTrust;
 use crate::model::Scan;
 use crate::model::{Attached, PolicyDoc, PolicyKind, Role, SStr, Statement};
 use crate::source::tree::Template;
 use crate::source::{FileId, Format, Span};
 
-/// A role GitHub Actions can assume, and its permissions.
-pub struct GithubRole<'a> {
+/// A role a CI issuer (GitHub Actions, HCP Terraform, …) can assume, and its permissions.
+pub struct CiRole<'a> {
+    /// Who can assume it, for messages: `GitHub Actions`, `HCP Terraform and GitLab`.
+    pub assumed_by: String,
+    /// What its trust admits, for messages: `GitHub's OIDC tokens`.
+    pub tokens: String,
     /// How messages name it: ``role `aws_iam_role.deploy` `` or ``the role trusted by `iam/trust.json` ``.
     pub describe: String,
     pub role: Option<&'a Role>,
@@ -32,7 +37,7 @@ pub struct GithubRole<'a> {
     pub managed: Vec<&'a Attached>,
 }
 
-impl<'a> GithubRole<'a> {
+impl<'a> CiRole<'a> {
     /// Every statement of the subject's permission policies, with its policy.
     pub fn statements(&self) -> impl Iterator<Item = (&'a PolicyDoc, &'a Statement)> + '_ {
         self.policies
@@ -47,15 +52,34 @@ impl<'a> GithubRole<'a> {
 }
 
 /// Every role whose trust policy trusts GitHub's OIDC issuer, with its permission policies.
-pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<GithubRole<'a>> {
+pub fn ci_roles<'a>(scan: &'a Scan, trusts: &[CiTrust<'a>]) -> Vec<CiRole<'a>> {
     // Where a message points for "GitHub can assume this": the Federated principal of the
     // policy's first GitHub statement (by address: one lookup per role, not a scan).
     let mut first_trust: std::collections::HashMap<*const PolicyDoc, Span> = Default::default();
+    // The issuers each trust policy admits, in statement order (GitHub's wording kept).
+    let mut issuers_of: std::collections::HashMap<*const PolicyDoc, Vec<&str>> = Default::default();
     for t in trusts {
         first_trust
             .entry(t.policy as *const PolicyDoc)
             .or_insert_with(|| t.principal.map(|pr| pr.span).unwrap_or(t.statement.span));
+        let names = issuers_of.entry(t.policy as *const PolicyDoc).or_default();
+        if !names.contains(&t.ci.name.as_str()) {
+            names.push(t.ci.name.as_str());
+        }
     }
+    let who = |p: &PolicyDoc| -> (String, String) {
+        let names = issuers_of
+            .get(&(p as *const PolicyDoc))
+            .cloned()
+            .unwrap_or_default();
+        let assumed_by = names.join(" and ");
+        let tokens = match names.as_slice() {
+            ["GitHub Actions"] => "GitHub's OIDC tokens".to_string(),
+            [one] => format!("{one}'s OIDC tokens"),
+            _ => format!("OIDC tokens of {assumed_by}"),
+        };
+        (assumed_by, tokens)
+    };
     let trusted = |p: &PolicyDoc| first_trust.get(&(p as *const PolicyDoc)).copied();
     let mut out = Vec::new();
     // IaC roles.
@@ -67,7 +91,10 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Githu
             let Some(trust_span) = trusted(trust) else {
                 continue;
             };
-            out.push(GithubRole {
+            let (assumed_by, tokens) = who(trust);
+            out.push(CiRole {
+                assumed_by,
+                tokens,
                 describe: format!("role `{}`", r.owner),
                 role: Some(r),
                 trust_file: trust.file,
@@ -129,12 +156,12 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Githu
         let github_stems: Vec<String> = dir_trusts
             .iter()
             .filter(|(_, g)| *g)
-            .map(|(id, _)| stem(&scan.file(*id).rel))
+            .map(|(id, _)| pairing_stem(&scan.file(*id).rel))
             .filter(|s| !s.is_empty())
             .collect();
         let mut policies = Vec::new();
         for &id in in_dir {
-            if !all_github && !github_stems.contains(&stem(&scan.file(id).rel)) {
+            if !all_github && !github_stems.contains(&pairing_stem(&scan.file(id).rel)) {
                 continue;
             }
             policies.extend(
@@ -147,7 +174,10 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Githu
         if policies.is_empty() {
             continue;
         }
-        out.push(GithubRole {
+        let (assumed_by, tokens) = who(t.policy);
+        out.push(CiRole {
+            assumed_by,
+            tokens,
             describe: format!("the role trusted by `{}`", scan.file(f).rel),
             role: None,
             trust_file: f,
@@ -159,40 +189,10 @@ pub fn github_roles<'a>(scan: &'a Scan, trusts: &[GithubTrust<'a>]) -> Vec<Githu
     out
 }
 
-/// A policy file's name without its extension and the words that say which document it is:
-/// `github-deploy-trust-policy.json` and `github-deploy-permissions.json` are both `github-deploy`.
-fn stem(rel: &str) -> String {
-    let name = rel.rsplit('/').next().unwrap_or(rel);
-    let name = name
-        .strip_suffix(".json")
-        .unwrap_or(name)
-        .to_ascii_lowercase();
-    const WORDS: &[&str] = &[
-        "trust",
-        "assume",
-        "role",
-        "policy",
-        "policies",
-        "permission",
-        "permissions",
-        "perms",
-        "document",
-        "doc",
-        "inline",
-        "iam",
-    ];
-    name.split(['-', '_', '.'])
-        .filter(|w| !w.is_empty() && !WORDS.contains(w))
-        .collect::<Vec<_>>()
-        .join("-")
-}
-
 /// Each permission policy once, with the first subject it belongs to (a policy attached to two
 /// GitHub roles is reported once).
-pub fn unique_policies<'s, 'a>(
-    subjects: &'s [GithubRole<'a>],
-) -> Vec<(&'a PolicyDoc, &'s GithubRole<'a>)> {
-    let mut out: Vec<(&'a PolicyDoc, &'s GithubRole<'a>)> = Vec::new();
+pub fn unique_policies<'s, 'a>(subjects: &'s [CiRole<'a>]) -> Vec<(&'a PolicyDoc, &'s CiRole<'a>)> {
+    let mut out: Vec<(&'a PolicyDoc, &'s CiRole<'a>)> = Vec::new();
     for s in subjects {
         for p in &s.policies {
             if !out.iter().any(|(q, _)| std::ptr::eq(*q, *p)) {
@@ -351,15 +351,6 @@ mod tests {
             &Template::lit("arn:aws:iam::123456789012:role/github-ci"),
             None
         ));
-    }
-
-    #[test]
-    fn stems() {
-        assert_eq!(stem("iam/github-deploy-trust.json"), "github-deploy");
-        assert_eq!(stem("iam/github-deploy-permissions.json"), "github-deploy");
-        assert_eq!(stem("iam/github_deploy_role_policy.json"), "github-deploy");
-        assert_eq!(stem("iam/trust-policy.json"), "");
-        assert_ne!(stem("iam/ec2-admin.json"), stem("iam/github-trust.json"));
     }
 
     #[test]

@@ -137,17 +137,35 @@ const TRUST_SUFFIXES: &[&str] = &[
     "_trust",
     ".trust",
 ];
-const PERMISSION_SUFFIXES: &[&str] = &[
-    "-permissions-policy",
-    "_permissions_policy",
-    "-permission-policy",
-    "_permission_policy",
-    "-permissions",
-    "_permissions",
-    "-policy",
-    "_policy",
-    ".policy",
-];
+/// The one pairing of bare IAM JSON documents: a file's name without its extension and the
+/// words that say which document it is, so a trust policy and the permission policies of the
+/// same role share it (`github-deploy-trust-policy.json` and `github-deploy-permissions.json`
+/// are both `github-deploy`; `trust-policy.json` and `permissions-policy.json` both ``). Used
+/// by the role analysis (which permissions a JSON trust file's role has) and by the permission
+/// rules (which permission policies a CI issuer's role holds).
+pub fn pairing_stem(rel: &str) -> String {
+    let name = rel.rsplit('/').next().unwrap_or(rel);
+    let lower = name.to_ascii_lowercase();
+    let name = lower.strip_suffix(".json").unwrap_or(&lower);
+    const WORDS: &[&str] = &[
+        "trust",
+        "assume",
+        "role",
+        "policy",
+        "policies",
+        "permission",
+        "permissions",
+        "perms",
+        "document",
+        "doc",
+        "inline",
+        "iam",
+    ];
+    name.split(['-', '_', '.'])
+        .filter(|w| !w.is_empty() && !WORDS.contains(w))
+        .collect::<Vec<_>>()
+        .join("-")
+}
 
 fn split_rel(rel: &str) -> (&str, &str) {
     let (dir, file) = rel.rsplit_once('/').unwrap_or(("", rel));
@@ -167,12 +185,11 @@ pub fn roles(scan: &Scan) -> Vec<RoleDef<'_>> {
         if f.format != Format::IamJson {
             continue;
         }
-        let (dir, stem) = split_rel(&f.rel);
+        let (dir, _) = split_rel(&f.rel);
         for p in &scan.models[fid].policies {
             if p.kind == PolicyKind::Permission {
-                let name = strip_suffixes(stem, PERMISSION_SUFFIXES);
                 json_perms
-                    .entry((dir.to_string(), name.to_string()))
+                    .entry((dir.to_string(), pairing_stem(&f.rel)))
                     .or_default()
                     .push(p);
             }
@@ -212,7 +229,7 @@ pub fn roles(scan: &Scan) -> Vec<RoleDef<'_>> {
                 }
                 let name = strip_suffixes(stem, TRUST_SUFFIXES).to_string();
                 let perms = json_perms
-                    .get(&(dir.to_string(), name.clone()))
+                    .get(&(dir.to_string(), pairing_stem(&f.rel)))
                     .cloned()
                     .unwrap_or_default();
                 out.push(RoleDef {
@@ -313,10 +330,44 @@ mod tests {
     #[test]
     fn suffixes_name_the_role() {
         assert_eq!(strip_suffixes("deploy-trust", TRUST_SUFFIXES), "deploy");
-        assert_eq!(
-            strip_suffixes("deploy-policy", PERMISSION_SUFFIXES),
-            "deploy"
-        );
         assert_eq!(strip_suffixes("trust", TRUST_SUFFIXES), "trust");
+    }
+
+    /// The one pairing both the role analysis and the permission rules use: each row is a
+    /// trust file, a permission file, and whether they belong to one role.
+    #[test]
+    fn json_documents_pair_by_one_stem() {
+        for (trust, perm, paired) in [
+            ("iam/deploy-trust.json", "iam/deploy-policy.json", true),
+            ("iam/deploy_trust.json", "iam/deploy_permissions.json", true),
+            (
+                "iam/github-deploy-trust-policy.json",
+                "iam/github-deploy-permissions.json",
+                true,
+            ),
+            (
+                "iam/github_deploy_assume_role_policy.json",
+                "iam/github_deploy_role_policy.json",
+                true,
+            ),
+            ("iam/Deploy-Trust.JSON", "iam/deploy-policy.json", true),
+            ("iam/deploy.trust.json", "iam/deploy.policy.json", true),
+            ("iam/trust-policy.json", "iam/permissions-policy.json", true),
+            ("iam/deploy-trust.json", "iam/build-policy.json", false),
+            ("iam/github-trust.json", "iam/ec2-admin.json", false),
+            (
+                "iam/deploy-trust.json",
+                "iam/deploy-prod-policy.json",
+                false,
+            ),
+        ] {
+            assert_eq!(
+                pairing_stem(trust) == pairing_stem(perm),
+                paired,
+                "{trust} / {perm}: {} vs {}",
+                pairing_stem(trust),
+                pairing_stem(perm)
+            );
+        }
     }
 }

@@ -5,6 +5,9 @@ use crate::model::Scan;
 use crate::model::{Condition, PolicyDoc, PolicyKind, SStr, Statement};
 use crate::source::tree::{Part, Template};
 use crate::source::{FileId, SourceFile, Span};
+use std::sync::Arc;
+
+use super::issuers::{self, Issuer, Registry};
 
 pub const DEFAULT_ISSUER: &str = "token.actions.githubusercontent.com";
 
@@ -29,21 +32,24 @@ pub fn federated_issuer(value: &Template) -> Option<String> {
     is_github_issuer(issuer).then(|| issuer.to_string())
 }
 
-/// A trust statement that lets GitHub's OIDC tokens assume the role.
-pub struct GithubTrust<'a> {
+/// A trust statement that lets a CI issuer's OIDC tokens assume the role.
+#[derive(Clone)]
+pub struct CiTrust<'a> {
     pub policy: &'a PolicyDoc,
     pub statement: &'a Statement,
     /// Condition-key prefix (the issuer without scheme).
     pub issuer: String,
+    /// The issuer's registry entry (what it emits, whether it is shared).
+    pub ci: Arc<Issuer>,
     /// The `Federated` principal value, when literal.
     pub principal: Option<&'a SStr>,
-    /// [`GithubTrust::allows_web_identity`] and [`GithubTrust::never_matches`], worked out
+    /// [`CiTrust::allows_web_identity`] and [`CiTrust::never_matches`], worked out
     /// once: every rule asks.
     web_identity: bool,
     never: bool,
 }
 
-impl<'a> GithubTrust<'a> {
+impl<'a> CiTrust<'a> {
     /// Conditions on `<issuer>:<claim>`.
     pub fn claim_conditions<'s>(
         &'s self,
@@ -73,14 +79,15 @@ impl<'a> GithubTrust<'a> {
             .filter(|c| c.op().is_positive_string_match() && !c.values.is_empty())
             .collect()
     }
-    /// A positive condition on a claim of another GitHub issuer (say the enterprise issuer
+    /// A positive condition on a claim of another issuer (say the enterprise issuer
     /// `…/acme:sub` under the default provider) can never be satisfied: the key is absent from
     /// the request, so the statement admits nobody. Such a statement is broken, not open.
     pub fn never_matches(&self) -> bool {
         self.never
     }
-    fn compute_never_matches(&self) -> bool {
+    fn compute_never_matches(&self, registry: &Registry) -> bool {
         let own = self.issuer.to_ascii_lowercase();
+        let github = self.ci.is_github();
         self.statement.conditions.iter().any(|c| {
             let op = c.op();
             let positive = !op.if_exists
@@ -90,13 +97,22 @@ impl<'a> GithubTrust<'a> {
             positive
                 && c.key.value.rsplit_once(':').is_some_and(|(iss, _)| {
                     let iss = iss.to_ascii_lowercase();
-                    is_github_issuer(&iss) && iss != own && !iss.contains("${")
+                    let other_issuer = if github {
+                        is_github_issuer(&iss)
+                    } else {
+                        // Another issuer's key, or any host-like prefix that is not this
+                        // issuer (`aws.workload.identity:sub` from a mixed-up local): a key
+                        // STS never puts into this issuer's request. Global keys
+                        // (`aws:…`, `sts:…`) have no dot.
+                        registry.recognize(&iss).is_some() || iss.contains('.')
+                    };
+                    other_issuer && iss != own && !iss.contains("${")
                 })
         })
     }
     /// The gate of every rule about what a trust statement admits: it allows
     /// `sts:AssumeRoleWithWebIdentity` and its conditions can be met at all. A statement
-    /// failing it lets no GitHub token in (`trust-wrong-action` and `trust-issuer-mismatch`
+    /// failing it lets no token in (`trust-wrong-action` and `trust-issuer-mismatch`
     /// say why), so how wide its `sub` or `aud` patterns are does not matter.
     pub fn can_admit(&self) -> bool {
         self.allows_web_identity() && !self.never_matches()
@@ -108,10 +124,34 @@ impl<'a> GithubTrust<'a> {
         self.principal
             .is_some_and(|p| p.value.display().starts_with("arn:aws-cn:"))
     }
+    /// How messages name the issuer: `GitHub's OIDC provider`, `HCP Terraform's OIDC provider`.
+    pub fn provider_words(&self) -> String {
+        if self.ci.is_github() {
+            "GitHub's OIDC provider".to_string()
+        } else {
+            format!("{}'s OIDC provider", self.ci.name)
+        }
+    }
 }
 
 /// Every Allow statement of every trust policy in the scan that trusts a GitHub issuer.
-pub fn github_trusts(scan: &Scan) -> Vec<GithubTrust<'_>> {
+pub fn github_trusts(scan: &Scan) -> Vec<CiTrust<'_>> {
+    ci_trusts(scan)
+        .into_iter()
+        .filter(|t| t.ci.is_github())
+        .collect()
+}
+
+/// Every Allow statement of every trust policy in the scan that trusts a CI issuer (GitHub,
+/// GitLab, HCP Terraform, CircleCI, Buildkite, Bitbucket, or one of the configuration's
+/// `[[issuers]]`): one per statement, GitHub's first when a statement names several.
+pub fn ci_trusts(scan: &Scan) -> Vec<CiTrust<'_>> {
+    let registry = Registry::new(&scan.settings.custom_issuers);
+    let github = issuers::builtin()
+        .iter()
+        .find(|i| i.is_github())
+        .cloned()
+        .expect("GitHub is a built-in issuer");
     let mut out = Vec::new();
     for m in &scan.models {
         for p in &m.policies {
@@ -128,14 +168,14 @@ pub fn github_trusts(scan: &Scan) -> Vec<GithubTrust<'_>> {
                     .filter(|pr| pr.kind == "Federated")
                     .map(|pr| &pr.value)
                     .collect();
-                let mut found = None;
+                let mut found: Option<(String, Option<&SStr>, Arc<Issuer>)> = None;
                 for f in &federated {
                     if let Some(iss) = federated_issuer(&f.value) {
                         // With several GitHub providers, the one the conditions are written
                         // for (tokens of the others fail the positive conditions).
                         let keyed = s.conditions.iter().any(|c| c.claim_of(&iss).is_some());
                         if found.is_none() || keyed {
-                            found = Some((iss, Some(*f)));
+                            found = Some((iss, Some(*f), github.clone()));
                         }
                         if keyed {
                             break;
@@ -149,21 +189,59 @@ pub fn github_trusts(scan: &Scan) -> Vec<GithubTrust<'_>> {
                         if let Some((iss, _)) = c.key.value.rsplit_once(':')
                             && is_github_issuer(iss)
                         {
-                            found = Some((iss.to_ascii_lowercase(), federated.first().copied()));
+                            found = Some((
+                                iss.to_ascii_lowercase(),
+                                federated.first().copied(),
+                                github.clone(),
+                            ));
                             break;
                         }
                     }
                 }
-                if let Some((issuer, principal)) = found {
-                    let mut t = GithubTrust {
+                // Another CI issuer: by the principal's host, else (a module output, a
+                // parameter) by the prefix of the condition keys.
+                if found.is_none() {
+                    for f in &federated {
+                        let Some(host) = issuers::federated_host(&f.value) else {
+                            continue;
+                        };
+                        let Some(ci) = registry.recognize(&host).filter(|i| !i.is_github()) else {
+                            continue;
+                        };
+                        let keyed = s.conditions.iter().any(|c| c.claim_of(&host).is_some());
+                        if found.is_none() || keyed {
+                            found = Some((host.to_ascii_lowercase(), Some(*f), ci.clone()));
+                        }
+                        if keyed {
+                            break;
+                        }
+                    }
+                }
+                if found.is_none() && federated.iter().any(|f| !f.value.is_known()) {
+                    for c in &s.conditions {
+                        if let Some((iss, _)) = c.key.value.rsplit_once(':')
+                            && let Some(ci) = registry.recognize(iss).filter(|i| !i.is_github())
+                        {
+                            found = Some((
+                                iss.to_ascii_lowercase(),
+                                federated.first().copied(),
+                                ci.clone(),
+                            ));
+                            break;
+                        }
+                    }
+                }
+                if let Some((issuer, principal, ci)) = found {
+                    let mut t = CiTrust {
                         policy: p,
                         statement: s,
                         issuer,
+                        ci,
                         principal,
                         web_identity: s.allows_action("sts:AssumeRoleWithWebIdentity"),
                         never: false,
                     };
-                    t.never = t.compute_never_matches();
+                    t.never = t.compute_never_matches(&registry);
                     out.push(t);
                 }
             }
@@ -251,7 +329,7 @@ pub fn sub_reach(pattern: &Template) -> SubReach {
 }
 
 /// Do other positive conditions already pin the repository (so `sub` is not the only scope)?
-pub fn repository_pinned(t: &GithubTrust, owner_only_ok: bool) -> bool {
+pub fn repository_pinned(t: &CiTrust, owner_only_ok: bool) -> bool {
     let mut claims = vec!["repository", "repository_id"];
     if owner_only_ok {
         claims.extend(["repository_owner", "repository_owner_id"]);

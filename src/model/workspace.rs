@@ -23,6 +23,27 @@ pub struct Settings {
     /// The customized OIDC subject template's claim keys (`oidc-subject-template`), when the
     /// owner uses one.
     pub subject_template: Option<Vec<String>>,
+    /// CI issuers the configuration adds (`[[issuers]]`).
+    pub custom_issuers: Vec<CustomIssuerSpec>,
+}
+
+/// A CI issuer described in the configuration (`[[issuers]]`): a self-managed GitLab,
+/// Terraform Enterprise, Spacelift, ….
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CustomIssuerSpec {
+    /// How messages name it (default: the host).
+    pub name: Option<String>,
+    /// The issuer URL without `https://` (`gitlab.example.com`).
+    pub host: String,
+    /// Whether many customers share the issuer (a wildcard organization admits strangers).
+    pub shared: bool,
+    /// The `sub` grammar as a segment template:
+    /// `project_path:{group}/{project}:ref_type:{ref_type}:ref:{ref}` (first field: the
+    /// organization or group; second: the project).
+    pub subject: String,
+    /// The audience its tokens carry for AWS, when fixed.
+    pub audience: Option<String>,
 }
 
 /// The form of the `sub` claim a repository's tokens carry.

@@ -2,15 +2,15 @@
 //! most once per check (rules run in parallel; the first to ask computes, the others wait).
 //!
 //! `Ctx` dereferences to [`Scan`], so a rule reads the model exactly as before; the shared views
-//! (`trusts`, `github_roles`, `roles`, `analysis`, `judged`, `callers`, `providers`) replace
+//! (`trusts`, `ci_trusts`, `ci_roles`, `roles`, `analysis`, `judged`, `callers`, `providers`) replace
 //! per-rule recomputation, which made a scan of many repositories quadratic. [`crate::check`]
 //! computes them all before any rule runs; a view whose computation uses rayon must never be
 //! first asked for from inside a rule (a worker waiting in it may run another rule that asks
 //! for the same view).
 
-use crate::analysis::permissions::{GithubRole, github_roles};
+use crate::analysis::permissions::{CiRole, ci_roles};
 use crate::analysis::subjects::{self, RoleAnalysis, RoleDef};
-use crate::analysis::trust::{GithubTrust, github_trusts};
+use crate::analysis::trust::{CiTrust, ci_trusts};
 use crate::model::Scan;
 use crate::model::{Job, OidcProvider, PolicyDoc, Workflow};
 use crate::source::FileId;
@@ -19,8 +19,9 @@ use std::sync::OnceLock;
 
 pub struct Ctx<'a> {
     scan: &'a Scan,
-    trusts: OnceLock<Vec<GithubTrust<'a>>>,
-    github_roles: OnceLock<Vec<GithubRole<'a>>>,
+    ci_trusts: OnceLock<Vec<CiTrust<'a>>>,
+    trusts: OnceLock<Vec<CiTrust<'a>>>,
+    ci_roles: OnceLock<Vec<CiRole<'a>>>,
     analysis: OnceLock<RoleAnalysis<'a>>,
     judged: OnceLock<Vec<Option<subjects::Judgement<'a>>>>,
     callers: OnceLock<subjects::Callers<'a>>,
@@ -45,8 +46,9 @@ impl<'a> Ctx<'a> {
     pub fn new(scan: &'a Scan) -> Self {
         Ctx {
             scan,
+            ci_trusts: OnceLock::new(),
             trusts: OnceLock::new(),
-            github_roles: OnceLock::new(),
+            ci_roles: OnceLock::new(),
             analysis: OnceLock::new(),
             judged: OnceLock::new(),
             callers: OnceLock::new(),
@@ -66,14 +68,25 @@ impl<'a> Ctx<'a> {
             .downcast_ref::<T>()
             .expect("a check's extension view has one type")
     }
-    /// Every allow statement trusting GitHub's OIDC issuer ([`github_trusts`]).
-    pub fn trusts(&self) -> &[GithubTrust<'a>] {
-        self.trusts.get_or_init(|| github_trusts(self.scan))
+    /// Every allow statement trusting a CI issuer's OIDC tokens ([`ci_trusts`]).
+    pub fn ci_trusts(&self) -> &[CiTrust<'a>] {
+        self.ci_trusts.get_or_init(|| ci_trusts(self.scan))
     }
-    /// Every role GitHub can assume, with its permission policies ([`github_roles`]).
-    pub fn github_roles(&self) -> &[GithubRole<'a>] {
-        self.github_roles
-            .get_or_init(|| github_roles(self.scan, self.trusts()))
+    /// Every allow statement trusting GitHub's OIDC issuer (the GitHub-only rules' view of
+    /// [`Ctx::ci_trusts`]).
+    pub fn trusts(&self) -> &[CiTrust<'a>] {
+        self.trusts.get_or_init(|| {
+            self.ci_trusts()
+                .iter()
+                .filter(|t| t.ci.is_github())
+                .cloned()
+                .collect()
+        })
+    }
+    /// Every role a CI issuer can assume, with its permission policies ([`ci_roles`]).
+    pub fn ci_roles(&self) -> &[CiRole<'a>] {
+        self.ci_roles
+            .get_or_init(|| ci_roles(self.scan, self.ci_trusts()))
     }
     /// The cross-file analysis: roles, and the roles each job assumes with its subjects.
     pub fn analysis(&self) -> &RoleAnalysis<'a> {

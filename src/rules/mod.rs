@@ -229,13 +229,66 @@ macro_rules! rule_meta {
     };
 }
 
-/// `oidc-lint rules`: one line per built-in rule (id, severity, fix, inputs, summary).
+/// The rules that judge every CI issuer's trusts and roles (the issuer registry,
+/// `analysis::issuers`); the other issuer-bound rules know GitHub only.
+const EVERY_ISSUER: &[&str] = &[
+    "trust-missing-sub",
+    "trust-sub-any-repo",
+    "trust-sub-org-wide",
+    "trust-missing-aud",
+    "trust-wrong-action",
+    "trust-fail-open-operator",
+    "trust-stringequals-wildcard",
+    "trust-sub-never-matches",
+    "perm-admin-access",
+    "perm-assume-any-role",
+    "perm-ecr-auth-token-scoped",
+    "perm-ecr-push-incomplete",
+    "perm-ecr-wildcard-resource",
+    "perm-passrole-wildcard",
+    "perm-role-self-modification",
+];
+
+/// Rules about IAM documents or keys whatever trusts them: no issuer of their own.
+const NO_ISSUER: &[&str] = &[
+    "trust-duplicate-key",
+    "trust-principal-wildcard",
+    "hardcoded-aws-key",
+    "iac-access-key",
+];
+
+/// The CI issuers a built-in rule covers, by registry id (`github`, `hcp-terraform`, …,
+/// `custom` for the configuration's `[[issuers]]`); empty for a rule bound to no issuer (and
+/// for custom rules).
+pub fn issuers_of(id: &str) -> Vec<String> {
+    if EVERY_ISSUER.contains(&id) {
+        let mut v: Vec<String> = crate::analysis::issuers::builtin()
+            .iter()
+            .map(|i| i.id.clone())
+            .collect();
+        v.push("custom".into());
+        v
+    } else if NO_ISSUER.contains(&id) || !registry().iter().any(|r| r.meta().id == id) {
+        vec![]
+    } else {
+        vec!["github".into()]
+    }
+}
+
+/// `oidc-lint rules`: one line per built-in rule (id, severity, fix, inputs, summary, and the
+/// CI issuers it covers).
 pub fn plain_table() -> String {
     let mut out = String::new();
     for r in registry() {
         let m = r.meta();
+        let issuers = issuers_of(m.id);
+        let issuers = if issuers.is_empty() {
+            String::new()
+        } else {
+            format!(" [issuers: {}]", issuers.join(", "))
+        };
         out.push_str(&format!(
-            "{:<36} {:<8} {:<4} {:<52} {}\n",
+            "{:<36} {:<8} {:<4} {:<52} {}{issuers}\n",
             m.id,
             m.severity.as_str(),
             if m.fixable { "fix" } else { "-" },
@@ -271,7 +324,7 @@ pub enum ListFormat {
     /// One line per rule.
     #[default]
     Human,
-    /// One object per rule (id, severity, fixable, inputs, summary, url).
+    /// One object per rule (id, severity, fixable, inputs, issuers, summary, url).
     Json,
     /// The README's Markdown table.
     Markdown,
@@ -297,6 +350,7 @@ pub fn json_list(metas: &[&RuleMeta]) -> String {
                 "severity": m.severity.as_str(),
                 "fixable": m.fixable,
                 "applies_to": m.applies_to,
+                "issuers": issuers_of(m.id),
                 "summary": m.summary,
                 "url": doc_url(m),
             })
@@ -310,6 +364,22 @@ pub fn json_list(metas: &[&RuleMeta]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_rule_names_its_issuers() {
+        let ids: Vec<&str> = registry().iter().map(|r| r.meta().id).collect();
+        for id in EVERY_ISSUER.iter().chain(NO_ISSUER) {
+            assert!(ids.contains(id), "{id} is not a rule");
+        }
+        assert_eq!(issuers_of("trust-missing-sub").len(), 7);
+        assert_eq!(issuers_of("trust-sub-prefix-collision"), ["github"]);
+        assert!(issuers_of("trust-duplicate-key").is_empty());
+        assert!(issuers_of("no-such-rule").is_empty());
+        assert!(plain_table().contains(
+            "[issuers: github, gitlab, hcp-terraform, circleci, buildkite, bitbucket, custom]"
+        ));
+        assert!(json_list(&[registry()[0].meta()]).contains("\"issuers\""));
+    }
 
     #[test]
     fn did_you_mean_picks_the_closest_close_candidate() {

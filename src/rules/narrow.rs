@@ -6,7 +6,7 @@
 //! statement of the policy whose pull-request subjects the fix would newly make a shared role's.
 
 use super::Ctx;
-use crate::analysis::trust::{GithubTrust, split_default_sub};
+use crate::analysis::trust::{CiTrust, split_default_sub};
 use crate::model::PolicyDoc;
 use std::collections::HashSet;
 
@@ -59,7 +59,7 @@ fn may_admit_pull_requests(value: &str) -> bool {
 /// See the module documentation.
 pub fn exact_scope(
     ctx: &Ctx<'_>,
-    t: &GithubTrust<'_>,
+    t: &CiTrust<'_>,
     pr_policies: &HashSet<*const PolicyDoc>,
 ) -> bool {
     let mut subjects = 0usize;

@@ -8,7 +8,7 @@ pub static RULE: PermAdminAccess = PermAdminAccess;
 static META: RuleMeta = crate::rule_meta!(
     "perm-admin-access",
     Error,
-    "A role GitHub Actions can assume has administrator access (`Action: \"*\"` on `Resource: \"*\"`, or `AdministratorAccess`)",
+    "A role a CI issuer (GitHub Actions, HCP Terraform, GitLab, …) can assume has administrator access (`Action: \"*\"` on `Resource: \"*\"`, or `AdministratorAccess`)",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -27,7 +27,7 @@ impl Rule for PermAdminAccess {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = ctx.github_roles();
+        let subjects = ctx.ci_roles();
         for s in subjects {
             for arn in &s.managed {
                 // Judged by the policy's contents (the vendored snapshot of AWS-managed
@@ -48,12 +48,13 @@ impl Rule for PermAdminAccess {
                 out.push(
                     Finding::new(META.id, META.severity, file, arn.span)
                         .message(format!(
-                            "{} can be assumed from GitHub Actions and has `{}` attached{why}: any workflow its trust admits controls the whole account",
+                            "{} can be assumed from {assumed_by} and has `{}` attached{why}: any workflow its trust admits controls the whole account",
                             s.describe,
-                            arn.value.display()
+                            arn.value.display(),
+                            assumed_by = s.assumed_by,
                         ))
                         .label("administrator access")
-                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help(HELP),
                 );
             }
@@ -75,14 +76,15 @@ impl Rule for PermAdminAccess {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, action.span)
                         .message(format!(
-                            "{} allows every action (`{}`) on every resource for {}, which GitHub Actions can assume: this is administrator access",
+                            "{} allows every action (`{}`) on every resource for {}, which {assumed_by} can assume: this is administrator access",
                             crate::analysis::permissions::policy_name(p),
                             action.value.display(),
-                            s.describe
+                            s.describe,
+                            assumed_by = s.assumed_by,
                         ))
                         .label("every action")
                         .related(p.file, res.span, "on every resource")
-                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help(HELP),
                 );
             }
@@ -97,7 +99,7 @@ impl Rule for PermAdminAccess {
 fn not_action(
     p: &crate::model::PolicyDoc,
     st: &crate::model::Statement,
-    s: &crate::analysis::permissions::GithubRole<'_>,
+    s: &crate::analysis::permissions::CiRole<'_>,
     out: &mut Vec<Finding>,
 ) {
     let Some(res) = star_resource(st) else {
@@ -126,18 +128,19 @@ fn not_action(
     out.push(
         Finding::new(META.id, META.severity, p.file, span)
             .message(format!(
-                "{} allows every action but {} on every resource for {}, which GitHub Actions can assume: that still includes `{write}`, so the role can grant itself anything; this is administrator access",
+                "{} allows every action but {} on every resource for {}, which {assumed_by} can assume: that still includes `{write}`, so the role can grant itself anything; this is administrator access",
                 crate::analysis::permissions::policy_name(p),
                 excluded
                     .iter()
                     .map(|k| format!("`{k}`"))
                     .collect::<Vec<_>>()
                     .join(", "),
-                s.describe
-            ))
+                s.describe,
+                            assumed_by = s.assumed_by,
+                        ))
             .label("`NotAction` leaves IAM writes allowed")
             .related(p.file, res.span, "on every resource")
-            .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+            .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
             .help(HELP),
     );
 }

@@ -7,7 +7,7 @@ pub static RULE: PermAssumeAnyRole = PermAssumeAnyRole;
 static META: RuleMeta = crate::rule_meta!(
     "perm-assume-any-role",
     Warning,
-    "A role GitHub Actions can assume may assume any other role (`sts:AssumeRole` on `*`)",
+    "A role a CI issuer (GitHub Actions, HCP Terraform, GitLab, …) can assume may assume any other role (`sts:AssumeRole` on `*`)",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -17,7 +17,7 @@ impl Rule for PermAssumeAnyRole {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = ctx.github_roles();
+        let subjects = ctx.ci_roles();
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
                 // A condition (`aws:ResourceAccount`, `iam:ResourceTag/…`) narrows the targets.
@@ -33,15 +33,16 @@ impl Rule for PermAssumeAnyRole {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
-                            "{} allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can pivot into every role whose trust admits this account",
+                            "{} allows `{}` on `{}` for {}, which {assumed_by} can assume: a workflow can pivot into every role whose trust admits this account",
                             crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             res.value.display(),
-                            s.describe
+                            s.describe,
+                            assumed_by = s.assumed_by,
                         ))
                         .label("any role")
                         .related(p.file, action.span, "assumes roles")
-                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help("list the role ARNs the workflow chains into (a prefix such as `arn:aws:iam::*:role/cdk-*` is fine), or condition the statement on `aws:ResourceAccount`"),
                 );
             }

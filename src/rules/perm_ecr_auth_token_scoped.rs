@@ -1,5 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::permissions::{GithubRole, names_exactly};
+use crate::analysis::permissions::{CiRole, names_exactly};
 use crate::diag::{Edit, Finding, Fix};
 use crate::model::{Statement, Syntax};
 
@@ -22,7 +22,7 @@ const TOKEN_ACTIONS: &[&str] = &[
 
 /// Does some Allow statement grant `action` where the request resource (`*`) matches?
 /// Unknown resources or actions count as granting (never guessed against the user).
-fn granted_on_star(s: &GithubRole, action: &str) -> bool {
+fn granted_on_star(s: &CiRole, action: &str) -> bool {
     s.allows().any(|(_, st)| {
         st.allows_action(action)
             && (st.not_resource
@@ -76,7 +76,7 @@ impl Rule for PermEcrAuthTokenScoped {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = ctx.github_roles();
+        let subjects = ctx.ci_roles();
         let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
         for s in subjects {
             // A managed policy may grant the token: its contents are unknown here.

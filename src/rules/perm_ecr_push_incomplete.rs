@@ -1,5 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::permissions::{GithubRole, granting};
+use crate::analysis::permissions::{CiRole, granting};
 use crate::diag::Finding;
 
 pub struct PermEcrPushIncomplete;
@@ -7,7 +7,7 @@ pub static RULE: PermEcrPushIncomplete = PermEcrPushIncomplete;
 static META: RuleMeta = crate::rule_meta!(
     "perm-ecr-push-incomplete",
     Warning,
-    "A role GitHub Actions can assume has some but not all of the ECR actions `docker push` needs",
+    "A role a CI issuer (GitHub Actions, HCP Terraform, GitLab, …) can assume has some but not all of the ECR actions `docker push` needs",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -58,7 +58,7 @@ const REGISTRIES: &[Registry] = &[
 
 /// Would any Allow statement of the subject grant `action`? Unknown action elements count as
 /// granting (a `${var.actions}` list may hold it).
-fn granted(s: &GithubRole, action: &str) -> bool {
+fn granted(s: &CiRole, action: &str) -> bool {
     s.statements()
         .any(|(_, st)| st.is_allow() && st.allows_action(action))
 }
@@ -68,7 +68,7 @@ impl Rule for PermEcrPushIncomplete {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for s in ctx.github_roles() {
+        for s in ctx.ci_roles() {
             // A managed policy's contents are unknown here: it may hold the rest.
             if !s.managed.is_empty() {
                 continue;
@@ -107,7 +107,7 @@ impl Rule for PermEcrPushIncomplete {
                             crate::analysis::permissions::policy_name(p)
                         ))
                         .label("the role is meant to push")
-                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help(format!(
                             "a push needs {}; the token action on `*`, the others on the repository ARN",
                             reg.needed

@@ -7,7 +7,7 @@ pub static RULE: PermEcrWildcardResource = PermEcrWildcardResource;
 static META: RuleMeta = crate::rule_meta!(
     "perm-ecr-wildcard-resource",
     Warning,
-    "A role GitHub Actions can assume may push images to every ECR repository (push actions on `Resource: \"*\"`)",
+    "A role a CI issuer (GitHub Actions, HCP Terraform, GitLab, …) can assume may push images to every ECR repository (push actions on `Resource: \"*\"`)",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -30,7 +30,7 @@ impl Rule for PermEcrWildcardResource {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = ctx.github_roles();
+        let subjects = ctx.ci_roles();
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
                 // Conditions (resource tags, …) may scope the resources: not judged.
@@ -56,14 +56,15 @@ impl Rule for PermEcrWildcardResource {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
-                            "{} allows `{}` on every ECR repository for {}, which GitHub Actions can assume: a workflow can overwrite any image in the account",
+                            "{} allows `{}` on every ECR repository for {}, which {assumed_by} can assume: a workflow can overwrite any image in the account",
                             crate::analysis::permissions::policy_name(p),
                             action.value.display(),
-                            s.describe
+                            s.describe,
+                            assumed_by = s.assumed_by,
                         ))
                         .label("every repository")
                         .related(p.file, action.span, "image push action")
-                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help(format!(
                             "scope the push actions to the repositories the workflow pushes to (`{example}`); keep `ecr:GetAuthorizationToken` in its own statement on `*`"
                         )),

@@ -7,7 +7,7 @@ pub static RULE: PermPassroleWildcard = PermPassroleWildcard;
 static META: RuleMeta = crate::rule_meta!(
     "perm-passrole-wildcard",
     Warning,
-    "A role GitHub Actions can assume may pass any role to any service (`iam:PassRole` on `*`)",
+    "A role a CI issuer (GitHub Actions, HCP Terraform, GitLab, …) can assume may pass any role to any service (`iam:PassRole` on `*`)",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -17,7 +17,7 @@ impl Rule for PermPassroleWildcard {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let subjects = ctx.github_roles();
+        let subjects = ctx.ci_roles();
         managed(subjects, out);
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
@@ -40,15 +40,16 @@ impl Rule for PermPassroleWildcard {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
-                            "{} allows `{}` on `{}` for {}, which GitHub Actions can assume: a workflow can hand any role, however privileged, to a service it launches",
+                            "{} allows `{}` on `{}` for {}, which {assumed_by} can assume: a workflow can hand any role, however privileged, to a service it launches",
                             crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             res.value.display(),
-                            s.describe
+                            s.describe,
+                            assumed_by = s.assumed_by,
                         ))
                         .label("any role")
                         .related(p.file, action.span, "passes roles")
-                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help("list the role ARNs the workflow passes (e.g. the ECS task role) and add a `StringEquals` condition on `iam:PassedToService`"),
                 );
             }
@@ -59,7 +60,7 @@ impl Rule for PermPassroleWildcard {
 /// Attached AWS-managed policies that pass any role with no `iam:PassedToService` limit
 /// (`AmazonElasticMapReduceFullAccess`, `AWSElasticBeanstalkService`, …), judged by their
 /// contents. A policy as good as administrator access is left to `perm-admin-access`.
-fn managed(subjects: &[crate::analysis::permissions::GithubRole<'_>], out: &mut Vec<Finding>) {
+fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<Finding>) {
     use crate::analysis::managed_policies::{Scope, lookup_template};
     let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
     for s in subjects {
@@ -96,14 +97,15 @@ fn managed(subjects: &[crate::analysis::permissions::GithubRole<'_>], out: &mut 
             out.push(
                 Finding::new(META.id, META.severity, file, arn.span)
                     .message(format!(
-                        "{} can be assumed from GitHub Actions and has `{}` attached, which allows {} on `{resource}`{}: a workflow can hand any role, however privileged, to a service it launches",
+                        "{} can be assumed from {assumed_by} and has `{}` attached, which allows {} on `{resource}`{}: a workflow can hand any role, however privileged, to a service it launches",
                         s.describe,
                         arn.value.display(),
                         crate::analysis::managed_policies::through("iam:PassRole", &st.describe_grant("iam:PassRole")),
                         if st.conditional() { " under conditions that do not limit the receiving service" } else { "" },
-                    ))
+                            assumed_by = s.assumed_by,
+                        ))
                     .label("passes any role")
-                    .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                    .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                     .help("replace the managed policy with one that lists the role ARNs the workflow passes and limits `iam:PassedToService`"),
             );
         }

@@ -1,6 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::permissions::{
-    GithubRole, any_role_resource, granting, is_deny, resource_is_self,
+    CiRole, any_role_resource, granting, is_deny, resource_is_self,
 };
 use crate::diag::Finding;
 use crate::model::{SStr, Statement};
@@ -10,7 +10,7 @@ pub static RULE: PermRoleSelfModification = PermRoleSelfModification;
 static META: RuleMeta = crate::rule_meta!(
     "perm-role-self-modification",
     Error,
-    "A role GitHub Actions can assume may rewrite its own trust or permissions (`iam:UpdateAssumeRolePolicy`, `iam:PutRolePolicy`, `iam:AttachRolePolicy` on itself or `*`)",
+    "A role a CI issuer (GitHub Actions, HCP Terraform, GitLab, …) can assume may rewrite its own trust or permissions (`iam:UpdateAssumeRolePolicy`, `iam:PutRolePolicy`, `iam:AttachRolePolicy` on itself or `*`)",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -22,7 +22,7 @@ const SELF_EDIT: &[&str] = &[
 ];
 
 /// A resource of `st` that covers the subject's own role.
-fn covers_self<'s>(st: &'s Statement, s: &GithubRole) -> Option<&'s SStr> {
+fn covers_self<'s>(st: &'s Statement, s: &CiRole) -> Option<&'s SStr> {
     if st.not_resource {
         return None;
     }
@@ -36,7 +36,7 @@ fn covers_self<'s>(st: &'s Statement, s: &GithubRole) -> Option<&'s SStr> {
 /// An unconditional Deny of `action` on the role itself (the documented guard). For a bare
 /// JSON policy the role's name is unknown: a Deny naming a specific role ARN is taken as that
 /// guard.
-fn denied(s: &GithubRole, action: &str) -> bool {
+fn denied(s: &CiRole, action: &str) -> bool {
     s.statements().any(|(_, st)| {
         is_deny(st)
             && st.conditions.is_empty()
@@ -57,7 +57,7 @@ impl Rule for PermRoleSelfModification {
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
-        for s in ctx.github_roles() {
+        for s in ctx.ci_roles() {
             for (p, st) in s.allows() {
                 let Some(res) = covers_self(st, s) else {
                     continue;
@@ -94,7 +94,7 @@ impl Rule for PermRoleSelfModification {
                         ))
                         .label("can edit its own role")
                         .related(p.file, res.span, "this resource includes the role")
-                        .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                        .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help("restrict the resources to the roles the workflow manages, or add an explicit `Deny` of these actions on the role's own ARN (a permissions boundary works too)"),
                 );
             }
@@ -107,7 +107,7 @@ impl Rule for PermRoleSelfModification {
 /// (one finding per attachment), and `cloudformation:*` with `iam:PassRole` granted by two of
 /// them together. A policy as good as administrator access is left to `perm-admin-access`.
 fn managed(
-    s: &crate::analysis::permissions::GithubRole,
+    s: &crate::analysis::permissions::CiRole,
     done: &mut Vec<(usize, crate::source::Span)>,
     out: &mut Vec<Finding>,
 ) {
@@ -129,12 +129,13 @@ fn managed(
         out.push(
             Finding::new(META.id, META.severity, file, arn.span)
                 .message(format!(
-                    "{} can be assumed from GitHub Actions and has `{}` attached, which {what}: one workflow run can widen the role's own trust or permissions",
+                    "{} can be assumed from {assumed_by} and has `{}` attached, which {what}: one workflow run can widen the role's own trust or permissions",
                     s.describe,
-                    arn.value.display()
-                ))
+                    arn.value.display(),
+                            assumed_by = s.assumed_by,
+                        ))
                 .label("can edit its own role")
-                .related(s.trust_file, s.trust_span, "this trust policy admits GitHub's OIDC tokens")
+                .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                 .help("replace the managed policy with one scoped to the resources the workflow manages, or add an explicit `Deny` of these actions on the role's own ARN (a permissions boundary works too)"),
         );
     };

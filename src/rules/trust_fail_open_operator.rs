@@ -8,7 +8,7 @@ pub static RULE: TrustFailOpenOperator = TrustFailOpenOperator;
 static META: RuleMeta = crate::rule_meta!(
     "trust-fail-open-operator",
     Error,
-    "`…IfExists`, `ForAllValues:` or a negated operator on a GitHub claim passes when the claim is absent",
+    "`…IfExists`, `ForAllValues:` or a negated operator on a CI issuer's claim passes when the claim is absent",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     true
 );
@@ -37,10 +37,21 @@ impl Rule for TrustFailOpenOperator {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in ctx.trusts() {
+        for t in ctx.ci_trusts() {
             if !t.can_admit() {
                 continue;
             }
+            // Claims in every token of the issuer (GitHub's list; `sub` and `aud` for others).
+            let always: &[&str] = if t.ci.is_github() {
+                ALWAYS_PRESENT_CLAIMS
+            } else {
+                &["sub", "aud", "iss"]
+            };
+            let token_of = if t.ci.is_github() {
+                "GitHub".to_string()
+            } else {
+                t.ci.name.clone()
+            };
             let conds = &t.statement.conditions;
             for c in conds {
                 let Some(claim) = c.claim_of(&t.issuer) else {
@@ -51,7 +62,7 @@ impl Rule for TrustFailOpenOperator {
                 if !(op.if_exists || op.for_all_values || neg) {
                     continue;
                 }
-                let present = ALWAYS_PRESENT_CLAIMS.contains(&claim.as_str());
+                let present = always.contains(&claim.as_str());
                 // `"Null": {"<key>": "false"}` makes the claim mandatory.
                 let guarded = conds.iter().any(|g: &Condition| {
                     g.op().base.eq_ignore_ascii_case("Null")
@@ -85,7 +96,7 @@ impl Rule for TrustFailOpenOperator {
                 };
                 let consequence = if present {
                     format!(
-                        "`{claim}` is in every GitHub token, so this only adds noise and hides intent"
+                        "`{claim}` is in every {token_of} token, so this only adds noise and hides intent"
                     )
                 } else if guarded {
                     "a `Null` condition already requires the claim, so nothing fails open".into()

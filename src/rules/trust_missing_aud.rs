@@ -1,5 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::trust::{custom_audiences, is_github_issuer};
+use crate::analysis::issuers::Audience;
+use crate::analysis::trust::{CiTrust, custom_audiences, is_github_issuer};
 use crate::diag::{Finding, Fix, Severity};
 use crate::fix::{NewValue, insert_entry};
 
@@ -8,7 +9,7 @@ pub static RULE: TrustMissingAud = TrustMissingAud;
 static META: RuleMeta = crate::rule_meta!(
     "trust-missing-aud",
     Warning,
-    "A trust statement for GitHub's OIDC provider has no condition on the `aud` claim",
+    "A trust statement for a CI issuer's OIDC provider has no condition on the `aud` claim",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     true
 );
@@ -46,8 +47,12 @@ impl Rule for TrustMissingAud {
                         })
                 })
             });
-        for t in ctx.trusts() {
+        for t in ctx.ci_trusts() {
             if !t.can_admit() || t.claim_conditions("aud").next().is_some() {
+                continue;
+            }
+            if !t.ci.is_github() {
+                other_issuer(ctx, t, out);
                 continue;
             }
             let s = t.statement;
@@ -126,4 +131,117 @@ impl Rule for TrustMissingAud {
             );
         }
     }
+}
+
+/// An issuer other than GitHub, by its audience facts.
+fn other_issuer(ctx: &Ctx<'_>, t: &CiTrust<'_>, out: &mut Vec<Finding>) {
+    let ci = &t.ci;
+    // The scan's providers for this issuer: when each accepts exactly one client id, STS
+    // already rejects tokens minted for any other audience.
+    let providers: Vec<_> = ctx
+        .models
+        .iter()
+        .flat_map(|m| &m.providers)
+        .filter(|p| {
+            p.url
+                .as_ref()
+                .and_then(|u| u.value.known())
+                .is_some_and(|u| {
+                    u.trim_start_matches("https://")
+                        .trim_end_matches('/')
+                        .eq_ignore_ascii_case(&t.issuer)
+                })
+        })
+        .collect();
+    let one_client_id = !providers.is_empty()
+        && providers
+            .iter()
+            .all(|p| p.client_ids.as_ref().is_some_and(|ids| ids.len() == 1));
+    let (audience, note): (Option<&str>, Option<String>) = match &ci.audience {
+        Audience::Default(a) => (Some(a), None),
+        Audience::Custom(a) => (Some(a.as_str()), None),
+        Audience::OrganizationId => (
+            None,
+            Some("CircleCI's tokens carry the organization id as `aud`, which is the provider's client id, so STS already rejects other audiences".to_string()),
+        ),
+        Audience::Workspace => (None, None),
+        Audience::Configured => (None, None),
+    };
+    let note = note.or_else(|| {
+        one_client_id.then(|| {
+            "the provider in this scan accepts one client id, so STS already rejects other audiences".to_string()
+        })
+    });
+    let severity = if note.is_some() {
+        Severity::Note
+    } else {
+        META.severity
+    };
+    let key = format!("{}:aud", t.issuer);
+    let expected = match (&ci.audience, audience) {
+        (_, Some(a)) => format!("`{a}`"),
+        (Audience::Workspace, _) => {
+            "the workspace's `ari:cloud:bitbucket::workspace/UUID` (shown in the repository's OpenID Connect settings)".to_string()
+        }
+        (Audience::Configured, _) => "the `aud` the job sets in `id_tokens`".to_string(),
+        _ => "the organization id".to_string(),
+    };
+    let mut message = format!(
+        "trust policy of {} does not check the token audience (`{key}`); {} tokens for AWS carry {expected}",
+        t.policy.owner, ci.name
+    );
+    if let Some(n) = &note {
+        message.push_str("; ");
+        message.push_str(n);
+    }
+    let s = t.statement;
+    let span = t
+        .principal
+        .map(|p| p.span)
+        .or(s.principal_span)
+        .unwrap_or(s.span);
+    // The edit only where the audience is a documented default; never safe (a workspace may
+    // request another audience).
+    let fix = audience.and_then(|a| {
+        let src = ctx.file(t.policy.file);
+        let existing = s
+            .conditions
+            .iter()
+            .find(|c| c.operator.value == "StringEquals" && c.operator_block.is_some());
+        let edit = if let Some(c) = existing {
+            insert_entry(
+                src,
+                c.operator_block.as_ref()?,
+                &key,
+                &NewValue::Str(a.into()),
+            )
+        } else if let Some(cb) = &s.condition_block {
+            insert_entry(
+                src,
+                cb,
+                "StringEquals",
+                &NewValue::Map(vec![(key.clone(), NewValue::Str(a.into()))]),
+            )
+        } else {
+            None
+        };
+        edit.map(|e| Fix {
+            description: format!("add `\"StringEquals\": {{\"{key}\": \"{a}\"}}`"),
+            safe: false,
+            edits: vec![e],
+        })
+    });
+    out.push(
+        Finding::new(META.id, severity, t.policy.file, span)
+            .message(message)
+            .label(format!(
+                "{} is trusted here without an `aud` condition",
+                t.provider_words()
+            ))
+            .help(format!(
+                "add `\"StringEquals\": {{\"{key}\": …}}` with {expected}, so tokens minted for other audiences cannot be replayed to AWS{}",
+                ci.docs_ref()
+            ))
+            .fix(fix),
+    );
 }

@@ -7,7 +7,7 @@ pub static RULE: TrustStringEqualsWildcard = TrustStringEqualsWildcard;
 static META: RuleMeta = crate::rule_meta!(
     "trust-stringequals-wildcard",
     Warning,
-    "A `*` or `?` in a `StringEquals` value of a GitHub claim is compared literally: the condition never matches",
+    "A `*` or `?` in a `StringEquals` value of a CI issuer's claim is compared literally: the condition never matches",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -20,8 +20,18 @@ impl Rule for TrustStringEqualsWildcard {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in ctx.trusts() {
-            for claim in CLAIMS {
+        for t in ctx.ci_trusts() {
+            let claims: &[&str] = if t.ci.is_github() {
+                CLAIMS
+            } else {
+                &["sub", "aud"]
+            };
+            let who = if t.ci.is_github() {
+                "no workflow".to_string()
+            } else {
+                format!("no {} job", t.ci.name)
+            };
+            for claim in claims {
                 for c in t.claim_conditions(claim) {
                     let op = c.op();
                     if !op.is_equals() {
@@ -42,7 +52,7 @@ impl Rule for TrustStringEqualsWildcard {
                         out.push(
                             Finding::new(META.id, META.severity, t.policy.file, v.span)
                                 .message(format!(
-                                    "`{}` compares `{}` literally, so `{}` never matches a real token: the condition is broken (not open) and no workflow can assume {}",
+                                    "`{}` compares `{}` literally, so `{}` never matches a real token: the condition is broken (not open) and {who} can assume {}",
                                     c.operator.value,
                                     v.value.display(),
                                     c.key.value,

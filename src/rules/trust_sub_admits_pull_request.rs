@@ -1,5 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::trust::{GithubTrust, editable, remove_list_element, split_default_sub};
+use crate::analysis::trust::{CiTrust, editable, remove_list_element, split_default_sub};
 use crate::diag::{Finding, Fix};
 use crate::model::{PolicyDoc, glob_match};
 
@@ -65,9 +65,7 @@ fn classify(value: &str, like: bool, ignore_case: bool) -> Pr {
 /// Per policy: does any positive `sub` value of its GitHub trust statements admit a context
 /// other than pull requests? Computed once per policy (policies can hold thousands of
 /// statements).
-fn policies_with_other<'a>(
-    all: &'a [GithubTrust<'a>],
-) -> std::collections::HashSet<*const PolicyDoc> {
+fn policies_with_other<'a>(all: &'a [CiTrust<'a>]) -> std::collections::HashSet<*const PolicyDoc> {
     let mut out = std::collections::HashSet::new();
     for o in all {
         let key = o.policy as *const PolicyDoc;

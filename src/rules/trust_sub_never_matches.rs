@@ -1,5 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::eval::{StrOp, Tri};
+use crate::analysis::issuers::never_matches;
 use crate::analysis::trust::{SubjectGrammar, declared_templates, foreign_sub_issuer};
 use crate::diag::{Finding, Severity};
 use crate::model::{Condition, PolicyKind};
@@ -9,7 +10,7 @@ pub static RULE: TrustSubNeverMatches = TrustSubNeverMatches;
 static META: RuleMeta = crate::rule_meta!(
     "trust-sub-never-matches",
     Error,
-    "A `sub` value no GitHub token can carry (`repo:O/R:refs/heads/main`, `repo:O/R:ref:main`, a GitHub subject under another issuer's key): the role, or that entry, can never be used",
+    "A `sub` value no token of the trusted issuer can carry (`repo:O/R:refs/heads/main`, `repo:O/R:ref:main`, a GitHub subject under another issuer's key, an HCP Terraform subject without `run_phase` or with its segments out of order or an organization id where the name belongs): the role, or that entry, can never be used",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -80,6 +81,57 @@ impl Rule for TrustSubNeverMatches {
                             .message(format!("`{shown}` is not {issues}: {consequence}"))
                             .label("no GitHub token carries this subject")
                             .help(help(&shown, grammar.open_custom)),
+                    );
+                }
+            }
+        }
+        // Another issuer's subject in a shape it never emits.
+        for t in ctx.ci_trusts().iter().filter(|t| !t.ci.is_github()) {
+            if !t.can_admit() {
+                continue;
+            }
+            for c in t.claim_conditions("sub").filter(|c| positive(c)) {
+                let Some(op) = str_op(c) else { continue };
+                let dead: Vec<_> = c
+                    .values
+                    .iter()
+                    .filter_map(|v| {
+                        // GitHub subjects here are reported below; `StringEquals` with `*` is
+                        // trust-stringequals-wildcard's.
+                        if v.value.known_prefix().starts_with("repo:")
+                            || (op != StrOp::Like && v.value.display().contains(['*', '?']))
+                        {
+                            return None;
+                        }
+                        never_matches(&t.ci, &t.issuer, op, &v.value).map(|why| (v, why))
+                    })
+                    .collect();
+                let all = dead.len() == c.values.len();
+                for (v, why) in dead {
+                    let (severity, consequence) = if all {
+                        (
+                            Severity::Error,
+                            format!(
+                                "no value of this condition can match, so no {} run can assume {}",
+                                t.ci.name, t.policy.owner
+                            ),
+                        )
+                    } else {
+                        (
+                            Severity::Warning,
+                            "this entry is dead (the other values still match)".to_string(),
+                        )
+                    };
+                    out.push(
+                        Finding::new(META.id, severity, t.policy.file, v.span)
+                            .message(format!("`{}`: {why}: {consequence}", v.value.display()))
+                            .label(format!("no {} token carries this subject", t.ci.name))
+                            .help(format!(
+                                "write the subject as {} emits it: `{}`{}",
+                                t.ci.name,
+                                t.ci.grammar(),
+                                t.ci.docs_ref()
+                            )),
                     );
                 }
             }

@@ -7,7 +7,7 @@ pub static RULE: TrustWrongAction = TrustWrongAction;
 static META: RuleMeta = crate::rule_meta!(
     "trust-wrong-action",
     Error,
-    "A statement trusting GitHub's OIDC provider allows an action other than `sts:AssumeRoleWithWebIdentity`",
+    "A statement trusting a CI issuer's OIDC provider allows an action other than `sts:AssumeRoleWithWebIdentity`",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     true
 );
@@ -23,14 +23,23 @@ impl Rule for TrustWrongAction {
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         // Policies where some GitHub statement does allow web identity: the role is usable.
         let usable: std::collections::HashSet<*const crate::model::PolicyDoc> = ctx
-            .trusts()
+            .ci_trusts()
             .iter()
             .filter(|t| t.allows_web_identity())
             .map(|t| t.policy as *const _)
             .collect();
         let pr_policies = std::cell::OnceCell::new();
-        for t in ctx.trusts() {
+        for t in ctx.ci_trusts() {
             let s = t.statement;
+            let provider = t.provider_words();
+            let (tokens, nobody) = if t.ci.is_github() {
+                ("GitHub tokens".to_string(), "no workflow".to_string())
+            } else {
+                (
+                    format!("{} tokens", t.ci.name),
+                    format!("no {} job", t.ci.name),
+                )
+            };
             if s.not_action || s.actions.is_empty() {
                 continue;
             }
@@ -50,7 +59,7 @@ impl Rule for TrustWrongAction {
                     out.push(
                         Finding::new(META.id, Severity::Warning, t.policy.file, a.span)
                             .message(format!(
-                                "{} trusts GitHub's OIDC provider in a statement allowing only `{}`; a federated principal can only use web identity (another statement allows it), so this statement is noise that analyzers flag as a mismatched action",
+                                "{} trusts {provider} in a statement allowing only `{}`; a federated principal can only use web identity (another statement allows it), so this statement is noise that analyzers flag as a mismatched action",
                                 t.policy.owner,
                                 a.value.display()
                             ))
@@ -74,6 +83,7 @@ impl Rule for TrustWrongAction {
                         .value
                         .known()
                         .is_some_and(|k| k.eq_ignore_ascii_case("sts:AssumeRole"))
+                        && t.ci.is_github()
                         && editable(s.statement_block.as_ref())
                         && super::narrow::exact_scope(
                             ctx,
@@ -98,7 +108,7 @@ impl Rule for TrustWrongAction {
                 out.push(
                     Finding::new(META.id, META.severity, t.policy.file, span)
                         .message(format!(
-                            "{} trusts GitHub's OIDC provider but allows only {}: GitHub tokens are exchanged with `{WEB_IDENTITY}`, so no workflow can assume the role",
+                            "{} trusts {provider} but allows only {}: {tokens} are exchanged with `{WEB_IDENTITY}`, so {nobody} can assume the role",
                             t.policy.owner,
                             names.join(", ")
                         ))
@@ -116,7 +126,7 @@ impl Rule for TrustWrongAction {
                 out.push(
                     Finding::new(META.id, Severity::Warning, t.policy.file, a.span)
                         .message(format!(
-                            "{} trusts GitHub's OIDC provider with `{k}` beside `{WEB_IDENTITY}`; a federated principal can only use web identity, so `{k}` is noise that analyzers flag as a mismatched action",
+                            "{} trusts {provider} with `{k}` beside `{WEB_IDENTITY}`; a federated principal can only use web identity, so `{k}` is noise that analyzers flag as a mismatched action",
                             t.policy.owner
                         ))
                         .label("not used by a federated principal")

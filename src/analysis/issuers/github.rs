@@ -1,0 +1,63 @@
+//! GitHub Actions (github.com, GHE.com data residency, GitHub Enterprise Server).
+//!
+//! Facts, from GitHub's OIDC reference
+//! (<https://docs.github.com/en/actions/reference/security/oidc>):
+//! - issuer `https://token.actions.githubusercontent.com` (an enterprise may use
+//!   `…/<enterprise>`; GHE.com `token.actions.<subdomain>.ghe.com`; GHES
+//!   `https://HOSTNAME/_services/token`): shared by every GitHub customer;
+//! - `sub`: `repo:OWNER/REPO:ref:refs/heads/BRANCH`, `…:ref:refs/tags/TAG`,
+//!   `…:environment:NAME`, `…:pull_request` (owners may customize the template);
+//! - `aud`: the owner's URL by default; `aws-actions/configure-aws-credentials` requests
+//!   `sts.amazonaws.com`.
+//!
+//! The GitHub rules keep their own, richer analysis (`analysis::trust`); this entry gives the
+//! registry GitHub's place and facts.
+
+use super::{Audience, Issuer, Kind, Role, SubjectGrammar, field, lit};
+use crate::analysis::eval::Hole;
+
+pub const DOCS: &str = "https://docs.github.com/en/actions/reference/security/oidc";
+
+pub fn issuer() -> Issuer {
+    let segs = vec![
+        lit("repo:"),
+        field("owner", Role::Tenant, Hole::NoColon),
+        lit("/"),
+        field("repo", Role::Scope, Hole::NoColon),
+        lit(":"),
+        field("context", Role::Detail, Hole::Any),
+    ];
+    Issuer {
+        kind: Kind::Github,
+        id: "github".into(),
+        name: "GitHub Actions".into(),
+        hosts: vec![crate::analysis::trust::DEFAULT_ISSUER.into()],
+        shared: true,
+        claims: vec![
+            "sub",
+            "aud",
+            "repository",
+            "repository_owner",
+            "repository_id",
+            "repository_owner_id",
+            "ref",
+            "ref_type",
+            "environment",
+            "workflow",
+            "job_workflow_ref",
+            "event_name",
+            "actor",
+            "runner_environment",
+        ],
+        subject: SubjectGrammar {
+            alternatives: vec![segs],
+            display:
+                "repo:OWNER/REPO:ref:refs/heads/BRANCH (or …:environment:NAME, …:pull_request)"
+                    .into(),
+            // judged by `analysis::trust::SubjectGrammar`, which knows customized templates
+            complete: false,
+        },
+        audience: Audience::Default("sts.amazonaws.com"),
+        docs: DOCS.into(),
+    }
+}
