@@ -38,6 +38,7 @@ mod trust_sub_repo_wide;
 mod trust_sub_untrusted_owner;
 mod trust_unanchored_custom_sub;
 mod trust_wrong_action;
+mod workflow_action_branch_pin;
 mod workflow_deprecated_action;
 mod workflow_id_token_too_broad;
 mod workflow_long_lived_keys;
@@ -145,6 +146,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &perm_ecr_wildcard_resource::RULE,
         &perm_passrole_wildcard::RULE,
         &perm_role_self_modification::RULE,
+        &workflow_action_branch_pin::RULE,
         &workflow_deprecated_action::RULE,
         &workflow_id_token_too_broad::RULE,
         &workflow_oidc_untrusted_trigger::RULE,
