@@ -101,7 +101,7 @@ pub fn fingerprints(scan: &Scan, findings: &[Finding]) -> Vec<String> {
             let anchor = format!(
                 "{}\u{0}{}\u{0}{}\u{0}{}",
                 f.rule,
-                src.rel,
+                scan.repo_path(&src.rel),
                 key_path(roots, f.span),
                 normalise(src.slice(f.span))
             );
@@ -144,7 +144,7 @@ impl Baseline {
                 .zip(fps)
                 .map(|(f, fp)| BaselineEntry {
                     rule: f.rule.to_string(),
-                    path: scan.file(f.file).rel.clone(),
+                    path: scan.repo_path(&scan.file(f.file).rel),
                     fingerprint: fp,
                     message: f.message.clone(),
                 })
