@@ -21,6 +21,7 @@ mod role_audience_mismatch;
 mod role_trust_admits_untrusted_events;
 mod role_trust_rejects_job;
 mod role_trust_wider_than_use;
+mod snippet;
 mod trust_aud_mismatch;
 mod trust_duplicate_key;
 mod trust_fail_open_operator;
