@@ -85,11 +85,12 @@ fn scan(text: &str, budget: u64) -> Result<usize, ParseFailure> {
         deepest: 0,
         reparsed: 0,
         budget,
+        overrun: None,
     };
     let mut i = 0;
     let mut charged = 0;
     while i < b.len() {
-        scan.charge(i - charged)?;
+        scan.charge(i - charged);
         charged = i;
         let top = scan.stack.last().map(|&(f, _)| f);
         match top {
@@ -196,7 +197,10 @@ fn scan(text: &str, budget: u64) -> Result<usize, ParseFailure> {
         }
     }
     match scan.stack.last() {
-        None => Ok(scan.deepest),
+        None => match scan.overrun {
+            Some(e) => Err(e),
+            None => Ok(scan.deepest),
+        },
         Some(&(f, _)) => {
             let what = match f {
                 Frame::Bracket(o, _) => format!("unclosed `{}` (opened here)", o as char),
@@ -226,6 +230,9 @@ struct Scan {
     /// Bytes hcl-edit would re-parse so far, and how many it may.
     reparsed: u64,
     budget: u64,
+    /// Where the re-parses first passed the budget: reported when the brackets balance (an
+    /// unbalanced bracket later in the text is the better message, and refused all the same).
+    overrun: Option<ParseFailure>,
 }
 
 impl Scan {
@@ -251,10 +258,11 @@ impl Scan {
         Ok(())
     }
 
-    /// Charge `n` bytes scanned at the current depth: hcl-edit may parse each `2^d` times.
-    fn charge(&mut self, n: usize) -> Result<(), ParseFailure> {
-        if self.reparse_depth == 0 {
-            return Ok(());
+    /// Charge `n` bytes scanned at the current depth: hcl-edit may parse each `2^d` times; the
+    /// first time the total passes the budget is kept in `overrun`.
+    fn charge(&mut self, n: usize) {
+        if self.reparse_depth == 0 || self.overrun.is_some() {
+            return;
         }
         let times = 1u64
             .checked_shl(self.reparse_depth as u32)
@@ -263,7 +271,7 @@ impl Scan {
             .reparsed
             .saturating_add((n as u64).saturating_mul(times - 1));
         if self.reparsed <= self.budget {
-            return Ok(());
+            return;
         }
         let (f, _) = self
             .stack
@@ -272,14 +280,14 @@ impl Scan {
             .find(|(_, r)| *r)
             .copied()
             .expect("d > 0");
-        Err(ParseFailure {
+        self.overrun = Some(ParseFailure {
             offset: f.offset(),
             message: format!(
                 "operands after chained operators (`a < b < (…`) nested {} deep: the HCL \
                  parser would parse this text up to {times} times, too slow to allow",
                 self.reparse_depth
             ),
-        })
+        });
     }
 
     fn pop(&mut self) {
