@@ -9,7 +9,7 @@
 use crate::diag::Finding;
 use crate::model::Scan;
 use crate::source::tree::{Node, Value};
-use crate::source::{FileId, SourceFile, Span, json, yaml};
+use crate::source::{FileId, Format, SourceFile, Span, json, yaml};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap};
 
@@ -31,18 +31,22 @@ fn hash128(s: &str) -> String {
     )
 }
 
-/// The parsed trees of a file (JSON or YAML by name), for key paths. Other syntaxes: none.
+/// The parsed trees of a file, for key paths: JSON or YAML as its format is written (a
+/// CloudFormation template either, as its front end reads it), none for Terraform.
 pub fn trees(src: &SourceFile) -> Vec<Node> {
-    let lower = src.rel.to_ascii_lowercase();
-    if lower.ends_with(".json") {
+    let json = || {
         json::parse(&src.text)
             .or_else(|_| json::parse_template(&src.text).map_err(|_| ()))
             .map(|n| vec![n])
             .unwrap_or_default()
-    } else if lower.ends_with(".yml") || lower.ends_with(".yaml") {
-        yaml::parse_scanned(&src.text, src.bom()).unwrap_or_default()
-    } else {
-        vec![]
+    };
+    let yaml = || yaml::parse_scanned(&src.text, src.bom()).unwrap_or_default();
+    match src.format {
+        Format::IamJson | Format::TerraformPlan | Format::AwsExport => json(),
+        Format::Workflow | Format::Action | Format::GitlabCi => yaml(),
+        Format::CloudFormation if src.text.trim_start().starts_with('{') => json(),
+        Format::CloudFormation => yaml(),
+        Format::Terraform => vec![],
     }
 }
 
@@ -101,7 +105,7 @@ pub fn fingerprints(scan: &Scan, findings: &[Finding]) -> Vec<String> {
             let anchor = format!(
                 "{}\u{0}{}\u{0}{}\u{0}{}",
                 f.rule,
-                src.rel,
+                scan.repo_path(&src.rel),
                 key_path(roots, f.span),
                 normalise(src.slice(f.span))
             );
@@ -144,7 +148,7 @@ impl Baseline {
                 .zip(fps)
                 .map(|(f, fp)| BaselineEntry {
                     rule: f.rule.to_string(),
-                    path: scan.file(f.file).rel.clone(),
+                    path: scan.repo_path(&scan.file(f.file).rel),
                     fingerprint: fp,
                     message: f.message.clone(),
                 })
@@ -190,6 +194,35 @@ impl Baseline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Key paths come from the file's format, whatever its name: a CloudFormation template
+    /// named `*.template` is YAML or JSON as its front end reads it; Terraform has none.
+    #[test]
+    fn trees_follow_the_format_not_the_name() {
+        let file = |text: &str, format| {
+            SourceFile::new(
+                "stack.template".into(),
+                "stack.template".into(),
+                text.into(),
+                format,
+            )
+        };
+        let yaml = "Resources:\n  Role:\n    Type: AWS::IAM::Role\n";
+        let json = "{\"Resources\": {\"Role\": {\"Type\": \"AWS::IAM::Role\"}}}";
+        for text in [yaml, json] {
+            let src = file(text, Format::CloudFormation);
+            let roots = trees(&src);
+            let at = text.find("AWS::IAM::Role").unwrap();
+            assert_eq!(
+                key_path(&roots, Span::new(at, at + 14)),
+                ".Resources.Role.Type",
+                "{text}"
+            );
+        }
+        assert!(trees(&file("a = 1\n", Format::Terraform)).is_empty());
+        let wf = file("on: push\njobs: {}\n", Format::Workflow);
+        assert_eq!(trees(&wf).len(), 1);
+    }
 
     #[test]
     fn key_paths_skip_sequence_positions() {

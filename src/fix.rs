@@ -94,6 +94,33 @@ fn render(
     }
 }
 
+/// `key: value` on one line in `syntax`, as a fix would write it there (YAML in flow style,
+/// HCL as an object constructor's `key = value`): for help texts that show what to add.
+/// `None` for read-only text.
+pub fn inline_entry(syntax: Syntax, key: &str, value: &NewValue) -> Option<String> {
+    match (syntax, value) {
+        (Syntax::ReadOnly, _) => None,
+        (Syntax::YamlBlock | Syntax::YamlFlow, v) => {
+            Some(render(Syntax::YamlFlow, key, v, "", "", ""))
+        }
+        (Syntax::Json, NewValue::Map(entries)) => {
+            let body: Vec<String> = entries
+                .iter()
+                .filter_map(|(k, v)| inline_entry(syntax, k, v))
+                .collect();
+            Some(format!("{}: {{{}}}", json_str(key), body.join(", ")))
+        }
+        (Syntax::HclObject, NewValue::Map(entries)) => {
+            let body: Vec<String> = entries
+                .iter()
+                .filter_map(|(k, v)| inline_entry(syntax, k, v))
+                .collect();
+            Some(format!("{} = {{ {} }}", hcl_key(key), body.join(", ")))
+        }
+        (s, v) => Some(render(s, key, v, "", "", "")),
+    }
+}
+
 /// Spaces and tabs right before `at` on its line: the indentation when nothing else precedes
 /// `at` there. Scans back over blanks only (never a whole long line).
 fn blanks_before(text: &str, at: usize) -> &str {

@@ -494,6 +494,7 @@ pub fn scan_with(
     let mut said = std::collections::HashSet::new();
     scan.warnings
         .extend(include_notes.into_iter().filter(|n| said.insert(n.clone())));
+    scan.shown = shown_for(&opts.root);
     scan
 }
 
@@ -684,6 +685,55 @@ fn link_gitlab_includes(
             }
         }
     }
+}
+
+/// Where `root` is: as given, and relative to the repository root (the nearest directory at or
+/// above it holding `.git`, else the working directory). Lexical: symbolic links are not
+/// followed, so the paths shown are the ones the user and the repository use. The search does
+/// not go up into a directory `GIT_CEILING_DIRECTORIES` lists, as git's own does not.
+pub fn shown_for(root: &Path) -> crate::model::Shown {
+    let ceilings: Vec<String> = std::env::var_os("GIT_CEILING_DIRECTORIES")
+        .map(|v| {
+            std::env::split_paths(&v)
+                .filter(|p| p.is_absolute())
+                .map(|p| crate::model::clean_path(&p.to_string_lossy().replace('\\', "/")))
+                .collect()
+        })
+        .unwrap_or_default();
+    shown_under(root, &ceilings)
+}
+
+fn shown_under(root: &Path, ceilings: &[String]) -> crate::model::Shown {
+    use crate::model::clean_path;
+    let slash = |s: String| if s.is_empty() { s } else { s + "/" };
+    let text = |p: &Path| p.to_string_lossy().replace('\\', "/");
+    let here = slash(clean_path(&text(root)));
+    let cwd = std::env::current_dir().ok();
+    let abs = match (&cwd, root.is_absolute()) {
+        (_, true) => clean_path(&text(root)),
+        (Some(c), false) => clean_path(&format!("{}/{}", text(c), text(root))),
+        (None, false) => return crate::model::Shown { here, repo: None },
+    };
+    let mut repo_root = None;
+    let mut dir = Some(Path::new(&abs));
+    while let Some(d) = dir {
+        if d.join(".git").exists() {
+            repo_root = Some(text(d));
+            break;
+        }
+        dir = d.parent().filter(|p| !ceilings.contains(&text(p)));
+    }
+    let repo_root = repo_root.or_else(|| cwd.as_deref().map(|c| clean_path(&text(c))));
+    let repo = repo_root.and_then(|r| {
+        let r = r.trim_end_matches('/');
+        if abs == r {
+            Some(String::new())
+        } else {
+            abs.strip_prefix(&format!("{r}/"))
+                .map(|s| slash(s.to_string()))
+        }
+    });
+    crate::model::Shown { here, repo }
 }
 
 /// Re-read only the files in `changes` into `scan`: each `(path, text)` replaces that file

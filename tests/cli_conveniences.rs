@@ -214,7 +214,11 @@ fn options_before_a_subcommand_apply_to_it() {
     ] {
         let (code, out, err) = run(d.path(), args, &[]);
         assert_eq!(code, 1, "{args:?}: {err}");
-        assert!(out.contains("\"path\": \"trust.json\""), "{args:?}: {out}");
+        // paths are relative to the repository root (here the working directory)
+        assert!(
+            out.contains("\"path\": \"audit/trust.json\""),
+            "{args:?}: {out}"
+        );
     }
 }
 

@@ -46,7 +46,8 @@ fn sarif(dir: &std::path::Path, args: &[&str]) -> (i32, Value) {
 
 #[test]
 fn insecure_example_snapshot_validates() {
-    let (code, v) = sarif(&fixtures(), &["repos/insecure-example"]);
+    // run at the example repository's root, as code scanning runs in a checkout
+    let (code, v) = sarif(&fixtures().join("repos/insecure-example"), &["."]);
     assert_eq!(code, 1);
     assert_valid(&v);
     let run = &v["runs"][0];
@@ -263,7 +264,7 @@ fn corpus_sarif_validates() {
 
 #[test]
 fn the_validator_rejects_bad_sarif() {
-    let (_, mut v) = sarif(&fixtures(), &["repos/insecure-example"]);
+    let (_, mut v) = sarif(&fixtures().join("repos/insecure-example"), &["."]);
     v["runs"][0]["results"][0]["level"] = "fatal".into();
     v["runs"][0]["columnKind"] = "bytes".into();
     assert!(validator().iter_errors(&v).count() >= 2);

@@ -105,11 +105,12 @@ fn gitignore_is_honoured_but_named_files_are_always_scanned() {
 }
 
 #[test]
-fn paths_are_relative_to_the_scanned_directory() {
+fn paths_are_relative_to_the_working_directory_outside_a_checkout() {
+    // (`tests/repo_paths.rs` covers a checkout: paths from its root)
     let (_, v) = run_json(&fixtures(), &["repos/insecure-example"]);
     let paths: Vec<_> = hits(&v).into_iter().map(|h| h.1).collect();
     assert!(
-        paths.contains(&"iam/github-deploy-trust.json".to_string()),
+        paths.contains(&"repos/insecure-example/iam/github-deploy-trust.json".to_string()),
         "{paths:?}"
     );
 }

@@ -12,7 +12,7 @@ pub mod workspace;
 pub use glob::glob_match;
 pub use iam::*;
 pub use workflow::*;
-pub use workspace::{CustomIssuerSpec, Scan, Settings, Skipped, SubjectFormat};
+pub use workspace::{CustomIssuerSpec, Scan, Settings, Shown, Skipped, SubjectFormat, clean_path};
 
 use crate::source::tree::Template;
 use crate::source::{FileId, Span};

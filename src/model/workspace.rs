@@ -66,8 +66,68 @@ pub struct Skipped {
     pub excluded: usize,
 }
 
+/// Where the scan root is, for showing paths relative to it (`SourceFile::rel`,
+/// `FileError::path`) from where the user and their tools are.
+#[derive(Clone, Debug, Default)]
+pub struct Shown {
+    /// The scan root as given, cleaned (`infra/`, `../x/`, empty for `.`): prefixing it makes a
+    /// path that opens from the working directory.
+    pub here: String,
+    /// The scan root relative to the repository root (`infra/`; empty at the root), when it is
+    /// inside one (the nearest directory holding `.git`, else the working directory).
+    pub repo: Option<String>,
+}
+
+/// `a/./b/../c` as `a/c`, lexically; leading `..` are kept.
+pub fn clean_path(p: &str) -> String {
+    let absolute = p.starts_with('/');
+    let mut out: Vec<&str> = Vec::new();
+    for seg in p.split('/') {
+        match seg {
+            "" | "." => {}
+            ".." if out.last().is_some_and(|l| *l != "..") => {
+                out.pop();
+            }
+            ".." if absolute => {}
+            s => out.push(s),
+        }
+    }
+    let joined = out.join("/");
+    if absolute {
+        format!("/{joined}")
+    } else {
+        joined
+    }
+}
+
+impl Shown {
+    /// `rel` (relative to the scan root) as a path that opens from the working directory.
+    pub fn here_path(&self, rel: &str) -> String {
+        if self.here.is_empty() || rel.starts_with('/') {
+            return rel.to_string();
+        }
+        clean_path(&format!("{}{rel}", self.here))
+    }
+    /// `rel` relative to the repository root; the working directory's form outside it.
+    pub fn repo_path(&self, rel: &str) -> String {
+        match &self.repo {
+            Some(prefix) if !rel.starts_with('/') => {
+                let p = clean_path(&format!("{prefix}{rel}"));
+                if p == ".." || p.starts_with("../") {
+                    self.here_path(rel)
+                } else {
+                    p
+                }
+            }
+            _ => self.here_path(rel),
+        }
+    }
+}
+
 pub struct Scan {
     pub root: PathBuf,
+    /// How paths relative to `root` are shown.
+    pub shown: Shown,
     /// What ignore rules and `exclude` left out.
     pub skipped: Skipped,
     /// Things to tell the user that are not input errors (an unreadable git index).
@@ -93,6 +153,7 @@ impl Scan {
     ) -> Scan {
         Scan {
             root,
+            shown: Shown::default(),
             skipped: Skipped::default(),
             warnings: Vec::new(),
             files,
@@ -101,6 +162,15 @@ impl Scan {
             settings,
             scanned,
         }
+    }
+    /// `rel` (relative to the scan root) as people open it: from the working directory.
+    pub fn here_path(&self, rel: &str) -> String {
+        self.shown.here_path(rel)
+    }
+    /// `rel` (relative to the scan root) relative to the repository root, for machine formats
+    /// (SARIF, `::error file=`, JSON), fingerprints and baselines.
+    pub fn repo_path(&self, rel: &str) -> String {
+        self.shown.repo_path(rel)
     }
     pub fn file(&self, id: FileId) -> &SourceFile {
         self.files[id]

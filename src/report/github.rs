@@ -42,7 +42,7 @@ fn annotation(r: &Report, f: &Finding) -> String {
     format!(
         "::{} file={},line={},col={},endLine={},endColumn={},title={}::{}\n",
         command(f.severity),
-        escape_property(&sanitize::inline(&src.rel)),
+        escape_property(&sanitize::inline(&r.scan.repo_path(&src.rel))),
         a.line,
         a.column,
         b.line,
@@ -65,7 +65,7 @@ pub fn render(r: &Report) -> String {
         };
         out.push_str(&format!(
             "::error file={}{loc},title={}::{}\n",
-            escape_property(&sanitize::inline(&e.path)),
+            escape_property(&sanitize::inline(&r.scan.repo_path(&e.path))),
             escape_property("oidc-lint: cannot analyse file"),
             escape_data(&sanitize::inline(&e.message))
         ));

@@ -229,7 +229,7 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer, link: Option<&str>) 
             .map(|l| l.span.range()),
     );
     let w = window(src, &same_file, f.redact.then(|| f.span.range()));
-    let path = text(&src.rel);
+    let path = text(&scan.here_path(&src.rel));
     let message = text(&f.message);
     let label = text(&f.label);
     let help = text(&f.help);
@@ -266,7 +266,12 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer, link: Option<&str>) 
         .filter(|(l, _)| l.file != f.file)
         .map(|(l, m)| {
             let s = scan.file(l.file);
-            (window(s, &[l.span.range()], None), l, m, text(&s.rel))
+            (
+                window(s, &[l.span.range()], None),
+                l,
+                m,
+                text(&scan.here_path(&s.rel)),
+            )
         })
         .collect();
     for (ow, l, m, p) in &others {
@@ -309,7 +314,11 @@ fn render_one(r: &Report, f: &Finding, renderer: &Renderer, link: Option<&str>) 
                     })
                     .collect();
                 let ranges: Vec<_> = edits.iter().map(|e| e.0.span.range()).collect();
-                (window(s, &ranges, None), text(&s.rel), edits)
+                (
+                    window(s, &ranges, None),
+                    text(&scan.here_path(&s.rel)),
+                    edits,
+                )
             })
             .collect();
         let title = if fix.safe {
@@ -478,7 +487,7 @@ fn findings(r: &Report, opts: &super::RenderOptions) -> String {
         out.push_str(one);
         out.push_str("\n\n");
         if let Some((_, n, file)) = more.next_if(|m| m.0 == i + 1) {
-            out.push_str(&more_line(n, &r.scan.file(file).rel));
+            out.push_str(&more_line(n, &r.scan.here_path(&r.scan.file(file).rel)));
         }
     }
     out
@@ -590,7 +599,7 @@ pub fn render_suppressed(
             };
             out.push_str(&format!(
                 "suppressed ({by}): {}:{}:{}: {}[{}]: {}",
-                text(&src.rel),
+                text(&scan.here_path(&src.rel)),
                 p.line,
                 p.column,
                 f.severity.as_str(),
@@ -606,7 +615,7 @@ pub fn render_suppressed(
             let n = group.len() - MAX_PER_FILE;
             out.push_str(&format!(
                 "… and {n} more suppressed in {}\n",
-                text(&scan.file(group[0].finding.file).rel)
+                text(&scan.here_path(&scan.file(group[0].finding.file).rel))
             ));
         }
     }
@@ -615,7 +624,8 @@ pub fn render_suppressed(
 
 /// `--diff`: the fixes as a unified diff, paths and text sanitised (empty: nothing to fix).
 pub fn diff(d: &crate::engine::Diff) -> String {
-    let patch = d.patch(|rel| sanitize::inline(rel).into_owned());
+    // relative to the repository root, as `git apply` reads a patch
+    let patch = d.patch(|rel| sanitize::inline(&d.before.scan.repo_path(rel)).into_owned());
     sanitize::block(&patch).into_owned()
 }
 
@@ -682,13 +692,17 @@ pub fn render_errors(r: &Report) -> String {
         if e.line > 0 {
             out.push_str(&format!(
                 "error: {}:{}:{}: {}\n",
-                text(&e.path),
+                text(&r.scan.here_path(&e.path)),
                 e.line,
                 e.column,
                 text(&e.message)
             ));
         } else {
-            out.push_str(&format!("error: {}: {}\n", text(&e.path), text(&e.message)));
+            out.push_str(&format!(
+                "error: {}: {}\n",
+                text(&r.scan.here_path(&e.path)),
+                text(&e.message)
+            ));
         }
     }
     sanitize::guard_lines(&out).into_owned()

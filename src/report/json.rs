@@ -37,7 +37,7 @@ pub fn render_with(
                     let a = esrc.pos(ed.span.start);
                     let b = esrc.pos(ed.span.end);
                     json!({
-                        "path": esrc.rel,
+                        "path": scan.repo_path(&esrc.rel),
                         "start_line": a.line, "start_column": a.column,
                         "end_line": b.line, "end_column": b.column,
                         "replacement": ed.replacement,
@@ -49,7 +49,7 @@ pub fn render_with(
             "rule": f.rule,
             "severity": f.severity.as_str(),
             "message": f.message,
-            "path": src.rel,
+            "path": scan.repo_path(&src.rel),
             "line": s.line,
             "column": s.column,
             "end_line": e.line,
@@ -62,7 +62,7 @@ pub fn render_with(
     let errors: Vec<Value> = scan
         .errors
         .iter()
-        .map(|e| json!({"path": e.path, "line": e.line, "column": e.column, "message": e.message}))
+        .map(|e| json!({"path": scan.repo_path(&e.path), "line": e.line, "column": e.column, "message": e.message}))
         .collect();
     let mut doc = json!({
         "version": 1,

@@ -216,7 +216,7 @@ pub fn uri_encode(path: &str) -> String {
 
 fn artifact(scan: &Scan, file: FileId) -> ArtifactLocation {
     ArtifactLocation {
-        uri: uri_encode(&scan.file(file).rel),
+        uri: uri_encode(&scan.repo_path(&scan.file(file).rel)),
         uri_base_id: SRCROOT,
     }
 }
@@ -411,7 +411,7 @@ pub fn render(
             message: OwnedText {
                 text: format!(
                     "{}: {}",
-                    sanitize::inline(&e.path),
+                    sanitize::inline(&scan.repo_path(&e.path)),
                     sanitize::inline(&e.message)
                 ),
             },
@@ -419,7 +419,7 @@ pub fn render(
                 id: None,
                 physical_location: PhysicalLocation {
                     artifact_location: ArtifactLocation {
-                        uri: uri_encode(&e.path),
+                        uri: uri_encode(&scan.repo_path(&e.path)),
                         uri_base_id: SRCROOT,
                     },
                     region: (e.line > 0).then_some(Region {

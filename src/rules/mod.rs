@@ -23,6 +23,7 @@ mod role_audience_mismatch;
 mod role_trust_admits_untrusted_events;
 mod role_trust_rejects_job;
 mod role_trust_wider_than_use;
+mod snippet;
 mod trust_aud_mismatch;
 mod trust_duplicate_key;
 mod trust_fail_open_operator;
@@ -40,6 +41,7 @@ mod trust_sub_repo_wide;
 mod trust_sub_untrusted_owner;
 mod trust_unanchored_custom_sub;
 mod trust_wrong_action;
+mod workflow_action_branch_pin;
 mod workflow_deprecated_action;
 mod workflow_id_token_too_broad;
 mod workflow_long_lived_keys;
@@ -147,6 +149,7 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &perm_ecr_wildcard_resource::RULE,
         &perm_passrole_wildcard::RULE,
         &perm_role_self_modification::RULE,
+        &workflow_action_branch_pin::RULE,
         &workflow_deprecated_action::RULE,
         &workflow_id_token_too_broad::RULE,
         &workflow_oidc_untrusted_trigger::RULE,

@@ -127,15 +127,22 @@ impl Rule for TrustFailOpenOperator {
                 } else {
                     None
                 };
+                let null = super::snippet::condition(
+                    ctx,
+                    t.policy.file,
+                    t.statement,
+                    "Null",
+                    &c.key.value,
+                    "false",
+                );
                 let help = if neg {
                     format!(
-                        "state what is allowed with `StringEquals`/`StringLike` on `{}`, or add `\"Null\": {{\"{}\": \"false\"}}` so the claim must be present",
-                        c.key.value, c.key.value
+                        "state what is allowed with `StringEquals`/`StringLike` on `{}`, or add `{null}` so the claim must be present",
+                        c.key.value
                     )
                 } else {
                     format!(
-                        "use `{plain}`; it fails closed when the claim is missing (add `\"Null\": {{\"{}\": \"false\"}}` to say so explicitly)",
-                        c.key.value
+                        "use `{plain}`; it fails closed when the claim is missing (add `{null}` to say so explicitly)"
                     )
                 };
                 out.push(

@@ -102,8 +102,10 @@ impl Rule for TrustMissingAud {
                 None
             };
             let custom = audiences.iter().any(|a| a != audience);
+            let shown =
+                super::snippet::condition(ctx, t.policy.file, s, "StringEquals", &key, audience);
             let fix = edit.map(|e| Fix {
-                description: format!("add `\"StringEquals\": {{\"{key}\": \"{audience}\"}}`"),
+                description: format!("add `{shown}`"),
                 // A workflow asking for another audience would be locked out by this edit.
                 safe: !custom,
                 edits: vec![e],
@@ -125,7 +127,7 @@ impl Rule for TrustMissingAud {
                     .message(message)
                     .label("GitHub's OIDC provider is trusted here without an `aud` condition")
                     .help(format!(
-                        "add `\"StringEquals\": {{\"{key}\": \"{audience}\"}}` so tokens minted for other audiences cannot be replayed to AWS"
+                        "add `{shown}` so tokens minted for other audiences cannot be replayed to AWS"
                     ))
                     .fix(fix),
             );

@@ -51,8 +51,15 @@ impl Rule for TrustMissingSub {
                 .message(message)
                 .label("GitHub's OIDC provider is trusted here with no `sub` condition")
                 .help(format!(
-                    "add `\"StringEquals\": {{\"{}:sub\": \"repo:OWNER/REPO:ref:refs/heads/main\"}}` (or `…:environment:NAME`) naming the repositories that may assume this role; oidc-lint cannot know which, so it offers no automatic edit",
-                    t.issuer
+                    "add `{}` (or `…:environment:NAME`) naming the repositories that may assume this role; oidc-lint cannot know which, so it offers no automatic edit",
+                    super::snippet::condition(
+                        ctx,
+                        t.policy.file,
+                        s,
+                        "StringEquals",
+                        &format!("{}:sub", t.issuer),
+                        "repo:OWNER/REPO:ref:refs/heads/main"
+                    )
                 ));
             if let Some(c) = t.claim_conditions("sub").next() {
                 f = f.related(

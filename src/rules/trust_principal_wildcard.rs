@@ -94,11 +94,7 @@ impl Rule for TrustPrincipalWildcard {
                         if pr.value.value.known().as_deref() != Some("*") {
                             continue;
                         }
-                        let shown = if pr.kind == "*" {
-                            "\"Principal\": \"*\"".to_string()
-                        } else {
-                            format!("\"Principal\": {{\"{}\": \"*\"}}", pr.kind)
-                        };
+                        let shown = super::snippet::principal(ctx, p.file, s, &pr.kind, "*");
                         out.push(
                             Finding::new(META.id, META.severity, p.file, pr.value.span)
                                 .message(format!(
@@ -106,7 +102,16 @@ impl Rule for TrustPrincipalWildcard {
                                     p.owner
                                 ))
                                 .label("anyone")
-                                .help("name the trusted principal (`{\"Federated\": \"arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com\"}` for GitHub, an account or role ARN otherwise), or add a condition such as `aws:PrincipalOrgID`"),
+                                .help(format!(
+                                    "name the trusted principal (`{}` for GitHub, an account or role ARN otherwise), or add a condition such as `aws:PrincipalOrgID`",
+                                    super::snippet::principal(
+                                        ctx,
+                                        p.file,
+                                        s,
+                                        "Federated",
+                                        "arn:aws:iam::ACCOUNT:oidc-provider/token.actions.githubusercontent.com"
+                                    )
+                                )),
                         );
                     }
                 }

@@ -8,43 +8,68 @@ pub static RULE: WorkflowDeprecatedAction = WorkflowDeprecatedAction;
 static META: RuleMeta = crate::rule_meta!(
     "workflow-deprecated-action",
     Warning,
-    "A major version of configure-aws-credentials or amazon-ecr-login that runs on a Node runtime GitHub has retired",
+    "A release of configure-aws-credentials or amazon-ecr-login that runs on a Node runtime GitHub has retired",
     ["workflow", "action"],
     true
 );
 
-/// The runtime of a release line, from each tag's `action.yml` (`runs.using`).
+/// The actions this rule (and `workflow-action-branch-pin`) judge: AWS's own actions that
+/// handle the job's credentials.
+pub(super) const AWS_ACTIONS: [&str; 2] = [
+    "aws-actions/configure-aws-credentials",
+    "aws-actions/amazon-ecr-login",
+];
+
+/// A release reference: `v4`, `v4.0.2`, `4.0.2`, `v1-node16` — the version's numbers and whether
+/// it is the `-node16` line. Anything else (`v4-beta`, `main`, a SHA) is `None`.
+pub(super) fn release(reference: &str) -> Option<(Vec<u32>, bool)> {
+    let r = reference.trim();
+    let r = r.strip_prefix('v').unwrap_or(r);
+    let (nums, node16) = match r.strip_suffix("-node16") {
+        Some(n) => (n, true),
+        None => (r, false),
+    };
+    let parts = nums
+        .split('.')
+        .map(|p| {
+            (!p.is_empty() && p.len() <= 9 && p.bytes().all(|c| c.is_ascii_digit()))
+                .then(|| p.parse().ok())
+                .flatten()
+        })
+        .collect::<Option<Vec<u32>>>()?;
+    (parts.len() <= 3 && !(node16 && parts.len() > 1)).then_some((parts, node16))
+}
+
+/// A full commit SHA (GitHub resolves no shorter form in `uses:`).
+pub(super) fn is_sha(reference: &str) -> bool {
+    let r = reference.trim();
+    r.len() == 40 && r.bytes().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The runtime of a release, from each tag's `action.yml` (`runs.using`), checked against the
+/// actions' tags: configure-aws-credentials `v1`..`v1.7.0` node12, `v1-node16`, `v2`, `v3`
+/// node16, `v4`, `v5` node20, `v6` node24; amazon-ecr-login `v1.0.0`..`v1.5.1` node12,
+/// `v1.5.2`..`v1.7.1` (and `v1`) node16, `v2.0.0` node16, `v2.0.1` node20, `v2.0.2` on (and
+/// `v2`) node24. A partial version (`v1`, `v2.0`) is its latest release, as its moving tag is.
 /// `None`: current, or not known (branches, commit SHAs: never guessed).
 fn retired_runtime(action: &str, reference: &str) -> Option<&'static str> {
-    let r = reference.trim();
-    let major = r.strip_prefix('v')?;
-    let (num, rest) = match major.find(|c: char| !c.is_ascii_digit()) {
-        Some(i) => (&major[..i], &major[i..]),
-        None => (major, ""),
-    };
-    let n: u32 = num.parse().ok()?;
-    // `v1`, `v4.0.2`, `v1-node16`; anything else (`v4-beta`) is not judged.
-    let node16_tag = rest == "-node16";
-    if !(rest.is_empty() || rest.starts_with('.') || node16_tag) {
-        return None;
-    }
-    if rest.starts_with('.')
-        && !rest[1..]
-            .split('.')
-            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
-    {
-        return None;
-    }
+    let (v, node16) = release(reference)?;
+    // missing parts are the latest release of that line
+    let at = |i: usize| v.get(i).copied().unwrap_or(u32::MAX);
+    let (major, minor, patch) = (at(0), at(1), at(2));
     match action {
-        "aws-actions/configure-aws-credentials" => match n {
-            1 if node16_tag => Some("Node 16"),
-            1 => Some("Node 16 or older"),
+        "aws-actions/configure-aws-credentials" => match major {
+            1 if node16 => Some("Node 16"),
+            1 => Some("Node 12"),
             2 | 3 => Some("Node 16"),
             4 | 5 => Some("Node 20"),
             _ => None,
         },
-        "aws-actions/amazon-ecr-login" => match n {
-            1 => Some("Node 16"),
+        "aws-actions/amazon-ecr-login" if !node16 => match (major, minor, patch) {
+            (1, m, p) if (m, p) < (5, 2) => Some("Node 12"),
+            (1, ..) => Some("Node 16"),
+            (2, 0, 0) => Some("Node 16"),
+            (2, 0, 1) => Some("Node 20"),
             _ => None,
         },
         _ => None,
@@ -68,11 +93,12 @@ fn ref_span(ctx: &Ctx<'_>, file: usize, uses: &crate::model::Spanned<String>) ->
     Some(Span::new(start, start + reference.len()))
 }
 
-/// The version in a `# vX.Y.Z` comment after a 40-hex-digit commit reference.
+/// The version in the comment after a commit SHA, in the forms Dependabot, Renovate, Ratchet
+/// and people write: `# v4.0.2`, `# 4.0.2`, `# tag=v4.0.2`, `# pin @v4`,
+/// `# ratchet:owner/repo@v4`. The first word that names a release, as `v…`.
 fn sha_comment(ctx: &Ctx<'_>, file: usize, uses: &crate::model::Spanned<String>) -> Option<String> {
     let (_, reference) = uses.value.split_once('@')?;
-    let r = reference.trim();
-    if r.len() != 40 || !r.chars().all(|c| c.is_ascii_hexdigit()) {
+    if !is_sha(reference) {
         return None;
     }
     let src = ctx.file(file);
@@ -83,8 +109,17 @@ fn sha_comment(ctx: &Ctx<'_>, file: usize, uses: &crate::model::Spanned<String>)
         .trim_start_matches(['"', '\''])
         .trim_start()
         .strip_prefix('#')?;
-    let version = comment.split_whitespace().next()?;
-    version.starts_with('v').then(|| version.to_string())
+    comment.split_whitespace().find_map(|word| {
+        let v = word.rsplit(['@', '=']).next().unwrap_or(word);
+        let v = v.trim_end_matches([',', ';', ')']);
+        release(v).map(|_| {
+            if v.starts_with('v') {
+                v.to_string()
+            } else {
+                format!("v{v}")
+            }
+        })
+    })
 }
 
 fn check_step(ctx: &Ctx<'_>, file: usize, job: &str, step: &Step, out: &mut Vec<Finding>) {
@@ -109,11 +144,17 @@ fn check_step(ctx: &Ctx<'_>, file: usize, job: &str, step: &Step, out: &mut Vec<
         }
     };
     let target = current(&action);
+    let why = if runtime == "Node 20" {
+        "Node 20 reached end of life in April 2026 and GitHub's runners now run such actions on Node 24"
+    } else {
+        "GitHub retired that runtime and forces such actions onto a newer Node, with deprecation warnings"
+    };
     if let Some(c) = comment {
+        // the same severity as a tag: the pin form does not change the runtime
         out.push(
-            Finding::new(META.id, crate::diag::Severity::Note, file, uses.span)
+            Finding::new(META.id, META.severity, file, uses.span)
                 .message(format!(
-                    "{job} pins `{action}` to a commit annotated `# {c}`, a release line that runs on {runtime}, which GitHub has retired"
+                    "{job} pins `{action}` to a commit annotated `{c}`, a release that runs on {runtime}: {why}"
                 ))
                 .label(format!("`{c}` runs on {runtime}"))
                 .help(format!(
@@ -132,11 +173,6 @@ fn check_step(ctx: &Ctx<'_>, file: usize, job: &str, step: &Step, out: &mut Vec<
             replacement: target.to_string(),
         }],
     });
-    let why = if runtime == "Node 20" {
-        "Node 20 reached end of life in April 2026 and GitHub's runners now run such actions on Node 24"
-    } else {
-        "GitHub retired that runtime and forces such actions onto a newer Node, with deprecation warnings"
-    };
     out.push(
         Finding::new(META.id, META.severity, file, span)
             .message(format!(
@@ -180,17 +216,28 @@ mod tests {
 
     #[test]
     fn runtimes() {
-        assert_eq!(retired_runtime(CAC, "v1"), Some("Node 16 or older"));
+        assert_eq!(retired_runtime(CAC, "v1"), Some("Node 12"));
+        assert_eq!(retired_runtime(CAC, "v1.7.0"), Some("Node 12"));
         assert_eq!(retired_runtime(CAC, "v1-node16"), Some("Node 16"));
         assert_eq!(retired_runtime(CAC, "v3.0.2"), Some("Node 16"));
         assert_eq!(retired_runtime(CAC, "v4"), Some("Node 20"));
+        assert_eq!(retired_runtime(CAC, "4.0.2"), Some("Node 20"));
         assert_eq!(retired_runtime(CAC, "v5.1.0"), Some("Node 20"));
         assert_eq!(retired_runtime(CAC, "v6"), None);
         assert_eq!(retired_runtime(CAC, "v6.2.3"), None);
+        assert_eq!(retired_runtime(CAC, "6.2.2"), None);
         assert_eq!(retired_runtime(CAC, "main"), None);
         assert_eq!(retired_runtime(CAC, "v4-beta"), None);
         assert_eq!(retired_runtime(CAC, "v4."), None);
+        assert_eq!(retired_runtime(CAC, "v4.0.2-node16"), None);
+        assert_eq!(retired_runtime(ECR, "v1.5.1"), Some("Node 12"));
+        assert_eq!(retired_runtime(ECR, "v1.5.2"), Some("Node 16"));
         assert_eq!(retired_runtime(ECR, "v1.7.1"), Some("Node 16"));
+        assert_eq!(retired_runtime(ECR, "v1"), Some("Node 16"));
+        assert_eq!(retired_runtime(ECR, "v2.0.0"), Some("Node 16"));
+        assert_eq!(retired_runtime(ECR, "v2.0.1"), Some("Node 20"));
+        assert_eq!(retired_runtime(ECR, "v2.0.2"), None);
+        assert_eq!(retired_runtime(ECR, "v2.0"), None);
         assert_eq!(retired_runtime(ECR, "v2"), None);
         assert_eq!(retired_runtime("actions/checkout", "v2"), None);
     }

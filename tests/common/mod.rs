@@ -47,6 +47,9 @@ pub fn bin() -> Command {
     ] {
         c.env_remove(v);
     }
+    // Fixtures are small repositories of their own: paths are reported from them, not from
+    // this crate's checkout around them (as git would not look above the crate either).
+    c.env("GIT_CEILING_DIRECTORIES", env!("CARGO_MANIFEST_DIR"));
     c
 }
 

@@ -539,3 +539,107 @@ fn custom_rule_glob_is_matched_in_linear_time() {
     );
     assert!(v["errors"].as_array().unwrap().is_empty());
 }
+
+/// hcl-edit re-parses the operand after a chain's second operator once more when it fails
+/// (`a < b < (…` ends the chain, sees `<` and tries again), so operands of chains nested in
+/// one another cost `2^depth` parses however balanced their brackets: twenty levels took a
+/// minute. The pre-scan charges each byte its re-parses and refuses text over the budget, at
+/// the operand where it runs out, whatever carries the nesting: string templates, parentheses,
+/// heredocs opened right after an operator (`<<<EOF` is `<` and a heredoc). The fuzzer's
+/// input is refused too (read as hcl-edit reads it, it does not even balance); real nesting of chains (`a && b && (c || d || (e))`) is still parsed
+/// and analysed.
+#[test]
+fn nested_operands_of_hcl_operator_chains_are_refused_before_parsing() {
+    let n = 40;
+    let d = tempfile::tempdir().unwrap();
+    // each level: the operand after a second `<` holds a template whose interpolation does it
+    // again; the innermost `%{zz}` is no directive, so every level fails and is parsed twice
+    let templates = format!(
+        "a = x < y < {}\"%{{zz}}\"{}\n",
+        "\"${x < y < ".repeat(n),
+        "}\"".repeat(n)
+    );
+    // the same with parentheses, failing at a lone `&`
+    let parens = format!(
+        "a = x && y && {}(1 & 2){}\n",
+        "(p || q || ".repeat(n),
+        ")".repeat(n)
+    );
+    // the same inside a heredoc opened right after an operator (`<<<EOF` is `<` and a
+    // heredoc, so `#` is heredoc text, not a comment hiding the line)
+    let heredoc = format!(
+        "a = x < y <<<EOF\n# ${{x < y < {}\"%{{zz}}\"{}}}\nEOF\n",
+        "\"${x < y < ".repeat(n),
+        "}\"".repeat(n)
+    );
+    // a real-looking role whose condition nests chains two levels deep (as real modules do)
+    let trust = "locals {\n  create = var.create && var.enabled && (length(var.subjects) > 0 || length(var.repos) > 0 || var.any != null)\n}\nresource \"aws_iam_role\" \"deploy\" {\n  count = local.create ? 1 : 0\n  assume_role_policy = jsonencode({\n    Statement = [{\n      Effect = \"Allow\"\n      Principal = { Federated = \"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com\" }\n      Action = \"sts:AssumeRoleWithWebIdentity\"\n      Condition = { StringEquals = { \"token.actions.githubusercontent.com:aud\" = \"sts.amazonaws.com\" } }\n    }]\n  })\n}\n";
+    write_files(
+        d.path(),
+        &[
+            ("a-templates.tf".into(), templates),
+            ("b-parens.tf".into(), parens),
+            ("c-heredoc.tf".into(), heredoc),
+            (
+                "d-fuzz.tf".into(),
+                include_str!("../../fuzz/regressions/hcl-slow-balanced-1.tf").into(),
+            ),
+            ("z-trust.tf".into(), trust.into()),
+        ],
+    );
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let errors: Vec<(String, u64, u64, String)> = v["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["path"].as_str().unwrap().to_string(),
+                e["line"].as_u64().unwrap(),
+                e["column"].as_u64().unwrap(),
+                e["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    // refused where the re-parses pass 1 MiB: 16 levels of 11 bytes (the heredoc is one)
+    let e = |p: &str, l: u64, c: u64, depth: u32| {
+        (
+            p.to_string(),
+            l,
+            c,
+            format!(
+                "invalid HCL: operands after chained operators (`a < b < (…`) nested {depth} \
+                 deep: the HCL parser would parse this text up to {} times, too slow to allow",
+                1u64 << depth
+            ),
+        )
+    };
+    assert_eq!(
+        errors,
+        vec![
+            e("a-templates.tf", 1, 13 + 11 * 15, 16),
+            e("b-parens.tf", 1, 15 + 11 * 15, 16),
+            e("c-heredoc.tf", 2, 13 + 11 * 14, 16),
+            // read as hcl-edit reads it (`<<<f` opens a heredoc) the fuzzer's input does not
+            // balance: that error wins over the re-parse budget (line 15 there, 14 levels)
+            (
+                "d-fuzz.tf".to_string(),
+                20,
+                85,
+                "invalid HCL: unclosed string (opened here)".to_string()
+            ),
+        ]
+    );
+    let rules: Vec<String> = hits(&v).into_iter().map(|h| h.0).collect();
+    assert!(
+        rules.contains(&"trust-missing-sub".to_string()),
+        "{rules:?}"
+    );
+}
