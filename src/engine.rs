@@ -37,7 +37,17 @@ pub fn check(scan: &Scan, sel: &Selection) -> Vec<Finding> {
 
 /// Run every selected rule of `rules` over a scan; findings come back ordered and deduplicated.
 pub fn run_rules(scan: &Scan, rules: &RuleSet, sel: &Selection) -> Vec<Finding> {
-    run_rules_reusing(scan, rules, sel, &[], &|_| false)
+    run_rules_reusing(scan, rules, sel, &[], &|_| false).0
+}
+
+/// What the analyses of one check left unknown because they hit a work limit (the notes the
+/// command line prints).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Limits {
+    /// [`crate::analysis::wildcard::take_over_limit`] over the check.
+    wildcard: Option<u64>,
+    /// [`crate::analysis::subjects::RoleAnalysis::over_budget`] of the check.
+    judge: Option<u64>,
 }
 
 /// [`run_rules`], taking the findings of the rules `reuse` names from `previous` (an earlier
@@ -48,12 +58,14 @@ fn run_rules_reusing(
     sel: &Selection,
     previous: &[Finding],
     reuse: &dyn Fn(&RuleMeta) -> bool,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Limits) {
     let (kept, rules): (Vec<_>, Vec<_>) = rules
         .iter()
         .filter(|r| sel.enabled(r.meta().id))
         .partition(|r| reuse(r.meta()));
     let kept: std::collections::HashSet<&str> = kept.iter().map(|r| r.meta().id).collect();
+    // The matcher's record of given-up comparisons is this check's from here on.
+    let _ = crate::analysis::wildcard::take_over_limit();
     let cx = Ctx::new(scan);
     // The shared cross-file views first, side by side: a rule waiting on a view another
     // thread is still computing would leave its core idle. They must all be ready before the
@@ -87,7 +99,11 @@ fn run_rules_reusing(
     findings.extend(fresh);
     crate::diag::order(scan, &mut findings);
     findings.dedup();
-    findings
+    let limits = Limits {
+        wildcard: crate::analysis::wildcard::take_over_limit(),
+        judge: cx.analysis().over_budget(),
+    };
+    (findings, limits)
 }
 
 /// A finding located in (or pointing into) a block that is not created by default
@@ -202,9 +218,18 @@ pub struct Outcome {
     /// What the rules found, before excludes, severities and suppressions (for
     /// [`Engine::recheck`] to keep the findings of rules a change cannot affect).
     rule_findings: Vec<Finding>,
+    limits: Limits,
+    /// How many of `scan.warnings` (the last ones) the check added to the scan's own (a
+    /// re-check takes them off before adding its own).
+    added_warnings: usize,
 }
 
 impl Outcome {
+    /// The notes of this check (on stderr in the command line): what its analyses left unknown
+    /// because they hit a work limit. Each check's own, also in a long-running server.
+    pub fn notes(&self) -> Vec<String> {
+        crate::analysis::notes(self.limits.wildcard, self.limits.judge)
+    }
     /// Drop the findings recorded in `baseline` (`--baseline`).
     pub fn apply_baseline(&mut self, baseline: &crate::baseline::Baseline) {
         baseline.filter(&self.scan, &mut self.findings);
@@ -397,8 +422,12 @@ impl Engine {
         let Outcome {
             mut scan,
             rule_findings: previous,
+            limits: previous_limits,
+            added_warnings,
             ..
         } = previous;
+        let own = scan.warnings.len().saturating_sub(added_warnings);
+        scan.warnings.truncate(own);
         if crate::scan::rescan(&mut scan, self.max_file_size, changes) {
             let reuse = |m: &RuleMeta| {
                 only_workflows
@@ -407,8 +436,15 @@ impl Engine {
                         .iter()
                         .any(|k| *k == "workflow" || *k == "action")
             };
-            let found = run_rules_reusing(&scan, &self.rules, &self.selection, &previous, &reuse);
-            self.finish_with(scan, found)
+            let (found, mut limits) =
+                run_rules_reusing(&scan, &self.rules, &self.selection, &previous, &reuse);
+            // The kept findings' rules did not run again: what they gave up on still holds
+            // (the matcher's record cannot tell which rule gave up, so the previous one is kept
+            // whenever some findings were).
+            if only_workflows {
+                limits.wildcard = limits.wildcard.max(previous_limits.wildcard);
+            }
+            self.finish_with(scan, found, limits)
         } else {
             drop((scan, previous));
             self.check_with_overlay(paths, overlays)
@@ -417,12 +453,13 @@ impl Engine {
 
     /// Rules, excludes, severities and suppressions over a scan.
     fn finish(&self, scan: Scan) -> Outcome {
-        let found = run_rules(&scan, &self.rules, &self.selection);
-        self.finish_with(scan, found)
+        let (found, limits) =
+            run_rules_reusing(&scan, &self.rules, &self.selection, &[], &|_| false);
+        self.finish_with(scan, found, limits)
     }
 
     /// Excludes, severities and suppressions over the rules' findings `found` on `scan`.
-    fn finish_with(&self, mut scan: Scan, found: Vec<Finding>) -> Outcome {
+    fn finish_with(&self, mut scan: Scan, found: Vec<Finding>, limits: Limits) -> Outcome {
         let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
         if !self.excludes.is_empty() {
             let root = scan.root.clone();
@@ -433,6 +470,7 @@ impl Engine {
         let mut findings = found;
         // Judging jobs against trust policies without knowing the default branch or subject
         // form is said once in the summary, not skipped silently.
+        let own_warnings = scan.warnings.len();
         if [
             "role-trust-rejects-job",
             "role-trust-admits-untrusted-events",
@@ -443,6 +481,7 @@ impl Engine {
             scan.warnings
                 .extend(crate::analysis::subjects::unknown_context(&scan));
         }
+        let added_warnings = scan.warnings.len() - own_warnings;
         if !self.excludes.is_empty() {
             findings.retain(|f| {
                 let src = scan.file(f.file);
@@ -477,6 +516,8 @@ impl Engine {
             findings,
             suppressed: out.suppressed,
             rule_findings,
+            limits,
+            added_warnings,
         }
     }
 

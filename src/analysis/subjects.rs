@@ -42,18 +42,12 @@ pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
 /// real repository needs a few dozen, the whole shared corpus of 1,866 files 17).
 pub const JUDGE_BUDGET: u64 = 1 << 18;
 
-/// The largest number of requests one [`RoleAnalysis::judge`] left unknown because its
-/// budget was spent (0: none), for the note the command line prints.
-static OVER_BUDGET: AtomicU64 = AtomicU64::new(0);
-
-/// The note the command line prints (on stderr) when some job was left unjudged.
-pub fn over_budget_note() -> Option<String> {
-    match OVER_BUDGET.load(Ordering::Relaxed) {
-        0 => None,
-        n => Some(format!(
-            "note: judging jobs against their roles' trust policies exceeded the work budget of {JUDGE_BUDGET} statement evaluations; {n} remaining requests were taken as unknown, so findings that depend on them may be missing"
-        )),
-    }
+/// The note the command line prints (on stderr) when [`RoleAnalysis::judge`] left `n`
+/// requests unjudged ([`RoleAnalysis::over_budget`]).
+pub fn over_budget_note(n: u64) -> String {
+    format!(
+        "note: judging jobs against their roles' trust policies exceeded the work budget of {JUDGE_BUDGET} statement evaluations; {n} remaining requests were taken as unknown, so findings that depend on them may be missing"
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -557,6 +551,8 @@ pub struct RoleAnalysis<'a> {
     /// Workflow file → `OWNER/REPO` of the checkout holding it, when `repo` is unknown (a
     /// directory of checkouts scanned together).
     file_repo: std::collections::HashMap<FileId, String>,
+    /// How many requests [`Self::judge`] left unknown because its budget was spent.
+    skipped: AtomicU64,
 }
 
 pub fn analyze(scan: &Scan) -> RoleAnalysis<'_> {
@@ -615,6 +611,7 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
         assumptions,
         by_name,
         file_repo,
+        skipped: AtomicU64::new(0),
     }
 }
 
@@ -857,9 +854,7 @@ impl<'a> RoleAnalysis<'a> {
                 })
             })
             .collect();
-        if skipped > 0 {
-            OVER_BUDGET.fetch_max(skipped, Ordering::Relaxed);
-        }
+        self.skipped.fetch_max(skipped, Ordering::Relaxed);
         let roles = &self.roles;
         let trust_of = |role: usize| {
             roles[role]
@@ -898,6 +893,14 @@ impl<'a> RoleAnalysis<'a> {
                 })
             })
             .collect()
+    }
+    /// How many requests [`Self::judge`] left unknown because its work budget was spent, if
+    /// any (for the note the command line prints).
+    pub fn over_budget(&self) -> Option<u64> {
+        match self.skipped.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n),
+        }
     }
     /// `OWNER/REPO` of the repository holding a workflow file: the scan's, else that of the
     /// checkout holding the file (a directory of checkouts scanned together).
