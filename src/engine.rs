@@ -59,6 +59,19 @@ fn run_rules_reusing(
     previous: &[Finding],
     reuse: &dyn Fn(&RuleMeta) -> bool,
 ) -> (Vec<Finding>, Limits) {
+    rules_on(&Ctx::new(scan), rules, sel, previous, reuse)
+}
+
+/// [`run_rules_reusing`] with the check's views `cx` (kept by a caller that reads them after
+/// the rules: the audit).
+fn rules_on(
+    cx: &Ctx<'_>,
+    rules: &RuleSet,
+    sel: &Selection,
+    previous: &[Finding],
+    reuse: &dyn Fn(&RuleMeta) -> bool,
+) -> (Vec<Finding>, Limits) {
+    let scan: &Scan = cx;
     let (kept, rules): (Vec<_>, Vec<_>) = rules
         .iter()
         .filter(|r| sel.enabled(r.meta().id))
@@ -66,7 +79,6 @@ fn run_rules_reusing(
     let kept: std::collections::HashSet<&str> = kept.iter().map(|r| r.meta().id).collect();
     // The matcher's record of given-up comparisons is this check's from here on.
     let _ = crate::analysis::wildcard::take_over_limit();
-    let cx = Ctx::new(scan);
     // The shared cross-file views first, side by side: a rule waiting on a view another
     // thread is still computing would leave its core idle. They must all be ready before the
     // rules run: `judged` works in parallel, and a worker waiting inside it could pick up a
@@ -90,7 +102,7 @@ fn run_rules_reusing(
         .with_max_len(1)
         .flat_map_iter(|r| {
             let mut out = Vec::new();
-            r.check(&cx, &mut out);
+            r.check(cx, &mut out);
             out
         })
         .collect();
@@ -377,6 +389,23 @@ impl Engine {
         paths: &[PathBuf],
         overlays: &[(PathBuf, String)],
     ) -> Outcome {
+        let scan = self.scan_under(root, paths, overlays);
+        self.finish_then(scan, &[], &|_| false, |_, _| ()).0
+    }
+
+    /// Check `paths` as they are on disk and hand the check's shared views (the role analysis,
+    /// the judgements) and its findings to `then`, before they are dropped: a client that reads
+    /// them (the audit) reads the check's own result instead of analysing the scan again.
+    pub fn check_then<R>(
+        &self,
+        paths: &[PathBuf],
+        then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
+    ) -> (Outcome, R) {
+        let scan = self.scan_under(crate::scan::root_for(paths), paths, &[]);
+        self.finish_then(scan, &[], &|_| false, then)
+    }
+
+    fn scan_under(&self, root: PathBuf, paths: &[PathBuf], overlays: &[(PathBuf, String)]) -> Scan {
         let mut settings = self.settings.clone();
         if let Some(ci) = &self.ci {
             ci.apply(&mut settings, &root);
@@ -395,8 +424,7 @@ impl Engine {
             excluded: (!self.excludes.is_empty())
                 .then_some(&excluded as &crate::scan::ExcludeFn<'_>),
         };
-        let scan = scan_with(&opts, &walk, overlays);
-        self.finish(scan)
+        scan_with(&opts, &walk, overlays)
     }
 
     /// Check again after some files changed, re-reading only those files into the previous
@@ -436,40 +464,37 @@ impl Engine {
                         .iter()
                         .any(|k| *k == "workflow" || *k == "action")
             };
-            let (found, mut limits) =
-                run_rules_reusing(&scan, &self.rules, &self.selection, &previous, &reuse);
+            let (mut out, ()) = self.finish_then(scan, &previous, &reuse, |_, _| ());
             // The kept findings' rules did not run again: what they gave up on still holds
             // (the matcher's record cannot tell which rule gave up, so the previous one is kept
             // whenever some findings were).
             if only_workflows {
-                limits.wildcard = limits.wildcard.max(previous_limits.wildcard);
+                out.limits.wildcard = out.limits.wildcard.max(previous_limits.wildcard);
             }
-            self.finish_with(scan, found, limits)
+            out
         } else {
             drop((scan, previous));
             self.check_with_overlay(paths, overlays)
         }
     }
 
-    /// Rules, excludes, severities and suppressions over a scan.
-    fn finish(&self, scan: Scan) -> Outcome {
-        let (found, limits) =
-            run_rules_reusing(&scan, &self.rules, &self.selection, &[], &|_| false);
-        self.finish_with(scan, found, limits)
-    }
-
-    /// Excludes, severities and suppressions over the rules' findings `found` on `scan`.
-    fn finish_with(&self, mut scan: Scan, found: Vec<Finding>, limits: Limits) -> Outcome {
+    /// Rules (keeping the findings of those `reuse` names from `previous`), excludes,
+    /// severities and suppressions over a scan; `then` reads the check's views and findings.
+    fn finish_then<R>(
+        &self,
+        mut scan: Scan,
+        previous: &[Finding],
+        reuse: &dyn Fn(&RuleMeta) -> bool,
+        then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
+    ) -> (Outcome, R) {
         let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
         if !self.excludes.is_empty() {
             let root = scan.root.clone();
             scan.errors
                 .retain(|e| !excluded(&e.path, &root.join(&e.path)));
         }
-        let rule_findings = found.clone();
-        let mut findings = found;
         // Judging jobs against trust policies without knowing the default branch or subject
-        // form is said once in the summary, not skipped silently.
+        // form is said once in the summary, not skipped silently. (No rule reads warnings.)
         let own_warnings = scan.warnings.len();
         if [
             "role-trust-rejects-job",
@@ -478,10 +503,31 @@ impl Engine {
         .iter()
         .any(|id| self.selection.enabled(id))
         {
-            scan.warnings
-                .extend(crate::analysis::subjects::unknown_context(&scan));
+            let unknown = crate::analysis::subjects::unknown_context(&scan);
+            scan.warnings.extend(unknown);
         }
         let added_warnings = scan.warnings.len() - own_warnings;
+        let cx = Ctx::new(&scan);
+        let (found, limits) = rules_on(&cx, &self.rules, &self.selection, previous, reuse);
+        let rule_findings = found.clone();
+        let (findings, suppressed) = self.select(&scan, found);
+        let r = then(&cx, &findings);
+        drop(cx);
+        let out = Outcome {
+            scan,
+            findings,
+            suppressed,
+            rule_findings,
+            limits,
+            added_warnings,
+        };
+        (out, r)
+    }
+
+    /// Excludes, severities and suppressions over the rules' findings `found` on `scan`.
+    fn select(&self, scan: &Scan, found: Vec<Finding>) -> (Vec<Finding>, Vec<Suppressed>) {
+        let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
+        let mut findings = found;
         if !self.excludes.is_empty() {
             findings.retain(|f| {
                 let src = scan.file(f.file);
@@ -495,7 +541,7 @@ impl Engine {
         }
         let ran = |id: &str| self.selection.enabled(id);
         let known = |id: &str| self.knows(id);
-        let out = suppress::apply(&scan, findings, &self.config, &ran, &known);
+        let out = suppress::apply(scan, findings, &self.config, &ran, &known);
         let mut findings = out.findings;
         if let Some(s) = self.config.severity_for(suppress::UNUSED_META.id) {
             for f in findings
@@ -511,14 +557,7 @@ impl Engine {
                 !excluded(&src.rel, &src.path)
             });
         }
-        Outcome {
-            scan,
-            findings,
-            suppressed: out.suppressed,
-            rule_findings,
-            limits,
-            added_warnings,
-        }
+        (findings, out.suppressed)
     }
 
     /// `--fix`: apply fixes to the files under `paths` until none is left, then check again.

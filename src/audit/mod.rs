@@ -271,9 +271,16 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
     let rules = RuleSet::builtin();
     let config = engine::load_config(args.config.as_deref(), &args.paths, &rules)?;
     let engine = Engine::new(rules, config, Selection::default()).repo(args.repo.clone());
-    let outcome = engine.check(&args.paths);
-    let scan = &outcome.scan;
-    let cx = Ctx::new(scan);
+    // The check's own views (roles, judgements) and findings: one analysis for both.
+    let (_outcome, audit) = engine.check_then(&args.paths, |cx, findings| {
+        audit_from(args, cx, findings)
+    });
+    Ok(audit)
+}
+
+/// The audit, read from a check's views `cx` and its `findings`.
+fn audit_from(args: &AuditArgs, cx: &Ctx<'_>, findings: &[crate::diag::Finding]) -> Audit {
+    let scan: &crate::model::Scan = cx;
     let an = cx.analysis();
     let judged = cx.judged();
     let providers = cx.providers();
@@ -323,7 +330,7 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
     for (i, r) in an.roles.iter().enumerate() {
         roles_in_file.entry(r.file).or_default().push(i);
     }
-    for f in &outcome.findings {
+    for f in findings {
         if width_score(f.rule).is_none() {
             continue;
         }
@@ -415,7 +422,7 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
         i += 1;
         keep
     });
-    Ok(finish(repos))
+    finish(repos)
 }
 
 /// The report for these repositories, with its summary.
