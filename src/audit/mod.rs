@@ -122,7 +122,7 @@ pub struct RoleInfo {
     pub wide_findings: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct JobAudit {
     pub workflow: String,
     pub job: String,
@@ -139,9 +139,13 @@ pub struct JobAudit {
     /// `unknown`.
     pub edge: String,
     pub migration: Option<Migration>,
+    /// For a job that reaches AWS through a reusable workflow it calls: that workflow and its
+    /// job (`PATH job ID`), where the step assuming the role is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct RoleAudit {
     /// `role-to-assume` as written.
     pub reference: Option<String>,
@@ -153,7 +157,7 @@ pub struct RoleAudit {
     pub note: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Migration {
     pub role_name: String,
     /// `Some`: an OIDC role already defined in the scan fits this job; the trust policy is the
@@ -166,7 +170,7 @@ pub struct Migration {
     pub terraform: String,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Reuse {
     /// Where the existing role is defined.
     pub defined_in: String,
@@ -396,7 +400,25 @@ fn audit_from(args: &AuditArgs, cx: &Ctx<'_>, findings: &[crate::diag::Finding])
         let (mut j, e) = job_audit(&ctx, a, judgement.as_ref());
         j.workflow = in_checkout(&dirs[repo_ix], &src.path, &src.rel);
         edits.entry(a.file).or_default().extend(e);
-        located.push((repo_ix, a.file, j));
+        // A reusable workflow's job is listed under each job calling it (the caller is what
+        // a team migrates and what the token's subject names); the workflow alone when no
+        // job in the scan calls it.
+        let callers = cx.callers_of(a.file);
+        if callers.is_empty() {
+            located.push((repo_ix, a.file, j));
+        } else {
+            let via = format!("{} job {}", j.workflow, j.job);
+            for (cw, cj) in callers {
+                let csrc = scan.file(cw.file);
+                let crepo = owner(&csrc.path);
+                let mut c = j.clone();
+                c.workflow = in_checkout(&dirs[crepo], &csrc.path, &csrc.rel);
+                c.job = cj.id.value.clone();
+                c.line = csrc.pos(cj.id.span.start).line;
+                c.via = Some(via.clone());
+                located.push((crepo, a.file, c));
+            }
+        }
     }
     // one patch per workflow file, holding every job's change
     for (file, e) in edits {
@@ -731,6 +753,7 @@ fn job_audit(
         verdict: verdict.into(),
         edge: edge.into(),
         migration,
+        via: None,
     };
     (job, edits)
 }
