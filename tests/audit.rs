@@ -505,22 +505,32 @@ const TRUST_DEV: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow
 fn jobs_reaching_aws_through_local_composite_actions() {
     let dir = tempfile::tempdir().unwrap();
     let wf = "on:\n  push:\n    branches: [main]\npermissions:\n  contents: read\n  id-token: write\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/outer\n        with:\n          role: arn:aws:iam::123456789012:role/deploy\n  legacy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./.github/actions/keys/\n  escape:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./../outside\n      - uses: ./.github/actions/loop\n";
-    let action = |body: &str| format!("name: a\ninputs:\n  role:\n    required: false\nruns:\n  using: composite\n  steps:\n{body}");
+    let action = |body: &str| {
+        format!(
+            "name: a\ninputs:\n  role:\n    required: false\nruns:\n  using: composite\n  steps:\n{body}"
+        )
+    };
     write_files(
         dir.path(),
         &[
             (".github/workflows/deploy.yml".into(), wf.into()),
             (
                 ".github/actions/outer/action.yml".into(),
-                action("    - uses: ./.github/actions/aws\n      with:\n        role: ${{ inputs.role }}\n"),
+                action(
+                    "    - uses: ./.github/actions/aws\n      with:\n        role: ${{ inputs.role }}\n",
+                ),
             ),
             (
                 ".github/actions/aws/action.yaml".into(),
-                action("    - uses: aws-actions/configure-aws-credentials@v6\n      with:\n        role-to-assume: ${{ inputs.role }}\n        aws-region: eu-west-1\n"),
+                action(
+                    "    - uses: aws-actions/configure-aws-credentials@v6\n      with:\n        role-to-assume: ${{ inputs.role }}\n        aws-region: eu-west-1\n",
+                ),
             ),
             (
                 ".github/actions/keys/action.yml".into(),
-                action("    - uses: aws-actions/configure-aws-credentials@v6\n      with:\n        aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}\n        aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}\n        aws-region: eu-west-1\n"),
+                action(
+                    "    - uses: aws-actions/configure-aws-credentials@v6\n      with:\n        aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}\n        aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}\n        aws-region: eu-west-1\n",
+                ),
             ),
             (
                 ".github/actions/loop/action.yml".into(),
@@ -528,7 +538,9 @@ fn jobs_reaching_aws_through_local_composite_actions() {
             ),
             (
                 "outside/action.yml".into(),
-                action("    - uses: aws-actions/configure-aws-credentials@v6\n      with:\n        role-to-assume: arn:aws:iam::123456789012:role/deploy\n        aws-region: eu-west-1\n"),
+                action(
+                    "    - uses: aws-actions/configure-aws-credentials@v6\n      with:\n        role-to-assume: arn:aws:iam::123456789012:role/deploy\n        aws-region: eu-west-1\n",
+                ),
             ),
             ("iam/deploy-trust.json".into(), TRUST_DEV.into()),
         ],
@@ -538,8 +550,20 @@ fn jobs_reaching_aws_through_local_composite_actions() {
     assert_eq!(
         rows,
         vec![
-            (w.clone(), "deploy".into(), "oidc".into(), "rejected".into(), None),
-            (w.clone(), "legacy".into(), "static-keys".into(), "static-keys".into(), None),
+            (
+                w.clone(),
+                "deploy".into(),
+                "oidc".into(),
+                "rejected".into(),
+                None
+            ),
+            (
+                w.clone(),
+                "legacy".into(),
+                "static-keys".into(),
+                "static-keys".into(),
+                None
+            ),
         ]
     );
     // The check judges the same job: the finding is on the caller's `role` input.
@@ -561,8 +585,20 @@ fn reusable_workflows_are_listed_under_the_calling_jobs() {
     assert_eq!(
         job_rows(&v),
         vec![
-            (w.clone(), "staging".into(), "oidc".into(), "rejected".into(), via.clone()),
-            (w, "production".into(), "oidc".into(), "rejected".into(), via),
+            (
+                w.clone(),
+                "staging".into(),
+                "oidc".into(),
+                "rejected".into(),
+                via.clone()
+            ),
+            (
+                w,
+                "production".into(),
+                "oidc".into(),
+                "rejected".into(),
+                via
+            ),
         ]
     );
 }

@@ -600,9 +600,7 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
                 for (step, access, inner) in found {
                     let ctxs = ctxs
                         .get_or_insert_with(|| contexts(scan, callers, w, default.as_deref(), 0));
-                    assumptions.extend(assumption(
-                        scan, w, job, step, access, inner, jnode, ctxs,
-                    ));
+                    assumptions.extend(assumption(scan, w, job, step, access, inner, jnode, ctxs));
                 }
             }
         }
@@ -664,16 +662,21 @@ impl<'a> LocalActions<'a> {
     /// empty, `.` or `..` component resolves to nothing: nothing outside the tree is followed.
     fn resolve(&self, caller_rel: &str, uses: &str) -> Option<&'a Workflow> {
         let local = uses.trim().strip_prefix("./")?.trim_end_matches('/');
-        if local.split('/').any(|c| c.is_empty() || c == "." || c == "..") {
+        if local
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
+        {
             return None;
         }
         let root = match caller_rel.rfind(".github/") {
             Some(i) => &caller_rel[..i],
             None => "",
         };
-        ["action.yml", "action.yaml"]
-            .iter()
-            .find_map(|f| self.by_path.get(format!("{root}{local}/{f}").as_str()).copied())
+        ["action.yml", "action.yaml"].iter().find_map(|f| {
+            self.by_path
+                .get(format!("{root}{local}/{f}").as_str())
+                .copied()
+        })
     }
     /// The steps reaching AWS ([`classify`]) inside the local actions `step` runs, directly or
     /// through nested local actions (at most [`MAX_ACTION_DEPTH`] deep, each action once per

@@ -276,9 +276,8 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
     let config = engine::load_config(args.config.as_deref(), &args.paths, &rules)?;
     let engine = Engine::new(rules, config, Selection::default()).repo(args.repo.clone());
     // The check's own views (roles, judgements) and findings: one analysis for both.
-    let (_outcome, audit) = engine.check_then(&args.paths, |cx, findings| {
-        audit_from(args, cx, findings)
-    });
+    let (_outcome, audit) =
+        engine.check_then(&args.paths, |cx, findings| audit_from(args, cx, findings));
     Ok(audit)
 }
 
