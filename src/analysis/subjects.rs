@@ -582,7 +582,7 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
             let mut ctxs = None;
             for job in &w.jobs {
                 let jnode = job.matrix.as_ref();
-                let mut found: Vec<(&Step, Access, Option<(&Workflow, &Step)>)> = classify(w, job)
+                let mut found: Vec<Reach<'_>> = classify(w, job)
                     .into_iter()
                     .map(|(step, access)| (step, access, None))
                     .collect();
@@ -635,6 +635,9 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
         skipped: AtomicU64::new(0),
     }
 }
+
+/// A step of a job reaching AWS, and the local action and its step it does so through.
+type Reach<'a> = (&'a Step, Access, Option<(&'a Workflow, &'a Step)>);
 
 /// How deep `uses: ./…` is followed from a job's step into local composite actions that run
 /// other local actions.

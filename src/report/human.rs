@@ -626,7 +626,7 @@ pub fn warnings(scan: &crate::model::Scan, notes: &[String]) -> String {
         out.push_str(&format!("warning: {}\n", sanitize::inline(w)));
     }
     for note in notes {
-        out.push_str(&format!("{}\n", sanitize::inline(&note)));
+        out.push_str(&format!("{}\n", sanitize::inline(note)));
     }
     out
 }
