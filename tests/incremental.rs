@@ -83,7 +83,7 @@ fn recheck_after_each_edit_equals_a_full_check() {
     let text = |rel: &str| std::fs::read_to_string(root.join(rel)).unwrap();
     let plan = text(wf);
     let new_wf = "pr-vs-branch/.github/workflows/new.yml";
-    let action = "reusable-caller/.github/actions/aws/action.yml";
+    let action = "pr-vs-branch/.github/actions/aws/action.yml";
     let edits = vec![
         // a finding appears (no id-token) and disappears
         Edit::Buffer(wf, plan.replace("id-token: write", "id-token: read")),
@@ -106,9 +106,16 @@ fn recheck_after_each_edit_equals_a_full_check() {
         Edit::Buffer(wf, format!("{plan}\n  bad: [\n")),
         Edit::Buffer(
             wf,
-            plan.replace("      - run: terraform plan\n", "      - uses: ./.github/actions/aws\n"),
+            plan.replace(
+                "      - run: terraform plan\n",
+                "      - uses: ./.github/actions/aws\n        with:\n          role: arn:aws:iam::123456789012:role/plan\n",
+            ),
         ),
-        // a local action written to disk, with static keys
+        // a local action written to disk, assuming the role it is given, then with static keys
+        Edit::Write(
+            action,
+            "name: aws\nruns:\n  using: composite\n  steps:\n    - uses: aws-actions/configure-aws-credentials@v4\n      with:\n        role-to-assume: ${{ inputs.role }}\n        aws-region: eu-west-1\n".into(),
+        ),
         Edit::Write(
             action,
             "name: aws\nruns:\n  using: composite\n  steps:\n    - uses: aws-actions/configure-aws-credentials@v4\n      with:\n        aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}\n        aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}\n        aws-region: eu-west-1\n".into(),
