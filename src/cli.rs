@@ -349,7 +349,7 @@ fn report_and_exit(
     mut a: Outcome,
     metas: &[&'static RuleMeta],
 ) -> ExitCode {
-    eprint!("{}", report::human::warnings(&a.scan));
+    eprint!("{}", report::human::warnings(&a.scan, &a.notes()));
     if let Some(Err(e)) = args.baseline.as_deref().map(|p| a.apply_baseline_file(p)) {
         return usage_error(&e);
     }

@@ -37,7 +37,17 @@ pub fn check(scan: &Scan, sel: &Selection) -> Vec<Finding> {
 
 /// Run every selected rule of `rules` over a scan; findings come back ordered and deduplicated.
 pub fn run_rules(scan: &Scan, rules: &RuleSet, sel: &Selection) -> Vec<Finding> {
-    run_rules_reusing(scan, rules, sel, &[], &|_| false)
+    run_rules_reusing(scan, rules, sel, &[], &|_| false).0
+}
+
+/// What the analyses of one check left unknown because they hit a work limit (the notes the
+/// command line prints).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Limits {
+    /// [`crate::analysis::wildcard::take_over_limit`] over the check.
+    wildcard: Option<u64>,
+    /// [`crate::analysis::subjects::RoleAnalysis::over_budget`] of the check.
+    judge: Option<u64>,
 }
 
 /// [`run_rules`], taking the findings of the rules `reuse` names from `previous` (an earlier
@@ -48,13 +58,27 @@ fn run_rules_reusing(
     sel: &Selection,
     previous: &[Finding],
     reuse: &dyn Fn(&RuleMeta) -> bool,
-) -> Vec<Finding> {
+) -> (Vec<Finding>, Limits) {
+    rules_on(&Ctx::new(scan), rules, sel, previous, reuse)
+}
+
+/// [`run_rules_reusing`] with the check's views `cx` (kept by a caller that reads them after
+/// the rules: the audit).
+fn rules_on(
+    cx: &Ctx<'_>,
+    rules: &RuleSet,
+    sel: &Selection,
+    previous: &[Finding],
+    reuse: &dyn Fn(&RuleMeta) -> bool,
+) -> (Vec<Finding>, Limits) {
+    let scan: &Scan = cx;
     let (kept, rules): (Vec<_>, Vec<_>) = rules
         .iter()
         .filter(|r| sel.enabled(r.meta().id))
         .partition(|r| reuse(r.meta()));
     let kept: std::collections::HashSet<&str> = kept.iter().map(|r| r.meta().id).collect();
-    let cx = Ctx::new(scan);
+    // The matcher's record of given-up comparisons is this check's from here on.
+    let _ = crate::analysis::wildcard::take_over_limit();
     // The shared cross-file views first, side by side: a rule waiting on a view another
     // thread is still computing would leave its core idle. They must all be ready before the
     // rules run: `judged` works in parallel, and a worker waiting inside it could pick up a
@@ -78,7 +102,7 @@ fn run_rules_reusing(
         .with_max_len(1)
         .flat_map_iter(|r| {
             let mut out = Vec::new();
-            r.check(&cx, &mut out);
+            r.check(cx, &mut out);
             out
         })
         .collect();
@@ -87,7 +111,11 @@ fn run_rules_reusing(
     findings.extend(fresh);
     crate::diag::order(scan, &mut findings);
     findings.dedup();
-    findings
+    let limits = Limits {
+        wildcard: crate::analysis::wildcard::take_over_limit(),
+        judge: cx.analysis().over_budget(),
+    };
+    (findings, limits)
 }
 
 /// A finding located in (or pointing into) a block that is not created by default
@@ -202,9 +230,18 @@ pub struct Outcome {
     /// What the rules found, before excludes, severities and suppressions (for
     /// [`Engine::recheck`] to keep the findings of rules a change cannot affect).
     rule_findings: Vec<Finding>,
+    limits: Limits,
+    /// How many of `scan.warnings` (the last ones) the check added to the scan's own (a
+    /// re-check takes them off before adding its own).
+    added_warnings: usize,
 }
 
 impl Outcome {
+    /// The notes of this check (on stderr in the command line): what its analyses left unknown
+    /// because they hit a work limit. Each check's own, also in a long-running server.
+    pub fn notes(&self) -> Vec<String> {
+        crate::analysis::notes(self.limits.wildcard, self.limits.judge)
+    }
     /// Drop the findings recorded in `baseline` (`--baseline`).
     pub fn apply_baseline(&mut self, baseline: &crate::baseline::Baseline) {
         baseline.filter(&self.scan, &mut self.findings);
@@ -352,6 +389,23 @@ impl Engine {
         paths: &[PathBuf],
         overlays: &[(PathBuf, String)],
     ) -> Outcome {
+        let scan = self.scan_under(root, paths, overlays);
+        self.finish_then(scan, &[], &|_| false, |_, _| ()).0
+    }
+
+    /// Check `paths` as they are on disk and hand the check's shared views (the role analysis,
+    /// the judgements) and its findings to `then`, before they are dropped: a client that reads
+    /// them (the audit) reads the check's own result instead of analysing the scan again.
+    pub fn check_then<R>(
+        &self,
+        paths: &[PathBuf],
+        then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
+    ) -> (Outcome, R) {
+        let scan = self.scan_under(crate::scan::root_for(paths), paths, &[]);
+        self.finish_then(scan, &[], &|_| false, then)
+    }
+
+    fn scan_under(&self, root: PathBuf, paths: &[PathBuf], overlays: &[(PathBuf, String)]) -> Scan {
         let mut settings = self.settings.clone();
         if let Some(ci) = &self.ci {
             ci.apply(&mut settings, &root);
@@ -370,8 +424,7 @@ impl Engine {
             excluded: (!self.excludes.is_empty())
                 .then_some(&excluded as &crate::scan::ExcludeFn<'_>),
         };
-        let scan = scan_with(&opts, &walk, overlays);
-        self.finish(scan)
+        scan_with(&opts, &walk, overlays)
     }
 
     /// Check again after some files changed, re-reading only those files into the previous
@@ -397,8 +450,12 @@ impl Engine {
         let Outcome {
             mut scan,
             rule_findings: previous,
+            limits: previous_limits,
+            added_warnings,
             ..
         } = previous;
+        let own = scan.warnings.len().saturating_sub(added_warnings);
+        scan.warnings.truncate(own);
         if crate::scan::rescan(&mut scan, self.max_file_size, changes) {
             let reuse = |m: &RuleMeta| {
                 only_workflows
@@ -407,32 +464,38 @@ impl Engine {
                         .iter()
                         .any(|k| *k == "workflow" || *k == "action")
             };
-            let found = run_rules_reusing(&scan, &self.rules, &self.selection, &previous, &reuse);
-            self.finish_with(scan, found)
+            let (mut out, ()) = self.finish_then(scan, &previous, &reuse, |_, _| ());
+            // The kept findings' rules did not run again: what they gave up on still holds
+            // (the matcher's record cannot tell which rule gave up, so the previous one is kept
+            // whenever some findings were).
+            if only_workflows {
+                out.limits.wildcard = out.limits.wildcard.max(previous_limits.wildcard);
+            }
+            out
         } else {
             drop((scan, previous));
             self.check_with_overlay(paths, overlays)
         }
     }
 
-    /// Rules, excludes, severities and suppressions over a scan.
-    fn finish(&self, scan: Scan) -> Outcome {
-        let found = run_rules(&scan, &self.rules, &self.selection);
-        self.finish_with(scan, found)
-    }
-
-    /// Excludes, severities and suppressions over the rules' findings `found` on `scan`.
-    fn finish_with(&self, mut scan: Scan, found: Vec<Finding>) -> Outcome {
+    /// Rules (keeping the findings of those `reuse` names from `previous`), excludes,
+    /// severities and suppressions over a scan; `then` reads the check's views and findings.
+    fn finish_then<R>(
+        &self,
+        mut scan: Scan,
+        previous: &[Finding],
+        reuse: &dyn Fn(&RuleMeta) -> bool,
+        then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
+    ) -> (Outcome, R) {
         let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
         if !self.excludes.is_empty() {
             let root = scan.root.clone();
             scan.errors
                 .retain(|e| !excluded(&e.path, &root.join(&e.path)));
         }
-        let rule_findings = found.clone();
-        let mut findings = found;
         // Judging jobs against trust policies without knowing the default branch or subject
-        // form is said once in the summary, not skipped silently.
+        // form is said once in the summary, not skipped silently. (No rule reads warnings.)
+        let own_warnings = scan.warnings.len();
         if [
             "role-trust-rejects-job",
             "role-trust-admits-untrusted-events",
@@ -440,9 +503,31 @@ impl Engine {
         .iter()
         .any(|id| self.selection.enabled(id))
         {
-            scan.warnings
-                .extend(crate::analysis::subjects::unknown_context(&scan));
+            let unknown = crate::analysis::subjects::unknown_context(&scan);
+            scan.warnings.extend(unknown);
         }
+        let added_warnings = scan.warnings.len() - own_warnings;
+        let cx = Ctx::new(&scan);
+        let (found, limits) = rules_on(&cx, &self.rules, &self.selection, previous, reuse);
+        let rule_findings = found.clone();
+        let (findings, suppressed) = self.select(&scan, found);
+        let r = then(&cx, &findings);
+        drop(cx);
+        let out = Outcome {
+            scan,
+            findings,
+            suppressed,
+            rule_findings,
+            limits,
+            added_warnings,
+        };
+        (out, r)
+    }
+
+    /// Excludes, severities and suppressions over the rules' findings `found` on `scan`.
+    fn select(&self, scan: &Scan, found: Vec<Finding>) -> (Vec<Finding>, Vec<Suppressed>) {
+        let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
+        let mut findings = found;
         if !self.excludes.is_empty() {
             findings.retain(|f| {
                 let src = scan.file(f.file);
@@ -456,7 +541,7 @@ impl Engine {
         }
         let ran = |id: &str| self.selection.enabled(id);
         let known = |id: &str| self.knows(id);
-        let out = suppress::apply(&scan, findings, &self.config, &ran, &known);
+        let out = suppress::apply(scan, findings, &self.config, &ran, &known);
         let mut findings = out.findings;
         if let Some(s) = self.config.severity_for(suppress::UNUSED_META.id) {
             for f in findings
@@ -472,12 +557,7 @@ impl Engine {
                 !excluded(&src.rel, &src.path)
             });
         }
-        Outcome {
-            scan,
-            findings,
-            suppressed: out.suppressed,
-            rule_findings,
-        }
+        (findings, out.suppressed)
     }
 
     /// `--fix`: apply fixes to the files under `paths` until none is left, then check again.

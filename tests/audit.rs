@@ -505,3 +505,130 @@ fn gitlab_jobs_are_listed() {
     let text = String::from_utf8(table.stdout).unwrap();
     assert!(text.contains("release ci/aws.yml:2"), "{text}");
 }
+
+/// The jobs of an audit as `(workflow, job, access, verdict, via)`.
+fn job_rows(v: &serde_json::Value) -> Vec<(String, String, String, String, Option<String>)> {
+    let s = |j: &serde_json::Value, k: &str| j[k].as_str().unwrap_or_default().to_string();
+    v["repositories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r["jobs"].as_array().unwrap().iter())
+        .map(|j| {
+            (
+                s(j, "workflow"),
+                s(j, "job"),
+                s(j, "access"),
+                s(j, "verdict"),
+                j["via"].as_str().map(String::from),
+            )
+        })
+        .collect()
+}
+
+const TRUST_DEV: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Federated":"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"},"Action":"sts:AssumeRoleWithWebIdentity","Condition":{"StringEquals":{"token.actions.githubusercontent.com:aud":"sts.amazonaws.com","token.actions.githubusercontent.com:sub":"repo:acme/app:ref:refs/heads/dev"}}}]}"#;
+
+/// Jobs that reach AWS only through a local composite action (nested, with the role passed as
+/// an input) are audited and checked like jobs running configure-aws-credentials themselves;
+/// a `uses:` leaving the tree or an action running itself is not followed.
+#[test]
+fn jobs_reaching_aws_through_local_composite_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let wf = "on:\n  push:\n    branches: [main]\npermissions:\n  contents: read\n  id-token: write\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n      - uses: ./.github/actions/outer\n        with:\n          role: arn:aws:iam::123456789012:role/deploy\n  legacy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./.github/actions/keys/\n  escape:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: ./../outside\n      - uses: ./.github/actions/loop\n";
+    let action = |body: &str| {
+        format!(
+            "name: a\ninputs:\n  role:\n    required: false\nruns:\n  using: composite\n  steps:\n{body}"
+        )
+    };
+    write_files(
+        dir.path(),
+        &[
+            (".github/workflows/deploy.yml".into(), wf.into()),
+            (
+                ".github/actions/outer/action.yml".into(),
+                action(
+                    "    - uses: ./.github/actions/aws\n      with:\n        role: ${{ inputs.role }}\n",
+                ),
+            ),
+            (
+                ".github/actions/aws/action.yaml".into(),
+                action(
+                    "    - uses: aws-actions/configure-aws-credentials@v6\n      with:\n        role-to-assume: ${{ inputs.role }}\n        aws-region: eu-west-1\n",
+                ),
+            ),
+            (
+                ".github/actions/keys/action.yml".into(),
+                action(
+                    "    - uses: aws-actions/configure-aws-credentials@v6\n      with:\n        aws-access-key-id: ${{ secrets.AWS_ACCESS_KEY_ID }}\n        aws-secret-access-key: ${{ secrets.AWS_SECRET_ACCESS_KEY }}\n        aws-region: eu-west-1\n",
+                ),
+            ),
+            (
+                ".github/actions/loop/action.yml".into(),
+                action("    - uses: ./.github/actions/loop\n"),
+            ),
+            (
+                "outside/action.yml".into(),
+                action(
+                    "    - uses: aws-actions/configure-aws-credentials@v6\n      with:\n        role-to-assume: arn:aws:iam::123456789012:role/deploy\n        aws-region: eu-west-1\n",
+                ),
+            ),
+            ("iam/deploy-trust.json".into(), TRUST_DEV.into()),
+        ],
+    );
+    let rows = job_rows(&audit_json(dir.path(), &["--repo", "acme/app"]));
+    let w = ".github/workflows/deploy.yml".to_string();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                w.clone(),
+                "deploy".into(),
+                "oidc".into(),
+                "rejected".into(),
+                None
+            ),
+            (
+                w.clone(),
+                "legacy".into(),
+                "static-keys".into(),
+                "static-keys".into(),
+                None
+            ),
+        ]
+    );
+    // The check judges the same job: the finding is on the caller's `role` input.
+    let (_, v) = run_json(dir.path(), &["--repo", "acme/app"]);
+    let rejects: Vec<_> = hits(&v)
+        .into_iter()
+        .filter(|(rule, _, _)| rule == "role-trust-rejects-job")
+        .collect();
+    assert_eq!(rejects, vec![("role-trust-rejects-job".into(), w, 14)]);
+}
+
+/// A job calling a reusable workflow is listed as the job that reaches AWS (with the called
+/// workflow's job as `via`), not the called workflow.
+#[test]
+fn reusable_workflows_are_listed_under_the_calling_jobs() {
+    let v = audit_json(&fixtures().join("scenarios/reusable-caller"), &[]);
+    let via = Some(".github/workflows/deploy.yml job deploy".to_string());
+    let w = ".github/workflows/release.yml".to_string();
+    assert_eq!(
+        job_rows(&v),
+        vec![
+            (
+                w.clone(),
+                "staging".into(),
+                "oidc".into(),
+                "rejected".into(),
+                via.clone()
+            ),
+            (
+                w,
+                "production".into(),
+                "oidc".into(),
+                "rejected".into(),
+                via
+            ),
+        ]
+    );
+}

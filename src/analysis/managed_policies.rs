@@ -34,6 +34,22 @@ pub struct ManagedPolicy {
     /// The default version id the snapshot holds (`v12`).
     pub version: Str,
     pub statements: Vec<PolicyStatement>,
+    /// The judgements below, computed once per policy: they depend on nothing but its
+    /// statements, and a long-running server asks for them on every check.
+    memo: Memo,
+}
+
+/// [`ManagedPolicy`]'s judgements, each computed on first use.
+#[derive(Debug, Default)]
+struct Memo {
+    admin: OnceLock<Option<AdminReason>>,
+    escalation: OnceLock<Vec<Escalation>>,
+    read_only: OnceLock<bool>,
+    read_only_by_design: OnceLock<bool>,
+    /// The grant of a CloudFormation deploy action on everything, and of `iam:PassRole` to
+    /// CloudFormation on every role ([`cloudformation_pass_role`]'s two halves).
+    cfn_deploy: OnceLock<Option<String>>,
+    cfn_pass: OnceLock<Option<String>>,
 }
 
 #[derive(Debug)]
@@ -140,6 +156,7 @@ impl Entry {
                     path: Cow::Borrowed(self.path),
                     version: Cow::Borrowed(self.version),
                     statements: raw.into_iter().map(statement).collect(),
+                    memo: Memo::default(),
                 })
             })
             .as_ref()
@@ -602,6 +619,12 @@ impl ManagedPolicy {
     }
     /// Why the policy amounts to administrator access, if it does.
     pub fn admin_equivalent(&self) -> Option<AdminReason> {
+        self.memo
+            .admin
+            .get_or_init(|| self.compute_admin_equivalent())
+            .clone()
+    }
+    fn compute_admin_equivalent(&self) -> Option<AdminReason> {
         let every = self.statements.iter().any(|s| {
             s.allow
                 && !s.not_action
@@ -625,10 +648,19 @@ impl ManagedPolicy {
         None
     }
     pub fn allows_admin_equivalent(&self) -> bool {
-        self.admin_equivalent().is_some()
+        self.memo
+            .admin
+            .get_or_init(|| self.compute_admin_equivalent())
+            .is_some()
     }
     /// Every escalation shape the policy grants on its own, in a fixed order.
     pub fn escalation(&self) -> Vec<Escalation> {
+        self.memo
+            .escalation
+            .get_or_init(|| self.compute_escalation())
+            .clone()
+    }
+    fn compute_escalation(&self) -> Vec<Escalation> {
         let mut out = Vec::new();
         for s in &self.statements {
             if s.allow
@@ -664,6 +696,9 @@ impl ManagedPolicy {
     /// Whether every action the policy allows is a read (`Get*`, `List*`, `Describe*`, …):
     /// no `NotAction` grant, no service-wide or bare wildcard, no write verb.
     pub fn read_only(&self) -> bool {
+        *self.memo.read_only.get_or_init(|| self.compute_read_only())
+    }
+    fn compute_read_only(&self) -> bool {
         self.statements.iter().filter(|s| s.allow).all(|s| {
             !s.not_action
                 && s.actions().all(|a| {
@@ -684,6 +719,12 @@ impl ManagedPolicy {
     /// `ecr:BatchCheckLayerAvailability`) whose content has no broad grant: no `NotAction`
     /// `Allow`, no `*` or `service:*` pattern, no escalation shape.
     pub fn read_only_by_design(&self) -> bool {
+        *self
+            .memo
+            .read_only_by_design
+            .get_or_init(|| self.compute_read_only_by_design())
+    }
+    fn compute_read_only_by_design(&self) -> bool {
         if self.read_only() {
             return true;
         }
@@ -703,30 +744,48 @@ impl ManagedPolicy {
 /// `cloudformation:*` with `iam:PassRole` (of any role, to CloudFormation) across a set of
 /// policies held together.
 pub fn cloudformation_pass_role(policies: &[&ManagedPolicy]) -> Option<Escalation> {
-    let deploy = policies.iter().find_map(|p| {
-        CFN_DEPLOY
-            .iter()
-            .find_map(|a| p.allows(a, Scope::Everything).map(|s| s.describe_grant(a)))
-    })?;
-    let pass = policies.iter().find_map(|p| {
-        if p.denied("iam:PassRole") {
-            return None;
-        }
-        p.statements
-            .iter()
-            .find(|s| {
-                s.allow
-                    && s.applies_to("iam:PassRole")
-                    && s.covering(Scope::AllOf("role")).is_some()
-                    && s.passes_to("cloudformation.amazonaws.com")
-            })
-            .map(|s| s.describe_grant("iam:PassRole"))
-    })?;
+    let deploy = policies.iter().find_map(|p| p.cfn_deploy())?;
+    let pass = policies.iter().find_map(|p| p.cfn_pass())?;
     Some(Escalation {
         kind: EscalationKind::CloudFormationPassRole,
         action: "iam:PassRole",
         grant: format!("{deploy} with {pass}"),
     })
+}
+
+impl ManagedPolicy {
+    /// How the policy grants a CloudFormation stack change on everything, if it does.
+    fn cfn_deploy(&self) -> Option<&str> {
+        self.memo
+            .cfn_deploy
+            .get_or_init(|| {
+                CFN_DEPLOY.iter().find_map(|a| {
+                    self.allows(a, Scope::Everything)
+                        .map(|s| s.describe_grant(a))
+                })
+            })
+            .as_deref()
+    }
+    /// How the policy grants `iam:PassRole` of every role to CloudFormation, if it does.
+    fn cfn_pass(&self) -> Option<&str> {
+        self.memo
+            .cfn_pass
+            .get_or_init(|| {
+                if self.denied("iam:PassRole") {
+                    return None;
+                }
+                self.statements
+                    .iter()
+                    .find(|s| {
+                        s.allow
+                            && s.applies_to("iam:PassRole")
+                            && s.covering(Scope::AllOf("role")).is_some()
+                            && s.passes_to("cloudformation.amazonaws.com")
+                    })
+                    .map(|s| s.describe_grant("iam:PassRole"))
+            })
+            .as_deref()
+    }
 }
 
 #[cfg(test)]
@@ -954,6 +1013,7 @@ mod tests {
             name: "T".into(),
             path: "/".into(),
             version: "v1".into(),
+            memo: Memo::default(),
             statements: vec![PolicyStatement {
                 allow: true,
                 not_action: true,
@@ -992,6 +1052,7 @@ mod tests {
             path: "/".into(),
             version: "v1".into(),
             statements,
+            memo: Memo::default(),
         };
         assert!(p(vec![st(true, "iam:*", false)]).allows_admin_equivalent());
         assert!(!p(vec![st(true, "iam:*", true)]).allows_admin_equivalent());

@@ -18,11 +18,16 @@ pub mod tfe;
 pub mod trust;
 pub mod wildcard;
 
-/// The notes the command line prints (on stderr) when an analysis hit a work limit and left
-/// some results unknown: the wildcard matcher's and the job judging's.
-pub fn notes() -> Vec<String> {
-    [wildcard::over_limit_note(), subjects::over_budget_note()]
-        .into_iter()
-        .flatten()
-        .collect()
+/// The notes the command line prints (on stderr) when an analysis of one check hit a work
+/// limit and left some results unknown: the wildcard matcher's (the largest comparison given
+/// up since [`wildcard::take_over_limit`] last reset it) and the job judging's (`judge_skipped`:
+/// [`subjects::RoleAnalysis::over_budget`] of the check).
+pub fn notes(wildcard_over_limit: Option<u64>, judge_skipped: Option<u64>) -> Vec<String> {
+    [
+        wildcard_over_limit.map(wildcard::over_limit_note),
+        judge_skipped.map(subjects::over_budget_note),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
 }

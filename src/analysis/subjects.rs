@@ -42,18 +42,12 @@ pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
 /// real repository needs a few dozen, the whole shared corpus of 1,866 files 17).
 pub const JUDGE_BUDGET: u64 = 1 << 18;
 
-/// The largest number of requests one [`RoleAnalysis::judge`] left unknown because its
-/// budget was spent (0: none), for the note the command line prints.
-static OVER_BUDGET: AtomicU64 = AtomicU64::new(0);
-
-/// The note the command line prints (on stderr) when some job was left unjudged.
-pub fn over_budget_note() -> Option<String> {
-    match OVER_BUDGET.load(Ordering::Relaxed) {
-        0 => None,
-        n => Some(format!(
-            "note: judging jobs against their roles' trust policies exceeded the work budget of {JUDGE_BUDGET} statement evaluations; {n} remaining requests were taken as unknown, so findings that depend on them may be missing"
-        )),
-    }
+/// The note the command line prints (on stderr) when [`RoleAnalysis::judge`] left `n`
+/// requests unjudged ([`RoleAnalysis::over_budget`]).
+pub fn over_budget_note(n: u64) -> String {
+    format!(
+        "note: judging jobs against their roles' trust policies exceeded the work budget of {JUDGE_BUDGET} statement evaluations; {n} remaining requests were taken as unknown, so findings that depend on them may be missing"
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -382,6 +376,10 @@ pub struct Assumption<'a> {
     pub audience_span: Option<Span>,
     pub environment_span: Option<Span>,
     pub subjects: Vec<Subject>,
+    /// The local composite action (`uses: ./…`, followed through nested ones) whose
+    /// configure-aws-credentials step this is; `step` is then the job's step running it, and
+    /// the role and audience come from that action's inputs.
+    pub through: Option<&'a Workflow>,
 }
 
 /// The role name in an ARN-like value (`arn:aws:iam::1:role/path/NAME`, or a bare name).
@@ -557,6 +555,8 @@ pub struct RoleAnalysis<'a> {
     /// Workflow file → `OWNER/REPO` of the checkout holding it, when `repo` is unknown (a
     /// directory of checkouts scanned together).
     file_repo: std::collections::HashMap<FileId, String>,
+    /// How many requests [`Self::judge`] left unknown because its budget was spent.
+    skipped: AtomicU64,
 }
 
 pub fn analyze(scan: &Scan) -> RoleAnalysis<'_> {
@@ -570,20 +570,37 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
         None => (None, false),
     };
     let default = default_branch(scan);
+    let actions = LocalActions::index(scan);
     let mut assumptions = Vec::new();
     for m in &scan.models {
         for w in &m.workflows {
             if w.kind != WorkflowKind::Workflow {
                 continue;
             }
+            let rel = scan.file(w.file).rel.as_str();
             // The trigger contexts only for workflows that reach AWS at all.
             let mut ctxs = None;
             for job in &w.jobs {
                 let jnode = job.matrix.as_ref();
-                for (step, access) in classify(w, job) {
+                let mut found: Vec<Reach<'_>> = classify(w, job)
+                    .into_iter()
+                    .map(|(step, access)| (step, access, None))
+                    .collect();
+                for step in &job.steps {
+                    let at = step.uses.as_ref().map(|u| u.span).unwrap_or(step.span);
+                    for (action, inner, access) in actions.reached(rel, step) {
+                        let access = match access {
+                            Access::StaticKeys(_) => Access::StaticKeys(at),
+                            a => a,
+                        };
+                        found.push((step, access, Some((action, inner))));
+                    }
+                }
+                found.sort_by_key(|(step, _, _)| step.span.start);
+                for (step, access, inner) in found {
                     let ctxs = ctxs
                         .get_or_insert_with(|| contexts(scan, callers, w, default.as_deref(), 0));
-                    assumptions.extend(assumption(scan, w, job, step, access, jnode, ctxs));
+                    assumptions.extend(assumption(scan, w, job, step, access, inner, jnode, ctxs));
                 }
             }
         }
@@ -615,19 +632,145 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
         assumptions,
         by_name,
         file_repo,
+        skipped: AtomicU64::new(0),
     }
 }
 
+/// A step of a job reaching AWS, and the local action and its step it does so through.
+type Reach<'a> = (&'a Step, Access, Option<(&'a Workflow, &'a Step)>);
+
+/// How deep `uses: ./…` is followed from a job's step into local composite actions that run
+/// other local actions.
+const MAX_ACTION_DEPTH: usize = 8;
+
+/// The scan's local composite actions (`action.yml`) by path.
+struct LocalActions<'a> {
+    by_path: std::collections::HashMap<&'a str, &'a Workflow>,
+}
+
+impl<'a> LocalActions<'a> {
+    fn index(scan: &'a Scan) -> Self {
+        let mut by_path = std::collections::HashMap::new();
+        for m in &scan.models {
+            for w in &m.workflows {
+                if w.kind == WorkflowKind::Action {
+                    by_path.insert(scan.file(w.file).rel.as_str(), w);
+                }
+            }
+        }
+        LocalActions { by_path }
+    }
+    /// The local action a `uses: ./DIR` step of the file `caller_rel` runs: `DIR/action.yml`
+    /// (or `.yaml`) under the root of the repository holding `caller_rel`. A path with an
+    /// empty, `.` or `..` component resolves to nothing: nothing outside the tree is followed.
+    fn resolve(&self, caller_rel: &str, uses: &str) -> Option<&'a Workflow> {
+        let local = uses.trim().strip_prefix("./")?.trim_end_matches('/');
+        if local
+            .split('/')
+            .any(|c| c.is_empty() || c == "." || c == "..")
+        {
+            return None;
+        }
+        let root = match caller_rel.rfind(".github/") {
+            Some(i) => &caller_rel[..i],
+            None => "",
+        };
+        ["action.yml", "action.yaml"].iter().find_map(|f| {
+            self.by_path
+                .get(format!("{root}{local}/{f}").as_str())
+                .copied()
+        })
+    }
+    /// The steps reaching AWS ([`classify`]) inside the local actions `step` runs, directly or
+    /// through nested local actions (at most [`MAX_ACTION_DEPTH`] deep, each action once per
+    /// chain), with the outermost action.
+    fn reached(&self, caller_rel: &str, step: &Step) -> Vec<(&'a Workflow, &'a Step, Access)> {
+        let mut out = Vec::new();
+        let Some(outer) = step
+            .uses
+            .as_ref()
+            .and_then(|u| self.resolve(caller_rel, &u.value))
+        else {
+            return out;
+        };
+        let mut chain = vec![outer.file];
+        self.walk(outer, outer, &mut chain, &mut out);
+        out
+    }
+    fn walk(
+        &self,
+        outer: &'a Workflow,
+        action: &'a Workflow,
+        chain: &mut Vec<FileId>,
+        out: &mut Vec<(&'a Workflow, &'a Step, Access)>,
+    ) {
+        let rel = match self.by_path.iter().find(|(_, w)| w.file == action.file) {
+            Some((rel, _)) => *rel,
+            None => return,
+        };
+        for job in &action.jobs {
+            for (s, access) in classify(action, job) {
+                out.push((outer, s, access));
+            }
+            if chain.len() >= MAX_ACTION_DEPTH {
+                continue;
+            }
+            for s in &job.steps {
+                let Some(next) = s.uses.as_ref().and_then(|u| self.resolve(rel, &u.value)) else {
+                    continue;
+                };
+                if chain.contains(&next.file) {
+                    continue;
+                }
+                chain.push(next.file);
+                self.walk(outer, next, chain, out);
+                chain.pop();
+            }
+        }
+    }
+}
+
+/// The value of `key` of `inner` (a step inside a local action) as the calling step `caller`
+/// gives it: `${{ inputs.NAME }}` is the caller's `with: NAME` (absent: `None`), any other
+/// value is taken as written, located at the caller's `uses`.
+fn through_input(inner: &Step, caller: &Step, key: &str) -> Option<(String, Span)> {
+    let v = inner.input(key)?;
+    let text = v.value.value.trim();
+    let input = text
+        .strip_prefix("${{")
+        .and_then(|t| t.strip_suffix("}}"))
+        .map(str::trim)
+        .and_then(|t| t.strip_prefix("inputs."))
+        .filter(|n| {
+            n.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        });
+    match input {
+        Some(name) => caller
+            .input(name)
+            .map(|kv| (kv.value.value.clone(), kv.value.span)),
+        None => Some((
+            text.to_string(),
+            caller.uses.as_ref().map(|u| u.span).unwrap_or(caller.span),
+        )),
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
 fn assumption<'a>(
     scan: &'a Scan,
     w: &'a Workflow,
     job: &'a Job,
     step: &'a Step,
     access: Access,
+    inner: Option<(&'a Workflow, &'a Step)>,
     jnode: Option<&Node>,
     ctxs: &[TriggerContext],
 ) -> Vec<Assumption<'a>> {
-    let role = step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME");
+    let role = match inner {
+        None => step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME"),
+        Some((_, i)) => through_input(i, step, "role-to-assume"),
+    };
     let combos = jnode.and_then(matrix_combos);
     let combos: Vec<Option<BTreeMap<String, String>>> = match combos {
         Some(c) if !c.is_empty() => c.into_iter().map(Some).collect(),
@@ -656,7 +799,11 @@ fn assumption<'a>(
                 }
                 None => RoleTarget::Unresolved("no `role-to-assume`".into()),
             };
-            let aud = match step_value(step, job, w, "audience", "AUDIENCE") {
+            let aud_value = match inner {
+                None => step_value(step, job, w, "audience", "AUDIENCE"),
+                Some((_, i)) => through_input(i, step, "audience"),
+            };
+            let aud = match aud_value {
                 Some((a, _)) => subst(&a, &scope, 0).known(),
                 None => Some(DEFAULT_AUDIENCE.to_string()),
             };
@@ -720,6 +867,7 @@ fn assumption<'a>(
                 audience_span: step.input("audience").map(|kv| kv.value.span),
                 environment_span: job.environment.as_ref().map(|e| e.span),
                 subjects,
+                through: inner.map(|(a, _)| a),
             }
         })
         .collect()
@@ -753,6 +901,7 @@ pub fn job_subjects<'a>(
         job,
         step,
         Access::Oidc,
+        None,
         job.matrix.as_ref(),
         &runs.0,
     )
@@ -894,9 +1043,7 @@ impl<'a> RoleAnalysis<'a> {
                 })
             })
             .collect();
-        if skipped > 0 {
-            OVER_BUDGET.fetch_max(skipped, Ordering::Relaxed);
-        }
+        self.skipped.fetch_max(skipped, Ordering::Relaxed);
         let roles = &self.roles;
         let trust_of = |role: usize| {
             roles[role]
@@ -935,6 +1082,14 @@ impl<'a> RoleAnalysis<'a> {
                 })
             })
             .collect()
+    }
+    /// How many requests [`Self::judge`] left unknown because its work budget was spent, if
+    /// any (for the note the command line prints).
+    pub fn over_budget(&self) -> Option<u64> {
+        match self.skipped.load(Ordering::Relaxed) {
+            0 => None,
+            n => Some(n),
+        }
     }
     /// `OWNER/REPO` of the repository holding a workflow file: the scan's, else that of the
     /// checkout holding the file (a directory of checkouts scanned together).

@@ -32,14 +32,17 @@ pub enum SEl {
 /// 4,000-character subject still fits).
 pub const MAX_STEPS: u64 = 1 << 24;
 
-/// The largest `pattern length × subject length` of a comparison that hit [`MAX_STEPS`] in
-/// this process (0: none), for the note the command line prints.
+/// The largest `pattern length × subject length` of a comparison that hit [`MAX_STEPS`]
+/// since the last [`take_over_limit`] (0: none), for the note the command line prints. The
+/// engine takes it at the start and end of every check, so a long-running server reports each
+/// check's own; checks running at the same time in one process (neither the command line nor
+/// the server runs two) would share it.
 static OVER_LIMIT: AtomicU64 = AtomicU64::new(0);
 
 /// `Some((pattern × subject elements))` of the largest comparison left unknown because it hit
-/// [`MAX_STEPS`], if any did.
-pub fn over_limit() -> Option<u64> {
-    match OVER_LIMIT.load(Ordering::Relaxed) {
+/// [`MAX_STEPS`] since the last call, if any did; resets the record.
+pub fn take_over_limit() -> Option<u64> {
+    match OVER_LIMIT.swap(0, Ordering::Relaxed) {
         0 => None,
         n => Some(n),
     }
@@ -168,11 +171,10 @@ fn sweep(p: &[PEl], s: &[SEl], hole_moves: bool) -> bool {
     unreachable!("the last row returns")
 }
 
-/// The note the command line prints (on stderr) when some comparison was left unknown.
-pub fn over_limit_note() -> Option<String> {
-    over_limit().map(|size| {
-        format!(
-            "note: a policy value compared with a request value ({size} pattern × subject elements) exceeded the matcher's work limit of {MAX_STEPS} steps; its result was taken as unknown, so findings that depend on it may be missing"
-        )
-    })
+/// The note the command line prints (on stderr) when some comparison of `size` pattern ×
+/// subject elements was left unknown ([`take_over_limit`]).
+pub fn over_limit_note(size: u64) -> String {
+    format!(
+        "note: a policy value compared with a request value ({size} pattern × subject elements) exceeded the matcher's work limit of {MAX_STEPS} steps; its result was taken as unknown, so findings that depend on it may be missing"
+    )
 }

@@ -84,6 +84,7 @@ pub fn jobs(scan: &Scan, cx: &Ctx<'_>) -> Vec<(FileId, JobAudit)> {
             l.file,
             JobAudit {
                 workflow: src.rel.clone(),
+                via: None,
                 job: l.job.id.value.clone(),
                 line: src.pos(l.step.span.start).line,
                 access: "azure-oidc".into(),
@@ -120,6 +121,7 @@ pub fn jobs(scan: &Scan, cx: &Ctx<'_>) -> Vec<(FileId, JobAudit)> {
                         w.file,
                         JobAudit {
                             workflow: src.rel.clone(),
+                            via: None,
                             job: job.id.value.clone(),
                             line: src.pos(step.span.start).line,
                             access: "azure-secret".into(),

@@ -94,6 +94,7 @@ pub fn jobs(cx: &Ctx<'_>, wide: &[BTreeSet<&'static str>]) -> Vec<(FileId, JobAu
             file,
             JobAudit {
                 workflow: src.rel.clone(),
+                via: None,
                 job: job.name.value.clone(),
                 line: src.pos(span.start).line,
                 access: "oidc".into(),

@@ -56,7 +56,10 @@ pub(super) fn migrate(
         Access::Oidc => a.role_span,
     };
     let step = a.step;
-    if step.is_configure_aws_credentials() && step.input("aws-access-key-id").is_some() {
+    if a.through.is_some() {
+        // The keys are passed inside the local action the job runs: that file is changed by
+        // hand (the action may serve other jobs); the job only needs `id-token: write`.
+    } else if step.is_configure_aws_credentials() && step.input("aws-access-key-id").is_some() {
         // replace the key id input with role-to-assume, drop the secret
         let (ls, le) = line_range(text, key_span.start as usize);
         let ind = indent_of(text, key_span.start as usize);

@@ -124,7 +124,7 @@ pub struct RoleInfo {
     pub wide_findings: Vec<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct JobAudit {
     pub workflow: String,
     pub job: String,
@@ -141,9 +141,13 @@ pub struct JobAudit {
     /// `unknown`.
     pub edge: String,
     pub migration: Option<Migration>,
+    /// For a job that reaches AWS through a reusable workflow it calls: that workflow and its
+    /// job (`PATH job ID`), where the step assuming the role is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct RoleAudit {
     /// `role-to-assume` as written.
     pub reference: Option<String>,
@@ -155,7 +159,7 @@ pub struct RoleAudit {
     pub note: Option<String>,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Migration {
     pub role_name: String,
     /// `Some`: an OIDC role already defined in the scan fits this job; the trust policy is the
@@ -168,7 +172,7 @@ pub struct Migration {
     pub terraform: String,
 }
 
-#[derive(Serialize, Deserialize, Debug)]
+#[derive(Serialize, Deserialize, Debug, Clone)]
 pub struct Reuse {
     /// Where the existing role is defined.
     pub defined_in: String,
@@ -273,9 +277,15 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
     let rules = RuleSet::builtin();
     let config = engine::load_config(args.config.as_deref(), &args.paths, &rules)?;
     let engine = Engine::new(rules, config, Selection::default()).repo(args.repo.clone());
-    let outcome = engine.check(&args.paths);
-    let scan = &outcome.scan;
-    let cx = Ctx::new(scan);
+    // The check's own views (roles, judgements) and findings: one analysis for both.
+    let (_outcome, audit) =
+        engine.check_then(&args.paths, |cx, findings| audit_from(args, cx, findings));
+    Ok(audit)
+}
+
+/// The audit, read from a check's views `cx` and its `findings`.
+fn audit_from(args: &AuditArgs, cx: &Ctx<'_>, findings: &[crate::diag::Finding]) -> Audit {
+    let scan: &crate::model::Scan = cx;
     let an = cx.analysis();
     let judged = cx.judged();
     let providers = cx.providers();
@@ -325,7 +335,7 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
     for (i, r) in an.roles.iter().enumerate() {
         roles_in_file.entry(r.file).or_default().push(i);
     }
-    for f in &outcome.findings {
+    for f in findings {
         if width_score(f.rule).is_none() {
             continue;
         }
@@ -391,7 +401,25 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
         let (mut j, e) = job_audit(&ctx, a, judgement.as_ref());
         j.workflow = in_checkout(&dirs[repo_ix], &src.path, &src.rel);
         edits.entry(a.file).or_default().extend(e);
-        located.push((repo_ix, a.file, j));
+        // A reusable workflow's job is listed under each job calling it (the caller is what
+        // a team migrates and what the token's subject names); the workflow alone when no
+        // job in the scan calls it.
+        let callers = cx.callers_of(a.file);
+        if callers.is_empty() {
+            located.push((repo_ix, a.file, j));
+        } else {
+            let via = format!("{} job {}", j.workflow, j.job);
+            for (cw, cj) in callers {
+                let csrc = scan.file(cw.file);
+                let crepo = owner(&csrc.path);
+                let mut c = j.clone();
+                c.workflow = in_checkout(&dirs[crepo], &csrc.path, &csrc.rel);
+                c.job = cj.id.value.clone();
+                c.line = csrc.pos(cj.id.span.start).line;
+                c.via = Some(via.clone());
+                located.push((crepo, a.file, c));
+            }
+        }
     }
     for (file, mut j) in azure::jobs(scan, &cx) {
         let src = scan.file(file);
@@ -429,7 +457,7 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
         i += 1;
         keep
     });
-    Ok(finish(repos))
+    finish(repos)
 }
 
 /// The report for these repositories, with its summary.
@@ -738,6 +766,7 @@ fn job_audit(
         verdict: verdict.into(),
         edge: edge.into(),
         migration,
+        via: None,
     };
     (job, edits)
 }

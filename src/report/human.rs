@@ -629,14 +629,14 @@ pub fn diff(d: &crate::engine::Diff) -> String {
     sanitize::block(&patch).into_owned()
 }
 
-/// The scan's warnings and the wildcard matcher's note when it hit its work cap, for stderr.
-pub fn warnings(scan: &crate::model::Scan) -> String {
+/// The scan's warnings and the check's notes (an analysis that hit its work cap), for stderr.
+pub fn warnings(scan: &crate::model::Scan, notes: &[String]) -> String {
     let mut out = String::new();
     for w in &scan.warnings {
         out.push_str(&format!("warning: {}\n", sanitize::inline(w)));
     }
-    for note in crate::analysis::notes() {
-        out.push_str(&format!("{}\n", sanitize::inline(&note)));
+    for note in notes {
+        out.push_str(&format!("{}\n", sanitize::inline(note)));
     }
     out
 }

@@ -70,6 +70,13 @@ struct Server {
     full: bool,
     /// The diagnostics last published, by path.
     published: HashMap<PathBuf, Vec<Diagnostic>>,
+    /// Each file's findings as last converted, with their diagnostics: a file whose findings
+    /// are unchanged, and whose text and related files' texts are too, keeps its diagnostics
+    /// (converting every finding of the workspace after each edit cost more than the check).
+    converted: HashMap<PathBuf, (Vec<crate::diag::Finding>, Vec<Diagnostic>)>,
+    /// Files changed since their diagnostics were converted (`converted` entries that mention
+    /// them are stale).
+    dirty: BTreeSet<PathBuf>,
     progress: bool,
     next_id: i32,
 }
@@ -175,6 +182,8 @@ fn serve(
         pending: BTreeSet::new(),
         full: false,
         published: HashMap::new(),
+        converted: HashMap::new(),
+        dirty: BTreeSet::new(),
         progress,
         next_id: 0,
     };
@@ -284,6 +293,7 @@ impl Server {
 
     fn scan_done(&mut self, out: Outcome) {
         self.scan_rx = None;
+        self.converted.clear();
         if self.progress {
             self.notify::<notification::Progress>(ProgressParams {
                 token: NumberOrString::String(PROGRESS_TOKEN.into()),
@@ -311,6 +321,7 @@ impl Server {
                 self.engine
                     .check_with_overlay(std::slice::from_ref(&self.root), &self.overlays())
             });
+            self.converted.clear();
             self.outcome = Some(out);
             self.publish();
         } else if !self.pending.is_empty() {
@@ -325,6 +336,7 @@ impl Server {
                 return;
             };
             let overlays = self.overlays();
+            self.dirty.extend(changes.iter().map(|(p, _)| p.clone()));
             let out = self.pool.install(|| {
                 self.engine
                     .recheck(prev, &changes, std::slice::from_ref(&self.root), &overlays)
@@ -500,7 +512,7 @@ impl Server {
                         self.settle();
                         let items = self
                             .doc_path(&p.text_document.uri)
-                            .map(|path| self.diagnostics().remove(&path).unwrap_or_default())
+                            .and_then(|path| self.published.get(&path).cloned())
                             .unwrap_or_default();
                         serde_json::to_value(DocumentDiagnosticReportResult::Report(
                             DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
@@ -536,18 +548,47 @@ impl Server {
         }
     }
 
-    /// Every file's current diagnostics, by path.
-    fn diagnostics(&self) -> HashMap<PathBuf, Vec<Diagnostic>> {
+    /// Every file's current diagnostics, by path. Findings are converted again only for files
+    /// whose findings changed or that mention a file changed since the last conversion.
+    fn diagnostics(&mut self) -> HashMap<PathBuf, Vec<Diagnostic>> {
         let mut out: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
         let Some(o) = &self.outcome else {
             return out;
         };
+        let mut by_path: HashMap<&Path, Vec<&crate::diag::Finding>> = HashMap::new();
         for f in &o.findings {
-            let path = o.scan.file(f.file).path.clone();
-            out.entry(path)
+            by_path
+                .entry(o.scan.file(f.file).path.as_path())
                 .or_default()
-                .push(convert::diagnostic(&o.scan, f, self.enc));
+                .push(f);
         }
+        let dirty = std::mem::take(&mut self.dirty);
+        let stale = |findings: &[crate::diag::Finding]| {
+            findings.iter().any(|f| {
+                std::iter::once(f.file)
+                    .chain(f.related.iter().map(|l| l.file))
+                    .any(|id| dirty.contains(&o.scan.file(id).path))
+            })
+        };
+        let mut converted = HashMap::with_capacity(by_path.len());
+        for (path, findings) in by_path {
+            let kept = self.converted.remove(path).filter(|(old, _)| {
+                old.len() == findings.len()
+                    && old.iter().zip(&findings).all(|(a, b)| a == *b)
+                    && !dirty.contains(path)
+                    && !stale(old)
+            });
+            let (fs, diags) = kept.unwrap_or_else(|| {
+                let diags = findings
+                    .iter()
+                    .map(|f| convert::diagnostic(&o.scan, f, self.enc))
+                    .collect();
+                (findings.into_iter().cloned().collect(), diags)
+            });
+            out.insert(path.to_path_buf(), diags.clone());
+            converted.insert(path.to_path_buf(), (fs, diags));
+        }
+        self.converted = converted;
         for e in &o.scan.errors {
             let path = self.root.join(&e.path);
             let text = self.docs.get(&path).map(|d| d.text.as_str());
