@@ -421,7 +421,7 @@ fn audit_from(args: &AuditArgs, cx: &Ctx<'_>, findings: &[crate::diag::Finding])
             }
         }
     }
-    for (file, mut j) in azure::jobs(scan, &cx) {
+    for (file, mut j) in azure::jobs(scan, cx) {
         let src = scan.file(file);
         let repo_ix = owner(&src.path);
         j.workflow = in_checkout(&dirs[repo_ix], &src.path, &src.rel);
@@ -441,7 +441,7 @@ fn audit_from(args: &AuditArgs, cx: &Ctx<'_>, findings: &[crate::diag::Finding])
             }
         }
     }
-    for (file, mut j) in gitlab::jobs(&cx, &wide) {
+    for (file, mut j) in gitlab::jobs(cx, &wide) {
         let src = scan.file(file);
         let o = owner(&src.path);
         j.workflow = in_checkout(&dirs[o], &src.path, &src.rel);
