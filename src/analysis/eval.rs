@@ -495,7 +495,15 @@ fn principal_tri(s: &Statement, issuer: &str) -> Tri {
             None => Tri::Unknown,
         },
         "Federated" => {
-            if let Some(iss) = federated_issuer(&p.value.value) {
+            // A literal provider ARN names its issuer's host whatever the CI system
+            // (`…:oidc-provider/gitlab.com`, `…/oidc.circleci.com/org/ID`).
+            let literal_host = p.value.value.known().and_then(|t| {
+                t.split_once("oidc-provider/")
+                    .map(|(_, h)| h.trim_end_matches('/').to_string())
+            });
+            if let Some(host) = literal_host {
+                Tri::from_bool(host.eq_ignore_ascii_case(issuer))
+            } else if let Some(iss) = federated_issuer(&p.value.value) {
                 Tri::from_bool(iss.eq_ignore_ascii_case(issuer))
             } else if p.value.value.is_known() {
                 Tri::False

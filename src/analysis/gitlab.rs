@@ -1266,24 +1266,6 @@ pub fn provider_issuer(value: &crate::source::tree::Template) -> Option<String> 
     Some(text[idx + "oidc-provider/".len()..].to_ascii_lowercase())
 }
 
-/// The trust policy as the evaluator should see it for a token of `issuer`: each `Federated`
-/// principal naming that issuer's provider stands as a principal that matches. (The evaluator's
-/// principal match recognises GitHub's providers only; the issuer registry generalises it.)
-pub fn view_for_issuer(trust: &PolicyDoc, issuer: &str) -> PolicyDoc {
-    let mut v = trust.clone();
-    for s in &mut v.statements {
-        for p in &mut s.principals {
-            if p.kind == "Federated"
-                && provider_issuer(&p.value.value).is_some_and(|i| i.eq_ignore_ascii_case(issuer))
-            {
-                p.kind = "*".into();
-                p.value.value = crate::source::tree::Template::lit("*");
-            }
-        }
-    }
-    v
-}
-
 /// Whether a trust's literal GitLab `sub` values use another form than the default
 /// `project_path:…:ref_type:…:ref:…`: a project may set `ci_id_token_sub_claim_components` to
 /// `project_path,ref`, `project_path,ref_type` or `project_path,ref,ref_type`, which the scan
@@ -1314,7 +1296,7 @@ pub struct GitlabJudgement<'a> {
     /// Index into the role analysis' `roles`.
     pub role: usize,
     pub trust: &'a PolicyDoc,
-    /// The trust as judged ([`view_for_issuer`]): same statements, spans and conditions.
+    /// The trust as judged.
     pub view: PolicyDoc,
     pub issuer: String,
     pub project: Val,
@@ -1411,7 +1393,7 @@ impl GitlabAnalysis {
                     return None;
                 }
                 let issuer = gitlab_issuer(trust);
-                let view = view_for_issuer(trust, &issuer);
+                let view = trust.clone();
                 let project = match &self.project {
                     Some(p) => Val::lit(p.clone()),
                     None => match trust_project(trust, &issuer) {

@@ -7,7 +7,7 @@
 //! `TFC_AWS_WORKLOAD_IDENTITY_AUDIENCE` changes it) is left unknown: this judges the subject.
 
 use crate::analysis::eval::{Hole, Tri, Val};
-use crate::analysis::gitlab::{admits_any, provider_issuer, resolve_name, view_for_issuer};
+use crate::analysis::gitlab::{admits_any, provider_issuer, resolve_name};
 use crate::analysis::roles::RoleDef;
 use crate::model::tfe::TfeRun;
 use crate::model::{PolicyDoc, SStr, Scan};
@@ -21,7 +21,7 @@ pub struct TfeJudgement<'a> {
     pub run: &'a TfeRun,
     pub role: usize,
     pub trust: &'a PolicyDoc,
-    /// The trust as judged (see [`view_for_issuer`]).
+    /// The trust as judged.
     pub view: PolicyDoc,
     pub issuer: String,
     pub subjects: Vec<(Val, Tri)>,
@@ -111,7 +111,7 @@ pub fn judge<'a>(scan: &'a Scan, roles: &[RoleDef<'a>]) -> Vec<TfeJudgement<'a>>
                 return out;
             }
             let issuer = issuer_of(trust);
-            let view = view_for_issuer(trust, &issuer);
+            let view = trust.clone();
             let subjects = run
                 .phases
                 .iter()
