@@ -562,6 +562,48 @@ fn principals_node(blocks: &[&Block]) -> Option<Node> {
     Some(map_node(blocks[0].span, entries))
 }
 
+/// A condition whose value list is empty (`values = var.sub` with `default = []`, the usual
+/// "the caller sets this" placeholder of a reusable module) checks the claim against nothing:
+/// AWS refuses the document or matches no token, and the caller's real list is unknown here.
+/// Either way it is not an absent condition: the value is kept as an unknown, never dropped.
+pub(crate) fn empty_values(span: Span) -> Node {
+    Node::new(span, Value::Str(Template::unknown("an empty list")))
+}
+
+/// [`empty_values`] for every empty value list under the `Condition` of a JSON-shaped policy.
+fn empty_condition_values(doc: &mut Node) {
+    let Value::Map(top) = &mut doc.value else {
+        return;
+    };
+    for e in top.iter_mut().filter(|e| e.key == "Statement") {
+        let sts: Vec<&mut Node> = match &mut e.value.value {
+            Value::Seq(items) => items.iter_mut().collect(),
+            Value::Map(_) => vec![&mut e.value],
+            _ => vec![],
+        };
+        for st in sts {
+            let Value::Map(st) = &mut st.value else {
+                continue;
+            };
+            for c in st.iter_mut().filter(|e| e.key == "Condition") {
+                let Value::Map(ops) = &mut c.value.value else {
+                    continue;
+                };
+                for op in ops.iter_mut() {
+                    let Value::Map(keys) = &mut op.value.value else {
+                        continue;
+                    };
+                    for k in keys.iter_mut() {
+                        if matches!(&k.value.value, Value::Seq(v) if v.is_empty()) {
+                            k.value = seq_node(k.value.span, vec![empty_values(k.value.span)]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The condition blocks of a statement as `{test: {variable: [values]}}`, with repeated
 /// `test`+`variable` pairs merged into one OR-ed list as the AWS provider does. `None` when
 /// a `dynamic "condition"` could add conditions this scan cannot see.
@@ -587,8 +629,11 @@ fn conditions_node(st: &Block) -> Option<Option<Node>> {
             continue;
         };
         let values = c.attr("values");
-        let items = values.map(list_items).unwrap_or_default();
         let vspan = values.map(|v| v.span).unwrap_or(c.span);
+        let mut items = values.map(list_items).unwrap_or_default();
+        if items.is_empty() {
+            items.push(empty_values(vspan));
+        }
         let tkey = test.as_template().map(|t| t.display()).unwrap_or_default();
         let vkey = var.as_template().map(|t| t.display()).unwrap_or_default();
         let op = match ops.iter_mut().position(|e| e.key == tkey) {
@@ -861,7 +906,9 @@ impl<'a> Module<'a> {
     ) -> Option<(FileId, usize)> {
         match &value.value {
             Value::Tagged(tag, inner) if tag == "jsonencode" && inner.is_map() => {
-                let p = policy_from_tree(id, inner, owner.to_string(), kind, Family::Hcl);
+                let mut doc = (**inner).clone();
+                empty_condition_values(&mut doc);
+                let p = policy_from_tree(id, &doc, owner.to_string(), kind, Family::Hcl);
                 models[id].policies.push(p);
                 Some((id, models[id].policies.len() - 1))
             }
@@ -870,6 +917,7 @@ impl<'a> Module<'a> {
                 let mut doc = json::parse_embedded(&emb).ok()?;
                 unmark(&mut doc, &exprs);
                 resolve(&mut doc, &self.syms);
+                empty_condition_values(&mut doc);
                 if !doc.is_map() {
                     return None;
                 }
