@@ -18,6 +18,7 @@ use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
 use crate::source::{FileId, SourceFile, Span};
 use std::collections::HashMap;
 
+mod eval;
 pub mod modules;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
@@ -226,14 +227,19 @@ fn push_part(parts: &mut Vec<Part>, p: Part) {
 pub fn resolve(n: &mut Node, syms: &Syms) {
     match &mut n.value {
         Value::Str(t) => {
-            if let [Part::Unknown(e)] = t.parts.as_slice()
-                && let Some(v) = syms.get(&ref_key(e))
-            {
-                let mut v = v.clone();
-                respan(&mut v, n.span);
-                n.value = v.value;
-                n.style = v.style;
-                return;
+            if let [Part::Unknown(e)] = t.parts.as_slice() {
+                if let Some(v) = syms.get(&ref_key(e)) {
+                    let mut v = v.clone();
+                    respan(&mut v, n.span);
+                    n.value = v.value;
+                    n.style = v.style;
+                    return;
+                }
+                if let Some(v) = eval::evaluate(e, n.span, syms) {
+                    n.value = v.value;
+                    n.style = v.style;
+                    return;
+                }
             }
             let mut parts = Vec::with_capacity(t.parts.len());
             for p in t.parts.drain(..) {
@@ -245,6 +251,17 @@ pub fn resolve(n: &mut Node, syms: &Syms) {
                             .for_each(|x| push_part(&mut parts, x.clone())),
                         Some(Value::Num(s)) => push_part(&mut parts, Part::Lit(s.clone())),
                         Some(Value::Bool(b)) => push_part(&mut parts, Part::Lit(b.to_string())),
+                        None => match eval::evaluate(&e, n.span, syms).map(|v| v.value) {
+                            Some(Value::Str(tv)) => tv
+                                .parts
+                                .iter()
+                                .for_each(|x| push_part(&mut parts, x.clone())),
+                            Some(Value::Num(s)) => push_part(&mut parts, Part::Lit(s)),
+                            Some(Value::Bool(b)) => {
+                                push_part(&mut parts, Part::Lit(b.to_string()))
+                            }
+                            _ => push_part(&mut parts, Part::Unknown(e)),
+                        },
                         _ => push_part(&mut parts, Part::Unknown(e)),
                     },
                     lit => push_part(&mut parts, lit),
