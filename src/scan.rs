@@ -283,19 +283,55 @@ fn text_is_read(src: &SourceFile) -> bool {
 /// Process one unit: a single file, or the `.tf` files of one directory, linked together. A
 /// directory whose Terraform defines nothing rules read (no policy, role, provider or key) is
 /// dropped whole after linking.
+/// What one unit produced: each file's outcome, and the policies its Terraform rendered from
+/// template files of the scan (with the template's text, read for it).
+#[derive(Default)]
+struct UnitOut {
+    outs: Vec<(FileId, Outcome)>,
+    rendered: Vec<(FileId, Vec<crate::model::PolicyDoc>, SourceFile)>,
+}
+
+/// A template or document a Terraform module names (`templatefile()`, `file()`): only a file
+/// the walk found (inside the tree, not a link, not ignored), read within the size limit like
+/// any other.
+fn load_for_terraform(
+    rel: &str,
+    index: &std::collections::HashMap<&str, FileId>,
+    candidates: &[Candidate],
+    overlays: &[Option<&str>],
+    max: u64,
+) -> Option<(FileId, SourceFile)> {
+    let id = *index.get(rel)?;
+    let c = &candidates[id];
+    let bytes = match overlays[id] {
+        Some(t) if t.len() as u64 <= max => t.as_bytes().to_vec(),
+        Some(_) => return None,
+        None => read_capped(c, max, Format::IamJson).ok()?,
+    };
+    let (text, bom) = decode(bytes).ok()?;
+    Some((
+        id,
+        SourceFile::new(c.path.clone(), c.rel.clone(), text, Format::IamJson).with_bom(bom),
+    ))
+}
+
 fn process_unit(
     unit: &[FileId],
     candidates: &[Candidate],
     overlays: &[Option<&str>],
     max: u64,
-) -> Vec<(FileId, Outcome)> {
+    index: &std::collections::HashMap<&str, FileId>,
+) -> UnitOut {
     let outs: Vec<(FileId, Outcome)> = unit
         .iter()
         .map(|&id| (id, process(id, &candidates[id], max, overlays[id])))
         .collect();
     let is_tf = |o: &Outcome| matches!(o, Outcome::Terraform(..));
     if !outs.iter().any(|(_, o)| is_tf(o)) {
-        return outs;
+        return UnitOut {
+            outs,
+            rendered: vec![],
+        };
     }
     let mut srcs = Vec::new();
     let mut parsed = Vec::new();
@@ -314,10 +350,25 @@ fn process_unit(
     let files =
         crate::frontend::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
     let mut dir_models = crate::frontend::terraform::DirFiles::new(models);
-    crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models);
+    let loaded: std::cell::RefCell<Vec<SourceFile>> = Default::default();
+    let load = |rel: &str| {
+        let (id, src) = load_for_terraform(rel, index, candidates, overlays, max)?;
+        let text = src.text.clone();
+        loaded.borrow_mut().push(src);
+        Some((id, text))
+    };
+    let rendered = crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models, &load);
     drop(files);
+    let mut loaded = loaded.into_inner();
+    let rendered: Vec<(FileId, Vec<crate::model::PolicyDoc>, SourceFile)> = rendered
+        .into_iter()
+        .filter_map(|(id, docs)| {
+            let i = loaded.iter().position(|s| index.get(s.rel.as_str()) == Some(&id))?;
+            Some((id, docs, loaded.swap_remove(i)))
+        })
+        .collect();
     let models: Vec<(FileId, FileModel)> = dir_models.into_pairs().collect();
-    let useful = models.iter().any(|(_, m)| !m.is_empty());
+    let useful = models.iter().any(|(_, m)| !m.is_empty()) || !rendered.is_empty();
     for ((id, src), (_, m)) in srcs.into_iter().zip(models) {
         let keep = useful || text_is_read(&src);
         rest.push((
@@ -329,7 +380,60 @@ fn process_unit(
             },
         ));
     }
-    rest
+    UnitOut {
+        outs: rest,
+        rendered,
+    }
+}
+
+/// Policies Terraform rendered from a template file become that file's policies, replacing
+/// what the file says read alone (a policy with holes), in unit order; the roles of each unit
+/// refer to them by their index in the unit's own list, shifted here.
+fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
+    let mut policies: std::collections::BTreeMap<FileId, Vec<crate::model::PolicyDoc>> =
+        Default::default();
+    let mut sources: std::collections::BTreeMap<FileId, SourceFile> = Default::default();
+    for mut u in done {
+        for (tid, docs, src) in u.rendered {
+            let list = policies.entry(tid).or_default();
+            let base = list.len();
+            list.extend(docs);
+            sources.entry(tid).or_insert(src);
+            for (_, o) in u.outs.iter_mut() {
+                if let Outcome::File(_, m) = o {
+                    for r in &mut m.roles {
+                        let refs = r.trust.iter_mut().chain(r.permission_policies.iter_mut());
+                        for p in refs.filter(|p| p.file == tid) {
+                            p.index += base;
+                        }
+                    }
+                }
+            }
+        }
+        for (id, o) in u.outs {
+            slots[id] = Some(o);
+        }
+    }
+    for (tid, docs) in policies {
+        match &mut slots[tid] {
+            Some(Outcome::File(_, m)) => m.policies = docs,
+            // An input error about the file stays the file's outcome.
+            Some(Outcome::Error(_)) => {}
+            other => {
+                // A template that is only JSON once rendered: kept for its rendered policies.
+                let Some(src) = sources.remove(&tid) else {
+                    continue;
+                };
+                *other = Some(Outcome::File(
+                    src,
+                    FileModel {
+                        policies: docs,
+                        ..Default::default()
+                    },
+                ));
+            }
+        }
+    }
 }
 
 pub fn scan(opts: &ScanOptions) -> Scan {
@@ -412,15 +516,18 @@ pub fn scan_with(
     // one finishes it. (Results go to their slots by id: the order of work changes nothing.)
     let weight = |u: &Vec<FileId>| u.iter().map(|&i| candidates[i].size).sum::<u64>();
     units.sort_by_cached_key(|u| std::cmp::Reverse(weight(u)));
-    let done: Vec<Vec<(FileId, Outcome)>> = units
+    let index: std::collections::HashMap<&str, FileId> = candidates
+        .iter()
+        .enumerate()
+        .map(|(id, c)| (c.rel.as_str(), id))
+        .collect();
+    let done: Vec<UnitOut> = units
         .par_iter()
         .with_max_len(1)
-        .map(|u| process_unit(u, &candidates, &overlay, opts.max_file_size))
+        .map(|u| process_unit(u, &candidates, &overlay, opts.max_file_size, &index))
         .collect();
     let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
-    for (id, o) in done.into_iter().flatten() {
-        slots[id] = Some(o);
-    }
+    merge_rendered(done, &mut slots);
     let outcomes: Vec<Outcome> = slots
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Skip))
@@ -493,9 +600,28 @@ pub fn rescan(scan: &mut Scan, max: u64, changes: &[(PathBuf, Option<String>)]) 
     let root = std::path::absolute(&scan.root).unwrap_or_else(|_| scan.root.clone());
     let key = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     if changes.iter().any(|(p, _)| {
-        classify_by_name(&p.to_string_lossy().replace('\\', "/")) == Some(Format::Terraform)
+        let name = p.to_string_lossy().replace('\\', "/");
+        // A template's policies are rendered by the Terraform naming it, with its values.
+        classify_by_name(&name) == Some(Format::Terraform) || name.ends_with(".tpl")
     }) {
         return false;
+    }
+    // A document a Terraform role links to (read with `file()`) is rendered with its module.
+    let linked = |id: FileId| {
+        scan.models.iter().any(|m| {
+            m.roles.iter().any(|r| {
+                r.trust.iter().chain(&r.permission_policies).any(|p| p.file == id)
+                    && r.file != id
+            })
+        })
+    };
+    for (path, _) in changes {
+        let path = key(path);
+        if let Some((id, _)) = scan.files().find(|(_, f)| key(&f.path) == path)
+            && linked(id)
+        {
+            return false;
+        }
     }
     for (path, text) in changes {
         let path = key(path);

@@ -385,3 +385,80 @@ fn the_dot_terraform_directory_is_not_scanned() {
     let (code, v) = run_json(dir.path(), &["."]);
     assert_eq!(code, 0, "{v}");
 }
+
+const TPL_TRUST: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": { "Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
+      "Action": "sts:AssumeRoleWithWebIdentity",
+      "Condition": {
+        "StringEquals": { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+        "StringLike": { "token.actions.githubusercontent.com:sub": "${subject}" }
+      }
+    }
+  ]
+}
+"#;
+
+fn templatefile_role(name: &str, path: &str, subject: &str) -> String {
+    format!(
+        "resource \"aws_iam_role\" \"{name}\" {{\n  assume_role_policy = templatefile(\"{path}\", {{\n    subject = \"{subject}\"\n  }})\n}}\n"
+    )
+}
+
+#[test]
+fn a_template_is_rendered_with_each_callers_values_at_its_own_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two roles render one template: each is judged on its own subject, reported in the
+    // template; the template alone (holes) is not reported a second time.
+    let tf = templatefile_role("org", "${path.module}/trust.json.tpl", "repo:acme/*")
+        + &templatefile_role("pinned", "./trust.json.tpl", "repo:acme/app:ref:refs/heads/main")
+        + &templatefile_role("wide", "trust.json.tpl", "repo:acme/app:*");
+    write_files(
+        dir.path(),
+        &[
+            ("iam/main.tf".into(), tf),
+            ("iam/trust.json.tpl".into(), TPL_TRUST.into()),
+        ],
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 1, "{v}");
+    let mut got = hits(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("trust-sub-org-wide".to_string(), "iam/trust.json.tpl".to_string(), 10),
+            ("trust-sub-repo-wide".to_string(), "iam/trust.json.tpl".to_string(), 10),
+        ],
+        "{v}"
+    );
+    let msgs: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(msgs.iter().any(|m| m.contains("aws_iam_role.org")), "{msgs:?}");
+    assert!(msgs.iter().any(|m| m.contains("aws_iam_role.wide")), "{msgs:?}");
+}
+
+#[test]
+fn templates_outside_the_tree_or_behind_links_are_never_read() {
+    let outer = tempfile::tempdir().unwrap();
+    let secret = outer.path().join("outside.json.tpl");
+    std::fs::write(&secret, TPL_TRUST).unwrap();
+    let root = outer.path().join("repo");
+    std::fs::create_dir_all(root.join("iam")).unwrap();
+    let tf = templatefile_role("up", "../../outside.json.tpl", "repo:*")
+        + &templatefile_role("abs", &secret.to_string_lossy(), "repo:*")
+        + &templatefile_role("link", "${path.module}/linked.json.tpl", "repo:*");
+    std::fs::write(root.join("iam/main.tf"), tf).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&secret, root.join("iam/linked.json.tpl")).unwrap();
+    let (code, v) = run_json(&root, &["."]);
+    assert_eq!(code, 0, "{v}");
+    assert!(hits(&v).is_empty(), "{v}");
+}

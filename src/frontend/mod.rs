@@ -45,7 +45,9 @@ pub fn classify_by_name(rel: &str) -> Option<Format> {
     if name == "action.yml" || name == "action.yaml" {
         return Some(Format::Action);
     }
-    if name.ends_with(".json") {
+    // `.tpl`/`.json.tpl`: a Terraform template, analysed as a policy with holes when its text
+    // is one (and rendered with its values where Terraform names it).
+    if name.ends_with(".json") || name.ends_with(".tpl") {
         return Some(Format::IamJson);
     }
     if name.ends_with(".tf") {
@@ -76,6 +78,8 @@ pub fn extract(id: FileId, src: &SourceFile) -> Result<Option<Extracted>, ParseF
                 Ok(root) => root,
                 // A Terraform/envsubst template that is only JSON once rendered.
                 Err((_, true)) => return Ok(None),
+                // A `.tpl` need not be JSON at all (a script, a YAML file).
+                Err(_) if src.rel.ends_with(".tpl") => return Ok(None),
                 Err((e, false)) => {
                     return Err(ParseFailure {
                         offset: e.offset,

@@ -377,12 +377,16 @@ impl Eval<'_> {
             Expression::Variable(v) => {
                 let root = v.value().to_string();
                 if root == "path" {
-                    // `path.module`/`path.root`/`path.cwd`: the module's own directory.
+                    // `path.module`: the module's own directory; `path.root`/`path.cwd`: the
+                    // root module's, an ancestor the module builder looks for.
                     return match ops.next() {
-                        Some(TraversalOperator::GetAttr(a))
-                            if matches!(a.value().as_str(), "module" | "root" | "cwd") =>
-                        {
+                        Some(TraversalOperator::GetAttr(a)) if a.value().as_str() == "module" => {
                             self.str(".")
+                        }
+                        Some(TraversalOperator::GetAttr(a))
+                            if matches!(a.value().as_str(), "root" | "cwd") =>
+                        {
+                            self.str(super::ROOT_DIR)
                         }
                         _ => self.unknown(e),
                     };

@@ -10,7 +10,7 @@ use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
 use crate::model::{
     AccessKey, Attached, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate, Switch,
 };
-use crate::model::{OidcProvider, PolicyKind};
+use crate::model::{OidcProvider, PolicyDoc, PolicyKind};
 use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
 use crate::source::json::{self, ParseFailure};
@@ -39,9 +39,9 @@ pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
 pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
     match ident {
         "variable" | "locals" | "module" => true,
-        "resource" | "data" => labels
-            .first()
-            .is_some_and(|t| t.starts_with("aws_iam_") || is_subject_template_resource(t)),
+        "resource" | "data" => labels.first().is_some_and(|t| {
+            t.starts_with("aws_iam_") || is_subject_template_resource(t) || *t == "template_file"
+        }),
         _ => false,
     }
 }
@@ -88,15 +88,27 @@ impl<T> std::ops::IndexMut<FileId> for DirFiles<T> {
     }
 }
 
+/// Reads a file of the scan by its path relative to the scan root (the templates and
+/// documents `templatefile()`, `file()` and `data "template_file"` name): its id and text, or
+/// `None` when it is no file of the scan (outside the tree, a link, ignored, too large).
+pub type Loader<'a> = dyn Fn(&str) -> Option<(FileId, String)> + 'a;
+
+/// Policy documents rendered from template files, by template file. The directory's models
+/// refer to them as `PolicyRef { file: template, index }`, the index counting in this list;
+/// the scan makes them the template file's policies.
+pub type Rendered = std::collections::BTreeMap<FileId, Vec<PolicyDoc>>;
+
 /// Link the Terraform files of one directory (a module): resolve references and fill the
-/// models. `files`, `parsed` and `models` hold the directory's files, by id.
+/// models. `files`, `parsed` and `models` hold the directory's files, by id; `load` reads the
+/// templates they render.
 pub fn link_dir(
     files: &DirFiles<&SourceFile>,
     mut parsed: Vec<(FileId, TfFile)>,
     models: &mut DirFiles<FileModel>,
-) {
+    load: &Loader<'_>,
+) -> Rendered {
     if parsed.is_empty() {
-        return;
+        return Rendered::new();
     }
     let syms = symbols(&parsed);
     for (_, f) in parsed.iter_mut() {
@@ -104,7 +116,90 @@ pub fn link_dir(
             resolve_block(b, &syms);
         }
     }
-    Module::new(&parsed, files, syms).build(models);
+    let mut m = Module::new(&parsed, files, syms, load);
+    m.build(models);
+    m.rendered
+}
+
+/// What `path.root`/`path.cwd` evaluate to: the root module's directory, which a module does
+/// not know (a text no real path contains).
+pub(super) const ROOT_DIR: &str = "\u{1}root";
+
+/// `path` (as a module names a file: relative to its directory, `./` from `path.module`)
+/// joined to the module directory `dir`, both relative to the scan root. `None` for an
+/// absolute path or one that leaves the scanned tree.
+fn join_rel(dir: &str, path: &str) -> Option<String> {
+    if path.starts_with('/') || path.starts_with('\\') || path.contains(':') || path.contains('\0') {
+        return None;
+    }
+    let mut out: Vec<&str> = dir.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    for seg in path.split(['/', '\\']) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop()?;
+            }
+            s => out.push(s),
+        }
+    }
+    (!out.is_empty()).then(|| out.join("/"))
+}
+
+/// Fill a template's `${name}` holes with the known values of its variables: a string, number
+/// or boolean inside a string, a whole value (a list, `${jsonencode(list)}`) for a hole that
+/// is the whole value. Holes of unknown variables stay unknown.
+fn fill_template(n: &mut Node, vars: &Node) {
+    let var = |e: &str| -> Option<&Node> {
+        let e = e.trim();
+        let name = e
+            .strip_prefix("jsonencode(")
+            .and_then(|x| x.strip_suffix(')'))
+            .unwrap_or(e)
+            .trim();
+        vars.get(name)
+    };
+    match &mut n.value {
+        Value::Str(t) => {
+            if let [Part::Unknown(e)] = t.parts.as_slice()
+                && let Some(v) = var(e)
+                && !matches!(v.value, Value::Str(_) | Value::Num(_) | Value::Bool(_))
+            {
+                let mut v = v.clone();
+                respan(&mut v, n.span);
+                n.value = v.value;
+                return;
+            }
+            let mut parts = Vec::with_capacity(t.parts.len());
+            for p in t.parts.drain(..) {
+                match p {
+                    Part::Unknown(e) => match var(&e).map(|v| &v.value) {
+                        Some(Value::Str(tv)) => {
+                            tv.parts.iter().for_each(|x| push_part(&mut parts, x.clone()))
+                        }
+                        Some(Value::Num(x)) => push_part(&mut parts, Part::Lit(x.clone())),
+                        Some(Value::Bool(b)) => push_part(&mut parts, Part::Lit(b.to_string())),
+                        _ => push_part(&mut parts, Part::Unknown(e)),
+                    },
+                    lit => push_part(&mut parts, lit),
+                }
+            }
+            t.parts = parts;
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|i| fill_template(i, vars)),
+        Value::Map(entries) => {
+            for e in entries.iter_mut() {
+                if e.key.contains("${") {
+                    let mut syms = Syms::new();
+                    for v in vars.entries() {
+                        syms.insert(v.key.clone(), v.value.clone());
+                    }
+                    e.key = resolve_key(&e.key, &syms);
+                }
+                fill_template(&mut e.value, vars);
+            }
+        }
+        _ => {}
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -728,6 +823,13 @@ fn policy_document(b: &Block) -> Node {
 struct Module<'a> {
     files: &'a [(FileId, TfFile)],
     sources: &'a DirFiles<&'a SourceFile>,
+    /// The module's directory, relative to the scan root.
+    dir: String,
+    load: &'a Loader<'a>,
+    /// `data.template_file.NAME` → its block.
+    template_files: HashMap<String, &'a Block>,
+    /// Policies rendered from template files.
+    rendered: Rendered,
     /// `data.aws_iam_policy_document.NAME` → (file, block).
     documents: HashMap<String, (FileId, &'a Block)>,
     /// Documents already turned into a policy: name → (file, policy index).
@@ -867,7 +969,9 @@ impl<'a> Module<'a> {
         files: &'a [(FileId, TfFile)],
         sources: &'a DirFiles<&'a SourceFile>,
         syms: Syms,
+        load: &'a Loader<'a>,
     ) -> Self {
+        let mut template_files = HashMap::new();
         let mut documents = HashMap::new();
         let mut data_policies = HashMap::new();
         let mut var_defaults = HashMap::new();
@@ -890,11 +994,27 @@ impl<'a> Module<'a> {
                 {
                     documents.insert(format!("data.aws_iam_policy_document.{n}"), (*id, b));
                 }
+                if b.ident == "data"
+                    && b.label(0) == Some("template_file")
+                    && let Some(n) = b.label(1)
+                {
+                    template_files.insert(format!("data.template_file.{n}"), b);
+                }
             }
         }
+        let dir = files
+            .first()
+            .map(|(id, _)| sources[*id].rel.as_str())
+            .and_then(|r| r.rsplit_once('/'))
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default();
         Module {
             files,
             sources,
+            dir,
+            load,
+            template_files,
+            rendered: Rendered::new(),
             documents,
             documents_built: HashMap::new(),
             policies: HashMap::new(),
@@ -942,7 +1062,25 @@ impl<'a> Module<'a> {
                 models[id].policies.push(p);
                 Some((id, models[id].policies.len() - 1))
             }
+            Value::Tagged(tag, spec) if tag == "templatefile" || tag == "file" => {
+                self.render(spec, owner, kind)
+            }
             _ => {
+                if let Some(name) = referenced(value, "data.template_file") {
+                    let b = *self.template_files.get(&name)?;
+                    let Value::Tagged(tag, spec) = &b.attr("template")?.value else {
+                        return None;
+                    };
+                    if tag != "file" && tag != "templatefile" {
+                        return None;
+                    }
+                    let mut spec = (**spec).clone();
+                    if let (Value::Map(entries), Some(vars)) = (&mut spec.value, b.attr("vars")) {
+                        entries.retain(|e| e.key != "vars");
+                        entries.push(entry("vars", vars.span, vars.clone()));
+                    }
+                    return self.render(&spec, owner, kind);
+                }
                 let name = referenced(value, "data.aws_iam_policy_document")?;
                 if let Some(done) = self.documents_built.get(&name) {
                     return Some(*done);
@@ -958,7 +1096,48 @@ impl<'a> Module<'a> {
         }
     }
 
-    fn build(mut self, models: &mut DirFiles<FileModel>) {
+    /// A policy document read from a template or JSON file of the scan (`spec`: its `path`
+    /// and `vars`), rendered with the known variables: its spans are the template file's, so
+    /// findings land on the template's lines. Fixes never edit it (the text is a template).
+    fn render(
+        &mut self,
+        spec: &Node,
+        owner: &str,
+        kind: Option<PolicyKind>,
+    ) -> Option<(FileId, usize)> {
+        let path = spec.get("path")?.as_str()?;
+        let (id, text) = match path.strip_prefix(ROOT_DIR) {
+            // Relative to the root module: the module's directory or the nearest ancestor
+            // holding the file.
+            Some(rest) => {
+                let mut dir = self.dir.as_str();
+                loop {
+                    if let Some(found) = join_rel(dir, &format!(".{rest}")).and_then(|r| (self.load)(&r)) {
+                        break found;
+                    }
+                    if dir.is_empty() {
+                        return None;
+                    }
+                    dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
+                }
+            }
+            None => (self.load)(&join_rel(&self.dir, &path)?)?,
+        };
+        let mut doc = json::parse_template(&text).ok()?;
+        if !doc.is_map() || doc.get("Statement").is_none() {
+            return None;
+        }
+        if let Some(vars) = spec.get("vars") {
+            fill_template(&mut doc, vars);
+        }
+        empty_condition_values(&mut doc);
+        let p = policy_from_tree(id, &doc, owner.to_string(), kind, Family::ReadOnly);
+        let list = self.rendered.entry(id).or_default();
+        list.push(p);
+        Some((id, list.len() - 1))
+    }
+
+    fn build(&mut self, models: &mut DirFiles<FileModel>) {
         let files = self.files;
         // Users first (access keys name them), then policies, roles, and what attaches.
         for (_, f) in files {
