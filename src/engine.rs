@@ -84,10 +84,58 @@ fn run_rules_reusing(
         .collect();
     // Only the findings of this run: kept ones were marked when they were found.
     when_enabled(scan, &mut fresh);
+    rendered_at(scan, &mut fresh);
     findings.extend(fresh);
     crate::diag::order(scan, &mut findings);
     findings.dedup();
     findings
+}
+
+/// A finding in a template's policy points at where the template is rendered (the
+/// `templatefile(…)` call), with the values of which it was judged. A template several callers
+/// render: the callers the message names (each is judged on its own values), else all.
+fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        let Some(m) = scan.models.get(f.file) else {
+            continue;
+        };
+        if m.rendered_by.is_empty() {
+            continue;
+        }
+        let inside: Vec<&crate::model::RenderedBy> = m
+            .rendered_by
+            .iter()
+            .filter(|r| {
+                m.policies
+                    .get(r.policy)
+                    .is_some_and(|p| p.span.start <= f.span.start && f.span.end <= p.span.end)
+            })
+            .collect();
+        let named: Vec<&&crate::model::RenderedBy> = inside
+            .iter()
+            .filter(|r| f.message.contains(&m.policies[r.policy].owner))
+            .collect();
+        let chosen: Vec<&crate::model::RenderedBy> = if named.is_empty() {
+            inside
+        } else {
+            named.into_iter().copied().collect()
+        };
+        let mut seen = Vec::new();
+        for r in chosen {
+            if seen.contains(&(r.file, r.span)) {
+                continue;
+            }
+            seen.push((r.file, r.span));
+            f.related.push(crate::diag::Label {
+                file: r.file,
+                span: r.span,
+                message: format!(
+                    "rendered here by {} for {}",
+                    r.how, m.policies[r.policy].owner
+                ),
+            });
+        }
+    }
 }
 
 /// A finding located in (or pointing into) a block that is not created by default

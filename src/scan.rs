@@ -288,8 +288,10 @@ fn text_is_read(src: &SourceFile) -> bool {
 #[derive(Default)]
 struct UnitOut {
     outs: Vec<(FileId, Outcome)>,
-    rendered: Vec<(FileId, Vec<crate::model::PolicyDoc>, SourceFile)>,
+    rendered: Vec<(FileId, Vec<Rendered>, SourceFile)>,
 }
+
+type Rendered = (crate::model::PolicyDoc, FileId, crate::source::Span, String);
 
 /// A template or document a Terraform module names (`templatefile()`, `file()`): only a file
 /// the walk found (inside the tree, not a link, not ignored), read within the size limit like
@@ -360,7 +362,7 @@ fn process_unit(
     let rendered = crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models, &load);
     drop(files);
     let mut loaded = loaded.into_inner();
-    let rendered: Vec<(FileId, Vec<crate::model::PolicyDoc>, SourceFile)> = rendered
+    let rendered: Vec<(FileId, Vec<Rendered>, SourceFile)> = rendered
         .into_iter()
         .filter_map(|(id, docs)| {
             let i = loaded.iter().position(|s| index.get(s.rel.as_str()) == Some(&id))?;
@@ -390,8 +392,7 @@ fn process_unit(
 /// what the file says read alone (a policy with holes), in unit order; the roles of each unit
 /// refer to them by their index in the unit's own list, shifted here.
 fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
-    let mut policies: std::collections::BTreeMap<FileId, Vec<crate::model::PolicyDoc>> =
-        Default::default();
+    let mut policies: std::collections::BTreeMap<FileId, Vec<Rendered>> = Default::default();
     let mut sources: std::collections::BTreeMap<FileId, SourceFile> = Default::default();
     for mut u in done {
         for (tid, docs, src) in u.rendered {
@@ -414,9 +415,23 @@ fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
             slots[id] = Some(o);
         }
     }
-    for (tid, docs) in policies {
+    for (tid, list) in policies {
+        let mut docs = Vec::with_capacity(list.len());
+        let mut rendered_by = Vec::with_capacity(list.len());
+        for (i, (doc, file, span, how)) in list.into_iter().enumerate() {
+            docs.push(doc);
+            rendered_by.push(crate::model::RenderedBy {
+                policy: i,
+                file,
+                span,
+                how,
+            });
+        }
         match &mut slots[tid] {
-            Some(Outcome::File(_, m)) => m.policies = docs,
+            Some(Outcome::File(_, m)) => {
+                m.policies = docs;
+                m.rendered_by = rendered_by;
+            }
             // An input error about the file stays the file's outcome.
             Some(Outcome::Error(_)) => {}
             other => {
@@ -428,6 +443,7 @@ fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
                     src,
                     FileModel {
                         policies: docs,
+                        rendered_by,
                         ..Default::default()
                     },
                 ));

@@ -67,6 +67,20 @@ pub struct FileModel {
     /// IaC blocks created only when a switch is on, off by default (`count = var.enable_x ? 1 : 0`
     /// with `default = false`): findings inside them are judged "when enabled".
     pub switches: Vec<Switch>,
+    /// Policies of this file (a template) rendered by IaC elsewhere: where each was rendered,
+    /// the related location of every finding in it.
+    pub rendered_by: Vec<RenderedBy>,
+}
+
+/// Where a template's policy was rendered (`templatefile(…)` in a `.tf` file).
+#[derive(Clone, Debug)]
+pub struct RenderedBy {
+    /// Index in this file's `policies`.
+    pub policy: usize,
+    pub file: FileId,
+    pub span: Span,
+    /// `templatefile()`, `file()`, `data "template_file"`.
+    pub how: String,
 }
 
 /// A block whose `count`/`for_each` is empty by default.

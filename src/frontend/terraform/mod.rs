@@ -96,7 +96,8 @@ pub type Loader<'a> = dyn Fn(&str) -> Option<(FileId, String)> + 'a;
 /// Policy documents rendered from template files, by template file. The directory's models
 /// refer to them as `PolicyRef { file: template, index }`, the index counting in this list;
 /// the scan makes them the template file's policies.
-pub type Rendered = std::collections::BTreeMap<FileId, Vec<PolicyDoc>>;
+/// Each with where it was rendered: (file, span of the call, how).
+pub type Rendered = std::collections::BTreeMap<FileId, Vec<(PolicyDoc, FileId, Span, String)>>;
 
 /// Link the Terraform files of one directory (a module): resolve references and fill the
 /// models. `files`, `parsed` and `models` hold the directory's files, by id; `load` reads the
@@ -1063,7 +1064,8 @@ impl<'a> Module<'a> {
                 Some((id, models[id].policies.len() - 1))
             }
             Value::Tagged(tag, spec) if tag == "templatefile" || tag == "file" => {
-                self.render(spec, owner, kind)
+                let how = format!("`{tag}()`");
+                self.render(spec, owner, kind, (id, value.span, how))
             }
             _ => {
                 if let Some(name) = referenced(value, "data.template_file") {
@@ -1079,7 +1081,8 @@ impl<'a> Module<'a> {
                         entries.retain(|e| e.key != "vars");
                         entries.push(entry("vars", vars.span, vars.clone()));
                     }
-                    return self.render(&spec, owner, kind);
+                    let how = format!("`{name}.rendered`");
+                    return self.render(&spec, owner, kind, (id, value.span, how));
                 }
                 let name = referenced(value, "data.aws_iam_policy_document")?;
                 if let Some(done) = self.documents_built.get(&name) {
@@ -1104,6 +1107,7 @@ impl<'a> Module<'a> {
         spec: &Node,
         owner: &str,
         kind: Option<PolicyKind>,
+        at: (FileId, Span, String),
     ) -> Option<(FileId, usize)> {
         let path = spec.get("path")?.as_str()?;
         let (id, text) = match path.strip_prefix(ROOT_DIR) {
@@ -1133,7 +1137,7 @@ impl<'a> Module<'a> {
         empty_condition_values(&mut doc);
         let p = policy_from_tree(id, &doc, owner.to_string(), kind, Family::ReadOnly);
         let list = self.rendered.entry(id).or_default();
-        list.push(p);
+        list.push((p, at.0, at.1, at.2));
         Some((id, list.len() - 1))
     }
 
