@@ -151,7 +151,8 @@ pub fn json_format(text: &str) -> Option<Format> {
         return Some(Format::TerraformPlan);
     }
     if text.contains("\"AWSTemplateFormatVersion\"")
-        || (text.contains("\"Resources\"") && text.contains("\"AWS::"))
+        || (text.contains("\"Resources\"")
+            && (text.contains("\"AWS::") || text.contains("\"Custom::AWSCDKOpenIdConnectProvider\"")))
     {
         return Some(Format::CloudFormation);
     }
@@ -171,7 +172,8 @@ pub fn json_format(text: &str) -> Option<Format> {
 /// parsed root decides.
 pub fn maybe_cloudformation(text: &str) -> bool {
     text.contains("AWSTemplateFormatVersion")
-        || (text.contains("Resources") && text.contains("AWS::"))
+        || (text.contains("Resources")
+            && (text.contains("AWS::") || text.contains("Custom::AWSCDKOpenIdConnectProvider")))
 }
 
 /// A policy document given as a JSON string inside a JSON file (plans, exports): decode the
