@@ -70,6 +70,24 @@ pub struct FileModel {
     /// Policies of this file (a template) rendered by IaC elsewhere: where each was rendered,
     /// the related location of every finding in it.
     pub rendered_by: Vec<RenderedBy>,
+    /// GitHub Actions secrets and variables IaC sets (`github_actions_secret`,
+    /// `github_actions_variable` and their environment and organization forms).
+    pub ci_values: Vec<CiValue>,
+}
+
+/// A GitHub Actions secret or variable whose value IaC sets: what `${{ secrets.NAME }}` /
+/// `${{ vars.NAME }}` hold in the workflows.
+#[derive(Clone, Debug)]
+pub struct CiValue {
+    pub file: FileId,
+    /// The resource.
+    pub span: Span,
+    /// A secret (`secrets.NAME`), else a variable (`vars.NAME`).
+    pub secret: bool,
+    pub name: String,
+    /// The value; a role reference (`aws_iam_role.x.arn`) becomes the role's ARN with the
+    /// account and partition unknown.
+    pub value: SStr,
 }
 
 /// Where a template's policy was rendered (`templatefile(…)` in a `.tf` file).
@@ -103,6 +121,7 @@ impl FileModel {
             && self.roles.is_empty()
             && self.access_keys.is_empty()
             && self.subject_templates.is_empty()
+            && self.ci_values.is_empty()
     }
 }
 

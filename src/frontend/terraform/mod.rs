@@ -8,7 +8,8 @@
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
 use crate::model::{
-    AccessKey, Attached, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate, Switch,
+    AccessKey, Attached, CiValue, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate,
+    Switch,
 };
 use crate::model::{OidcProvider, PolicyDoc, PolicyKind};
 use crate::source::embedded::Embedded;
@@ -40,9 +41,26 @@ pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
     match ident {
         "variable" | "locals" | "module" => true,
         "resource" | "data" => labels.first().is_some_and(|t| {
-            t.starts_with("aws_iam_") || is_subject_template_resource(t) || *t == "template_file"
+            t.starts_with("aws_iam_")
+                || is_subject_template_resource(t)
+                || *t == "template_file"
+                || ci_value_kind(t).is_some()
         }),
         _ => false,
+    }
+}
+
+/// A GitHub Actions secret or variable resource: (is a secret, its name attribute, its value
+/// attributes).
+fn ci_value_kind(ty: &str) -> Option<(bool, &'static str, &'static [&'static str])> {
+    match ty {
+        "github_actions_secret"
+        | "github_actions_environment_secret"
+        | "github_actions_organization_secret" => Some((true, "secret_name", &["plaintext_value"])),
+        "github_actions_variable"
+        | "github_actions_environment_variable"
+        | "github_actions_organization_variable" => Some((false, "variable_name", &["value"])),
+        _ => None,
     }
 }
 
@@ -1262,6 +1280,38 @@ impl<'a> Module<'a> {
         self.roles.insert(owner, (id, models[id].roles.len() - 1));
     }
 
+    /// The ARN of the role a value refers to (`aws_iam_role.x.arn`, `module.x.…arn`), with
+    /// the partition and account unknown, when the role's name is known.
+    fn role_arn_of(&self, models: &DirFiles<FileModel>, v: &Node) -> Option<Template> {
+        let [Part::Unknown(e)] = v.as_template()?.parts.as_slice() else {
+            return None;
+        };
+        let k = ref_key(e);
+        if !k.ends_with("arn") {
+            return None;
+        }
+        let role = if let Some(r) = referenced(v, "aws_iam_role") {
+            let (f, i) = *self.roles.get(&r)?;
+            &models[f].roles[i]
+        } else {
+            let m = referenced(v, "module")?;
+            self.files
+                .iter()
+                .flat_map(|(f, _)| models[*f].roles.iter())
+                .find(|r| r.owner == m)?
+        };
+        let name = role.name.as_ref()?.value.known()?;
+        Some(Template {
+            parts: vec![
+                Part::Lit("arn:".into()),
+                Part::Unknown("partition".into()),
+                Part::Lit(":iam::".into()),
+                Part::Unknown("account_id".into()),
+                Part::Lit(format!(":role/{name}")),
+            ],
+        })
+    }
+
     /// The role a `role`/`roles` value names: `aws_iam_role.x.name`/`.id`/`.arn`, or the literal
     /// name of a role of this module.
     fn role_of(&self, n: &Node) -> Option<(FileId, usize)> {
@@ -1331,6 +1381,27 @@ impl<'a> Module<'a> {
             return;
         };
         if b.ident != "resource" {
+            return;
+        }
+        if let Some((secret, name_key, value_keys)) = ci_value_kind(ty) {
+            let (Some(name), Some(v)) = (
+                b.attr(name_key).and_then(|n| n.as_str()),
+                value_keys.iter().find_map(|k| b.attr(k)),
+            ) else {
+                return;
+            };
+            let value = self
+                .role_arn_of(models, v)
+                .or_else(|| v.as_template().cloned());
+            if let Some(value) = value {
+                models[id].ci_values.push(CiValue {
+                    file: id,
+                    span: b.span,
+                    secret,
+                    name,
+                    value: Spanned::new(value, v.span),
+                });
+            }
             return;
         }
         match ty {
