@@ -92,7 +92,8 @@ fn run_rules_reusing(
 }
 
 /// A finding in a template's policy points at where the template is rendered (the
-/// `templatefile(…)` call), with the values of which it was judged. A template several callers
+/// `templatefile(…)` call), and one in a local module's at the `module` block calling it: the
+/// values it was judged with come from there. A template several callers
 /// render: the callers the message names (each is judged on its own values), else all.
 fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
     for f in findings.iter_mut() {
@@ -120,6 +121,25 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
         } else {
             named.into_iter().copied().collect()
         };
+        // A value a single caller passes whole (`values = var.subjects`): the finding is about
+        // the caller's argument, the module's line is where it is used.
+        if let [r] = chosen.as_slice()
+            && let Some(name) = scan
+                .file(f.file)
+                .slice(f.span)
+                .trim()
+                .strip_prefix("var.")
+            && let Some((_, at)) = r.inputs.iter().find(|(n, _)| n == name)
+        {
+            let used = crate::diag::Label {
+                file: f.file,
+                span: f.span,
+                message: format!("the module uses `var.{name}` here"),
+            };
+            f.file = r.file;
+            f.span = *at;
+            f.related.insert(0, used);
+        }
         let mut seen = Vec::new();
         for r in chosen {
             if seen.contains(&(r.file, r.span)) {
@@ -129,10 +149,7 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
             f.related.push(crate::diag::Label {
                 file: r.file,
                 span: r.span,
-                message: format!(
-                    "rendered here by {} for {}",
-                    r.how, m.policies[r.policy].owner
-                ),
+                message: format!("{} here, for {}", r.how, m.policies[r.policy].owner),
             });
         }
     }

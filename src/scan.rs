@@ -289,6 +289,8 @@ fn text_is_read(src: &SourceFile) -> bool {
 struct UnitOut {
     outs: Vec<(FileId, Outcome)>,
     rendered: Vec<(FileId, Vec<Rendered>, SourceFile)>,
+    /// Local modules linked with the arguments of a caller in this unit.
+    instances: Vec<crate::frontend::terraform::Instance>,
 }
 
 type Rendered = (crate::model::PolicyDoc, FileId, crate::source::Span, String);
@@ -323,6 +325,7 @@ fn process_unit(
     overlays: &[Option<&str>],
     max: u64,
     index: &std::collections::HashMap<&str, FileId>,
+    tf_dirs: &std::collections::HashMap<&str, Vec<FileId>>,
 ) -> UnitOut {
     let outs: Vec<(FileId, Outcome)> = unit
         .iter()
@@ -333,6 +336,7 @@ fn process_unit(
         return UnitOut {
             outs,
             rendered: vec![],
+            instances: vec![],
         };
     }
     let mut srcs = Vec::new();
@@ -359,7 +363,32 @@ fn process_unit(
         loaded.borrow_mut().push(src);
         Some((id, text))
     };
-    let rendered = crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models, &load);
+    // A local module's `.tf` files, read like any other (the walk found them; size-bounded).
+    let load_dir = |dir: &str| -> Vec<(FileId, SourceFile)> {
+        let Some(ids) = tf_dirs.get(dir) else {
+            return vec![];
+        };
+        ids.iter()
+            .filter_map(|&id| {
+                let c = &candidates[id];
+                let bytes = match overlays[id] {
+                    Some(t) if t.len() as u64 <= max => t.as_bytes().to_vec(),
+                    Some(_) => return None,
+                    None => read_capped(c, max, Format::Terraform).ok()?,
+                };
+                let (text, bom) = decode(bytes).ok()?;
+                Some((
+                    id,
+                    SourceFile::new(c.path.clone(), c.rel.clone(), text, Format::Terraform)
+                        .with_bom(bom),
+                ))
+            })
+            .collect()
+    };
+    let linked =
+        crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models, &load, &load_dir);
+    let rendered = linked.rendered;
+    let instances = linked.instances;
     drop(files);
     let mut loaded = loaded.into_inner();
     let rendered: Vec<(FileId, Vec<Rendered>, SourceFile)> = rendered
@@ -370,7 +399,9 @@ fn process_unit(
         })
         .collect();
     let models: Vec<(FileId, FileModel)> = dir_models.into_pairs().collect();
-    let useful = models.iter().any(|(_, m)| !m.is_empty()) || !rendered.is_empty();
+    let useful = models.iter().any(|(_, m)| !m.is_empty())
+        || !rendered.is_empty()
+        || !instances.is_empty();
     for ((id, src), (_, m)) in srcs.into_iter().zip(models) {
         let keep = useful || text_is_read(&src);
         rest.push((
@@ -385,6 +416,90 @@ fn process_unit(
     UnitOut {
         outs: rest,
         rendered,
+        instances,
+    }
+}
+
+/// Local modules linked with their callers' arguments replace the modules' own models (linked
+/// alone, with the callers' values unknown): the first caller's instance replaces, the next ones
+/// are added (each caller judged on its own values), every policy pointing at its caller.
+fn merge_instances(
+    instances: Vec<crate::frontend::terraform::Instance>,
+    slots: &mut [Option<Outcome>],
+    shift: &dyn Fn(&mut FileModel, FileId, usize),
+) {
+    let called: std::collections::HashSet<FileId> = instances
+        .iter()
+        .filter(|i| !i.top_level)
+        .flat_map(|i| i.models.iter().map(|(id, _)| *id))
+        .collect();
+    let mut replaced: std::collections::HashSet<FileId> = Default::default();
+    for inst in instances {
+        // Linked alone, a module calling another passes its own unknown inputs: superseded
+        // by the instance through the module's own caller.
+        if inst.top_level && called.contains(&inst.caller.0) {
+            continue;
+        }
+        let mut models = inst.models;
+        let mut sources: std::collections::HashMap<FileId, SourceFile> =
+            inst.sources.into_iter().collect();
+        // Where each file's policies will start once added.
+        let bases: Vec<(FileId, usize)> = models
+            .iter()
+            .map(|(id, _)| {
+                let base = match &slots[*id] {
+                    Some(Outcome::File(_, m)) if replaced.contains(id) => m.policies.len(),
+                    _ => 0,
+                };
+                (*id, base)
+            })
+            .collect();
+        for (_, m) in models.iter_mut() {
+            for &(f, base) in &bases {
+                if base > 0 {
+                    shift(m, f, base);
+                }
+            }
+        }
+        let (cfile, cspan, how) = inst.caller;
+        for ((id, mut m), (_, base)) in models.into_iter().zip(bases) {
+            if matches!(slots[id], Some(Outcome::Error(_))) || m.is_empty() {
+                continue;
+            }
+            for i in 0..m.policies.len() {
+                m.rendered_by.push(crate::model::RenderedBy {
+                    policy: base + i,
+                    file: cfile,
+                    span: cspan,
+                    how: how.clone(),
+                    inputs: inst.inputs.clone(),
+                });
+            }
+            for r in &mut m.rendered_by {
+                if r.file != cfile || r.span != cspan {
+                    r.policy += base;
+                }
+            }
+            if replaced.insert(id) {
+                let src = match slots[id].take() {
+                    Some(Outcome::File(src, _)) => src,
+                    _ => match sources.remove(&id) {
+                        Some(s) => s,
+                        None => continue,
+                    },
+                };
+                slots[id] = Some(Outcome::File(src, m));
+            } else if let Some(Outcome::File(_, into)) = &mut slots[id] {
+                into.policies.append(&mut m.policies);
+                into.roles.append(&mut m.roles);
+                into.providers.append(&mut m.providers);
+                into.access_keys.append(&mut m.access_keys);
+                into.subject_templates.append(&mut m.subject_templates);
+                into.switches.append(&mut m.switches);
+                into.rendered_by.append(&mut m.rendered_by);
+                into.ci_values.append(&mut m.ci_values);
+            }
+        }
     }
 }
 
@@ -394,6 +509,15 @@ fn process_unit(
 fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
     let mut policies: std::collections::BTreeMap<FileId, Vec<Rendered>> = Default::default();
     let mut sources: std::collections::BTreeMap<FileId, SourceFile> = Default::default();
+    let mut instances = Vec::new();
+    let shift = |m: &mut FileModel, file: FileId, base: usize| {
+        for r in &mut m.roles {
+            let refs = r.trust.iter_mut().chain(r.permission_policies.iter_mut());
+            for p in refs.filter(|p| p.file == file) {
+                p.index += base;
+            }
+        }
+    };
     for mut u in done {
         for (tid, docs, src) in u.rendered {
             let list = policies.entry(tid).or_default();
@@ -402,19 +526,21 @@ fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
             sources.entry(tid).or_insert(src);
             for (_, o) in u.outs.iter_mut() {
                 if let Outcome::File(_, m) = o {
-                    for r in &mut m.roles {
-                        let refs = r.trust.iter_mut().chain(r.permission_policies.iter_mut());
-                        for p in refs.filter(|p| p.file == tid) {
-                            p.index += base;
-                        }
-                    }
+                    shift(m, tid, base);
+                }
+            }
+            for inst in u.instances.iter_mut() {
+                for (_, m) in inst.models.iter_mut() {
+                    shift(m, tid, base);
                 }
             }
         }
         for (id, o) in u.outs {
             slots[id] = Some(o);
         }
+        instances.extend(u.instances);
     }
+    merge_instances(instances, slots, &shift);
     for (tid, list) in policies {
         let mut docs = Vec::with_capacity(list.len());
         let mut rendered_by = Vec::with_capacity(list.len());
@@ -425,6 +551,7 @@ fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
                 file,
                 span,
                 how,
+                inputs: vec![],
             });
         }
         match &mut slots[tid] {
@@ -531,6 +658,11 @@ pub fn scan_with(
     // Biggest units first: a large plan started last would leave the other cores idle while
     // one finishes it. (Results go to their slots by id: the order of work changes nothing.)
     let weight = |u: &Vec<FileId>| u.iter().map(|&i| candidates[i].size).sum::<u64>();
+    // The `.tf` files of each directory, for the local modules a directory calls.
+    let dir_files: std::collections::HashMap<&str, Vec<FileId>> = tf_dirs
+        .iter()
+        .map(|(d, &u)| (*d, units[u].clone()))
+        .collect();
     units.sort_by_cached_key(|u| std::cmp::Reverse(weight(u)));
     let index: std::collections::HashMap<&str, FileId> = candidates
         .iter()
@@ -540,7 +672,7 @@ pub fn scan_with(
     let done: Vec<UnitOut> = units
         .par_iter()
         .with_max_len(1)
-        .map(|u| process_unit(u, &candidates, &overlay, opts.max_file_size, &index))
+        .map(|u| process_unit(u, &candidates, &overlay, opts.max_file_size, &index, &dir_files))
         .collect();
     let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
     merge_rendered(done, &mut slots);

@@ -50,7 +50,8 @@ pub fn classify_by_name(rel: &str) -> Option<Format> {
     if name.ends_with(".json") || name.ends_with(".tpl") {
         return Some(Format::IamJson);
     }
-    if name.ends_with(".tf") {
+    // (`terraform.tfvars`/`*.auto.tfvars`: the values of the directory's variables.)
+    if name.ends_with(".tf") || terraform::is_tfvars(name) {
         return Some(Format::Terraform);
     }
     // Outside workflow directories, YAML and `.template` files may be CloudFormation

@@ -97,8 +97,10 @@ pub struct RenderedBy {
     pub policy: usize,
     pub file: FileId,
     pub span: Span,
-    /// `templatefile()`, `file()`, `data "template_file"`.
+    /// How it was rendered, as a phrase (`rendered by \`templatefile()\``).
     pub how: String,
+    /// The arguments the caller passed (a local module's `module` block): name, value span.
+    pub inputs: Vec<(String, Span)>,
 }
 
 /// A block whose `count`/`for_each` is empty by default.

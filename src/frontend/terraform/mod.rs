@@ -29,9 +29,80 @@ pub struct TfFile {
 }
 
 pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
+    if is_tfvars(&src.rel) {
+        return parse_tfvars(&src.text);
+    }
     Ok(TfFile {
         blocks: hcl::parse_blocks(&src.text, &relevant_block)?,
     })
+}
+
+/// The variable files Terraform loads by itself: `terraform.tfvars`, `*.auto.tfvars`.
+pub fn is_tfvars(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+    name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
+}
+
+/// A variables file: its attributes, as one `tfvars` block. (The text is read as the body of
+/// a block; spans are moved back onto the file's own bytes.)
+fn parse_tfvars(text: &str) -> Result<TfFile, ParseFailure> {
+    const OPEN: &str = "tfvars {\n";
+    let wrapped = format!("{OPEN}{text}\n}}");
+    let at = OPEN.len() as u32;
+    let back = |s: Span| {
+        let start = s.start.saturating_sub(at).min(text.len() as u32);
+        let end = s.end.saturating_sub(at).min(text.len() as u32);
+        Span::new(start as usize, end.max(start) as usize)
+    };
+    fn shift(n: &mut Node, back: &dyn Fn(Span) -> Span) {
+        n.span = back(n.span);
+        match &mut n.value {
+            Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, back)),
+            Value::Map(entries) => entries.iter_mut().for_each(|e| {
+                e.key_span = back(e.key_span);
+                shift(&mut e.value, back)
+            }),
+            Value::Tagged(_, inner) => shift(inner, back),
+            _ => {}
+        }
+    }
+    let mut blocks = hcl::parse_blocks(&wrapped, &|ident, _| ident == "tfvars").map_err(|e| {
+        ParseFailure {
+            offset: e.offset.saturating_sub(OPEN.len()).min(text.len()),
+            message: e.message,
+        }
+    })?;
+    for b in blocks.iter_mut() {
+        b.span = back(b.span);
+        b.header = back(b.header);
+        b.blocks.clear();
+        for e in b.attrs.iter_mut() {
+            e.key_span = back(e.key_span);
+            shift(&mut e.value, &back);
+        }
+    }
+    Ok(TfFile { blocks })
+}
+
+/// The values the variables files of a directory give (`terraform.tfvars` first, then the
+/// `*.auto.tfvars` in name order, later ones winning), as `var.NAME` symbols.
+fn tfvars_inputs(files: &DirFiles<&SourceFile>, parsed: &[(FileId, TfFile)]) -> Syms {
+    let mut vars: Vec<(bool, &str, &TfFile)> = parsed
+        .iter()
+        .map(|(id, f)| (files[*id].rel.as_str(), f))
+        .filter(|(rel, _)| is_tfvars(rel))
+        .map(|(rel, f)| (!rel.ends_with("terraform.tfvars"), rel, f))
+        .collect();
+    vars.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut out = Syms::new();
+    for (_, _, f) in vars {
+        for b in f.blocks.iter().filter(|b| b.ident == "tfvars") {
+            for e in &b.attrs {
+                out.insert(format!("var.{}", e.key), e.value.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The top-level blocks linking reads: variables and locals (references), modules (the
@@ -117,27 +188,182 @@ pub type Loader<'a> = dyn Fn(&str) -> Option<(FileId, String)> + 'a;
 /// Each with where it was rendered: (file, span of the call, how).
 pub type Rendered = std::collections::BTreeMap<FileId, Vec<(PolicyDoc, FileId, Span, String)>>;
 
+/// Lists the `.tf` files of a directory of the scan (relative to the scan root), read.
+pub type DirLoader<'a> = dyn Fn(&str) -> Vec<(FileId, SourceFile)> + 'a;
+
+/// A local module (`source = "./…"`/`"../…"`) linked with one caller's arguments: the models
+/// of its files, judged on that caller's values.
+pub struct Instance {
+    /// The module's files and their models for this caller.
+    pub models: Vec<(FileId, FileModel)>,
+    /// The module's files, read.
+    pub sources: Vec<(FileId, SourceFile)>,
+    /// The `module` block calling it: (file, span, how it is named).
+    pub caller: (FileId, Span, String),
+    /// The arguments it passes: name, value span (in the caller's file).
+    pub inputs: Vec<(String, Span)>,
+    /// The caller was linked as a directory of its own (not itself as a module instance): when
+    /// the caller's directory is a module some other caller instantiates, this instance (with
+    /// the caller's unknown inputs) is superseded by the one through that caller.
+    pub top_level: bool,
+}
+
+/// What linking a directory produced beyond its own files' models.
+#[derive(Default)]
+pub struct Linked {
+    pub rendered: Rendered,
+    pub instances: Vec<Instance>,
+}
+
+/// Deepest chain of local modules followed.
+const MAX_MODULE_DEPTH: usize = 4;
+
 /// Link the Terraform files of one directory (a module): resolve references and fill the
 /// models. `files`, `parsed` and `models` hold the directory's files, by id; `load` reads the
-/// templates they render.
+/// templates they render, `load_dir` the local modules they call.
 pub fn link_dir(
+    files: &DirFiles<&SourceFile>,
+    parsed: Vec<(FileId, TfFile)>,
+    models: &mut DirFiles<FileModel>,
+    load: &Loader<'_>,
+    load_dir: &DirLoader<'_>,
+) -> Linked {
+    if parsed.is_empty() {
+        return Linked::default();
+    }
+    let mut out = Linked::default();
+    let cx = LinkCx {
+        load,
+        load_dir,
+        stack: vec![],
+    };
+    let inputs = tfvars_inputs(files, &parsed);
+    link_with(files, parsed, models, &inputs, &cx, &mut out);
+    out
+}
+
+/// How a directory is being linked: the readers, and the chain of module directories above
+/// it (a module calling itself, directly or not, is not followed again).
+struct LinkCx<'a> {
+    load: &'a Loader<'a>,
+    load_dir: &'a DirLoader<'a>,
+    stack: Vec<String>,
+}
+
+fn link_with(
     files: &DirFiles<&SourceFile>,
     mut parsed: Vec<(FileId, TfFile)>,
     models: &mut DirFiles<FileModel>,
-    load: &Loader<'_>,
-) -> Rendered {
-    if parsed.is_empty() {
-        return Rendered::new();
-    }
-    let syms = symbols(&parsed);
+    inputs: &Syms,
+    cx: &LinkCx<'_>,
+    out: &mut Linked,
+) {
+    let syms = symbols(&parsed, inputs);
     for (_, f) in parsed.iter_mut() {
         for b in f.blocks.iter_mut() {
             resolve_block(b, &syms);
         }
     }
-    let mut m = Module::new(&parsed, files, syms, load);
+    let mut m = Module::new(&parsed, files, syms, cx.load);
+    m.rendered = std::mem::take(&mut out.rendered);
     m.build(models);
-    m.rendered
+    out.rendered = std::mem::take(&mut m.rendered);
+    let calls: Vec<(FileId, &Block)> = parsed
+        .iter()
+        .flat_map(|(id, f)| f.blocks.iter().map(move |b| (*id, b)))
+        .filter(|(_, b)| b.ident == "module")
+        .collect();
+    let dir = m.dir.clone();
+    drop(m);
+    for (id, b) in calls {
+        instantiate(&dir, id, b, cx, out);
+    }
+}
+
+/// Link the local module a `module` block calls with the block's arguments.
+fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut Linked) {
+    let Some(source) = b.attr("source").and_then(|s| s.as_str()) else {
+        return;
+    };
+    if !(source.starts_with("./") || source.starts_with("../")) || cx.stack.len() >= MAX_MODULE_DEPTH
+    {
+        return;
+    }
+    let Some(target) = join_rel(dir, &source) else {
+        return;
+    };
+    if target == dir || cx.stack.contains(&target) {
+        return;
+    }
+    let sources = (cx.load_dir)(&target);
+    let parsed: Vec<(FileId, TfFile)> = sources
+        .iter()
+        .filter_map(|(id, src)| parse_file(src).ok().map(|t| (*id, t)))
+        .collect();
+    if parsed.is_empty() {
+        return;
+    }
+    let mut inputs = Syms::new();
+    let mut passed = Vec::new();
+    for e in &b.attrs {
+        if !matches!(
+            e.key.as_str(),
+            "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
+        ) {
+            inputs.insert(format!("var.{}", e.key), e.value.clone());
+            passed.push((e.key.clone(), e.value.span));
+        }
+    }
+    let ids: Vec<FileId> = parsed.iter().map(|(id, _)| *id).collect();
+    let files = DirFiles::new(
+        sources
+            .iter()
+            .filter(|(id, _)| ids.contains(id))
+            .map(|(id, s)| (*id, s))
+            .collect(),
+    );
+    let mut models = DirFiles::new(ids.iter().map(|id| (*id, FileModel::default())).collect());
+    let top_level = cx.stack.is_empty();
+    let mut stack = cx.stack.clone();
+    stack.push(dir.to_string());
+    let inner = LinkCx {
+        load: cx.load,
+        load_dir: cx.load_dir,
+        stack,
+    };
+    link_with(&files, parsed, &mut models, &inputs, &inner, out);
+    drop(files);
+    let name = b.label(0).unwrap_or("");
+    // Terraform's own address of what the module creates (`module.NAME.aws_iam_role.x`), and
+    // the calling directory: each caller's instance is named apart.
+    let mut models: Vec<(FileId, FileModel)> = models.into_pairs().collect();
+    let prefix = format!("module.{name}.");
+    let suffix = if dir.is_empty() {
+        String::new()
+    } else {
+        format!(" (in {dir})")
+    };
+    let rename = |o: &mut String| {
+        o.insert_str(0, &prefix);
+        o.push_str(&suffix);
+    };
+    for (_, m) in models.iter_mut() {
+        m.policies.iter_mut().for_each(|p| rename(&mut p.owner));
+        m.roles.iter_mut().for_each(|r| rename(&mut r.owner));
+        m.providers.iter_mut().for_each(|p| rename(&mut p.owner));
+        m.access_keys.iter_mut().for_each(|k| rename(&mut k.owner));
+    }
+    out.instances.push(Instance {
+        models,
+        inputs: passed,
+        sources,
+        caller: (
+            caller,
+            b.header,
+            format!("called by `module \"{name}\"` with its arguments"),
+        ),
+        top_level,
+    });
 }
 
 /// What `path.root`/`path.cwd` evaluate to: the root module's directory, which a module does
@@ -252,7 +478,7 @@ fn is_literal(n: &Node) -> bool {
     ok
 }
 
-fn symbols(files: &[(FileId, TfFile)]) -> Syms {
+fn symbols(files: &[(FileId, TfFile)], inputs: &Syms) -> Syms {
     let mut syms = Syms::new();
     for (_, f) in files {
         for b in f.blocks.iter().filter(|b| b.ident == "variable") {
@@ -263,6 +489,10 @@ fn symbols(files: &[(FileId, TfFile)]) -> Syms {
                 syms.insert(format!("var.{name}"), d.clone());
             }
         }
+    }
+    // A caller's arguments win over the defaults (an unknown argument stays unknown).
+    for (k, v) in inputs {
+        syms.insert(k.clone(), v.clone());
     }
     // Locals may use variables, other locals and provider ARNs: a few rounds settle chains.
     for _ in 0..4 {
@@ -1082,7 +1312,7 @@ impl<'a> Module<'a> {
                 Some((id, models[id].policies.len() - 1))
             }
             Value::Tagged(tag, spec) if tag == "templatefile" || tag == "file" => {
-                let how = format!("`{tag}()`");
+                let how = format!("rendered by `{tag}()`");
                 self.render(spec, owner, kind, (id, value.span, how))
             }
             _ => {
@@ -1099,7 +1329,7 @@ impl<'a> Module<'a> {
                         entries.retain(|e| e.key != "vars");
                         entries.push(entry("vars", vars.span, vars.clone()));
                     }
-                    let how = format!("`{name}.rendered`");
+                    let how = format!("rendered by `{name}.rendered`");
                     return self.render(&spec, owner, kind, (id, value.span, how));
                 }
                 let name = referenced(value, "data.aws_iam_policy_document")?;
