@@ -123,22 +123,34 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
         };
         // A value a single caller passes whole (`values = var.subjects`): the finding is about
         // the caller's argument, the module's line is where it is used.
-        if let [r] = chosen.as_slice()
-            && let Some(name) = scan
-                .file(f.file)
-                .slice(f.span)
-                .trim()
-                .strip_prefix("var.")
-            && let Some((_, at)) = r.inputs.iter().find(|(n, _)| n == name)
-        {
-            let used = crate::diag::Label {
-                file: f.file,
-                span: f.span,
-                message: format!("the module uses `var.{name}` here"),
+        // Through a chain of modules, up to the outermost caller passing it.
+        if let [r] = chosen.as_slice() {
+            let var_at = |file, span| -> Option<String> {
+                let text = scan.get_file(file)?.slice(span).trim();
+                let name = text.strip_prefix("var.")?;
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    .then(|| name.to_string())
             };
-            f.file = r.file;
-            f.span = *at;
-            f.related.insert(0, used);
+            let mut at = (f.file, f.span);
+            let mut first = None;
+            for (file, inputs) in &r.callers {
+                let Some(name) = var_at(at.0, at.1) else { break };
+                let Some((_, span)) = inputs.iter().find(|(n, _)| *n == name) else {
+                    break;
+                };
+                first.get_or_insert(name);
+                at = (*file, *span);
+            }
+            if let Some(name) = first {
+                let used = crate::diag::Label {
+                    file: f.file,
+                    span: f.span,
+                    message: format!("the module uses `var.{name}` here"),
+                };
+                (f.file, f.span) = at;
+                f.related.insert(0, used);
+            }
         }
         let mut seen = Vec::new();
         for r in chosen {

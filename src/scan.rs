@@ -472,7 +472,7 @@ fn merge_instances(
                     file: cfile,
                     span: cspan,
                     how: how.clone(),
-                    inputs: inst.inputs.clone(),
+                    callers: inst.callers.clone(),
                 });
             }
             for r in &mut m.rendered_by {
@@ -551,7 +551,7 @@ fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
                 file,
                 span,
                 how,
-                inputs: vec![],
+                callers: vec![],
             });
         }
         match &mut slots[tid] {

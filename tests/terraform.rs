@@ -462,3 +462,93 @@ fn templates_outside_the_tree_or_behind_links_are_never_read() {
     assert_eq!(code, 0, "{v}");
     assert!(hits(&v).is_empty(), "{v}");
 }
+
+const MODULE_ROLE: &str = r#"variable "subjects" {
+  type = list(string)
+}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = var.subjects
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "ci"
+  assume_role_policy = data.aws_iam_policy_document.trust.json
+}
+"#;
+
+#[test]
+fn each_caller_of_a_local_module_is_judged_on_its_own_values_at_its_own_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("modules/role/main.tf".into(), MODULE_ROLE.into()),
+            // a module passing its own input on: the value comes from the outermost caller
+            (
+                "modules/wrapper/main.tf".into(),
+                "variable \"subs\" {}\nmodule \"inner\" {\n  source   = \"../role\"\n  subjects = var.subs\n}\n".into(),
+            ),
+            (
+                "envs/dev/main.tf".into(),
+                "module \"wide\" {\n  source   = \"../../modules/role\"\n  subjects = [\"repo:acme/app:*\"]\n}\n\nmodule \"pinned\" {\n  source   = \"../../modules/role\"\n  subjects = [\"repo:acme/app:ref:refs/heads/main\"]\n}\n".into(),
+            ),
+            (
+                "envs/prod/main.tf".into(),
+                "variable \"subs\" {}\nmodule \"wrapped\" {\n  source = \"../../modules/wrapper\"\n  subs   = var.subs\n}\n".into(),
+            ),
+            (
+                "envs/prod/terraform.tfvars".into(),
+                "subs = [\"repo:acme/*\"]\n".into(),
+            ),
+            // a module calling itself, and one outside the tree: never followed
+            (
+                "loop/main.tf".into(),
+                "module \"again\" {\n  source = \"./\"\n}\nmodule \"up\" {\n  source = \"../../../../etc\"\n}\n".into(),
+            ),
+        ],
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 1, "{v}");
+    let mut got = hits(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            // at the outermost caller's argument (its value comes from terraform.tfvars)
+            ("trust-sub-org-wide".to_string(), "envs/prod/main.tf".to_string(), 4),
+            ("trust-sub-repo-wide".to_string(), "envs/dev/main.tf".to_string(), 3),
+        ],
+        "{v}"
+    );
+    let msgs: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        msgs.iter().any(|m| m.contains("module.wide.aws_iam_role.this (in envs/dev)")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.contains("module.wrapped.module.inner.aws_iam_role.this (in envs/prod)")),
+        "{msgs:?}"
+    );
+}

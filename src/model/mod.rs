@@ -99,8 +99,9 @@ pub struct RenderedBy {
     pub span: Span,
     /// How it was rendered, as a phrase (`rendered by \`templatefile()\``).
     pub how: String,
-    /// The arguments the caller passed (a local module's `module` block): name, value span.
-    pub inputs: Vec<(String, Span)>,
+    /// A local module's callers, innermost first: each `module` block's file and the
+    /// arguments it passes (name, value span).
+    pub callers: Vec<(FileId, Vec<(String, Span)>)>,
 }
 
 /// A block whose `count`/`for_each` is empty by default.

@@ -198,10 +198,11 @@ pub struct Instance {
     pub models: Vec<(FileId, FileModel)>,
     /// The module's files, read.
     pub sources: Vec<(FileId, SourceFile)>,
-    /// The `module` block calling it: (file, span, how it is named).
+    /// The outermost `module` block of the chain calling it: (file, span, how it is named).
     pub caller: (FileId, Span, String),
-    /// The arguments it passes: name, value span (in the caller's file).
-    pub inputs: Vec<(String, Span)>,
+    /// Every `module` block of the chain, innermost first: its file and the arguments it
+    /// passes (name, value span in that file).
+    pub callers: Vec<(FileId, Vec<(String, Span)>)>,
     /// The caller was linked as a directory of its own (not itself as a module instance): when
     /// the caller's directory is a module some other caller instantiates, this instance (with
     /// the caller's unknown inputs) is superseded by the one through that caller.
@@ -236,6 +237,7 @@ pub fn link_dir(
         load,
         load_dir,
         stack: vec![],
+        chain: vec![],
     };
     let inputs = tfvars_inputs(files, &parsed);
     link_with(files, parsed, models, &inputs, &cx, &mut out);
@@ -248,6 +250,16 @@ struct LinkCx<'a> {
     load: &'a Loader<'a>,
     load_dir: &'a DirLoader<'a>,
     stack: Vec<String>,
+    /// The `module` blocks above, outermost first: (file, header, label, name, arguments).
+    chain: Vec<Call>,
+}
+
+#[derive(Clone)]
+struct Call {
+    file: FileId,
+    header: Span,
+    name: String,
+    inputs: Vec<(String, Span)>,
 }
 
 fn link_with(
@@ -326,22 +338,31 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
     let top_level = cx.stack.is_empty();
     let mut stack = cx.stack.clone();
     stack.push(dir.to_string());
+    let name = b.label(0).unwrap_or("").to_string();
+    let mut chain = cx.chain.clone();
+    chain.push(Call {
+        file: caller,
+        header: b.header,
+        name: name.clone(),
+        inputs: passed,
+    });
     let inner = LinkCx {
         load: cx.load,
         load_dir: cx.load_dir,
         stack,
+        chain: chain.clone(),
     };
     link_with(&files, parsed, &mut models, &inputs, &inner, out);
     drop(files);
-    let name = b.label(0).unwrap_or("");
-    // Terraform's own address of what the module creates (`module.NAME.aws_iam_role.x`), and
-    // the calling directory: each caller's instance is named apart.
+    // Terraform's own address of what the module creates (`module.A.module.B.aws_iam_role.x`),
+    // and the outermost calling directory: each caller's instance is named apart.
     let mut models: Vec<(FileId, FileModel)> = models.into_pairs().collect();
-    let prefix = format!("module.{name}.");
-    let suffix = if dir.is_empty() {
+    let prefix: String = chain.iter().map(|c| format!("module.{}.", c.name)).collect();
+    let top = inner.stack.first().map(String::as_str).unwrap_or("");
+    let suffix = if top.is_empty() {
         String::new()
     } else {
-        format!(" (in {dir})")
+        format!(" (in {top})")
     };
     let rename = |o: &mut String| {
         o.insert_str(0, &prefix);
@@ -353,14 +374,15 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
         m.providers.iter_mut().for_each(|p| rename(&mut p.owner));
         m.access_keys.iter_mut().for_each(|k| rename(&mut k.owner));
     }
+    let outer = &chain[0];
     out.instances.push(Instance {
         models,
-        inputs: passed,
+        callers: chain.iter().rev().map(|c| (c.file, c.inputs.clone())).collect(),
         sources,
         caller: (
-            caller,
-            b.header,
-            format!("called by `module \"{name}\"` with its arguments"),
+            outer.file,
+            outer.header,
+            format!("called by `module \"{}\"` with its arguments", outer.name),
         ),
         top_level,
     });
