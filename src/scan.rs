@@ -430,7 +430,6 @@ fn merge_instances(
 ) {
     let called: std::collections::HashSet<FileId> = instances
         .iter()
-        .filter(|i| !i.top_level)
         .flat_map(|i| i.models.iter().map(|(id, _)| *id))
         .collect();
     let mut replaced: std::collections::HashSet<FileId> = Default::default();

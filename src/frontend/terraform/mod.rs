@@ -218,6 +218,10 @@ pub struct Linked {
 
 /// Deepest chain of local modules followed.
 const MAX_MODULE_DEPTH: usize = 4;
+/// Most local-module instances one directory's linking builds (callers × nested calls): a
+/// repository fanning calls out cannot make the scan's work grow without bound; past it,
+/// further modules are linked alone only.
+const MAX_INSTANCES: usize = 256;
 
 /// Link the Terraform files of one directory (a module): resolve references and fill the
 /// models. `files`, `parsed` and `models` hold the directory's files, by id; `load` reads the
@@ -233,11 +237,13 @@ pub fn link_dir(
         return Linked::default();
     }
     let mut out = Linked::default();
+    let budget = std::cell::Cell::new(MAX_INSTANCES);
     let cx = LinkCx {
         load,
         load_dir,
         stack: vec![],
         chain: vec![],
+        budget: &budget,
     };
     let inputs = tfvars_inputs(files, &parsed);
     link_with(files, parsed, models, &inputs, &cx, &mut out);
@@ -250,8 +256,10 @@ struct LinkCx<'a> {
     load: &'a Loader<'a>,
     load_dir: &'a DirLoader<'a>,
     stack: Vec<String>,
-    /// The `module` blocks above, outermost first: (file, header, label, name, arguments).
+    /// The `module` blocks above, outermost first.
     chain: Vec<Call>,
+    /// Instances left to build ([`MAX_INSTANCES`]), shared by the whole linking.
+    budget: &'a std::cell::Cell<usize>,
 }
 
 #[derive(Clone)]
@@ -304,9 +312,10 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
     let Some(target) = join_rel(dir, &source) else {
         return;
     };
-    if target == dir || cx.stack.contains(&target) {
+    if target == dir || cx.stack.contains(&target) || cx.budget.get() == 0 {
         return;
     }
+    cx.budget.set(cx.budget.get() - 1);
     let sources = (cx.load_dir)(&target);
     let parsed: Vec<(FileId, TfFile)> = sources
         .iter()
@@ -351,6 +360,7 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
         load_dir: cx.load_dir,
         stack,
         chain: chain.clone(),
+        budget: cx.budget,
     };
     link_with(&files, parsed, &mut models, &inputs, &inner, out);
     drop(files);
@@ -369,6 +379,18 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
         o.push_str(&suffix);
     };
     for (_, m) in models.iter_mut() {
+        // The module's text serves every caller: no fix edits it for one caller's values.
+        for p in m.policies.iter_mut() {
+            for st in p.statements.iter_mut() {
+                let handles = [&mut st.condition_block, &mut st.statement_block]
+                    .into_iter()
+                    .flatten()
+                    .chain(st.conditions.iter_mut().filter_map(|c| c.operator_block.as_mut()));
+                for h in handles {
+                    h.syntax = crate::model::Syntax::ReadOnly;
+                }
+            }
+        }
         m.policies.iter_mut().for_each(|p| rename(&mut p.owner));
         m.roles.iter_mut().for_each(|r| rename(&mut r.owner));
         m.providers.iter_mut().for_each(|p| rename(&mut p.owner));
