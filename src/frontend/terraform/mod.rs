@@ -283,6 +283,11 @@ fn link_with(
         for b in f.blocks.iter_mut() {
             resolve_block(b, &syms);
         }
+        // In a module instance, what the caller's values switch off is not created at all
+        // (linked alone, a block off by default is judged "when enabled" instead).
+        if !cx.chain.is_empty() {
+            f.blocks.retain(|b| !switched_off(b));
+        }
     }
     let mut m = Module::new(&parsed, files, syms, cx.load);
     m.rendered = std::mem::take(&mut out.rendered);
@@ -300,6 +305,16 @@ fn link_with(
     }
 }
 
+/// A block whose evaluated `count` is 0 or `for_each` an empty collection.
+fn switched_off(b: &Block) -> bool {
+    match (b.attr("count").map(|n| &n.value), b.attr("for_each").map(|n| &n.value)) {
+        (Some(Value::Num(n)), _) => n.trim().parse::<f64>() == Ok(0.0),
+        (_, Some(Value::Seq(v))) => v.is_empty(),
+        (_, Some(Value::Map(v))) => v.is_empty(),
+        _ => false,
+    }
+}
+
 /// Link the local module a `module` block calls with the block's arguments.
 fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut Linked) {
     let Some(source) = b.attr("source").and_then(|s| s.as_str()) else {
@@ -312,7 +327,7 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
     let Some(target) = join_rel(dir, &source) else {
         return;
     };
-    if target == dir || cx.stack.contains(&target) || cx.budget.get() == 0 {
+    if target == dir || cx.stack.contains(&target) || cx.budget.get() == 0 || switched_off(b) {
         return;
     }
     cx.budget.set(cx.budget.get() - 1);
@@ -616,7 +631,12 @@ pub fn resolve(n: &mut Node, syms: &Syms) {
     match &mut n.value {
         Value::Str(t) => {
             if let [Part::Unknown(e)] = t.parts.as_slice() {
-                if let Some(v) = syms.get(&ref_key(e)) {
+                // `x[k]` is an element of `x`, never `x` itself (`data.x.this[0].json`, a
+                // string, is the one the key lookup is for).
+                let found = syms.get(&ref_key(e)).filter(|v| {
+                    !(e.contains('[') && matches!(v.value, Value::Seq(_) | Value::Map(_)))
+                });
+                if let Some(v) = found {
                     let mut v = v.clone();
                     respan(&mut v, n.span);
                     n.value = v.value;
@@ -1486,7 +1506,16 @@ impl<'a> Module<'a> {
                 let Some(expr) = text.get(v.span.start as usize..v.span.end as usize) else {
                     continue;
                 };
-                if let Some(note) = empty_by_default(expr, &self.var_defaults) {
+                // Other shapes (`local.create && var.attach ? 1 : 0`): the value evaluated
+                // with the variables at their defaults.
+                let evaluated = || {
+                    switched_off(b).then(|| {
+                        let shown: String = expr.split_whitespace().collect::<Vec<_>>().join(" ");
+                        let shown: String = shown.chars().take(80).collect();
+                        format!("`{shown}` creates nothing with every variable at its default")
+                    })
+                };
+                if let Some(note) = empty_by_default(expr, &self.var_defaults).or_else(evaluated) {
                     models[*id].switches.push(Switch {
                         span: b.span,
                         at: v.span,
