@@ -135,7 +135,9 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
             let mut at = (f.file, f.span);
             let mut first = None;
             for (file, inputs) in &r.callers {
-                let Some(name) = var_at(at.0, at.1) else { break };
+                let Some(name) = var_at(at.0, at.1) else {
+                    break;
+                };
                 let Some((_, span)) = inputs.iter().find(|(n, _)| *n == name) else {
                     break;
                 };

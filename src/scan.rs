@@ -394,14 +394,15 @@ fn process_unit(
     let rendered: Vec<(FileId, Vec<Rendered>, SourceFile)> = rendered
         .into_iter()
         .filter_map(|(id, docs)| {
-            let i = loaded.iter().position(|s| index.get(s.rel.as_str()) == Some(&id))?;
+            let i = loaded
+                .iter()
+                .position(|s| index.get(s.rel.as_str()) == Some(&id))?;
             Some((id, docs, loaded.swap_remove(i)))
         })
         .collect();
     let models: Vec<(FileId, FileModel)> = dir_models.into_pairs().collect();
-    let useful = models.iter().any(|(_, m)| !m.is_empty())
-        || !rendered.is_empty()
-        || !instances.is_empty();
+    let useful =
+        models.iter().any(|(_, m)| !m.is_empty()) || !rendered.is_empty() || !instances.is_empty();
     for ((id, src), (_, m)) in srcs.into_iter().zip(models) {
         let keep = useful || text_is_read(&src);
         rest.push((
@@ -671,7 +672,16 @@ pub fn scan_with(
     let done: Vec<UnitOut> = units
         .par_iter()
         .with_max_len(1)
-        .map(|u| process_unit(u, &candidates, &overlay, opts.max_file_size, &index, &dir_files))
+        .map(|u| {
+            process_unit(
+                u,
+                &candidates,
+                &overlay,
+                opts.max_file_size,
+                &index,
+                &dir_files,
+            )
+        })
         .collect();
     let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
     merge_rendered(done, &mut slots);
@@ -757,7 +767,10 @@ pub fn rescan(scan: &mut Scan, max: u64, changes: &[(PathBuf, Option<String>)]) 
     let linked = |id: FileId| {
         scan.models.iter().any(|m| {
             m.roles.iter().any(|r| {
-                r.trust.iter().chain(&r.permission_policies).any(|p| p.file == id)
+                r.trust
+                    .iter()
+                    .chain(&r.permission_policies)
+                    .any(|p| p.file == id)
                     && r.file != id
             })
         })

@@ -414,7 +414,11 @@ fn a_template_is_rendered_with_each_callers_values_at_its_own_lines() {
     // Two roles render one template: each is judged on its own subject, reported in the
     // template; the template alone (holes) is not reported a second time.
     let tf = templatefile_role("org", "${path.module}/trust.json.tpl", "repo:acme/*")
-        + &templatefile_role("pinned", "./trust.json.tpl", "repo:acme/app:ref:refs/heads/main")
+        + &templatefile_role(
+            "pinned",
+            "./trust.json.tpl",
+            "repo:acme/app:ref:refs/heads/main",
+        )
         + &templatefile_role("wide", "trust.json.tpl", "repo:acme/app:*");
     write_files(
         dir.path(),
@@ -430,8 +434,16 @@ fn a_template_is_rendered_with_each_callers_values_at_its_own_lines() {
     assert_eq!(
         got,
         vec![
-            ("trust-sub-org-wide".to_string(), "iam/trust.json.tpl".to_string(), 10),
-            ("trust-sub-repo-wide".to_string(), "iam/trust.json.tpl".to_string(), 10),
+            (
+                "trust-sub-org-wide".to_string(),
+                "iam/trust.json.tpl".to_string(),
+                10
+            ),
+            (
+                "trust-sub-repo-wide".to_string(),
+                "iam/trust.json.tpl".to_string(),
+                10
+            ),
         ],
         "{v}"
     );
@@ -441,8 +453,14 @@ fn a_template_is_rendered_with_each_callers_values_at_its_own_lines() {
         .iter()
         .map(|f| f["message"].as_str().unwrap())
         .collect();
-    assert!(msgs.iter().any(|m| m.contains("aws_iam_role.org")), "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("aws_iam_role.wide")), "{msgs:?}");
+    assert!(
+        msgs.iter().any(|m| m.contains("aws_iam_role.org")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.contains("aws_iam_role.wide")),
+        "{msgs:?}"
+    );
 }
 
 #[test]
@@ -532,8 +550,16 @@ fn each_caller_of_a_local_module_is_judged_on_its_own_values_at_its_own_argument
         got,
         vec![
             // at the outermost caller's argument (its value comes from terraform.tfvars)
-            ("trust-sub-org-wide".to_string(), "envs/prod/main.tf".to_string(), 4),
-            ("trust-sub-repo-wide".to_string(), "envs/dev/main.tf".to_string(), 3),
+            (
+                "trust-sub-org-wide".to_string(),
+                "envs/prod/main.tf".to_string(),
+                4
+            ),
+            (
+                "trust-sub-repo-wide".to_string(),
+                "envs/dev/main.tf".to_string(),
+                3
+            ),
         ],
         "{v}"
     );
@@ -544,11 +570,13 @@ fn each_caller_of_a_local_module_is_judged_on_its_own_values_at_its_own_argument
         .map(|f| f["message"].as_str().unwrap())
         .collect();
     assert!(
-        msgs.iter().any(|m| m.contains("module.wide.aws_iam_role.this (in envs/dev)")),
+        msgs.iter()
+            .any(|m| m.contains("module.wide.aws_iam_role.this (in envs/dev)")),
         "{msgs:?}"
     );
     assert!(
-        msgs.iter().any(|m| m.contains("module.wrapped.module.inner.aws_iam_role.this (in envs/prod)")),
+        msgs.iter()
+            .any(|m| m.contains("module.wrapped.module.inner.aws_iam_role.this (in envs/prod)")),
         "{msgs:?}"
     );
 }

@@ -43,10 +43,12 @@ pub fn oidc_step(step: &Step, job: &Job, w: &Workflow) -> Option<(String, Span)>
 /// `ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN` or `core.getIDToken()`.
 fn fetches_token(job: &Job) -> bool {
     job.steps.iter().any(|s| {
-        s.run
-            .as_ref()
-            .is_some_and(|r| r.value.contains("ACTIONS_ID_TOKEN_REQUEST_") || r.value.contains("getIDToken("))
-            || s.with.iter().any(|kv| kv.value.value.contains("getIDToken("))
+        s.run.as_ref().is_some_and(|r| {
+            r.value.contains("ACTIONS_ID_TOKEN_REQUEST_") || r.value.contains("getIDToken(")
+        }) || s
+            .with
+            .iter()
+            .any(|kv| kv.value.value.contains("getIDToken("))
     })
 }
 
@@ -119,8 +121,10 @@ pub fn role_mappings(scan: &crate::model::Scan) -> std::collections::BTreeMap<St
             })
             .or_insert(Some(value));
     }
-    let mut out: std::collections::BTreeMap<String, String> =
-        seen.into_iter().filter_map(|(k, v)| Some((k, v?))).collect();
+    let mut out: std::collections::BTreeMap<String, String> = seen
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
     for (k, v) in &scan.settings.role_mappings {
         out.entry(k.clone()).or_insert_with(|| v.clone());
     }
@@ -288,9 +292,14 @@ mod tests {
                 None
             ]
         );
-        assert_eq!(web_identity_audience(job).as_deref(), Some("sts.amazonaws.com"));
+        assert_eq!(
+            web_identity_audience(job).as_deref(),
+            Some("sts.amazonaws.com")
+        );
         // Without the job fetching its own token, the call uses some other token.
-        let w = workflow("on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: aws sts assume-role-with-web-identity --role-arn arn:aws:iam::1:role/r --web-identity-token file://t\n");
+        let w = workflow(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: aws sts assume-role-with-web-identity --role-arn arn:aws:iam::1:role/r --web-identity-token file://t\n",
+        );
         assert!(oidc_step(&w.jobs[0].steps[0], &w.jobs[0], &w).is_none());
     }
 

@@ -473,7 +473,8 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
             }
             t if is_oidc_provider(t) => {
                 // CDK's own provider resource spells the list `ClientIDList`.
-                let ids = props.and_then(|p| p.get("ClientIdList").or_else(|| p.get("ClientIDList")));
+                let ids =
+                    props.and_then(|p| p.get("ClientIdList").or_else(|| p.get("ClientIDList")));
                 let resolved = ids.map(resolve);
                 m.providers.push(OidcProvider {
                     file: id,

@@ -244,7 +244,9 @@ impl Eval<'_> {
             Expression::Parenthesis(p) => self.eval(p.inner(), scope, d),
             Expression::Variable(v) => match scope.vars.get(v.value().as_str()) {
                 Some(n) => n.clone(),
-                None => self.lookup(v.value().as_str()).unwrap_or_else(|| self.unknown(e)),
+                None => self
+                    .lookup(v.value().as_str())
+                    .unwrap_or_else(|| self.unknown(e)),
             },
             Expression::Traversal(t) => self.traversal(e, t, scope, d),
             Expression::Conditional(c) => {
@@ -313,7 +315,9 @@ impl Eval<'_> {
                     Directive::If(ifd) => {
                         let c = self.eval(&ifd.if_expr.cond_expr, scope, d + 1);
                         match c.value {
-                            Value::Bool(true) => self.template(&ifd.if_expr.template, scope, d + 1, parts),
+                            Value::Bool(true) => {
+                                self.template(&ifd.if_expr.template, scope, d + 1, parts)
+                            }
                             Value::Bool(false) => {
                                 if let Some(el) = &ifd.else_expr {
                                     self.template(&el.template, scope, d + 1, parts)
@@ -427,13 +431,14 @@ impl Eval<'_> {
                 (TraversalOperator::GetAttr(a), Value::Map(_)) => {
                     cur.get(a.value().as_str()).cloned()
                 }
-                (TraversalOperator::LegacyIndex(i), Value::Seq(v)) => v.get(*i.value() as usize).cloned(),
+                (TraversalOperator::LegacyIndex(i), Value::Seq(v)) => {
+                    v.get(*i.value() as usize).cloned()
+                }
                 (TraversalOperator::Index(ix), _) => {
                     let k = self.eval(ix, scope, d);
                     match (&cur.value, &k.value) {
-                        (Value::Seq(v), Value::Num(n)) => {
-                            num(n).and_then(|f| (f >= 0.0).then(|| v.get(f as usize)).flatten().cloned())
-                        }
+                        (Value::Seq(v), Value::Num(n)) => num(n)
+                            .and_then(|f| (f >= 0.0).then(|| v.get(f as usize)).flatten().cloned()),
                         (Value::Map(_), _) => known_text(&k).and_then(|s| cur.get(&s).cloned()),
                         _ => None,
                     }
@@ -478,7 +483,9 @@ impl Eval<'_> {
         let r = self.eval(&b.rhs_expr, scope, d);
         match op {
             BinaryOperator::Eq | BinaryOperator::NotEq => match (canon(&l), canon(&r)) {
-                (Some(x), Some(y)) => self.node(Value::Bool((x == y) == (op == BinaryOperator::Eq))),
+                (Some(x), Some(y)) => {
+                    self.node(Value::Bool((x == y) == (op == BinaryOperator::Eq)))
+                }
                 _ => self.unknown(e),
             },
             _ => {
@@ -500,7 +507,13 @@ impl Eval<'_> {
         }
     }
 
-    fn for_expr(&self, e: &Expression, f: &hcl_edit::expr::ForExpr, scope: &Scope, d: usize) -> Node {
+    fn for_expr(
+        &self,
+        e: &Expression,
+        f: &hcl_edit::expr::ForExpr,
+        scope: &Scope,
+        d: usize,
+    ) -> Node {
         let coll = self.eval(&f.intro.collection_expr, scope, d);
         let kv = f.intro.key_var.as_ref().map(|k| k.value().to_string());
         let vv = f.intro.value_var.value().to_string();
@@ -510,9 +523,15 @@ impl Eval<'_> {
                 // An unknown collection: one representative element, loop variables unknown.
                 let mut s = scope.clone();
                 if let Some(k) = &kv {
-                    s.vars.insert(k.clone(), self.node(Value::Str(Template::unknown(k.clone()))));
+                    s.vars.insert(
+                        k.clone(),
+                        self.node(Value::Str(Template::unknown(k.clone()))),
+                    );
                 }
-                s.vars.insert(vv.clone(), self.node(Value::Str(Template::unknown(vv.clone()))));
+                s.vars.insert(
+                    vv.clone(),
+                    self.node(Value::Str(Template::unknown(vv.clone()))),
+                );
                 let v = self.eval(&f.value_expr, &s, d);
                 if is_unknown(&v) {
                     return self.unknown(e);
@@ -560,7 +579,14 @@ impl Eval<'_> {
         }
     }
 
-    fn call(&self, e: &Expression, name: &str, args: &[&Expression], scope: &Scope, d: usize) -> Node {
+    fn call(
+        &self,
+        e: &Expression,
+        name: &str,
+        args: &[&Expression],
+        scope: &Scope,
+        d: usize,
+    ) -> Node {
         let ev = |i: usize| args.get(i).map(|a| self.eval(a, scope, d));
         let all = || -> Vec<Node> { args.iter().map(|a| self.eval(a, scope, d)).collect() };
         let unknown = || self.unknown(e);
@@ -619,7 +645,9 @@ impl Eval<'_> {
                 fn flat(n: Node, out: &mut Vec<Node>) -> bool {
                     match n.value {
                         Value::Seq(v) => v.into_iter().all(|x| flat(x, out)),
-                        Value::Str(ref t) if matches!(t.parts.as_slice(), [Part::Unknown(_)]) => false,
+                        Value::Str(ref t) if matches!(t.parts.as_slice(), [Part::Unknown(_)]) => {
+                            false
+                        }
                         _ => {
                             out.push(n);
                             true
@@ -655,8 +683,7 @@ impl Eval<'_> {
                     let out = v
                         .into_iter()
                         .filter(|x| {
-                            !matches!(&x.value, Value::Null)
-                                && known_text(x).as_deref() != Some("")
+                            !matches!(&x.value, Value::Null) && known_text(x).as_deref() != Some("")
                         })
                         .collect();
                     self.node(Value::Seq(out))
@@ -709,7 +736,10 @@ impl Eval<'_> {
                 self.node(Value::Str(finish(parts)))
             }
             "split" if args.len() == 2 => {
-                match (ev(0).as_ref().and_then(known_text), ev(1).as_ref().and_then(known_text)) {
+                match (
+                    ev(0).as_ref().and_then(known_text),
+                    ev(1).as_ref().and_then(known_text),
+                ) {
                     (Some(sep), Some(s)) if !sep.is_empty() => {
                         let items = s.split(sep.as_str()).map(|x| self.str(x)).collect();
                         self.node(Value::Seq(items))
@@ -722,21 +752,23 @@ impl Eval<'_> {
                 match (&v[0], &v[1], &v[2]) {
                     // `/…/` is a regular expression: not evaluated.
                     (Some(s), Some(from), Some(to))
-                        if !from.is_empty() && !(from.starts_with('/') && from.ends_with('/')) =>
+                        if !(from.is_empty() || from.starts_with('/') && from.ends_with('/')) =>
                     {
                         self.str(s.replace(from.as_str(), to))
                     }
                     _ => unknown(),
                 }
             }
-            "lower" | "upper" | "trimspace" if args.len() == 1 => match ev(0).as_ref().and_then(known_text) {
-                Some(s) => self.str(match name {
-                    "lower" => s.to_lowercase(),
-                    "upper" => s.to_uppercase(),
-                    _ => s.trim().to_string(),
-                }),
-                None => unknown(),
-            },
+            "lower" | "upper" | "trimspace" if args.len() == 1 => {
+                match ev(0).as_ref().and_then(known_text) {
+                    Some(s) => self.str(match name {
+                        "lower" => s.to_lowercase(),
+                        "upper" => s.to_uppercase(),
+                        _ => s.trim().to_string(),
+                    }),
+                    None => unknown(),
+                }
+            }
             "trimprefix" | "trimsuffix" if args.len() == 2 => {
                 let s = ev(0).as_ref().and_then(text_of);
                 let a = ev(1).as_ref().and_then(known_text);
@@ -766,9 +798,9 @@ impl Eval<'_> {
             "length" if args.len() == 1 => match ev(0).map(|n| n.value) {
                 Some(Value::Seq(v)) => self.node(Value::Num(v.len().to_string())),
                 Some(Value::Map(v)) => self.node(Value::Num(v.len().to_string())),
-                Some(Value::Str(t)) if t.is_known() => {
-                    self.node(Value::Num(t.known().unwrap_or_default().chars().count().to_string()))
-                }
+                Some(Value::Str(t)) if t.is_known() => self.node(Value::Num(
+                    t.known().unwrap_or_default().chars().count().to_string(),
+                )),
                 _ => unknown(),
             },
             "lookup" if args.len() >= 2 => {
@@ -782,38 +814,48 @@ impl Eval<'_> {
                     _ => unknown(),
                 }
             }
-            "element" if args.len() == 2 => match (ev(0).map(|n| n.value), ev(1).map(|n| n.value)) {
-                (Some(Value::Seq(v)), Some(Value::Num(i))) if !v.is_empty() => {
-                    match num(&i).filter(|f| *f >= 0.0) {
-                        Some(f) => v[(f as usize) % v.len()].clone(),
-                        None => unknown(),
+            "element" if args.len() == 2 => {
+                match (ev(0).map(|n| n.value), ev(1).map(|n| n.value)) {
+                    (Some(Value::Seq(v)), Some(Value::Num(i))) if !v.is_empty() => {
+                        match num(&i).filter(|f| *f >= 0.0) {
+                            Some(f) => v[(f as usize) % v.len()].clone(),
+                            None => unknown(),
+                        }
                     }
+                    _ => unknown(),
                 }
-                _ => unknown(),
-            },
+            }
             "keys" | "values" if args.len() == 1 => match ev(0).map(|n| n.value) {
                 Some(Value::Map(v)) => {
                     let items = v
                         .into_iter()
-                        .map(|en| if name == "keys" { self.str(en.key) } else { en.value })
+                        .map(|en| {
+                            if name == "keys" {
+                                self.str(en.key)
+                            } else {
+                                en.value
+                            }
+                        })
                         .collect();
                     self.node(Value::Seq(items))
                 }
                 _ => unknown(),
             },
-            "contains" if args.len() == 2 => match (ev(0).map(|n| n.value), ev(1).as_ref().and_then(canon)) {
-                (Some(Value::Seq(v)), Some(x)) => {
-                    let cs: Vec<Option<String>> = v.iter().map(canon).collect();
-                    if cs.iter().any(|c| c.as_deref() == Some(x.as_str())) {
-                        self.node(Value::Bool(true))
-                    } else if cs.iter().all(Option::is_some) {
-                        self.node(Value::Bool(false))
-                    } else {
-                        unknown()
+            "contains" if args.len() == 2 => {
+                match (ev(0).map(|n| n.value), ev(1).as_ref().and_then(canon)) {
+                    (Some(Value::Seq(v)), Some(x)) => {
+                        let cs: Vec<Option<String>> = v.iter().map(canon).collect();
+                        if cs.iter().any(|c| c.as_deref() == Some(x.as_str())) {
+                            self.node(Value::Bool(true))
+                        } else if cs.iter().all(Option::is_some) {
+                            self.node(Value::Bool(false))
+                        } else {
+                            unknown()
+                        }
                     }
+                    _ => unknown(),
                 }
-                _ => unknown(),
-            },
+            }
             // The first argument that is known to be non-null (and, for coalesce, non-empty);
             // an unknown one before it decides nothing.
             "coalesce" | "coalescelist" => {
@@ -902,7 +944,9 @@ mod tests {
     }
 
     fn ev(text: &str, s: &Syms) -> String {
-        evaluate(text, Span::default(), s).map(|n| show(&n)).unwrap_or_else(|| "?".into())
+        evaluate(text, Span::default(), s)
+            .map(|n| show(&n))
+            .unwrap_or_else(|| "?".into())
     }
 
     #[test]
@@ -914,26 +958,59 @@ mod tests {
             ("local.base", "{ x = 1 }"),
         ]);
         assert_eq!(ev("concat(var.repos, [\"c\"])", &s), "[a,b,c]");
-        assert_eq!(ev("[for r in var.repos : \"repo:${var.org}/${r}:*\"]", &s), "[repo:acme/a:*,repo:acme/b:*]");
-        assert_eq!(ev("[for r in var.unknown : \"repo:${var.org}/${r}:*\"]", &s), "[repo:acme/${r}:*]");
-        assert_eq!(ev("length(var.empty) == 0 ? [\"${var.org}/*\"] : var.repos", &s), "[acme/*]");
+        assert_eq!(
+            ev("[for r in var.repos : \"repo:${var.org}/${r}:*\"]", &s),
+            "[repo:acme/a:*,repo:acme/b:*]"
+        );
+        assert_eq!(
+            ev("[for r in var.unknown : \"repo:${var.org}/${r}:*\"]", &s),
+            "[repo:acme/${r}:*]"
+        );
+        assert_eq!(
+            ev(
+                "length(var.empty) == 0 ? [\"${var.org}/*\"] : var.repos",
+                &s
+            ),
+            "[acme/*]"
+        );
         assert_eq!(ev("var.flag ? [\"x\"] : [\"y\"]", &s), "[x,y]");
         assert_eq!(ev("var.flag ? \"x\" : \"y\"", &s), "?");
         assert_eq!(ev("merge(local.base, { y = \"2\" })", &s), "{x=1,y=2}");
         assert_eq!(ev("merge(local.base, var.other)", &s), "?");
-        assert_eq!(ev("format(\"repo:%s/%s:*\", var.org, var.name)", &s), "repo:acme/${var.name}:*");
+        assert_eq!(
+            ev("format(\"repo:%s/%s:*\", var.org, var.name)", &s),
+            "repo:acme/${var.name}:*"
+        );
         assert_eq!(ev("join(\",\", var.repos)", &s), "a,b");
         assert_eq!(ev("split(\",\", \"a,b\")", &s), "[a,b]");
-        assert_eq!(ev("replace(\"repo:X:*\", \"X\", var.org)", &s), "repo:acme:*");
+        assert_eq!(
+            ev("replace(\"repo:X:*\", \"X\", var.org)", &s),
+            "repo:acme:*"
+        );
         assert_eq!(ev("lookup(local.base, \"x\", 2)", &s), "1");
         assert_eq!(ev("coalesce(\"\", var.org)", &s), "acme");
         assert_eq!(ev("coalesce(var.nope, \"x\")", &s), "?");
         assert_eq!(ev("distinct(flatten([var.repos, [\"a\"]]))", &s), "[a,b]");
         assert_eq!(ev("compact([\"\", \"a\"])", &s), "[a]");
         assert_eq!(ev("try(var.repos[0], \"x\")", &s), "a");
-        assert_eq!(ev("\"%{ for r in var.repos }${r};%{ endfor }\"", &s), "a;b;");
-        assert_eq!(ev("\"%{ if var.org == \"acme\" }yes%{ else }no%{ endif }\"", &s), "yes");
-        assert_eq!(ev("templatefile(\"${path.module}/t.tpl\", { org = var.org })", &s), "templatefile({path=./t.tpl,vars={org=acme}})");
+        assert_eq!(
+            ev("\"%{ for r in var.repos }${r};%{ endfor }\"", &s),
+            "a;b;"
+        );
+        assert_eq!(
+            ev(
+                "\"%{ if var.org == \"acme\" }yes%{ else }no%{ endif }\"",
+                &s
+            ),
+            "yes"
+        );
+        assert_eq!(
+            ev(
+                "templatefile(\"${path.module}/t.tpl\", { org = var.org })",
+                &s
+            ),
+            "templatefile({path=./t.tpl,vars={org=acme}})"
+        );
     }
 
     #[test]

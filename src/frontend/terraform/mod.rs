@@ -66,12 +66,11 @@ fn parse_tfvars(text: &str) -> Result<TfFile, ParseFailure> {
             _ => {}
         }
     }
-    let mut blocks = hcl::parse_blocks(&wrapped, &|ident, _| ident == "tfvars").map_err(|e| {
-        ParseFailure {
+    let mut blocks =
+        hcl::parse_blocks(&wrapped, &|ident, _| ident == "tfvars").map_err(|e| ParseFailure {
             offset: e.offset.saturating_sub(OPEN.len()).min(text.len()),
             message: e.message,
-        }
-    })?;
+        })?;
     for b in blocks.iter_mut() {
         b.span = back(b.span);
         b.header = back(b.header);
@@ -307,7 +306,10 @@ fn link_with(
 
 /// A block whose evaluated `count` is 0 or `for_each` an empty collection.
 fn switched_off(b: &Block) -> bool {
-    match (b.attr("count").map(|n| &n.value), b.attr("for_each").map(|n| &n.value)) {
+    match (
+        b.attr("count").map(|n| &n.value),
+        b.attr("for_each").map(|n| &n.value),
+    ) {
         (Some(Value::Num(n)), _) => n.trim().parse::<f64>() == Ok(0.0),
         (_, Some(Value::Seq(v))) => v.is_empty(),
         (_, Some(Value::Map(v))) => v.is_empty(),
@@ -320,7 +322,8 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
     let Some(source) = b.attr("source").and_then(|s| s.as_str()) else {
         return;
     };
-    if !(source.starts_with("./") || source.starts_with("../")) || cx.stack.len() >= MAX_MODULE_DEPTH
+    if !(source.starts_with("./") || source.starts_with("../"))
+        || cx.stack.len() >= MAX_MODULE_DEPTH
     {
         return;
     }
@@ -382,7 +385,10 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
     // Terraform's own address of what the module creates (`module.A.module.B.aws_iam_role.x`),
     // and the outermost calling directory: each caller's instance is named apart.
     let mut models: Vec<(FileId, FileModel)> = models.into_pairs().collect();
-    let prefix: String = chain.iter().map(|c| format!("module.{}.", c.name)).collect();
+    let prefix: String = chain
+        .iter()
+        .map(|c| format!("module.{}.", c.name))
+        .collect();
     let top = inner.stack.first().map(String::as_str).unwrap_or("");
     let suffix = if top.is_empty() {
         String::new()
@@ -400,7 +406,11 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
                 let handles = [&mut st.condition_block, &mut st.statement_block]
                     .into_iter()
                     .flatten()
-                    .chain(st.conditions.iter_mut().filter_map(|c| c.operator_block.as_mut()));
+                    .chain(
+                        st.conditions
+                            .iter_mut()
+                            .filter_map(|c| c.operator_block.as_mut()),
+                    );
                 for h in handles {
                     h.syntax = crate::model::Syntax::ReadOnly;
                 }
@@ -414,7 +424,11 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
     let outer = &chain[0];
     out.instances.push(Instance {
         models,
-        callers: chain.iter().rev().map(|c| (c.file, c.inputs.clone())).collect(),
+        callers: chain
+            .iter()
+            .rev()
+            .map(|c| (c.file, c.inputs.clone()))
+            .collect(),
         sources,
         caller: (
             outer.file,
@@ -433,10 +447,14 @@ pub(super) const ROOT_DIR: &str = "\u{1}root";
 /// joined to the module directory `dir`, both relative to the scan root. `None` for an
 /// absolute path or one that leaves the scanned tree.
 fn join_rel(dir: &str, path: &str) -> Option<String> {
-    if path.starts_with('/') || path.starts_with('\\') || path.contains(':') || path.contains('\0') {
+    if path.starts_with('/') || path.starts_with('\\') || path.contains(':') || path.contains('\0')
+    {
         return None;
     }
-    let mut out: Vec<&str> = dir.split('/').filter(|p| !p.is_empty() && *p != ".").collect();
+    let mut out: Vec<&str> = dir
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
     for seg in path.split(['/', '\\']) {
         match seg {
             "" | "." => {}
@@ -477,9 +495,10 @@ fn fill_template(n: &mut Node, vars: &Node) {
             for p in t.parts.drain(..) {
                 match p {
                     Part::Unknown(e) => match var(&e).map(|v| &v.value) {
-                        Some(Value::Str(tv)) => {
-                            tv.parts.iter().for_each(|x| push_part(&mut parts, x.clone()))
-                        }
+                        Some(Value::Str(tv)) => tv
+                            .parts
+                            .iter()
+                            .for_each(|x| push_part(&mut parts, x.clone())),
                         Some(Value::Num(x)) => push_part(&mut parts, Part::Lit(x.clone())),
                         Some(Value::Bool(b)) => push_part(&mut parts, Part::Lit(b.to_string())),
                         _ => push_part(&mut parts, Part::Unknown(e)),
@@ -665,9 +684,7 @@ pub fn resolve(n: &mut Node, syms: &Syms) {
                                 .iter()
                                 .for_each(|x| push_part(&mut parts, x.clone())),
                             Some(Value::Num(s)) => push_part(&mut parts, Part::Lit(s)),
-                            Some(Value::Bool(b)) => {
-                                push_part(&mut parts, Part::Lit(b.to_string()))
-                            }
+                            Some(Value::Bool(b)) => push_part(&mut parts, Part::Lit(b.to_string())),
                             _ => push_part(&mut parts, Part::Unknown(e)),
                         },
                         _ => push_part(&mut parts, Part::Unknown(e)),
@@ -1428,7 +1445,9 @@ impl<'a> Module<'a> {
             Some(rest) => {
                 let mut dir = self.dir.as_str();
                 loop {
-                    if let Some(found) = join_rel(dir, &format!(".{rest}")).and_then(|r| (self.load)(&r)) {
+                    if let Some(found) =
+                        join_rel(dir, &format!(".{rest}")).and_then(|r| (self.load)(&r))
+                    {
                         break found;
                     }
                     if dir.is_empty() {
