@@ -580,3 +580,78 @@ fn each_caller_of_a_local_module_is_judged_on_its_own_values_at_its_own_argument
         "{msgs:?}"
     );
 }
+
+#[test]
+fn what_a_caller_switches_off_is_not_created_and_other_switch_shapes_are_when_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = r#"variable "attach_admin" {
+  default = false
+}
+variable "enabled" {
+  default = true
+}
+locals {
+  create = var.enabled
+}
+resource "aws_iam_role" "ci" {
+  name = "ci"
+  assume_role_policy = jsonencode({
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com"
+          "token.actions.githubusercontent.com:sub" = "repo:acme/app:ref:refs/heads/main"
+        }
+      }
+    }]
+  })
+}
+resource "aws_iam_role_policy_attachment" "admin" {
+  count      = local.create && var.attach_admin ? 1 : 0
+  role       = aws_iam_role.ci.name
+  policy_arn = format("arn:%s:iam::aws:policy/AdministratorAccess", "aws")
+}
+"#;
+    write_files(
+        dir.path(),
+        &[
+            ("modules/ci/main.tf".into(), module.into()),
+            // this caller attaches the admin policy, this one does not
+            (
+                "envs/a/main.tf".into(),
+                "module \"on\" {\n  source       = \"../../modules/ci\"\n  attach_admin = true\n}\n".into(),
+            ),
+            (
+                "envs/b/main.tf".into(),
+                "module \"off\" {\n  source  = \"../../modules/ci\"\n  enabled = false\n  attach_admin = true\n}\n".into(),
+            ),
+        ],
+    );
+    let (code, v) = run_json(dir.path(), &["--select", "perm-admin-access", "."]);
+    assert_eq!(code, 1, "{v}");
+    let msgs: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(
+        msgs[0].contains("module.on.aws_iam_role.ci (in envs/a)"),
+        "{msgs:?}"
+    );
+    assert!(!msgs[0].starts_with("when enabled"), "{msgs:?}");
+    // The module alone: the attachment is off by default, judged "when enabled".
+    let (_, v) = run_json(
+        &dir.path().join("modules/ci"),
+        &["--select", "perm-admin-access", "."],
+    );
+    let m = v["findings"][0]["message"].as_str().unwrap().to_string();
+    assert!(
+        m.starts_with("when enabled (`local.create && var.attach_admin ? 1 : 0` creates nothing"),
+        "{m}"
+    );
+}

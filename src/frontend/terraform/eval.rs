@@ -1014,6 +1014,19 @@ mod tests {
     }
 
     #[test]
+    fn an_element_is_never_the_whole_collection() {
+        let s = syms(&[("local.subjects", "{ ci = [\"repo:acme/app:*\"] }")]);
+        for (text, want) in [
+            ("local.subjects[each.key]", "${local.subjects[each.key]}"),
+            ("local.subjects[\"ci\"]", "[repo:acme/app:*]"),
+        ] {
+            let mut n = Node::new(Span::default(), Value::Str(Template::unknown(text)));
+            super::super::resolve(&mut n, &s);
+            assert_eq!(show(&n), want, "{text}");
+        }
+    }
+
+    #[test]
     fn bounded() {
         // Doubling a list 30 times would build a billion nodes: the budget stops it.
         let mut s = syms(&[("local.l0", "[\"x\", \"y\"]")]);
