@@ -39,6 +39,75 @@ pub fn oidc_step(step: &Step, job: &Job, w: &Workflow) -> Option<(String, Span)>
     step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME")
 }
 
+/// Long-lived AWS keys given in one `env:` or `with:` mapping (`workflow-long-lived-keys`).
+pub struct StaticKey<'a> {
+    /// The key id entry, else (given alone) the secret access key's.
+    pub primary: &'a KeyValue,
+    /// The matching secret access key, when the primary is the id.
+    pub other: Option<&'a KeyValue>,
+    /// Where the value comes from: `a literal`, `a secret`, `a configuration variable`.
+    pub origin: &'static str,
+}
+
+/// Where a key value comes from; `None` when it is not a long-lived source (step outputs,
+/// inputs, env and other expressions).
+fn key_source(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if !v.contains("${{") {
+        return Some("a literal");
+    }
+    let inner = v.replace(' ', "");
+    if inner.contains("secrets.") {
+        Some("a secret")
+    } else if inner.contains("vars.") {
+        Some("a configuration variable")
+    } else {
+        None
+    }
+}
+
+/// The long-lived keys one mapping passes (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` in an
+/// `env:`, `aws-access-key-id`/`aws-secret-access-key` in configure-aws-credentials' `with:`):
+/// not with a session token (temporary credentials), not beside an endpoint outside AWS (keys
+/// for R2, MinIO…), not a placeholder literal key id (documentation example, test double).
+pub fn static_key<'a>(
+    entries: &'a [KeyValue],
+    id_key: &str,
+    secret_key: &str,
+    session_key: &str,
+) -> Option<StaticKey<'a>> {
+    if entries.iter().any(|e| e.key == session_key) {
+        return None;
+    }
+    if entries
+        .iter()
+        .any(|e| e.key.starts_with("AWS_ENDPOINT_URL") && !e.value.value.contains("amazonaws.com"))
+    {
+        return None;
+    }
+    let id = entries.iter().rev().find(|e| e.key == id_key);
+    let secret = entries.iter().rev().find(|e| e.key == secret_key);
+    let (primary, other) = match (id, secret) {
+        (Some(i), s) => (i, s),
+        (None, Some(s)) => (s, None),
+        (None, None) => return None,
+    };
+    let origin = key_source(&primary.value.value)?;
+    if origin == "a literal"
+        && id.is_some_and(|i| crate::analysis::secrets::is_placeholder_id(&i.value.value))
+    {
+        return None;
+    }
+    Some(StaticKey {
+        primary,
+        other,
+        origin,
+    })
+}
+
 /// Whether a job fetches its OIDC token itself: a script using the runner's
 /// `ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN` or `core.getIDToken()`.
 fn fetches_token(job: &Job) -> bool {
