@@ -23,7 +23,7 @@ mod eval;
 pub mod modules;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct TfFile {
     pub blocks: Vec<Block>,
 }
@@ -220,7 +220,7 @@ const MAX_MODULE_DEPTH: usize = 4;
 /// Most local-module instances one directory's linking builds (callers × nested calls): a
 /// repository fanning calls out cannot make the scan's work grow without bound; past it,
 /// further modules are linked alone only.
-const MAX_INSTANCES: usize = 256;
+const MAX_INSTANCES: usize = 32;
 
 /// Link the Terraform files of one directory (a module): resolve references and fill the
 /// models. `files`, `parsed` and `models` hold the directory's files, by id; `load` reads the
@@ -237,12 +237,14 @@ pub fn link_dir(
     }
     let mut out = Linked::default();
     let budget = std::cell::Cell::new(MAX_INSTANCES);
+    let cache = std::cell::RefCell::new(HashMap::new());
     let cx = LinkCx {
         load,
         load_dir,
         stack: vec![],
         chain: vec![],
         budget: &budget,
+        parsed: &cache,
     };
     let inputs = tfvars_inputs(files, &parsed);
     link_with(files, parsed, models, &inputs, &cx, &mut out);
@@ -259,6 +261,14 @@ struct LinkCx<'a> {
     chain: Vec<Call>,
     /// Instances left to build ([`MAX_INSTANCES`]), shared by the whole linking.
     budget: &'a std::cell::Cell<usize>,
+    /// Module directories read and parsed once per linking (many callers share one module).
+    parsed: &'a std::cell::RefCell<HashMap<String, std::rc::Rc<ModuleFiles>>>,
+}
+
+/// A local module's files, read and parsed.
+struct ModuleFiles {
+    sources: Vec<(FileId, SourceFile)>,
+    parsed: Vec<(FileId, TfFile)>,
 }
 
 #[derive(Clone)]
@@ -334,14 +344,25 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
         return;
     }
     cx.budget.set(cx.budget.get() - 1);
-    let sources = (cx.load_dir)(&target);
-    let parsed: Vec<(FileId, TfFile)> = sources
-        .iter()
-        .filter_map(|(id, src)| parse_file(src).ok().map(|t| (*id, t)))
-        .collect();
-    if parsed.is_empty() {
+    let cached = cx.parsed.borrow().get(&target).cloned();
+    let module = match cached {
+        Some(m) => m,
+        None => {
+            let sources = (cx.load_dir)(&target);
+            let parsed = sources
+                .iter()
+                .filter_map(|(id, src)| parse_file(src).ok().map(|t| (*id, t)))
+                .collect();
+            let m = std::rc::Rc::new(ModuleFiles { sources, parsed });
+            cx.parsed.borrow_mut().insert(target.clone(), m.clone());
+            m
+        }
+    };
+    if module.parsed.is_empty() {
         return;
     }
+    let parsed = module.parsed.clone();
+    let sources = &module.sources;
     let mut inputs = Syms::new();
     let mut passed = Vec::new();
     for e in &b.attrs {
@@ -379,6 +400,7 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
         stack,
         chain: chain.clone(),
         budget: cx.budget,
+        parsed: cx.parsed,
     };
     link_with(&files, parsed, &mut models, &inputs, &inner, out);
     drop(files);
@@ -421,6 +443,11 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
         m.providers.iter_mut().for_each(|p| rename(&mut p.owner));
         m.access_keys.iter_mut().for_each(|k| rename(&mut k.owner));
     }
+    let used: Vec<FileId> = models
+        .iter()
+        .filter(|(_, m)| !m.is_empty())
+        .map(|(id, _)| *id)
+        .collect();
     let outer = &chain[0];
     out.instances.push(Instance {
         models,
@@ -429,7 +456,15 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
             .rev()
             .map(|c| (c.file, c.inputs.clone()))
             .collect(),
-        sources,
+        // (only the files the instance has anything in)
+        sources: sources
+            .iter()
+            .filter(|(id, _)| used.contains(id))
+            .map(|(id, f)| {
+                let copy = SourceFile::new(f.path.clone(), f.rel.clone(), f.text.clone(), f.format);
+                (*id, copy.with_bom(f.bom()))
+            })
+            .collect(),
         caller: (
             outer.file,
             outer.header,
