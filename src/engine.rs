@@ -108,6 +108,7 @@ fn rules_on(
         .collect();
     // Only the findings of this run: kept ones were marked when they were found.
     when_enabled(scan, &mut fresh);
+    rendered_at(scan, &mut fresh);
     findings.extend(fresh);
     crate::diag::order(scan, &mut findings);
     findings.dedup();
@@ -116,6 +117,84 @@ fn rules_on(
         judge: cx.analysis().over_budget(),
     };
     (findings, limits)
+}
+
+/// A finding in a template's policy points at where the template is rendered (the
+/// `templatefile(…)` call), and one in a local module's at the `module` block calling it: the
+/// values it was judged with come from there. A template several callers
+/// render: the callers the message names (each is judged on its own values), else all.
+fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
+    for f in findings.iter_mut() {
+        let Some(m) = scan.models.get(f.file) else {
+            continue;
+        };
+        if m.rendered_by.is_empty() {
+            continue;
+        }
+        let inside: Vec<&crate::model::RenderedBy> = m
+            .rendered_by
+            .iter()
+            .filter(|r| {
+                m.policies
+                    .get(r.policy)
+                    .is_some_and(|p| p.span.start <= f.span.start && f.span.end <= p.span.end)
+            })
+            .collect();
+        let named: Vec<&&crate::model::RenderedBy> = inside
+            .iter()
+            .filter(|r| f.message.contains(&m.policies[r.policy].owner))
+            .collect();
+        let chosen: Vec<&crate::model::RenderedBy> = if named.is_empty() {
+            inside
+        } else {
+            named.into_iter().copied().collect()
+        };
+        // A value a single caller passes whole (`values = var.subjects`): the finding is about
+        // the caller's argument, the module's line is where it is used.
+        // Through a chain of modules, up to the outermost caller passing it.
+        if let [r] = chosen.as_slice() {
+            let var_at = |file, span| -> Option<String> {
+                let text = scan.get_file(file)?.slice(span).trim();
+                let name = text.strip_prefix("var.")?;
+                name.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                    .then(|| name.to_string())
+            };
+            let mut at = (f.file, f.span);
+            let mut first = None;
+            for (file, inputs) in &r.callers {
+                let Some(name) = var_at(at.0, at.1) else {
+                    break;
+                };
+                let Some((_, span)) = inputs.iter().find(|(n, _)| *n == name) else {
+                    break;
+                };
+                first.get_or_insert(name);
+                at = (*file, *span);
+            }
+            if let Some(name) = first {
+                let used = crate::diag::Label {
+                    file: f.file,
+                    span: f.span,
+                    message: format!("the module uses `var.{name}` here"),
+                };
+                (f.file, f.span) = at;
+                f.related.insert(0, used);
+            }
+        }
+        let mut seen = Vec::new();
+        for r in chosen {
+            if seen.contains(&(r.file, r.span)) {
+                continue;
+            }
+            seen.push((r.file, r.span));
+            f.related.push(crate::diag::Label {
+                file: r.file,
+                span: r.span,
+                message: format!("{} here, for {}", r.how, m.policies[r.policy].owner),
+            });
+        }
+    }
 }
 
 /// A finding located in (or pointing into) a block that is not created by default

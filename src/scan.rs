@@ -283,19 +283,61 @@ fn text_is_read(src: &SourceFile) -> bool {
 /// Process one unit: a single file, or the `.tf` files of one directory, linked together. A
 /// directory whose Terraform defines nothing rules read (no policy, role, provider or key) is
 /// dropped whole after linking.
+/// What one unit produced: each file's outcome, and the policies its Terraform rendered from
+/// template files of the scan (with the template's text, read for it).
+#[derive(Default)]
+struct UnitOut {
+    outs: Vec<(FileId, Outcome)>,
+    rendered: Vec<(FileId, Vec<Rendered>, SourceFile)>,
+    /// Local modules linked with the arguments of a caller in this unit.
+    instances: Vec<crate::frontend::terraform::Instance>,
+}
+
+type Rendered = (crate::model::PolicyDoc, FileId, crate::source::Span, String);
+
+/// A template or document a Terraform module names (`templatefile()`, `file()`): only a file
+/// the walk found (inside the tree, not a link, not ignored), read within the size limit like
+/// any other.
+fn load_for_terraform(
+    rel: &str,
+    index: &std::collections::HashMap<&str, FileId>,
+    candidates: &[Candidate],
+    overlays: &[Option<&str>],
+    max: u64,
+) -> Option<(FileId, SourceFile)> {
+    let id = *index.get(rel)?;
+    let c = &candidates[id];
+    let bytes = match overlays[id] {
+        Some(t) if t.len() as u64 <= max => t.as_bytes().to_vec(),
+        Some(_) => return None,
+        None => read_capped(c, max, Format::IamJson).ok()?,
+    };
+    let (text, bom) = decode(bytes).ok()?;
+    Some((
+        id,
+        SourceFile::new(c.path.clone(), c.rel.clone(), text, Format::IamJson).with_bom(bom),
+    ))
+}
+
 fn process_unit(
     unit: &[FileId],
     candidates: &[Candidate],
     overlays: &[Option<&str>],
     max: u64,
-) -> Vec<(FileId, Outcome)> {
+    index: &std::collections::HashMap<&str, FileId>,
+    tf_dirs: &std::collections::HashMap<&str, Vec<FileId>>,
+) -> UnitOut {
     let outs: Vec<(FileId, Outcome)> = unit
         .iter()
         .map(|&id| (id, process(id, &candidates[id], max, overlays[id])))
         .collect();
     let is_tf = |o: &Outcome| matches!(o, Outcome::Terraform(..));
     if !outs.iter().any(|(_, o)| is_tf(o)) {
-        return outs;
+        return UnitOut {
+            outs,
+            rendered: vec![],
+            instances: vec![],
+        };
     }
     let mut srcs = Vec::new();
     let mut parsed = Vec::new();
@@ -314,10 +356,53 @@ fn process_unit(
     let files =
         crate::frontend::terraform::DirFiles::new(srcs.iter().map(|(id, s)| (*id, s)).collect());
     let mut dir_models = crate::frontend::terraform::DirFiles::new(models);
-    crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models);
+    let loaded: std::cell::RefCell<Vec<SourceFile>> = Default::default();
+    let load = |rel: &str| {
+        let (id, src) = load_for_terraform(rel, index, candidates, overlays, max)?;
+        let text = src.text.clone();
+        loaded.borrow_mut().push(src);
+        Some((id, text))
+    };
+    // A local module's `.tf` files, read like any other (the walk found them; size-bounded).
+    let load_dir = |dir: &str| -> Vec<(FileId, SourceFile)> {
+        let Some(ids) = tf_dirs.get(dir) else {
+            return vec![];
+        };
+        ids.iter()
+            .filter_map(|&id| {
+                let c = &candidates[id];
+                let bytes = match overlays[id] {
+                    Some(t) if t.len() as u64 <= max => t.as_bytes().to_vec(),
+                    Some(_) => return None,
+                    None => read_capped(c, max, Format::Terraform).ok()?,
+                };
+                let (text, bom) = decode(bytes).ok()?;
+                Some((
+                    id,
+                    SourceFile::new(c.path.clone(), c.rel.clone(), text, Format::Terraform)
+                        .with_bom(bom),
+                ))
+            })
+            .collect()
+    };
+    let linked =
+        crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models, &load, &load_dir);
+    let rendered = linked.rendered;
+    let instances = linked.instances;
     drop(files);
+    let mut loaded = loaded.into_inner();
+    let rendered: Vec<(FileId, Vec<Rendered>, SourceFile)> = rendered
+        .into_iter()
+        .filter_map(|(id, docs)| {
+            let i = loaded
+                .iter()
+                .position(|s| index.get(s.rel.as_str()) == Some(&id))?;
+            Some((id, docs, loaded.swap_remove(i)))
+        })
+        .collect();
     let models: Vec<(FileId, FileModel)> = dir_models.into_pairs().collect();
-    let useful = models.iter().any(|(_, m)| !m.is_empty());
+    let useful =
+        models.iter().any(|(_, m)| !m.is_empty()) || !rendered.is_empty() || !instances.is_empty();
     for ((id, src), (_, m)) in srcs.into_iter().zip(models) {
         let keep = useful || text_is_read(&src);
         rest.push((
@@ -329,7 +414,169 @@ fn process_unit(
             },
         ));
     }
-    rest
+    UnitOut {
+        outs: rest,
+        rendered,
+        instances,
+    }
+}
+
+/// Local modules linked with their callers' arguments replace the modules' own models (linked
+/// alone, with the callers' values unknown): the first caller's instance replaces, the next ones
+/// are added (each caller judged on its own values), every policy pointing at its caller.
+fn merge_instances(
+    instances: Vec<crate::frontend::terraform::Instance>,
+    slots: &mut [Option<Outcome>],
+    shift: &dyn Fn(&mut FileModel, FileId, usize),
+) {
+    let called: std::collections::HashSet<FileId> = instances
+        .iter()
+        .flat_map(|i| i.models.iter().map(|(id, _)| *id))
+        .collect();
+    let mut replaced: std::collections::HashSet<FileId> = Default::default();
+    for inst in instances {
+        // Linked alone, a module calling another passes its own unknown inputs: superseded
+        // by the instance through the module's own caller.
+        if inst.top_level && called.contains(&inst.caller.0) {
+            continue;
+        }
+        let mut models = inst.models;
+        let mut sources: std::collections::HashMap<FileId, SourceFile> =
+            inst.sources.into_iter().collect();
+        // Where each file's policies will start once added.
+        let bases: Vec<(FileId, usize)> = models
+            .iter()
+            .map(|(id, _)| {
+                let base = match &slots[*id] {
+                    Some(Outcome::File(_, m)) if replaced.contains(id) => m.policies.len(),
+                    _ => 0,
+                };
+                (*id, base)
+            })
+            .collect();
+        for (_, m) in models.iter_mut() {
+            for &(f, base) in &bases {
+                if base > 0 {
+                    shift(m, f, base);
+                }
+            }
+        }
+        let (cfile, cspan, how) = inst.caller;
+        for ((id, mut m), (_, base)) in models.into_iter().zip(bases) {
+            if matches!(slots[id], Some(Outcome::Error(_))) || m.is_empty() {
+                continue;
+            }
+            for i in 0..m.policies.len() {
+                m.rendered_by.push(crate::model::RenderedBy {
+                    policy: base + i,
+                    file: cfile,
+                    span: cspan,
+                    how: how.clone(),
+                    callers: inst.callers.clone(),
+                });
+            }
+            for r in &mut m.rendered_by {
+                if r.file != cfile || r.span != cspan {
+                    r.policy += base;
+                }
+            }
+            if replaced.insert(id) {
+                let src = match slots[id].take() {
+                    Some(Outcome::File(src, _)) => src,
+                    _ => match sources.remove(&id) {
+                        Some(s) => s,
+                        None => continue,
+                    },
+                };
+                slots[id] = Some(Outcome::File(src, m));
+            } else if let Some(Outcome::File(_, into)) = &mut slots[id] {
+                into.policies.append(&mut m.policies);
+                into.roles.append(&mut m.roles);
+                into.providers.append(&mut m.providers);
+                into.access_keys.append(&mut m.access_keys);
+                into.subject_templates.append(&mut m.subject_templates);
+                into.switches.append(&mut m.switches);
+                into.rendered_by.append(&mut m.rendered_by);
+                into.ci_values.append(&mut m.ci_values);
+            }
+        }
+    }
+}
+
+/// Policies Terraform rendered from a template file become that file's policies, replacing
+/// what the file says read alone (a policy with holes), in unit order; the roles of each unit
+/// refer to them by their index in the unit's own list, shifted here.
+fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
+    let mut policies: std::collections::BTreeMap<FileId, Vec<Rendered>> = Default::default();
+    let mut sources: std::collections::BTreeMap<FileId, SourceFile> = Default::default();
+    let mut instances = Vec::new();
+    let shift = |m: &mut FileModel, file: FileId, base: usize| {
+        for r in &mut m.roles {
+            let refs = r.trust.iter_mut().chain(r.permission_policies.iter_mut());
+            for p in refs.filter(|p| p.file == file) {
+                p.index += base;
+            }
+        }
+    };
+    for mut u in done {
+        for (tid, docs, src) in u.rendered {
+            let list = policies.entry(tid).or_default();
+            let base = list.len();
+            list.extend(docs);
+            sources.entry(tid).or_insert(src);
+            for (_, o) in u.outs.iter_mut() {
+                if let Outcome::File(_, m) = o {
+                    shift(m, tid, base);
+                }
+            }
+            for inst in u.instances.iter_mut() {
+                for (_, m) in inst.models.iter_mut() {
+                    shift(m, tid, base);
+                }
+            }
+        }
+        for (id, o) in u.outs {
+            slots[id] = Some(o);
+        }
+        instances.extend(u.instances);
+    }
+    merge_instances(instances, slots, &shift);
+    for (tid, list) in policies {
+        let mut docs = Vec::with_capacity(list.len());
+        let mut rendered_by = Vec::with_capacity(list.len());
+        for (i, (doc, file, span, how)) in list.into_iter().enumerate() {
+            docs.push(doc);
+            rendered_by.push(crate::model::RenderedBy {
+                policy: i,
+                file,
+                span,
+                how,
+                callers: vec![],
+            });
+        }
+        match &mut slots[tid] {
+            Some(Outcome::File(_, m)) => {
+                m.policies = docs;
+                m.rendered_by = rendered_by;
+            }
+            // An input error about the file stays the file's outcome.
+            Some(Outcome::Error(_)) => {}
+            other => {
+                // A template that is only JSON once rendered: kept for its rendered policies.
+                let Some(src) = sources.remove(&tid) else {
+                    continue;
+                };
+                *other = Some(Outcome::File(
+                    src,
+                    FileModel {
+                        policies: docs,
+                        rendered_by,
+                        ..Default::default()
+                    },
+                ));
+            }
+        }
+    }
 }
 
 pub fn scan(opts: &ScanOptions) -> Scan {
@@ -411,16 +658,33 @@ pub fn scan_with(
     // Biggest units first: a large plan started last would leave the other cores idle while
     // one finishes it. (Results go to their slots by id: the order of work changes nothing.)
     let weight = |u: &Vec<FileId>| u.iter().map(|&i| candidates[i].size).sum::<u64>();
+    // The `.tf` files of each directory, for the local modules a directory calls.
+    let dir_files: std::collections::HashMap<&str, Vec<FileId>> = tf_dirs
+        .iter()
+        .map(|(d, &u)| (*d, units[u].clone()))
+        .collect();
     units.sort_by_cached_key(|u| std::cmp::Reverse(weight(u)));
-    let done: Vec<Vec<(FileId, Outcome)>> = units
+    let index: std::collections::HashMap<&str, FileId> = candidates
+        .iter()
+        .enumerate()
+        .map(|(id, c)| (c.rel.as_str(), id))
+        .collect();
+    let done: Vec<UnitOut> = units
         .par_iter()
         .with_max_len(1)
-        .map(|u| process_unit(u, &candidates, &overlay, opts.max_file_size))
+        .map(|u| {
+            process_unit(
+                u,
+                &candidates,
+                &overlay,
+                opts.max_file_size,
+                &index,
+                &dir_files,
+            )
+        })
         .collect();
     let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
-    for (id, o) in done.into_iter().flatten() {
-        slots[id] = Some(o);
-    }
+    merge_rendered(done, &mut slots);
     let mut outcomes: Vec<Outcome> = slots
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Skip))
@@ -744,7 +1008,9 @@ pub fn rescan(scan: &mut Scan, max: u64, changes: &[(PathBuf, Option<String>)]) 
     let root = std::path::absolute(&scan.root).unwrap_or_else(|_| scan.root.clone());
     let key = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
     if changes.iter().any(|(p, _)| {
-        classify_by_name(&p.to_string_lossy().replace('\\', "/")) == Some(Format::Terraform)
+        let name = p.to_string_lossy().replace('\\', "/");
+        // A template's policies are rendered by the Terraform naming it, with its values.
+        classify_by_name(&name) == Some(Format::Terraform) || name.ends_with(".tpl")
     }) {
         return false;
     }
@@ -758,6 +1024,26 @@ pub fn rescan(scan: &mut Scan, max: u64, changes: &[(PathBuf, Option<String>)]) 
             || (has_gitlab && (lower.ends_with(".yml") || lower.ends_with(".yaml")))
     }) {
         return false;
+    }
+    // A document a Terraform role links to (read with `file()`) is rendered with its module.
+    let linked = |id: FileId| {
+        scan.models.iter().any(|m| {
+            m.roles.iter().any(|r| {
+                r.trust
+                    .iter()
+                    .chain(&r.permission_policies)
+                    .any(|p| p.file == id)
+                    && r.file != id
+            })
+        })
+    };
+    for (path, _) in changes {
+        let path = key(path);
+        if let Some((id, _)) = scan.files().find(|(_, f)| key(&f.path) == path)
+            && linked(id)
+        {
+            return false;
+        }
     }
     for (path, text) in changes {
         let path = key(path);

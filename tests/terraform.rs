@@ -385,3 +385,273 @@ fn the_dot_terraform_directory_is_not_scanned() {
     let (code, v) = run_json(dir.path(), &["."]);
     assert_eq!(code, 0, "{v}");
 }
+
+const TPL_TRUST: &str = r#"{
+  "Version": "2012-10-17",
+  "Statement": [
+    {
+      "Effect": "Allow",
+      "Principal": { "Federated": "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" },
+      "Action": "sts:AssumeRoleWithWebIdentity",
+      "Condition": {
+        "StringEquals": { "token.actions.githubusercontent.com:aud": "sts.amazonaws.com" },
+        "StringLike": { "token.actions.githubusercontent.com:sub": "${subject}" }
+      }
+    }
+  ]
+}
+"#;
+
+fn templatefile_role(name: &str, path: &str, subject: &str) -> String {
+    format!(
+        "resource \"aws_iam_role\" \"{name}\" {{\n  assume_role_policy = templatefile(\"{path}\", {{\n    subject = \"{subject}\"\n  }})\n}}\n"
+    )
+}
+
+#[test]
+fn a_template_is_rendered_with_each_callers_values_at_its_own_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two roles render one template: each is judged on its own subject, reported in the
+    // template; the template alone (holes) is not reported a second time.
+    let tf = templatefile_role("org", "${path.module}/trust.json.tpl", "repo:acme/*")
+        + &templatefile_role(
+            "pinned",
+            "./trust.json.tpl",
+            "repo:acme/app:ref:refs/heads/main",
+        )
+        + &templatefile_role("wide", "trust.json.tpl", "repo:acme/app:*");
+    write_files(
+        dir.path(),
+        &[
+            ("iam/main.tf".into(), tf),
+            ("iam/trust.json.tpl".into(), TPL_TRUST.into()),
+        ],
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 1, "{v}");
+    let mut got = hits(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            (
+                "trust-sub-org-wide".to_string(),
+                "iam/trust.json.tpl".to_string(),
+                10
+            ),
+            (
+                "trust-sub-repo-wide".to_string(),
+                "iam/trust.json.tpl".to_string(),
+                10
+            ),
+        ],
+        "{v}"
+    );
+    let msgs: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        msgs.iter().any(|m| m.contains("aws_iam_role.org")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter().any(|m| m.contains("aws_iam_role.wide")),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn templates_outside_the_tree_or_behind_links_are_never_read() {
+    let outer = tempfile::tempdir().unwrap();
+    let secret = outer.path().join("outside.json.tpl");
+    std::fs::write(&secret, TPL_TRUST).unwrap();
+    let root = outer.path().join("repo");
+    std::fs::create_dir_all(root.join("iam")).unwrap();
+    let tf = templatefile_role("up", "../../outside.json.tpl", "repo:*")
+        + &templatefile_role("abs", &secret.to_string_lossy(), "repo:*")
+        + &templatefile_role("link", "${path.module}/linked.json.tpl", "repo:*");
+    std::fs::write(root.join("iam/main.tf"), tf).unwrap();
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&secret, root.join("iam/linked.json.tpl")).unwrap();
+    let (code, v) = run_json(&root, &["."]);
+    assert_eq!(code, 0, "{v}");
+    assert!(hits(&v).is_empty(), "{v}");
+}
+
+const MODULE_ROLE: &str = r#"variable "subjects" {
+  type = list(string)
+}
+
+data "aws_iam_policy_document" "trust" {
+  statement {
+    actions = ["sts:AssumeRoleWithWebIdentity"]
+    principals {
+      type        = "Federated"
+      identifiers = ["arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com"]
+    }
+    condition {
+      test     = "StringEquals"
+      variable = "token.actions.githubusercontent.com:aud"
+      values   = ["sts.amazonaws.com"]
+    }
+    condition {
+      test     = "StringLike"
+      variable = "token.actions.githubusercontent.com:sub"
+      values   = var.subjects
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name               = "ci"
+  assume_role_policy = data.aws_iam_policy_document.trust.json
+}
+"#;
+
+#[test]
+fn each_caller_of_a_local_module_is_judged_on_its_own_values_at_its_own_argument() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            ("modules/role/main.tf".into(), MODULE_ROLE.into()),
+            // a module passing its own input on: the value comes from the outermost caller
+            (
+                "modules/wrapper/main.tf".into(),
+                "variable \"subs\" {}\nmodule \"inner\" {\n  source   = \"../role\"\n  subjects = var.subs\n}\n".into(),
+            ),
+            (
+                "envs/dev/main.tf".into(),
+                "module \"wide\" {\n  source   = \"../../modules/role\"\n  subjects = [\"repo:acme/app:*\"]\n}\n\nmodule \"pinned\" {\n  source   = \"../../modules/role\"\n  subjects = [\"repo:acme/app:ref:refs/heads/main\"]\n}\n".into(),
+            ),
+            (
+                "envs/prod/main.tf".into(),
+                "variable \"subs\" {}\nmodule \"wrapped\" {\n  source = \"../../modules/wrapper\"\n  subs   = var.subs\n}\n".into(),
+            ),
+            (
+                "envs/prod/terraform.tfvars".into(),
+                "subs = [\"repo:acme/*\"]\n".into(),
+            ),
+            // a module calling itself, and one outside the tree: never followed
+            (
+                "loop/main.tf".into(),
+                "module \"again\" {\n  source = \"./\"\n}\nmodule \"up\" {\n  source = \"../../../../etc\"\n}\n".into(),
+            ),
+        ],
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 1, "{v}");
+    let mut got = hits(&v);
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            // at the outermost caller's argument (its value comes from terraform.tfvars)
+            (
+                "trust-sub-org-wide".to_string(),
+                "envs/prod/main.tf".to_string(),
+                4
+            ),
+            (
+                "trust-sub-repo-wide".to_string(),
+                "envs/dev/main.tf".to_string(),
+                3
+            ),
+        ],
+        "{v}"
+    );
+    let msgs: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("module.wide.aws_iam_role.this (in envs/dev)")),
+        "{msgs:?}"
+    );
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("module.wrapped.module.inner.aws_iam_role.this (in envs/prod)")),
+        "{msgs:?}"
+    );
+}
+
+#[test]
+fn what_a_caller_switches_off_is_not_created_and_other_switch_shapes_are_when_enabled() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = r#"variable "attach_admin" {
+  default = false
+}
+variable "enabled" {
+  default = true
+}
+locals {
+  create = var.enabled
+}
+resource "aws_iam_role" "ci" {
+  name = "ci"
+  assume_role_policy = jsonencode({
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "token.actions.githubusercontent.com:aud" = "sts.amazonaws.com"
+          "token.actions.githubusercontent.com:sub" = "repo:acme/app:ref:refs/heads/main"
+        }
+      }
+    }]
+  })
+}
+resource "aws_iam_role_policy_attachment" "admin" {
+  count      = local.create && var.attach_admin ? 1 : 0
+  role       = aws_iam_role.ci.name
+  policy_arn = format("arn:%s:iam::aws:policy/AdministratorAccess", "aws")
+}
+"#;
+    write_files(
+        dir.path(),
+        &[
+            ("modules/ci/main.tf".into(), module.into()),
+            // this caller attaches the admin policy, this one does not
+            (
+                "envs/a/main.tf".into(),
+                "module \"on\" {\n  source       = \"../../modules/ci\"\n  attach_admin = true\n}\n".into(),
+            ),
+            (
+                "envs/b/main.tf".into(),
+                "module \"off\" {\n  source  = \"../../modules/ci\"\n  enabled = false\n  attach_admin = true\n}\n".into(),
+            ),
+        ],
+    );
+    let (code, v) = run_json(dir.path(), &["--select", "perm-admin-access", "."]);
+    assert_eq!(code, 1, "{v}");
+    let msgs: Vec<&str> = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(msgs.len(), 1, "{msgs:?}");
+    assert!(
+        msgs[0].contains("module.on.aws_iam_role.ci (in envs/a)"),
+        "{msgs:?}"
+    );
+    assert!(!msgs[0].starts_with("when enabled"), "{msgs:?}");
+    // The module alone: the attachment is off by default, judged "when enabled".
+    let (_, v) = run_json(
+        &dir.path().join("modules/ci"),
+        &["--select", "perm-admin-access", "."],
+    );
+    let m = v["findings"][0]["message"].as_str().unwrap().to_string();
+    assert!(
+        m.starts_with("when enabled (`local.create && var.attach_admin ? 1 : 0` creates nothing"),
+        "{m}"
+    );
+}

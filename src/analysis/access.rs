@@ -19,7 +19,7 @@ pub enum Access {
 /// (static keys, a web identity token file, role chaining, `force-skip-oidc`, no role).
 pub fn oidc_step(step: &Step, job: &Job, w: &Workflow) -> Option<(String, Span)> {
     if !step.is_configure_aws_credentials() {
-        return None;
+        return web_identity_role(step, job, w);
     }
     let truthy = |k: &str| {
         step.input(k)
@@ -37,6 +37,167 @@ pub fn oidc_step(step: &Step, job: &Job, w: &Workflow) -> Option<(String, Span)>
         return None;
     }
     step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME")
+}
+
+/// Long-lived AWS keys given in one `env:` or `with:` mapping (`workflow-long-lived-keys`).
+pub struct StaticKey<'a> {
+    /// The key id entry, else (given alone) the secret access key's.
+    pub primary: &'a KeyValue,
+    /// The matching secret access key, when the primary is the id.
+    pub other: Option<&'a KeyValue>,
+    /// Where the value comes from: `a literal`, `a secret`, `a configuration variable`.
+    pub origin: &'static str,
+}
+
+/// Where a key value comes from; `None` when it is not a long-lived source (step outputs,
+/// inputs, env and other expressions).
+fn key_source(value: &str) -> Option<&'static str> {
+    let v = value.trim();
+    if v.is_empty() {
+        return None;
+    }
+    if !v.contains("${{") {
+        return Some("a literal");
+    }
+    let inner = v.replace(' ', "");
+    if inner.contains("secrets.") {
+        Some("a secret")
+    } else if inner.contains("vars.") {
+        Some("a configuration variable")
+    } else {
+        None
+    }
+}
+
+/// The long-lived keys one mapping passes (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` in an
+/// `env:`, `aws-access-key-id`/`aws-secret-access-key` in configure-aws-credentials' `with:`):
+/// not with a session token (temporary credentials), not beside an endpoint outside AWS (keys
+/// for R2, MinIO…), not a placeholder literal key id (documentation example, test double).
+pub fn static_key<'a>(
+    entries: &'a [KeyValue],
+    id_key: &str,
+    secret_key: &str,
+    session_key: &str,
+) -> Option<StaticKey<'a>> {
+    if entries.iter().any(|e| e.key == session_key) {
+        return None;
+    }
+    if entries
+        .iter()
+        .any(|e| e.key.starts_with("AWS_ENDPOINT_URL") && !e.value.value.contains("amazonaws.com"))
+    {
+        return None;
+    }
+    let id = entries.iter().rev().find(|e| e.key == id_key);
+    let secret = entries.iter().rev().find(|e| e.key == secret_key);
+    let (primary, other) = match (id, secret) {
+        (Some(i), s) => (i, s),
+        (None, Some(s)) => (s, None),
+        (None, None) => return None,
+    };
+    let origin = key_source(&primary.value.value)?;
+    if origin == "a literal"
+        && id.is_some_and(|i| crate::analysis::secrets::is_placeholder_id(&i.value.value))
+    {
+        return None;
+    }
+    Some(StaticKey {
+        primary,
+        other,
+        origin,
+    })
+}
+
+/// Whether a job fetches its OIDC token itself: a script using the runner's
+/// `ACTIONS_ID_TOKEN_REQUEST_URL`/`_TOKEN` or `core.getIDToken()`.
+fn fetches_token(job: &Job) -> bool {
+    job.steps.iter().any(|s| {
+        s.run.as_ref().is_some_and(|r| {
+            r.value.contains("ACTIONS_ID_TOKEN_REQUEST_") || r.value.contains("getIDToken(")
+        }) || s
+            .with
+            .iter()
+            .any(|kv| kv.value.value.contains("getIDToken("))
+    })
+}
+
+/// The role an `aws sts assume-role-with-web-identity --role-arn …` in a `run:` script
+/// assumes with the job's own OIDC token ([`fetches_token`]): the `--role-arn` value (a
+/// `$VAR`/`${VAR}` from the step, job or workflow `env`), with the span of the script.
+pub fn web_identity_role(step: &Step, job: &Job, w: &Workflow) -> Option<(String, Span)> {
+    let run = step.run.as_ref()?;
+    let text = run.value.as_str();
+    let at = text.find("assume-role-with-web-identity")?;
+    if !fetches_token(job) {
+        return None;
+    }
+    let rest = &text[at..];
+    let arg = rest.find("--role-arn")?;
+    let after = rest[arg + "--role-arn".len()..].trim_start_matches(['=', ' ', '\t', '\\', '\n']);
+    let value = match after.chars().next()? {
+        q @ ('"' | '\'') => after[1..].split(q).next()?,
+        _ => after
+            .split(|c: char| c.is_whitespace() || c == ';' || c == '\\')
+            .next()?,
+    };
+    let value = value.trim();
+    let var = Some(value)
+        .filter(|v| !v.starts_with("${{"))
+        .and_then(|v| v.strip_prefix("${"))
+        .and_then(|v| v.strip_suffix('}'))
+        .or_else(|| value.strip_prefix('$').filter(|v| !v.starts_with('{')));
+    let value = match var {
+        Some(name) => [&step.env, &job.env, &w.env]
+            .iter()
+            .find_map(|kvs| kvs.iter().rev().find(|kv| kv.key == name))
+            .map(|kv| kv.value.value.trim().to_string())?,
+        None => value.to_string(),
+    };
+    (!value.is_empty()).then_some((value, run.span))
+}
+
+/// The audience a job's own token request asks for (`…&audience=sts.amazonaws.com`, or
+/// `getIDToken('…')`); `None` when not written (GitHub's default audience is the owner's URL).
+pub fn web_identity_audience(job: &Job) -> Option<String> {
+    job.steps.iter().find_map(|s| {
+        let r = &s.run.as_ref()?.value;
+        let i = r.find("audience=")?;
+        let v: String = r[i + "audience=".len()..]
+            .chars()
+            .take_while(|c| !c.is_whitespace() && !matches!(c, '"' | '\'' | '&' | ')' | ';'))
+            .collect();
+        (!v.is_empty() && !v.contains('$')).then_some(v)
+    })
+}
+
+/// What `${{ secrets.NAME }}`/`${{ vars.NAME }}` hold where the scan knows: the secrets and
+/// variables IaC sets (a role ARN, or a reference to a role of the scan), then the
+/// configuration's `role-mappings` for the names IaC does not set. A name IaC sets to
+/// different values (several repositories or environments) is left out: which one a job sees
+/// is not known.
+pub fn role_mappings(scan: &crate::model::Scan) -> std::collections::BTreeMap<String, String> {
+    let mut seen: std::collections::BTreeMap<String, Option<String>> = Default::default();
+    for v in scan.models.iter().flat_map(|m| &m.ci_values) {
+        let value = v.value.value.display();
+        if !value.contains(":role/") {
+            continue;
+        }
+        seen.entry(v.name.clone())
+            .and_modify(|prev| {
+                if prev.as_deref() != Some(value.as_str()) {
+                    *prev = None;
+                }
+            })
+            .or_insert(Some(value));
+    }
+    let mut out: std::collections::BTreeMap<String, String> = seen
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, v?)))
+        .collect();
+    for (k, v) in &scan.settings.role_mappings {
+        out.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    out
 }
 
 /// How each step of a job reaches AWS: configure-aws-credentials steps (OIDC or keys), and
@@ -70,6 +231,8 @@ pub fn classify<'a>(w: &'a Workflow, job: &'a Job) -> Vec<(&'a Step, Access)> {
             } else if oidc_step(step, job, w).is_some() {
                 out.push((step, Access::Oidc));
             }
+        } else if web_identity_role(step, job, w).is_some() {
+            out.push((step, Access::Oidc));
         } else if let Some(span) = env_key(&step.env) {
             out.push((step, Access::StaticKeys(span)));
         }
@@ -174,6 +337,39 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn a_script_assuming_a_role_with_the_jobs_own_token_is_oidc() {
+        let w = workflow(concat!(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    env:\n      ROLE: arn:aws:iam::1:role/env-role\n    steps:\n",
+            "      - run: |\n          T=$(curl -sH \"Authorization: bearer $ACTIONS_ID_TOKEN_REQUEST_TOKEN\" \"$ACTIONS_ID_TOKEN_REQUEST_URL&audience=sts.amazonaws.com\" | jq -r .value)\n          aws sts assume-role-with-web-identity --role-arn \"${{ secrets.DEPLOY_ROLE }}\" --role-session-name x --web-identity-token \"$T\"\n",
+            "      - run: aws sts assume-role-with-web-identity --role-arn=$ROLE --web-identity-token $T\n",
+            "      - run: aws sts get-caller-identity\n",
+        ));
+        let job = &w.jobs[0];
+        let roles: Vec<Option<String>> = job
+            .steps
+            .iter()
+            .map(|s| oidc_step(s, job, &w).map(|(v, _)| v))
+            .collect();
+        assert_eq!(
+            roles,
+            [
+                Some("${{ secrets.DEPLOY_ROLE }}".to_string()),
+                Some("arn:aws:iam::1:role/env-role".to_string()),
+                None
+            ]
+        );
+        assert_eq!(
+            web_identity_audience(job).as_deref(),
+            Some("sts.amazonaws.com")
+        );
+        // Without the job fetching its own token, the call uses some other token.
+        let w = workflow(
+            "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: aws sts assume-role-with-web-identity --role-arn arn:aws:iam::1:role/r --web-identity-token file://t\n",
+        );
+        assert!(oidc_step(&w.jobs[0].steps[0], &w.jobs[0], &w).is_none());
     }
 
     #[test]

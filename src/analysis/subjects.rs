@@ -14,7 +14,10 @@
 //!
 //! Role resolution: `role-to-assume` (or the `ROLE_TO_ASSUME` env) as a literal ARN gives the
 //! role name (the last path segment after `:role/`); `${{ secrets.X }}` / `${{ vars.X }}` go
-//! through `Settings.role_mappings`; `${{ env.X }}` through the step, job and workflow `env`;
+//! through the secrets and variables IaC in the scan sets to a role
+//! ([`crate::analysis::access::role_mappings`]), then `Settings.role_mappings`; an
+//! `aws sts assume-role-with-web-identity --role-arn …` script with the job's own token
+//! names its role by `--role-arn`; `${{ env.X }}` through the step, job and workflow `env`;
 //! `${{ matrix.X }}` and `${{ inputs.X }}` through the job's matrix and its local callers. The
 //! name is matched to roles in the scan: IaC roles by their `name`/`RoleName`, and bare IAM
 //! JSON trust policy files by their file stem, with a trailing `-trust-policy`, `-trust`,
@@ -767,10 +770,14 @@ fn assumption<'a>(
     jnode: Option<&Node>,
     ctxs: &[TriggerContext],
 ) -> Vec<Assumption<'a>> {
+    let web_identity = !inner.map_or(step, |(_, i)| i).is_configure_aws_credentials();
     let role = match inner {
+        None if web_identity => crate::analysis::access::web_identity_role(step, job, w),
         None => step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME"),
+        Some((iw, i)) if web_identity => crate::analysis::access::web_identity_role(i, job, iw),
         Some((_, i)) => through_input(i, step, "role-to-assume"),
     };
+    let mappings = crate::analysis::access::role_mappings(scan);
     let combos = jnode.and_then(matrix_combos);
     let combos: Vec<Option<BTreeMap<String, String>>> = match combos {
         Some(c) if !c.is_empty() => c.into_iter().map(Some).collect(),
@@ -785,7 +792,7 @@ fn assumption<'a>(
                 matrix: combo.as_ref(),
                 inputs: inputs.as_ref(),
                 env: envs.clone(),
-                mappings: Some(&scan.settings.role_mappings),
+                mappings: Some(&mappings),
             };
             let target = match &role {
                 Some((text, _)) => {
@@ -804,6 +811,7 @@ fn assumption<'a>(
                 Some((_, i)) => through_input(i, step, "audience"),
             };
             let aud = match aud_value {
+                _ if web_identity => crate::analysis::access::web_identity_audience(job),
                 Some((a, _)) => subst(&a, &scope, 0).known(),
                 None => Some(DEFAULT_AUDIENCE.to_string()),
             };

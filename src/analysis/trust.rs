@@ -18,6 +18,7 @@ pub fn is_github_issuer(issuer: &str) -> bool {
     host == DEFAULT_ISSUER
         || (host.starts_with("token.actions.") && host.ends_with(".ghe.com"))
         || i.ends_with("/_services/token")
+        || host == "vstoken.actions.githubusercontent.com" // the beta issuer, retired Oct 2021
 }
 
 /// The issuer named by a `Federated` principal ARN (`…:oidc-provider/<issuer>`), if GitHub's.

@@ -33,7 +33,7 @@ fn is_template(root: &Node) -> bool {
             e.value
                 .get("Type")
                 .and_then(Node::as_str)
-                .is_some_and(|t| t.starts_with("AWS::"))
+                .is_some_and(|t| t.starts_with("AWS::") || is_oidc_provider(&t))
         })
     })
 }
@@ -146,11 +146,11 @@ impl<'a> Ctx<'a> {
         Span::new(span.start as usize, e)
     }
 
-    /// The ARN of an `AWS::IAM::OIDCProvider` of this template, as a template whose literal
+    /// The ARN of an OIDC provider ([`is_oidc_provider`]) of this template, as a template whose literal
     /// tail is `:oidc-provider/<url without scheme>`.
     fn provider_arn(&self, logical: &str) -> Option<Template> {
         let (t, props) = self.resources.get(logical)?;
-        if *t != "AWS::IAM::OIDCProvider" {
+        if !is_oidc_provider(t) {
             return None;
         }
         let url = self.resolve(props.as_ref()?.get("Url")?, 0);
@@ -471,8 +471,10 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
                     }
                 }
             }
-            "AWS::IAM::OIDCProvider" => {
-                let ids = props.and_then(|p| p.get("ClientIdList"));
+            t if is_oidc_provider(t) => {
+                // CDK's own provider resource spells the list `ClientIDList`.
+                let ids =
+                    props.and_then(|p| p.get("ClientIdList").or_else(|| p.get("ClientIDList")));
                 let resolved = ids.map(resolve);
                 m.providers.push(OidcProvider {
                     file: id,
@@ -584,6 +586,13 @@ pub fn extract_file(
         }
     };
     Ok(extract(id, text, &root, family))
+}
+
+/// An IAM OIDC provider: `AWS::IAM::OIDCProvider`, or the custom resource CDK's
+/// `iam.OpenIdConnectProvider` synthesizes (`Custom::AWSCDKOpenIdConnectProvider`, with `Url`
+/// and `ClientIDList`; its `Ref` is the provider's ARN).
+fn is_oidc_provider(ty: &str) -> bool {
+    ty == "AWS::IAM::OIDCProvider" || ty == "Custom::AWSCDKOpenIdConnectProvider"
 }
 
 #[cfg(test)]

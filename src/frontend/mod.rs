@@ -22,6 +22,8 @@ use crate::source::tree::Node;
 use crate::source::{FileId, Format, ParseFailure, SourceFile, yaml};
 
 /// What a front end made of one file.
+// (One per file, moved once: the size of the model variant costs nothing.)
+#[allow(clippy::large_enum_variant)]
 pub enum Extracted {
     /// The file's model, complete.
     Model(FileModel),
@@ -49,10 +51,13 @@ pub fn classify_by_name(rel: &str) -> Option<Format> {
     if name == "action.yml" || name == "action.yaml" {
         return Some(Format::Action);
     }
-    if name.ends_with(".json") {
+    // `.tpl`/`.json.tpl`: a Terraform template, analysed as a policy with holes when its text
+    // is one (and rendered with its values where Terraform names it).
+    if name.ends_with(".json") || name.ends_with(".tpl") {
         return Some(Format::IamJson);
     }
-    if name.ends_with(".tf") {
+    // (`terraform.tfvars`/`*.auto.tfvars`: the values of the directory's variables.)
+    if name.ends_with(".tf") || terraform::is_tfvars(name) {
         return Some(Format::Terraform);
     }
     // Outside workflow directories, YAML and `.template` files may be CloudFormation
@@ -80,6 +85,8 @@ pub fn extract(id: FileId, src: &SourceFile) -> Result<Option<Extracted>, ParseF
                 Ok(root) => root,
                 // A Terraform/envsubst template that is only JSON once rendered.
                 Err((_, true)) => return Ok(None),
+                // A `.tpl` need not be JSON at all (a script, a YAML file).
+                Err(_) if src.rel.ends_with(".tpl") => return Ok(None),
                 Err((e, false)) => {
                     return Err(ParseFailure {
                         offset: e.offset,
@@ -170,7 +177,9 @@ pub fn json_format(text: &str) -> Option<Format> {
         return Some(Format::TerraformPlan);
     }
     if text.contains("\"AWSTemplateFormatVersion\"")
-        || (text.contains("\"Resources\"") && text.contains("\"AWS::"))
+        || (text.contains("\"Resources\"")
+            && (text.contains("\"AWS::")
+                || text.contains("\"Custom::AWSCDKOpenIdConnectProvider\"")))
     {
         return Some(Format::CloudFormation);
     }
@@ -190,7 +199,8 @@ pub fn json_format(text: &str) -> Option<Format> {
 /// parsed root decides.
 pub fn maybe_cloudformation(text: &str) -> bool {
     text.contains("AWSTemplateFormatVersion")
-        || (text.contains("Resources") && text.contains("AWS::"))
+        || (text.contains("Resources")
+            && (text.contains("AWS::") || text.contains("Custom::AWSCDKOpenIdConnectProvider")))
 }
 
 /// A policy document given as a JSON string inside a JSON file (plans, exports): decode the

@@ -77,6 +77,41 @@ pub struct FileModel {
     pub gitlab: Option<Box<gitlab::GitlabFile>>,
     /// HCP Terraform workspaces' dynamic AWS credentials (`tfe_variable` `TFC_AWS_*_ROLE_ARN`).
     pub tfe_runs: Vec<tfe::TfeRun>,
+    /// Policies of this file (a template) rendered by IaC elsewhere: where each was rendered,
+    /// the related location of every finding in it.
+    pub rendered_by: Vec<RenderedBy>,
+    /// GitHub Actions secrets and variables IaC sets (`github_actions_secret`,
+    /// `github_actions_variable` and their environment and organization forms).
+    pub ci_values: Vec<CiValue>,
+}
+
+/// A GitHub Actions secret or variable whose value IaC sets: what `${{ secrets.NAME }}` /
+/// `${{ vars.NAME }}` hold in the workflows.
+#[derive(Clone, Debug)]
+pub struct CiValue {
+    pub file: FileId,
+    /// The resource.
+    pub span: Span,
+    /// A secret (`secrets.NAME`), else a variable (`vars.NAME`).
+    pub secret: bool,
+    pub name: String,
+    /// The value; a role reference (`aws_iam_role.x.arn`) becomes the role's ARN with the
+    /// account and partition unknown.
+    pub value: SStr,
+}
+
+/// Where a template's policy was rendered (`templatefile(…)` in a `.tf` file).
+#[derive(Clone, Debug)]
+pub struct RenderedBy {
+    /// Index in this file's `policies`.
+    pub policy: usize,
+    pub file: FileId,
+    pub span: Span,
+    /// How it was rendered, as a phrase (`rendered by \`templatefile()\``).
+    pub how: String,
+    /// A local module's callers, innermost first: each `module` block's file and the
+    /// arguments it passes (name, value span).
+    pub callers: Vec<(FileId, Vec<(String, Span)>)>,
 }
 
 /// A block whose `count`/`for_each` is empty by default.
@@ -102,6 +137,7 @@ impl FileModel {
             && self.azure.is_empty()
             && self.gitlab.is_none()
             && self.tfe_runs.is_empty()
+            && self.ci_values.is_empty()
     }
 }
 

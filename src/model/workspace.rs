@@ -177,6 +177,10 @@ impl Scan {
             .as_ref()
             .expect("findings only point into analysed files")
     }
+    /// The file `id`, when it was analysed.
+    pub fn get_file(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id)?.as_ref()
+    }
     /// The policy document a role refers to.
     pub fn policy(&self, r: super::PolicyRef) -> Option<&super::PolicyDoc> {
         self.models.get(r.file)?.policies.get(r.index)

@@ -1,4 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::access::{StaticKey, static_key};
 use crate::diag::Finding;
 use crate::model::KeyValue;
 use crate::source::FileId;
@@ -13,26 +14,6 @@ static META: RuleMeta = crate::rule_meta!(
     false
 );
 
-/// Where a value comes from, for the message; `None` when it is not a long-lived source
-/// (step outputs, inputs, env and other expressions).
-fn source(value: &str) -> Option<&'static str> {
-    let v = value.trim();
-    if v.is_empty() {
-        return None;
-    }
-    if !v.contains("${{") {
-        return Some("a literal");
-    }
-    let inner = v.replace(' ', "");
-    if inner.contains("secrets.") {
-        Some("a secret")
-    } else if inner.contains("vars.") {
-        Some("a configuration variable")
-    } else {
-        None
-    }
-}
-
 fn report(
     out: &mut Vec<Finding>,
     file: FileId,
@@ -42,33 +23,14 @@ fn report(
     secret_key: &str,
     session_key: &str,
 ) {
-    if entries.iter().any(|e| e.key == session_key) {
-        return; // temporary credentials come with a session token
-    }
-    // Keys for an S3-compatible service elsewhere (Cloudflare R2, MinIO…) are not AWS keys.
-    if entries
-        .iter()
-        .any(|e| e.key.starts_with("AWS_ENDPOINT_URL") && !e.value.value.contains("amazonaws.com"))
-    {
-        return;
-    }
-    let id = entries.iter().rev().find(|e| e.key == id_key);
-    let secret = entries.iter().rev().find(|e| e.key == secret_key);
-    let (primary, other) = match (id, secret) {
-        (Some(i), s) => (i, s),
-        (None, Some(s)) => (s, None),
-        (None, None) => return,
-    };
-    let Some(origin) = source(&primary.value.value) else {
+    let Some(StaticKey {
+        primary,
+        other,
+        origin,
+    }) = static_key(entries, id_key, secret_key, session_key)
+    else {
         return;
     };
-    // A literal key id that cannot be a key (documentation example, placeholder, test double)
-    // passes no credential; its secret is then a test value too.
-    if origin == "a literal"
-        && id.is_some_and(|i| crate::analysis::secrets::is_placeholder_id(&i.value.value))
-    {
-        return;
-    }
     let mut f = Finding::new(META.id, META.severity, file, primary.value.span)
         .message(format!(
             "{where_} passes a long-lived AWS access key (`{}` from {origin}) instead of assuming a role through OIDC",

@@ -8,9 +8,10 @@
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
 use crate::model::{
-    AccessKey, Attached, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate, Switch,
+    AccessKey, Attached, CiValue, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate,
+    Switch,
 };
-use crate::model::{OidcProvider, PolicyKind};
+use crate::model::{OidcProvider, PolicyDoc, PolicyKind};
 use crate::source::embedded::Embedded;
 use crate::source::hcl::{self, Block};
 use crate::source::json::{self, ParseFailure};
@@ -19,19 +20,90 @@ use crate::source::{FileId, SourceFile, Span};
 use std::collections::HashMap;
 
 pub mod azure;
+mod eval;
 pub mod modules;
 pub mod tfe;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
-#[derive(Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct TfFile {
     pub blocks: Vec<Block>,
 }
 
 pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
+    if is_tfvars(&src.rel) {
+        return parse_tfvars(&src.text);
+    }
     Ok(TfFile {
         blocks: hcl::parse_blocks(&src.text, &relevant_block)?,
     })
+}
+
+/// The variable files Terraform loads by itself: `terraform.tfvars`, `*.auto.tfvars`.
+pub fn is_tfvars(rel: &str) -> bool {
+    let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
+    name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
+}
+
+/// A variables file: its attributes, as one `tfvars` block. (The text is read as the body of
+/// a block; spans are moved back onto the file's own bytes.)
+fn parse_tfvars(text: &str) -> Result<TfFile, ParseFailure> {
+    const OPEN: &str = "tfvars {\n";
+    let wrapped = format!("{OPEN}{text}\n}}");
+    let at = OPEN.len() as u32;
+    let back = |s: Span| {
+        let start = s.start.saturating_sub(at).min(text.len() as u32);
+        let end = s.end.saturating_sub(at).min(text.len() as u32);
+        Span::new(start as usize, end.max(start) as usize)
+    };
+    fn shift(n: &mut Node, back: &dyn Fn(Span) -> Span) {
+        n.span = back(n.span);
+        match &mut n.value {
+            Value::Seq(items) => items.iter_mut().for_each(|i| shift(i, back)),
+            Value::Map(entries) => entries.iter_mut().for_each(|e| {
+                e.key_span = back(e.key_span);
+                shift(&mut e.value, back)
+            }),
+            Value::Tagged(_, inner) => shift(inner, back),
+            _ => {}
+        }
+    }
+    let mut blocks =
+        hcl::parse_blocks(&wrapped, &|ident, _| ident == "tfvars").map_err(|e| ParseFailure {
+            offset: e.offset.saturating_sub(OPEN.len()).min(text.len()),
+            message: e.message,
+        })?;
+    for b in blocks.iter_mut() {
+        b.span = back(b.span);
+        b.header = back(b.header);
+        b.blocks.clear();
+        for e in b.attrs.iter_mut() {
+            e.key_span = back(e.key_span);
+            shift(&mut e.value, &back);
+        }
+    }
+    Ok(TfFile { blocks })
+}
+
+/// The values the variables files of a directory give (`terraform.tfvars` first, then the
+/// `*.auto.tfvars` in name order, later ones winning), as `var.NAME` symbols.
+fn tfvars_inputs(files: &DirFiles<&SourceFile>, parsed: &[(FileId, TfFile)]) -> Syms {
+    let mut vars: Vec<(bool, &str, &TfFile)> = parsed
+        .iter()
+        .map(|(id, f)| (files[*id].rel.as_str(), f))
+        .filter(|(rel, _)| is_tfvars(rel))
+        .map(|(rel, f)| (!rel.ends_with("terraform.tfvars"), rel, f))
+        .collect();
+    vars.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let mut out = Syms::new();
+    for (_, _, f) in vars {
+        for b in f.blocks.iter().filter(|b| b.ident == "tfvars") {
+            for e in &b.attrs {
+                out.insert(format!("var.{}", e.key), e.value.clone());
+            }
+        }
+    }
+    out
 }
 
 /// The top-level blocks linking reads: variables and locals (references), modules (the
@@ -45,8 +117,24 @@ pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
                 || is_subject_template_resource(t)
                 || azure::relevant(t)
                 || tfe::relevant(t)
+                || *t == "template_file"
+                || ci_value_kind(t).is_some()
         }),
         _ => false,
+    }
+}
+
+/// A GitHub Actions secret or variable resource: (is a secret, its name attribute, its value
+/// attributes).
+fn ci_value_kind(ty: &str) -> Option<(bool, &'static str, &'static [&'static str])> {
+    match ty {
+        "github_actions_secret"
+        | "github_actions_environment_secret"
+        | "github_actions_organization_secret" => Some((true, "secret_name", &["plaintext_value"])),
+        "github_actions_variable"
+        | "github_actions_environment_variable"
+        | "github_actions_organization_variable" => Some((false, "variable_name", &["value"])),
+        _ => None,
     }
 }
 
@@ -92,25 +180,394 @@ impl<T> std::ops::IndexMut<FileId> for DirFiles<T> {
     }
 }
 
+/// Reads a file of the scan by its path relative to the scan root (the templates and
+/// documents `templatefile()`, `file()` and `data "template_file"` name): its id and text, or
+/// `None` when it is no file of the scan (outside the tree, a link, ignored, too large).
+pub type Loader<'a> = dyn Fn(&str) -> Option<(FileId, String)> + 'a;
+
+/// Policy documents rendered from template files, by template file. The directory's models
+/// refer to them as `PolicyRef { file: template, index }`, the index counting in this list;
+/// the scan makes them the template file's policies.
+/// Each with where it was rendered: (file, span of the call, how).
+pub type Rendered = std::collections::BTreeMap<FileId, Vec<(PolicyDoc, FileId, Span, String)>>;
+
+/// Lists the `.tf` files of a directory of the scan (relative to the scan root), read.
+pub type DirLoader<'a> = dyn Fn(&str) -> Vec<(FileId, SourceFile)> + 'a;
+
+/// A local module (`source = "./…"`/`"../…"`) linked with one caller's arguments: the models
+/// of its files, judged on that caller's values.
+pub struct Instance {
+    /// The module's files and their models for this caller.
+    pub models: Vec<(FileId, FileModel)>,
+    /// The module's files, read.
+    pub sources: Vec<(FileId, SourceFile)>,
+    /// The outermost `module` block of the chain calling it: (file, span, how it is named).
+    pub caller: (FileId, Span, String),
+    /// Every `module` block of the chain, innermost first: its file and the arguments it
+    /// passes (name, value span in that file).
+    pub callers: Vec<(FileId, Vec<(String, Span)>)>,
+    /// The caller was linked as a directory of its own (not itself as a module instance): when
+    /// the caller's directory is a module some other caller instantiates, this instance (with
+    /// the caller's unknown inputs) is superseded by the one through that caller.
+    pub top_level: bool,
+}
+
+/// What linking a directory produced beyond its own files' models.
+#[derive(Default)]
+pub struct Linked {
+    pub rendered: Rendered,
+    pub instances: Vec<Instance>,
+}
+
+/// Deepest chain of local modules followed.
+const MAX_MODULE_DEPTH: usize = 4;
+/// Most local-module instances one directory's linking builds (callers × nested calls): a
+/// repository fanning calls out cannot make the scan's work grow without bound; past it,
+/// further modules are linked alone only.
+const MAX_INSTANCES: usize = 32;
+
 /// Link the Terraform files of one directory (a module): resolve references and fill the
-/// models. `files`, `parsed` and `models` hold the directory's files, by id.
+/// models. `files`, `parsed` and `models` hold the directory's files, by id; `load` reads the
+/// templates they render, `load_dir` the local modules they call.
 pub fn link_dir(
+    files: &DirFiles<&SourceFile>,
+    parsed: Vec<(FileId, TfFile)>,
+    models: &mut DirFiles<FileModel>,
+    load: &Loader<'_>,
+    load_dir: &DirLoader<'_>,
+) -> Linked {
+    if parsed.is_empty() {
+        return Linked::default();
+    }
+    let mut out = Linked::default();
+    let budget = std::cell::Cell::new(MAX_INSTANCES);
+    let cache = std::cell::RefCell::new(HashMap::new());
+    let cx = LinkCx {
+        load,
+        load_dir,
+        stack: vec![],
+        chain: vec![],
+        budget: &budget,
+        parsed: &cache,
+    };
+    let inputs = tfvars_inputs(files, &parsed);
+    link_with(files, parsed, models, &inputs, &cx, &mut out);
+    out
+}
+
+/// How a directory is being linked: the readers, and the chain of module directories above
+/// it (a module calling itself, directly or not, is not followed again).
+struct LinkCx<'a> {
+    load: &'a Loader<'a>,
+    load_dir: &'a DirLoader<'a>,
+    stack: Vec<String>,
+    /// The `module` blocks above, outermost first.
+    chain: Vec<Call>,
+    /// Instances left to build ([`MAX_INSTANCES`]), shared by the whole linking.
+    budget: &'a std::cell::Cell<usize>,
+    /// Module directories read and parsed once per linking (many callers share one module).
+    parsed: &'a std::cell::RefCell<HashMap<String, std::rc::Rc<ModuleFiles>>>,
+}
+
+/// A local module's files, read and parsed.
+struct ModuleFiles {
+    sources: Vec<(FileId, SourceFile)>,
+    parsed: Vec<(FileId, TfFile)>,
+}
+
+#[derive(Clone)]
+struct Call {
+    file: FileId,
+    header: Span,
+    name: String,
+    inputs: Vec<(String, Span)>,
+}
+
+fn link_with(
     files: &DirFiles<&SourceFile>,
     mut parsed: Vec<(FileId, TfFile)>,
     models: &mut DirFiles<FileModel>,
+    inputs: &Syms,
+    cx: &LinkCx<'_>,
+    out: &mut Linked,
 ) {
-    if parsed.is_empty() {
-        return;
-    }
-    let syms = symbols(&parsed);
+    let syms = symbols(&parsed, inputs);
     for (_, f) in parsed.iter_mut() {
         for b in f.blocks.iter_mut() {
             resolve_block(b, &syms);
         }
+        // In a module instance, what the caller's values switch off is not created at all
+        // (linked alone, a block off by default is judged "when enabled" instead).
+        if !cx.chain.is_empty() {
+            f.blocks.retain(|b| !switched_off(b));
+        }
     }
-    Module::new(&parsed, files, syms).build(models);
-    azure::build(&parsed, files, models);
-    tfe::link(&parsed, models);
+    let mut m = Module::new(&parsed, files, syms, cx.load);
+    m.rendered = std::mem::take(&mut out.rendered);
+    m.build(models);
+    out.rendered = std::mem::take(&mut m.rendered);
+    // (module instances are copies for the AWS judgement; the other clouds read each
+    // directory once)
+    if cx.chain.is_empty() {
+        azure::build(&parsed, files, models);
+        tfe::link(&parsed, models);
+    }
+    let calls: Vec<(FileId, &Block)> = parsed
+        .iter()
+        .flat_map(|(id, f)| f.blocks.iter().map(move |b| (*id, b)))
+        .filter(|(_, b)| b.ident == "module")
+        .collect();
+    let dir = m.dir.clone();
+    drop(m);
+    for (id, b) in calls {
+        instantiate(&dir, id, b, cx, out);
+    }
+}
+
+/// A block whose evaluated `count` is 0 or `for_each` an empty collection.
+fn switched_off(b: &Block) -> bool {
+    match (
+        b.attr("count").map(|n| &n.value),
+        b.attr("for_each").map(|n| &n.value),
+    ) {
+        (Some(Value::Num(n)), _) => n.trim().parse::<f64>() == Ok(0.0),
+        (_, Some(Value::Seq(v))) => v.is_empty(),
+        (_, Some(Value::Map(v))) => v.is_empty(),
+        _ => false,
+    }
+}
+
+/// Link the local module a `module` block calls with the block's arguments.
+fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut Linked) {
+    let Some(source) = b.attr("source").and_then(|s| s.as_str()) else {
+        return;
+    };
+    if !(source.starts_with("./") || source.starts_with("../"))
+        || cx.stack.len() >= MAX_MODULE_DEPTH
+    {
+        return;
+    }
+    let Some(target) = join_rel(dir, &source) else {
+        return;
+    };
+    if target == dir || cx.stack.contains(&target) || cx.budget.get() == 0 || switched_off(b) {
+        return;
+    }
+    cx.budget.set(cx.budget.get() - 1);
+    let cached = cx.parsed.borrow().get(&target).cloned();
+    let module = match cached {
+        Some(m) => m,
+        None => {
+            let sources = (cx.load_dir)(&target);
+            let parsed = sources
+                .iter()
+                .filter_map(|(id, src)| parse_file(src).ok().map(|t| (*id, t)))
+                .collect();
+            let m = std::rc::Rc::new(ModuleFiles { sources, parsed });
+            cx.parsed.borrow_mut().insert(target.clone(), m.clone());
+            m
+        }
+    };
+    if module.parsed.is_empty() {
+        return;
+    }
+    let parsed = module.parsed.clone();
+    let sources = &module.sources;
+    let mut inputs = Syms::new();
+    let mut passed = Vec::new();
+    for e in &b.attrs {
+        if !matches!(
+            e.key.as_str(),
+            "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
+        ) {
+            inputs.insert(format!("var.{}", e.key), e.value.clone());
+            passed.push((e.key.clone(), e.value.span));
+        }
+    }
+    let ids: Vec<FileId> = parsed.iter().map(|(id, _)| *id).collect();
+    let files = DirFiles::new(
+        sources
+            .iter()
+            .filter(|(id, _)| ids.contains(id))
+            .map(|(id, s)| (*id, s))
+            .collect(),
+    );
+    let mut models = DirFiles::new(ids.iter().map(|id| (*id, FileModel::default())).collect());
+    let top_level = cx.stack.is_empty();
+    let mut stack = cx.stack.clone();
+    stack.push(dir.to_string());
+    let name = b.label(0).unwrap_or("").to_string();
+    let mut chain = cx.chain.clone();
+    chain.push(Call {
+        file: caller,
+        header: b.header,
+        name: name.clone(),
+        inputs: passed,
+    });
+    let inner = LinkCx {
+        load: cx.load,
+        load_dir: cx.load_dir,
+        stack,
+        chain: chain.clone(),
+        budget: cx.budget,
+        parsed: cx.parsed,
+    };
+    link_with(&files, parsed, &mut models, &inputs, &inner, out);
+    drop(files);
+    // Terraform's own address of what the module creates (`module.A.module.B.aws_iam_role.x`),
+    // and the outermost calling directory: each caller's instance is named apart.
+    let mut models: Vec<(FileId, FileModel)> = models.into_pairs().collect();
+    let prefix: String = chain
+        .iter()
+        .map(|c| format!("module.{}.", c.name))
+        .collect();
+    let top = inner.stack.first().map(String::as_str).unwrap_or("");
+    let suffix = if top.is_empty() {
+        String::new()
+    } else {
+        format!(" (in {top})")
+    };
+    let rename = |o: &mut String| {
+        o.insert_str(0, &prefix);
+        o.push_str(&suffix);
+    };
+    for (_, m) in models.iter_mut() {
+        // The module's text serves every caller: no fix edits it for one caller's values.
+        for p in m.policies.iter_mut() {
+            for st in p.statements.iter_mut() {
+                let handles = [&mut st.condition_block, &mut st.statement_block]
+                    .into_iter()
+                    .flatten()
+                    .chain(
+                        st.conditions
+                            .iter_mut()
+                            .filter_map(|c| c.operator_block.as_mut()),
+                    );
+                for h in handles {
+                    h.syntax = crate::model::Syntax::ReadOnly;
+                }
+            }
+        }
+        m.policies.iter_mut().for_each(|p| rename(&mut p.owner));
+        m.roles.iter_mut().for_each(|r| rename(&mut r.owner));
+        m.providers.iter_mut().for_each(|p| rename(&mut p.owner));
+        m.access_keys.iter_mut().for_each(|k| rename(&mut k.owner));
+    }
+    let used: Vec<FileId> = models
+        .iter()
+        .filter(|(_, m)| !m.is_empty())
+        .map(|(id, _)| *id)
+        .collect();
+    let outer = &chain[0];
+    out.instances.push(Instance {
+        models,
+        callers: chain
+            .iter()
+            .rev()
+            .map(|c| (c.file, c.inputs.clone()))
+            .collect(),
+        // (only the files the instance has anything in)
+        sources: sources
+            .iter()
+            .filter(|(id, _)| used.contains(id))
+            .map(|(id, f)| {
+                let copy = SourceFile::new(f.path.clone(), f.rel.clone(), f.text.clone(), f.format);
+                (*id, copy.with_bom(f.bom()))
+            })
+            .collect(),
+        caller: (
+            outer.file,
+            outer.header,
+            format!("called by `module \"{}\"` with its arguments", outer.name),
+        ),
+        top_level,
+    });
+}
+
+/// What `path.root`/`path.cwd` evaluate to: the root module's directory, which a module does
+/// not know (a text no real path contains).
+pub(super) const ROOT_DIR: &str = "\u{1}root";
+
+/// `path` (as a module names a file: relative to its directory, `./` from `path.module`)
+/// joined to the module directory `dir`, both relative to the scan root. `None` for an
+/// absolute path or one that leaves the scanned tree.
+fn join_rel(dir: &str, path: &str) -> Option<String> {
+    if path.starts_with('/') || path.starts_with('\\') || path.contains(':') || path.contains('\0')
+    {
+        return None;
+    }
+    let mut out: Vec<&str> = dir
+        .split('/')
+        .filter(|p| !p.is_empty() && *p != ".")
+        .collect();
+    for seg in path.split(['/', '\\']) {
+        match seg {
+            "" | "." => {}
+            ".." => {
+                out.pop()?;
+            }
+            s => out.push(s),
+        }
+    }
+    (!out.is_empty()).then(|| out.join("/"))
+}
+
+/// Fill a template's `${name}` holes with the known values of its variables: a string, number
+/// or boolean inside a string, a whole value (a list, `${jsonencode(list)}`) for a hole that
+/// is the whole value. Holes of unknown variables stay unknown.
+fn fill_template(n: &mut Node, vars: &Node) {
+    let var = |e: &str| -> Option<&Node> {
+        let e = e.trim();
+        let name = e
+            .strip_prefix("jsonencode(")
+            .and_then(|x| x.strip_suffix(')'))
+            .unwrap_or(e)
+            .trim();
+        vars.get(name)
+    };
+    match &mut n.value {
+        Value::Str(t) => {
+            if let [Part::Unknown(e)] = t.parts.as_slice()
+                && let Some(v) = var(e)
+                && !matches!(v.value, Value::Str(_) | Value::Num(_) | Value::Bool(_))
+            {
+                let mut v = v.clone();
+                respan(&mut v, n.span);
+                n.value = v.value;
+                return;
+            }
+            let mut parts = Vec::with_capacity(t.parts.len());
+            for p in t.parts.drain(..) {
+                match p {
+                    Part::Unknown(e) => match var(&e).map(|v| &v.value) {
+                        Some(Value::Str(tv)) => tv
+                            .parts
+                            .iter()
+                            .for_each(|x| push_part(&mut parts, x.clone())),
+                        Some(Value::Num(x)) => push_part(&mut parts, Part::Lit(x.clone())),
+                        Some(Value::Bool(b)) => push_part(&mut parts, Part::Lit(b.to_string())),
+                        _ => push_part(&mut parts, Part::Unknown(e)),
+                    },
+                    lit => push_part(&mut parts, lit),
+                }
+            }
+            t.parts = parts;
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|i| fill_template(i, vars)),
+        Value::Map(entries) => {
+            for e in entries.iter_mut() {
+                if e.key.contains("${") {
+                    let mut syms = Syms::new();
+                    for v in vars.entries() {
+                        syms.insert(v.key.clone(), v.value.clone());
+                    }
+                    e.key = resolve_key(&e.key, &syms);
+                }
+                fill_template(&mut e.value, vars);
+            }
+        }
+        _ => {}
+    }
 }
 
 // ---------------------------------------------------------------------------------------
@@ -144,7 +601,7 @@ fn is_literal(n: &Node) -> bool {
     ok
 }
 
-fn symbols(files: &[(FileId, TfFile)]) -> Syms {
+fn symbols(files: &[(FileId, TfFile)], inputs: &Syms) -> Syms {
     let mut syms = Syms::new();
     for (_, f) in files {
         for b in f.blocks.iter().filter(|b| b.ident == "variable") {
@@ -155,6 +612,10 @@ fn symbols(files: &[(FileId, TfFile)]) -> Syms {
                 syms.insert(format!("var.{name}"), d.clone());
             }
         }
+    }
+    // A caller's arguments win over the defaults (an unknown argument stays unknown).
+    for (k, v) in inputs {
+        syms.insert(k.clone(), v.clone());
     }
     // Locals may use variables, other locals and provider ARNs: a few rounds settle chains.
     for _ in 0..4 {
@@ -233,14 +694,24 @@ fn push_part(parts: &mut Vec<Part>, p: Part) {
 pub fn resolve(n: &mut Node, syms: &Syms) {
     match &mut n.value {
         Value::Str(t) => {
-            if let [Part::Unknown(e)] = t.parts.as_slice()
-                && let Some(v) = syms.get(&ref_key(e))
-            {
-                let mut v = v.clone();
-                respan(&mut v, n.span);
-                n.value = v.value;
-                n.style = v.style;
-                return;
+            if let [Part::Unknown(e)] = t.parts.as_slice() {
+                // `x[k]` is an element of `x`, never `x` itself (`data.x.this[0].json`, a
+                // string, is the one the key lookup is for).
+                let found = syms.get(&ref_key(e)).filter(|v| {
+                    !(e.contains('[') && matches!(v.value, Value::Seq(_) | Value::Map(_)))
+                });
+                if let Some(v) = found {
+                    let mut v = v.clone();
+                    respan(&mut v, n.span);
+                    n.value = v.value;
+                    n.style = v.style;
+                    return;
+                }
+                if let Some(v) = eval::evaluate(e, n.span, syms) {
+                    n.value = v.value;
+                    n.style = v.style;
+                    return;
+                }
             }
             let mut parts = Vec::with_capacity(t.parts.len());
             for p in t.parts.drain(..) {
@@ -252,6 +723,15 @@ pub fn resolve(n: &mut Node, syms: &Syms) {
                             .for_each(|x| push_part(&mut parts, x.clone())),
                         Some(Value::Num(s)) => push_part(&mut parts, Part::Lit(s.clone())),
                         Some(Value::Bool(b)) => push_part(&mut parts, Part::Lit(b.to_string())),
+                        None => match eval::evaluate(&e, n.span, syms).map(|v| v.value) {
+                            Some(Value::Str(tv)) => tv
+                                .parts
+                                .iter()
+                                .for_each(|x| push_part(&mut parts, x.clone())),
+                            Some(Value::Num(s)) => push_part(&mut parts, Part::Lit(s)),
+                            Some(Value::Bool(b)) => push_part(&mut parts, Part::Lit(b.to_string())),
+                            _ => push_part(&mut parts, Part::Unknown(e)),
+                        },
                         _ => push_part(&mut parts, Part::Unknown(e)),
                     },
                     lit => push_part(&mut parts, lit),
@@ -569,6 +1049,48 @@ fn principals_node(blocks: &[&Block]) -> Option<Node> {
     Some(map_node(blocks[0].span, entries))
 }
 
+/// A condition whose value list is empty (`values = var.sub` with `default = []`, the usual
+/// "the caller sets this" placeholder of a reusable module) checks the claim against nothing:
+/// AWS refuses the document or matches no token, and the caller's real list is unknown here.
+/// Either way it is not an absent condition: the value is kept as an unknown, never dropped.
+pub(crate) fn empty_values(span: Span) -> Node {
+    Node::new(span, Value::Str(Template::unknown("an empty list")))
+}
+
+/// [`empty_values`] for every empty value list under the `Condition` of a JSON-shaped policy.
+fn empty_condition_values(doc: &mut Node) {
+    let Value::Map(top) = &mut doc.value else {
+        return;
+    };
+    for e in top.iter_mut().filter(|e| e.key == "Statement") {
+        let sts: Vec<&mut Node> = match &mut e.value.value {
+            Value::Seq(items) => items.iter_mut().collect(),
+            Value::Map(_) => vec![&mut e.value],
+            _ => vec![],
+        };
+        for st in sts {
+            let Value::Map(st) = &mut st.value else {
+                continue;
+            };
+            for c in st.iter_mut().filter(|e| e.key == "Condition") {
+                let Value::Map(ops) = &mut c.value.value else {
+                    continue;
+                };
+                for op in ops.iter_mut() {
+                    let Value::Map(keys) = &mut op.value.value else {
+                        continue;
+                    };
+                    for k in keys.iter_mut() {
+                        if matches!(&k.value.value, Value::Seq(v) if v.is_empty()) {
+                            k.value = seq_node(k.value.span, vec![empty_values(k.value.span)]);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// The condition blocks of a statement as `{test: {variable: [values]}}`, with repeated
 /// `test`+`variable` pairs merged into one OR-ed list as the AWS provider does. `None` when
 /// a `dynamic "condition"` could add conditions this scan cannot see.
@@ -594,8 +1116,11 @@ fn conditions_node(st: &Block) -> Option<Option<Node>> {
             continue;
         };
         let values = c.attr("values");
-        let items = values.map(list_items).unwrap_or_default();
         let vspan = values.map(|v| v.span).unwrap_or(c.span);
+        let mut items = values.map(list_items).unwrap_or_default();
+        if items.is_empty() {
+            items.push(empty_values(vspan));
+        }
         let tkey = test.as_template().map(|t| t.display()).unwrap_or_default();
         let vkey = var.as_template().map(|t| t.display()).unwrap_or_default();
         let op = match ops.iter_mut().position(|e| e.key == tkey) {
@@ -673,6 +1198,13 @@ fn policy_document(b: &Block) -> Node {
 struct Module<'a> {
     files: &'a [(FileId, TfFile)],
     sources: &'a DirFiles<&'a SourceFile>,
+    /// The module's directory, relative to the scan root.
+    dir: String,
+    load: &'a Loader<'a>,
+    /// `data.template_file.NAME` → its block.
+    template_files: HashMap<String, &'a Block>,
+    /// Policies rendered from template files.
+    rendered: Rendered,
     /// `data.aws_iam_policy_document.NAME` → (file, block).
     documents: HashMap<String, (FileId, &'a Block)>,
     /// Documents already turned into a policy: name → (file, policy index).
@@ -812,7 +1344,9 @@ impl<'a> Module<'a> {
         files: &'a [(FileId, TfFile)],
         sources: &'a DirFiles<&'a SourceFile>,
         syms: Syms,
+        load: &'a Loader<'a>,
     ) -> Self {
+        let mut template_files = HashMap::new();
         let mut documents = HashMap::new();
         let mut data_policies = HashMap::new();
         let mut var_defaults = HashMap::new();
@@ -835,11 +1369,27 @@ impl<'a> Module<'a> {
                 {
                     documents.insert(format!("data.aws_iam_policy_document.{n}"), (*id, b));
                 }
+                if b.ident == "data"
+                    && b.label(0) == Some("template_file")
+                    && let Some(n) = b.label(1)
+                {
+                    template_files.insert(format!("data.template_file.{n}"), b);
+                }
             }
         }
+        let dir = files
+            .first()
+            .map(|(id, _)| sources[*id].rel.as_str())
+            .and_then(|r| r.rsplit_once('/'))
+            .map(|(d, _)| d.to_string())
+            .unwrap_or_default();
         Module {
             files,
             sources,
+            dir,
+            load,
+            template_files,
+            rendered: Rendered::new(),
             documents,
             documents_built: HashMap::new(),
             policies: HashMap::new(),
@@ -868,7 +1418,9 @@ impl<'a> Module<'a> {
     ) -> Option<(FileId, usize)> {
         match &value.value {
             Value::Tagged(tag, inner) if tag == "jsonencode" && inner.is_map() => {
-                let p = policy_from_tree(id, inner, owner.to_string(), kind, Family::Hcl);
+                let mut doc = (**inner).clone();
+                empty_condition_values(&mut doc);
+                let p = policy_from_tree(id, &doc, owner.to_string(), kind, Family::Hcl);
                 models[id].policies.push(p);
                 Some((id, models[id].policies.len() - 1))
             }
@@ -877,6 +1429,7 @@ impl<'a> Module<'a> {
                 let mut doc = json::parse_embedded(&emb).ok()?;
                 unmark(&mut doc, &exprs);
                 resolve(&mut doc, &self.syms);
+                empty_condition_values(&mut doc);
                 if !doc.is_map() {
                     return None;
                 }
@@ -884,7 +1437,27 @@ impl<'a> Module<'a> {
                 models[id].policies.push(p);
                 Some((id, models[id].policies.len() - 1))
             }
+            Value::Tagged(tag, spec) if tag == "templatefile" || tag == "file" => {
+                let how = format!("rendered by `{tag}()`");
+                self.render(spec, owner, kind, (id, value.span, how))
+            }
             _ => {
+                if let Some(name) = referenced(value, "data.template_file") {
+                    let b = *self.template_files.get(&name)?;
+                    let Value::Tagged(tag, spec) = &b.attr("template")?.value else {
+                        return None;
+                    };
+                    if tag != "file" && tag != "templatefile" {
+                        return None;
+                    }
+                    let mut spec = (**spec).clone();
+                    if let (Value::Map(entries), Some(vars)) = (&mut spec.value, b.attr("vars")) {
+                        entries.retain(|e| e.key != "vars");
+                        entries.push(entry("vars", vars.span, vars.clone()));
+                    }
+                    let how = format!("rendered by `{name}.rendered`");
+                    return self.render(&spec, owner, kind, (id, value.span, how));
+                }
                 let name = referenced(value, "data.aws_iam_policy_document")?;
                 if let Some(done) = self.documents_built.get(&name) {
                     return Some(*done);
@@ -900,7 +1473,51 @@ impl<'a> Module<'a> {
         }
     }
 
-    fn build(mut self, models: &mut DirFiles<FileModel>) {
+    /// A policy document read from a template or JSON file of the scan (`spec`: its `path`
+    /// and `vars`), rendered with the known variables: its spans are the template file's, so
+    /// findings land on the template's lines. Fixes never edit it (the text is a template).
+    fn render(
+        &mut self,
+        spec: &Node,
+        owner: &str,
+        kind: Option<PolicyKind>,
+        at: (FileId, Span, String),
+    ) -> Option<(FileId, usize)> {
+        let path = spec.get("path")?.as_str()?;
+        let (id, text) = match path.strip_prefix(ROOT_DIR) {
+            // Relative to the root module: the module's directory or the nearest ancestor
+            // holding the file.
+            Some(rest) => {
+                let mut dir = self.dir.as_str();
+                loop {
+                    if let Some(found) =
+                        join_rel(dir, &format!(".{rest}")).and_then(|r| (self.load)(&r))
+                    {
+                        break found;
+                    }
+                    if dir.is_empty() {
+                        return None;
+                    }
+                    dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
+                }
+            }
+            None => (self.load)(&join_rel(&self.dir, &path)?)?,
+        };
+        let mut doc = json::parse_template(&text).ok()?;
+        if !doc.is_map() || doc.get("Statement").is_none() {
+            return None;
+        }
+        if let Some(vars) = spec.get("vars") {
+            fill_template(&mut doc, vars);
+        }
+        empty_condition_values(&mut doc);
+        let p = policy_from_tree(id, &doc, owner.to_string(), kind, Family::ReadOnly);
+        let list = self.rendered.entry(id).or_default();
+        list.push((p, at.0, at.1, at.2));
+        Some((id, list.len() - 1))
+    }
+
+    fn build(&mut self, models: &mut DirFiles<FileModel>) {
         let files = self.files;
         // Users first (access keys name them), then policies, roles, and what attaches.
         for (_, f) in files {
@@ -953,7 +1570,16 @@ impl<'a> Module<'a> {
                 let Some(expr) = text.get(v.span.start as usize..v.span.end as usize) else {
                     continue;
                 };
-                if let Some(note) = empty_by_default(expr, &self.var_defaults) {
+                // Other shapes (`local.create && var.attach ? 1 : 0`): the value evaluated
+                // with the variables at their defaults.
+                let evaluated = || {
+                    switched_off(b).then(|| {
+                        let shown: String = expr.split_whitespace().collect::<Vec<_>>().join(" ");
+                        let shown: String = shown.chars().take(80).collect();
+                        format!("`{shown}` creates nothing with every variable at its default")
+                    })
+                };
+                if let Some(note) = empty_by_default(expr, &self.var_defaults).or_else(evaluated) {
                     models[*id].switches.push(Switch {
                         span: b.span,
                         at: v.span,
@@ -1019,6 +1645,38 @@ impl<'a> Module<'a> {
         }
         models[id].roles.push(role);
         self.roles.insert(owner, (id, models[id].roles.len() - 1));
+    }
+
+    /// The ARN of the role a value refers to (`aws_iam_role.x.arn`, `module.x.…arn`), with
+    /// the partition and account unknown, when the role's name is known.
+    fn role_arn_of(&self, models: &DirFiles<FileModel>, v: &Node) -> Option<Template> {
+        let [Part::Unknown(e)] = v.as_template()?.parts.as_slice() else {
+            return None;
+        };
+        let k = ref_key(e);
+        if !k.ends_with("arn") {
+            return None;
+        }
+        let role = if let Some(r) = referenced(v, "aws_iam_role") {
+            let (f, i) = *self.roles.get(&r)?;
+            &models[f].roles[i]
+        } else {
+            let m = referenced(v, "module")?;
+            self.files
+                .iter()
+                .flat_map(|(f, _)| models[*f].roles.iter())
+                .find(|r| r.owner == m)?
+        };
+        let name = role.name.as_ref()?.value.known()?;
+        Some(Template {
+            parts: vec![
+                Part::Lit("arn:".into()),
+                Part::Unknown("partition".into()),
+                Part::Lit(":iam::".into()),
+                Part::Unknown("account_id".into()),
+                Part::Lit(format!(":role/{name}")),
+            ],
+        })
     }
 
     /// The role a `role`/`roles` value names: `aws_iam_role.x.name`/`.id`/`.arn`, or the literal
@@ -1090,6 +1748,27 @@ impl<'a> Module<'a> {
             return;
         };
         if b.ident != "resource" {
+            return;
+        }
+        if let Some((secret, name_key, value_keys)) = ci_value_kind(ty) {
+            let (Some(name), Some(v)) = (
+                b.attr(name_key).and_then(|n| n.as_str()),
+                value_keys.iter().find_map(|k| b.attr(k)),
+            ) else {
+                return;
+            };
+            let value = self
+                .role_arn_of(models, v)
+                .or_else(|| v.as_template().cloned());
+            if let Some(value) = value {
+                models[id].ci_values.push(CiValue {
+                    file: id,
+                    span: b.span,
+                    secret,
+                    name,
+                    value: Spanned::new(value, v.span),
+                });
+            }
             return;
         }
         match ty {

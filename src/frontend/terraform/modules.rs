@@ -275,10 +275,14 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                 let Some(test) = string_input(b, "subject_condition", "StringLike") else {
                     return;
                 };
-                let (subs, span) = match b.attr("subjects") {
+                // `subjects` defaults to `[]`: a condition checking `sub` against nothing.
+                let (mut subs, span): (Vec<Node>, Span) = match b.attr("subjects") {
                     Some(s) => (items(s).iter().map(with_repo_prefix).collect(), s.span),
                     None => (vec![], h),
                 };
+                if subs.is_empty() {
+                    subs.push(super::empty_values(span));
+                }
                 add_condition(&mut conds, test, (format!("{url}:sub"), h), subs, span);
             } else {
                 for (input, op) in [
