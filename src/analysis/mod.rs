@@ -5,6 +5,8 @@
 pub mod access;
 pub mod eval;
 pub mod expr;
+pub mod gcp;
+pub mod gcp_cel;
 pub mod managed_policies;
 pub mod permissions;
 pub mod repo;

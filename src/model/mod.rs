@@ -1,11 +1,13 @@
 //! The normalized model rules see. Every value keeps the span it came from; nothing here knows
 //! which input format produced it.
 
+pub mod gcp;
 pub mod glob;
 pub mod iam;
 pub mod workflow;
 pub mod workspace;
 
+pub use gcp::{GcpCondition, GcpMember, GcpPool, GcpProvider, GcpTarget};
 pub use glob::glob_match;
 pub use iam::*;
 pub use workflow::*;
@@ -67,6 +69,10 @@ pub struct FileModel {
     /// IaC blocks created only when a switch is on, off by default (`count = var.enable_x ? 1 : 0`
     /// with `default = false`): findings inside them are judged "when enabled".
     pub switches: Vec<Switch>,
+    /// Google Cloud workload identity pools, providers and IAM members ([`gcp`]).
+    pub gcp_pools: Vec<GcpPool>,
+    pub gcp_providers: Vec<GcpProvider>,
+    pub gcp_members: Vec<GcpMember>,
 }
 
 /// A block whose `count`/`for_each` is empty by default.
@@ -89,6 +95,9 @@ impl FileModel {
             && self.roles.is_empty()
             && self.access_keys.is_empty()
             && self.subject_templates.is_empty()
+            && self.gcp_pools.is_empty()
+            && self.gcp_providers.is_empty()
+            && self.gcp_members.is_empty()
     }
 }
 

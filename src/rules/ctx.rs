@@ -27,6 +27,8 @@ pub struct Ctx<'a> {
     providers: OnceLock<Vec<&'a OidcProvider>>,
     /// Trust policy (by address) → index into `analysis().roles` of the roles holding it.
     role_of_trust: OnceLock<HashMap<usize, Vec<usize>>>,
+    /// Google Cloud workload identity ([`Ctx::gcp`]).
+    gcp: OnceLock<crate::analysis::gcp::GcpView<'a>>,
     /// A view a family of rules outside this module builds for itself ([`Ctx::extension`]).
     extension: OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
@@ -49,6 +51,7 @@ impl<'a> Ctx<'a> {
             callers: OnceLock::new(),
             providers: OnceLock::new(),
             role_of_trust: OnceLock::new(),
+            gcp: OnceLock::new(),
             extension: OnceLock::new(),
         }
     }
@@ -59,6 +62,11 @@ impl<'a> Ctx<'a> {
             .get_or_init(|| Box::new(init()))
             .downcast_ref::<T>()
             .expect("a check's extension view has one type")
+    }
+    /// Google Cloud workload identity providers and pool members, parsed.
+    pub fn gcp(&self) -> &crate::analysis::gcp::GcpView<'a> {
+        self.gcp
+            .get_or_init(|| crate::analysis::gcp::GcpView::new(self.scan))
     }
     /// Every allow statement trusting GitHub's OIDC issuer ([`github_trusts`]).
     pub fn trusts(&self) -> &[GithubTrust<'a>] {

@@ -6,6 +6,14 @@ pub mod narrow;
 
 pub use ctx::Ctx;
 
+mod gcp_sa_basic_role;
+mod gcp_wif_binding_unreachable;
+mod gcp_wif_invalid_condition;
+mod gcp_wif_invalid_principal;
+mod gcp_wif_missing_condition;
+mod gcp_wif_name_based_identity;
+mod gcp_wif_pool_wide_binding;
+mod gcp_wif_subject_too_coarse;
 mod hardcoded_aws_key;
 mod iac_access_key;
 mod perm_admin_access;
@@ -149,6 +157,14 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &workflow_id_token_too_broad::RULE,
         &workflow_oidc_untrusted_trigger::RULE,
         &workflow_role_not_arn::RULE,
+        &gcp_sa_basic_role::RULE,
+        &gcp_wif_binding_unreachable::RULE,
+        &gcp_wif_invalid_condition::RULE,
+        &gcp_wif_invalid_principal::RULE,
+        &gcp_wif_missing_condition::RULE,
+        &gcp_wif_name_based_identity::RULE,
+        &gcp_wif_pool_wide_binding::RULE,
+        &gcp_wif_subject_too_coarse::RULE,
     ];
     rules.sort_by_key(|r| r.meta().id);
     rules

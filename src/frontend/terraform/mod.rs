@@ -18,6 +18,7 @@ use crate::source::tree::{Entry, Node, Part, Style, Template, Value};
 use crate::source::{FileId, SourceFile, Span};
 use std::collections::HashMap;
 
+pub mod gcp;
 pub mod modules;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
@@ -40,7 +41,7 @@ pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
         "variable" | "locals" | "module" => true,
         "resource" | "data" => labels
             .first()
-            .is_some_and(|t| t.starts_with("aws_iam_") || is_subject_template_resource(t)),
+            .is_some_and(|t| t.starts_with("aws_iam_") || is_subject_template_resource(t) || gcp::relevant(t)),
         _ => false,
     }
 }
@@ -103,6 +104,7 @@ pub fn link_dir(
             resolve_block(b, &syms);
         }
     }
+    gcp::link(&parsed, models);
     Module::new(&parsed, files, syms).build(models);
 }
 
