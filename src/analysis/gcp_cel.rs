@@ -136,7 +136,9 @@ pub fn parse(text: &str) -> Result<E, CelError> {
 
 fn first_line(s: &str) -> String {
     let l = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
-    l.chars().take(200).collect()
+    // ANTLR's "expecting {…}" lists every token: the position and the cause are enough
+    let l = l.split(" expecting").next().unwrap_or(l);
+    l.chars().take(160).collect()
 }
 
 fn convert(e: &cel::common::ast::Expr, depth: usize) -> E {
