@@ -280,7 +280,8 @@ pub enum PoolMember {
     All,
 }
 
-/// A parsed pool member: the pool id (when known) and what it selects.
+/// A parsed pool member: the pool id as written (`${expr}` for unknown parts) and what it
+/// selects.
 #[derive(Clone, Debug)]
 pub struct ParsedMember {
     pub pool: Option<String>,
@@ -325,7 +326,7 @@ pub fn parse_member(t: &Template) -> Result<Option<ParsedMember>, String> {
     if !segs[3].contains("${") && segs[3] != "global" {
         return Err(format!("workload identity pools live in location `global`, not `{}`", segs[3]));
     }
-    let pool = (!segs[5].contains("${")).then(|| segs[5].to_string());
+    let pool = Some(segs[5].to_string());
     let tail = segs[6..].join("/");
     let v = |s: &str| val_of_display(s);
     let what = if !set {
@@ -405,6 +406,7 @@ pub fn member_service_account(t: &Template) -> Option<String> {
 
 /// Every provider, member and link of the scan.
 pub struct GcpView<'a> {
+    scan: &'a Scan,
     pub providers: Vec<Provider<'a>>,
     /// Members naming a pool, parsed (or malformed).
     pub members: Vec<(&'a GcpMember, Result<ParsedMember, String>)>,
@@ -428,7 +430,7 @@ impl<'a> GcpView<'a> {
                 }
             }
         }
-        GcpView { providers, members, all_members }
+        GcpView { scan, providers, members, all_members }
     }
 
     /// The providers of the pool a member names (by reference, else by pool id). Empty when
@@ -436,8 +438,33 @@ impl<'a> GcpView<'a> {
     pub fn providers_of(&self, mem: &GcpMember, pm: &ParsedMember) -> Vec<&Provider<'a>> {
         self.providers
             .iter()
-            .filter(|p| same_pool(p.p, mem.pool_ref.as_deref(), pm.pool.as_deref()))
+            .filter(|p| self.same_pool(p.p, mem, pm.pool.as_deref()))
             .collect()
+    }
+
+    /// Whether a provider is in the pool a member names: the same pool resource, the same
+    /// known pool id, or (in the same directory, where the expressions mean the same) the same
+    /// partly-unknown id as written (`terraform-cloud-${var.env}`).
+    fn same_pool(&self, p: &GcpProvider, mem: &GcpMember, mem_pool: Option<&str>) -> bool {
+        if let (Some(a), Some(b)) = (p.pool_ref.as_deref(), mem.pool_ref.as_deref())
+            && a == b
+        {
+            return true;
+        }
+        let (Some(a), Some(b)) = (p.pool_id.as_ref().map(|s| s.value.display()), mem_pool) else {
+            return false;
+        };
+        if a != b {
+            return false;
+        }
+        if !a.contains("${") {
+            return true;
+        }
+        let dir = |f| {
+            let rel = &self.scan.file(f).rel;
+            rel.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default()
+        };
+        dir(p.file) == dir(mem.file)
     }
 
     /// Whether a pool member can be presented by any token a provider of its pool admits.
@@ -474,17 +501,6 @@ impl<'a> GcpView<'a> {
     }
 }
 
-fn same_pool(p: &GcpProvider, mem_ref: Option<&str>, mem_pool: Option<&str>) -> bool {
-    if let (Some(a), Some(b)) = (p.pool_ref.as_deref(), mem_ref)
-        && a == b
-    {
-        return true;
-    }
-    match (p.pool_id.as_ref().and_then(|s| s.value.known()), mem_pool) {
-        (Some(a), Some(b)) => a == b,
-        _ => false,
-    }
-}
 
 /// Does some token the provider admits present the member? Tokens are as unknown as they
 /// can be, except for the claims the member fixes through a plain `assertion.X` mapping.
