@@ -660,6 +660,112 @@ pub fn provider_named<'v, 'a>(view: &'v GcpView<'a>, name: &str) -> Option<&'v P
     found.next().is_none().then_some(first)
 }
 
+/// A job authenticating to a provider of the scan through `google-github-actions/auth`, and
+/// the verdict on what it presents.
+pub struct GcpAuth<'a> {
+    pub file: crate::source::FileId,
+    pub job: &'a crate::model::Job,
+    /// The `workload_identity_provider` value's span.
+    pub provider_span: Span,
+    pub provider: &'a GcpProvider,
+    pub service_account: Option<String>,
+    /// The first subject the job presents (for messages), and how many it can present.
+    pub first: Val,
+    pub subjects: usize,
+    /// `Tri::False`: every subject is rejected, with why.
+    pub verdict: Tri,
+    pub why: Option<String>,
+}
+
+/// Every `google-github-actions/auth` step of the scan naming a provider of the scan, judged:
+/// the provider's condition and the members on the service account against each subject the
+/// job can present (its claims from `subjects`; what is not known stays unknown).
+pub fn judge_auth<'a>(
+    scan: &'a Scan,
+    view: &GcpView<'a>,
+    callers: &super::subjects::Callers<'a>,
+    repo_of: &dyn Fn(crate::source::FileId) -> Option<String>,
+) -> Vec<GcpAuth<'a>> {
+    let mut out = Vec::new();
+    for m in &scan.models {
+        for w in &m.workflows {
+            if w.kind != crate::model::WorkflowKind::Workflow {
+                continue;
+            }
+            for job in &w.jobs {
+                for step in &job.steps {
+                    let Some(((name, span), sa)) = super::access::gcp_oidc_step(step) else {
+                        continue;
+                    };
+                    let Some(p) = provider_named(view, &name) else { continue };
+                    let repo = repo_val(repo_of(w.file).as_deref());
+                    let subjects = super::subjects::job_subjects(scan, callers, w, job);
+                    if subjects.is_empty() {
+                        continue;
+                    }
+                    let sa_lit = sa.as_deref().filter(|s| !s.contains("${{"));
+                    let mut verdict = Tri::False;
+                    let mut why = None;
+                    for s in &subjects {
+                        let claims = github_claims(scan, &repo, s);
+                        let (t, w) = judge_job(view, p, sa_lit, &claims);
+                        if t != Tri::False {
+                            verdict = verdict.or(t);
+                        } else if why.is_none() {
+                            why = w;
+                        }
+                    }
+                    out.push(GcpAuth {
+                        file: w.file,
+                        job,
+                        provider_span: span,
+                        provider: p.p,
+                        service_account: sa.clone(),
+                        first: subjects[0].sub(&repo),
+                        subjects: subjects.len(),
+                        verdict,
+                        why,
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The claims of GitHub's token for one subject of a job.
+fn github_claims(scan: &Scan, repo: &Val, s: &super::subjects::Subject) -> JobClaims {
+    let mut claims: Vec<(&'static str, Claim)> = Vec::new();
+    if s.foreign {
+        return JobClaims { claims };
+    }
+    claims.push(("sub", Claim::Str(s.sub(repo))));
+    claims.push(("repository", Claim::Str(repo.clone())));
+    if let Some(r) = gcp_cel::lit_of(repo)
+        && let Some((owner, _)) = r.split_once('/')
+    {
+        claims.push(("repository_owner", Claim::Str(Val::lit(owner))));
+    }
+    if let Some((owner_id, repo_id)) = scan.settings.repo_ids {
+        claims.push(("repository_owner_id", Claim::Str(Val::lit(owner_id.to_string()))));
+        claims.push(("repository_id", Claim::Str(Val::lit(repo_id.to_string()))));
+    }
+    claims.push((
+        "environment",
+        match &s.environment {
+            Some(e) => Claim::Str(e.clone()),
+            None => Claim::Absent,
+        },
+    ));
+    if let Some(r) = &s.git_ref {
+        claims.push(("ref", Claim::Str(r.clone())));
+    }
+    if !s.event.contains(' ') {
+        claims.push(("event_name", Claim::Str(Val::lit(s.event.clone()))));
+    }
+    JobClaims { claims }
+}
+
 /// Whether a role is a basic role.
 pub fn basic_role(role: &str) -> bool {
     matches!(role, "roles/owner" | "roles/editor")

@@ -725,6 +725,40 @@ fn assumption<'a>(
         .collect()
 }
 
+/// The subjects a job of `w` can present (its triggers' or its local callers', with the job's
+/// `environment:`), whatever cloud it reaches: the judgement of other clouds' federation
+/// (`analysis::gcp`) asks this.
+pub fn job_subjects<'a>(
+    scan: &'a Scan,
+    callers: &Callers<'a>,
+    w: &'a Workflow,
+    job: &'a Job,
+) -> Vec<Subject> {
+    let default = default_branch(scan);
+    let mut out = BTreeSet::new();
+    for (trig, inputs) in contexts(scan, callers, w, default.as_deref(), 0) {
+        let scope = Scope {
+            matrix: None,
+            inputs: inputs.as_ref(),
+            env: vec![&job.env, &w.env],
+            mappings: Some(&scan.settings.role_mappings),
+        };
+        match job.environment.as_ref().map(|e| subst(e.value.trim(), &scope, 0)) {
+            Some(e) if e.known().is_some_and(|k| !k.is_empty()) => {
+                out.extend(trig.iter().map(|s| env_subject(s, &e)))
+            }
+            Some(e) => {
+                for s in &trig {
+                    out.insert(env_subject(s, &e));
+                    out.insert(s.clone());
+                }
+            }
+            None => out.extend(trig),
+        }
+    }
+    out.into_iter().collect()
+}
+
 fn env_subject(s: &Subject, e: &Val) -> Subject {
     Subject {
         context: Val::concat(&[&Val::lit("environment:"), &encode_env(e)]),
