@@ -113,7 +113,7 @@ pub struct Provider<'a> {
 }
 
 impl<'a> Provider<'a> {
-    fn new(p: &'a GcpProvider) -> Self {
+    fn new(p: &'a GcpProvider, parsed: &dyn Fn(&str) -> Result<E, CelError>) -> Self {
         let issuer = p
             .issuer
             .as_ref()
@@ -123,7 +123,7 @@ impl<'a> Provider<'a> {
             GcpCondition::Absent(_) => Cond::Absent,
             GcpCondition::Unknown(_) => Cond::Unknown,
             GcpCondition::Known(s) if s.value.trim().is_empty() => Cond::Absent,
-            GcpCondition::Known(s) => match gcp_cel::parse(s.value.trim()) {
+            GcpCondition::Known(s) => match parsed(s.value.trim()) {
                 Ok(e) => Cond::Parsed(e, s.span),
                 Err(CelError::Syntax(m)) => Cond::Invalid(format!("it is not valid CEL ({m})"), s.span),
                 Err(CelError::TooLong(n)) => Cond::Invalid(
@@ -137,7 +137,7 @@ impl<'a> Provider<'a> {
             m.iter()
                 .map(|(k, v)| {
                     let (expr, error) = match v.value.known() {
-                        Some(text) => match gcp_cel::parse(text.trim()) {
+                        Some(text) => match parsed(text.trim()) {
                             Ok(e) => (Some(e), None),
                             Err(CelError::Syntax(m)) => (None, Some(m)),
                             Err(_) => (None, None),
@@ -419,8 +419,28 @@ impl<'a> GcpView<'a> {
         let mut providers = Vec::new();
         let mut members = Vec::new();
         let mut all_members = Vec::new();
+        // every expression of the scan parsed at once, on one parser thread
+        let mut texts: Vec<String> = Vec::new();
+        for p in scan.models.iter().flat_map(|m| &m.gcp_providers) {
+            if let GcpCondition::Known(s) = &p.condition {
+                texts.push(s.value.trim().to_string());
+            }
+            for (_, v) in p.mapping.iter().flatten() {
+                if let Some(t) = v.value.known() {
+                    texts.push(t.trim().to_string());
+                }
+            }
+        }
+        texts.sort();
+        texts.dedup();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let results = gcp_cel::parse_many(&refs);
+        let lookup = |t: &str| match texts.binary_search_by(|x| x.as_str().cmp(t)) {
+            Ok(i) => results[i].clone(),
+            Err(_) => gcp_cel::parse(t),
+        };
         for m in &scan.models {
-            providers.extend(m.gcp_providers.iter().map(Provider::new));
+            providers.extend(m.gcp_providers.iter().map(|p| Provider::new(p, &lookup)));
             for mem in &m.gcp_members {
                 all_members.push(mem);
                 match parse_member(&mem.member.value) {

@@ -110,28 +110,55 @@ fn nesting(text: &str) -> usize {
 
 /// Parse a CEL expression into the evaluated subset.
 pub fn parse(text: &str) -> Result<E, CelError> {
-    let n = text.chars().count();
-    if n > MAX_LEN {
-        return Err(CelError::TooLong(n));
-    }
-    if nesting(text) > MAX_NESTING {
-        return Err(CelError::TooDeep);
-    }
-    let owned = text.to_string();
-    let run = move || -> Result<E, CelError> {
-        match cel::parser::Parser::new().parse(&owned) {
-            Ok(ast) => Ok(convert(&ast.expr, 0)),
-            Err(e) => Err(CelError::Syntax(first_line(&e.to_string()))),
+    parse_many(&[text]).pop().unwrap_or(Err(CelError::TooDeep))
+}
+
+/// Parse many expressions (one parser thread for all of them), in order.
+pub fn parse_many(texts: &[&str]) -> Vec<Result<E, CelError>> {
+    let mut out: Vec<Option<Result<E, CelError>>> = Vec::with_capacity(texts.len());
+    let mut todo: Vec<(usize, String)> = Vec::new();
+    for (i, text) in texts.iter().enumerate() {
+        let n = text.chars().count();
+        if n > MAX_LEN {
+            out.push(Some(Err(CelError::TooLong(n))));
+        } else if nesting(text) > MAX_NESTING {
+            out.push(Some(Err(CelError::TooDeep)));
+        } else {
+            out.push(None);
+            todo.push((i, text.to_string()));
         }
-    };
-    match std::thread::Builder::new()
-        .name("cel-parse".into())
-        .stack_size(PARSE_STACK)
-        .spawn(run)
-    {
-        Ok(h) => h.join().unwrap_or(Err(CelError::TooDeep)),
-        Err(_) => Err(CelError::TooDeep),
     }
+    if !todo.is_empty() {
+        let count = todo.len();
+        let run = move || -> Vec<(usize, Result<E, CelError>)> {
+            todo.into_iter()
+                .map(|(i, text)| {
+                    let r = match cel::parser::Parser::new().parse(&text) {
+                        Ok(ast) => Ok(convert(&ast.expr, 0)),
+                        Err(e) => Err(CelError::Syntax(first_line(&e.to_string()))),
+                    };
+                    (i, r)
+                })
+                .collect()
+        };
+        let parsed = std::thread::Builder::new()
+            .name("cel-parse".into())
+            .stack_size(PARSE_STACK)
+            .spawn(run)
+            .ok()
+            .and_then(|h| h.join().ok());
+        match parsed {
+            Some(v) if v.len() == count => {
+                for (i, r) in v {
+                    out[i] = Some(r);
+                }
+            }
+            _ => {}
+        }
+    }
+    out.into_iter()
+        .map(|r| r.unwrap_or(Err(CelError::TooDeep)))
+        .collect()
 }
 
 fn first_line(s: &str) -> String {
