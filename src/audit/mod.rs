@@ -10,6 +10,7 @@
 //! rules act on. Several checkouts (or a directory of them) give one report with a summary
 //! first; `--merge` combines the JSON reports of separate runs (a CI matrix) into one.
 
+mod gcp;
 mod html;
 mod migrate;
 mod render;
@@ -404,6 +405,13 @@ pub fn audit(args: &AuditArgs) -> Result<Audit, String> {
                 m.workflow_patch = patch.clone();
             }
         }
+    }
+    // Google Cloud jobs (google-github-actions/auth)
+    for (file, mut j) in gcp::jobs(scan, &cx) {
+        let src = scan.file(file);
+        let repo_ix = owner(&src.path);
+        j.workflow = in_checkout(&dirs[repo_ix], &src.path, &src.rel);
+        located.push((repo_ix, file, j));
     }
     for (r, _, j) in located {
         repos[r].jobs.push(j);

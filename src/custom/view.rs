@@ -31,10 +31,12 @@ pub enum DocKind {
     AccessKey,
     Workflow,
     Action,
+    GcpProvider,
+    GcpMember,
 }
 
 impl DocKind {
-    pub const ALL: [DocKind; 7] = [
+    pub const ALL: [DocKind; 9] = [
         DocKind::TrustPolicy,
         DocKind::PermissionPolicy,
         DocKind::OidcProvider,
@@ -42,6 +44,8 @@ impl DocKind {
         DocKind::AccessKey,
         DocKind::Workflow,
         DocKind::Action,
+        DocKind::GcpProvider,
+        DocKind::GcpMember,
     ];
     pub fn name(self) -> &'static str {
         match self {
@@ -52,6 +56,8 @@ impl DocKind {
             DocKind::AccessKey => "access-key",
             DocKind::Workflow => "workflow",
             DocKind::Action => "action",
+            DocKind::GcpProvider => "gcp-wif-provider",
+            DocKind::GcpMember => "gcp-iam-member",
         }
     }
     pub fn parse(s: &str) -> Option<DocKind> {
@@ -571,6 +577,76 @@ fn file_docs(scan: &Scan, id: FileId, src: &SourceFile, m: &FileModel, out: &mut
     }
     for w in &m.workflows {
         out.push(workflow(w, src));
+    }
+    gcp_docs(id, src, m, out);
+}
+
+/// Google Cloud workload identity providers and IAM members.
+fn gcp_docs(id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
+    use crate::model::{GcpCondition, GcpTarget};
+    for p in &m.gcp_providers {
+        let mut o = Obj::new(p.span);
+        header(&mut o, DocKind::GcpProvider, src, p.span);
+        o.put_at("owner", Value::String(p.owner.clone()), p.header);
+        o.put("pool-id", opt(p.pool_id.as_ref(), p.span, tmpl));
+        o.put("provider-id", opt(p.provider_id.as_ref(), p.span, tmpl));
+        o.put("issuer", opt(p.issuer.as_ref(), p.span, tmpl));
+        o.put(
+            "attribute-mapping",
+            match &p.mapping {
+                None => null(p.mapping_span),
+                Some(entries) => {
+                    let mut mo = Obj::new(p.mapping_span);
+                    for (k, v) in entries {
+                        mo.put(&k.value, tmpl(v));
+                    }
+                    mo.finish()
+                }
+            },
+        );
+        o.put(
+            "attribute-condition",
+            match &p.condition {
+                GcpCondition::Absent(at) => null(at.unwrap_or(p.header)),
+                GcpCondition::Known(c) => text(c),
+                GcpCondition::Unknown(at) => (
+                    Value::String("${?}".into()),
+                    Loc {
+                        span: *at,
+                        unknown: true,
+                        kids: Kids::Leaf,
+                    },
+                ),
+            },
+        );
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind: DocKind::GcpProvider,
+            value,
+            loc,
+        });
+    }
+    for mem in &m.gcp_members {
+        let mut o = Obj::new(mem.block);
+        header(&mut o, DocKind::GcpMember, src, mem.block);
+        o.put_at("owner", Value::String(mem.owner.clone()), mem.block);
+        let (kind, target) = match &mem.target {
+            GcpTarget::ServiceAccount(sa) => ("service-account", Value::String(sa.clone())),
+            GcpTarget::Project => ("project", Value::Null),
+            GcpTarget::Resource(t) => ("resource", Value::String(t.clone())),
+        };
+        o.put_at("target-kind", Value::String(kind.into()), mem.block);
+        o.put_at("target", target, mem.block);
+        o.put("role", opt(mem.role.as_ref(), mem.block, tmpl));
+        o.put("member", tmpl(&mem.member));
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind: DocKind::GcpMember,
+            value,
+            loc,
+        });
     }
 }
 
