@@ -23,6 +23,9 @@ pub struct SharedIssuer {
     pub owner_claims: &'static [&'static str],
     /// What a tenant is called in messages.
     pub tenant: &'static str,
+    /// How a tenant claim is shaped around the tenant's name: `(claim, prefix, delimiter)`
+    /// (`sub` = `repo:` OWNER `/`…); a tenant claim not listed is the name alone.
+    pub shapes: &'static [(&'static str, &'static str, Option<char>)],
 }
 
 /// The shared issuers (kept here until the issuer registry of `analysis::issuers` joins them).
@@ -39,6 +42,12 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
         id_claims: &["repository_owner_id", "repository_id", "enterprise_id"],
         owner_claims: &["repository_owner", "repository_owner_id", "enterprise", "enterprise_id"],
         tenant: "owner",
+        shapes: &[
+            ("sub", "repo:", Some('/')),
+            ("repository", "", Some('/')),
+            ("job_workflow_ref", "", Some('/')),
+            ("workflow_ref", "", Some('/')),
+        ],
     },
     SharedIssuer {
         url: "https://gitlab.com",
@@ -50,6 +59,12 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
         id_claims: &["namespace_id", "project_id"],
         owner_claims: &["namespace_path", "namespace_id"],
         tenant: "namespace",
+        shapes: &[
+            ("sub", "project_path:", Some('/')),
+            ("project_path", "", Some('/')),
+            ("namespace_path", "", Some('/')),
+            ("ci_config_ref_uri", "gitlab.com/", Some('/')),
+        ],
     },
     SharedIssuer {
         url: "https://app.terraform.io",
@@ -61,6 +76,10 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
         id_claims: &["terraform_organization_id", "terraform_workspace_id", "terraform_project_id"],
         owner_claims: &["terraform_organization_name", "terraform_organization_id"],
         tenant: "organization",
+        shapes: &[
+            ("sub", "organization:", Some(':')),
+            ("terraform_full_workspace", "organization:", Some(':')),
+        ],
     },
     SharedIssuer {
         url: "https://agent.buildkite.com",
@@ -69,6 +88,7 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
         id_claims: &["organization_id", "pipeline_id"],
         owner_claims: &["organization_slug", "organization_id"],
         tenant: "organization",
+        shapes: &[("sub", "organization:", Some(':'))],
     },
 ];
 
@@ -77,9 +97,6 @@ pub fn shared_issuer(uri: &str) -> Option<&'static SharedIssuer> {
     let u = uri.trim().trim_end_matches('/');
     SHARED_ISSUERS.iter().find(|i| i.url.eq_ignore_ascii_case(u))
 }
-
-/// A character no real owner name holds: the value of a foreign tenant's claims.
-const FOREIGN: &str = "\u{2063}foreign";
 
 /// The state of a provider's `attribute_condition`.
 #[derive(Clone, Debug)]
@@ -167,28 +184,36 @@ impl<'a> Provider<'a> {
         self.mapping.as_ref()?.iter().rev().find(|e| e.key == key)
     }
 
-    /// The assertion claims a condition or mapped attribute reads.
-    pub fn claims_read(&self, e: &E) -> Vec<String> {
+    /// The assertion claims a condition reads, directly or through the attributes it reads;
+    /// `None` when an attribute's mapping is not known (not literal, not parsed).
+    pub fn claims_read(&self, e: &E) -> Option<Vec<String>> {
         let mut vars = Vec::new();
         e.vars(&mut vars);
         let mut out = Vec::new();
         for (ns, n) in vars {
             match ns {
                 Ns::Assertion => out.push(n),
-                _ => {
-                    if let Some(me) = self.mapped(ns, &n)
-                        && let Some(x) = &me.expr
-                    {
+                _ => match self.mapped(ns, &n) {
+                    Some(me) => {
+                        let x = me.expr.as_ref()?;
                         let mut inner = Vec::new();
                         x.vars(&mut inner);
-                        out.extend(inner.into_iter().filter(|(ns, _)| *ns == Ns::Assertion).map(|(_, n)| n));
+                        out.extend(
+                            inner
+                                .into_iter()
+                                .filter(|(ns, _)| *ns == Ns::Assertion)
+                                .map(|(_, n)| n),
+                        );
                     }
-                }
+                    // an attribute the (known) mapping lacks: the condition fails, reads nothing
+                    None if self.mapping.is_some() => {}
+                    None => return None,
+                },
             }
         }
         out.sort();
         out.dedup();
-        out
+        Some(out)
     }
 
     /// Can a token of another tenant of the shared issuer pass the condition? `Some(true)`:
@@ -201,41 +226,96 @@ impl<'a> Provider<'a> {
             Cond::Absent => Some(true),
             Cond::Unknown | Cond::Skipped | Cond::Invalid(..) => None,
             Cond::Parsed(e, _) => {
-                let read = self.claims_read(e);
+                let env = Foreign { p: self, iss, fixed: &[] };
+                let o = gcp_cel::eval_bool(e, &env);
+                if !o.t {
+                    return Some(false);
+                }
+                if o == Outcomes::TRUE {
+                    return Some(true);
+                }
+                // a condition that never reads a tenant claim admits every tenant
+                let read = self.claims_read(e)?;
                 if !read.iter().any(|c| iss.tenant_claims.contains(&c.as_str())) {
                     return Some(true);
                 }
-                let env = Foreign { p: self, iss };
-                let o = gcp_cel::eval_bool(e, &env);
-                if o == Outcomes::TRUE {
-                    Some(true)
-                } else if !o.t {
-                    Some(false)
-                } else {
-                    None
-                }
+                self.foreign_witness(e, iss, &read).then_some(true)
             }
         }
     }
 }
 
-/// A token of another tenant: its tenant claims hold a name no literal matches, the rest
-/// is chosen by that tenant (unknown).
+impl Provider<'_> {
+    /// Whether another tenant can choose the claims it controls (every claim but the tenant
+    /// claims) so that the condition surely admits its token: each such claim the condition
+    /// reads takes each string the condition names (or another), a bounded search.
+    fn foreign_witness(&self, e: &E, iss: &'static SharedIssuer, read: &[String]) -> bool {
+        let free: Vec<&str> = read
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !iss.tenant_claims.contains(c))
+            .collect();
+        if free.is_empty() || free.len() > 4 {
+            return false;
+        }
+        let mut cands = Vec::new();
+        e.strings(&mut cands);
+        for me in self.mapping.iter().flatten() {
+            if let Some(x) = &me.expr {
+                x.strings(&mut cands);
+            }
+        }
+        cands.push(String::new());
+        cands.sort();
+        cands.dedup();
+        cands.truncate(12);
+        let total = cands.len().pow(free.len() as u32);
+        if total > 4096 {
+            return false;
+        }
+        for n in 0..total {
+            let mut k = n;
+            let fixed: Vec<(&str, &str)> = free
+                .iter()
+                .map(|c| {
+                    let v = cands[k % cands.len()].as_str();
+                    k /= cands.len();
+                    (*c, v)
+                })
+                .collect();
+            let env = Foreign { p: self, iss, fixed: &fixed };
+            if gcp_cel::eval_bool(e, &env) == Outcomes::TRUE {
+                return true;
+            }
+        }
+        false
+    }
+}
+
+/// A token of another tenant: its tenant claims hold a name no literal matches, the claims
+/// in `fixed` the values that tenant chose, the rest unknown.
 struct Foreign<'p, 'a> {
     p: &'p Provider<'a>,
     iss: &'static SharedIssuer,
+    fixed: &'p [(&'p str, &'p str)],
 }
 
 impl Env for Foreign<'_, '_> {
     fn assertion(&self, name: &str) -> Claim {
         if self.iss.tenant_claims.contains(&name) {
-            let mut v = Val::lit(FOREIGN);
-            if !self.iss.owner_claims.contains(&name) {
-                v.push_hole(Hole::Any);
-            }
-            return Claim::Str(v);
+            let (prefix, delim) = self
+                .iss
+                .shapes
+                .iter()
+                .find(|(c, _, _)| *c == name)
+                .map(|(_, p, d)| (*p, *d))
+                .unwrap_or(("", None));
+            return Claim::Foreign { prefix, delim };
         }
-        Claim::Unknown
+        match self.fixed.iter().find(|(c, _)| *c == name) {
+            Some((_, v)) => Claim::Str(Val::lit(*v)),
+            None => Claim::Unknown,
+        }
     }
     fn mapped(&self, ns: Ns, name: &str) -> Claim {
         map_through(self.p, ns, name, self)
@@ -456,10 +536,23 @@ impl<'a> GcpView<'a> {
     /// The providers of the pool a member names (by reference, else by pool id). Empty when
     /// the pool is not in the scan.
     pub fn providers_of(&self, mem: &GcpMember, pm: &ParsedMember) -> Vec<&Provider<'a>> {
-        self.providers
+        let all: Vec<&Provider<'a>> = self
+            .providers
             .iter()
             .filter(|p| self.same_pool(p.p, mem, pm.pool.as_deref()))
-            .collect()
+            .collect();
+        // pools of one id in several directories (projects): the member's own directory's
+        let near: Vec<&Provider<'a>> = all
+            .iter()
+            .copied()
+            .filter(|p| self.dir(p.p.file) == self.dir(mem.file))
+            .collect();
+        if near.is_empty() { all } else { near }
+    }
+
+    fn dir(&self, f: crate::source::FileId) -> &str {
+        let rel = &self.scan.file(f).rel;
+        rel.rsplit_once('/').map(|(d, _)| d).unwrap_or_default()
     }
 
     /// Whether a provider is in the pool a member names: the same pool resource, the same
@@ -480,11 +573,7 @@ impl<'a> GcpView<'a> {
         if !a.contains("${") {
             return true;
         }
-        let dir = |f| {
-            let rel = &self.scan.file(f).rel;
-            rel.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default()
-        };
-        dir(p.file) == dir(mem.file)
+        self.dir(p.file) == self.dir(mem.file)
     }
 
     /// Whether a pool member can be presented by any token a provider of its pool admits.
@@ -649,7 +738,7 @@ fn member_match(c: Claim, v: &Val) -> Tri {
             _ => Tri::Unknown,
         },
         Claim::Absent => Tri::False,
-        Claim::Unknown => Tri::Unknown,
+        Claim::Unknown | Claim::Foreign { .. } => Tri::Unknown,
     }
 }
 
@@ -805,6 +894,62 @@ mod tests {
 
     fn t(s: &str) -> Template {
         Template::lit(s)
+    }
+
+    fn provider(cond: &str) -> GcpProvider {
+        let sp = Span::new(0, 0);
+        let kv = |k: &str, v: &str| (crate::model::Spanned::new(k.to_string(), sp), crate::model::Spanned::new(t(v), sp));
+        GcpProvider {
+            file: 0,
+            span: sp,
+            header: sp,
+            owner: "p".into(),
+            pool_ref: None,
+            pool_id: None,
+            provider_id: None,
+            issuer: Some(crate::model::Spanned::new(t("https://token.actions.githubusercontent.com"), sp)),
+            mapping: Some(vec![
+                kv("google.subject", "assertion.sub"),
+                kv("attribute.repository", "assertion.repository"),
+                kv("attribute.owner", "assertion.repository_owner"),
+            ]),
+            mapping_span: sp,
+            condition: GcpCondition::Known(crate::model::Spanned::new(cond.to_string(), sp)),
+        }
+    }
+
+    #[test]
+    fn foreign_tenants() {
+        let parse = |x: &str| gcp_cel::parse(x);
+        let open = |c: &str| Provider::new(&provider(c), &parse).admits_foreign();
+        // pinned
+        for c in [
+            "assertion.repository_owner_id == '1'",
+            "attribute.owner == 'acme'",
+            "assertion.repository.startsWith('acme/')",
+            "assertion.sub.startsWith('repo:acme/app:')",
+            "assertion.repository in ['acme/a', 'acme/b'] && assertion.ref == 'refs/heads/main'",
+            "assertion.repository_owner_id == '1' && assertion.ref == 'refs/heads/main'",
+        ] {
+            assert_eq!(open(c), Some(false), "{c}");
+        }
+        // open: no tenant claim, or a foreign tenant can pick the other claims
+        for c in [
+            "assertion.ref == 'refs/heads/main'",
+            "assertion.repository_owner != 'evil'",
+            "assertion.repository_owner_id == '1' || assertion.ref == 'refs/heads/main'",
+            "assertion.ref == 'refs/heads/main' && (attribute.owner == 'acme' || assertion.event_name == 'push')",
+        ] {
+            assert_eq!(open(c), Some(true), "{c}");
+        }
+        // not known: a prefix inside the owner's name, functions outside the subset
+        for c in [
+            "assertion.repository_owner.startsWith('acme')",
+            "assertion.repository_owner.lowerAscii() == 'acme'",
+            "assertion.repository.matches('^acme/')",
+        ] {
+            assert_eq!(open(c), None, "{c}");
+        }
     }
 
     #[test]

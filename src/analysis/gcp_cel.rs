@@ -43,8 +43,9 @@ pub enum E {
     Call(Method, Box<E>, Box<E>),
     Add(Box<E>, Box<E>),
     Cond(Box<E>, Box<E>, Box<E>),
-    /// Valid CEL outside the evaluated subset (its text kind, for messages).
-    Other(String),
+    /// Valid CEL outside the evaluated subset (its kind, for messages), with the operands it
+    /// reads (so that the claims it depends on stay visible).
+    Other(String, Vec<E>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -171,23 +172,30 @@ fn first_line(s: &str) -> String {
 fn convert(e: &cel::common::ast::Expr, depth: usize) -> E {
     use cel::common::ast::{Expr, LiteralValue, operators as op};
     if depth > 4 * MAX_NESTING {
-        return E::Other("nesting".into());
+        return E::Other("nesting".into(), vec![]);
     }
     let c = |x: &cel::IdedExpr| Box::new(convert(&x.expr, depth + 1));
+    let kids = |call: &cel::common::ast::CallExpr| -> Vec<E> {
+        call.target
+            .iter()
+            .map(|t| convert(&t.expr, depth + 1))
+            .chain(call.args.iter().map(|a| convert(&a.expr, depth + 1)))
+            .collect()
+    };
     match e {
         Expr::Literal(LiteralValue::String(s)) => E::Str(s.inner().to_string()),
         Expr::Literal(LiteralValue::Boolean(b)) => E::Bool(*b.inner()),
-        Expr::Literal(_) => E::Other("literal".into()),
+        Expr::Literal(_) => E::Other("literal".into(), vec![]),
         Expr::List(l) => E::List(l.elements.iter().map(|x| convert(&x.expr, depth + 1)).collect()),
-        Expr::Ident(name) => E::Other(format!("identifier `{name}`")),
+        Expr::Ident(name) => E::Other(format!("identifier `{name}`"), vec![]),
         Expr::Select(s) if !s.test => match &s.operand.expr {
             Expr::Ident(root) => match root.as_str() {
                 "assertion" => E::Var(Ns::Assertion, s.field.clone()),
                 "attribute" => E::Var(Ns::Attribute, s.field.clone()),
                 "google" => E::Var(Ns::Google, s.field.clone()),
-                other => E::Other(format!("identifier `{other}`")),
+                other => E::Other(format!("identifier `{other}`"), vec![]),
             },
-            _ => E::Other("field selection".into()),
+            _ => E::Other("field selection".into(), vec![convert(&s.operand.expr, depth + 1)]),
         },
         Expr::Call(call) => {
             let a = &call.args;
@@ -204,7 +212,7 @@ fn convert(e: &cel::common::ast::Expr, depth: usize) -> E {
                     (Expr::Ident(r), Expr::Literal(LiteralValue::String(k))) if r == "assertion" => {
                         E::Var(Ns::Assertion, k.inner().to_string())
                     }
-                    _ => E::Other("index".into()),
+                    _ => E::Other("index".into(), kids(call)),
                 },
                 (m, Some(t), 1) => {
                     let method = match m {
@@ -212,14 +220,18 @@ fn convert(e: &cel::common::ast::Expr, depth: usize) -> E {
                         "endsWith" => Method::EndsWith,
                         "contains" => Method::Contains,
                         "matches" => Method::Matches,
-                        other => return E::Other(format!("function `{other}`")),
+                        other => return E::Other(format!("function `{other}`"), kids(call)),
                     };
                     E::Call(method, c(t), c(&a[0]))
                 }
-                (f, _, _) => E::Other(format!("function `{}`", f.trim_matches('_'))),
+                (f, _, _) => E::Other(format!("function `{}`", f.trim_matches('_')), kids(call)),
             }
         }
-        _ => E::Other("expression".into()),
+        Expr::Comprehension(c) => E::Other(
+            "macro".into(),
+            vec![convert(&c.iter_range.expr, depth + 1), convert(&c.loop_step.expr, depth + 1)],
+        ),
+        _ => E::Other("expression".into(), vec![]),
     }
 }
 
@@ -243,6 +255,29 @@ impl E {
                 c.vars(out);
             }
             E::Not(a) => a.vars(out),
+            E::Other(_, kids) => kids.iter().for_each(|x| x.vars(out)),
+            _ => {}
+        }
+    }
+    /// Every string literal of the expression.
+    pub fn strings(&self, out: &mut Vec<String>) {
+        match self {
+            E::Str(v) => out.push(v.clone()),
+            E::List(v) | E::Other(_, v) => v.iter().for_each(|x| x.strings(out)),
+            E::Eq(a, b) | E::Ne(a, b) | E::And(a, b) | E::Or(a, b) | E::In(a, b) | E::Add(a, b) => {
+                a.strings(out);
+                b.strings(out);
+            }
+            E::Call(_, a, b) => {
+                a.strings(out);
+                b.strings(out);
+            }
+            E::Cond(a, b, c) => {
+                a.strings(out);
+                b.strings(out);
+                c.strings(out);
+            }
+            E::Not(a) => a.strings(out),
             _ => {}
         }
     }
@@ -314,6 +349,13 @@ pub enum Claim {
     Absent,
     /// Not known whether present, nor its value (lists, numbers, anything).
     Unknown,
+    /// A claim naming a tenant the condition's author does not own: `prefix`, then a name the
+    /// other tenant chose (equal to no literal the condition names), then, when `delim` is
+    /// given, that character and anything (`repo:` + OWNER + `/`…).
+    Foreign {
+        prefix: &'static str,
+        delim: Option<char>,
+    },
 }
 
 /// Where claims and mapped attributes come from.
@@ -332,6 +374,8 @@ enum V {
     Err,
     /// Any value or an error.
     Any,
+    /// [`Claim::Foreign`].
+    F(&'static str, Option<char>),
 }
 
 fn claim_v(c: Claim) -> V {
@@ -339,6 +383,7 @@ fn claim_v(c: Claim) -> V {
         Claim::Str(v) => V::S(v),
         Claim::Absent => V::Err,
         Claim::Unknown => V::Any,
+        Claim::Foreign { prefix, delim } => V::F(prefix, delim),
     }
 }
 
@@ -394,6 +439,7 @@ fn eval(e: &E, env: &dyn Env, depth: usize) -> V {
         },
         E::Call(m, t, arg) => match (ev(t), ev(arg)) {
             (V::S(s), V::S(a)) => V::B(method(*m, &s, &a)),
+            (V::F(prefix, delim), V::S(a)) => V::B(foreign_method(*m, prefix, delim, &a)),
             (V::Err, _) | (_, V::Err) => V::B(Outcomes::ERR),
             _ => V::B(Outcomes::ANY),
         },
@@ -405,7 +451,7 @@ fn eval(e: &E, env: &dyn Env, depth: usize) -> V {
                 _ => V::Any,
             }
         }
-        E::Other(_) => V::Any,
+        E::Other(..) => V::Any,
     }
 }
 
@@ -425,6 +471,8 @@ fn not(o: Outcomes) -> Outcomes {
 fn equals(a: &V, b: &V) -> Outcomes {
     match (a, b) {
         (V::Err, _) | (_, V::Err) => Outcomes::ERR,
+        // another tenant's name equals no literal the condition names
+        (V::F(..), V::S(x)) | (V::S(x), V::F(..)) if x.known().is_some() => Outcomes::FALSE,
         (V::S(x), V::S(y)) => match (x.known(), y.known()) {
             (Some(p), _) => Outcomes::from_tri(value_match(StrOp::Equals, &Template::lit(like_lit(&p)), y)),
             (_, Some(q)) => Outcomes::from_tri(value_match(StrOp::Equals, &Template::lit(like_lit(&q)), x)),
@@ -456,6 +504,27 @@ fn like_lit(s: &str) -> String {
     out
 }
 
+/// `startsWith` and friends on another tenant's claim: a prefix reaching past the tenant's
+/// name (it holds the delimiter after the name) names the author's own tenant, so it is false;
+/// anything else the other tenant can satisfy by choosing its name.
+fn foreign_method(m: Method, prefix: &str, delim: Option<char>, a: &Val) -> Outcomes {
+    let maybe = Outcomes { t: true, f: true, err: false };
+    let Some(arg) = a.known() else { return maybe };
+    match m {
+        Method::StartsWith => {
+            if prefix.starts_with(arg.as_str()) {
+                return Outcomes::TRUE;
+            }
+            match arg.strip_prefix(prefix) {
+                None => Outcomes::FALSE,
+                Some(rest) if delim.is_some_and(|d| rest.contains(d)) => Outcomes::FALSE,
+                Some(_) => maybe,
+            }
+        }
+        _ => maybe,
+    }
+}
+
 fn method(m: Method, s: &Val, a: &Val) -> Outcomes {
     let Some(arg) = a.known() else {
         return Outcomes { t: true, f: true, err: false };
@@ -485,6 +554,7 @@ pub fn eval_str(e: &E, env: &dyn Env) -> Claim {
     match eval(e, env, 0) {
         V::S(v) => Claim::Str(v),
         V::Err => Claim::Absent,
+        V::F(prefix, delim) => Claim::Foreign { prefix, delim },
         _ => Claim::Unknown,
     }
 }

@@ -23,7 +23,7 @@ impl Rule for GcpWifNameBasedIdentity {
             if p.admits_foreign() != Some(false) {
                 continue; // an open provider is gcp-wif-missing-condition
             }
-            let read = p.claims_read(e);
+            let Some(read) = p.claims_read(e) else { continue };
             if read.iter().any(|c| iss.id_claims.contains(&c.as_str())) {
                 continue;
             }
