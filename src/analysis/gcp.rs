@@ -26,7 +26,21 @@ pub struct SharedIssuer {
     /// How a tenant claim is shaped around the tenant's name: `(claim, prefix, delimiter)`
     /// (`sub` = `repo:` OWNER `/`…); a tenant claim not listed is the name alone.
     pub shapes: &'static [(&'static str, &'static str, Option<char>)],
+    /// Every claim the issuer documents (empty: not known). Another tenant's token is taken
+    /// to carry no other, so a condition reading only undocumented claims is not called open;
+    /// a job's token is never judged on this list (a new claim stays unknown).
+    pub claims: &'static [&'static str],
 }
+
+/// The claims of GitHub's OIDC token (GitHub's "About security hardening with OpenID Connect").
+const GITHUB_CLAIMS: &[&str] = &[
+    "actor", "actor_id", "aud", "base_ref", "check_run_id", "enterprise", "enterprise_id",
+    "environment", "environment_node_id", "event_name", "exp", "head_ref", "iat", "iss", "jti",
+    "job_workflow_ref", "job_workflow_sha", "nbf", "ref", "ref_protected", "ref_type",
+    "repository", "repository_id", "repository_owner", "repository_owner_id",
+    "repository_visibility", "run_attempt", "run_id", "run_number", "runner_environment", "sha",
+    "sub", "workflow", "workflow_ref", "workflow_sha",
+];
 
 /// The shared issuers (kept here until the issuer registry of `analysis::issuers` joins them).
 /// CircleCI and Bitbucket Pipelines issue per organisation/workspace (the issuer URL names the
@@ -48,6 +62,7 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
             ("job_workflow_ref", "", Some('/')),
             ("workflow_ref", "", Some('/')),
         ],
+        claims: GITHUB_CLAIMS,
     },
     SharedIssuer {
         url: "https://gitlab.com",
@@ -65,6 +80,7 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
             ("namespace_path", "", Some('/')),
             ("ci_config_ref_uri", "gitlab.com/", Some('/')),
         ],
+        claims: &[],
     },
     SharedIssuer {
         url: "https://app.terraform.io",
@@ -80,6 +96,7 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
             ("sub", "organization:", Some(':')),
             ("terraform_full_workspace", "organization:", Some(':')),
         ],
+        claims: &[],
     },
     SharedIssuer {
         url: "https://agent.buildkite.com",
@@ -89,6 +106,7 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
         owner_claims: &["organization_slug", "organization_id"],
         tenant: "organization",
         shapes: &[("sub", "organization:", Some(':'))],
+        claims: &[],
     },
 ];
 
@@ -311,6 +329,9 @@ impl Env for Foreign<'_, '_> {
                 .map(|(_, p, d)| (*p, *d))
                 .unwrap_or(("", None));
             return Claim::Foreign { prefix, delim };
+        }
+        if !self.iss.claims.is_empty() && !self.iss.claims.contains(&name) {
+            return Claim::Absent;
         }
         match self.fixed.iter().find(|(c, _)| *c == name) {
             Some((_, v)) => Claim::Str(Val::lit(*v)),
@@ -671,6 +692,8 @@ pub struct JobClaims {
 
 impl Env for (&JobClaims, &Provider<'_>) {
     fn assertion(&self, name: &str) -> Claim {
+        // a claim GitHub does not document stays unknown here (it may be new): a job is
+        // never judged rejected on an outdated list
         self.0
             .claims
             .iter()
@@ -928,6 +951,7 @@ mod tests {
             "attribute.owner == 'acme'",
             "assertion.repository.startsWith('acme/')",
             "assertion.sub.startsWith('repo:acme/app:')",
+            "'e968c2ef' in assertion.groups",
             "assertion.repository in ['acme/a', 'acme/b'] && assertion.ref == 'refs/heads/main'",
             "assertion.repository_owner_id == '1' && assertion.ref == 'refs/heads/main'",
         ] {
