@@ -51,7 +51,9 @@ fn deeply_nested_condition_is_skipped_not_crashed() {
     // too deep to analyse: neither valid nor invalid, and not "missing"
     let rules = rules_of(&v);
     assert!(
-        !rules.iter().any(|r| r.starts_with("gcp-wif-invalid") || r == "gcp-wif-missing-condition"),
+        !rules
+            .iter()
+            .any(|r| r.starts_with("gcp-wif-invalid") || r == "gcp-wif-missing-condition"),
         "{rules:?}"
     );
     assert!(code == 0 || code == 1);
@@ -68,7 +70,10 @@ fn overlong_and_malformed_conditions_are_invalid() {
         dir.path(),
         &[
             ("long/main.tf".into(), provider(&long)),
-            ("bad/main.tf".into(), provider("\"assertion.repository_owner_id ==\"")),
+            (
+                "bad/main.tf".into(),
+                provider("\"assertion.repository_owner_id ==\""),
+            ),
         ],
     );
     let (_, v) = run_json(dir.path(), &["--select", "gcp-wif-invalid-condition", "."]);
@@ -79,7 +84,11 @@ fn overlong_and_malformed_conditions_are_invalid() {
         .map(|f| f["message"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(msgs.len(), 2, "{msgs:?}");
-    assert!(msgs.iter().any(|m| m.contains("Google accepts at most 4096")), "{msgs:?}");
+    assert!(
+        msgs.iter()
+            .any(|m| m.contains("Google accepts at most 4096")),
+        "{msgs:?}"
+    );
     assert!(msgs.iter().any(|m| m.contains("not valid CEL")), "{msgs:?}");
 }
 
@@ -92,10 +101,7 @@ fn condition_from_unknown_variable_is_not_judged() {
     );
     write_files(dir.path(), &[("main.tf".into(), tf)]);
     let (_, v) = run_json(dir.path(), &["."]);
-    assert!(
-        !rules_of(&v).iter().any(|r| r.starts_with("gcp-")),
-        "{v}"
-    );
+    assert!(!rules_of(&v).iter().any(|r| r.starts_with("gcp-")), "{v}");
 }
 
 #[test]
@@ -122,7 +128,10 @@ module "gh_oidc" {
     let (code, v) = run_json(dir.path(), &["."]);
     assert_eq!(code, 1);
     let rules = rules_of(&v);
-    assert!(rules.contains(&"gcp-wif-missing-condition".to_string()), "{rules:?}");
+    assert!(
+        rules.contains(&"gcp-wif-missing-condition".to_string()),
+        "{rules:?}"
+    );
     let pool_wide = v["findings"]
         .as_array()
         .unwrap()
@@ -148,10 +157,17 @@ fn audit_and_dump_model_cover_google_cloud() {
     let job = &a["repositories"][0]["jobs"][0];
     assert_eq!(job["access"], "gcp-oidc", "{a}");
     assert_eq!(job["verdict"], "rejected", "{a}");
-    assert_eq!(job["role"]["name"], "deploy@acme-prod.iam.gserviceaccount.com");
+    assert_eq!(
+        job["role"]["name"],
+        "deploy@acme-prod.iam.gserviceaccount.com"
+    );
     assert_eq!(job["role"]["defined_in"], "terraform/wif.tf");
 
-    let out = bin().current_dir(dir.path()).args(["dump-model", "."]).output().unwrap();
+    let out = bin()
+        .current_dir(dir.path())
+        .args(["dump-model", "."])
+        .output()
+        .unwrap();
     let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let kinds: Vec<&str> = d["documents"]
         .as_array()

@@ -34,12 +34,41 @@ pub struct SharedIssuer {
 
 /// The claims of GitHub's OIDC token (GitHub's "About security hardening with OpenID Connect").
 const GITHUB_CLAIMS: &[&str] = &[
-    "actor", "actor_id", "aud", "base_ref", "check_run_id", "enterprise", "enterprise_id",
-    "environment", "environment_node_id", "event_name", "exp", "head_ref", "iat", "iss", "jti",
-    "job_workflow_ref", "job_workflow_sha", "nbf", "ref", "ref_protected", "ref_type",
-    "repository", "repository_id", "repository_owner", "repository_owner_id",
-    "repository_visibility", "run_attempt", "run_id", "run_number", "runner_environment", "sha",
-    "sub", "workflow", "workflow_ref", "workflow_sha",
+    "actor",
+    "actor_id",
+    "aud",
+    "base_ref",
+    "check_run_id",
+    "enterprise",
+    "enterprise_id",
+    "environment",
+    "environment_node_id",
+    "event_name",
+    "exp",
+    "head_ref",
+    "iat",
+    "iss",
+    "jti",
+    "job_workflow_ref",
+    "job_workflow_sha",
+    "nbf",
+    "ref",
+    "ref_protected",
+    "ref_type",
+    "repository",
+    "repository_id",
+    "repository_owner",
+    "repository_owner_id",
+    "repository_visibility",
+    "run_attempt",
+    "run_id",
+    "run_number",
+    "runner_environment",
+    "sha",
+    "sub",
+    "workflow",
+    "workflow_ref",
+    "workflow_sha",
 ];
 
 /// The shared issuers (kept here until the issuer registry of `analysis::issuers` joins them).
@@ -50,11 +79,23 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
         url: "https://token.actions.githubusercontent.com",
         name: "GitHub Actions",
         tenant_claims: &[
-            "repository_owner", "repository_owner_id", "repository", "repository_id", "sub",
-            "job_workflow_ref", "workflow_ref", "enterprise", "enterprise_id",
+            "repository_owner",
+            "repository_owner_id",
+            "repository",
+            "repository_id",
+            "sub",
+            "job_workflow_ref",
+            "workflow_ref",
+            "enterprise",
+            "enterprise_id",
         ],
         id_claims: &["repository_owner_id", "repository_id", "enterprise_id"],
-        owner_claims: &["repository_owner", "repository_owner_id", "enterprise", "enterprise_id"],
+        owner_claims: &[
+            "repository_owner",
+            "repository_owner_id",
+            "enterprise",
+            "enterprise_id",
+        ],
         tenant: "owner",
         shapes: &[
             ("sub", "repo:", Some('/')),
@@ -68,7 +109,11 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
         url: "https://gitlab.com",
         name: "GitLab.com",
         tenant_claims: &[
-            "namespace_path", "namespace_id", "project_path", "project_id", "sub",
+            "namespace_path",
+            "namespace_id",
+            "project_path",
+            "project_id",
+            "sub",
             "ci_config_ref_uri",
         ],
         id_claims: &["namespace_id", "project_id"],
@@ -86,10 +131,18 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
         url: "https://app.terraform.io",
         name: "HCP Terraform",
         tenant_claims: &[
-            "terraform_organization_name", "terraform_organization_id", "sub",
-            "terraform_workspace_id", "terraform_project_id", "terraform_full_workspace",
+            "terraform_organization_name",
+            "terraform_organization_id",
+            "sub",
+            "terraform_workspace_id",
+            "terraform_project_id",
+            "terraform_full_workspace",
         ],
-        id_claims: &["terraform_organization_id", "terraform_workspace_id", "terraform_project_id"],
+        id_claims: &[
+            "terraform_organization_id",
+            "terraform_workspace_id",
+            "terraform_project_id",
+        ],
         owner_claims: &["terraform_organization_name", "terraform_organization_id"],
         tenant: "organization",
         shapes: &[
@@ -113,7 +166,9 @@ pub const SHARED_ISSUERS: &[SharedIssuer] = &[
 /// The shared issuer an `issuer_uri` names.
 pub fn shared_issuer(uri: &str) -> Option<&'static SharedIssuer> {
     let u = uri.trim().trim_end_matches('/');
-    SHARED_ISSUERS.iter().find(|i| i.url.eq_ignore_ascii_case(u))
+    SHARED_ISSUERS
+        .iter()
+        .find(|i| i.url.eq_ignore_ascii_case(u))
 }
 
 /// The state of a provider's `attribute_condition`.
@@ -160,9 +215,14 @@ impl<'a> Provider<'a> {
             GcpCondition::Known(s) if s.value.trim().is_empty() => Cond::Absent,
             GcpCondition::Known(s) => match parsed(s.value.trim()) {
                 Ok(e) => Cond::Parsed(e, s.span),
-                Err(CelError::Syntax(m)) => Cond::Invalid(format!("it is not valid CEL ({m})"), s.span),
+                Err(CelError::Syntax(m)) => {
+                    Cond::Invalid(format!("it is not valid CEL ({m})"), s.span)
+                }
                 Err(CelError::TooLong(n)) => Cond::Invalid(
-                    format!("it is {n} characters long; Google accepts at most {}", gcp_cel::MAX_LEN),
+                    format!(
+                        "it is {n} characters long; Google accepts at most {}",
+                        gcp_cel::MAX_LEN
+                    ),
                     s.span,
                 ),
                 Err(CelError::TooDeep) => Cond::Skipped,
@@ -189,7 +249,12 @@ impl<'a> Provider<'a> {
                 })
                 .collect()
         });
-        Provider { p, issuer, cond, mapping }
+        Provider {
+            p,
+            issuer,
+            cond,
+            mapping,
+        }
     }
 
     /// The mapping entry for `google.subject` / `attribute.NAME`.
@@ -244,7 +309,11 @@ impl<'a> Provider<'a> {
             Cond::Absent => Some(true),
             Cond::Unknown | Cond::Skipped | Cond::Invalid(..) => None,
             Cond::Parsed(e, _) => {
-                let env = Foreign { p: self, iss, fixed: &[] };
+                let env = Foreign {
+                    p: self,
+                    iss,
+                    fixed: &[],
+                };
                 let o = gcp_cel::eval_bool(e, &env);
                 if !o.t {
                     return Some(false);
@@ -301,7 +370,11 @@ impl Provider<'_> {
                     (*c, v)
                 })
                 .collect();
-            let env = Foreign { p: self, iss, fixed: &fixed };
+            let env = Foreign {
+                p: self,
+                iss,
+                fixed: &fixed,
+            };
             if gcp_cel::eval_bool(e, &env) == Outcomes::TRUE {
                 return true;
             }
@@ -422,10 +495,15 @@ pub fn parse_member(t: &Template) -> Result<Option<ParsedMember>, String> {
     }
     let number = segs[1];
     if !number.contains("${") && !number.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("`{number}` is not a project number: Google names the pool by the project's number, not its id"));
+        return Err(format!(
+            "`{number}` is not a project number: Google names the pool by the project's number, not its id"
+        ));
     }
     if !segs[3].contains("${") && segs[3] != "global" {
-        return Err(format!("workload identity pools live in location `global`, not `{}`", segs[3]));
+        return Err(format!(
+            "workload identity pools live in location `global`, not `{}`",
+            segs[3]
+        ));
     }
     let pool = Some(segs[5].to_string());
     let tail = segs[6..].join("/");
@@ -434,9 +512,15 @@ pub fn parse_member(t: &Template) -> Result<Option<ParsedMember>, String> {
         match tail.strip_prefix("subject/") {
             Some(s) if !s.is_empty() => PoolMember::Subject(v(s)),
             _ if tail.starts_with("attribute.") || tail == "*" || tail.starts_with("group/") => {
-                return Err(format!("`principal://` names one subject (`…/subject/VALUE`); `{tail}` belongs under `principalSet://`"));
+                return Err(format!(
+                    "`principal://` names one subject (`…/subject/VALUE`); `{tail}` belongs under `principalSet://`"
+                ));
             }
-            _ => return Err(format!("`principal://` must end in `/subject/VALUE`, not `/{tail}`")),
+            _ => {
+                return Err(format!(
+                    "`principal://` must end in `/subject/VALUE`, not `/{tail}`"
+                ));
+            }
         }
     } else if tail == "*" {
         PoolMember::All
@@ -450,11 +534,15 @@ pub fn parse_member(t: &Template) -> Result<Option<ParsedMember>, String> {
             _ => return Err(format!("`attribute.{a}` must be `attribute.NAME/VALUE`")),
         }
     } else if tail.starts_with("subject/") {
-        return Err("a single subject is `principal://…/subject/VALUE`, not `principalSet://`".into());
+        return Err(
+            "a single subject is `principal://…/subject/VALUE`, not `principalSet://`".into(),
+        );
     } else if tail.contains("${") {
         return Ok(None);
     } else {
-        return Err(format!("`principalSet://` must end in `/*`, `/group/G` or `/attribute.NAME/VALUE`, not `/{tail}`"));
+        return Err(format!(
+            "`principalSet://` must end in `/*`, `/group/G` or `/attribute.NAME/VALUE`, not `/{tail}`"
+        ));
     };
     Ok(Some(ParsedMember { pool, what }))
 }
@@ -522,7 +610,7 @@ impl<'a> GcpView<'a> {
         let mut all_members = Vec::new();
         // every expression of the scan parsed at once, on one parser thread
         let mut texts: Vec<String> = Vec::new();
-        for p in scan.models.iter().flat_map(|m| &m.gcp_providers) {
+        for p in scan.models.iter().flat_map(|m| &m.gcp.providers) {
             if let GcpCondition::Known(s) = &p.condition {
                 texts.push(s.value.trim().to_string());
             }
@@ -541,8 +629,8 @@ impl<'a> GcpView<'a> {
             Err(_) => gcp_cel::parse(t),
         };
         for m in &scan.models {
-            providers.extend(m.gcp_providers.iter().map(|p| Provider::new(p, &lookup)));
-            for mem in &m.gcp_members {
+            providers.extend(m.gcp.providers.iter().map(|p| Provider::new(p, &lookup)));
+            for mem in &m.gcp.members {
                 all_members.push(mem);
                 match parse_member(&mem.member.value) {
                     Ok(Some(p)) => members.push((mem, Ok(p))),
@@ -551,7 +639,12 @@ impl<'a> GcpView<'a> {
                 }
             }
         }
-        GcpView { scan, providers, members, all_members }
+        GcpView {
+            scan,
+            providers,
+            members,
+            all_members,
+        }
     }
 
     /// The providers of the pool a member names (by reference, else by pool id). Empty when
@@ -599,7 +692,11 @@ impl<'a> GcpView<'a> {
 
     /// Whether a pool member can be presented by any token a provider of its pool admits.
     /// `Tri::False` only when every provider of the pool is known and each rejects it.
-    pub fn member_reachable(&self, mem: &GcpMember, pm: &ParsedMember) -> (Tri, Vec<&Provider<'a>>) {
+    pub fn member_reachable(
+        &self,
+        mem: &GcpMember,
+        pm: &ParsedMember,
+    ) -> (Tri, Vec<&Provider<'a>>) {
         let provs = self.providers_of(mem, pm);
         if provs.is_empty() {
             return (Tri::Unknown, provs);
@@ -617,8 +714,14 @@ impl<'a> GcpView<'a> {
         let mut out = Vec::new();
         for (mem, pm) in &self.members {
             let Ok(_) = pm else { continue };
-            let GcpTarget::ServiceAccount(sa) = &mem.target else { continue };
-            let role = mem.role.as_ref().and_then(|r| r.value.known()).unwrap_or_default();
+            let GcpTarget::ServiceAccount(sa) = &mem.target else {
+                continue;
+            };
+            let role = mem
+                .role
+                .as_ref()
+                .and_then(|r| r.value.known())
+                .unwrap_or_default();
             if matches!(
                 role.as_str(),
                 "roles/iam.workloadIdentityUser" | "roles/iam.serviceAccountTokenCreator"
@@ -630,7 +733,6 @@ impl<'a> GcpView<'a> {
         out
     }
 }
-
 
 /// Does some token the provider admits present the member? Tokens are as unknown as they
 /// can be, except for the claims the member fixes through a plain `assertion.X` mapping.
@@ -658,7 +760,11 @@ fn reach(p: &Provider<'_>, what: &PoolMember) -> Tri {
             _ => Tri::Unknown,
         };
     };
-    let env = Fixed { p, claim: &claim, val: &val };
+    let env = Fixed {
+        p,
+        claim: &claim,
+        val: &val,
+    };
     let o = gcp_cel::eval_bool(cond, &env);
     if !o.t { Tri::False } else { Tri::Unknown }
 }
@@ -708,7 +814,12 @@ impl Env for (&JobClaims, &Provider<'_>) {
 
 /// Does the provider's condition admit the job, and does some member on the service account
 /// match it? `Tri::False`: rejected for certain.
-pub fn judge_job(view: &GcpView<'_>, p: &Provider<'_>, sa: Option<&str>, job: &JobClaims) -> (Tri, Option<String>) {
+pub fn judge_job(
+    view: &GcpView<'_>,
+    p: &Provider<'_>,
+    sa: Option<&str>,
+    job: &JobClaims,
+) -> (Tri, Option<String>) {
     let env = (job, p);
     let cond = match &p.cond {
         Cond::Absent => Tri::True,
@@ -716,15 +827,25 @@ pub fn judge_job(view: &GcpView<'_>, p: &Provider<'_>, sa: Option<&str>, job: &J
         _ => Tri::Unknown,
     };
     if cond == Tri::False {
-        return (Tri::False, Some("the provider's `attribute_condition` rejects it".into()));
+        return (
+            Tri::False,
+            Some("the provider's `attribute_condition` rejects it".into()),
+        );
     }
     let Some(sa) = sa else { return (cond, None) };
     let mut any_binding = false;
     let mut acc = Tri::False;
     for (mem, pm) in &view.members {
         let Ok(pm) = pm else { continue };
-        let GcpTarget::ServiceAccount(key) = &mem.target else { continue };
-        if !sa_matches(key, sa) || !view.providers_of(mem, pm).iter().any(|x| std::ptr::eq(x.p, p.p)) {
+        let GcpTarget::ServiceAccount(key) = &mem.target else {
+            continue;
+        };
+        if !sa_matches(key, sa)
+            || !view
+                .providers_of(mem, pm)
+                .iter()
+                .any(|x| std::ptr::eq(x.p, p.p))
+        {
             continue;
         }
         any_binding = true;
@@ -740,7 +861,12 @@ pub fn judge_job(view: &GcpView<'_>, p: &Provider<'_>, sa: Option<&str>, job: &J
         return (cond.and(Tri::Unknown), None);
     }
     if acc == Tri::False {
-        return (Tri::False, Some(format!("no workload identity member on `{sa}` matches what it presents")));
+        return (
+            Tri::False,
+            Some(format!(
+                "no workload identity member on `{sa}` matches what it presents"
+            )),
+        );
     }
     (cond.and(acc), None)
 }
@@ -779,14 +905,31 @@ fn sa_matches(key: &str, input: &str) -> bool {
 /// The provider a `workload_identity_provider` input names
 /// (`projects/N/locations/global/workloadIdentityPools/P/providers/X`).
 pub fn provider_named<'v, 'a>(view: &'v GcpView<'a>, name: &str) -> Option<&'v Provider<'a>> {
-    let segs: Vec<&str> = name.trim().trim_start_matches("//iam.googleapis.com/").split('/').collect();
-    if segs.len() != 8 || segs[0] != "projects" || segs[4] != "workloadIdentityPools" || segs[6] != "providers" {
+    let segs: Vec<&str> = name
+        .trim()
+        .trim_start_matches("//iam.googleapis.com/")
+        .split('/')
+        .collect();
+    if segs.len() != 8
+        || segs[0] != "projects"
+        || segs[4] != "workloadIdentityPools"
+        || segs[6] != "providers"
+    {
         return None;
     }
     let (pool, prov) = (segs[5], segs[7]);
     let mut found = view.providers.iter().filter(|p| {
-        p.p.pool_id.as_ref().and_then(|s| s.value.known()).as_deref() == Some(pool)
-            && p.p.provider_id.as_ref().and_then(|s| s.value.known()).as_deref() == Some(prov)
+        p.p.pool_id
+            .as_ref()
+            .and_then(|s| s.value.known())
+            .as_deref()
+            == Some(pool)
+            && p.p
+                .provider_id
+                .as_ref()
+                .and_then(|s| s.value.known())
+                .as_deref()
+                == Some(prov)
     });
     let first = found.next()?;
     found.next().is_none().then_some(first)
@@ -829,7 +972,9 @@ pub fn judge_auth<'a>(
                     let Some(((name, span), sa)) = super::access::gcp_oidc_step(step) else {
                         continue;
                     };
-                    let Some(p) = provider_named(view, &name) else { continue };
+                    let Some(p) = provider_named(view, &name) else {
+                        continue;
+                    };
                     let repo = repo_val(repo_of(w.file).as_deref());
                     let subjects = super::subjects::job_subjects(scan, callers, w, job);
                     if subjects.is_empty() {
@@ -879,7 +1024,10 @@ fn github_claims(scan: &Scan, repo: &Val, s: &super::subjects::Subject) -> JobCl
         claims.push(("repository_owner", Claim::Str(Val::lit(owner))));
     }
     if let Some((owner_id, repo_id)) = scan.settings.repo_ids {
-        claims.push(("repository_owner_id", Claim::Str(Val::lit(owner_id.to_string()))));
+        claims.push((
+            "repository_owner_id",
+            Claim::Str(Val::lit(owner_id.to_string())),
+        ));
         claims.push(("repository_id", Claim::Str(Val::lit(repo_id.to_string()))));
     }
     claims.push((
@@ -921,7 +1069,12 @@ mod tests {
 
     fn provider(cond: &str) -> GcpProvider {
         let sp = Span::new(0, 0);
-        let kv = |k: &str, v: &str| (crate::model::Spanned::new(k.to_string(), sp), crate::model::Spanned::new(t(v), sp));
+        let kv = |k: &str, v: &str| {
+            (
+                crate::model::Spanned::new(k.to_string(), sp),
+                crate::model::Spanned::new(t(v), sp),
+            )
+        };
         GcpProvider {
             file: 0,
             span: sp,
@@ -930,7 +1083,10 @@ mod tests {
             pool_ref: None,
             pool_id: None,
             provider_id: None,
-            issuer: Some(crate::model::Spanned::new(t("https://token.actions.githubusercontent.com"), sp)),
+            issuer: Some(crate::model::Spanned::new(
+                t("https://token.actions.githubusercontent.com"),
+                sp,
+            )),
             mapping: Some(vec![
                 kv("google.subject", "assertion.sub"),
                 kv("attribute.repository", "assertion.repository"),
@@ -980,18 +1136,43 @@ mod tests {
     fn members() {
         let p = |s: &str| parse_member(&t(s));
         let base = "iam.googleapis.com/projects/123/locations/global/workloadIdentityPools/gh";
-        assert!(matches!(p(&format!("principalSet://{base}/*")), Ok(Some(ParsedMember { what: PoolMember::All, .. }))));
-        assert!(matches!(p(&format!("principal://{base}/subject/repo:a/b:ref:refs/heads/main")), Ok(Some(ParsedMember { what: PoolMember::Subject(_), .. }))));
-        assert!(matches!(p(&format!("principalSet://{base}/attribute.repository/a/b")), Ok(Some(ParsedMember { what: PoolMember::Attribute(..), .. }))));
+        assert!(matches!(
+            p(&format!("principalSet://{base}/*")),
+            Ok(Some(ParsedMember {
+                what: PoolMember::All,
+                ..
+            }))
+        ));
+        assert!(matches!(
+            p(&format!(
+                "principal://{base}/subject/repo:a/b:ref:refs/heads/main"
+            )),
+            Ok(Some(ParsedMember {
+                what: PoolMember::Subject(_),
+                ..
+            }))
+        ));
+        assert!(matches!(
+            p(&format!("principalSet://{base}/attribute.repository/a/b")),
+            Ok(Some(ParsedMember {
+                what: PoolMember::Attribute(..),
+                ..
+            }))
+        ));
         assert!(p(&format!("principal://{base}/attribute.repository/a/b")).is_err());
         assert!(p(&format!("principalSet://{base}/subject/x")).is_err());
         assert!(p("principalSet://iam.googleapis.com/projects/my-project/locations/global/workloadIdentityPools/gh/*").is_err());
-        assert!(matches!(p("serviceAccount:x@y.iam.gserviceaccount.com"), Ok(None)));
+        assert!(matches!(
+            p("serviceAccount:x@y.iam.gserviceaccount.com"),
+            Ok(None)
+        ));
         let tpl = Template {
             parts: vec![
                 Part::Lit("principalSet://iam.googleapis.com/projects/".into()),
                 Part::Unknown("project_number".into()),
-                Part::Lit("/locations/global/workloadIdentityPools/gh/attribute.repository/".into()),
+                Part::Lit(
+                    "/locations/global/workloadIdentityPools/gh/attribute.repository/".into(),
+                ),
                 Part::Unknown("var.repo".into()),
             ],
         };

@@ -163,7 +163,11 @@ pub fn parse_many(texts: &[&str]) -> Vec<Result<E, CelError>> {
 }
 
 fn first_line(s: &str) -> String {
-    let l = s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let l = s
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     // ANTLR's "expecting {…}" lists every token: the position and the cause are enough
     let l = l.split(" expecting").next().unwrap_or(l);
     l.chars().take(160).collect()
@@ -186,7 +190,12 @@ fn convert(e: &cel::common::ast::Expr, depth: usize) -> E {
         Expr::Literal(LiteralValue::String(s)) => E::Str(s.inner().to_string()),
         Expr::Literal(LiteralValue::Boolean(b)) => E::Bool(*b.inner()),
         Expr::Literal(_) => E::Other("literal".into(), vec![]),
-        Expr::List(l) => E::List(l.elements.iter().map(|x| convert(&x.expr, depth + 1)).collect()),
+        Expr::List(l) => E::List(
+            l.elements
+                .iter()
+                .map(|x| convert(&x.expr, depth + 1))
+                .collect(),
+        ),
         Expr::Ident(name) => E::Other(format!("identifier `{name}`"), vec![]),
         Expr::Select(s) if !s.test => match &s.operand.expr {
             Expr::Ident(root) => match root.as_str() {
@@ -195,7 +204,10 @@ fn convert(e: &cel::common::ast::Expr, depth: usize) -> E {
                 "google" => E::Var(Ns::Google, s.field.clone()),
                 other => E::Other(format!("identifier `{other}`"), vec![]),
             },
-            _ => E::Other("field selection".into(), vec![convert(&s.operand.expr, depth + 1)]),
+            _ => E::Other(
+                "field selection".into(),
+                vec![convert(&s.operand.expr, depth + 1)],
+            ),
         },
         Expr::Call(call) => {
             let a = &call.args;
@@ -209,7 +221,9 @@ fn convert(e: &cel::common::ast::Expr, depth: usize) -> E {
                 (op::ADD, None, 2) => E::Add(c(&a[0]), c(&a[1])),
                 (op::CONDITIONAL, None, 3) => E::Cond(c(&a[0]), c(&a[1]), c(&a[2])),
                 (op::INDEX, None, 2) => match (&a[0].expr, &a[1].expr) {
-                    (Expr::Ident(r), Expr::Literal(LiteralValue::String(k))) if r == "assertion" => {
+                    (Expr::Ident(r), Expr::Literal(LiteralValue::String(k)))
+                        if r == "assertion" =>
+                    {
                         E::Var(Ns::Assertion, k.inner().to_string())
                     }
                     _ => E::Other("index".into(), kids(call)),
@@ -229,7 +243,10 @@ fn convert(e: &cel::common::ast::Expr, depth: usize) -> E {
         }
         Expr::Comprehension(c) => E::Other(
             "macro".into(),
-            vec![convert(&c.iter_range.expr, depth + 1), convert(&c.loop_step.expr, depth + 1)],
+            vec![
+                convert(&c.iter_range.expr, depth + 1),
+                convert(&c.loop_step.expr, depth + 1),
+            ],
         ),
         _ => E::Other("expression".into(), vec![]),
     }
@@ -300,24 +317,52 @@ pub struct Outcomes {
 }
 
 impl Outcomes {
-    pub const TRUE: Outcomes = Outcomes { t: true, f: false, err: false };
-    pub const FALSE: Outcomes = Outcomes { t: false, f: true, err: false };
-    pub const ERR: Outcomes = Outcomes { t: false, f: false, err: true };
-    pub const ANY: Outcomes = Outcomes { t: true, f: true, err: true };
+    pub const TRUE: Outcomes = Outcomes {
+        t: true,
+        f: false,
+        err: false,
+    };
+    pub const FALSE: Outcomes = Outcomes {
+        t: false,
+        f: true,
+        err: false,
+    };
+    pub const ERR: Outcomes = Outcomes {
+        t: false,
+        f: false,
+        err: true,
+    };
+    pub const ANY: Outcomes = Outcomes {
+        t: true,
+        f: true,
+        err: true,
+    };
     fn from_tri(t: Tri) -> Outcomes {
         match t {
             Tri::True => Outcomes::TRUE,
             Tri::False => Outcomes::FALSE,
-            Tri::Unknown => Outcomes { t: true, f: true, err: false },
+            Tri::Unknown => Outcomes {
+                t: true,
+                f: true,
+                err: false,
+            },
         }
     }
     fn each(self) -> impl Iterator<Item = Option<bool>> {
-        [(self.t, Some(true)), (self.f, Some(false)), (self.err, None)]
-            .into_iter()
-            .filter(|(b, _)| *b)
-            .map(|(_, v)| v)
+        [
+            (self.t, Some(true)),
+            (self.f, Some(false)),
+            (self.err, None),
+        ]
+        .into_iter()
+        .filter(|(b, _)| *b)
+        .map(|(_, v)| v)
     }
-    fn combine(self, o: Outcomes, f: impl Fn(Option<bool>, Option<bool>) -> Option<bool>) -> Outcomes {
+    fn combine(
+        self,
+        o: Outcomes,
+        f: impl Fn(Option<bool>, Option<bool>) -> Option<bool>,
+    ) -> Outcomes {
         let mut out = Outcomes::default();
         for a in self.each() {
             for b in o.each() {
@@ -401,16 +446,20 @@ fn eval(e: &E, env: &dyn Env, depth: usize) -> V {
         E::Eq(a, b) => V::B(equals(&ev(a), &ev(b))),
         E::Ne(a, b) => V::B(not(equals(&ev(a), &ev(b)))),
         E::Not(a) => V::B(not(boolean(&ev(a)))),
-        E::And(a, b) => V::B(boolean(&ev(a)).combine(boolean(&ev(b)), |x, y| match (x, y) {
-            (Some(false), _) | (_, Some(false)) => Some(false),
-            (Some(true), Some(true)) => Some(true),
-            _ => None,
-        })),
-        E::Or(a, b) => V::B(boolean(&ev(a)).combine(boolean(&ev(b)), |x, y| match (x, y) {
-            (Some(true), _) | (_, Some(true)) => Some(true),
-            (Some(false), Some(false)) => Some(false),
-            _ => None,
-        })),
+        E::And(a, b) => V::B(
+            boolean(&ev(a)).combine(boolean(&ev(b)), |x, y| match (x, y) {
+                (Some(false), _) | (_, Some(false)) => Some(false),
+                (Some(true), Some(true)) => Some(true),
+                _ => None,
+            }),
+        ),
+        E::Or(a, b) => V::B(
+            boolean(&ev(a)).combine(boolean(&ev(b)), |x, y| match (x, y) {
+                (Some(true), _) | (_, Some(true)) => Some(true),
+                (Some(false), Some(false)) => Some(false),
+                _ => None,
+            }),
+        ),
         E::In(a, b) => {
             let x = ev(a);
             match ev(b) {
@@ -465,7 +514,11 @@ fn boolean(v: &V) -> Outcomes {
 }
 
 fn not(o: Outcomes) -> Outcomes {
-    Outcomes { t: o.f, f: o.t, err: o.err }
+    Outcomes {
+        t: o.f,
+        f: o.t,
+        err: o.err,
+    }
 }
 
 fn equals(a: &V, b: &V) -> Outcomes {
@@ -474,9 +527,17 @@ fn equals(a: &V, b: &V) -> Outcomes {
         // another tenant's name equals no literal the condition names
         (V::F(..), V::S(x)) | (V::S(x), V::F(..)) if x.known().is_some() => Outcomes::FALSE,
         (V::S(x), V::S(y)) => match (x.known(), y.known()) {
-            (Some(p), _) => Outcomes::from_tri(value_match(StrOp::Equals, &Template::lit(like_lit(&p)), y)),
-            (_, Some(q)) => Outcomes::from_tri(value_match(StrOp::Equals, &Template::lit(like_lit(&q)), x)),
-            _ => Outcomes { t: true, f: true, err: false },
+            (Some(p), _) => {
+                Outcomes::from_tri(value_match(StrOp::Equals, &Template::lit(like_lit(&p)), y))
+            }
+            (_, Some(q)) => {
+                Outcomes::from_tri(value_match(StrOp::Equals, &Template::lit(like_lit(&q)), x))
+            }
+            _ => Outcomes {
+                t: true,
+                f: true,
+                err: false,
+            },
         },
         (V::B(x), V::B(y)) => x.combine(*y, |p, q| match (p, q) {
             (Some(p), Some(q)) => Some(p == q),
@@ -484,7 +545,15 @@ fn equals(a: &V, b: &V) -> Outcomes {
         }),
         // CEL's heterogeneous equality: a string never equals a bool or a list
         (V::S(_), V::B(o)) | (V::B(o), V::S(_)) => {
-            if o.err { Outcomes { t: false, f: true, err: true } } else { Outcomes::FALSE }
+            if o.err {
+                Outcomes {
+                    t: false,
+                    f: true,
+                    err: true,
+                }
+            } else {
+                Outcomes::FALSE
+            }
         }
         _ => Outcomes::ANY,
     }
@@ -508,7 +577,11 @@ fn like_lit(s: &str) -> String {
 /// name (it holds the delimiter after the name) names the author's own tenant, so it is false;
 /// anything else the other tenant can satisfy by choosing its name.
 fn foreign_method(m: Method, prefix: &str, delim: Option<char>, a: &Val) -> Outcomes {
-    let maybe = Outcomes { t: true, f: true, err: false };
+    let maybe = Outcomes {
+        t: true,
+        f: true,
+        err: false,
+    };
     let Some(arg) = a.known() else { return maybe };
     match m {
         Method::StartsWith => {
@@ -527,7 +600,11 @@ fn foreign_method(m: Method, prefix: &str, delim: Option<char>, a: &Val) -> Outc
 
 fn method(m: Method, s: &Val, a: &Val) -> Outcomes {
     let Some(arg) = a.known() else {
-        return Outcomes { t: true, f: true, err: false };
+        return Outcomes {
+            t: true,
+            f: true,
+            err: false,
+        };
     };
     let pat = match m {
         Method::StartsWith => format!("{}*", like_lit(&arg)),
@@ -537,7 +614,11 @@ fn method(m: Method, s: &Val, a: &Val) -> Outcomes {
             return match (s.known(), regex::Regex::new(&arg)) {
                 (Some(v), Ok(re)) => Outcomes::from_tri(Tri::from_bool(re.is_match(&v))),
                 (_, Err(_)) => Outcomes::ERR,
-                (None, Ok(_)) => Outcomes { t: true, f: true, err: false },
+                (None, Ok(_)) => Outcomes {
+                    t: true,
+                    f: true,
+                    err: false,
+                },
             };
         }
     };
@@ -591,17 +672,23 @@ mod tests {
             self.0.get(n).cloned().unwrap_or(Claim::Absent)
         }
         fn mapped(&self, _: Ns, n: &str) -> Claim {
-            self.0.get(&format!("@{n}")).cloned().unwrap_or(Claim::Absent)
+            self.0
+                .get(&format!("@{n}"))
+                .cloned()
+                .unwrap_or(Claim::Absent)
         }
     }
     fn env(pairs: &[(&str, Option<&str>)]) -> M {
         M(pairs
             .iter()
             .map(|(k, v)| {
-                (k.to_string(), match v {
-                    Some(s) => Claim::Str(Val::lit(*s)),
-                    None => Claim::Unknown,
-                })
+                (
+                    k.to_string(),
+                    match v {
+                        Some(s) => Claim::Str(Val::lit(*s)),
+                        None => Claim::Unknown,
+                    },
+                )
             })
             .collect())
     }
@@ -611,21 +698,49 @@ mod tests {
 
     #[test]
     fn basics() {
-        let e = env(&[("repository_owner", Some("acme")), ("repository", Some("acme/app")), ("ref", None)]);
+        let e = env(&[
+            ("repository_owner", Some("acme")),
+            ("repository", Some("acme/app")),
+            ("ref", None),
+        ]);
         assert_eq!(run("assertion.repository_owner == 'acme'", &e), Tri::True);
         assert_eq!(run("assertion.repository_owner == 'evil'", &e), Tri::False);
-        assert_eq!(run("assertion.repository_owner != 'evil' && assertion.repository.startsWith('acme/')", &e), Tri::True);
-        assert_eq!(run("assertion.repository in ['acme/app', 'acme/x']", &e), Tri::True);
+        assert_eq!(
+            run(
+                "assertion.repository_owner != 'evil' && assertion.repository.startsWith('acme/')",
+                &e
+            ),
+            Tri::True
+        );
+        assert_eq!(
+            run("assertion.repository in ['acme/app', 'acme/x']", &e),
+            Tri::True
+        );
         assert_eq!(run("assertion.repository in ['acme/y']", &e), Tri::False);
         assert_eq!(run("assertion.ref == 'refs/heads/main'", &e), Tri::Unknown);
-        assert_eq!(run("assertion.ref == 'refs/heads/main' && assertion.repository_owner == 'evil'", &e), Tri::False);
+        assert_eq!(
+            run(
+                "assertion.ref == 'refs/heads/main' && assertion.repository_owner == 'evil'",
+                &e
+            ),
+            Tri::False
+        );
         // a missing claim is an error: rejected, and `!` does not turn it into true
         assert_eq!(run("assertion.nope == 'x'", &e), Tri::False);
         assert_eq!(run("!(assertion.nope == 'x')", &e), Tri::False);
-        assert_eq!(run("assertion.nope == 'x' || assertion.repository_owner == 'acme'", &e), Tri::True);
+        assert_eq!(
+            run(
+                "assertion.nope == 'x' || assertion.repository_owner == 'acme'",
+                &e
+            ),
+            Tri::True
+        );
         assert_eq!(run("assertion.repository.matches('^acme/')", &e), Tri::True);
         assert_eq!(run("size(assertion.repository) > 3", &e), Tri::Unknown);
-        assert_eq!(run("assertion['repository_owner'] == 'acme'", &e), Tri::True);
+        assert_eq!(
+            run("assertion['repository_owner'] == 'acme'", &e),
+            Tri::True
+        );
     }
 
     #[test]
@@ -634,7 +749,10 @@ mod tests {
         let mut r = Val::lit("acme/");
         r.push_hole(Hole::NoColon);
         m.0.insert("repository".into(), Claim::Str(r));
-        assert_eq!(run("assertion.repository.startsWith('acme/')", &m), Tri::True);
+        assert_eq!(
+            run("assertion.repository.startsWith('acme/')", &m),
+            Tri::True
+        );
         assert_eq!(run("assertion.repository == 'evil/app'", &m), Tri::False);
         assert_eq!(run("assertion.repository == 'acme/app'", &m), Tri::Unknown);
     }
@@ -642,14 +760,20 @@ mod tests {
     #[test]
     fn errors_and_limits() {
         assert!(matches!(parse("assertion.x =="), Err(CelError::Syntax(_))));
-        assert!(matches!(parse(&"a".repeat(5000)), Err(CelError::TooLong(5000))));
+        assert!(matches!(
+            parse(&"a".repeat(5000)),
+            Err(CelError::TooLong(5000))
+        ));
         let deep = format!("{}true{}", "(".repeat(200), ")".repeat(200));
         assert_eq!(parse(&deep), Err(CelError::TooDeep));
         let deep = format!("{}true", "!".repeat(200));
         assert_eq!(parse(&deep), Err(CelError::TooDeep));
         let ok = format!("{}true{}", "(".repeat(MAX_NESTING), ")".repeat(MAX_NESTING));
         assert!(parse(&ok).is_ok());
-        let long_chain = (0..300).map(|i| format!("assertion.a == '{i}'")).collect::<Vec<_>>().join(" || ");
+        let long_chain = (0..300)
+            .map(|i| format!("assertion.a == '{i}'"))
+            .collect::<Vec<_>>()
+            .join(" || ");
         assert!(long_chain.len() < MAX_LEN * 3);
     }
 
@@ -671,9 +795,12 @@ mod tests {
             let leaf = prop_oneof![
                 (arb_str(), arb_str()).prop_map(|(a, b)| format!("{a} == {b}")),
                 (arb_str(), arb_str()).prop_map(|(a, b)| format!("{a} != {b}")),
-                (arb_str(), 0..VALUES.len()).prop_map(|(a, i)| format!("{a}.startsWith('{}')", VALUES[i])),
-                (arb_str(), 0..VALUES.len()).prop_map(|(a, i)| format!("{a}.endsWith('{}')", VALUES[i])),
-                (arb_str(), 0..VALUES.len()).prop_map(|(a, i)| format!("{a}.contains('{}')", VALUES[i])),
+                (arb_str(), 0..VALUES.len())
+                    .prop_map(|(a, i)| format!("{a}.startsWith('{}')", VALUES[i])),
+                (arb_str(), 0..VALUES.len())
+                    .prop_map(|(a, i)| format!("{a}.endsWith('{}')", VALUES[i])),
+                (arb_str(), 0..VALUES.len())
+                    .prop_map(|(a, i)| format!("{a}.contains('{}')", VALUES[i])),
                 (arb_str(), 0..VALUES.len(), 0..VALUES.len())
                     .prop_map(|(a, i, j)| format!("{a} in ['{}', '{}']", VALUES[i], VALUES[j])),
                 Just("true".to_string()),

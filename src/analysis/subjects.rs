@@ -743,7 +743,11 @@ pub fn job_subjects<'a>(
             env: vec![&job.env, &w.env],
             mappings: Some(&scan.settings.role_mappings),
         };
-        match job.environment.as_ref().map(|e| subst(e.value.trim(), &scope, 0)) {
+        match job
+            .environment
+            .as_ref()
+            .map(|e| subst(e.value.trim(), &scope, 0))
+        {
             Some(e) if e.known().is_some_and(|k| !k.is_empty()) => {
                 out.extend(trig.iter().map(|s| env_subject(s, &e)))
             }

@@ -54,7 +54,9 @@ pub(super) fn jobs(scan: &Scan, cx: &Ctx<'_>) -> Vec<(FileId, JobAudit)> {
                     let (access, verdict) = match &oidc {
                         None => ("gcp-key", "static-keys"),
                         Some(((_, span), _)) => {
-                            let g = judged.iter().find(|g| g.file == w.file && g.provider_span == *span);
+                            let g = judged
+                                .iter()
+                                .find(|g| g.file == w.file && g.provider_span == *span);
                             match g {
                                 None => {
                                     role.note = Some(

@@ -584,7 +584,7 @@ fn file_docs(scan: &Scan, id: FileId, src: &SourceFile, m: &FileModel, out: &mut
 /// Google Cloud workload identity providers and IAM members.
 fn gcp_docs(id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
     use crate::model::{GcpCondition, GcpTarget};
-    for p in &m.gcp_providers {
+    for p in &m.gcp.providers {
         let mut o = Obj::new(p.span);
         header(&mut o, DocKind::GcpProvider, src, p.span);
         o.put_at("owner", Value::String(p.owner.clone()), p.header);
@@ -627,7 +627,7 @@ fn gcp_docs(id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
             loc,
         });
     }
-    for mem in &m.gcp_members {
+    for mem in &m.gcp.members {
         let mut o = Obj::new(mem.block);
         header(&mut o, DocKind::GcpMember, src, mem.block);
         o.put_at("owner", Value::String(mem.owner.clone()), mem.block);

@@ -5,6 +5,20 @@
 use super::{SStr, Spanned};
 use crate::source::{FileId, Span};
 
+/// The Google Cloud part of one file's model.
+#[derive(Clone, Debug, Default)]
+pub struct GcpModel {
+    pub pools: Vec<GcpPool>,
+    pub providers: Vec<GcpProvider>,
+    pub members: Vec<GcpMember>,
+}
+
+impl GcpModel {
+    pub fn is_empty(&self) -> bool {
+        self.pools.is_empty() && self.providers.is_empty() && self.members.is_empty()
+    }
+}
+
 /// `google_iam_workload_identity_pool`.
 #[derive(Clone, Debug)]
 pub struct GcpPool {

@@ -7,7 +7,7 @@ pub mod iam;
 pub mod workflow;
 pub mod workspace;
 
-pub use gcp::{GcpCondition, GcpMember, GcpPool, GcpProvider, GcpTarget};
+pub use gcp::{GcpCondition, GcpMember, GcpModel, GcpPool, GcpProvider, GcpTarget};
 pub use glob::glob_match;
 pub use iam::*;
 pub use workflow::*;
@@ -69,10 +69,9 @@ pub struct FileModel {
     /// IaC blocks created only when a switch is on, off by default (`count = var.enable_x ? 1 : 0`
     /// with `default = false`): findings inside them are judged "when enabled".
     pub switches: Vec<Switch>,
-    /// Google Cloud workload identity pools, providers and IAM members ([`gcp`]).
-    pub gcp_pools: Vec<GcpPool>,
-    pub gcp_providers: Vec<GcpProvider>,
-    pub gcp_members: Vec<GcpMember>,
+    /// Google Cloud workload identity pools, providers and IAM members ([`gcp`]), boxed so
+    /// that a file model stays small.
+    pub gcp: Box<GcpModel>,
 }
 
 /// A block whose `count`/`for_each` is empty by default.
@@ -95,9 +94,7 @@ impl FileModel {
             && self.roles.is_empty()
             && self.access_keys.is_empty()
             && self.subject_templates.is_empty()
-            && self.gcp_pools.is_empty()
-            && self.gcp_providers.is_empty()
-            && self.gcp_members.is_empty()
+            && self.gcp.is_empty()
     }
 }
 

@@ -21,13 +21,23 @@ impl Rule for GcpSaBasicRole {
         let view = ctx.gcp();
         let reachable = view.reachable_accounts();
         for grant in &view.all_members {
-            let Some(role) = grant.role.as_ref().and_then(|r| r.value.known()) else { continue };
+            let Some(role) = grant.role.as_ref().and_then(|r| r.value.known()) else {
+                continue;
+            };
             if !basic_role(&role) || matches!(grant.target, GcpTarget::ServiceAccount(_)) {
                 continue;
             }
-            let Some(sa) = member_service_account(&grant.member.value) else { continue };
-            let Some((_, via)) = reachable.iter().find(|(k, _)| *k == sa) else { continue };
-            let r = grant.role.as_ref().map(|r| r.span).unwrap_or(grant.member.span);
+            let Some(sa) = member_service_account(&grant.member.value) else {
+                continue;
+            };
+            let Some((_, via)) = reachable.iter().find(|(k, _)| *k == sa) else {
+                continue;
+            };
+            let r = grant
+                .role
+                .as_ref()
+                .map(|r| r.span)
+                .unwrap_or(grant.member.span);
             out.push(
                 Finding::new(META.id, META.severity, grant.file, r)
                     .message(format!(

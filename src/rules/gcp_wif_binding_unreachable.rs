@@ -22,8 +22,14 @@ impl Rule for GcpWifBindingUnreachable {
         for (mem, pm) in &view.members {
             let Ok(pm) = pm else { continue };
             let (what, name) = match &pm.what {
-                PoolMember::Subject(v) => (format!("subject `{}`", v.pattern()), "google.subject".to_string()),
-                PoolMember::Attribute(n, v) => (format!("`attribute.{n}` = `{}`", v.pattern()), format!("attribute.{n}")),
+                PoolMember::Subject(v) => (
+                    format!("subject `{}`", v.pattern()),
+                    "google.subject".to_string(),
+                ),
+                PoolMember::Attribute(n, v) => (
+                    format!("`attribute.{n}` = `{}`", v.pattern()),
+                    format!("attribute.{n}"),
+                ),
                 _ => continue,
             };
             let (reach, provs) = view.member_reachable(mem, pm);
@@ -35,7 +41,11 @@ impl Rule for GcpWifBindingUnreachable {
                 .label("no admitted token presents this")
                 .help("bind a value the provider admits, or widen the condition if this identity should have access");
             let mapped = p.mapped(
-                if name == "google.subject" { crate::analysis::gcp_cel::Ns::Google } else { crate::analysis::gcp_cel::Ns::Attribute },
+                if name == "google.subject" {
+                    crate::analysis::gcp_cel::Ns::Google
+                } else {
+                    crate::analysis::gcp_cel::Ns::Attribute
+                },
                 name.split_once('.').map(|x| x.1).unwrap_or(""),
             );
             match (mapped, &p.cond) {

@@ -29,7 +29,11 @@ impl Rule for GcpWifInvalidCondition {
             };
             for me in p.mapping.iter().flatten() {
                 if let Some(err) = &me.error {
-                    push(out, me.value_span, format!("the mapping of `{}` is not valid CEL ({err})", me.key));
+                    push(
+                        out,
+                        me.value_span,
+                        format!("the mapping of `{}` is not valid CEL ({err})", me.key),
+                    );
                 }
             }
             match &p.cond {
@@ -54,7 +58,8 @@ impl Rule for GcpWifInvalidCondition {
                             Ns::Google => format!("google.{name}"),
                             _ => format!("attribute.{name}"),
                         };
-                        let mut f_why = format!("it reads `{full}`, which `attribute_mapping` does not define");
+                        let mut f_why =
+                            format!("it reads `{full}`, which `attribute_mapping` does not define");
                         if ns == Ns::Attribute {
                             f_why.push_str(&format!(" (map it, e.g. `\"{full}\" = \"assertion.{name}\"`, or read `assertion.{name}`)"));
                         }

@@ -53,7 +53,11 @@ impl Rule for GcpWifMissingCondition {
                     iss.id_claims.first().copied().unwrap_or("sub")
                 ));
             if let Some(i) = &p.p.issuer {
-                f = f.related(p.p.file, i.span, "a shared issuer: one issuer for every tenant");
+                f = f.related(
+                    p.p.file,
+                    i.span,
+                    "a shared issuer: one issuer for every tenant",
+                );
             }
             out.push(f);
         }

@@ -19,11 +19,15 @@ impl Rule for GcpWifNameBasedIdentity {
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         for p in &ctx.gcp().providers {
             let Some(iss) = p.issuer else { continue };
-            let Cond::Parsed(e, span) = &p.cond else { continue };
+            let Cond::Parsed(e, span) = &p.cond else {
+                continue;
+            };
             if p.admits_foreign() != Some(false) {
                 continue; // an open provider is gcp-wif-missing-condition
             }
-            let Some(read) = p.claims_read(e) else { continue };
+            let Some(read) = p.claims_read(e) else {
+                continue;
+            };
             if read.iter().any(|c| iss.id_claims.contains(&c.as_str())) {
                 continue;
             }

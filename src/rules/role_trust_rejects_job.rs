@@ -144,7 +144,11 @@ fn gcp_rejections(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             .related(g.provider.file, g.provider.header, "this provider rejects what the job presents")
             .help("make the provider's `attribute_condition` and the `roles/iam.workloadIdentityUser` members on the service account admit what this job presents, or use another provider");
         if let Some(env) = &g.job.environment {
-            f = f.related(g.file, env.span, "`environment:` makes the subject `…:environment:NAME` for every event");
+            f = f.related(
+                g.file,
+                env.span,
+                "`environment:` makes the subject `…:environment:NAME` for every event",
+            );
         }
         out.push(f);
     }

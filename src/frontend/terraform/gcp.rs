@@ -25,7 +25,9 @@ pub fn relevant(ty: &str) -> bool {
     ty.starts_with("google_iam_workload_identity_pool")
         || ty == "google_iam_policy"
         || (ty.starts_with("google_")
-            && (ty.ends_with("_iam_member") || ty.ends_with("_iam_binding") || ty.ends_with("_iam_policy")))
+            && (ty.ends_with("_iam_member")
+                || ty.ends_with("_iam_binding")
+                || ty.ends_with("_iam_policy")))
 }
 
 const POOL: &str = "google_iam_workload_identity_pool";
@@ -46,7 +48,10 @@ pub fn link(parsed: &[(FileId, TfFile)], models: &mut DirFiles<FileModel>) {
                     vars.insert(format!("var.{n}"), b.attr("default"));
                 }
                 ("resource", Some(POOL), Some(n)) => {
-                    pools.insert(format!("{POOL}.{n}"), sstr(b.attr("workload_identity_pool_id")));
+                    pools.insert(
+                        format!("{POOL}.{n}"),
+                        sstr(b.attr("workload_identity_pool_id")),
+                    );
                     any = true;
                 }
                 ("data", Some("google_iam_policy"), Some(n)) => {
@@ -143,12 +148,17 @@ impl Cx<'_> {
                 let id_parts = id
                     .as_ref()
                     .map(|s| s.value.parts.clone())
-                    .unwrap_or_else(|| vec![Part::Unknown(format!("{addr}.workload_identity_pool_id"))]);
+                    .unwrap_or_else(|| {
+                        vec![Part::Unknown(format!("{addr}.workload_identity_pool_id"))]
+                    });
                 match attr.as_str() {
                     "name" | "id" => {
                         push(&mut out, Part::Lit("projects/".into()));
                         push(&mut out, Part::Unknown("project_number".into()));
-                        push(&mut out, Part::Lit("/locations/global/workloadIdentityPools/".into()));
+                        push(
+                            &mut out,
+                            Part::Lit("/locations/global/workloadIdentityPools/".into()),
+                        );
                         id_parts.into_iter().for_each(|x| push(&mut out, x));
                     }
                     "workload_identity_pool_id" => {
@@ -204,7 +214,10 @@ impl Cx<'_> {
             if e.key.contains("${") {
                 return None;
             }
-            out.push((Spanned::new(e.key.clone(), e.key_span), sstr(Some(&e.value))?));
+            out.push((
+                Spanned::new(e.key.clone(), e.key_span),
+                sstr(Some(&e.value))?,
+            ));
         }
         Some(out)
     }
@@ -237,7 +250,7 @@ impl Cx<'_> {
         };
         let owner = format!("{ty}.{n}");
         match ty {
-            POOL => m.gcp_pools.push(GcpPool {
+            POOL => m.gcp.pools.push(GcpPool {
                 file: id,
                 span: b.span,
                 owner,
@@ -249,7 +262,7 @@ impl Cx<'_> {
                 };
                 let (pool_ref, pool_id) = self.pool_of(b.attr("workload_identity_pool_id"));
                 let mapping_node = b.attr("attribute_mapping");
-                m.gcp_providers.push(GcpProvider {
+                m.gcp.providers.push(GcpProvider {
                     file: id,
                     span: b.span,
                     header: b.header,
@@ -263,7 +276,11 @@ impl Cx<'_> {
                     condition: self.condition(b.attr("attribute_condition"), b.header),
                 });
             }
-            t if t.starts_with("google_") && (t.ends_with("_iam_member") || t.ends_with("_iam_binding") || t.ends_with("_iam_policy")) => {
+            t if t.starts_with("google_")
+                && (t.ends_with("_iam_member")
+                    || t.ends_with("_iam_binding")
+                    || t.ends_with("_iam_policy")) =>
+            {
                 let target = self.target(t, b);
                 let role = sstr(b.attr("role"));
                 if let Some(v) = b.attr("member") {
@@ -338,7 +355,7 @@ impl Cx<'_> {
     ) {
         let Some(s) = sstr(Some(v)) else { return };
         let (t, pool_ref) = self.subst_pool(&s.value);
-        m.gcp_members.push(GcpMember {
+        m.gcp.members.push(GcpMember {
             file: id,
             block,
             owner: owner.to_string(),
@@ -356,7 +373,7 @@ impl Cx<'_> {
         let name = b.label(0).unwrap_or("?");
         let owner = format!("module.{name}");
         let pool_id = sstr(b.attr("pool_id"));
-        m.gcp_pools.push(GcpPool {
+        m.gcp.pools.push(GcpPool {
             file: id,
             span: b.span,
             owner: owner.clone(),
@@ -382,7 +399,7 @@ impl Cx<'_> {
                 .collect(),
             ),
         };
-        m.gcp_providers.push(GcpProvider {
+        m.gcp.providers.push(GcpProvider {
             file: id,
             span: b.span,
             header: b.header,
@@ -429,7 +446,7 @@ impl Cx<'_> {
                     (_, p) => t.parts.push(p),
                 }
             }
-            m.gcp_members.push(GcpMember {
+            m.gcp.members.push(GcpMember {
                 file: id,
                 block: b.span,
                 owner: owner.clone(),

@@ -39,9 +39,9 @@ pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
 pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
     match ident {
         "variable" | "locals" | "module" => true,
-        "resource" | "data" => labels
-            .first()
-            .is_some_and(|t| t.starts_with("aws_iam_") || is_subject_template_resource(t) || gcp::relevant(t)),
+        "resource" | "data" => labels.first().is_some_and(|t| {
+            t.starts_with("aws_iam_") || is_subject_template_resource(t) || gcp::relevant(t)
+        }),
         _ => false,
     }
 }
