@@ -301,7 +301,7 @@ impl E {
     /// A value that is never a boolean (a string or list literal, a mapping-like concat):
     /// `attribute_condition` must be boolean.
     pub fn surely_not_bool(&self) -> bool {
-        matches!(self, E::Str(_) | E::List(_) | E::Add(..) | E::Var(..))
+        matches!(self, E::Str(_) | E::List(_) | E::Add(..))
     }
 }
 

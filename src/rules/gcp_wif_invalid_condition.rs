@@ -39,7 +39,7 @@ impl Rule for GcpWifInvalidCondition {
             match &p.cond {
                 Cond::Invalid(why, span) => push(out, *span, why.clone()),
                 Cond::Parsed(e, span) => {
-                    if e.surely_not_bool() && !matches!(e, crate::analysis::gcp_cel::E::Var(..)) {
+                    if e.surely_not_bool() {
                         push(out, *span, "it is not a boolean expression".into());
                         continue;
                     }

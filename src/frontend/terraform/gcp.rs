@@ -39,9 +39,9 @@ type VarDefaults<'a> = HashMap<String, Option<&'a Node>>;
 pub fn link(parsed: &[(FileId, TfFile)], models: &mut DirFiles<FileModel>) {
     let mut vars: VarDefaults = HashMap::new();
     let mut pools: HashMap<String, Option<SStr>> = HashMap::new();
-    let mut policies: HashMap<String, &Block> = HashMap::new();
+    let mut policies: HashMap<String, (FileId, &Block)> = HashMap::new();
     let mut any = false;
-    for (_, f) in parsed {
+    for (id, f) in parsed {
         for b in &f.blocks {
             match (b.ident.as_str(), b.label(0), b.label(1)) {
                 ("variable", Some(n), _) => {
@@ -55,7 +55,7 @@ pub fn link(parsed: &[(FileId, TfFile)], models: &mut DirFiles<FileModel>) {
                     any = true;
                 }
                 ("data", Some("google_iam_policy"), Some(n)) => {
-                    policies.insert(format!("data.google_iam_policy.{n}"), b);
+                    policies.insert(format!("data.google_iam_policy.{n}"), (*id, b));
                     any = true;
                 }
                 ("resource", Some(t), _) if relevant(t) => any = true,
@@ -68,28 +68,28 @@ pub fn link(parsed: &[(FileId, TfFile)], models: &mut DirFiles<FileModel>) {
         return;
     }
     let cx = Cx { vars, pools };
-    let mut used_policies = Vec::new();
+    // (data source address, owner, target) of each `*_iam_policy` using a `google_iam_policy`
+    let mut uses: Vec<(String, String, GcpTarget)> = Vec::new();
     for (id, f) in parsed {
         for b in &f.blocks {
-            cx.block(*id, b, &policies, &mut used_policies, &mut models[*id]);
+            cx.block(*id, b, &mut uses, &mut models[*id]);
+        }
+    }
+    // the members live where the data source is (maybe another file of the directory)
+    for (addr, owner, target) in &uses {
+        if let Some((at, p)) = policies.get(addr) {
+            cx.policy_members(*at, p, owner, target, &mut models[*at]);
         }
     }
     // `data "google_iam_policy"` no resource in this directory uses.
     let mut rest: Vec<_> = policies
         .iter()
-        .filter(|(k, _)| !used_policies.contains(*k))
+        .filter(|(k, _)| !uses.iter().any(|(a, _, _)| a == *k))
         .collect();
     rest.sort_by_key(|(k, _)| k.as_str());
-    for (name, b) in rest {
-        let Some(id) = parsed
-            .iter()
-            .find(|(_, f)| f.blocks.iter().any(|x| std::ptr::eq(x, *b)))
-            .map(|(id, _)| *id)
-        else {
-            continue;
-        };
+    for (name, (at, p)) in rest {
         let target = GcpTarget::Resource("google_iam_policy".into());
-        cx.policy_members(id, b, name, &target, b.span, &mut models[id]);
+        cx.policy_members(*at, p, name, &target, &mut models[*at]);
     }
 }
 
@@ -234,8 +234,7 @@ impl Cx<'_> {
         &self,
         id: FileId,
         b: &Block,
-        policies: &HashMap<String, &Block>,
-        used: &mut Vec<String>,
+        uses: &mut Vec<(String, String, GcpTarget)>,
         m: &mut FileModel,
     ) {
         if gh_oidc(b) {
@@ -299,10 +298,8 @@ impl Cx<'_> {
                 if let Some(pd) = b.attr("policy_data").and_then(|v| v.as_template())
                     && let [Part::Unknown(e)] = pd.parts.as_slice()
                     && let Some((addr, _)) = ref_to(e, "data.google_iam_policy")
-                    && let Some(p) = policies.get(&addr)
                 {
-                    used.push(addr.clone());
-                    self.policy_members(id, p, &owner, &target, b.span, m);
+                    uses.push((addr, owner.clone(), target.clone()));
                 }
             }
             _ => {}
@@ -321,22 +318,22 @@ impl Cx<'_> {
         GcpTarget::Resource(ty.to_string())
     }
 
-    /// Members of a `data "google_iam_policy"`'s `binding` blocks, attached to `target`. The
-    /// members keep their own spans (in the data source), the block is the data source's.
+    /// Members of a `data "google_iam_policy"`'s `binding` blocks (in file `at`), attached to
+    /// `target` under the name `owner` (the resource using the policy). The members keep their
+    /// own spans, in the data source.
     fn policy_members(
         &self,
-        _at: FileId,
+        at: FileId,
         p: &Block,
         owner: &str,
         target: &GcpTarget,
-        _span: crate::source::Span,
         m: &mut FileModel,
     ) {
         for bind in p.blocks("binding") {
             let role = sstr(bind.attr("role"));
             if let Some(v) = bind.attr("members") {
                 for i in v.items() {
-                    self.push_member(_at, p.span, owner, target, role.clone(), i, m);
+                    self.push_member(at, p.span, owner, target, role.clone(), i, m);
                 }
             }
         }
