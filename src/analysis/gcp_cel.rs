@@ -129,34 +129,44 @@ pub fn parse_many(texts: &[&str]) -> Vec<Result<E, CelError>> {
             todo.push((i, text.to_string()));
         }
     }
-    if !todo.is_empty() {
-        let count = todo.len();
-        let run = move || -> Vec<(usize, Result<E, CelError>)> {
-            todo.into_iter()
-                .map(|(i, text)| {
-                    let r = match cel::parser::Parser::new().parse(&text) {
-                        Ok(ast) => Ok(convert(&ast.expr, 0)),
-                        Err(e) => Err(CelError::Syntax(first_line(&e.to_string()))),
-                    };
-                    (i, r)
-                })
-                .collect()
-        };
-        let parsed = std::thread::Builder::new()
-            .name("cel-parse".into())
-            .stack_size(PARSE_STACK)
-            .spawn(run)
-            .ok()
-            .and_then(|h| h.join().ok());
-        match parsed {
-            Some(v) if v.len() == count => {
+    // a few parser threads (the ANTLR parser is slow in debug builds and on big scans)
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 4)
+        .min(todo.len().div_ceil(64).max(1));
+    let per = todo.len().div_ceil(threads).max(1);
+    let chunks: Vec<Vec<(usize, String)>> = todo.chunks(per).map(|c| c.to_vec()).collect();
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .filter_map(|chunk| {
+                std::thread::Builder::new()
+                    .name("cel-parse".into())
+                    .stack_size(PARSE_STACK)
+                    .spawn_scoped(sc, move || {
+                        chunk
+                            .into_iter()
+                            .map(|(i, text)| {
+                                let r = match cel::parser::Parser::new().parse(&text) {
+                                    Ok(ast) => Ok(convert(&ast.expr, 0)),
+                                    Err(e) => Err(CelError::Syntax(first_line(&e.to_string()))),
+                                };
+                                (i, r)
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                    .ok()
+            })
+            .collect();
+        for h in handles {
+            if let Ok(v) = h.join() {
                 for (i, r) in v {
                     out[i] = Some(r);
                 }
             }
-            _ => {}
         }
-    }
+    });
     out.into_iter()
         .map(|r| r.unwrap_or(Err(CelError::TooDeep)))
         .collect()
