@@ -601,6 +601,8 @@ pub struct GcpView<'a> {
     pub members: Vec<(&'a GcpMember, Result<ParsedMember, String>)>,
     /// Every member of the scan (service-account grants included).
     pub all_members: Vec<&'a GcpMember>,
+    /// `google_service_account.NAME` → its literal account id, when known.
+    accounts: std::collections::HashMap<&'a str, Option<&'a str>>,
 }
 
 impl<'a> GcpView<'a> {
@@ -639,11 +641,25 @@ impl<'a> GcpView<'a> {
                 }
             }
         }
+        // one address in several modules with different ids: not known which
+        let mut accounts: std::collections::HashMap<&str, Option<&str>> = Default::default();
+        for (addr, id) in scan.models.iter().flat_map(|m| &m.gcp.service_accounts) {
+            let id = id.as_deref();
+            accounts
+                .entry(addr.as_str())
+                .and_modify(|v| {
+                    if *v != id {
+                        *v = None
+                    }
+                })
+                .or_insert(id);
+        }
         GcpView {
             scan,
             providers,
             members,
             all_members,
+            accounts,
         }
     }
 
@@ -667,6 +683,24 @@ impl<'a> GcpView<'a> {
     fn dir(&self, f: crate::source::FileId) -> &str {
         let rel = &self.scan.file(f).rel;
         rel.rsplit_once('/').map(|(d, _)| d).unwrap_or_default()
+    }
+
+    /// Whether a member's service account (`google_service_account.NAME`, or an email) may be
+    /// the one a `service_account` input (an email) names: a resource whose literal
+    /// `account_id` is the email's local part, or whose id is not known.
+    fn sa_matches(&self, key: &str, input: &str) -> bool {
+        let input = input.trim().to_ascii_lowercase();
+        if key.starts_with("google_service_account.") {
+            let local = input.split('@').next().unwrap_or("");
+            return match self.accounts.get(key) {
+                Some(Some(id)) => id.eq_ignore_ascii_case(local),
+                _ => true,
+            };
+        }
+        if key.starts_with("data.") {
+            return true;
+        }
+        key == input
     }
 
     /// Whether a provider is in the pool a member names: the same pool resource, the same
@@ -840,7 +874,7 @@ pub fn judge_job(
         let GcpTarget::ServiceAccount(key) = &mem.target else {
             continue;
         };
-        if !sa_matches(key, sa)
+        if !view.sa_matches(key, sa)
             || !view
                 .providers_of(mem, pm)
                 .iter()
@@ -889,17 +923,6 @@ fn member_match(c: Claim, v: &Val) -> Tri {
         Claim::Absent => Tri::False,
         Claim::Unknown | Claim::Foreign { .. } => Tri::Unknown,
     }
-}
-
-/// A service account key (`google_service_account.x`, an email) against the `service_account`
-/// input (an email).
-fn sa_matches(key: &str, input: &str) -> bool {
-    let input = input.trim().to_ascii_lowercase();
-    if key.starts_with("google_service_account.") || key.starts_with("data.") {
-        // a Terraform resource: its email is `ACCOUNT_ID@…`, unknown here: may match
-        return true;
-    }
-    key == input
 }
 
 /// The provider a `workload_identity_provider` input names

@@ -11,9 +11,13 @@ pub struct GcpModel {
     pub pools: Vec<GcpPool>,
     pub providers: Vec<GcpProvider>,
     pub members: Vec<GcpMember>,
+    /// `google_service_account.NAME` → its literal `account_id` (the local part of its email),
+    /// for matching a workflow's `service_account` input.
+    pub service_accounts: Vec<(String, Option<String>)>,
 }
 
 impl GcpModel {
+    /// Nothing a rule reads (service accounts alone are not).
     pub fn is_empty(&self) -> bool {
         self.pools.is_empty() && self.providers.is_empty() && self.members.is_empty()
     }

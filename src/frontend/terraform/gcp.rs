@@ -22,7 +22,8 @@ const GITHUB_ISSUER: &str = "https://token.actions.githubusercontent.com";
 
 /// The resource and data types this module reads.
 pub fn relevant(ty: &str) -> bool {
-    ty.starts_with("google_iam_workload_identity_pool")
+    ty == "google_service_account"
+        || ty.starts_with("google_iam_workload_identity_pool")
         || ty == "google_iam_policy"
         || (ty.starts_with("google_")
             && (ty.ends_with("_iam_member")
@@ -249,6 +250,10 @@ impl Cx<'_> {
         };
         let owner = format!("{ty}.{n}");
         match ty {
+            "google_service_account" => m
+                .gcp
+                .service_accounts
+                .push((owner, b.attr("account_id").and_then(|v| v.as_str()))),
             POOL => m.gcp.pools.push(GcpPool {
                 file: id,
                 span: b.span,
