@@ -334,7 +334,7 @@ fn load_error_bad_regex() {
 fn load_error_bad_document_kind() {
     load_error(
         &format!("{OK_RULE}applies-to: [trust-policy, terraform]\n"),
-        "policy-rules/r.yml:6: field `applies-to`: expected document kinds among trust-policy, permission-policy, oidc-provider, role, access-key, workflow, action, azure-identity, azure-credential; found `terraform`",
+        "policy-rules/r.yml:6: field `applies-to`: expected document kinds among trust-policy, permission-policy, oidc-provider, role, access-key, workflow, action, azure-identity, azure-credential, gcp-wif-provider, gcp-iam-member; found `terraform`",
     );
 }
 

@@ -200,6 +200,25 @@ pub fn role_mappings(scan: &crate::model::Scan) -> std::collections::BTreeMap<St
     out
 }
 
+/// A `google-github-actions/auth` step that requests an OIDC token for workload identity
+/// federation: its `workload_identity_provider` (value and span) and `service_account`, when
+/// given. `None` for a step using a key (`credentials_json`) or no provider.
+pub fn gcp_oidc_step(step: &Step) -> Option<((String, Span), Option<String>)> {
+    if step.action().as_deref() != Some("google-github-actions/auth") {
+        return None;
+    }
+    let set = |k: &str| {
+        step.input(k)
+            .filter(|v| !v.value.value.trim().is_empty())
+            .map(|v| (v.value.value.trim().to_string(), v.value.span))
+    };
+    if set("credentials_json").is_some() {
+        return None;
+    }
+    let provider = set("workload_identity_provider")?;
+    Some((provider, set("service_account").map(|(v, _)| v)))
+}
+
 /// How each step of a job reaches AWS: configure-aws-credentials steps (OIDC or keys), and
 /// steps given long-lived keys through `env` (their own, the job's or the workflow's).
 pub fn classify<'a>(w: &'a Workflow, job: &'a Job) -> Vec<(&'a Step, Access)> {

@@ -6,6 +6,8 @@ pub mod access;
 pub mod azure;
 pub mod eval;
 pub mod expr;
+pub mod gcp;
+pub mod gcp_cel;
 pub mod gitlab;
 pub mod issuers;
 pub mod managed_policies;

@@ -770,7 +770,9 @@ fn assumption<'a>(
     jnode: Option<&Node>,
     ctxs: &[TriggerContext],
 ) -> Vec<Assumption<'a>> {
-    let web_identity = !inner.map_or(step, |(_, i)| i).is_configure_aws_credentials();
+    let web_identity = !inner
+        .map_or(step, |(_, i)| i)
+        .is_configure_aws_credentials();
     let role = match inner {
         None if web_identity => crate::analysis::access::web_identity_role(step, job, w),
         None => step_value(step, job, w, "role-to-assume", "ROLE_TO_ASSUME"),

@@ -11,6 +11,7 @@
 //! first; `--merge` combines the JSON reports of separate runs (a CI matrix) into one.
 
 mod azure;
+mod gcp;
 mod gitlab;
 mod html;
 mod migrate;
@@ -446,6 +447,13 @@ fn audit_from(args: &AuditArgs, cx: &Ctx<'_>, findings: &[crate::diag::Finding])
         let o = owner(&src.path);
         j.workflow = in_checkout(&dirs[o], &src.path, &src.rel);
         located.push((o, file, j));
+    }
+    // Google Cloud jobs (google-github-actions/auth)
+    for (file, mut j) in gcp::jobs(scan, cx) {
+        let src = scan.file(file);
+        let repo_ix = owner(&src.path);
+        j.workflow = in_checkout(&dirs[repo_ix], &src.path, &src.rel);
+        located.push((repo_ix, file, j));
     }
     for (r, _, j) in located {
         repos[r].jobs.push(j);

@@ -35,12 +35,16 @@ pub enum DocKind {
     AzureIdentity,
     /// An Azure federated identity credential.
     AzureCredential,
+    /// A Google Cloud workload identity pool provider.
+    GcpProvider,
+    /// An IAM member naming a workload identity pool.
+    GcpMember,
 }
 
 impl DocKind {
     /// Every kind a custom rule's `applies-to` may name. The default (no `applies-to`) stays
     /// [`DocKind::ALL`], so existing rules keep their reach.
-    pub const SELECTABLE: [DocKind; 9] = [
+    pub const SELECTABLE: [DocKind; 11] = [
         DocKind::TrustPolicy,
         DocKind::PermissionPolicy,
         DocKind::OidcProvider,
@@ -50,6 +54,8 @@ impl DocKind {
         DocKind::Action,
         DocKind::AzureIdentity,
         DocKind::AzureCredential,
+        DocKind::GcpProvider,
+        DocKind::GcpMember,
     ];
     pub const ALL: [DocKind; 7] = [
         DocKind::TrustPolicy,
@@ -71,6 +77,8 @@ impl DocKind {
             DocKind::Action => "action",
             DocKind::AzureIdentity => "azure-identity",
             DocKind::AzureCredential => "azure-credential",
+            DocKind::GcpProvider => "gcp-wif-provider",
+            DocKind::GcpMember => "gcp-iam-member",
         }
     }
     pub fn parse(s: &str) -> Option<DocKind> {
@@ -590,6 +598,76 @@ fn file_docs(scan: &Scan, id: FileId, src: &SourceFile, m: &FileModel, out: &mut
     }
     for w in &m.workflows {
         out.push(workflow(w, src));
+    }
+    gcp_docs(id, src, m, out);
+}
+
+/// Google Cloud workload identity providers and IAM members.
+fn gcp_docs(id: FileId, src: &SourceFile, m: &FileModel, out: &mut Vec<Doc>) {
+    use crate::model::{GcpCondition, GcpTarget};
+    for p in &m.gcp.providers {
+        let mut o = Obj::new(p.span);
+        header(&mut o, DocKind::GcpProvider, src, p.span);
+        o.put_at("owner", Value::String(p.owner.clone()), p.header);
+        o.put("pool-id", opt(p.pool_id.as_ref(), p.span, tmpl));
+        o.put("provider-id", opt(p.provider_id.as_ref(), p.span, tmpl));
+        o.put("issuer", opt(p.issuer.as_ref(), p.span, tmpl));
+        o.put(
+            "attribute-mapping",
+            match &p.mapping {
+                None => null(p.mapping_span),
+                Some(entries) => {
+                    let mut mo = Obj::new(p.mapping_span);
+                    for (k, v) in entries {
+                        mo.put(&k.value, tmpl(v));
+                    }
+                    mo.finish()
+                }
+            },
+        );
+        o.put(
+            "attribute-condition",
+            match &p.condition {
+                GcpCondition::Absent(at) => null(at.unwrap_or(p.header)),
+                GcpCondition::Known(c) => text(c),
+                GcpCondition::Unknown(at) => (
+                    Value::String("${?}".into()),
+                    Loc {
+                        span: *at,
+                        unknown: true,
+                        kids: Kids::Leaf,
+                    },
+                ),
+            },
+        );
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind: DocKind::GcpProvider,
+            value,
+            loc,
+        });
+    }
+    for mem in &m.gcp.members {
+        let mut o = Obj::new(mem.block);
+        header(&mut o, DocKind::GcpMember, src, mem.block);
+        o.put_at("owner", Value::String(mem.owner.clone()), mem.block);
+        let (kind, target) = match &mem.target {
+            GcpTarget::ServiceAccount(sa) => ("service-account", Value::String(sa.clone())),
+            GcpTarget::Project => ("project", Value::Null),
+            GcpTarget::Resource(t) => ("resource", Value::String(t.clone())),
+        };
+        o.put_at("target-kind", Value::String(kind.into()), mem.block);
+        o.put_at("target", target, mem.block);
+        o.put("role", opt(mem.role.as_ref(), mem.block, tmpl));
+        o.put("member", tmpl(&mem.member));
+        let (value, loc) = o.finish();
+        out.push(Doc {
+            file: id,
+            kind: DocKind::GcpMember,
+            value,
+            loc,
+        });
     }
 }
 

@@ -2,6 +2,7 @@
 //! which input format produced it.
 
 pub mod azure;
+pub mod gcp;
 pub mod gitlab;
 pub mod glob;
 pub mod iam;
@@ -9,6 +10,7 @@ pub mod tfe;
 pub mod workflow;
 pub mod workspace;
 
+pub use gcp::{GcpCondition, GcpMember, GcpModel, GcpPool, GcpProvider, GcpTarget};
 pub use glob::glob_match;
 pub use iam::*;
 pub use workflow::*;
@@ -83,6 +85,9 @@ pub struct FileModel {
     /// GitHub Actions secrets and variables IaC sets (`github_actions_secret`,
     /// `github_actions_variable` and their environment and organization forms).
     pub ci_values: Vec<CiValue>,
+    /// Google Cloud workload identity pools, providers and IAM members ([`gcp`]), boxed so
+    /// that a file model stays small.
+    pub gcp: Box<GcpModel>,
 }
 
 /// A GitHub Actions secret or variable whose value IaC sets: what `${{ secrets.NAME }}` /
@@ -138,6 +143,7 @@ impl FileModel {
             && self.gitlab.is_none()
             && self.tfe_runs.is_empty()
             && self.ci_values.is_empty()
+            && self.gcp.is_empty()
     }
 }
 

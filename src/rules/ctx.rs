@@ -31,6 +31,8 @@ pub struct Ctx<'a> {
     gitlab: OnceLock<crate::analysis::gitlab::GitlabAnalysis>,
     gitlab_judged: OnceLock<Vec<Option<crate::analysis::gitlab::GitlabJudgement<'a>>>>,
     tfe_judged: OnceLock<Vec<crate::analysis::tfe::TfeJudgement<'a>>>,
+    /// Google Cloud workload identity ([`Ctx::gcp`]).
+    gcp: OnceLock<crate::analysis::gcp::GcpView<'a>>,
     /// A view a family of rules outside this module builds for itself ([`Ctx::extension`]).
     extension: OnceLock<Box<dyn std::any::Any + Send + Sync>>,
 }
@@ -57,6 +59,7 @@ impl<'a> Ctx<'a> {
             gitlab: OnceLock::new(),
             gitlab_judged: OnceLock::new(),
             tfe_judged: OnceLock::new(),
+            gcp: OnceLock::new(),
             extension: OnceLock::new(),
         }
     }
@@ -71,6 +74,11 @@ impl<'a> Ctx<'a> {
     /// Every allow statement trusting a CI issuer's OIDC tokens ([`ci_trusts`]).
     pub fn ci_trusts(&self) -> &[CiTrust<'a>] {
         self.ci_trusts.get_or_init(|| ci_trusts(self.scan))
+    }
+    /// Google Cloud workload identity providers and pool members, parsed.
+    pub fn gcp(&self) -> &crate::analysis::gcp::GcpView<'a> {
+        self.gcp
+            .get_or_init(|| crate::analysis::gcp::GcpView::new(self.scan))
     }
     /// Every allow statement trusting GitHub's OIDC issuer (the GitHub-only rules' view of
     /// [`Ctx::ci_trusts`]).

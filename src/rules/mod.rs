@@ -8,6 +8,14 @@ pub use ctx::Ctx;
 
 mod azure_fic_subject_mismatch;
 mod azure_fic_wrong_issuer_or_audience;
+mod gcp_sa_basic_role;
+mod gcp_wif_binding_unreachable;
+mod gcp_wif_invalid_condition;
+mod gcp_wif_invalid_principal;
+mod gcp_wif_missing_condition;
+mod gcp_wif_name_based_identity;
+mod gcp_wif_pool_wide_binding;
+mod gcp_wif_subject_too_coarse;
 mod hardcoded_aws_key;
 mod iac_access_key;
 mod perm_admin_access;
@@ -156,6 +164,14 @@ pub fn registry() -> Vec<&'static dyn Rule> {
         &workflow_role_not_arn::RULE,
         &azure_fic_subject_mismatch::RULE,
         &azure_fic_wrong_issuer_or_audience::RULE,
+        &gcp_sa_basic_role::RULE,
+        &gcp_wif_binding_unreachable::RULE,
+        &gcp_wif_invalid_condition::RULE,
+        &gcp_wif_invalid_principal::RULE,
+        &gcp_wif_missing_condition::RULE,
+        &gcp_wif_name_based_identity::RULE,
+        &gcp_wif_pool_wide_binding::RULE,
+        &gcp_wif_subject_too_coarse::RULE,
     ];
     rules.sort_by_key(|r| r.meta().id);
     rules

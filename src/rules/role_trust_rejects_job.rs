@@ -122,6 +122,7 @@ impl Rule for RoleTrustRejectsJob {
         }
         check_gitlab(ctx, out);
         check_tfe(ctx, out);
+        gcp_rejections(ctx, out);
     }
 }
 
@@ -263,6 +264,42 @@ fn check_gitlab(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                         "add a statement trusting `arn:aws:iam::ACCOUNT:oidc-provider/{issuer}` for `sts:AssumeRoleWithWebIdentity` with `{issuer}:sub` admitting {to_add}"
                     ));
             }
+        }
+        out.push(f);
+    }
+}
+
+/// Google Cloud: a `google-github-actions/auth` step whose job no provider condition and
+/// member on the service account admits ([`crate::analysis::gcp::judge_auth`]).
+fn gcp_rejections(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let an = ctx.analysis();
+    let repo_of = |f| an.repo_of(f).map(str::to_string);
+    for g in crate::analysis::gcp::judge_auth(ctx, ctx.gcp(), ctx.callers(), &repo_of) {
+        if g.verdict != crate::analysis::eval::Tri::False {
+            continue;
+        }
+        let more = match g.subjects {
+            1 => String::new(),
+            n => format!(" (and {} other subjects)", n - 1),
+        };
+        let why = g.why.unwrap_or_else(|| "nothing admits it".into());
+        let mut f = Finding::new(META.id, META.severity, g.file, g.provider_span)
+            .message(format!(
+                "job `{}` presents `{}`{more} to Google Cloud workload identity provider `{}`, which cannot impersonate {}: {why}",
+                g.job.id.value,
+                g.first.pattern(),
+                g.provider.owner,
+                g.service_account.as_deref().map(|s| format!("`{s}`")).unwrap_or_else(|| "a service account".into())
+            ))
+            .label(format!("authenticates through `{}` ({})", g.provider.owner, ctx.file(g.provider.file).rel))
+            .related(g.provider.file, g.provider.header, "this provider rejects what the job presents")
+            .help("make the provider's `attribute_condition` and the `roles/iam.workloadIdentityUser` members on the service account admit what this job presents, or use another provider");
+        if let Some(env) = &g.job.environment {
+            f = f.related(
+                g.file,
+                env.span,
+                "`environment:` makes the subject `…:environment:NAME` for every event",
+            );
         }
         out.push(f);
     }

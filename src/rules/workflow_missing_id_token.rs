@@ -36,6 +36,7 @@ impl Rule for WorkflowMissingIdToken {
                 for job in &w.jobs {
                     let Some(step) = job.steps.iter().find(|s| token_use(s, job, w).is_some())
                     else {
+                        gcp_job(ctx, w, job, out);
                         continue;
                     };
                     check_job(ctx, w, job, step, out);
@@ -287,5 +288,27 @@ fn fix_for(ctx: &Ctx<'_>, file: FileId, w: &Workflow, job: &Job) -> Option<Fix> 
             })
         }
         _ => None,
+    }
+}
+
+/// Google Cloud: a `google-github-actions/auth` step using workload identity federation needs
+/// the token as much as an AWS role assumption does; the finding is worded for it.
+fn gcp_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, out: &mut Vec<Finding>) {
+    let Some(step) = job
+        .steps
+        .iter()
+        .find(|s| crate::analysis::access::gcp_oidc_step(s).is_some())
+    else {
+        return;
+    };
+    let before = out.len();
+    check_job(ctx, w, job, step, out);
+    for f in &mut out[before..] {
+        f.message = f.message.replace(
+            "assumes an AWS role through OIDC",
+            "authenticates to Google Cloud through workload identity federation",
+        );
+        f.label = "this step requests an OIDC token to impersonate the service account".into();
+        f.help = "add `id-token: write` to the job's permissions; without it GitHub does not give the job `ACTIONS_ID_TOKEN_REQUEST_URL`/`ACTIONS_ID_TOKEN_REQUEST_TOKEN` and google-github-actions/auth fails".into();
     }
 }

@@ -21,6 +21,7 @@ use std::collections::HashMap;
 
 pub mod azure;
 mod eval;
+pub mod gcp;
 pub mod modules;
 pub mod tfe;
 
@@ -117,6 +118,7 @@ pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
                 || is_subject_template_resource(t)
                 || azure::relevant(t)
                 || tfe::relevant(t)
+                || gcp::relevant(t)
                 || *t == "template_file"
                 || ci_value_kind(t).is_some()
         }),
@@ -309,6 +311,7 @@ fn link_with(
     // (module instances are copies for the AWS judgement; the other clouds read each
     // directory once)
     if cx.chain.is_empty() {
+        gcp::link(&parsed, models);
         azure::build(&parsed, files, models);
         tfe::link(&parsed, models);
     }
