@@ -543,6 +543,38 @@ impl Judgement<'_> {
     }
 }
 
+/// At most this many definitions of one role name are judged for a job; a name defined more
+/// often is left unjudged (a generated name, not one role).
+const MAX_DEFINITIONS: usize = 8;
+
+/// One judgement for a job whose role name has several definitions: a subject is rejected only
+/// when every definition rejects it ([`Tri::any`] over the definitions), and the audience only
+/// when every definition rejects it. The definition shown is the first that does not reject
+/// every subject, else the first.
+fn combine(mut judged: Vec<Judgement<'_>>) -> Option<Judgement<'_>> {
+    if judged.len() <= 1 {
+        return judged.pop();
+    }
+    let n = judged[0].admits.len();
+    let admits: Vec<Tri> = (0..n)
+        .map(|i| {
+            Tri::any(
+                judged
+                    .iter()
+                    .map(|j| j.admits.get(i).copied().unwrap_or(Tri::Unknown)),
+            )
+        })
+        .collect();
+    let every_audience_rejected = judged.iter().all(|j| j.audience_rejection.is_some());
+    let shown = judged.iter().position(|j| !j.rejects_all()).unwrap_or(0);
+    let mut j = judged.swap_remove(shown);
+    j.admits = admits;
+    if !every_audience_rejected {
+        j.audience_rejection = None;
+    }
+    Some(j)
+}
+
 /// The whole analysis of a scan.
 pub struct RoleAnalysis<'a> {
     /// `OWNER/REPO`, when known.
@@ -1001,56 +1033,63 @@ impl<'a> RoleAnalysis<'a> {
                 false
             }
         };
-        let jobs: Vec<Option<Job<'a>>> = self
+        // Each assumption is judged against every definition of its role's name (at most
+        // [`MAX_DEFINITIONS`]): the same name defined twice (a module called twice, a root and a
+        // module) is one role in AWS, and which definition deploys is not known here.
+        let jobs: Vec<Vec<Job<'a>>> = self
             .assumptions
             .iter()
             .map(|a| {
                 if a.access != Access::Oidc {
-                    return None;
+                    return Vec::new();
                 }
-                let role = self.resolve_index(a)?;
-                let trust = self.roles[role].trust?;
-                let checkout = match self.repo {
-                    None => self.file_repo.get(&a.file).map(String::as_str),
-                    Some(_) => None,
-                };
-                let repo = *repo_ix.entry((role, checkout)).or_insert_with(|| {
-                    repos.push(self.repo_value(a.file, trust));
-                    repos.len() - 1
-                });
-                let wf = scan.file(a.file).rel.as_str();
-                let aud = a.audience.as_deref();
-                let cost = trust.statements.len();
-                let audience = *audience_ix.entry((role, aud)).or_insert_with(|| {
-                    let ok = afford(cost, &mut skipped);
-                    audiences.push(((role, aud), ok));
-                    audiences.len() - 1
-                });
-                let requests = a
-                    .subjects
-                    .iter()
-                    .map(|s| {
-                        // the workflow path is part of the request only with a known ref
-                        let wf = if s.git_ref.is_some() && !s.foreign {
-                            wf
-                        } else {
-                            ""
+                self.definitions(a)
+                    .into_iter()
+                    .filter_map(|role| {
+                        let trust = self.roles[role].trust?;
+                        let checkout = match self.repo {
+                            None => self.file_repo.get(&a.file).map(String::as_str),
+                            Some(_) => None,
                         };
-                        let key = (role, repo, s, aud, wf);
-                        *request_ix.entry(key).or_insert_with(|| {
+                        let repo = *repo_ix.entry((role, checkout)).or_insert_with(|| {
+                            repos.push(self.repo_value(a.file, trust));
+                            repos.len() - 1
+                        });
+                        let wf = scan.file(a.file).rel.as_str();
+                        let aud = a.audience.as_deref();
+                        let cost = trust.statements.len();
+                        let audience = *audience_ix.entry((role, aud)).or_insert_with(|| {
                             let ok = afford(cost, &mut skipped);
-                            requests.push((key, ok));
-                            requests.len() - 1
+                            audiences.push(((role, aud), ok));
+                            audiences.len() - 1
+                        });
+                        let requests = a
+                            .subjects
+                            .iter()
+                            .map(|s| {
+                                // the workflow path is part of the request only with a known ref
+                                let wf = if s.git_ref.is_some() && !s.foreign {
+                                    wf
+                                } else {
+                                    ""
+                                };
+                                let key = (role, repo, s, aud, wf);
+                                *request_ix.entry(key).or_insert_with(|| {
+                                    let ok = afford(cost, &mut skipped);
+                                    requests.push((key, ok));
+                                    requests.len() - 1
+                                })
+                            })
+                            .collect();
+                        Some(Job {
+                            role,
+                            trust,
+                            repo,
+                            audience,
+                            requests,
                         })
                     })
-                    .collect();
-                Some(Job {
-                    role,
-                    trust,
-                    repo,
-                    audience,
-                    requests,
-                })
+                    .collect()
             })
             .collect();
         self.skipped.fetch_max(skipped, Ordering::Relaxed);
@@ -1081,17 +1120,31 @@ impl<'a> RoleAnalysis<'a> {
             })
             .collect();
         jobs.into_iter()
-            .map(|j| {
-                let j = j?;
-                Some(Judgement {
-                    role: j.role,
-                    trust: j.trust,
-                    audience_rejection: rejections[j.audience],
-                    admits: j.requests.iter().map(|&r| verdicts[r]).collect(),
-                    repo: repos[j.repo].clone(),
-                })
+            .map(|defs| {
+                let judged: Vec<Judgement<'a>> = defs
+                    .into_iter()
+                    .map(|j| Judgement {
+                        role: j.role,
+                        trust: j.trust,
+                        audience_rejection: rejections[j.audience],
+                        admits: j.requests.iter().map(|&r| verdicts[r]).collect(),
+                        repo: repos[j.repo].clone(),
+                    })
+                    .collect();
+                combine(judged)
             })
             .collect()
+    }
+    /// The roles an assumption's name resolves to: the single definition, or every one of
+    /// several definitions of the name when there are at most [`MAX_DEFINITIONS`].
+    fn definitions(&self, a: &Assumption) -> Vec<usize> {
+        let RoleTarget::Name(n) = &a.target else {
+            return Vec::new();
+        };
+        match self.by_name.get(n) {
+            Some(v) if v.len() <= MAX_DEFINITIONS => v.clone(),
+            _ => Vec::new(),
+        }
     }
     /// How many requests [`Self::judge`] left unknown because its work budget was spent, if
     /// any (for the note the command line prints).
