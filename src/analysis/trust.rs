@@ -99,7 +99,8 @@ impl<'a> CiTrust<'a> {
                 && c.key.value.rsplit_once(':').is_some_and(|(iss, _)| {
                     let iss = iss.to_ascii_lowercase();
                     let other_issuer = if github {
-                        is_github_issuer(&iss)
+                        // Another GitHub issuer's key, or another CI issuer's (`gitlab.com:sub`).
+                        is_github_issuer(&iss) || registry.recognize(&iss).is_some()
                     } else {
                         // Another issuer's key, or any host-like prefix that is not this
                         // issuer (`aws.workload.identity:sub` from a mixed-up local): a key

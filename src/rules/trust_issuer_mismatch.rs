@@ -1,5 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::trust::{federated_issuer, is_github_issuer};
+use crate::analysis::issuers::{Registry, federated_host};
 use crate::diag::Finding;
 
 pub struct TrustIssuerMismatch;
@@ -7,7 +7,7 @@ pub static RULE: TrustIssuerMismatch = TrustIssuerMismatch;
 static META: RuleMeta = crate::rule_meta!(
     "trust-issuer-mismatch",
     Error,
-    "Condition keys name a different GitHub issuer than the `Federated` provider, so they never match",
+    "Condition keys name a different issuer (another GitHub issuer, GitLab, HCP Terraform, …) than the `Federated` provider, so they never match",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -17,18 +17,28 @@ impl Rule for TrustIssuerMismatch {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for t in ctx.trusts() {
+        let registry = Registry::new(&ctx.settings.custom_issuers);
+        for t in ctx.ci_trusts() {
             let s = t.statement;
-            // Every GitHub issuer the statement trusts (a statement may list several).
+            // Every issuer the statement trusts (a statement may list several), as written
+            // after `oidc-provider/`.
             let trusted: Vec<String> = s
                 .principals
                 .iter()
                 .filter(|p| p.kind == "Federated")
-                .filter_map(|p| federated_issuer(&p.value.value))
-                .map(|i| i.to_ascii_lowercase())
+                .filter_map(|p| federated_host(&p.value.value))
+                .map(|i| i.trim_end_matches('/').to_ascii_lowercase())
                 .collect();
-            if trusted.is_empty() {
-                // The provider is only known at apply time: the keys name the issuer.
+            // The provider only known at apply time (the keys name the issuer), a host with an
+            // apply-time part (`oidc.circleci.com/org/${var.org_id}`), or one inside a larger
+            // expression (`${cond ? "…oidc-provider/HOST" : "…"}`): not compared.
+            let literal_host = |h: &String| {
+                !h.is_empty()
+                    && h.chars().all(|c| {
+                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':')
+                    })
+            };
+            if trusted.is_empty() || !trusted.iter().all(literal_host) {
                 continue;
             }
             for c in &s.conditions {
@@ -36,7 +46,10 @@ impl Rule for TrustIssuerMismatch {
                     continue;
                 };
                 let prefix_l = prefix.to_ascii_lowercase();
-                if !is_github_issuer(&prefix_l) || trusted.contains(&prefix_l) {
+                if prefix_l.contains("${")
+                    || registry.recognize(&prefix_l).is_none()
+                    || trusted.contains(&prefix_l)
+                {
                     continue;
                 }
                 let principal = t
@@ -44,10 +57,16 @@ impl Rule for TrustIssuerMismatch {
                     .map(|p| p.value.display())
                     .unwrap_or_else(|| trusted[0].clone());
                 let op = c.op();
-                let effect = if op.is_positive_string_match() {
+                let effect = if !op.is_positive_string_match() {
+                    "the key is never in the request, so this condition always passes".to_string()
+                } else if t.ci.is_github() {
                     "this condition can never be satisfied, so no workflow can assume the role"
+                        .to_string()
                 } else {
-                    "the key is never in the request, so this condition always passes"
+                    format!(
+                        "this condition can never be satisfied, so no {} token can assume the role",
+                        t.ci.name
+                    )
                 };
                 out.push(
                     Finding::new(META.id, META.severity, t.policy.file, c.key.span)
