@@ -26,6 +26,9 @@ pub struct CiRole<'a> {
     pub assumed_by: String,
     /// What its trust admits, for messages: `GitHub's OIDC tokens`.
     pub tokens: String,
+    /// What one use of the role is called, for messages: `workflow` (GitHub Actions only),
+    /// `GitLab job`, `HCP Terraform run`, `CI job` (several issuers).
+    pub run: String,
     /// How messages name it: ``role `aws_iam_role.deploy` `` or ``the role trusted by `iam/trust.json` ``.
     pub describe: String,
     pub role: Option<&'a Role>,
@@ -38,6 +41,24 @@ pub struct CiRole<'a> {
 }
 
 impl<'a> CiRole<'a> {
+    /// `a workflow`, `a GitLab job`, `an HCP Terraform run`.
+    pub fn a_run(&self) -> String {
+        let article =
+            if self.run.starts_with(['A', 'E', 'I', 'O', 'U']) || self.run.starts_with("HCP") {
+                "an"
+            } else {
+                "a"
+            };
+        format!("{article} {}", self.run)
+    }
+    /// `one workflow run` (GitHub Actions), `one GitLab job`, `one HCP Terraform run`.
+    pub fn one_run(&self) -> String {
+        if self.run == "workflow" {
+            "one workflow run".to_string()
+        } else {
+            format!("one {}", self.run)
+        }
+    }
     /// Every statement of the subject's permission policies, with its policy.
     pub fn statements(&self) -> impl Iterator<Item = (&'a PolicyDoc, &'a Statement)> + '_ {
         self.policies
@@ -67,7 +88,7 @@ pub fn ci_roles<'a>(scan: &'a Scan, trusts: &[CiTrust<'a>]) -> Vec<CiRole<'a>> {
             names.push(t.ci.name.as_str());
         }
     }
-    let who = |p: &PolicyDoc| -> (String, String) {
+    let who = |p: &PolicyDoc| -> (String, String, String) {
         let names = issuers_of
             .get(&(p as *const PolicyDoc))
             .cloned()
@@ -78,7 +99,14 @@ pub fn ci_roles<'a>(scan: &'a Scan, trusts: &[CiTrust<'a>]) -> Vec<CiRole<'a>> {
             [one] => format!("{one}'s OIDC tokens"),
             _ => format!("OIDC tokens of {assumed_by}"),
         };
-        (assumed_by, tokens)
+        let run = match names.as_slice() {
+            ["GitHub Actions"] => "workflow".to_string(),
+            ["HCP Terraform"] => "HCP Terraform run".to_string(),
+            ["Bitbucket Pipelines"] => "Bitbucket pipeline".to_string(),
+            [one] => format!("{one} job"),
+            _ => "CI job".to_string(),
+        };
+        (assumed_by, tokens, run)
     };
     let trusted = |p: &PolicyDoc| first_trust.get(&(p as *const PolicyDoc)).copied();
     let mut out = Vec::new();
@@ -91,10 +119,11 @@ pub fn ci_roles<'a>(scan: &'a Scan, trusts: &[CiTrust<'a>]) -> Vec<CiRole<'a>> {
             let Some(trust_span) = trusted(trust) else {
                 continue;
             };
-            let (assumed_by, tokens) = who(trust);
+            let (assumed_by, tokens, run) = who(trust);
             out.push(CiRole {
                 assumed_by,
                 tokens,
+                run,
                 describe: format!("role `{}`", r.owner),
                 role: Some(r),
                 trust_file: trust.file,
@@ -174,10 +203,11 @@ pub fn ci_roles<'a>(scan: &'a Scan, trusts: &[CiTrust<'a>]) -> Vec<CiRole<'a>> {
         if policies.is_empty() {
             continue;
         }
-        let (assumed_by, tokens) = who(t.policy);
+        let (assumed_by, tokens, run) = who(t.policy);
         out.push(CiRole {
             assumed_by,
             tokens,
+            run,
             describe: format!("the role trusted by `{}`", scan.file(f).rel),
             role: None,
             trust_file: f,

@@ -48,10 +48,11 @@ impl Rule for PermAdminAccess {
                 out.push(
                     Finding::new(META.id, META.severity, file, arn.span)
                         .message(format!(
-                            "{} can be assumed from {assumed_by} and has `{}` attached{why}: any workflow its trust admits controls the whole account",
+                            "{} can be assumed from {assumed_by} and has `{}` attached{why}: any {run} its trust admits controls the whole account",
                             s.describe,
                             arn.value.display(),
                             assumed_by = s.assumed_by,
+                            run = s.run,
                         ))
                         .label("administrator access")
                         .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))

@@ -33,12 +33,13 @@ impl Rule for PermAssumeAnyRole {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
-                            "{} allows `{}` on `{}` for {}, which {assumed_by} can assume: a workflow can pivot into every role whose trust admits this account",
+                            "{} allows `{}` on `{}` for {}, which {assumed_by} can assume: {a_run} can pivot into every role whose trust admits this account",
                             crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             res.value.display(),
                             s.describe,
                             assumed_by = s.assumed_by,
+                            a_run = s.a_run(),
                         ))
                         .label("any role")
                         .related(p.file, action.span, "assumes roles")

@@ -56,11 +56,12 @@ impl Rule for PermEcrWildcardResource {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
-                            "{} allows `{}` on every ECR repository for {}, which {assumed_by} can assume: a workflow can overwrite any image in the account",
+                            "{} allows `{}` on every ECR repository for {}, which {assumed_by} can assume: {a_run} can overwrite any image in the account",
                             crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             s.describe,
                             assumed_by = s.assumed_by,
+                            a_run = s.a_run(),
                         ))
                         .label("every repository")
                         .related(p.file, action.span, "image push action")

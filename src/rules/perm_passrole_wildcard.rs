@@ -40,12 +40,13 @@ impl Rule for PermPassroleWildcard {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, res.span)
                         .message(format!(
-                            "{} allows `{}` on `{}` for {}, which {assumed_by} can assume: a workflow can hand any role, however privileged, to a service it launches",
+                            "{} allows `{}` on `{}` for {}, which {assumed_by} can assume: {a_run} can hand any role, however privileged, to a service it launches",
                             crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             res.value.display(),
                             s.describe,
                             assumed_by = s.assumed_by,
+                            a_run = s.a_run(),
                         ))
                         .label("any role")
                         .related(p.file, action.span, "passes roles")
@@ -97,12 +98,13 @@ fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<
             out.push(
                 Finding::new(META.id, META.severity, file, arn.span)
                     .message(format!(
-                        "{} can be assumed from {assumed_by} and has `{}` attached, which allows {} on `{resource}`{}: a workflow can hand any role, however privileged, to a service it launches",
+                        "{} can be assumed from {assumed_by} and has `{}` attached, which allows {} on `{resource}`{}: {a_run} can hand any role, however privileged, to a service it launches",
                         s.describe,
                         arn.value.display(),
                         crate::analysis::managed_policies::through("iam:PassRole", &st.describe_grant("iam:PassRole")),
                         if st.conditional() { " under conditions that do not limit the receiving service" } else { "" },
                             assumed_by = s.assumed_by,
+                            a_run = s.a_run(),
                         ))
                     .label("passes any role")
                     .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))

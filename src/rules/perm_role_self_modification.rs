@@ -87,10 +87,11 @@ impl Rule for PermRoleSelfModification {
                 out.push(
                     Finding::new(META.id, META.severity, p.file, first.span)
                         .message(format!(
-                            "{} lets {} call {names}{via} on `{}`, which covers the role itself: one workflow run can widen the role's own trust or grant it more permissions",
+                            "{} lets {} call {names}{via} on `{}`, which covers the role itself: {one_run} can widen the role's own trust or grant it more permissions",
                             crate::analysis::permissions::policy_name(p),
                             s.describe,
-                            res.value.display()
+                            res.value.display(),
+                            one_run = s.one_run(),
                         ))
                         .label("can edit its own role")
                         .related(p.file, res.span, "this resource includes the role")
@@ -129,10 +130,11 @@ fn managed(
         out.push(
             Finding::new(META.id, META.severity, file, arn.span)
                 .message(format!(
-                    "{} can be assumed from {assumed_by} and has `{}` attached, which {what}: one workflow run can widen the role's own trust or permissions",
+                    "{} can be assumed from {assumed_by} and has `{}` attached, which {what}: {one_run} can widen the role's own trust or permissions",
                     s.describe,
                     arn.value.display(),
                             assumed_by = s.assumed_by,
+                            one_run = s.one_run(),
                         ))
                 .label("can edit its own role")
                 .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
