@@ -264,7 +264,7 @@ pub fn page(a: &Audit) -> String {
     let card = |n: String, what: &str| format!(r#"<div class="card"><b>{n}</b>{what}</div>"#);
     out.push_str(r#"<section id="summary"><div class="cards">"#);
     out.push_str(&card(s.repositories.to_string(), "repositories"));
-    out.push_str(&card(s.jobs.to_string(), "jobs reach AWS"));
+    out.push_str(&card(s.jobs.to_string(), "jobs reach a cloud"));
     for (k, v) in &s.by_access {
         out.push_str(&card(v.to_string(), &html(k)));
     }

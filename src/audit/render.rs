@@ -53,7 +53,7 @@ fn summary_lines(a: &Audit) -> Vec<String> {
     let s = &a.summary;
     let mut out = vec![
         format!(
-            "oidc-lint audit: {} repositories, {} jobs reach AWS",
+            "oidc-lint audit: {} repositories, {} jobs reach a cloud",
             s.repositories, s.jobs
         ),
         format!("  access:   {}", counts(&s.by_access)),
@@ -282,7 +282,7 @@ pub fn markdown(a: &Audit) -> String {
     let mut out = String::from("## oidc-lint audit\n\n");
     let _ = writeln!(
         out,
-        "**{}** repositories, **{}** jobs reach AWS.\n\n- access: {}\n- verdicts: {}\n- migration: {} static-key jobs can reuse an existing OIDC role, {} need a new one",
+        "**{}** repositories, **{}** jobs reach a cloud.\n\n- access: {}\n- verdicts: {}\n- migration: {} static-key jobs can reuse an existing OIDC role, {} need a new one",
         s.repositories,
         s.jobs,
         markdown_text(&counts(&s.by_access)),
