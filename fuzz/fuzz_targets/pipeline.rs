@@ -16,6 +16,7 @@ const NAMES: &[&str] = &[
     "plan.json",
     "cfn/stack.json",
     "policy.json.tpl",
+    ".gitlab-ci.yml",
 ];
 
 fuzz_target!(|data: &[u8]| {
