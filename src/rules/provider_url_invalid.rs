@@ -57,13 +57,20 @@ pub(crate) fn url_problem(url: &str) -> Option<String> {
     };
     let ghes = path.ends_with("/_services/token") || path.contains("/_services/token/");
     let ghe_com = host.starts_with("token.actions.") && host.ends_with(".ghe.com");
-    let meant = host == DEFAULT_HOST
-        || host.trim_end_matches('.') == DEFAULT_HOST
-        || ghe_com
-        || ghes
-        || host.contains("githubusercontent")
-        || (host.contains("token.action") && host.contains("github"))
-        || distance(host, DEFAULT_HOST) <= 3;
+    // GitHub's other OIDC issuers (audit-log streaming:
+    // `oidc-configuration.audit-log.githubusercontent.com`) are providers for other purposes, not
+    // a mistyped Actions issuer.
+    let other_github_issuer = host.ends_with(".githubusercontent.com")
+        && !host.contains("token")
+        && !host.contains("action");
+    let meant = !other_github_issuer
+        && (host == DEFAULT_HOST
+            || host.trim_end_matches('.') == DEFAULT_HOST
+            || ghe_com
+            || ghes
+            || host.contains("githubusercontent")
+            || (host.contains("token.action") && host.contains("github"))
+            || distance(host, DEFAULT_HOST) <= 3);
     if !meant {
         return None;
     }
@@ -153,6 +160,7 @@ mod tests {
             "https://oidc.eks.us-east-1.amazonaws.com/id/ABC",
             "https://gitlab.com",
             "https://app.terraform.io",
+            "https://oidc-configuration.audit-log.githubusercontent.com",
         ] {
             assert_eq!(url_problem(ok), None, "{ok}");
         }
@@ -162,6 +170,7 @@ mod tests {
             "token.actions.githubusercontent.com",
             "https://token.actions.githubusercontent.co",
             "https://token.action.githubusercontent.com",
+            "https://tokens.actions.githubusercontent.com",
             "https://token.actions.githubusercontent.com:443",
             "https://token.actions.githubusercontent.com/.well-known/openid-configuration",
             "https://token.actions.githubusercontent.com/acme/x",
