@@ -38,7 +38,13 @@ impl Rule for TrustIssuerMismatch {
                         c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':')
                     })
             };
-            if trusted.is_empty() || !trusted.iter().all(literal_host) {
+            // A provider host no issuer owns (a typo, a test URL) is provider-url-invalid's
+            // concern; the keys are compared only between issuers oidc-lint knows.
+            if trusted.is_empty()
+                || !trusted
+                    .iter()
+                    .all(|h| literal_host(h) && registry.recognize(h).is_some())
+            {
                 continue;
             }
             for c in &s.conditions {
