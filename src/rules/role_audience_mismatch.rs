@@ -24,6 +24,12 @@ impl Rule for RoleAudienceMismatch {
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let an = ctx.analysis();
+        // Many jobs assume the same role with the same audience: the provider check is made
+        // once per (trust policy, audience).
+        let mut provider_checked: std::collections::HashMap<
+            (*const crate::model::PolicyDoc, &str),
+            Option<&crate::model::OidcProvider>,
+        > = Default::default();
         for (a, j) in an.assumptions.iter().zip(ctx.judged()) {
             let Some(j) = j else { continue };
             let Some(aud) = &a.audience else { continue };
@@ -58,7 +64,10 @@ impl Rule for RoleAudienceMismatch {
                 );
                 continue;
             }
-            let Some(p) = subjects::provider_rejection(ctx.providers(), trust, aud) else {
+            let rejected = *provider_checked
+                .entry((trust as *const _, aud.as_str()))
+                .or_insert_with(|| subjects::provider_rejection(ctx.providers(), trust, aud));
+            let Some(p) = rejected else {
                 continue;
             };
             let ids: Vec<String> = p
