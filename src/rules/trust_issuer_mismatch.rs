@@ -1,5 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::issuers::{Registry, federated_host};
+use crate::analysis::issuers::{Registry, literal_federated_hosts};
 use crate::diag::Finding;
 
 pub struct TrustIssuerMismatch;
@@ -20,31 +20,14 @@ impl Rule for TrustIssuerMismatch {
         let registry = Registry::new(&ctx.settings.custom_issuers);
         for t in ctx.ci_trusts() {
             let s = t.statement;
-            // Every issuer the statement trusts (a statement may list several), as written
-            // after `oidc-provider/`.
-            let trusted: Vec<String> = s
-                .principals
-                .iter()
-                .filter(|p| p.kind == "Federated")
-                .filter_map(|p| federated_host(&p.value.value))
-                .map(|i| i.trim_end_matches('/').to_ascii_lowercase())
-                .collect();
-            // The provider only known at apply time (the keys name the issuer), a host with an
-            // apply-time part (`oidc.circleci.com/org/${var.org_id}`), or one inside a larger
-            // expression (`${cond ? "…oidc-provider/HOST" : "…"}`): not compared.
-            let literal_host = |h: &String| {
-                !h.is_empty()
-                    && h.chars().all(|c| {
-                        c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':')
-                    })
+            // Every issuer the statement trusts (a statement may list several), when all are
+            // literal hosts. A provider host no issuer owns (a typo, a test URL) is
+            // provider-url-invalid's concern; the keys are compared only between issuers
+            // oidc-lint knows.
+            let Some(trusted) = literal_federated_hosts(s) else {
+                continue;
             };
-            // A provider host no issuer owns (a typo, a test URL) is provider-url-invalid's
-            // concern; the keys are compared only between issuers oidc-lint knows.
-            if trusted.is_empty()
-                || !trusted
-                    .iter()
-                    .all(|h| literal_host(h) && registry.recognize(h).is_some())
-            {
+            if !trusted.iter().all(|h| registry.recognize(h).is_some()) {
                 continue;
             }
             for c in &s.conditions {

@@ -1,6 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::eval::{StrOp, Tri};
-use crate::analysis::issuers::{federated_host, never_matches};
+use crate::analysis::issuers::{literal_federated_hosts, never_matches};
 use crate::analysis::trust::{SubjectGrammar, declared_templates, foreign_sub_issuer};
 use crate::diag::{Finding, Severity};
 use crate::model::{Condition, PolicyKind};
@@ -152,21 +152,8 @@ impl Rule for TrustSubNeverMatches {
                         };
                         // A key of an issuer the statement does not trust at all is
                         // trust-issuer-mismatch's (the key is never in the request).
-                        let trusted: Vec<String> = s
-                            .principals
-                            .iter()
-                            .filter(|p| p.kind == "Federated")
-                            .filter_map(|p| federated_host(&p.value.value))
-                            .map(|h| h.trim_end_matches('/').to_ascii_lowercase())
-                            .collect();
-                        if !trusted.is_empty()
-                            && trusted.iter().all(|h| {
-                                h.chars().all(|c| {
-                                    c.is_ascii_alphanumeric()
-                                        || matches!(c, '.' | '-' | '_' | '/' | ':')
-                                })
-                            })
-                            && !trusted.contains(&iss.to_ascii_lowercase())
+                        if literal_federated_hosts(s)
+                            .is_some_and(|t| !t.contains(&iss.to_ascii_lowercase()))
                         {
                             continue;
                         }

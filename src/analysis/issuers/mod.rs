@@ -222,6 +222,27 @@ pub fn federated_host(value: &Template) -> Option<String> {
     (!host.starts_with("${") && !host.is_empty()).then(|| host.to_string())
 }
 
+/// The hosts a statement's `Federated` principals name (as written after `oidc-provider/`,
+/// lowercase, without a trailing `/`), when there is at least one and every one is a literal
+/// host; `None` when a provider is known only at apply time, has an apply-time part
+/// (`oidc.circleci.com/org/${var.org_id}`), or sits inside a larger expression
+/// (`${cond ? "…oidc-provider/HOST" : "…"}`): then the condition keys name the issuer.
+pub fn literal_federated_hosts(s: &crate::model::Statement) -> Option<Vec<String>> {
+    let hosts: Vec<String> = s
+        .principals
+        .iter()
+        .filter(|p| p.kind == "Federated")
+        .filter_map(|p| federated_host(&p.value.value))
+        .map(|h| h.trim_end_matches('/').to_ascii_lowercase())
+        .collect();
+    let literal = |h: &String| {
+        !h.is_empty()
+            && h.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '/' | ':'))
+    };
+    (!hosts.is_empty() && hosts.iter().all(literal)).then_some(hosts)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Subject templates.
 
