@@ -105,16 +105,9 @@ impl Rule for RoleTrustWiderThanUse {
                         if !ours {
                             continue;
                         }
-                        let matched: Vec<&Val> = used
-                            .iter()
-                            .filter(|s| value_match(sop, &v.value, s) != Tri::False)
-                            .collect();
-                        let wildcard = sop == StrOp::Like && text.contains(['*', '?']);
-                        let unused = matched.is_empty();
-                        let wider = wildcard && matched.iter().all(|s| s.known().is_some());
-                        if !(unused || wider) {
+                        let Some(unused) = breadth(sop, &v.value, &text, &used) else {
                             continue;
-                        }
+                        };
                         let in_use = list_subjects(&used);
                         let msg = if unused {
                             format!(
@@ -209,16 +202,9 @@ fn check_gitlab(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
                     if !text.starts_with(&ours) {
                         continue;
                     }
-                    let matched: Vec<&Val> = used
-                        .iter()
-                        .filter(|s| value_match(sop, &v.value, s) != Tri::False)
-                        .collect();
-                    let wildcard = sop == StrOp::Like && text.contains(['*', '?']);
-                    let unused = matched.is_empty();
-                    let wider = wildcard && matched.iter().all(|s| s.known().is_some());
-                    if !(unused || wider) {
+                    let Some(unused) = breadth(sop, &v.value, &text, &used) else {
                         continue;
-                    }
+                    };
                     let in_use = list_subjects(&used);
                     let msg = if unused {
                         format!(
@@ -242,4 +228,23 @@ fn check_gitlab(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// How a trust value compares with the subjects the scan's jobs present: `Some(true)` when
+/// none of them can match it (unused), `Some(false)` when it is a `StringLike` wildcard whose
+/// matches are all known subjects (wider than what is used), `None` otherwise.
+fn breadth(
+    sop: StrOp,
+    value: &crate::source::tree::Template,
+    text: &str,
+    used: &[Val],
+) -> Option<bool> {
+    let matched: Vec<&Val> = used
+        .iter()
+        .filter(|s| value_match(sop, value, s) != Tri::False)
+        .collect();
+    let wildcard = sop == StrOp::Like && text.contains(['*', '?']);
+    let unused = matched.is_empty();
+    let wider = wildcard && matched.iter().all(|s| s.known().is_some());
+    (unused || wider).then_some(unused)
 }
