@@ -58,7 +58,15 @@ n=$("$py" -c 'import json,sys; print(len(json.load(open(sys.argv[1]))["runs"][0]
 echo "test-action: install=binary verified the checksum, scan exit 1 with $n SARIF results"
 
 cp "$rel/SHA256SUMS" "$tmp/SHA256SUMS.good"
-sed -i 's/^[0-9a-f]/0/; s/^0\(.\)/f\1/' "$rel/SHA256SUMS"
+# Change the first hex digit of the sum to a different one (0 unless it already is 0, then 1): a fixed
+# replacement digit would leave the sum intact whenever the real one starts with it (1 run in 16).
+"$py" - "$rel/SHA256SUMS" <<'PY'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+open(p, "w").write(("1" if s[0] == "0" else "0") + s[1:])
+PY
+cmp -s "$rel/SHA256SUMS" "$tmp/SHA256SUMS.good" && fail "the tampered SHA256SUMS equals the real one"
 run tampered -i install=binary
 [ "$rc" = 2 ] && grep -q 'does not match the release' "$tmp/tampered.out" || { cat "$tmp/tampered.log" >&2; fail "a tampered checksum was accepted (exit $rc)"; }
 PIP_NO_INDEX=1 PIP_FIND_LINKS=$repo/target/wheels run fallback -i install=auto -i paths=fixtures/repos/insecure-example -i format=json -i output="$tmp/report.json"
