@@ -11,9 +11,11 @@ use crate::fix::{self, FixReport};
 use crate::model::{Scan, Settings};
 use crate::rules::{Ctx, RuleMeta, RuleSet};
 use crate::scan::{ScanOptions, WalkSettings, scan_with};
+use crate::source::FileId;
 use crate::source::discover::WalkOptions;
 use crate::suppress::{self, Suppressed};
 use rayon::prelude::*;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 /// Rule selection (`--select`, `--ignore`, rules the configuration disables).
@@ -59,7 +61,7 @@ fn run_rules_reusing(
     previous: &[Finding],
     reuse: &dyn Fn(&RuleMeta) -> bool,
 ) -> (Vec<Finding>, Limits) {
-    rules_on(&Ctx::new(scan), rules, sel, previous, reuse)
+    rules_on(&Ctx::new(scan), rules, sel, previous, reuse, None)
 }
 
 /// [`run_rules_reusing`] with the check's views `cx` (kept by a caller that reads them after
@@ -70,13 +72,25 @@ fn rules_on(
     sel: &Selection,
     previous: &[Finding],
     reuse: &dyn Fn(&RuleMeta) -> bool,
+    focus: Option<&HashSet<FileId>>,
 ) -> (Vec<Finding>, Limits) {
     let scan: &Scan = cx;
     let (kept, rules): (Vec<_>, Vec<_>) = rules
         .iter()
         .filter(|r| sel.enabled(r.meta().id))
         .partition(|r| reuse(r.meta()));
-    let kept: std::collections::HashSet<&str> = kept.iter().map(|r| r.meta().id).collect();
+    let kept: HashSet<&str> = kept.iter().map(|r| r.meta().id).collect();
+    // Per-file rules keep their findings in the files outside the focus (they run on the
+    // focus only: `Ctx::in_focus`).
+    let per_file: HashSet<&str> = match focus {
+        Some(_) => rules
+            .iter()
+            .filter(|r| r.per_file())
+            .map(|r| r.meta().id)
+            .collect(),
+        None => HashSet::new(),
+    };
+    let unchanged = |f: &Finding| focus.is_some_and(|focus| !focus.contains(&f.file));
     // The matcher's record of given-up comparisons is this check's from here on.
     let _ = crate::analysis::wildcard::take_over_limit();
     // The shared cross-file views first, side by side: a rule waiting on a view another
@@ -94,7 +108,7 @@ fn rules_on(
     );
     let mut findings: Vec<Finding> = previous
         .iter()
-        .filter(|f| kept.contains(f.rule))
+        .filter(|f| kept.contains(f.rule) || (per_file.contains(f.rule) && unchanged(f)))
         .cloned()
         .collect();
     let mut fresh: Vec<Finding> = rules
@@ -469,7 +483,7 @@ impl Engine {
         overlays: &[(PathBuf, String)],
     ) -> Outcome {
         let scan = self.scan_under(root, paths, overlays);
-        self.finish_then(scan, &[], &|_| false, |_, _| ()).0
+        self.finish_then(scan, &[], &|_| false, None, |_, _| ()).0
     }
 
     /// Check `paths` as they are on disk and hand the check's shared views (the role analysis,
@@ -481,7 +495,7 @@ impl Engine {
         then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
     ) -> (Outcome, R) {
         let scan = self.scan_under(crate::scan::root_for(paths), paths, &[]);
-        self.finish_then(scan, &[], &|_| false, then)
+        self.finish_then(scan, &[], &|_| false, None, then)
     }
 
     fn scan_under(&self, root: PathBuf, paths: &[PathBuf], overlays: &[(PathBuf, String)]) -> Scan {
@@ -535,7 +549,20 @@ impl Engine {
         } = previous;
         let own = scan.warnings.len().saturating_sub(added_warnings);
         scan.warnings.truncate(own);
+        // The files the changes touch, before and after the re-scan (a deleted file is only in
+        // the first, a new one only in the second): per-file rules judge these again and keep
+        // their findings elsewhere.
+        let key = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let changed: HashSet<PathBuf> = changes.iter().map(|(p, _)| key(p)).collect();
+        let touched = |scan: &Scan| -> Vec<FileId> {
+            scan.files()
+                .filter(|(_, f)| changed.contains(&key(&f.path)))
+                .map(|(id, _)| id)
+                .collect()
+        };
+        let mut focus: HashSet<FileId> = touched(&scan).into_iter().collect();
         if crate::scan::rescan(&mut scan, self.max_file_size, changes) {
+            focus.extend(touched(&scan));
             let reuse = |m: &RuleMeta| {
                 only_workflows
                     && !m
@@ -543,7 +570,7 @@ impl Engine {
                         .iter()
                         .any(|k| *k == "workflow" || *k == "action")
             };
-            let (mut out, ()) = self.finish_then(scan, &previous, &reuse, |_, _| ());
+            let (mut out, ()) = self.finish_then(scan, &previous, &reuse, Some(&focus), |_, _| ());
             // The kept findings' rules did not run again: what they gave up on still holds
             // (the matcher's record cannot tell which rule gave up, so the previous one is kept
             // whenever some findings were).
@@ -564,6 +591,7 @@ impl Engine {
         mut scan: Scan,
         previous: &[Finding],
         reuse: &dyn Fn(&RuleMeta) -> bool,
+        focus: Option<&HashSet<FileId>>,
         then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
     ) -> (Outcome, R) {
         let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
@@ -586,8 +614,8 @@ impl Engine {
             scan.warnings.extend(unknown);
         }
         let added_warnings = scan.warnings.len() - own_warnings;
-        let cx = Ctx::new(&scan);
-        let (found, limits) = rules_on(&cx, &self.rules, &self.selection, previous, reuse);
+        let cx = Ctx::focused(&scan, focus);
+        let (found, limits) = rules_on(&cx, &self.rules, &self.selection, previous, reuse, focus);
         let rule_findings = found.clone();
         let (findings, suppressed) = self.select(&scan, found);
         let r = then(&cx, &findings);

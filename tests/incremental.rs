@@ -128,6 +128,19 @@ fn recheck_after_each_edit_equals_a_full_check() {
                 "      # oidc-lint: ignore[role-trust-rejects-job]\n      - uses: aws-actions/configure-aws-credentials@v6\n",
             ),
         ),
+        // findings of per-file rules (kept for the files an edit does not touch): they appear
+        // in the edited buffer, in a file written to disk, and go with that file
+        Edit::Buffer(
+            wf,
+            plan.replace("configure-aws-credentials@v6", "configure-aws-credentials@v2")
+                .replace("    steps:\n", "    env:\n      KEY: AKIAQ3EGRYZKHWL5TNV2\n    steps:\n"),
+        ),
+        Edit::Write(
+            "pr-vs-branch/.github/workflows/old.yml",
+            "on: push\njobs:\n  old:\n    runs-on: ubuntu-latest\n    env:\n      AWS_ACCESS_KEY_ID: AKIAQ3EGRYZKHWL5TNV3\n      AWS_SECRET_ACCESS_KEY: ${{ secrets.K }}\n    steps:\n      - uses: aws-actions/configure-aws-credentials@main\n        with:\n          role-to-assume: deploy\n          aws-region: eu-west-1\n      - uses: aws-actions/amazon-ecr-login@v1\n".into(),
+        ),
+        Edit::Buffer(wf, plan.clone()),
+        Edit::Delete("pr-vs-branch/.github/workflows/old.yml"),
         Edit::Delete("reusable-caller/.github/workflows/release.yml"),
         Edit::Close(trust),
         Edit::Close(wf),
@@ -149,6 +162,7 @@ fn recheck_after_each_edit_equals_a_full_check() {
             .collect::<Vec<_>>()
     };
     let mut outcome = engine.check(&paths);
+    let mut seen: std::collections::BTreeSet<(String, &str)> = Default::default();
     for (n, edit) in edits.into_iter().enumerate() {
         let abs = |rel: &str| root.join(rel);
         let change: (PathBuf, Option<String>) = match edit {
@@ -174,6 +188,12 @@ fn recheck_after_each_edit_equals_a_full_check() {
         let ov = overlays(&buffers);
         outcome = engine.recheck(outcome, &[change], &paths, &ov);
         let full = engine.check_with_overlay(&paths, &ov);
+        seen.extend(
+            outcome
+                .findings
+                .iter()
+                .map(|f| (outcome.scan.file(f.file).rel.clone(), f.rule)),
+        );
         let (inc, full) = (canon(&outcome), canon(&full));
         if inc != full {
             let first = inc
@@ -187,7 +207,22 @@ fn recheck_after_each_edit_equals_a_full_check() {
             );
         }
     }
-    // The sequence changed what was found (the property above is not about an empty output).
+    // The sequence changed what was found (the property above is not about an empty output),
+    // including what the per-file rules find in an edited buffer and in a file that comes and goes.
     assert!(!outcome.findings.is_empty());
+    for rule in [
+        "workflow-deprecated-action",
+        "workflow-action-branch-pin",
+        "workflow-role-not-arn",
+        "workflow-long-lived-keys",
+        "hardcoded-aws-key",
+    ] {
+        assert!(
+            seen.contains(&("pr-vs-branch/.github/workflows/old.yml".to_string(), rule)),
+            "{rule} never reported in old.yml: {seen:?}"
+        );
+    }
+    assert!(seen.contains(&(wf.to_string(), "workflow-deprecated-action")));
+    assert!(seen.contains(&(wf.to_string(), "hardcoded-aws-key")));
     let _ = Path::new("");
 }

@@ -1438,39 +1438,11 @@ impl GitlabAnalysis {
 /// The scan's OIDC provider for `issuer` when every such provider has a known client id list
 /// holding none of the token's audiences (STS then rejects the token before the trust policy).
 pub fn provider_rejection<'s>(
-    providers: &[&'s crate::model::OidcProvider],
+    providers: &crate::analysis::subjects::Providers<'s>,
     issuer: &str,
     auds: &[String],
 ) -> Option<&'s crate::model::OidcProvider> {
-    let mine: Vec<&crate::model::OidcProvider> = providers
-        .iter()
-        .copied()
-        .filter(|p| {
-            p.url
-                .as_ref()
-                .and_then(|u| u.value.known())
-                .is_some_and(|u| {
-                    u.trim_start_matches("https://")
-                        .trim_end_matches('/')
-                        .eq_ignore_ascii_case(issuer)
-                })
-        })
-        .collect();
-    let all_reject = !mine.is_empty()
-        && mine.iter().all(|p| {
-            p.client_ids.as_ref().is_some_and(|ids| {
-                ids.iter().all(|i| {
-                    i.value
-                        .known()
-                        .is_some_and(|k| auds.iter().all(|a| *a != k))
-                })
-            })
-        });
-    if all_reject {
-        mine.first().copied()
-    } else {
-        None
-    }
+    providers.rejection(issuer, |k| auds.iter().any(|a| a == k))
 }
 
 /// The single role of the scan with this name (index into `roles`).

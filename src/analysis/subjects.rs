@@ -35,7 +35,7 @@ use crate::model::Scan;
 use crate::model::{Job, KeyValue, PolicyDoc, Step, Workflow, WorkflowKind};
 use crate::source::tree::Node;
 use crate::source::{FileId, Span};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 pub const DEFAULT_AUDIENCE: &str = "sts.amazonaws.com";
@@ -1320,45 +1320,70 @@ pub fn audience_rejection<'p>(
     }
 }
 
-/// Every OIDC provider the scan defines.
-pub fn providers(scan: &Scan) -> Vec<&crate::model::OidcProvider> {
-    scan.models.iter().flat_map(|m| &m.providers).collect()
+/// The scan's OIDC providers, indexed by issuer (built once per check: a job-by-job filter over
+/// every provider made the audience check quadratic on large workspaces).
+#[derive(Default)]
+pub struct Providers<'a> {
+    pub all: Vec<&'a crate::model::OidcProvider>,
+    /// Issuer host (lower case, no scheme, no trailing `/`) → providers with that known URL.
+    by_issuer: HashMap<String, Vec<&'a crate::model::OidcProvider>>,
+}
+
+impl<'a> Providers<'a> {
+    /// Every OIDC provider the scan defines.
+    pub fn new(scan: &'a Scan) -> Providers<'a> {
+        let all: Vec<&crate::model::OidcProvider> =
+            scan.models.iter().flat_map(|m| &m.providers).collect();
+        let mut by_issuer: HashMap<String, Vec<&crate::model::OidcProvider>> = HashMap::new();
+        for p in &all {
+            if let Some(u) = p.url.as_ref().and_then(|u| u.value.known()) {
+                let host = u
+                    .trim_start_matches("https://")
+                    .trim_end_matches('/')
+                    .to_ascii_lowercase();
+                by_issuer.entry(host).or_default().push(p);
+            }
+        }
+        Providers { all, by_issuer }
+    }
+    /// The providers whose known URL is `issuer` (compared without letter case).
+    pub fn for_issuer(&self, issuer: &str) -> &[&'a crate::model::OidcProvider] {
+        self.by_issuer
+            .get(&issuer.to_ascii_lowercase())
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+    /// The provider for `issuer` when every such provider has a known client id list none of
+    /// whose ids `accepted` takes (STS then rejects the token before the trust policy).
+    pub fn rejection(
+        &self,
+        issuer: &str,
+        accepted: impl Fn(&str) -> bool,
+    ) -> Option<&'a crate::model::OidcProvider> {
+        let mine = self.for_issuer(issuer);
+        let all_reject = !mine.is_empty()
+            && mine.iter().all(|p| {
+                p.client_ids.as_ref().is_some_and(|ids| {
+                    ids.iter()
+                        .all(|i| i.value.known().is_some_and(|k| !accepted(&k)))
+                })
+            });
+        if all_reject {
+            mine.first().copied()
+        } else {
+            None
+        }
+    }
 }
 
 /// The scan's OIDC provider for the trust's issuer, when every such provider has a known
 /// client id list without the audience (STS then rejects the token before the trust policy).
 pub fn provider_rejection<'s>(
-    providers: &[&'s crate::model::OidcProvider],
+    providers: &Providers<'s>,
     trust: &PolicyDoc,
     audience: &str,
 ) -> Option<&'s crate::model::OidcProvider> {
-    let issuer = trust_issuer(trust);
-    let providers: Vec<&crate::model::OidcProvider> = providers
-        .iter()
-        .copied()
-        .filter(|p| {
-            p.url
-                .as_ref()
-                .and_then(|u| u.value.known())
-                .is_some_and(|u| {
-                    u.trim_start_matches("https://")
-                        .trim_end_matches('/')
-                        .eq_ignore_ascii_case(&issuer)
-                })
-        })
-        .collect();
-    let all_reject = !providers.is_empty()
-        && providers.iter().all(|p| {
-            p.client_ids.as_ref().is_some_and(|ids| {
-                ids.iter()
-                    .all(|i| i.value.known().is_some_and(|k| k != audience))
-            })
-        });
-    if all_reject {
-        providers.first().copied()
-    } else {
-        None
-    }
+    providers.rejection(&trust_issuer(trust), |k| k == audience)
 }
 
 /// `StringEquals` on `KEY` admits only "a", "b"

@@ -620,7 +620,7 @@ fn trust_mentions_issuer(trust: &crate::model::PolicyDoc, issuer: &str) -> bool 
 struct JobCtx<'c, 'a> {
     scan: &'a Scan,
     an: &'c RoleAnalysis<'a>,
-    providers: &'c [&'a crate::model::OidcProvider],
+    providers: &'c crate::analysis::subjects::Providers<'a>,
     wide: &'c [BTreeSet<&'static str>],
     identity: Option<&'c str>,
     existing: &'c ExistingRoles,

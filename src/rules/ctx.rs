@@ -12,20 +12,22 @@ use crate::analysis::permissions::{CiRole, ci_roles};
 use crate::analysis::subjects::{self, RoleAnalysis, RoleDef};
 use crate::analysis::trust::{CiTrust, ci_trusts};
 use crate::model::Scan;
-use crate::model::{Job, OidcProvider, PolicyDoc, Workflow};
+use crate::model::{Job, PolicyDoc, Workflow};
 use crate::source::FileId;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::OnceLock;
 
 pub struct Ctx<'a> {
     scan: &'a Scan,
+    /// The files per-file rules ([`super::Rule::per_file`]) judge in this check: all when `None`.
+    focus: Option<&'a HashSet<FileId>>,
     ci_trusts: OnceLock<Vec<CiTrust<'a>>>,
     trusts: OnceLock<Vec<CiTrust<'a>>>,
     ci_roles: OnceLock<Vec<CiRole<'a>>>,
     analysis: OnceLock<RoleAnalysis<'a>>,
     judged: OnceLock<Vec<Option<subjects::Judgement<'a>>>>,
     callers: OnceLock<subjects::Callers<'a>>,
-    providers: OnceLock<Vec<&'a OidcProvider>>,
+    providers: OnceLock<subjects::Providers<'a>>,
     /// Trust policy (by address) → index into `analysis().roles` of the roles holding it.
     role_of_trust: OnceLock<HashMap<usize, Vec<usize>>>,
     gitlab: OnceLock<crate::analysis::gitlab::GitlabAnalysis>,
@@ -46,8 +48,14 @@ impl<'a> std::ops::Deref for Ctx<'a> {
 
 impl<'a> Ctx<'a> {
     pub fn new(scan: &'a Scan) -> Self {
+        Ctx::focused(scan, None)
+    }
+    /// A check in which per-file rules judge only the files in `focus` (the others keep their
+    /// previous findings); `None`: every file.
+    pub fn focused(scan: &'a Scan, focus: Option<&'a HashSet<FileId>>) -> Self {
         Ctx {
             scan,
+            focus,
             ci_trusts: OnceLock::new(),
             trusts: OnceLock::new(),
             ci_roles: OnceLock::new(),
@@ -62,6 +70,10 @@ impl<'a> Ctx<'a> {
             gcp: OnceLock::new(),
             extension: OnceLock::new(),
         }
+    }
+    /// Whether per-file rules judge `file` in this check.
+    pub fn in_focus(&self, file: FileId) -> bool {
+        self.focus.is_none_or(|f| f.contains(&file))
     }
     /// The check's one extension view (custom rules' document view), built by the first rule
     /// that asks, like the views above. A check has one such slot, so only one type may use it.
@@ -127,9 +139,9 @@ impl<'a> Ctx<'a> {
         &self.analysis().roles
     }
     /// Every OIDC provider the scan defines.
-    pub fn providers(&self) -> &[&'a OidcProvider] {
+    pub fn providers(&self) -> &subjects::Providers<'a> {
         self.providers
-            .get_or_init(|| subjects::providers(self.scan))
+            .get_or_init(|| subjects::Providers::new(self.scan))
     }
     /// The jobs calling each reusable workflow of the scan (`uses: ./.github/workflows/…`).
     pub fn callers(&self) -> &subjects::Callers<'a> {

@@ -25,8 +25,11 @@ impl Rule for HardcodedAwsKey {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
+    fn per_file(&self) -> bool {
+        true
+    }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        for (fid, src) in ctx.files() {
+        for (fid, src) in ctx.files().filter(|(f, _)| ctx.in_focus(*f)) {
             for at in key_ids(&src.text) {
                 let id = &src.text[at..at + 20];
                 if is_placeholder(id) {

@@ -118,6 +118,13 @@ pub fn suggestion<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>)
 pub trait Rule: Send + Sync {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>);
+    /// Whether every finding of the rule depends only on the file it is in (that file's text
+    /// and model) and the settings. After an edit the engine then keeps the rule's findings in
+    /// the files that did not change and asks it only about those that did: such a rule skips
+    /// the files outside [`Ctx::in_focus`]. (A rule that reads any other file must say `false`.)
+    fn per_file(&self) -> bool {
+        false
+    }
 }
 
 /// Every built-in rule, in id order.
@@ -199,6 +206,9 @@ impl Rule for Builtin {
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         self.0.check(ctx, out)
+    }
+    fn per_file(&self) -> bool {
+        self.0.per_file()
     }
 }
 

@@ -51,6 +51,9 @@ impl Rule for WorkflowLongLivedKeys {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
+    fn per_file(&self) -> bool {
+        true
+    }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let env_keys = (
             "AWS_ACCESS_KEY_ID",
@@ -58,7 +61,7 @@ impl Rule for WorkflowLongLivedKeys {
             "AWS_SESSION_TOKEN",
         );
         for m in &ctx.models {
-            for w in &m.workflows {
+            for w in m.workflows.iter().filter(|w| ctx.in_focus(w.file)) {
                 let f = w.file;
                 report(
                     out,

@@ -42,9 +42,12 @@ impl Rule for WorkflowRoleNotArn {
     fn meta(&self) -> &'static RuleMeta {
         &META
     }
+    fn per_file(&self) -> bool {
+        true
+    }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         for m in &ctx.models {
-            for w in &m.workflows {
+            for w in m.workflows.iter().filter(|w| ctx.in_focus(w.file)) {
                 for job in &w.jobs {
                     let who = match w.kind {
                         crate::model::WorkflowKind::Workflow => format!("job `{}`", job.id.value),

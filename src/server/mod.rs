@@ -69,11 +69,12 @@ struct Server {
     pending: BTreeSet<PathBuf>,
     full: bool,
     /// The diagnostics last published, by path.
-    published: HashMap<PathBuf, Vec<Diagnostic>>,
+    published: HashMap<PathBuf, Arc<Vec<Diagnostic>>>,
     /// Each file's findings as last converted, with their diagnostics: a file whose findings
     /// are unchanged, and whose text and related files' texts are too, keeps its diagnostics
     /// (converting every finding of the workspace after each edit cost more than the check).
-    converted: HashMap<PathBuf, (Vec<crate::diag::Finding>, Vec<Diagnostic>)>,
+    /// Shared with `published`: an unchanged file's diagnostics are neither copied nor compared.
+    converted: HashMap<PathBuf, (Vec<crate::diag::Finding>, Arc<Vec<Diagnostic>>)>,
     /// Files changed since their diagnostics were converted (`converted` entries that mention
     /// them are stale).
     dirty: BTreeSet<PathBuf>,
@@ -512,7 +513,7 @@ impl Server {
                         self.settle();
                         let items = self
                             .doc_path(&p.text_document.uri)
-                            .and_then(|path| self.published.get(&path).cloned())
+                            .and_then(|path| self.published.get(&path).map(|d| d.as_ref().clone()))
                             .unwrap_or_default();
                         serde_json::to_value(DocumentDiagnosticReportResult::Report(
                             DocumentDiagnosticReport::Full(RelatedFullDocumentDiagnosticReport {
@@ -550,8 +551,8 @@ impl Server {
 
     /// Every file's current diagnostics, by path. Findings are converted again only for files
     /// whose findings changed or that mention a file changed since the last conversion.
-    fn diagnostics(&mut self) -> HashMap<PathBuf, Vec<Diagnostic>> {
-        let mut out: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
+    fn diagnostics(&mut self) -> HashMap<PathBuf, Arc<Vec<Diagnostic>>> {
+        let mut out: HashMap<PathBuf, Arc<Vec<Diagnostic>>> = HashMap::new();
         let Some(o) = &self.outcome else {
             return out;
         };
@@ -583,17 +584,16 @@ impl Server {
                     .iter()
                     .map(|f| convert::diagnostic(&o.scan, f, self.enc))
                     .collect();
-                (findings.into_iter().cloned().collect(), diags)
+                (findings.into_iter().cloned().collect(), Arc::new(diags))
             });
-            out.insert(path.to_path_buf(), diags.clone());
+            out.insert(path.to_path_buf(), Arc::clone(&diags));
             converted.insert(path.to_path_buf(), (fs, diags));
         }
         self.converted = converted;
         for e in &o.scan.errors {
             let path = self.root.join(&e.path);
             let text = self.docs.get(&path).map(|d| d.text.as_str());
-            out.entry(path)
-                .or_default()
+            Arc::make_mut(out.entry(path).or_default())
                 .push(convert::error_diagnostic(e, text, self.enc));
         }
         out
@@ -607,7 +607,12 @@ impl Server {
         paths.dedup();
         for path in paths {
             let new = now.get(path);
-            if new == self.published.get(path) {
+            let same = match (new, self.published.get(path)) {
+                (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+                (None, None) => true,
+                _ => false,
+            };
+            if same {
                 continue;
             }
             let Some(uri) = self.uri_of(path) else {
@@ -615,7 +620,7 @@ impl Server {
             };
             self.notify::<notification::PublishDiagnostics>(PublishDiagnosticsParams {
                 uri,
-                diagnostics: new.cloned().unwrap_or_default(),
+                diagnostics: new.map(|d| d.as_ref().clone()).unwrap_or_default(),
                 version: None,
             });
         }
