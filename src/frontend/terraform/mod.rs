@@ -551,7 +551,7 @@ fn link_module(dir: &str, source: &str, call: CallSite, cx: &LinkCx<'_>, out: &m
         for (_, f) in &parsed {
             for v in f.blocks.iter().filter(|b| b.ident == "variable") {
                 if let Some(n) = v.label(0) {
-                    let hole = Template::unknown(&format!("var.{n}"));
+                    let hole = Template::unknown(format!("var.{n}"));
                     inputs.insert(format!("var.{n}"), Node::new(v.header, Value::Str(hole)));
                 }
             }
