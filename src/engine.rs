@@ -169,7 +169,10 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
         if let [r] = chosen.as_slice() {
             let var_at = |file, span| -> Option<String> {
                 let text = scan.get_file(file)?.slice(span).trim();
-                let name = text.strip_prefix("var.")?;
+                // (`values.x`: a Terragrunt unit passing on its stack's value)
+                let name = text
+                    .strip_prefix("var.")
+                    .or_else(|| text.strip_prefix("values."))?;
                 name.chars()
                     .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
                     .then(|| name.to_string())

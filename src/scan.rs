@@ -404,7 +404,9 @@ fn process_unit(
     let useful =
         models.iter().any(|(_, m)| !m.is_empty()) || !rendered.is_empty() || !instances.is_empty();
     for ((id, src), (_, m)) in srcs.into_iter().zip(models) {
-        let keep = useful || text_is_read(&src);
+        // (a Terragrunt file: findings about the values it passes are reported in it)
+        let keep =
+            useful || text_is_read(&src) || crate::frontend::terraform::is_terragrunt(&src.rel);
         rest.push((
             id,
             if keep {
@@ -431,7 +433,12 @@ fn merge_instances(
 ) {
     let called: std::collections::HashSet<FileId> = instances
         .iter()
-        .flat_map(|i| i.models.iter().map(|(id, _)| *id))
+        .flat_map(|i| {
+            i.models
+                .iter()
+                .map(|(id, _)| *id)
+                .chain(i.via.iter().copied())
+        })
         .collect();
     let mut replaced: std::collections::HashSet<FileId> = Default::default();
     for inst in instances {

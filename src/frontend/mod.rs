@@ -57,7 +57,8 @@ pub fn classify_by_name(rel: &str) -> Option<Format> {
         return Some(Format::IamJson);
     }
     // (`terraform.tfvars`/`*.auto.tfvars`: the values of the directory's variables.)
-    if name.ends_with(".tf") || terraform::is_tfvars(name) {
+    // (`terragrunt.hcl`/`terragrunt.stack.hcl`: a Terragrunt unit or stack calling modules.)
+    if name.ends_with(".tf") || terraform::is_tfvars(name) || terraform::is_terragrunt(name) {
         return Some(Format::Terraform);
     }
     // Outside workflow directories, YAML and `.template` files may be CloudFormation

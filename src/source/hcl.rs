@@ -67,6 +67,44 @@ pub fn parse_blocks(
     text: &str,
     keep: &dyn Fn(&str, &[&str]) -> bool,
 ) -> Result<Vec<Block>, ParseFailure> {
+    let (body, renamed) = parse_raw(text)?;
+    let cx = Cx {
+        text,
+        renamed: &renamed,
+    };
+    // Only the top-level blocks asked for are converted (and kept).
+    Ok(body
+        .iter()
+        .filter_map(|s| match s {
+            Structure::Block(b) => {
+                let labels: Vec<&str> = b.labels.iter().map(|l| l.as_str()).collect();
+                keep(b.ident.value(), &labels).then(|| cx.block(b))
+            }
+            Structure::Attribute(_) => None,
+        })
+        .collect())
+}
+
+/// A whole file read as one block body (a Terragrunt configuration: top-level attributes
+/// such as `inputs` beside its blocks): a block named `ident` spanning the file.
+pub fn parse_as_block(text: &str, ident: &str) -> Result<Block, ParseFailure> {
+    let (body, renamed) = parse_raw(text)?;
+    let cx = Cx {
+        text,
+        renamed: &renamed,
+    };
+    let (attrs, blocks) = cx.body(&body);
+    Ok(Block {
+        ident: ident.to_string(),
+        labels: vec![],
+        span: Span::new(0, text.len()),
+        header: Span::new(0, 0),
+        attrs,
+        blocks,
+    })
+}
+
+fn parse_raw(text: &str) -> Result<(Body, Vec<Span>), ParseFailure> {
     // hcl-edit takes exponential time on unclosed nesting: unbalanced text never reaches it.
     super::hcl_brackets::check(text)?;
     let mut work = text.to_string();
@@ -97,21 +135,7 @@ pub fn parse_blocks(
             }
         }
     };
-    let cx = Cx {
-        text,
-        renamed: &renamed,
-    };
-    // Only the top-level blocks asked for are converted (and kept).
-    Ok(body
-        .iter()
-        .filter_map(|s| match s {
-            Structure::Block(b) => {
-                let labels: Vec<&str> = b.labels.iter().map(|l| l.as_str()).collect();
-                keep(b.ident.value(), &labels).then(|| cx.block(b))
-            }
-            Structure::Attribute(_) => None,
-        })
-        .collect())
+    Ok((body, renamed))
 }
 
 /// The object key starting at (or after whitespace/comments from) `offset`.

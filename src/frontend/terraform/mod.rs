@@ -23,6 +23,7 @@ pub mod azure;
 mod eval;
 pub mod gcp;
 pub mod modules;
+mod terragrunt;
 pub mod tfe;
 
 /// One parsed `.tf` file, waiting for its directory to be linked.
@@ -35,9 +36,18 @@ pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
     if is_tfvars(&src.rel) {
         return parse_tfvars(&src.text);
     }
+    if let Some(ident) = terragrunt::wrapper_of(&src.rel) {
+        return terragrunt::parse(&src.text, ident);
+    }
     Ok(TfFile {
         blocks: hcl::parse_blocks(&src.text, &relevant_block)?,
     })
+}
+
+/// Terragrunt's configuration files, linked with the directory they are in:
+/// `terragrunt.hcl` (a unit) and `terragrunt.stack.hcl` (a stack).
+pub fn is_terragrunt(rel: &str) -> bool {
+    terragrunt::wrapper_of(rel).is_some()
 }
 
 /// The variable files Terraform loads by itself: `terraform.tfvars`, `*.auto.tfvars`.
@@ -212,6 +222,9 @@ pub struct Instance {
     /// the caller's directory is a module some other caller instantiates, this instance (with
     /// the caller's unknown inputs) is superseded by the one through that caller.
     pub top_level: bool,
+    /// Files of callers linked on the way, not as directories of their own (a Terragrunt
+    /// stack's unit configuration): their own linking, with unknown values, is superseded too.
+    pub via: Vec<FileId>,
 }
 
 /// What linking a directory produced beyond its own files' models.
@@ -282,7 +295,9 @@ struct Call {
     file: FileId,
     header: Span,
     name: String,
+    how: String,
     inputs: Vec<(String, Span)>,
+    via: Vec<FileId>,
 }
 
 fn link_with(
@@ -295,8 +310,11 @@ fn link_with(
 ) {
     let syms = symbols(&parsed, inputs);
     for (_, f) in parsed.iter_mut() {
+        // (a Terragrunt file has its own symbols)
         for b in f.blocks.iter_mut() {
-            resolve_block(b, &syms);
+            if b.ident != terragrunt::UNIT && b.ident != terragrunt::STACK {
+                resolve_block(b, &syms);
+            }
         }
         // In a module instance, what the caller's values switch off is not created at all
         // (linked alone, a block off by default is judged "when enabled" instead).
@@ -321,9 +339,23 @@ fn link_with(
         .filter(|(_, b)| b.ident == "module")
         .collect();
     let dir = m.dir.clone();
+    let syms = std::mem::take(&mut m.syms);
     drop(m);
     for (id, b) in calls {
-        instantiate(&dir, id, b, cx, out);
+        instantiate(&dir, id, b, &syms, cx, out);
+    }
+    // Terragrunt units and stacks of a directory linked as itself (a stack links its units'
+    // files on its own).
+    if cx.chain.is_empty() {
+        for (id, f) in &parsed {
+            for b in &f.blocks {
+                if b.ident == terragrunt::UNIT {
+                    terragrunt::link_unit(&dir, *id, b, models, cx, out);
+                } else if b.ident == terragrunt::STACK {
+                    terragrunt::link_stack(&dir, *id, b, cx, out);
+                }
+            }
+        }
     }
 }
 
@@ -340,52 +372,195 @@ fn switched_off(b: &Block) -> bool {
     }
 }
 
-/// Link the local module a `module` block calls with the block's arguments.
-fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut Linked) {
+/// Link the local module a `module` block calls with the block's arguments: one instance per
+/// known key of its `for_each` (index of its `count`), with `each.key`/`each.value`
+/// (`count.index`) bound in the arguments; an unknown collection is one instance with them
+/// unknown.
+fn instantiate(
+    dir: &str,
+    caller: FileId,
+    b: &Block,
+    syms: &Syms,
+    cx: &LinkCx<'_>,
+    out: &mut Linked,
+) {
     let Some(source) = b.attr("source").and_then(|s| s.as_str()) else {
         return;
     };
-    if !(source.starts_with("./") || source.starts_with("../"))
-        || cx.stack.len() >= MAX_MODULE_DEPTH
-    {
+    if !(source.starts_with("./") || source.starts_with("../")) || switched_off(b) {
         return;
     }
-    let Some(target) = join_rel(dir, &source) else {
-        return;
-    };
-    if target == dir || cx.stack.contains(&target) || cx.budget.get() == 0 || switched_off(b) {
-        return;
-    }
-    cx.budget.set(cx.budget.get() - 1);
-    let cached = cx.parsed.borrow().get(&target).cloned();
-    let module = match cached {
-        Some(m) => m,
-        None => {
-            let sources = (cx.load_dir)(&target);
-            let parsed = sources
-                .iter()
-                .filter_map(|(id, src)| parse_file(src).ok().map(|t| (*id, t)))
-                .collect();
-            let m = std::rc::Rc::new(ModuleFiles { sources, parsed });
-            cx.parsed.borrow_mut().insert(target.clone(), m.clone());
-            m
+    let name = b.label(0).unwrap_or("").to_string();
+    for (key, each) in expansions(b) {
+        // The module's symbols with this instance's `each.*`/`count.index`
+        // (`local.subjects[each.key]`).
+        let each = if each.is_empty() {
+            each
+        } else {
+            let mut all = syms.clone();
+            all.extend(each);
+            all
+        };
+        let mut inputs = Vec::new();
+        for e in &b.attrs {
+            if !matches!(
+                e.key.as_str(),
+                "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
+            ) {
+                let mut v = e.value.clone();
+                if !each.is_empty() {
+                    resolve(&mut v, &each);
+                }
+                inputs.push((e.key.clone(), v));
+            }
         }
-    };
-    if module.parsed.is_empty() {
+        let (shown, bound) = match &key {
+            Some((k, bound)) => (format!("[{k}]"), format!(" for `{bound}`")),
+            None => (String::new(), String::new()),
+        };
+        let call = CallSite {
+            file: caller,
+            header: b.header,
+            name: format!("{name}{shown}"),
+            how: format!("called by `module \"{name}\"`{bound} with its arguments"),
+            inputs,
+            rest_unknown: false,
+            via: vec![],
+        };
+        link_module(dir, &source, call, cx, out);
+    }
+}
+
+/// The instances of a `module` block: `((instance key, its binding), each.*/count.index
+/// symbols)`. One with no symbols when the block has neither meta-argument or its collection
+/// is not known.
+fn expansions(b: &Block) -> Vec<(Option<(String, String)>, Syms)> {
+    let one = || vec![(None, Syms::new())];
+    let quoted = |k: &str| format!("\"{}\"", k.replace('"', "\\\""));
+    if let Some(fe) = b.attr("for_each") {
+        let pairs: Option<Vec<(String, Node)>> = match &fe.value {
+            Value::Map(entries) => Some(
+                entries
+                    .iter()
+                    .map(|e| (e.key.clone(), e.value.clone()))
+                    .collect(),
+            ),
+            // A set of strings: key and value are the string.
+            Value::Seq(items) => items
+                .iter()
+                .map(|i| i.as_str().map(|k| (k, i.clone())))
+                .collect(),
+            _ => None,
+        };
+        let Some(mut pairs) = pairs else { return one() };
+        // Terraform orders instances by key; a map repeating a key keeps the last.
+        pairs.reverse();
+        let mut seen = std::collections::HashSet::new();
+        pairs.retain(|(k, _)| seen.insert(k.clone()));
+        pairs.sort_by(|a, b| a.0.cmp(&b.0));
+        return pairs
+            .into_iter()
+            .map(|(k, v)| {
+                let mut syms = Syms::new();
+                syms.insert(
+                    "each.key".into(),
+                    Node::new(fe.span, Value::Str(Template::lit(&k))),
+                );
+                bind_each(&mut syms, "each.value".into(), &v, 0);
+                let q = quoted(&k);
+                (Some((q.clone(), format!("each.key = {q}"))), syms)
+            })
+            .collect();
+    }
+    if let Some(c) = b.attr("count") {
+        let Value::Num(n) = &c.value else {
+            return one();
+        };
+        let Some(n) = n
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| *n <= MAX_INSTANCES)
+        else {
+            return one();
+        };
+        return (0..n)
+            .map(|i| {
+                let mut syms = Syms::new();
+                syms.insert(
+                    "count.index".into(),
+                    Node::new(c.span, Value::Num(i.to_string())),
+                );
+                (Some((i.to_string(), format!("count.index = {i}"))), syms)
+            })
+            .collect();
+    }
+    one()
+}
+
+/// `each.value`, and the attributes of an object value as their own names
+/// (`each.value.subjects`), a few levels deep: plain references are resolved by lookup.
+fn bind_each(syms: &mut Syms, name: String, v: &Node, depth: usize) {
+    if depth < 4
+        && let Value::Map(entries) = &v.value
+    {
+        for e in entries {
+            bind_each(syms, format!("{name}.{}", e.key), &e.value, depth + 1);
+        }
+    }
+    syms.insert(name, v.clone());
+}
+
+/// One call of a local module: a `module` block (one instance of it), or a Terragrunt unit.
+struct CallSite {
+    file: FileId,
+    header: Span,
+    /// Terraform's name of the call (`oidc`, `oidc["app"]`); empty for a Terragrunt unit,
+    /// whose module is the root module.
+    name: String,
+    /// How the caller is named in messages.
+    how: String,
+    /// The module's variables it sets: name and value (in the caller's file).
+    inputs: Vec<(String, Node)>,
+    /// The module's variables the inputs leave unset are unknown, not their defaults (a
+    /// Terragrunt unit that includes configuration the scan does not read).
+    rest_unknown: bool,
+    /// Files linked on the way that are not the caller's (a Terragrunt stack's unit).
+    via: Vec<FileId>,
+}
+
+/// Link the local module at `source` (relative to `dir`) with one caller's values.
+fn link_module(dir: &str, source: &str, call: CallSite, cx: &LinkCx<'_>, out: &mut Linked) {
+    if cx.stack.len() >= MAX_MODULE_DEPTH {
         return;
     }
+    let Some(target) = join_rel(dir, source) else {
+        return;
+    };
+    if target == dir || cx.stack.contains(&target) || cx.budget.get() == 0 {
+        return;
+    }
+    let Some(module) = module_files(&target, cx) else {
+        return;
+    };
+    cx.budget.set(cx.budget.get() - 1);
     let parsed = module.parsed.clone();
     let sources = &module.sources;
     let mut inputs = Syms::new();
-    let mut passed = Vec::new();
-    for e in &b.attrs {
-        if !matches!(
-            e.key.as_str(),
-            "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
-        ) {
-            inputs.insert(format!("var.{}", e.key), e.value.clone());
-            passed.push((e.key.clone(), e.value.span));
+    if call.rest_unknown {
+        for (_, f) in &parsed {
+            for v in f.blocks.iter().filter(|b| b.ident == "variable") {
+                if let Some(n) = v.label(0) {
+                    let hole = Template::unknown(format!("var.{n}"));
+                    inputs.insert(format!("var.{n}"), Node::new(v.header, Value::Str(hole)));
+                }
+            }
         }
+    }
+    let mut passed = Vec::new();
+    for (k, v) in call.inputs {
+        passed.push((k.clone(), v.span));
+        inputs.insert(format!("var.{k}"), v);
     }
     let ids: Vec<FileId> = parsed.iter().map(|(id, _)| *id).collect();
     let files = DirFiles::new(
@@ -399,13 +574,14 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
     let top_level = cx.stack.is_empty();
     let mut stack = cx.stack.clone();
     stack.push(dir.to_string());
-    let name = b.label(0).unwrap_or("").to_string();
     let mut chain = cx.chain.clone();
     chain.push(Call {
-        file: caller,
-        header: b.header,
-        name: name.clone(),
+        file: call.file,
+        header: call.header,
+        name: call.name,
+        how: call.how,
         inputs: passed,
+        via: call.via,
     });
     let inner = LinkCx {
         load: cx.load,
@@ -422,6 +598,7 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
     let mut models: Vec<(FileId, FileModel)> = models.into_pairs().collect();
     let prefix: String = chain
         .iter()
+        .filter(|c| !c.name.is_empty())
         .map(|c| format!("module.{}.", c.name))
         .collect();
     let top = inner.stack.first().map(String::as_str).unwrap_or("");
@@ -478,13 +655,29 @@ fn instantiate(dir: &str, caller: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut 
                 (*id, copy.with_bom(f.bom()))
             })
             .collect(),
-        caller: (
-            outer.file,
-            outer.header,
-            format!("called by `module \"{}\"` with its arguments", outer.name),
-        ),
+        caller: (outer.file, outer.header, outer.how.clone()),
+        via: chain.iter().flat_map(|c| c.via.iter().copied()).collect(),
         top_level,
     });
+}
+
+/// A local module's files, read and parsed once per linking. `None` when it has none.
+fn module_files(target: &str, cx: &LinkCx<'_>) -> Option<std::rc::Rc<ModuleFiles>> {
+    let cached = cx.parsed.borrow().get(target).cloned();
+    let module = match cached {
+        Some(m) => m,
+        None => {
+            let sources = (cx.load_dir)(target);
+            let parsed = sources
+                .iter()
+                .filter_map(|(id, src)| parse_file(src).ok().map(|t| (*id, t)))
+                .collect();
+            let m = std::rc::Rc::new(ModuleFiles { sources, parsed });
+            cx.parsed.borrow_mut().insert(target.to_string(), m.clone());
+            m
+        }
+    };
+    (!module.parsed.is_empty()).then_some(module)
 }
 
 /// What `path.root`/`path.cwd` evaluate to: the root module's directory, which a module does
@@ -719,7 +912,10 @@ pub fn resolve(n: &mut Node, syms: &Syms) {
             let mut parts = Vec::with_capacity(t.parts.len());
             for p in t.parts.drain(..) {
                 match p {
-                    Part::Unknown(e) => match syms.get(&ref_key(&e)).map(|v| &v.value) {
+                    // (`x[k]` inside a string: an element of `x`, evaluated)
+                    Part::Unknown(e) => match syms.get(&ref_key(&e)).map(|v| &v.value).filter(|v| {
+                        !(e.contains('[') && matches!(v, Value::Seq(_) | Value::Map(_)))
+                    }) {
                         Some(Value::Str(tv)) => tv
                             .parts
                             .iter()
