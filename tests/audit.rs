@@ -161,6 +161,41 @@ fn inventory_of_oidc_jobs_and_formats() {
     assert!(table.contains("rejected"), "{table}");
 }
 
+/// A role trusting only GitHub's retired beta issuer: the job is judged against the tokens
+/// GitHub issues today (`token.actions…`), so the audit lists it as rejected, as the check does.
+#[test]
+fn retired_beta_issuer_role_is_rejected() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = std::fs::read_to_string(
+        fixtures().join("rules/trust-sub-never-matches/bad-vstoken-only-issuer/iam/trust.json"),
+    )
+    .unwrap()
+    .replace("repo:acme/*", "repo:acme/app:*");
+    let workflow = "on:\n  push:\n    branches: [main]\npermissions:\n  id-token: write\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@v4\n        with:\n          role-to-assume: arn:aws:iam::123456789012:role/deploy\n          aws-region: us-east-1\n";
+    write_files(
+        dir.path(),
+        &[
+            ("iam/deploy-trust.json".into(), trust),
+            (".github/workflows/deploy.yml".into(), workflow.into()),
+        ],
+    );
+    let v = audit_json(dir.path(), &["--repo", "acme/app"]);
+    let j = &v["repositories"][0]["jobs"][0];
+    assert_eq!(j["role"]["defined_in"], "iam/deploy-trust.json");
+    assert_eq!(j["verdict"], "rejected", "{v:#}");
+    let (_, check) = run_json(dir.path(), &["--repo", "acme/app", "."]);
+    let rules: Vec<&str> = check["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["rule"].as_str().unwrap())
+        .collect();
+    assert!(rules.contains(&"trust-sub-never-matches"), "{rules:?}");
+    assert!(rules.contains(&"role-trust-rejects-job"), "{rules:?}");
+    // `repo:acme/app:*` is repository-wide, but no token satisfies the statement
+    assert!(!rules.contains(&"trust-sub-repo-wide"), "{rules:?}");
+}
+
 fn audit_out(args: &[&str], cwd: Option<&std::path::Path>) -> String {
     let mut c = bin();
     if let Some(d) = cwd {

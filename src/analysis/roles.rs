@@ -246,12 +246,16 @@ pub fn roles(scan: &Scan) -> Vec<RoleDef<'_>> {
     out
 }
 
-/// The issuer a trust policy names for GitHub (default: github.com's).
+/// The issuer a trust policy names for GitHub (default: github.com's): the issuer of the tokens
+/// a job presents to it. Never the retired beta issuer, which no token carries: a trust naming
+/// only that one is judged against github.com's tokens (and rejects them).
 pub fn trust_issuer(p: &PolicyDoc) -> String {
+    let live = |i: &str| !crate::analysis::issuers::github::is_retired_issuer(i);
     for s in &p.statements {
         for pr in &s.principals {
             if pr.kind == "Federated"
                 && let Some(i) = federated_issuer(&pr.value.value)
+                && live(&i)
             {
                 return i.to_ascii_lowercase();
             }
@@ -259,6 +263,7 @@ pub fn trust_issuer(p: &PolicyDoc) -> String {
         for c in &s.conditions {
             if let Some((iss, _)) = c.key.value.rsplit_once(':')
                 && is_github_issuer(iss)
+                && live(iss)
             {
                 return iss.to_ascii_lowercase();
             }

@@ -18,7 +18,7 @@ pub fn is_github_issuer(issuer: &str) -> bool {
     host == DEFAULT_ISSUER
         || (host.starts_with("token.actions.") && host.ends_with(".ghe.com"))
         || i.ends_with("/_services/token")
-        || host == "vstoken.actions.githubusercontent.com" // the beta issuer, retired Oct 2021
+        || issuers::github::is_retired_issuer(host) // still GitHub's, though no token carries it
 }
 
 /// The issuer named by a `Federated` principal ARN (`…:oidc-provider/<issuer>`), if GitHub's.
@@ -48,6 +48,68 @@ pub struct CiTrust<'a> {
     /// once: every rule asks.
     web_identity: bool,
     never: bool,
+    retired: bool,
+}
+
+/// Does the condition need its key in the request to hold (a positive operator without
+/// `…IfExists` or `ForAllValues:`)? A key absent from every request makes it false.
+fn requires_key(c: &Condition) -> bool {
+    let op = c.op();
+    !op.if_exists
+        && !op.for_all_values
+        && !op.base.to_ascii_lowercase().contains("not")
+        && !op.base.eq_ignore_ascii_case("Null")
+}
+
+/// How a trust statement names GitHub's retired beta issuer
+/// ([`issuers::github::RETIRED_ISSUER`]), whose tokens no workflow has received since
+/// October 2021.
+pub struct RetiredIssuerUse<'a> {
+    /// The `Federated` principals naming it.
+    pub principals: Vec<&'a SStr>,
+    /// Conditions on its claims that need their key in the request: no request has it.
+    pub keys: Vec<&'a Condition>,
+    /// No current token satisfies the statement: it has `Federated` principals and each names
+    /// the retired issuer, or one of `keys` must hold.
+    pub dead: bool,
+}
+
+/// Where a statement names GitHub's retired beta issuer; `None` when it does not.
+pub fn retired_issuer_use(s: &Statement) -> Option<RetiredIssuerUse<'_>> {
+    let federated: Vec<&SStr> = s
+        .principals
+        .iter()
+        .filter(|p| p.kind == "Federated")
+        .map(|p| &p.value)
+        .collect();
+    let principals: Vec<&SStr> = federated
+        .iter()
+        .copied()
+        .filter(|f| {
+            issuers::federated_host(&f.value)
+                .is_some_and(|h| issuers::github::is_retired_issuer(&h))
+        })
+        .collect();
+    let keys: Vec<&Condition> = s
+        .conditions
+        .iter()
+        .filter(|c| {
+            requires_key(c)
+                && c.key
+                    .value
+                    .rsplit_once(':')
+                    .is_some_and(|(iss, _)| issuers::github::is_retired_issuer(iss))
+        })
+        .collect();
+    if principals.is_empty() && keys.is_empty() {
+        return None;
+    }
+    let dead = !keys.is_empty() || principals.len() == federated.len();
+    Some(RetiredIssuerUse {
+        principals,
+        keys,
+        dead,
+    })
 }
 
 impl<'a> CiTrust<'a> {
@@ -90,12 +152,7 @@ impl<'a> CiTrust<'a> {
         let own = self.issuer.to_ascii_lowercase();
         let github = self.ci.is_github();
         self.statement.conditions.iter().any(|c| {
-            let op = c.op();
-            let positive = !op.if_exists
-                && !op.for_all_values
-                && !op.base.to_ascii_lowercase().contains("not")
-                && !op.base.eq_ignore_ascii_case("Null");
-            positive
+            requires_key(c)
                 && c.key.value.rsplit_once(':').is_some_and(|(iss, _)| {
                     let iss = iss.to_ascii_lowercase();
                     let other_issuer = if github {
@@ -112,12 +169,18 @@ impl<'a> CiTrust<'a> {
                 })
         })
     }
+    /// The statement trusts only GitHub's retired beta issuer, or requires one of its claims
+    /// ([`retired_issuer_use`]): no current token satisfies it.
+    pub fn retired(&self) -> bool {
+        self.retired
+    }
     /// The gate of every rule about what a trust statement admits: it allows
     /// `sts:AssumeRoleWithWebIdentity` and its conditions can be met at all. A statement
-    /// failing it lets no token in (`trust-wrong-action` and `trust-issuer-mismatch`
-    /// say why), so how wide its `sub` or `aud` patterns are does not matter.
+    /// failing it lets no token in (`trust-wrong-action`, `trust-issuer-mismatch` and, for
+    /// GitHub's retired beta issuer, `trust-sub-never-matches` say why), so how wide its `sub`
+    /// or `aud` patterns are does not matter.
     pub fn can_admit(&self) -> bool {
-        self.allows_web_identity() && !self.never_matches()
+        self.allows_web_identity() && !self.never_matches() && !self.retired()
     }
     pub fn allows_web_identity(&self) -> bool {
         self.web_identity
@@ -174,9 +237,14 @@ pub fn ci_trusts(scan: &Scan) -> Vec<CiTrust<'_>> {
                 for f in &federated {
                     if let Some(iss) = federated_issuer(&f.value) {
                         // With several GitHub providers, the one the conditions are written
-                        // for (tokens of the others fail the positive conditions).
+                        // for (tokens of the others fail the positive conditions), else a live
+                        // one before the retired beta issuer.
                         let keyed = s.conditions.iter().any(|c| c.claim_of(&iss).is_some());
-                        if found.is_none() || keyed {
+                        let live_over_retired = found.as_ref().is_some_and(|(prev, _, _)| {
+                            issuers::github::is_retired_issuer(prev)
+                                && !issuers::github::is_retired_issuer(&iss)
+                        });
+                        if found.is_none() || keyed || live_over_retired {
                             found = Some((iss, Some(*f), github.clone()));
                         }
                         if keyed {
@@ -242,6 +310,7 @@ pub fn ci_trusts(scan: &Scan) -> Vec<CiTrust<'_>> {
                         principal,
                         web_identity: s.allows_action("sts:AssumeRoleWithWebIdentity"),
                         never: false,
+                        retired: retired_issuer_use(s).is_some_and(|r| r.dead),
                     };
                     t.never = t.compute_never_matches(&registry);
                     out.push(t);

@@ -101,6 +101,11 @@ pub(crate) fn url_problem(url: &str) -> Option<String> {
             "a path other than `/_services/token` on a GitHub Enterprise Server host".into()
         });
     }
+    if crate::analysis::issuers::github::is_retired_issuer(host) {
+        return Some(format!(
+            "host `{host}`, GitHub's beta issuer retired in October 2021 (no token carries it; GitHub's is `{DEFAULT_HOST}`)"
+        ));
+    }
     if host != DEFAULT_HOST && !ghe_com {
         return Some(format!("host `{host}` (GitHub's is `{DEFAULT_HOST}`)"));
     }

@@ -1,4 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
+use crate::analysis::issuers::github::is_retired_issuer;
 use crate::analysis::issuers::{Registry, literal_federated_hosts};
 use crate::diag::Finding;
 
@@ -30,6 +31,11 @@ impl Rule for TrustIssuerMismatch {
             if !trusted.iter().all(|h| registry.recognize(h).is_some()) {
                 continue;
             }
+            // Only GitHub's retired beta issuer: the statement is dead whatever its keys say
+            // (trust-sub-never-matches), and its keys are no correction.
+            if trusted.iter().all(|h| is_retired_issuer(h)) {
+                continue;
+            }
             for c in &s.conditions {
                 let Some((prefix, claim)) = c.key.value.rsplit_once(':') else {
                     continue;
@@ -57,10 +63,15 @@ impl Rule for TrustIssuerMismatch {
                         t.ci.name
                     )
                 };
+                let retired = if is_retired_issuer(prefix) {
+                    " (GitHub's beta issuer, retired in October 2021)"
+                } else {
+                    ""
+                };
                 out.push(
                     Finding::new(META.id, META.severity, t.policy.file, c.key.span)
                         .message(format!(
-                            "`{}` is a key of issuer `{prefix}`, but {} trusts `{principal}` (issuer `{}`): {effect}",
+                            "`{}` is a key of issuer `{prefix}`{retired}, but {} trusts `{principal}` (issuer `{}`): {effect}",
                             c.key.value, t.policy.owner, trusted[0]
                         ))
                         .label("condition key for another issuer")

@@ -1,7 +1,10 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::eval::{StrOp, Tri};
-use crate::analysis::issuers::{literal_federated_hosts, never_matches};
-use crate::analysis::trust::{SubjectGrammar, declared_templates, foreign_sub_issuer};
+use crate::analysis::issuers::github::{RETIRED_ISSUER, is_retired_issuer};
+use crate::analysis::issuers::{Registry, literal_federated_hosts, never_matches};
+use crate::analysis::trust::{
+    DEFAULT_ISSUER, SubjectGrammar, declared_templates, foreign_sub_issuer, retired_issuer_use,
+};
 use crate::diag::{Finding, Severity};
 use crate::model::{Condition, PolicyKind};
 
@@ -10,7 +13,7 @@ pub static RULE: TrustSubNeverMatches = TrustSubNeverMatches;
 static META: RuleMeta = crate::rule_meta!(
     "trust-sub-never-matches",
     Error,
-    "A `sub` value no token of the trusted issuer can carry (`repo:O/R:refs/heads/main`, `repo:O/R:ref:main`, a GitHub subject under another issuer's key, an HCP Terraform subject without `run_phase` or with its segments out of order or an organization id where the name belongs): the role, or that entry, can never be used",
+    "A `sub` value no token of the trusted issuer can carry (`repo:O/R:refs/heads/main`, `repo:O/R:ref:main`, a GitHub subject under another issuer's key, an HCP Terraform subject without `run_phase` or with its segments out of order or an organization id where the name belongs), or a trust of GitHub's retired beta issuer `vstoken.actions.githubusercontent.com`: the role, or that entry, can never be used",
     ["iam-json", "terraform", "terraform-plan", "cloudformation"],
     false
 );
@@ -36,6 +39,7 @@ impl Rule for TrustSubNeverMatches {
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let grammar = SubjectGrammar::new(&declared_templates(ctx));
+        retired_issuer(ctx, out);
         for t in ctx.trusts() {
             // A statement no token satisfies anyway (wrong action, another GitHub issuer's
             // keys) is trust-wrong-action's or trust-issuer-mismatch's.
@@ -186,6 +190,81 @@ impl Rule for TrustSubNeverMatches {
             }
         }
     }
+}
+
+/// GitHub's retired beta issuer: a statement trusting only it, or requiring one of its claims,
+/// admits no token GitHub issues today (error); a retired provider listed beside a live one is
+/// a dead entry (warning). No fix: moving the trust to the live issuer makes a role nobody can
+/// assume usable by the subjects it lists, which someone must review first.
+fn retired_issuer(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+    let registry = Registry::new(&ctx.settings.custom_issuers);
+    let fact = format!(
+        "`{RETIRED_ISSUER}` is GitHub's beta OIDC issuer, retired in October 2021: no token carries it"
+    );
+    for t in ctx.trusts() {
+        // A statement without `sts:AssumeRoleWithWebIdentity` is trust-wrong-action's.
+        if !t.allows_web_identity() {
+            continue;
+        }
+        let Some(r) = retired_issuer_use(t.statement) else {
+            continue;
+        };
+        let owner = &t.policy.owner;
+        if !r.dead {
+            for p in &r.principals {
+                out.push(
+                    Finding::new(META.id, Severity::Warning, t.policy.file, p.span)
+                        .message(format!(
+                            "{fact}, so this provider entry is dead (the other providers still admit tokens)"
+                        ))
+                        .label("retired GitHub issuer")
+                        .help(format!(
+                            "remove this entry; GitHub's tokens come from `{DEFAULT_ISSUER}`"
+                        )),
+                );
+            }
+            continue;
+        }
+        if r.principals.is_empty() {
+            // Its keys under providers that are all literal, known and live: keys of an issuer
+            // the statement does not trust, trust-issuer-mismatch's.
+            if literal_federated_hosts(t.statement).is_some_and(|hosts| {
+                hosts
+                    .iter()
+                    .all(|h| registry.recognize(h).is_some() && !is_retired_issuer(h))
+            }) {
+                continue;
+            }
+            let c = r.keys[0];
+            out.push(
+                Finding::new(META.id, Severity::Error, t.policy.file, c.key.span)
+                    .message(format!(
+                        "{fact}, so no request holds `{}` and no GitHub workflow can assume {owner} through this statement",
+                        c.key.value
+                    ))
+                    .label("key of the retired GitHub issuer")
+                    .help(help_retired()),
+            );
+            continue;
+        }
+        let p = r.principals[0];
+        let mut f = Finding::new(META.id, Severity::Error, t.policy.file, p.span)
+            .message(format!(
+                "{fact}, so no GitHub workflow can assume {owner} through this statement"
+            ))
+            .label("retired GitHub issuer")
+            .help(help_retired());
+        for c in &r.keys {
+            f = f.related(t.policy.file, c.key.span, "a key of the retired issuer");
+        }
+        out.push(f);
+    }
+}
+
+fn help_retired() -> String {
+    format!(
+        "trust `{DEFAULT_ISSUER}` (provider `arn:aws:iam::ACCOUNT:oidc-provider/{DEFAULT_ISSUER}`, keys `{DEFAULT_ISSUER}:sub` and `:aud`), after checking that the subjects listed are the ones meant to assume the role: today nobody can"
+    )
 }
 
 /// A concrete correction for the usual mistakes.

@@ -18,6 +18,23 @@ use crate::analysis::eval::Hole;
 
 pub const DOCS: &str = "https://docs.github.com/en/actions/reference/security/oidc";
 
+/// GitHub's beta OIDC issuer, replaced by `token.actions.githubusercontent.com` in October 2021
+/// (tools that verified tokens changed their issuer URL then: glassechidna/ghaoidc#2,
+/// terraform-google-modules/terraform-google-github-actions-runners#36). It is still GitHub's
+/// (a trust naming it was written for GitHub Actions), but no token carries it: a request never
+/// comes from it and never holds its `<issuer>:<claim>` keys.
+pub const RETIRED_ISSUER: &str = "vstoken.actions.githubusercontent.com";
+
+/// Is this issuer (a provider URL, with or without `https://`, or a condition-key prefix) the
+/// retired beta issuer?
+pub fn is_retired_issuer(issuer: &str) -> bool {
+    let i = issuer.trim();
+    let i = i.strip_prefix("https://").unwrap_or(i);
+    i.split('/')
+        .next()
+        .is_some_and(|host| host.eq_ignore_ascii_case(RETIRED_ISSUER))
+}
+
 pub fn issuer() -> Issuer {
     let segs = vec![
         lit("repo:"),
