@@ -436,3 +436,148 @@ fn a_workflow_edit_keeps_the_findings_of_other_files() {
     c.notify("exit", Value::Null);
     assert_eq!(c.child.wait().unwrap().code(), Some(0));
 }
+
+/// Every file's diagnostics as the server holds them (pull diagnostics), by path under `root`.
+fn all_diagnostics(c: &mut Client, root: &std::path::Path) -> Vec<(String, Value)> {
+    let mut files: Vec<std::path::PathBuf> = walk(root);
+    files.sort();
+    files
+        .into_iter()
+        .map(|p| {
+            let got = c.request(
+                "textDocument/diagnostic",
+                json!({"textDocument": {"uri": uri(&p)}}),
+            );
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            (rel, got["items"].clone())
+        })
+        .collect()
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = vec![];
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+/// After a sequence of edits (findings appearing and going in the edited file and in files
+/// related to it, text shifting under other files' related locations, a buffer only the editor
+/// has), what the server holds for every file equals what a server started on the final texts
+/// holds: diagnostics kept from earlier edits are never stale.
+#[test]
+fn diagnostics_after_edits_equal_a_fresh_servers() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = std::fs::canonicalize(tmp.path()).unwrap();
+    // Scenarios whose role names are distinct (a name defined twice is judged differently).
+    for name in [
+        "pr-vs-branch",
+        "static-keys",
+        "tag-vs-branch",
+        "wider-than-use",
+    ] {
+        std::fs::create_dir_all(root.join(name)).unwrap();
+        common::copy_tree(
+            &common::fixtures().join("scenarios").join(name),
+            &root.join(name),
+        );
+    }
+    let wf = root.join("pr-vs-branch/.github/workflows/plan.yml");
+    let trust = root.join("pr-vs-branch/iam/plan-trust.json");
+    let new_wf = root.join("static-keys/.github/workflows/new.yml");
+    let plan = std::fs::read_to_string(&wf).unwrap();
+    let policy = std::fs::read_to_string(&trust).unwrap();
+    let new_text = |v: &str| {
+        format!(
+            "on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: aws-actions/configure-aws-credentials@{v}\n        with:\n          role-to-assume: deploy\n          aws-region: eu-west-1\n"
+        )
+    };
+    let wf_final = format!("# one\n# two\n{plan}");
+    // The trust policy last, with every byte offset kept but a line added above the condition
+    // the workflow's finding points to: that finding is the same, its related line is not.
+    let trust_final = policy.replacen("  ", "\n ", 1);
+    let texts = [
+        (&new_wf, vec![new_text("v1"), new_text("main")]),
+        (
+            &wf,
+            vec![
+                plan.replace(
+                    "configure-aws-credentials@v6",
+                    "configure-aws-credentials@v2",
+                ),
+                plan.replace("id-token: write", "id-token: read"),
+                wf_final.clone(),
+            ],
+        ),
+        (&trust, vec![trust_final.clone()]),
+    ];
+    let mut c = Client::start(&root);
+    c.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(&root), "capabilities": {}}),
+    );
+    c.notify("initialized", json!({}));
+    for (path, versions) in &texts {
+        let u = uri(path);
+        let first = std::fs::read_to_string(path).unwrap_or_default();
+        c.notify(
+            "textDocument/didOpen",
+            json!({"textDocument": {"uri": u, "languageId": "yaml", "version": 1, "text": first}}),
+        );
+        for (v, t) in versions.iter().enumerate() {
+            c.notify(
+                "textDocument/didChange",
+                json!({"textDocument": {"uri": u, "version": v + 2}, "contentChanges": [{"text": t}]}),
+            );
+            // settle after each edit (each is checked on its own)
+            c.request(
+                "textDocument/diagnostic",
+                json!({"textDocument": {"uri": u}}),
+            );
+        }
+    }
+    // The final texts on disk too (the open buffers, unchanged, are what the server reads).
+    std::fs::write(&wf, &wf_final).unwrap();
+    std::fs::write(&trust, &trust_final).unwrap();
+    std::fs::write(&new_wf, new_text("main")).unwrap();
+    let edited = all_diagnostics(&mut c, &root);
+    c.request("shutdown", Value::Null);
+    c.notify("exit", Value::Null);
+    assert_eq!(c.child.wait().unwrap().code(), Some(0));
+    // A fresh server on the final texts.
+    let mut fresh = Client::start(&root);
+    fresh.request(
+        "initialize",
+        json!({"processId": null, "rootUri": uri(&root), "capabilities": {}}),
+    );
+    fresh.notify("initialized", json!({}));
+    let expected = all_diagnostics(&mut fresh, &root);
+    fresh.request("shutdown", Value::Null);
+    fresh.notify("exit", Value::Null);
+    let _ = fresh.child.wait();
+    let nonempty = expected.iter().filter(|(_, d)| d != &json!([])).count();
+    assert!(nonempty >= 4, "{expected:?}");
+    // The workflow's finding that points into the edited trust policy is there.
+    let plan_diags = &expected
+        .iter()
+        .find(|(p, _)| p == "pr-vs-branch/.github/workflows/plan.yml")
+        .unwrap()
+        .1;
+    assert!(
+        plan_diags.to_string().contains("role-trust-rejects-job"),
+        "{plan_diags}"
+    );
+    for ((a, da), (b, db)) in edited.iter().zip(&expected) {
+        assert_eq!(a, b);
+        assert_eq!(
+            da, db,
+            "{a}: the edited server's diagnostics differ from a fresh server's"
+        );
+    }
+}

@@ -50,6 +50,13 @@ pub fn run(config: Option<PathBuf>) -> ExitCode {
     ExitCode::from(code)
 }
 
+/// A file's findings as last converted, with their diagnostics.
+struct Converted {
+    path: PathBuf,
+    findings: Vec<crate::diag::Finding>,
+    diags: Arc<Vec<Diagnostic>>,
+}
+
 struct Doc {
     uri: Uri,
     text: String,
@@ -70,11 +77,15 @@ struct Server {
     full: bool,
     /// The diagnostics last published, by path.
     published: HashMap<PathBuf, Arc<Vec<Diagnostic>>>,
-    /// Each file's findings as last converted, with their diagnostics: a file whose findings
-    /// are unchanged, and whose text and related files' texts are too, keeps its diagnostics
-    /// (converting every finding of the workspace after each edit cost more than the check).
-    /// Shared with `published`: an unchanged file's diagnostics are neither copied nor compared.
-    converted: HashMap<PathBuf, (Vec<crate::diag::Finding>, Arc<Vec<Diagnostic>>)>,
+    /// Each file's findings as last converted (by file id of the current scan), with its path
+    /// and diagnostics: a file whose findings are unchanged, and whose text and related files'
+    /// texts are too, keeps its diagnostics and is not published again (converting or comparing
+    /// every file of the workspace after each edit cost more than the check).
+    converted: HashMap<crate::source::FileId, Converted>,
+    /// `converted` was emptied (a full check renumbers files): every published file is compared.
+    reset: bool,
+    /// The paths whose diagnostics include input errors, as last published.
+    error_paths: BTreeSet<PathBuf>,
     /// Files changed since their diagnostics were converted (`converted` entries that mention
     /// them are stale).
     dirty: BTreeSet<PathBuf>,
@@ -184,6 +195,8 @@ fn serve(
         full: false,
         published: HashMap::new(),
         converted: HashMap::new(),
+        reset: false,
+        error_paths: BTreeSet::new(),
         dirty: BTreeSet::new(),
         progress,
         next_id: 0,
@@ -295,6 +308,7 @@ impl Server {
     fn scan_done(&mut self, out: Outcome) {
         self.scan_rx = None;
         self.converted.clear();
+        self.reset = true;
         if self.progress {
             self.notify::<notification::Progress>(ProgressParams {
                 token: NumberOrString::String(PROGRESS_TOKEN.into()),
@@ -323,6 +337,8 @@ impl Server {
                     .check_with_overlay(std::slice::from_ref(&self.root), &self.overlays())
             });
             self.converted.clear();
+            self.reset = true;
+            self.reset = true;
             self.outcome = Some(out);
             self.publish();
         } else if !self.pending.is_empty() {
@@ -426,6 +442,7 @@ impl Server {
                 if unchanged {
                     // Published under the client's URI now.
                     self.published.remove(&path);
+                    self.dirty.insert(path);
                     self.publish();
                 } else {
                     self.pending.insert(path);
@@ -549,82 +566,109 @@ impl Server {
         }
     }
 
-    /// Every file's current diagnostics, by path. Findings are converted again only for files
-    /// whose findings changed or that mention a file changed since the last conversion.
-    fn diagnostics(&mut self) -> HashMap<PathBuf, Arc<Vec<Diagnostic>>> {
-        let mut out: HashMap<PathBuf, Arc<Vec<Diagnostic>>> = HashMap::new();
+    /// Publish the diagnostics of every file whose diagnostics changed (empty: they are gone).
+    /// Findings are converted again, and compared with what was published, only for files whose
+    /// findings changed or that mention a file changed since the last conversion (and files
+    /// with input errors); the others keep what was published.
+    fn publish(&mut self) {
         let Some(o) = &self.outcome else {
-            return out;
+            return;
         };
-        let mut by_path: HashMap<&Path, Vec<&crate::diag::Finding>> = HashMap::new();
+        let mut by_file: HashMap<crate::source::FileId, Vec<&crate::diag::Finding>> =
+            HashMap::new();
         for f in &o.findings {
-            by_path
-                .entry(o.scan.file(f.file).path.as_path())
-                .or_default()
-                .push(f);
+            by_file.entry(f.file).or_default().push(f);
         }
         let dirty = std::mem::take(&mut self.dirty);
+        let dirty_ids: std::collections::HashSet<crate::source::FileId> = o
+            .scan
+            .files()
+            .filter(|(_, f)| dirty.contains(&f.path))
+            .map(|(id, _)| id)
+            .collect();
         let stale = |findings: &[crate::diag::Finding]| {
             findings.iter().any(|f| {
                 std::iter::once(f.file)
                     .chain(f.related.iter().map(|l| l.file))
-                    .any(|id| dirty.contains(&o.scan.file(id).path))
+                    .any(|id| dirty_ids.contains(&id))
             })
         };
-        let mut converted = HashMap::with_capacity(by_path.len());
-        for (path, findings) in by_path {
-            let kept = self.converted.remove(path).filter(|(old, _)| {
-                old.len() == findings.len()
-                    && old.iter().zip(&findings).all(|(a, b)| a == *b)
-                    && !dirty.contains(path)
-                    && !stale(old)
+        // The paths to compare with what was published.
+        let mut changed: BTreeSet<PathBuf> = BTreeSet::new();
+        if std::mem::take(&mut self.reset) {
+            changed.extend(self.published.keys().cloned());
+        }
+        let mut converted = HashMap::with_capacity(by_file.len());
+        for (id, findings) in by_file {
+            let kept = self.converted.remove(&id).filter(|c| {
+                c.findings.len() == findings.len()
+                    && c.findings.iter().zip(&findings).all(|(a, b)| a == *b)
+                    && !dirty_ids.contains(&id)
+                    && !stale(&c.findings)
             });
-            let (fs, diags) = kept.unwrap_or_else(|| {
+            let c = kept.unwrap_or_else(|| {
                 let diags = findings
                     .iter()
                     .map(|f| convert::diagnostic(&o.scan, f, self.enc))
                     .collect();
-                (findings.into_iter().cloned().collect(), Arc::new(diags))
+                let path = o.scan.file(id).path.clone();
+                changed.insert(path.clone());
+                Converted {
+                    path,
+                    findings: findings.into_iter().cloned().collect(),
+                    diags: Arc::new(diags),
+                }
             });
-            out.insert(path.to_path_buf(), Arc::clone(&diags));
-            converted.insert(path.to_path_buf(), (fs, diags));
+            converted.insert(id, c);
         }
-        self.converted = converted;
+        // Files whose findings are all gone.
+        changed.extend(self.converted.drain().map(|(_, c)| c.path));
+        let by_path: HashMap<&Path, &Converted> =
+            converted.values().map(|c| (c.path.as_path(), c)).collect();
+        let mut errors: HashMap<PathBuf, Vec<Diagnostic>> = HashMap::new();
         for e in &o.scan.errors {
             let path = self.root.join(&e.path);
             let text = self.docs.get(&path).map(|d| d.text.as_str());
-            Arc::make_mut(out.entry(path).or_default())
+            errors
+                .entry(path)
+                .or_default()
                 .push(convert::error_diagnostic(e, text, self.enc));
         }
-        out
-    }
-
-    /// Publish the diagnostics of every file whose diagnostics changed (empty: they are gone).
-    fn publish(&mut self) {
-        let now = self.diagnostics();
-        let mut paths: Vec<&PathBuf> = now.keys().chain(self.published.keys()).collect();
-        paths.sort();
-        paths.dedup();
-        for path in paths {
-            let new = now.get(path);
-            let same = match (new, self.published.get(path)) {
+        changed.extend(std::mem::take(&mut self.error_paths));
+        changed.extend(errors.keys().cloned());
+        self.error_paths = errors.keys().cloned().collect();
+        let mut notes = Vec::new();
+        for path in changed {
+            let mut now = by_path.get(path.as_path()).map(|c| Arc::clone(&c.diags));
+            if let Some(mut errs) = errors.remove(&path) {
+                let mut all = now.map(|d| d.as_ref().clone()).unwrap_or_default();
+                all.append(&mut errs);
+                now = Some(Arc::new(all));
+            }
+            let same = match (&now, self.published.get(&path)) {
                 (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
                 (None, None) => true,
                 _ => false,
             };
-            if same {
-                continue;
+            if !same {
+                notes.push((path.clone(), now.as_ref().map(|d| d.as_ref().clone())));
             }
-            let Some(uri) = self.uri_of(path) else {
+            match now {
+                Some(d) => self.published.insert(path, d),
+                None => self.published.remove(&path),
+            };
+        }
+        self.converted = converted;
+        for (path, diags) in notes {
+            let Some(uri) = self.uri_of(&path) else {
                 continue;
             };
             self.notify::<notification::PublishDiagnostics>(PublishDiagnosticsParams {
                 uri,
-                diagnostics: new.map(|d| d.as_ref().clone()).unwrap_or_default(),
+                diagnostics: diags.unwrap_or_default(),
                 version: None,
             });
         }
-        self.published = now;
     }
 
     /// Findings of the file at `uri` whose primary span meets the byte range `s..=e`.
