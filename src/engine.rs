@@ -603,26 +603,27 @@ impl Engine {
             scan.errors
                 .retain(|e| !excluded(&e.path, &root.join(&e.path)));
         }
+        let cx = Ctx::focused(&scan, focus);
+        let (found, limits) = rules_on(&cx, &self.rules, &self.selection, previous, reuse, focus);
         // Judging jobs against trust policies without knowing the default branch or subject
         // form is said once in the summary, not skipped silently. (No rule reads warnings.)
-        let own_warnings = scan.warnings.len();
-        if [
+        let unknown = if [
             "role-trust-rejects-job",
             "role-trust-admits-untrusted-events",
         ]
         .iter()
         .any(|id| self.selection.enabled(id))
         {
-            let unknown = crate::analysis::subjects::unknown_context(&scan);
-            scan.warnings.extend(unknown);
-        }
-        let added_warnings = scan.warnings.len() - own_warnings;
-        let cx = Ctx::focused(&scan, focus);
-        let (found, limits) = rules_on(&cx, &self.rules, &self.selection, previous, reuse, focus);
+            crate::analysis::subjects::unknown_context(&scan, cx.trusts())
+        } else {
+            vec![]
+        };
         let rule_findings = found.clone();
         let (findings, suppressed) = self.select(&scan, found);
         let r = then(&cx, &findings);
         drop(cx);
+        let added_warnings = unknown.len();
+        scan.warnings.extend(unknown);
         let out = Outcome {
             scan,
             findings,

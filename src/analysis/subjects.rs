@@ -1099,11 +1099,26 @@ impl<'a> RoleAnalysis<'a> {
                 .trust
                 .expect("only roles with a trust are judged")
         };
+        // Each judged role's issuer, once (many requests share a role).
+        let mut issuers: BTreeMap<usize, String> = BTreeMap::new();
+        for ((role, ..), _) in &requests {
+            issuers
+                .entry(*role)
+                .or_insert_with(|| trust_issuer(trust_of(*role)));
+        }
         let verdicts: Vec<Tri> = requests
             .par_iter()
             .map(|&((role, repo, s, aud, wf), ok)| {
                 if ok {
-                    admits(trust_of(role), &repos[repo], s, aud, wf, self.form)
+                    admits_as(
+                        &issuers[&role],
+                        trust_of(role),
+                        &repos[repo],
+                        s,
+                        aud,
+                        wf,
+                        self.form,
+                    )
                 } else {
                     Tri::Unknown
                 }
@@ -1297,7 +1312,28 @@ pub fn admits(
     workflow_path: &str,
     form: SubjectForm,
 ) -> Tri {
-    let req = request(&trust_issuer(trust), repo, s, audience, workflow_path, form);
+    admits_as(
+        &trust_issuer(trust),
+        trust,
+        repo,
+        s,
+        audience,
+        workflow_path,
+        form,
+    )
+}
+
+/// [`admits`] with the trust's issuer ([`trust_issuer`]) already known.
+fn admits_as(
+    issuer: &str,
+    trust: &PolicyDoc,
+    repo: &Val,
+    s: &Subject,
+    audience: Option<&str>,
+    workflow_path: &str,
+    form: SubjectForm,
+) -> Tri {
+    let req = request(issuer, repo, s, audience, workflow_path, form);
     eval::eval_policy(trust, &req)
 }
 
@@ -1455,9 +1491,9 @@ const DEFAULT_BRANCH_EVENTS: &[&str] = &[
 /// What the judging of jobs against trust policies needed but did not know, once each, for
 /// the summary: the default branch (when a job assuming a role through OIDC runs on an event
 /// that presents it, and the scan has GitHub trust policies), and the subject form (when a trust
-/// policy is written in the immutable `repo:OWNER@ID/REPO@ID:…` form).
-pub fn unknown_context(scan: &Scan) -> Vec<String> {
-    let trusts = crate::analysis::trust::github_trusts(scan);
+/// policy is written in the immutable `repo:OWNER@ID/REPO@ID:…` form). `trusts`: the scan's
+/// GitHub trusts (`Ctx::trusts`).
+pub fn unknown_context(scan: &Scan, trusts: &[crate::analysis::trust::CiTrust<'_>]) -> Vec<String> {
     if trusts.is_empty() {
         return vec![];
     }

@@ -199,14 +199,6 @@ impl<'a> CiTrust<'a> {
     }
 }
 
-/// Every Allow statement of every trust policy in the scan that trusts a GitHub issuer.
-pub fn github_trusts(scan: &Scan) -> Vec<CiTrust<'_>> {
-    ci_trusts(scan)
-        .into_iter()
-        .filter(|t| t.ci.is_github())
-        .collect()
-}
-
 /// Every Allow statement of every trust policy in the scan that trusts a CI issuer (GitHub,
 /// GitLab, HCP Terraform, CircleCI, Buildkite, Bitbucket, or one of the configuration's
 /// `[[issuers]]`): one per statement, GitHub's first when a statement names several.

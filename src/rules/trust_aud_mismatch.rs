@@ -40,6 +40,8 @@ impl Rule for TrustAudMismatch {
                 registered.extend(ids.iter().filter_map(|i| i.value.known()));
             }
         }
+        registered.sort();
+        registered.dedup();
         for t in ctx.trusts() {
             if !t.can_admit() {
                 continue;
@@ -49,9 +51,9 @@ impl Rule for TrustAudMismatch {
             } else {
                 "sts.amazonaws.com"
             };
-            let mut accepted: Vec<String> = vec![default.to_string()];
-            accepted.extend(requested.custom.iter().cloned());
-            accepted.extend(registered.iter().cloned());
+            let accepted = std::iter::once(default)
+                .chain(requested.custom.iter().map(String::as_str))
+                .chain(registered.iter().map(String::as_str));
             for c in t.positive("aud") {
                 let op = c.op();
                 // Any unknown value could be the right one.
@@ -74,7 +76,7 @@ impl Rule for TrustAudMismatch {
                 };
                 if values
                     .iter()
-                    .any(|v| accepted.iter().any(|a| matches(v, a)))
+                    .any(|v| accepted.clone().any(|a| matches(v, a)))
                 {
                     continue;
                 }
