@@ -48,7 +48,8 @@ pub struct CiTrust<'a> {
     /// once: every rule asks.
     web_identity: bool,
     never: bool,
-    retired: bool,
+    /// [`retired_issuer_use`] of the statement, found once: a rule and the gate both ask.
+    retired: Option<RetiredIssuerUse<'a>>,
 }
 
 /// Does the condition need its key in the request to hold (a positive operator without
@@ -64,6 +65,7 @@ fn requires_key(c: &Condition) -> bool {
 /// How a trust statement names GitHub's retired beta issuer
 /// ([`issuers::github::RETIRED_ISSUER`]), whose tokens no workflow has received since
 /// October 2021.
+#[derive(Clone)]
 pub struct RetiredIssuerUse<'a> {
     /// The `Federated` principals naming it.
     pub principals: Vec<&'a SStr>,
@@ -172,7 +174,11 @@ impl<'a> CiTrust<'a> {
     /// The statement trusts only GitHub's retired beta issuer, or requires one of its claims
     /// ([`retired_issuer_use`]): no current token satisfies it.
     pub fn retired(&self) -> bool {
-        self.retired
+        self.retired.as_ref().is_some_and(|r| r.dead)
+    }
+    /// Where the statement names GitHub's retired beta issuer ([`retired_issuer_use`]).
+    pub fn retired_use(&self) -> Option<&RetiredIssuerUse<'a>> {
+        self.retired.as_ref()
     }
     /// The gate of every rule about what a trust statement admits: it allows
     /// `sts:AssumeRoleWithWebIdentity` and its conditions can be met at all. A statement
@@ -302,7 +308,7 @@ pub fn ci_trusts(scan: &Scan) -> Vec<CiTrust<'_>> {
                         principal,
                         web_identity: s.allows_action("sts:AssumeRoleWithWebIdentity"),
                         never: false,
-                        retired: retired_issuer_use(s).is_some_and(|r| r.dead),
+                        retired: retired_issuer_use(s),
                     };
                     t.never = t.compute_never_matches(&registry);
                     out.push(t);

@@ -3,7 +3,7 @@ use crate::analysis::eval::{StrOp, Tri};
 use crate::analysis::issuers::github::{RETIRED_ISSUER, is_retired_issuer};
 use crate::analysis::issuers::{Registry, literal_federated_hosts, never_matches};
 use crate::analysis::trust::{
-    DEFAULT_ISSUER, SubjectGrammar, declared_templates, foreign_sub_issuer, retired_issuer_use,
+    DEFAULT_ISSUER, SubjectGrammar, declared_templates, foreign_sub_issuer,
 };
 use crate::diag::{Finding, Severity};
 use crate::model::{Condition, PolicyKind};
@@ -206,7 +206,7 @@ fn retired_issuer(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         if !t.allows_web_identity() {
             continue;
         }
-        let Some(r) = retired_issuer_use(t.statement) else {
+        let Some(r) = t.retired_use() else {
             continue;
         };
         let owner = &t.policy.owner;
