@@ -41,7 +41,7 @@ fn seed_configurations() {
             (
                 "perm-ecr-wildcard-resource".into(),
                 "iam/iam-policy.json".into(),
-                14
+                7
             ),
         ]
     );

@@ -77,6 +77,16 @@ const CASES: &[(&str, &str, &[Hit])] = &[
         &[],
     ),
     ("perm-passrole-wildcard", "good-managed-appsync-admin", &[]),
+    (
+        "perm-ecr-wildcard-resource",
+        "bad-managed-registry-power-user",
+        &[("perm-ecr-wildcard-resource", "infra/policy.tf", 3)],
+    ),
+    (
+        "perm-ecr-wildcard-resource",
+        "good-managed-power-user-access",
+        &[],
+    ),
 ];
 
 fn perm_hits(v: &serde_json::Value) -> Vec<(String, String, u64)> {

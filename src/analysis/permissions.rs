@@ -264,6 +264,76 @@ pub fn names_exactly<'s>(s: &'s Statement, action: &str) -> Option<&'s SStr> {
     })
 }
 
+/// Condition keys that describe the request or the caller (where, when, how, who), never which
+/// resource is acted on: a statement conditioned only on them grants its actions on the same
+/// resources as without them. AWS global condition context keys; a key not listed (resource
+/// tags, `aws:ResourceAccount`, service keys) may select resources and is not judged.
+const CONTEXT_ONLY_KEYS: &[&str] = &[
+    "aws:RequestedRegion",
+    "aws:SourceIp",
+    "aws:SourceVpc",
+    "aws:SourceVpce",
+    "aws:VpcSourceIp",
+    "aws:SecureTransport",
+    "aws:MultiFactorAuthPresent",
+    "aws:MultiFactorAuthAge",
+    "aws:CurrentTime",
+    "aws:EpochTime",
+    "aws:TokenIssueTime",
+    "aws:UserAgent",
+    "aws:Referer",
+    "aws:CalledVia",
+    "aws:CalledViaFirst",
+    "aws:CalledViaLast",
+    "aws:ViaAWSService",
+    "aws:PrincipalArn",
+    "aws:PrincipalAccount",
+    "aws:PrincipalOrgID",
+    "aws:PrincipalOrgPaths",
+    "aws:PrincipalType",
+    "aws:PrincipalIsAWSService",
+    "aws:userid",
+    "aws:username",
+];
+
+/// The statement's conditions when every one of them is on a request-context key (region,
+/// source IP, time, MFA, the caller): they limit when the grant applies, not which resources
+/// it covers. `None` when a condition may select resources (a resource tag, the resource's
+/// account, a service key, an unknown key). An unconditional statement gives `Some(vec![])`.
+pub fn context_only_conditions(st: &Statement) -> Option<Vec<&str>> {
+    let mut keys: Vec<&str> = Vec::new();
+    for c in &st.conditions {
+        let k = c.key.value.trim();
+        let context = CONTEXT_ONLY_KEYS.iter().any(|x| x.eq_ignore_ascii_case(k))
+            || k.to_ascii_lowercase().starts_with("aws:principaltag/");
+        if !context {
+            return None;
+        }
+        if !keys.iter().any(|x| x.eq_ignore_ascii_case(k)) {
+            keys.push(k);
+        }
+    }
+    Some(keys)
+}
+
+/// For messages: ` (its condition on `aws:RequestedRegion` limits where, not what)`, or empty.
+pub fn context_note(keys: &[&str]) -> String {
+    if keys.is_empty() {
+        return String::new();
+    }
+    let names: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
+    format!(
+        " (its condition on {} limits when the grant applies, not which resources it covers)",
+        names.join(" and ")
+    )
+}
+
+/// Of the action elements that grant, the first in the document: a finding about a grant is
+/// reported where the policy names it.
+pub fn first_written<'s>(grants: impl IntoIterator<Item = &'s SStr>) -> Option<&'s SStr> {
+    grants.into_iter().min_by_key(|a| a.span.start)
+}
+
 /// A resource element that is exactly `*`.
 pub fn star_resource(s: &Statement) -> Option<&SStr> {
     if s.not_resource {

@@ -1,5 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::permissions::{any_role_resource, granting, unique_policies};
+use crate::analysis::permissions::{
+    any_role_resource, context_note, context_only_conditions, granting, unique_policies,
+};
 use crate::diag::Finding;
 
 pub struct PermAssumeAnyRole;
@@ -20,10 +22,14 @@ impl Rule for PermAssumeAnyRole {
         let subjects = ctx.ci_roles();
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
-                // A condition (`aws:ResourceAccount`, `iam:ResourceTag/…`) narrows the targets.
-                if !st.is_allow() || !st.conditions.is_empty() {
+                // A condition (`aws:ResourceAccount`, `iam:ResourceTag/…`) narrows the targets;
+                // one on the request's region, source or time does not.
+                if !st.is_allow() {
                     continue;
                 }
+                let Some(context) = context_only_conditions(st) else {
+                    continue;
+                };
                 let Some(action) = granting(st, "sts:AssumeRole", true) else {
                     continue;
                 };
@@ -31,18 +37,19 @@ impl Rule for PermAssumeAnyRole {
                     continue;
                 };
                 out.push(
-                    Finding::new(META.id, META.severity, p.file, res.span)
+                    Finding::new(META.id, META.severity, p.file, action.span)
                         .message(format!(
-                            "{} allows `{}` on `{}` for {}, which {assumed_by} can assume: {a_run} can pivot into every role whose trust admits this account",
+                            "{} allows `{}` on `{}`{} for {}, which {assumed_by} can assume: {a_run} can pivot into every role whose trust admits this account",
                             crate::analysis::permissions::policy_name(p),
                             action.value.display(),
                             res.value.display(),
+                            context_note(&context),
                             s.describe,
                             assumed_by = s.assumed_by,
                             a_run = s.a_run(),
                         ))
-                        .label("any role")
-                        .related(p.file, action.span, "assumes roles")
+                        .label("assumes roles")
+                        .related(p.file, res.span, "on any role")
                         .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help("list the role ARNs the workflow chains into (a prefix such as `arn:aws:iam::*:role/cdk-*` is fine), or condition the statement on `aws:ResourceAccount`"),
                 );

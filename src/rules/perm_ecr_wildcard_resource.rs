@@ -1,5 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::permissions::{granting, star_resource, unique_policies};
+use crate::analysis::permissions::{
+    context_note, context_only_conditions, first_written, granting, star_resource, unique_policies,
+};
 use crate::diag::Finding;
 
 pub struct PermEcrWildcardResource;
@@ -31,16 +33,23 @@ impl Rule for PermEcrWildcardResource {
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let subjects = ctx.ci_roles();
+        managed(subjects, out);
         for (p, s) in unique_policies(subjects) {
             for st in &p.statements {
-                // Conditions (resource tags, …) may scope the resources: not judged.
-                if !st.is_allow() || !st.conditions.is_empty() {
+                // Conditions on resource tags and the like may scope the resources: not judged.
+                // One on the request's region, source or time does not.
+                if !st.is_allow() {
                     continue;
                 }
+                let Some(context) = context_only_conditions(st) else {
+                    continue;
+                };
                 let Some(res) = star_resource(st) else {
                     continue;
                 };
-                let Some(action) = ECR_WRITE.iter().find_map(|a| granting(st, a, true)) else {
+                let Some(action) =
+                    first_written(ECR_WRITE.iter().filter_map(|a| granting(st, a, true)))
+                else {
                     continue;
                 };
                 let public = action
@@ -54,23 +63,76 @@ impl Rule for PermEcrWildcardResource {
                     "arn:aws:ecr:REGION:123456789012:repository/NAME"
                 };
                 out.push(
-                    Finding::new(META.id, META.severity, p.file, res.span)
+                    Finding::new(META.id, META.severity, p.file, action.span)
                         .message(format!(
-                            "{} allows `{}` on every ECR repository for {}, which {assumed_by} can assume: {a_run} can overwrite any image in the account",
+                            "{} allows `{}` on every ECR repository{} for {}, which {assumed_by} can assume: {a_run} can overwrite any image in the account",
                             crate::analysis::permissions::policy_name(p),
                             action.value.display(),
+                            context_note(&context),
                             s.describe,
                             assumed_by = s.assumed_by,
                             a_run = s.a_run(),
                         ))
-                        .label("every repository")
-                        .related(p.file, action.span, "image push action")
+                        .label("image push action")
+                        .related(p.file, res.span, "on every repository")
                         .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help(format!(
                             "scope the push actions to the repositories the workflow pushes to (`{example}`); keep `ecr:GetAuthorizationToken` in its own statement on `*`"
                         )),
                 );
             }
+        }
+    }
+}
+
+/// Attached AWS-managed policies that push images to every repository
+/// (`AmazonEC2ContainerRegistryPowerUser`, `AmazonEC2ContainerRegistryFullAccess`, …), judged
+/// by their contents. A policy as good as administrator access is left to `perm-admin-access`.
+fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<Finding>) {
+    use crate::analysis::managed_policies::{Scope, lookup_template};
+    let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
+    for s in subjects {
+        for arn in &s.managed {
+            let file = arn.file;
+            let Some(p) = lookup_template(&arn.value) else {
+                continue;
+            };
+            if p.allows_admin_equivalent() || done.contains(&(file, arn.span)) {
+                continue;
+            }
+            // Only private-registry pushes granted by name (`ecr:*`, `ecr:PutImage`): a broad
+            // policy that reaches ECR through `NotAction` or `*` (`PowerUserAccess`) is about
+            // everything, not about images, and the other perm-* rules judge it.
+            let Some((action, st)) =
+                ECR_WRITE
+                    .iter()
+                    .filter(|a| a.starts_with("ecr:"))
+                    .find_map(|a| {
+                        p.allows(a, Scope::Everything)
+                            .filter(|st| {
+                                st.action_matching(a)
+                                    .is_some_and(|m| m.service.eq_ignore_ascii_case("ecr"))
+                            })
+                            .map(|st| (*a, st))
+                    })
+            else {
+                continue;
+            };
+            done.push((file, arn.span));
+            out.push(
+                Finding::new(META.id, META.severity, file, arn.span)
+                    .message(format!(
+                        "{} can be assumed from {assumed_by} and has `{}` attached, which allows {} on every ECR repository: {a_run} can overwrite any image in the account",
+                        s.describe,
+                        arn.value.display(),
+                        crate::analysis::managed_policies::through(action, &st.describe_grant(action)),
+                        assumed_by = s.assumed_by,
+                        a_run = s.a_run(),
+                    ))
+                    .label("pushes to every repository")
+                    .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
+                    .help("replace the managed policy with one that grants the push actions on the repositories the workflow pushes to (`arn:aws:ecr:REGION:123456789012:repository/NAME`), and `ecr:GetAuthorizationToken` on `*`"),
+            );
         }
     }
 }

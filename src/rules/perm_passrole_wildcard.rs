@@ -38,7 +38,7 @@ impl Rule for PermPassroleWildcard {
                     continue;
                 };
                 out.push(
-                    Finding::new(META.id, META.severity, p.file, res.span)
+                    Finding::new(META.id, META.severity, p.file, action.span)
                         .message(format!(
                             "{} allows `{}` on `{}` for {}, which {assumed_by} can assume: {a_run} can hand any role, however privileged, to a service it launches",
                             crate::analysis::permissions::policy_name(p),
@@ -48,8 +48,8 @@ impl Rule for PermPassroleWildcard {
                             assumed_by = s.assumed_by,
                             a_run = s.a_run(),
                         ))
-                        .label("any role")
-                        .related(p.file, action.span, "passes roles")
+                        .label("passes roles")
+                        .related(p.file, res.span, "any role")
                         .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                         .help("list the role ARNs the workflow passes (e.g. the ECS task role) and add a `StringEquals` condition on `iam:PassedToService`"),
                 );

@@ -1,6 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::permissions::{
-    CiRole, any_role_resource, granting, is_deny, resource_is_self,
+    CiRole, any_role_resource, first_written, granting, is_deny, resource_is_self,
 };
 use crate::diag::Finding;
 use crate::model::{SStr, Statement};
@@ -67,7 +67,7 @@ impl Rule for PermRoleSelfModification {
                     .filter(|a| !denied(s, a))
                     .filter_map(|a| granting(st, a, true).map(|g| (*a, g)))
                     .collect();
-                let Some((_, first)) = granted.first() else {
+                let Some(first) = first_written(granted.iter().map(|(_, g)| *g)) else {
                     continue;
                 };
                 if done.contains(&(p.file, st.span)) {
