@@ -138,6 +138,26 @@ impl<'a> CiTrust<'a> {
             })
             .flat_map(|c| c.values.iter().map(move |v| (c, v)))
     }
+    /// Whether a positive string match scopes `claim` when the token carries it: `positive`,
+    /// or, for a claim every token of the issuer carries (`sub`), the same match under
+    /// `…IfExists` or a set qualifier (true when the key is absent, which it never is; the
+    /// operator is `trust-fail-open-operator`'s finding, not a missing condition).
+    pub fn scopes(&self, claim: &str) -> bool {
+        let always = if self.ci.is_github() {
+            ALWAYS_PRESENT_CLAIMS.contains(&claim)
+        } else {
+            matches!(claim, "sub" | "aud" | "iss")
+        };
+        self.claim_conditions(claim).any(|c| {
+            let op = c.op();
+            let base = op.base_is("StringEquals")
+                || op.base_is("StringLike")
+                || op.base_is("StringEqualsIgnoreCase");
+            // (with no values, or values the scan cannot know, the condition still scopes:
+            // an empty list admits nobody)
+            base && (op.is_positive_string_match() || always)
+        })
+    }
     /// Positive string matches (`StringEquals`, `StringLike`, `StringEqualsIgnoreCase`) on a claim.
     pub fn positive(&self, claim: &str) -> Vec<&'a Condition> {
         self.claim_conditions(claim)

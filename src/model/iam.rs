@@ -100,7 +100,7 @@ impl Operator {
             if_exists,
         }
     }
-    fn base_is(&self, name: &str) -> bool {
+    pub fn base_is(&self, name: &str) -> bool {
         self.base.eq_ignore_ascii_case(name)
     }
     /// `StringEquals`, `StringLike` or `StringEqualsIgnoreCase` without `IfExists` or

@@ -26,7 +26,7 @@ impl Rule for TrustMissingSub {
                 other_issuer(t, out);
                 continue;
             }
-            if !t.positive("sub").is_empty() || !t.positive("job_workflow_ref").is_empty() {
+            if t.scopes("sub") || !t.positive("job_workflow_ref").is_empty() {
                 continue;
             }
             let s = t.statement;
@@ -104,7 +104,7 @@ fn tag_scoped(t: &CiTrust<'_>) -> bool {
 /// The finding for an issuer other than GitHub: a shared issuer admits every customer, an
 /// organization's own issuer (CircleCI, Bitbucket) every project of the organization.
 fn other_issuer(t: &CiTrust<'_>, out: &mut Vec<Finding>) {
-    if !t.positive("sub").is_empty() || tag_scoped(t) {
+    if t.scopes("sub") || tag_scoped(t) {
         return;
     }
     let s = t.statement;
