@@ -260,10 +260,26 @@ fn unknown_values_are_never_guessed() {
     write_files(dir.path(), &[("main.tf".into(), text)]);
     let (_, v) = run_json(dir.path(), &["."]);
     let got = hits(&v);
-    // only `repo:${var.org}/*` is bad whatever the variables hold
-    assert_eq!(got.len(), 1, "{v}");
-    assert_eq!(got[0].0, "trust-sub-org-wide");
-    assert_eq!(got[0].2, 48);
+    // only what is bad whatever the variables hold: `repo:${var.org}/*` (org-wide) and
+    // `repo:…/…:*` (every context of one repository, whichever it is); a pinned branch with an
+    // unknown repository, and a whole unknown subject, get no verdict
+    let mut got: Vec<(String, u64)> = got.into_iter().map(|(r, _, l)| (r, l)).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        vec![
+            ("trust-sub-org-wide".to_string(), 48),
+            ("trust-sub-repo-wide".to_string(), 35),
+            ("trust-sub-repo-wide".to_string(), 61),
+        ],
+        "{v}"
+    );
+    for f in v["findings"].as_array().unwrap() {
+        if f["rule"] == "trust-sub-repo-wide" {
+            let m = f["message"].as_str().unwrap();
+            assert!(m.contains("the scan cannot resolve"), "{m}");
+        }
+    }
 }
 
 #[test]

@@ -13,9 +13,20 @@ static META: RuleMeta = crate::rule_meta!(
     false
 );
 
-/// `Some(repo)` when the pattern is exactly `repo:<repo>:*` with a literal owner and
-/// repository name (IDs of the immutable form may be `*`).
-pub(crate) fn repo_wide(pattern: &Template) -> Option<String> {
+/// A `repo:<owner>/<repo>:*` pattern: the repository as written, and whether its owner or name
+/// comes from a value the scan cannot resolve.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) struct RepoWide {
+    pub repo: String,
+    pub unresolved: bool,
+}
+
+/// `Some` when the pattern is exactly `repo:<owner>/<repo>:*` with a literal context `*`, and an
+/// owner and repository name with no wildcard (IDs of the immutable form may be `*`). An owner
+/// or name from an unknown value (`repo:${var.org}/${var.repo}:*`) is reported as unresolved:
+/// whatever they hold, every context of that repository matches (a wildcard in them would be
+/// wider still, which the scan cannot see).
+pub(crate) fn repo_wide(pattern: &Template) -> Option<RepoWide> {
     const UNKNOWN: char = '\u{0}';
     let mut s = String::new();
     for p in &pattern.parts {
@@ -30,28 +41,31 @@ pub(crate) fn repo_wide(pattern: &Template) -> Option<String> {
     }
     // `repo:acme/app:*` or `repo:acme@1/app@2:*`; `@*` in an ID position is still one repo.
     let (owner, repo) = sub.repo.split_once('/')?;
+    if repo.contains('/') {
+        return None;
+    }
     let name = |seg: &str| seg.split('@').next().unwrap_or("").to_string();
     let (o, r) = (name(owner), name(repo));
-    // Unknown parts (`${var.org}`) could hold a wildcard: no verdict on a guess.
-    let bad = |n: &str| n.is_empty() || n.contains(['*', '?', UNKNOWN]);
+    let bad = |n: &str| n.is_empty() || n.contains(['*', '?']);
     if bad(&o) || bad(&r) {
         return None;
     }
     let id_ok = |seg: &str| {
         seg.split_once('@')
-            .is_none_or(|(_, id)| !id.contains('?') && (id == "*" || !id.contains('*')))
+            .is_none_or(|(_, id)| !id.contains(['?', UNKNOWN]) && (id == "*" || !id.contains('*')))
     };
     if !id_ok(owner) || !id_ok(repo) {
         return None;
     }
     let shown = pattern.display();
-    Some(
-        shown
+    Some(RepoWide {
+        repo: shown
             .strip_prefix("repo:")
             .and_then(|x| x.strip_suffix(":*"))
             .unwrap_or(&shown)
             .to_string(),
-    )
+        unresolved: o.contains(UNKNOWN) || r.contains(UNKNOWN),
+    })
 }
 
 impl Rule for TrustSubRepoWide {
@@ -64,13 +78,20 @@ impl Rule for TrustSubRepoWide {
                 continue;
             }
             for (_, v) in t.like_sub_values() {
-                let Some(repo) = repo_wide(&v.value) else {
+                let Some(RepoWide { repo, unresolved }) = repo_wide(&v.value) else {
                     continue;
+                };
+                let unresolved = if unresolved {
+                    format!(
+                        " (the scan cannot resolve `{repo}`: whichever repository it names, every context of it matches, and a wildcard in it would admit more)"
+                    )
+                } else {
+                    String::new()
                 };
                 out.push(
                     Finding::new(META.id, META.severity, t.policy.file, v.span)
                         .message(format!(
-                            "`{}` lets every branch, tag, environment and `pull_request` run of `{repo}` assume {}",
+                            "`{}` lets every branch, tag, environment and `pull_request` run of `{repo}` assume {}{unresolved}",
                             v.value.display(),
                             t.policy.owner
                         ))
@@ -90,10 +111,11 @@ mod tests {
 
     #[test]
     fn shapes() {
-        let r = |s: &str| repo_wide(&Template::lit(s));
+        let r = |s: &str| repo_wide(&Template::lit(s)).map(|w| w.repo);
         assert_eq!(r("repo:acme/app:*"), Some("acme/app".into()));
         assert_eq!(r("repo:acme@1/app@2:*"), Some("acme@1/app@2".into()));
         assert_eq!(r("repo:acme@*/app@*:*"), Some("acme@*/app@*".into()));
+        assert_eq!(r("repo:acme/app/x:*"), None);
         assert_eq!(r("repo:acme/*:*"), None);
         assert_eq!(r("repo:acme/app*:*"), None);
         assert_eq!(r("repo:*/app:*"), None);
@@ -107,6 +129,24 @@ mod tests {
                 Part::Lit("/app:*".into()),
             ],
         };
-        assert_eq!(repo_wide(&tpl), None);
+        let w = repo_wide(&tpl).unwrap();
+        assert!(w.unresolved);
+        // a whole `owner/repo` from one value could hold a colon (a narrower context): no verdict
+        let whole = Template {
+            parts: vec![
+                Part::Lit("repo:".into()),
+                Part::Unknown("var.repository".into()),
+                Part::Lit(":*".into()),
+            ],
+        };
+        assert_eq!(repo_wide(&whole), None);
+        let partial = Template {
+            parts: vec![
+                Part::Lit("repo:".into()),
+                Part::Unknown("var.org".into()),
+                Part::Lit("/app*:*".into()),
+            ],
+        };
+        assert_eq!(repo_wide(&partial), None);
     }
 }
