@@ -277,7 +277,8 @@ pub fn trust_repo(p: &PolicyDoc, issuer: &str) -> Option<String> {
     let mut names = BTreeSet::new();
     for s in &p.statements {
         for c in &s.conditions {
-            let claim = c.claim_of(issuer);
+            // (a key whose issuer is known only at apply time is the statement's)
+            let claim = c.claim_of_or_unresolved(issuer);
             for v in &c.values {
                 let text = v.value.known_prefix();
                 let repo = match claim.as_deref() {

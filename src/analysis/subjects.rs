@@ -1152,7 +1152,7 @@ impl<'a> RoleAnalysis<'a> {
     }
     /// The roles an assumption's name resolves to: the single definition, or every one of
     /// several definitions of the name when there are at most [`MAX_DEFINITIONS`].
-    fn definitions(&self, a: &Assumption) -> Vec<usize> {
+    pub fn definitions(&self, a: &Assumption) -> Vec<usize> {
         let RoleTarget::Name(n) = &a.target else {
             return Vec::new();
         };

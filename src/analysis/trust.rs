@@ -120,13 +120,12 @@ impl<'a> CiTrust<'a> {
         &'s self,
         claim: &'s str,
     ) -> impl Iterator<Item = &'a Condition> + 's {
-        self.statement.conditions.iter().filter(move |c| {
-            c.is_claim(&self.issuer, claim)
-                    // `"${local.issuer}:sub"`: an issuer known only at apply time is taken to
-                    // be this statement's (no alarm is raised on a guess).
-                    || (c.key.value.starts_with("${")
-                        && c.key.value.rsplit_once("}:").is_some_and(|(_, k)| k.eq_ignore_ascii_case(claim)))
-        })
+        // `"${local.issuer}:sub"`: an issuer known only at apply time is taken to be this
+        // statement's (no alarm is raised on a guess).
+        self.statement
+            .conditions
+            .iter()
+            .filter(move |c| c.is_claim_or_unresolved(&self.issuer, claim))
     }
     /// Every `sub` value whose wildcards take effect: under `StringLike` with any qualifier but
     /// `ForAllValues:` (`StringEquals` compares `*` literally: broken, not open).

@@ -145,6 +145,27 @@ impl Condition {
         self.claim_str(issuer)
             .is_some_and(|c| c.eq_ignore_ascii_case(claim))
     }
+    /// [`Self::is_claim`], or a key whose issuer is known only at apply time
+    /// (`"${aws_iam_openid_connect_provider.github.url}:sub"`), taken to be the statement's.
+    pub fn is_claim_or_unresolved(&self, issuer: &str, claim: &str) -> bool {
+        self.is_claim(issuer, claim)
+            || self
+                .unresolved_claim_str()
+                .is_some_and(|k| k.eq_ignore_ascii_case(claim))
+    }
+    /// [`Self::claim_of`], or the claim of a key whose issuer is known only at apply time.
+    pub fn claim_of_or_unresolved(&self, issuer: &str) -> Option<String> {
+        self.claim_str(issuer)
+            .or_else(|| self.unresolved_claim_str())
+            .map(str::to_ascii_lowercase)
+    }
+    fn unresolved_claim_str(&self) -> Option<&str> {
+        let key = self.key.value.as_str();
+        if !key.starts_with("${") {
+            return None;
+        }
+        key.rsplit_once("}:").map(|(_, k)| k)
+    }
 }
 
 impl Statement {

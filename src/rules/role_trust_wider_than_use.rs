@@ -41,24 +41,35 @@ impl Rule for RoleTrustWiderThanUse {
         let mut uses: BTreeMap<(FileId, Span), Use> = BTreeMap::new();
         for (a, j) in an.assumptions.iter().zip(ctx.judged()) {
             let Some(j) = j else { continue };
-            let (role, trust, repo) = (&an.roles[j.role], j.trust, &j.repo);
             // a role that rejects a job, or its audience, has a bigger problem
             let broken = j.audience_rejection.is_some() || j.rejects_all();
-            let e = uses.entry((trust.file, trust.span)).or_insert_with(|| {
-                (
-                    role.name.clone(),
-                    trust,
-                    vec![],
-                    Some((a.file, a.role_span)),
-                    false,
-                )
-            });
-            e.4 |= broken;
-            for s in &a.subjects {
-                if s.foreign || repo.known().is_none() {
-                    e.4 = true; // some use is not fully known: no verdict
+            // A name defined several times (one role per account or environment): each
+            // definition is used by at most the jobs naming it, so a trust wider than all of
+            // their subjects is wider than its own use.
+            for r in an.definitions(a) {
+                let role = &an.roles[r];
+                let Some(trust) = role.trust else { continue };
+                let repo = if r == j.role {
+                    j.repo.clone()
+                } else {
+                    an.repo_value(a.file, trust)
+                };
+                let e = uses.entry((trust.file, trust.span)).or_insert_with(|| {
+                    (
+                        role.name.clone(),
+                        trust,
+                        vec![],
+                        Some((a.file, a.role_span)),
+                        false,
+                    )
+                });
+                e.4 |= broken;
+                for s in &a.subjects {
+                    if s.foreign || repo.known().is_none() {
+                        e.4 = true; // some use is not fully known: no verdict
+                    }
+                    e.2.push(s.sub(&repo));
                 }
-                e.2.push(s.sub(repo));
             }
         }
         for (name, trust, used, first_use, incomplete) in uses.into_values() {
@@ -73,9 +84,8 @@ impl Rule for RoleTrustWiderThanUse {
                 }
                 for c in &st.conditions {
                     let op = c.op();
-                    if c.claim_of(&issuer).as_deref() != Some("sub")
-                        || !op.is_positive_string_match()
-                    {
+                    // (a key whose issuer is known only at apply time is the statement's)
+                    if !c.is_claim_or_unresolved(&issuer, "sub") || !op.is_positive_string_match() {
                         continue;
                     }
                     let sop = if op.is_like() {
