@@ -179,15 +179,48 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
             };
             let mut at = (f.file, f.span);
             let mut first = None;
+            let mut outer = None;
             for (file, inputs) in &r.callers {
                 let Some(name) = var_at(at.0, at.1) else {
                     break;
                 };
-                let Some((_, span)) = inputs.iter().find(|(n, _)| *n == name) else {
+                let Some(arg) = inputs.iter().find(|a| a.name == name) else {
                     break;
                 };
                 first.get_or_insert(name);
-                at = (*file, *span);
+                at = (*file, arg.span);
+                outer = Some(arg);
+            }
+            // The value the finding quotes first (`` `repo:acme/app:pull_request` lets … ``)
+            // written once inside the outermost argument (a list item): the finding is about
+            // that item. (A module may prefix `repo:` to what its caller passes.)
+            if let Some(arg) = outer
+                && let Some(quoted) = f.message.split('`').nth(1)
+            {
+                let mut spans: Vec<crate::source::Span> = arg
+                    .strings
+                    .iter()
+                    .filter(|(text, _)| {
+                        text == quoted || quoted.strip_prefix("repo:") == Some(text.as_str())
+                    })
+                    .map(|(_, span)| *span)
+                    .collect();
+                spans.dedup();
+                // (only where the file's text there is that literal)
+                let written = |span: crate::source::Span| {
+                    scan.get_file(at.0).is_some_and(|src| {
+                        let t = src.slice(span).trim();
+                        t.len() >= 2 && t.starts_with('"') && t.ends_with('"')
+                    })
+                };
+                if let [one] = spans.as_slice()
+                    && *one != arg.span
+                    && arg.span.start <= one.start
+                    && one.end <= arg.span.end
+                    && written(*one)
+                {
+                    at.1 = *one;
+                }
             }
             if let Some(name) = first {
                 let used = crate::diag::Label {

@@ -115,8 +115,41 @@ pub struct RenderedBy {
     /// How it was rendered, as a phrase (`rendered by \`templatefile()\``).
     pub how: String,
     /// A local module's callers, innermost first: each `module` block's file and the
-    /// arguments it passes (name, value span).
-    pub callers: Vec<(FileId, Vec<(String, Span)>)>,
+    /// arguments it passes.
+    pub callers: Vec<(FileId, Vec<CallerArg>)>,
+}
+
+/// One argument a module call passes, in the caller's file.
+#[derive(Clone, Debug)]
+pub struct CallerArg {
+    pub name: String,
+    /// The value.
+    pub span: Span,
+    /// The known strings inside the value (a list's items), each with where it is written.
+    pub strings: Vec<(String, Span)>,
+}
+
+impl CallerArg {
+    /// The argument `name` with value `v`, remembering the known strings inside it that are
+    /// written within it (at most 64: the ones a finding can be narrowed to).
+    pub fn new(name: String, v: &crate::source::tree::Node) -> CallerArg {
+        let mut strings = Vec::new();
+        v.walk(&mut |n| {
+            if strings.len() < 64
+                && let crate::source::tree::Value::Str(t) = &n.value
+                && let Some(k) = t.known()
+                && v.span.start <= n.span.start
+                && n.span.end <= v.span.end
+            {
+                strings.push((k, n.span));
+            }
+        });
+        CallerArg {
+            name,
+            span: v.span,
+            strings,
+        }
+    }
 }
 
 /// A block whose `count`/`for_each` is empty by default.

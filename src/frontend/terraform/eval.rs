@@ -172,6 +172,24 @@ impl Eval<'_> {
         self.node(Value::Str(Template::lit(s)))
     }
 
+    /// Where a literal of the expression is written: its own span when the evaluated text is
+    /// the file's text at `span` (a list item keeps its line), else the whole value's.
+    fn at(&self, e: &Expression) -> Span {
+        match e.span() {
+            Some(r)
+                if (self.span.end - self.span.start) as usize == self.src.len()
+                    && self.span.end > self.span.start
+                    && r.end <= self.src.len() =>
+            {
+                Span::new(
+                    self.span.start as usize + r.start,
+                    self.span.start as usize + r.end,
+                )
+            }
+            _ => self.span,
+        }
+    }
+
     fn over_budget(&self) -> bool {
         self.nodes.get() > MAX_NODES
     }
@@ -205,7 +223,11 @@ impl Eval<'_> {
             Expression::Null(_) => self.node(Value::Null),
             Expression::Bool(b) => self.node(Value::Bool(*b.value())),
             Expression::Number(n) => self.node(Value::Num(n.value().to_string())),
-            Expression::String(s) => self.str(s.value().clone()),
+            Expression::String(s) => {
+                let mut n = self.str(s.value().clone());
+                n.span = self.at(e);
+                n
+            }
             Expression::Array(a) => {
                 let items = a.iter().map(|x| self.eval(x, scope, d)).collect();
                 self.node(Value::Seq(items))

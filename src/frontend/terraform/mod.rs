@@ -217,7 +217,7 @@ pub struct Instance {
     pub caller: (FileId, Span, String),
     /// Every `module` block of the chain, innermost first: its file and the arguments it
     /// passes (name, value span in that file).
-    pub callers: Vec<(FileId, Vec<(String, Span)>)>,
+    pub callers: Vec<(FileId, Vec<crate::model::CallerArg>)>,
     /// The caller was linked as a directory of its own (not itself as a module instance): when
     /// the caller's directory is a module some other caller instantiates, this instance (with
     /// the caller's unknown inputs) is superseded by the one through that caller.
@@ -296,7 +296,7 @@ struct Call {
     header: Span,
     name: String,
     how: String,
-    inputs: Vec<(String, Span)>,
+    inputs: Vec<crate::model::CallerArg>,
     via: Vec<FileId>,
 }
 
@@ -559,7 +559,7 @@ fn link_module(dir: &str, source: &str, call: CallSite, cx: &LinkCx<'_>, out: &m
     }
     let mut passed = Vec::new();
     for (k, v) in call.inputs {
-        passed.push((k.clone(), v.span));
+        passed.push(crate::model::CallerArg::new(k.clone(), &v));
         inputs.insert(format!("var.{k}"), v);
     }
     let ids: Vec<FileId> = parsed.iter().map(|(id, _)| *id).collect();

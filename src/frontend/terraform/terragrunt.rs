@@ -193,7 +193,7 @@ pub(super) fn link_stack(dir: &str, file: FileId, b: &Block, cx: &LinkCx<'_>, ou
             if let Value::Map(entries) = &v.value {
                 for e in entries {
                     bind_each(&mut values, format!("values.{}", e.key), &e.value, 0);
-                    passed.push((e.key.clone(), e.value.span));
+                    passed.push(crate::model::CallerArg::new(e.key.clone(), &e.value));
                 }
             }
         }
