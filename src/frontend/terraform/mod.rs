@@ -1747,7 +1747,27 @@ impl<'a> Module<'a> {
                 if let Some(n) = resource_name(b, "aws_iam_role") {
                     self.role(models, *id, b, &n);
                 } else if b.ident == "module" {
-                    modules::module(models, *id, b);
+                    // A known registry module with `for_each`/`count`: one role per instance,
+                    // each with its own `each.*`/`count.index` (`module.x["key"]`).
+                    for (key, each) in expansions(b) {
+                        if each.is_empty() {
+                            modules::module(models, *id, b);
+                            continue;
+                        }
+                        let mut one = b.clone();
+                        if let (Some((k, _)), Some(label)) = (&key, one.labels.first_mut()) {
+                            *label = format!("{label}[{k}]");
+                        }
+                        for e in one.attrs.iter_mut() {
+                            if !matches!(
+                                e.key.as_str(),
+                                "source" | "version" | "count" | "for_each"
+                            ) {
+                                resolve(&mut e.value, &each);
+                            }
+                        }
+                        modules::module(models, *id, &one);
+                    }
                 }
             }
         }
