@@ -264,10 +264,13 @@ pub fn names_exactly<'s>(s: &'s Statement, action: &str) -> Option<&'s SStr> {
     })
 }
 
-/// Condition keys that describe the request or the caller (where, when, how, who), never which
-/// resource is acted on: a statement conditioned only on them grants its actions on the same
-/// resources as without them. AWS global condition context keys; a key not listed (resource
-/// tags, `aws:ResourceAccount`, service keys) may select resources and is not judged.
+/// Condition keys that describe where and when a request is made (region, network, time,
+/// transport, client), never which resource it acts on, and that a CI role's session can
+/// satisfy: a statement conditioned only on them grants its actions on the same resources as
+/// without them. Left out on purpose: keys about the caller (`aws:PrincipalArn`,
+/// `aws:PrincipalTag/…`) and MFA (a web-identity session has none), which may make the statement
+/// never apply to the role, and `aws:CalledVia`/`aws:ViaAWSService` (only through another
+/// service); resource keys (tags, `aws:ResourceAccount`) and service keys may select resources.
 const CONTEXT_ONLY_KEYS: &[&str] = &[
     "aws:RequestedRegion",
     "aws:SourceIp",
@@ -275,38 +278,22 @@ const CONTEXT_ONLY_KEYS: &[&str] = &[
     "aws:SourceVpce",
     "aws:VpcSourceIp",
     "aws:SecureTransport",
-    "aws:MultiFactorAuthPresent",
-    "aws:MultiFactorAuthAge",
     "aws:CurrentTime",
     "aws:EpochTime",
-    "aws:TokenIssueTime",
     "aws:UserAgent",
     "aws:Referer",
-    "aws:CalledVia",
-    "aws:CalledViaFirst",
-    "aws:CalledViaLast",
-    "aws:ViaAWSService",
-    "aws:PrincipalArn",
-    "aws:PrincipalAccount",
-    "aws:PrincipalOrgID",
-    "aws:PrincipalOrgPaths",
-    "aws:PrincipalType",
-    "aws:PrincipalIsAWSService",
-    "aws:userid",
-    "aws:username",
 ];
 
 /// The statement's conditions when every one of them is on a request-context key (region,
-/// source IP, time, MFA, the caller): they limit when the grant applies, not which resources
-/// it covers. `None` when a condition may select resources (a resource tag, the resource's
-/// account, a service key, an unknown key). An unconditional statement gives `Some(vec![])`.
+/// source network, time): they limit when the grant applies, not which resources it covers.
+/// `None` when a condition may select resources or keep the grant from the role (a resource
+/// tag, the resource's account, the caller, a service key, an unknown key). An unconditional
+/// statement gives `Some(vec![])`.
 pub fn context_only_conditions(st: &Statement) -> Option<Vec<&str>> {
     let mut keys: Vec<&str> = Vec::new();
     for c in &st.conditions {
         let k = c.key.value.trim();
-        let context = CONTEXT_ONLY_KEYS.iter().any(|x| x.eq_ignore_ascii_case(k))
-            || k.to_ascii_lowercase().starts_with("aws:principaltag/");
-        if !context {
+        if !CONTEXT_ONLY_KEYS.iter().any(|x| x.eq_ignore_ascii_case(k)) {
             return None;
         }
         if !keys.iter().any(|x| x.eq_ignore_ascii_case(k)) {
@@ -316,14 +303,14 @@ pub fn context_only_conditions(st: &Statement) -> Option<Vec<&str>> {
     Some(keys)
 }
 
-/// For messages: ` (its condition on `aws:RequestedRegion` limits where, not what)`, or empty.
+/// For messages: `` (a condition on `aws:RequestedRegion` does not select resources)``, or empty.
 pub fn context_note(keys: &[&str]) -> String {
     if keys.is_empty() {
         return String::new();
     }
     let names: Vec<String> = keys.iter().map(|k| format!("`{k}`")).collect();
     format!(
-        " (its condition on {} limits when the grant applies, not which resources it covers)",
+        " (a condition on {} does not select resources)",
         names.join(" and ")
     )
 }
