@@ -39,6 +39,19 @@ pub(crate) fn repo_wide(pattern: &Template) -> Option<RepoWide> {
     if sub.context != Some("*") || sub.repo.is_empty() {
         return None;
     }
+    // A whole `OWNER/REPO` from one value (`repo:${var.github_repository}:*`): every context
+    // of whichever repository it names.
+    if sub.repo.chars().all(|c| c == UNKNOWN) {
+        let shown = pattern.display();
+        return Some(RepoWide {
+            repo: shown
+                .strip_prefix("repo:")
+                .and_then(|x| x.strip_suffix(":*"))
+                .unwrap_or(&shown)
+                .to_string(),
+            unresolved: true,
+        });
+    }
     // `repo:acme/app:*` or `repo:acme@1/app@2:*`; `@*` in an ID position is still one repo.
     let (owner, repo) = sub.repo.split_once('/')?;
     if repo.contains('/') {
@@ -131,7 +144,7 @@ mod tests {
         };
         let w = repo_wide(&tpl).unwrap();
         assert!(w.unresolved);
-        // a whole `owner/repo` from one value could hold a colon (a narrower context): no verdict
+        // a whole `owner/repo` from one value
         let whole = Template {
             parts: vec![
                 Part::Lit("repo:".into()),
@@ -139,7 +152,7 @@ mod tests {
                 Part::Lit(":*".into()),
             ],
         };
-        assert_eq!(repo_wide(&whole), None);
+        assert!(repo_wide(&whole).unwrap().unresolved);
         let partial = Template {
             parts: vec![
                 Part::Lit("repo:".into()),

@@ -205,6 +205,14 @@ fn check_callers(ctx: &Ctx<'_>, w: &Workflow, out: &mut Vec<Finding>) {
         if id_token(cw.effective_permissions(cjob)) != IdToken::Missing {
             continue;
         }
+        // A calling job with no `permissions` in a workflow that only runs when called has
+        // the permissions its own caller grants, which this call does not decide.
+        if cw.effective_permissions(cjob).is_none()
+            && !cw.triggers.is_empty()
+            && cw.triggers.iter().all(|t| t.event == "workflow_call")
+        {
+            continue;
+        }
         let Some(uses) = &cjob.uses else { continue };
         let whose = match (&cjob.permissions, &cw.permissions) {
             (Some(_), _) => "its `permissions` block does not grant `id-token: write`",

@@ -534,7 +534,8 @@ fn link_module(dir: &str, source: &str, call: CallSite, cx: &LinkCx<'_>, out: &m
     if cx.stack.len() >= MAX_MODULE_DEPTH {
         return;
     }
-    let Some(target) = join_rel(dir, source) else {
+    // (`source = "../"` from `examples/` is the scan root's own directory, `""`)
+    let Some(target) = join_dir(dir, source) else {
         return;
     };
     if target == dir || cx.stack.contains(&target) || cx.budget.get() == 0 {
@@ -688,6 +689,11 @@ pub(super) const ROOT_DIR: &str = "\u{1}root";
 /// joined to the module directory `dir`, both relative to the scan root. `None` for an
 /// absolute path or one that leaves the scanned tree.
 fn join_rel(dir: &str, path: &str) -> Option<String> {
+    join_dir(dir, path).filter(|p| !p.is_empty())
+}
+
+/// [`join_rel`] for a directory, which may be the scan root itself (`""`).
+fn join_dir(dir: &str, path: &str) -> Option<String> {
     if path.starts_with('/') || path.starts_with('\\') || path.contains(':') || path.contains('\0')
     {
         return None;
@@ -705,7 +711,7 @@ fn join_rel(dir: &str, path: &str) -> Option<String> {
             s => out.push(s),
         }
     }
-    (!out.is_empty()).then(|| out.join("/"))
+    Some(out.join("/"))
 }
 
 /// Fill a template's `${name}` holes with the known values of its variables: a string, number
