@@ -97,12 +97,17 @@ fn rules_on(
     // thread is still computing would leave its core idle. They must all be ready before the
     // rules run: `judged` works in parallel, and a worker waiting inside it could pick up a
     // rule that asks for `judged` again (a re-entrant initialisation, a deadlock).
+    // The roles CI can assume with their permissions are read only by rules about IaC: when
+    // those keep their previous findings (only workflows changed), no rule asks for them and
+    // they are not worked out (the view uses no rayon, so a rule may still ask for it).
     rayon::join(
         || {
             cx.judged();
         },
         || {
-            cx.ci_roles();
+            if kept.is_empty() {
+                cx.ci_roles();
+            }
             cx.providers();
         },
     );
@@ -559,7 +564,10 @@ impl Engine {
         let changed: HashSet<PathBuf> = changes.iter().map(|(p, _)| key(p)).collect();
         let touched = |scan: &Scan| -> Vec<FileId> {
             scan.files()
-                .filter(|(_, f)| changed.contains(&key(&f.path)))
+                .filter(|(_, f)| {
+                    changed.iter().any(|c| crate::scan::may_be_same(c, &f.path))
+                        && changed.contains(&key(&f.path))
+                })
                 .map(|(id, _)| id)
                 .collect()
         };

@@ -606,6 +606,9 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
     };
     let default = default_branch(scan);
     let actions = LocalActions::index(scan);
+    // What secrets and variables hold (a pass over every file's CI values): once per
+    // analysis, for the first step reaching AWS, not once per step.
+    let mut mappings = None;
     let mut assumptions = Vec::new();
     for m in &scan.models {
         for w in &m.workflows {
@@ -635,7 +638,11 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
                 for (step, access, inner) in found {
                     let ctxs = ctxs
                         .get_or_insert_with(|| contexts(scan, callers, w, default.as_deref(), 0));
-                    assumptions.extend(assumption(scan, w, job, step, access, inner, jnode, ctxs));
+                    let mappings = mappings
+                        .get_or_insert_with(|| crate::analysis::access::role_mappings(scan));
+                    assumptions.extend(assumption(
+                        w, job, step, access, inner, jnode, ctxs, mappings,
+                    ));
                 }
             }
         }
@@ -793,7 +800,6 @@ fn through_input(inner: &Step, caller: &Step, key: &str) -> Option<(String, Span
 
 #[allow(clippy::too_many_arguments)]
 fn assumption<'a>(
-    scan: &'a Scan,
     w: &'a Workflow,
     job: &'a Job,
     step: &'a Step,
@@ -801,6 +807,7 @@ fn assumption<'a>(
     inner: Option<(&'a Workflow, &'a Step)>,
     jnode: Option<&Node>,
     ctxs: &[TriggerContext],
+    mappings: &BTreeMap<String, String>,
 ) -> Vec<Assumption<'a>> {
     let web_identity = !inner
         .map_or(step, |(_, i)| i)
@@ -811,7 +818,6 @@ fn assumption<'a>(
         Some((iw, i)) if web_identity => crate::analysis::access::web_identity_role(i, job, iw),
         Some((_, i)) => through_input(i, step, "role-to-assume"),
     };
-    let mappings = crate::analysis::access::role_mappings(scan);
     let combos = jnode.and_then(matrix_combos);
     let combos: Vec<Option<BTreeMap<String, String>>> = match combos {
         Some(c) if !c.is_empty() => c.into_iter().map(Some).collect(),
@@ -826,7 +832,7 @@ fn assumption<'a>(
                 matrix: combo.as_ref(),
                 inputs: inputs.as_ref(),
                 env: envs.clone(),
-                mappings: Some(&mappings),
+                mappings: Some(mappings),
             };
             let target = match &role {
                 Some((text, _)) => {
@@ -938,7 +944,6 @@ pub fn job_subjects<'a>(
 ) -> Vec<Subject> {
     let mut seen = BTreeSet::new();
     assumption(
-        scan,
         w,
         job,
         step,
@@ -946,6 +951,7 @@ pub fn job_subjects<'a>(
         None,
         job.matrix.as_ref(),
         &runs.0,
+        &crate::analysis::access::role_mappings(scan),
     )
     .into_iter()
     .flat_map(|a| a.subjects)
