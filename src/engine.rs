@@ -5,6 +5,7 @@
 //! clients of this module; none of it prints or exits.
 
 use crate::analysis::repo::CiContext;
+use crate::analysis::subjects::JudgeMemo;
 use crate::config::{self, Loaded, PathMatcher};
 use crate::diag::Finding;
 use crate::fix::{self, FixReport};
@@ -108,6 +109,8 @@ fn rules_on(
             if kept.is_empty() {
                 cx.ci_roles();
             }
+            // (beside the judgement rather than inside the first rule asking)
+            cx.trusts();
             cx.providers();
         },
     );
@@ -335,6 +338,10 @@ pub struct Outcome {
     /// How many of `scan.warnings` (the last ones) the check added to the scan's own (a
     /// re-check takes them off before adding its own).
     added_warnings: usize,
+    /// The verdicts of the check's judgement of jobs against trust policies, for a re-check
+    /// after workflows changed (empty when an analysis gave up on a comparison: such a verdict
+    /// is not kept, so a later check says so again).
+    judge_memo: JudgeMemo,
 }
 
 impl Outcome {
@@ -491,7 +498,8 @@ impl Engine {
         overlays: &[(PathBuf, String)],
     ) -> Outcome {
         let scan = self.scan_under(root, paths, overlays);
-        self.finish_then(scan, &[], &|_| false, None, |_, _| ()).0
+        self.finish_then(scan, &[], &|_| false, None, JudgeMemo::default(), |_, _| ())
+            .0
     }
 
     /// Check `paths` as they are on disk and hand the check's shared views (the role analysis,
@@ -503,7 +511,7 @@ impl Engine {
         then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
     ) -> (Outcome, R) {
         let scan = self.scan_under(crate::scan::root_for(paths), paths, &[]);
-        self.finish_then(scan, &[], &|_| false, None, then)
+        self.finish_then(scan, &[], &|_| false, None, JudgeMemo::default(), then)
     }
 
     fn scan_under(&self, root: PathBuf, paths: &[PathBuf], overlays: &[(PathBuf, String)]) -> Scan {
@@ -553,6 +561,7 @@ impl Engine {
             rule_findings: previous,
             limits: previous_limits,
             added_warnings,
+            judge_memo,
             ..
         } = previous;
         let own = scan.warnings.len().saturating_sub(added_warnings);
@@ -572,6 +581,7 @@ impl Engine {
                 .collect()
         };
         let mut focus: HashSet<FileId> = touched(&scan).into_iter().collect();
+
         if crate::scan::rescan(&mut scan, self.max_file_size, changes) {
             focus.extend(touched(&scan));
             let reuse = |m: &RuleMeta| {
@@ -581,7 +591,15 @@ impl Engine {
                         .iter()
                         .any(|k| *k == "workflow" || *k == "action")
             };
-            let (mut out, ()) = self.finish_then(scan, &previous, &reuse, Some(&focus), |_, _| ());
+            // The verdicts of the previous check hold while no role or policy changed: kept
+            // when only workflows and actions did (which hold none).
+            let memo = if only_workflows {
+                judge_memo
+            } else {
+                JudgeMemo::default()
+            };
+            let (mut out, ()) =
+                self.finish_then(scan, &previous, &reuse, Some(&focus), memo, |_, _| ());
             // The kept findings' rules did not run again: what they gave up on still holds
             // (the matcher's record cannot tell which rule gave up, so the previous one is kept
             // whenever some findings were).
@@ -603,6 +621,7 @@ impl Engine {
         previous: &[Finding],
         reuse: &dyn Fn(&RuleMeta) -> bool,
         focus: Option<&HashSet<FileId>>,
+        judge_memo: JudgeMemo,
         then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
     ) -> (Outcome, R) {
         let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
@@ -611,7 +630,7 @@ impl Engine {
             scan.errors
                 .retain(|e| !excluded(&e.path, &root.join(&e.path)));
         }
-        let cx = Ctx::focused(&scan, focus);
+        let cx = Ctx::focused(&scan, focus).with_judge_memo(judge_memo);
         let (found, limits) = rules_on(&cx, &self.rules, &self.selection, previous, reuse, focus);
         // Judging jobs against trust policies without knowing the default branch or subject
         // form is said once in the summary, not skipped silently. (No rule reads warnings.)
@@ -629,6 +648,13 @@ impl Engine {
         let rule_findings = found.clone();
         let (findings, suppressed) = self.select(&scan, found);
         let r = then(&cx, &findings);
+        // A verdict whose evaluation gave up on a comparison is not kept: a later check that
+        // took it from the memo would not say that it gave up.
+        let judge_memo = if limits.wildcard.is_none() {
+            cx.take_judge_memo()
+        } else {
+            JudgeMemo::default()
+        };
         drop(cx);
         let added_warnings = unknown.len();
         scan.warnings.extend(unknown);
@@ -639,6 +665,7 @@ impl Engine {
             rule_findings,
             limits,
             added_warnings,
+            judge_memo,
         };
         (out, r)
     }
