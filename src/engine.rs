@@ -5,6 +5,7 @@
 //! clients of this module; none of it prints or exits.
 
 use crate::analysis::repo::CiContext;
+use crate::analysis::subjects::JudgeMemo;
 use crate::config::{self, Loaded, PathMatcher};
 use crate::diag::Finding;
 use crate::fix::{self, FixReport};
@@ -97,12 +98,19 @@ fn rules_on(
     // thread is still computing would leave its core idle. They must all be ready before the
     // rules run: `judged` works in parallel, and a worker waiting inside it could pick up a
     // rule that asks for `judged` again (a re-entrant initialisation, a deadlock).
+    // The roles CI can assume with their permissions are read only by rules about IaC: when
+    // those keep their previous findings (only workflows changed), no rule asks for them and
+    // they are not worked out (the view uses no rayon, so a rule may still ask for it).
     rayon::join(
         || {
             cx.judged();
         },
         || {
-            cx.ci_roles();
+            if kept.is_empty() {
+                cx.ci_roles();
+            }
+            // (beside the judgement rather than inside the first rule asking)
+            cx.trusts();
             cx.providers();
         },
     );
@@ -363,6 +371,10 @@ pub struct Outcome {
     /// How many of `scan.warnings` (the last ones) the check added to the scan's own (a
     /// re-check takes them off before adding its own).
     added_warnings: usize,
+    /// The verdicts of the check's judgement of jobs against trust policies, for a re-check
+    /// after workflows changed (empty when an analysis gave up on a comparison: such a verdict
+    /// is not kept, so a later check says so again).
+    judge_memo: JudgeMemo,
 }
 
 impl Outcome {
@@ -519,7 +531,8 @@ impl Engine {
         overlays: &[(PathBuf, String)],
     ) -> Outcome {
         let scan = self.scan_under(root, paths, overlays);
-        self.finish_then(scan, &[], &|_| false, None, |_, _| ()).0
+        self.finish_then(scan, &[], &|_| false, None, JudgeMemo::default(), |_, _| ())
+            .0
     }
 
     /// Check `paths` as they are on disk and hand the check's shared views (the role analysis,
@@ -531,7 +544,7 @@ impl Engine {
         then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
     ) -> (Outcome, R) {
         let scan = self.scan_under(crate::scan::root_for(paths), paths, &[]);
-        self.finish_then(scan, &[], &|_| false, None, then)
+        self.finish_then(scan, &[], &|_| false, None, JudgeMemo::default(), then)
     }
 
     fn scan_under(&self, root: PathBuf, paths: &[PathBuf], overlays: &[(PathBuf, String)]) -> Scan {
@@ -581,6 +594,7 @@ impl Engine {
             rule_findings: previous,
             limits: previous_limits,
             added_warnings,
+            judge_memo,
             ..
         } = previous;
         let own = scan.warnings.len().saturating_sub(added_warnings);
@@ -592,11 +606,15 @@ impl Engine {
         let changed: HashSet<PathBuf> = changes.iter().map(|(p, _)| key(p)).collect();
         let touched = |scan: &Scan| -> Vec<FileId> {
             scan.files()
-                .filter(|(_, f)| changed.contains(&key(&f.path)))
+                .filter(|(_, f)| {
+                    changed.iter().any(|c| crate::scan::may_be_same(c, &f.path))
+                        && changed.contains(&key(&f.path))
+                })
                 .map(|(id, _)| id)
                 .collect()
         };
         let mut focus: HashSet<FileId> = touched(&scan).into_iter().collect();
+
         if crate::scan::rescan(&mut scan, self.max_file_size, changes) {
             focus.extend(touched(&scan));
             let reuse = |m: &RuleMeta| {
@@ -606,7 +624,15 @@ impl Engine {
                         .iter()
                         .any(|k| *k == "workflow" || *k == "action")
             };
-            let (mut out, ()) = self.finish_then(scan, &previous, &reuse, Some(&focus), |_, _| ());
+            // The verdicts of the previous check hold while no role or policy changed: kept
+            // when only workflows and actions did (which hold none).
+            let memo = if only_workflows {
+                judge_memo
+            } else {
+                JudgeMemo::default()
+            };
+            let (mut out, ()) =
+                self.finish_then(scan, &previous, &reuse, Some(&focus), memo, |_, _| ());
             // The kept findings' rules did not run again: what they gave up on still holds
             // (the matcher's record cannot tell which rule gave up, so the previous one is kept
             // whenever some findings were).
@@ -628,6 +654,7 @@ impl Engine {
         previous: &[Finding],
         reuse: &dyn Fn(&RuleMeta) -> bool,
         focus: Option<&HashSet<FileId>>,
+        judge_memo: JudgeMemo,
         then: impl FnOnce(&Ctx<'_>, &[Finding]) -> R,
     ) -> (Outcome, R) {
         let excluded = |rel: &str, path: &Path| self.excluded(rel, path);
@@ -636,7 +663,7 @@ impl Engine {
             scan.errors
                 .retain(|e| !excluded(&e.path, &root.join(&e.path)));
         }
-        let cx = Ctx::focused(&scan, focus);
+        let cx = Ctx::focused(&scan, focus).with_judge_memo(judge_memo);
         let (found, limits) = rules_on(&cx, &self.rules, &self.selection, previous, reuse, focus);
         // Judging jobs against trust policies without knowing the default branch or subject
         // form is said once in the summary, not skipped silently. (No rule reads warnings.)
@@ -654,6 +681,13 @@ impl Engine {
         let rule_findings = found.clone();
         let (findings, suppressed) = self.select(&scan, found);
         let r = then(&cx, &findings);
+        // A verdict whose evaluation gave up on a comparison is not kept: a later check that
+        // took it from the memo would not say that it gave up.
+        let judge_memo = if limits.wildcard.is_none() {
+            cx.take_judge_memo()
+        } else {
+            JudgeMemo::default()
+        };
         drop(cx);
         let added_warnings = unknown.len();
         scan.warnings.extend(unknown);
@@ -664,6 +698,7 @@ impl Engine {
             rule_findings,
             limits,
             added_warnings,
+            judge_memo,
         };
         (out, r)
     }

@@ -1046,7 +1046,9 @@ pub fn rescan(scan: &mut Scan, max: u64, changes: &[(PathBuf, Option<String>)]) 
     };
     for (path, _) in changes {
         let path = key(path);
-        if let Some((id, _)) = scan.files().find(|(_, f)| key(&f.path) == path)
+        if let Some((id, _)) = scan
+            .files()
+            .find(|(_, f)| may_be_same(&path, &f.path) && key(&f.path) == path)
             && linked(id)
         {
             return false;
@@ -1060,7 +1062,7 @@ pub fn rescan(scan: &mut Scan, max: u64, changes: &[(PathBuf, Option<String>)]) 
         let rel = rel.to_string_lossy().replace('\\', "/");
         let id = scan
             .files()
-            .find(|(_, f)| key(&f.path) == path)
+            .find(|(_, f)| may_be_same(&path, &f.path) && key(&f.path) == path)
             .map(|(id, _)| id)
             .unwrap_or(scan.slots());
         scan.errors.retain(|e| e.path != rel);
@@ -1093,6 +1095,18 @@ pub fn rescan(scan: &mut Scan, max: u64, changes: &[(PathBuf, Option<String>)]) 
         }
     }
     true
+}
+
+/// Whether `path` (made absolute by [`std::path::absolute`]) may name the same file as
+/// `other` once that is made absolute too: `false` only when their file names differ (making a
+/// path absolute keeps its file name), so a search for a changed file makes absolute only the
+/// few paths with its name instead of every file's.
+pub fn may_be_same(path: &Path, other: &Path) -> bool {
+    match (path.file_name(), other.file_name()) {
+        (Some(a), Some(b)) => a == b,
+        // (a path ending in `..`: compare in full)
+        _ => true,
+    }
 }
 
 /// The scan root for reporting: the directory given, the parent of a file given, or `.`.

@@ -94,6 +94,20 @@ fn recheck_after_each_edit_equals_a_full_check() {
             plan.replace("pull_request:", "push:")
                 .replace("name: plan", "name: new"),
         ),
+        // a policy of the original's length admitting the pull request, then the original: the
+        // re-check judges the job again (the verdicts kept from edit to edit are of unchanged
+        // trust policies only)
+        Edit::Buffer(
+            trust,
+            text(trust)
+                .replacen("\"StringEquals\": {", "\"StringLike\":   {", 1)
+                .replacen(
+                    "\"repo:acme/app:ref:refs/heads/main\"",
+                    &format!("\"repo:acme/app:*\"{}", " ".repeat(18)),
+                    1,
+                ),
+        ),
+        Edit::Buffer(trust, text(trust)),
         // the trust policy now admits the pull request (role-trust-rejects-job goes away)
         Edit::Buffer(
             trust,

@@ -502,6 +502,18 @@ fn diagnostics_after_edits_equal_a_fresh_servers() {
     // The trust policy last, with every byte offset kept but a line added above the condition
     // the workflow's finding points to: that finding is the same, its related line is not.
     let trust_final = policy.replacen("  ", "\n ", 1);
+    // Before it, the same policy admitting the pull request (`StringLike`, `repo:acme/app:*`),
+    // every byte offset of the document kept (whitespace makes up the length): the verdicts of
+    // the edit before must not be taken for the final text's (`JudgeMemo`).
+    let trust_like = trust_final
+        .replacen("\"StringEquals\": {", "\"StringLike\":   {", 1)
+        .replacen(
+            "\"repo:acme/app:ref:refs/heads/main\"",
+            &format!("\"repo:acme/app:*\"{}", " ".repeat(18)),
+            1,
+        );
+    assert_eq!(trust_like.len(), trust_final.len());
+    assert_ne!(trust_like, trust_final);
     let texts = [
         (&new_wf, vec![new_text("v1"), new_text("main")]),
         (
@@ -515,7 +527,7 @@ fn diagnostics_after_edits_equal_a_fresh_servers() {
                 wf_final.clone(),
             ],
         ),
-        (&trust, vec![trust_final.clone()]),
+        (&trust, vec![trust_like, trust_final.clone()]),
     ];
     let mut c = Client::start(&root);
     c.request(

@@ -58,7 +58,7 @@ pub fn over_budget_note(n: u64) -> String {
 
 /// One subject a job can present (the part after `repo:OWNER/REPO:`), with the claims that
 /// come with it.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Subject {
     /// `ref:refs/heads/main`, `pull_request`, `environment:prod`.
     pub context: Val,
@@ -575,6 +575,91 @@ fn combine(mut judged: Vec<Judgement<'_>>) -> Option<Judgement<'_>> {
     Some(j)
 }
 
+/// The verdicts of an earlier [`RoleAnalysis::judge_with`] (owned, so a language server keeps
+/// them from one edit to the next): a request of an unchanged workflow against an unchanged
+/// trust policy is not evaluated again. Keyed by everything a verdict depends on — the role
+/// (its index, with the roles the verdicts were judged with), the repository value, the
+/// subject with its claims, the audience, the workflow path — under one subject form.
+#[derive(Default)]
+pub struct JudgeMemo {
+    roles: Vec<RoleStamp>,
+    form: SubjectForm,
+    /// [`memo_hash`] of a request → the requests with that hash and their verdicts.
+    verdicts: HashMap<u64, Vec<(MemoKey, Tri)>>,
+    /// Role → each audience judged against its trust policy, and the condition rejecting it
+    /// whatever the subject (statement and condition index), if any.
+    audiences: HashMap<usize, Vec<(String, Option<ConditionAt>)>>,
+}
+
+/// A condition's place in its policy: statement index, condition index.
+type ConditionAt = (usize, usize);
+
+impl JudgeMemo {
+    /// How many verdicts it holds.
+    pub fn len(&self) -> usize {
+        self.verdicts.values().map(Vec::len).sum::<usize>()
+            + self.audiences.values().map(Vec::len).sum::<usize>()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A role as the memo's verdicts were judged with it: where it and its trust policy are, and
+/// its name. (The policy's contents are the caller's to vouch for: see
+/// [`RoleAnalysis::judge_with`].)
+#[derive(PartialEq)]
+struct RoleStamp {
+    file: FileId,
+    span: Span,
+    name: String,
+    trust: Option<(FileId, Span)>,
+}
+
+impl RoleStamp {
+    fn of(r: &RoleDef<'_>) -> RoleStamp {
+        RoleStamp {
+            file: r.file,
+            span: r.span,
+            name: r.name.clone(),
+            trust: r.trust.map(|t| (t.file, t.span)),
+        }
+    }
+    fn is(&self, r: &RoleDef<'_>) -> bool {
+        self.file == r.file
+            && self.span == r.span
+            && self.name == r.name
+            && self.trust == r.trust.map(|t| (t.file, t.span))
+    }
+}
+
+/// One judged request, owned ([`JudgeMemo`]).
+struct MemoKey {
+    role: usize,
+    repo: Val,
+    subject: Subject,
+    audience: Option<String>,
+    workflow: String,
+}
+
+impl MemoKey {
+    fn is(&self, role: usize, repo: &Val, s: &Subject, aud: Option<&str>, wf: &str) -> bool {
+        self.role == role
+            && self.audience.as_deref() == aud
+            && self.workflow == wf
+            && self.repo == *repo
+            && self.subject == *s
+    }
+}
+
+/// The hash of a request, from borrowed parts (a look-up copies nothing).
+fn memo_hash(role: usize, repo: &Val, s: &Subject, aud: Option<&str>, wf: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    (role, repo, s, aud, wf).hash(&mut h);
+    h.finish()
+}
+
 /// The whole analysis of a scan.
 pub struct RoleAnalysis<'a> {
     /// `OWNER/REPO`, when known.
@@ -606,6 +691,9 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
     };
     let default = default_branch(scan);
     let actions = LocalActions::index(scan);
+    // What secrets and variables hold (a pass over every file's CI values): once per
+    // analysis, for the first step reaching AWS, not once per step.
+    let mut mappings = None;
     let mut assumptions = Vec::new();
     for m in &scan.models {
         for w in &m.workflows {
@@ -635,7 +723,11 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
                 for (step, access, inner) in found {
                     let ctxs = ctxs
                         .get_or_insert_with(|| contexts(scan, callers, w, default.as_deref(), 0));
-                    assumptions.extend(assumption(scan, w, job, step, access, inner, jnode, ctxs));
+                    let mappings = mappings
+                        .get_or_insert_with(|| crate::analysis::access::role_mappings(scan));
+                    assumptions.extend(assumption(
+                        w, job, step, access, inner, jnode, ctxs, mappings,
+                    ));
                 }
             }
         }
@@ -793,7 +885,6 @@ fn through_input(inner: &Step, caller: &Step, key: &str) -> Option<(String, Span
 
 #[allow(clippy::too_many_arguments)]
 fn assumption<'a>(
-    scan: &'a Scan,
     w: &'a Workflow,
     job: &'a Job,
     step: &'a Step,
@@ -801,6 +892,7 @@ fn assumption<'a>(
     inner: Option<(&'a Workflow, &'a Step)>,
     jnode: Option<&Node>,
     ctxs: &[TriggerContext],
+    mappings: &BTreeMap<String, String>,
 ) -> Vec<Assumption<'a>> {
     let web_identity = !inner
         .map_or(step, |(_, i)| i)
@@ -811,7 +903,6 @@ fn assumption<'a>(
         Some((iw, i)) if web_identity => crate::analysis::access::web_identity_role(i, job, iw),
         Some((_, i)) => through_input(i, step, "role-to-assume"),
     };
-    let mappings = crate::analysis::access::role_mappings(scan);
     let combos = jnode.and_then(matrix_combos);
     let combos: Vec<Option<BTreeMap<String, String>>> = match combos {
         Some(c) if !c.is_empty() => c.into_iter().map(Some).collect(),
@@ -826,7 +917,7 @@ fn assumption<'a>(
                 matrix: combo.as_ref(),
                 inputs: inputs.as_ref(),
                 env: envs.clone(),
-                mappings: Some(&mappings),
+                mappings: Some(mappings),
             };
             let target = match &role {
                 Some((text, _)) => {
@@ -938,7 +1029,6 @@ pub fn job_subjects<'a>(
 ) -> Vec<Subject> {
     let mut seen = BTreeSet::new();
     assumption(
-        scan,
         w,
         job,
         step,
@@ -946,6 +1036,7 @@ pub fn job_subjects<'a>(
         None,
         job.matrix.as_ref(),
         &runs.0,
+        &crate::analysis::access::role_mappings(scan),
     )
     .into_iter()
     .flat_map(|a| a.subjects)
@@ -999,6 +1090,14 @@ impl<'a> RoleAnalysis<'a> {
     /// audience checks find no rejection — never a guessed verdict — and [`over_budget_note`]
     /// tells the user.
     pub fn judge(&self, scan: &Scan) -> Vec<Option<Judgement<'a>>> {
+        self.judge_with(scan, &mut JudgeMemo::default())
+    }
+    /// [`Self::judge`], taking the verdicts of requests `memo` holds from it instead of
+    /// evaluating the trust policy again, and leaving in it this judgement's verdicts (and only
+    /// those: it does not grow over edits). `memo` must come from a judgement of a scan whose
+    /// trust policies are the same as this one's (the caller drops it when any file holding a
+    /// role or policy changed); it is not used when the roles or the subject form differ.
+    pub fn judge_with(&self, scan: &Scan, memo: &mut JudgeMemo) -> Vec<Option<Judgement<'a>>> {
         use rayon::prelude::*;
         // (role, index into `repos`, subject, audience, workflow path)
         type Key<'k> = (usize, usize, &'k Subject, Option<&'k str>, &'k str);
@@ -1106,10 +1205,41 @@ impl<'a> RoleAnalysis<'a> {
                 .entry(*role)
                 .or_insert_with(|| trust_issuer(trust_of(*role)));
         }
+        // What an earlier judgement found for the same request of the same role.
+        let same_roles = memo.form == self.form
+            && memo.roles.len() == roles.len()
+            && memo.roles.iter().zip(roles).all(|(m, r)| m.is(r));
+        let mut old = if same_roles {
+            std::mem::take(&mut memo.verdicts)
+        } else {
+            memo.roles = roles.iter().map(RoleStamp::of).collect();
+            memo.form = self.form;
+            HashMap::new()
+        };
+        let hashes: Vec<u64> = requests
+            .iter()
+            .map(|&((role, repo, s, aud, wf), _)| memo_hash(role, &repos[repo], s, aud, wf))
+            .collect();
+        let remembered: Vec<Option<Tri>> = requests
+            .iter()
+            .zip(&hashes)
+            .map(|(&((role, repo, s, aud, wf), ok), h)| {
+                if !ok {
+                    return None;
+                }
+                old.get(h)?
+                    .iter()
+                    .find(|(k, _)| k.is(role, &repos[repo], s, aud, wf))
+                    .map(|(_, t)| *t)
+            })
+            .collect();
         let verdicts: Vec<Tri> = requests
             .par_iter()
-            .map(|&((role, repo, s, aud, wf), ok)| {
-                if ok {
+            .zip(&remembered)
+            .map(|(&((role, repo, s, aud, wf), ok), remembered)| {
+                if let Some(t) = remembered {
+                    *t
+                } else if ok {
                     admits_as(
                         &issuers[&role],
                         trust_of(role),
@@ -1124,16 +1254,91 @@ impl<'a> RoleAnalysis<'a> {
                 }
             })
             .collect();
+        // The memo holds this judgement's verdicts (those judged within the budget): the
+        // remembered ones moved over, the new ones copied.
+        let mut kept: HashMap<u64, Vec<(MemoKey, Tri)>> = HashMap::with_capacity(requests.len());
+        for ((&((role, repo, s, aud, wf), ok), &h), &t) in
+            requests.iter().zip(&hashes).zip(&verdicts)
+        {
+            if !ok {
+                continue;
+            }
+            let taken = old.get_mut(&h).and_then(|bucket| {
+                let i = bucket
+                    .iter()
+                    .position(|(k, _)| k.is(role, &repos[repo], s, aud, wf))?;
+                Some(bucket.swap_remove(i).0)
+            });
+            let bucket = kept.entry(h).or_default();
+            if bucket
+                .iter()
+                .any(|(k, _)| k.is(role, &repos[repo], s, aud, wf))
+            {
+                continue;
+            }
+            let key = taken.unwrap_or_else(|| MemoKey {
+                role,
+                repo: repos[repo].clone(),
+                subject: s.clone(),
+                audience: aud.map(str::to_string),
+                workflow: wf.to_string(),
+            });
+            bucket.push((key, t));
+        }
+        memo.verdicts = kept;
+        let mut old_audiences = if same_roles {
+            std::mem::take(&mut memo.audiences)
+        } else {
+            HashMap::new()
+        };
+        // A remembered rejection, by its place in the trust policy.
+        let remembered = |role: usize, aud: &str| -> Option<Option<&'a crate::model::Condition>> {
+            let (_, at) = old_audiences.get(&role)?.iter().find(|(a, _)| a == aud)?;
+            match *at {
+                None => Some(None),
+                Some((st, c)) => Some(Some(trust_of(role).statements.get(st)?.conditions.get(c)?)),
+            }
+        };
         let rejections: Vec<Option<&'a crate::model::Condition>> = audiences
             .par_iter()
             .map(|&((role, aud), ok)| {
-                if ok {
-                    aud.and_then(|x| audience_rejection(trust_of(role), x))
-                } else {
-                    None
-                }
+                let x = aud.filter(|_| ok)?;
+                remembered(role, x).unwrap_or_else(|| audience_rejection(trust_of(role), x))
             })
             .collect();
+        let mut kept: HashMap<usize, Vec<(String, Option<ConditionAt>)>> = HashMap::new();
+        for (&((role, aud), ok), rejection) in audiences.iter().zip(&rejections) {
+            let Some(x) = aud.filter(|_| ok) else {
+                continue;
+            };
+            let at = match rejection {
+                None => None,
+                Some(c) => {
+                    let found = trust_of(role)
+                        .statements
+                        .iter()
+                        .enumerate()
+                        .find_map(|(i, st)| {
+                            let j = st.conditions.iter().position(|d| std::ptr::eq(d, *c))?;
+                            Some((i, j))
+                        });
+                    match found {
+                        Some(at) => Some(at),
+                        // (not in the policy's statements: judged again next time)
+                        None => continue,
+                    }
+                }
+            };
+            let name = old_audiences
+                .get_mut(&role)
+                .and_then(|v| {
+                    let i = v.iter().position(|(a, _)| a == x)?;
+                    Some(v.swap_remove(i).0)
+                })
+                .unwrap_or_else(|| x.to_string());
+            kept.entry(role).or_default().push((name, at));
+        }
+        memo.audiences = kept;
         jobs.into_iter()
             .map(|defs| {
                 let judged: Vec<Judgement<'a>> = defs

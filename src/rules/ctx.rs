@@ -37,6 +37,9 @@ pub struct Ctx<'a> {
     gcp: OnceLock<crate::analysis::gcp::GcpView<'a>>,
     /// A view a family of rules outside this module builds for itself ([`Ctx::extension`]).
     extension: OnceLock<Box<dyn std::any::Any + Send + Sync>>,
+    /// An earlier check's verdicts for [`Ctx::judged`], which leaves its own here
+    /// ([`Ctx::with_judge_memo`], [`Ctx::take_judge_memo`]).
+    judge_memo: std::sync::Mutex<subjects::JudgeMemo>,
 }
 
 impl<'a> std::ops::Deref for Ctx<'a> {
@@ -69,7 +72,23 @@ impl<'a> Ctx<'a> {
             tfe_judged: OnceLock::new(),
             gcp: OnceLock::new(),
             extension: OnceLock::new(),
+            judge_memo: Default::default(),
         }
+    }
+    /// This check judges with the verdicts of an earlier one (see
+    /// [`RoleAnalysis::judge_with`]): the caller vouches that no file holding a role or a
+    /// policy changed since (the memo is dropped anyway when a role is in a file of the focus).
+    pub fn with_judge_memo(self, memo: subjects::JudgeMemo) -> Self {
+        *self.judge_memo.lock().unwrap_or_else(|e| e.into_inner()) = memo;
+        self
+    }
+    /// The verdicts of this check's judgement, for the next (empty when [`Ctx::judged`] did
+    /// not run: the memo given was not checked against this scan).
+    pub fn take_judge_memo(&self) -> subjects::JudgeMemo {
+        if self.judged.get().is_none() {
+            return Default::default();
+        }
+        std::mem::take(&mut *self.judge_memo.lock().unwrap_or_else(|e| e.into_inner()))
     }
     /// Whether per-file rules judge `file` in this check.
     pub fn in_focus(&self, file: FileId) -> bool {
@@ -115,7 +134,19 @@ impl<'a> Ctx<'a> {
     }
     /// [`RoleAnalysis::judge`]: each assumption against its role's trust policy.
     pub fn judged(&self) -> &[Option<subjects::Judgement<'a>>] {
-        self.judged.get_or_init(|| self.analysis().judge(self.scan))
+        self.judged.get_or_init(|| {
+            let an = self.analysis();
+            let mut memo = self.judge_memo.lock().unwrap_or_else(|e| e.into_inner());
+            // A role or trust policy in a changed file: its verdicts are judged again.
+            if let Some(focus) = self.focus
+                && an.roles.iter().any(|r| {
+                    focus.contains(&r.file) || r.trust.is_some_and(|t| focus.contains(&t.file))
+                })
+            {
+                *memo = Default::default();
+            }
+            an.judge_with(self.scan, &mut memo)
+        })
     }
     /// GitLab pipelines, their jobs and the AWS roles they assume.
     pub fn gitlab(&self) -> &crate::analysis::gitlab::GitlabAnalysis {
