@@ -338,7 +338,6 @@ impl Server {
             });
             self.converted.clear();
             self.reset = true;
-            self.reset = true;
             self.outcome = Some(out);
             self.publish();
         } else if !self.pending.is_empty() {
