@@ -199,35 +199,41 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
                 at = (*file, arg.span);
                 outer = Some(arg);
             }
-            // The value the finding quotes first (`` `repo:acme/app:pull_request` lets … ``)
-            // written once inside the outermost argument (a list item): the finding is about
-            // that item. (A module may prefix `repo:` to what its caller passes.)
-            if let Some(arg) = outer
-                && let Some(quoted) = f.message.split('`').nth(1)
-            {
-                let mut spans: Vec<crate::source::Span> = arg
-                    .strings
-                    .iter()
-                    .filter(|(text, _)| {
-                        text == quoted || quoted.strip_prefix("repo:") == Some(text.as_str())
-                    })
-                    .map(|(_, span)| *span)
-                    .collect();
-                spans.dedup();
-                // (only where the file's text there is that literal)
+            // The first value the finding quotes (`` `repo:acme/app:pull_request` lets … ``,
+            // ``allows `iam:*` on …``) that is written exactly once inside the outermost
+            // argument (a list item, a statement's action): the finding is about that literal.
+            // (A module may prefix `repo:` to what its caller passes.)
+            if let Some(arg) = outer {
+                // (only where the file's text there is a quoted string)
                 let written = |span: crate::source::Span| {
                     scan.get_file(at.0).is_some_and(|src| {
                         let t = src.slice(span).trim();
                         t.len() >= 2 && t.starts_with('"') && t.ends_with('"')
                     })
                 };
-                if let [one] = spans.as_slice()
-                    && *one != arg.span
+                let narrowed = f.message.split('`').skip(1).step_by(2).find_map(|quoted| {
+                    let mut spans: Vec<crate::source::Span> = arg
+                        .strings
+                        .iter()
+                        .filter(|(text, _)| {
+                            text == quoted || quoted.strip_prefix("repo:") == Some(text.as_str())
+                        })
+                        .map(|(_, span)| *span)
+                        .collect();
+                    spans.sort();
+                    spans.dedup();
+                    match spans.as_slice() {
+                        [one] => Some(*one),
+                        _ => None,
+                    }
+                });
+                if let Some(one) = narrowed
+                    && one != arg.span
                     && arg.span.start <= one.start
                     && one.end <= arg.span.end
-                    && written(*one)
+                    && written(one)
                 {
-                    at.1 = *one;
+                    at.1 = one;
                 }
             }
             if let Some(name) = first {
