@@ -223,9 +223,11 @@ pub fn ci_roles<'a>(scan: &'a Scan, trusts: &[CiTrust<'a>]) -> Vec<CiRole<'a>> {
 /// GitHub roles is reported once).
 pub fn unique_policies<'s, 'a>(subjects: &'s [CiRole<'a>]) -> Vec<(&'a PolicyDoc, &'s CiRole<'a>)> {
     let mut out: Vec<(&'a PolicyDoc, &'s CiRole<'a>)> = Vec::new();
+    // (by address: a set, not a search of `out`, which was quadratic in the policies)
+    let mut seen: std::collections::HashSet<*const PolicyDoc> = Default::default();
     for s in subjects {
         for p in &s.policies {
-            if !out.iter().any(|(q, _)| std::ptr::eq(*q, *p)) {
+            if seen.insert(*p as *const PolicyDoc) {
                 out.push((p, s));
             }
         }
