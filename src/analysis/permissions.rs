@@ -235,6 +235,31 @@ pub fn unique_policies<'s, 'a>(subjects: &'s [CiRole<'a>]) -> Vec<(&'a PolicyDoc
     out
 }
 
+/// The AWS-managed policies attached to CI roles that the vendored snapshot knows and that are
+/// not as good as administrator access (those are `perm-admin-access`'s): each attachment once
+/// (an attachment naming several roles), with the first role it is attached to.
+pub fn managed_below_admin<'s, 'a>(
+    subjects: &'s [CiRole<'a>],
+) -> Vec<(
+    &'s CiRole<'a>,
+    &'a Attached,
+    &'static super::managed_policies::ManagedPolicy,
+)> {
+    let mut seen: std::collections::HashSet<(FileId, Span)> = Default::default();
+    let mut out = Vec::new();
+    for s in subjects {
+        for arn in &s.managed {
+            let Some(p) = super::managed_policies::lookup_template(&arn.value) else {
+                continue;
+            };
+            if !p.allows_admin_equivalent() && seen.insert((arn.file, arn.span)) {
+                out.push((s, *arn, p));
+            }
+        }
+    }
+    out
+}
+
 /// A known pattern that is `*` (or `*:*`): every action.
 pub fn is_every_action(t: &Template) -> bool {
     t.known().is_some_and(|k| matches!(k.trim(), "*" | "*:*"))

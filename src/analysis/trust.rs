@@ -142,11 +142,7 @@ impl<'a> CiTrust<'a> {
     /// `…IfExists` or a set qualifier (true when the key is absent, which it never is; the
     /// operator is `trust-fail-open-operator`'s finding, not a missing condition).
     pub fn scopes(&self, claim: &str) -> bool {
-        let always = if self.ci.is_github() {
-            ALWAYS_PRESENT_CLAIMS.contains(&claim)
-        } else {
-            matches!(claim, "sub" | "aud" | "iss")
-        };
+        let always = self.always_present(claim);
         self.claim_conditions(claim).any(|c| {
             let op = c.op();
             let base = op.base_is("StringEquals")
@@ -156,6 +152,15 @@ impl<'a> CiTrust<'a> {
             // an empty list admits nobody)
             base && (op.is_positive_string_match() || always)
         })
+    }
+    /// Whether every token of the issuer carries `claim` (lower-case): GitHub's
+    /// [`ALWAYS_PRESENT_CLAIMS`]; `sub`, `aud` and `iss` for other issuers.
+    pub fn always_present(&self, claim: &str) -> bool {
+        if self.ci.is_github() {
+            ALWAYS_PRESENT_CLAIMS.contains(&claim)
+        } else {
+            matches!(claim, "sub" | "aud" | "iss")
+        }
     }
     /// Positive string matches (`StringEquals`, `StringLike`, `StringEqualsIgnoreCase`) on a claim.
     pub fn positive(&self, claim: &str) -> Vec<&'a Condition> {

@@ -89,37 +89,27 @@ impl Rule for PermEcrWildcardResource {
 /// (`AmazonEC2ContainerRegistryPowerUser`, `AmazonEC2ContainerRegistryFullAccess`, …), judged
 /// by their contents. A policy as good as administrator access is left to `perm-admin-access`.
 fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<Finding>) {
-    use crate::analysis::managed_policies::{Scope, lookup_template};
-    let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
-    for s in subjects {
-        for arn in &s.managed {
-            let file = arn.file;
-            let Some(p) = lookup_template(&arn.value) else {
-                continue;
-            };
-            if p.allows_admin_equivalent() || done.contains(&(file, arn.span)) {
-                continue;
-            }
-            // Only private-registry pushes granted by name (`ecr:*`, `ecr:PutImage`): a broad
-            // policy that reaches ECR through `NotAction` or `*` (`PowerUserAccess`) is about
-            // everything, not about images, and the other perm-* rules judge it.
-            let Some((action, st)) =
-                ECR_WRITE
-                    .iter()
-                    .filter(|a| a.starts_with("ecr:"))
-                    .find_map(|a| {
-                        p.allows(a, Scope::Everything)
-                            .filter(|st| {
-                                st.action_matching(a)
-                                    .is_some_and(|m| m.service.eq_ignore_ascii_case("ecr"))
-                            })
-                            .map(|st| (*a, st))
+    use crate::analysis::managed_policies::Scope;
+    for (s, arn, p) in crate::analysis::permissions::managed_below_admin(subjects) {
+        let file = arn.file;
+        // Only private-registry pushes granted by name (`ecr:*`, `ecr:PutImage`): a broad
+        // policy that reaches ECR through `NotAction` or `*` (`PowerUserAccess`) is about
+        // everything, not about images, and the other perm-* rules judge it.
+        let Some((action, st)) = ECR_WRITE
+            .iter()
+            .filter(|a| a.starts_with("ecr:"))
+            .find_map(|a| {
+                p.allows(a, Scope::Everything)
+                    .filter(|st| {
+                        st.action_matching(a)
+                            .is_some_and(|m| m.service.eq_ignore_ascii_case("ecr"))
                     })
-            else {
-                continue;
-            };
-            done.push((file, arn.span));
-            out.push(
+                    .map(|st| (*a, st))
+            })
+        else {
+            continue;
+        };
+        out.push(
                 Finding::new(META.id, META.severity, file, arn.span)
                     .message(format!(
                         "{} can be assumed from {assumed_by} and has `{}` attached, which allows {} on every ECR repository: {a_run} can overwrite any image in the account",
@@ -133,6 +123,5 @@ fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<
                     .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                     .help("replace the managed policy with one that grants the push actions on the repositories the workflow pushes to (`arn:aws:ecr:REGION:123456789012:repository/NAME`), and `ecr:GetAuthorizationToken` on `*`"),
             );
-        }
     }
 }

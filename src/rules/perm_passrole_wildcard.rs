@@ -62,40 +62,30 @@ impl Rule for PermPassroleWildcard {
 /// (`AmazonElasticMapReduceFullAccess`, `AWSElasticBeanstalkService`, …), judged by their
 /// contents. A policy as good as administrator access is left to `perm-admin-access`.
 fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<Finding>) {
-    use crate::analysis::managed_policies::{Scope, lookup_template};
-    let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
-    for s in subjects {
-        for arn in &s.managed {
-            let file = arn.file;
-            let Some(p) = lookup_template(&arn.value) else {
-                continue;
-            };
-            if p.allows_admin_equivalent() {
-                continue;
-            }
-            let Some(st) = p.statements.iter().find(|st| {
-                st.allow
-                    && st.applies_to("iam:PassRole")
-                    && st.covering(Scope::AllOf("role")).is_some()
-                    && !st
-                        .conditions
-                        .iter()
-                        .any(|c| c.key.eq_ignore_ascii_case("iam:PassedToService"))
-            }) else {
-                continue;
-            };
-            if p.statements.iter().any(|d| {
-                !d.allow
-                    && !d.conditional()
-                    && d.applies_to("iam:PassRole")
-                    && d.covering(Scope::AllOf("role")).is_some()
-            }) || done.contains(&(file, arn.span))
-            {
-                continue;
-            }
-            done.push((file, arn.span));
-            let resource = st.covering(Scope::AllOf("role")).unwrap_or("*");
-            out.push(
+    use crate::analysis::managed_policies::Scope;
+    for (s, arn, p) in crate::analysis::permissions::managed_below_admin(subjects) {
+        let file = arn.file;
+        let Some(st) = p.statements.iter().find(|st| {
+            st.allow
+                && st.applies_to("iam:PassRole")
+                && st.covering(Scope::AllOf("role")).is_some()
+                && !st
+                    .conditions
+                    .iter()
+                    .any(|c| c.key.eq_ignore_ascii_case("iam:PassedToService"))
+        }) else {
+            continue;
+        };
+        if p.statements.iter().any(|d| {
+            !d.allow
+                && !d.conditional()
+                && d.applies_to("iam:PassRole")
+                && d.covering(Scope::AllOf("role")).is_some()
+        }) {
+            continue;
+        }
+        let resource = st.covering(Scope::AllOf("role")).unwrap_or("*");
+        out.push(
                 Finding::new(META.id, META.severity, file, arn.span)
                     .message(format!(
                         "{} can be assumed from {assumed_by} and has `{}` attached, which allows {} on `{resource}`{}: {a_run} can hand any role, however privileged, to a service it launches",
@@ -110,6 +100,5 @@ fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<
                     .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
                     .help("replace the managed policy with one that lists the role ARNs the workflow passes and limits `iam:PassedToService`"),
             );
-        }
     }
 }

@@ -1,5 +1,5 @@
 use super::{Ctx, Rule, RuleMeta};
-use crate::analysis::trust::{ALWAYS_PRESENT_CLAIMS, editable, sub_span};
+use crate::analysis::trust::{editable, sub_span};
 use crate::diag::{Edit, Finding, Fix, Severity};
 use crate::model::{Condition, Operator};
 
@@ -41,12 +41,6 @@ impl Rule for TrustFailOpenOperator {
             if !t.can_admit() {
                 continue;
             }
-            // Claims in every token of the issuer (GitHub's list; `sub` and `aud` for others).
-            let always: &[&str] = if t.ci.is_github() {
-                ALWAYS_PRESENT_CLAIMS
-            } else {
-                &["sub", "aud", "iss"]
-            };
             let token_of = if t.ci.is_github() {
                 "GitHub".to_string()
             } else {
@@ -62,7 +56,8 @@ impl Rule for TrustFailOpenOperator {
                 if !(op.if_exists || op.for_all_values || neg) {
                     continue;
                 }
-                let present = always.contains(&claim.as_str());
+                // (a claim in every token of the issuer)
+                let present = t.always_present(&claim);
                 // `"Null": {"<key>": "false"}` makes the claim mandatory.
                 let guarded = conds.iter().any(|g: &Condition| {
                     g.op().base.eq_ignore_ascii_case("Null")

@@ -39,16 +39,20 @@ pub(crate) fn repo_wide(pattern: &Template) -> Option<RepoWide> {
     if sub.context != Some("*") || sub.repo.is_empty() {
         return None;
     }
+    // The repository as written (`acme/app`, `${var.org}/${var.repo}`).
+    let shown = || {
+        let shown = pattern.display();
+        shown
+            .strip_prefix("repo:")
+            .and_then(|x| x.strip_suffix(":*"))
+            .unwrap_or(&shown)
+            .to_string()
+    };
     // A whole `OWNER/REPO` from one value (`repo:${var.github_repository}:*`): every context
     // of whichever repository it names.
     if sub.repo.chars().all(|c| c == UNKNOWN) {
-        let shown = pattern.display();
         return Some(RepoWide {
-            repo: shown
-                .strip_prefix("repo:")
-                .and_then(|x| x.strip_suffix(":*"))
-                .unwrap_or(&shown)
-                .to_string(),
+            repo: shown(),
             unresolved: true,
         });
     }
@@ -70,13 +74,8 @@ pub(crate) fn repo_wide(pattern: &Template) -> Option<RepoWide> {
     if !id_ok(owner) || !id_ok(repo) {
         return None;
     }
-    let shown = pattern.display();
     Some(RepoWide {
-        repo: shown
-            .strip_prefix("repo:")
-            .and_then(|x| x.strip_suffix(":*"))
-            .unwrap_or(&shown)
-            .to_string(),
+        repo: shown(),
         unresolved: o.contains(UNKNOWN) || r.contains(UNKNOWN),
     })
 }

@@ -403,10 +403,7 @@ fn instantiate(
         };
         let mut inputs = Vec::new();
         for e in &b.attrs {
-            if !matches!(
-                e.key.as_str(),
-                "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
-            ) {
+            if !is_meta_argument(&e.key) {
                 let mut v = e.value.clone();
                 if !each.is_empty() {
                     resolve(&mut v, &each);
@@ -429,6 +426,14 @@ fn instantiate(
         };
         link_module(dir, &source, call, cx, out);
     }
+}
+
+/// A `module` block's meta-arguments (not the module's variables).
+fn is_meta_argument(key: &str) -> bool {
+    matches!(
+        key,
+        "source" | "version" | "count" | "for_each" | "providers" | "depends_on"
+    )
 }
 
 /// The instances of a `module` block: `((instance key, its binding), each.*/count.index
@@ -1764,13 +1769,8 @@ impl<'a> Module<'a> {
                         if let (Some((k, _)), Some(label)) = (&key, one.labels.first_mut()) {
                             *label = format!("{label}[{k}]");
                         }
-                        for e in one.attrs.iter_mut() {
-                            if !matches!(
-                                e.key.as_str(),
-                                "source" | "version" | "count" | "for_each"
-                            ) {
-                                resolve(&mut e.value, &each);
-                            }
+                        for e in one.attrs.iter_mut().filter(|e| !is_meta_argument(&e.key)) {
+                            resolve(&mut e.value, &each);
                         }
                         modules::module(models, *id, &one);
                     }
