@@ -671,3 +671,59 @@ resource "aws_iam_role_policy_attachment" "admin" {
         "{m}"
     );
 }
+
+#[test]
+fn local_module_outputs_are_values_in_the_caller_computed_with_its_arguments() {
+    let dir = tempfile::tempdir().unwrap();
+    let trust = |sub: &str| {
+        format!(
+            "resource \"aws_iam_role\" \"{sub}\" {{\n  name = \"{sub}\"\n  assume_role_policy = jsonencode({{\n    Statement = [{{\n      Effect    = \"Allow\"\n      Action    = \"sts:AssumeRoleWithWebIdentity\"\n      Principal = {{ Federated = \"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com\" }}\n      Condition = {{\n        StringEquals = {{ \"token.actions.githubusercontent.com:aud\" = \"sts.amazonaws.com\" }}\n        StringLike   = {{ \"token.actions.githubusercontent.com:sub\" = module.{sub}.subject }}\n      }}\n    }}]\n  }})\n}}\n"
+        )
+    };
+    write_files(
+        dir.path(),
+        &[
+            // an output built from a nested module's output, with the caller's argument
+            (
+                "modules/naming/main.tf".into(),
+                "variable \"repo\" {}\noutput \"full\" {\n  value = \"acme/${var.repo}\"\n}\n".into(),
+            ),
+            (
+                "modules/subject/main.tf".into(),
+                "variable \"repo\" {}\nvariable \"context\" {\n  default = \"*\"\n}\nmodule \"naming\" {\n  source = \"../naming\"\n  repo   = var.repo\n}\noutput \"subject\" {\n  value = \"repo:${module.naming.full}:${var.context}\"\n}\n".into(),
+            ),
+            (
+                "live/main.tf".into(),
+                format!(
+                    "module \"wide\" {{\n  source = \"../modules/subject\"\n  repo   = \"app\"\n}}\n\nmodule \"pinned\" {{\n  source  = \"../modules/subject\"\n  repo    = \"app\"\n  context = \"environment:production\"\n}}\n\n{}\n{}",
+                    trust("wide"),
+                    trust("pinned")
+                ),
+            ),
+            // two modules reading each other's outputs: neither is followed forever
+            (
+                "cycle/a/main.tf".into(),
+                "module \"b\" {\n  source = \"../b\"\n}\noutput \"x\" {\n  value = module.b.y\n}\n".into(),
+            ),
+            (
+                "cycle/b/main.tf".into(),
+                "module \"a\" {\n  source = \"../a\"\n}\noutput \"y\" {\n  value = module.a.x\n}\n".into(),
+            ),
+        ],
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    // (a note does not fail the run)
+    assert_eq!(code, 0, "{v}");
+    let got = hits(&v);
+    assert_eq!(
+        got,
+        vec![(
+            "trust-sub-repo-wide".to_string(),
+            "live/main.tf".to_string(),
+            21
+        )],
+        "{v}"
+    );
+    let msg = v["findings"][0]["message"].as_str().unwrap();
+    assert!(msg.contains("`repo:acme/app:*`"), "{msg}");
+}

@@ -62,30 +62,47 @@ fn classify(value: &str, like: bool, ignore_case: bool) -> Pr {
     }
 }
 
-/// Per policy: does any positive `sub` value of its GitHub trust statements admit a context
-/// other than pull requests? Computed once per policy (policies can hold thousands of
-/// statements).
-fn policies_with_other<'a>(all: &'a [CiTrust<'a>]) -> std::collections::HashSet<*const PolicyDoc> {
-    let mut out = std::collections::HashSet::new();
+/// A `StringLike` context admitting every branch (`ref:refs/heads/*`, `ref:*`): checked on
+/// two branch names no narrower pattern would name both of.
+fn admits_every_branch(context: &str) -> bool {
+    glob_match(context, "ref:refs/heads/\u{7f}x") && glob_match(context, "ref:refs/heads/-/9")
+}
+
+/// What the positive GitHub `sub` values of each policy admit besides pull requests.
+#[derive(Default)]
+struct Others {
+    /// Policies admitting some context other than pull requests.
+    other: std::collections::HashSet<*const PolicyDoc>,
+    /// (policy, lowercased `OWNER/REPO`) admitting every branch of the repository.
+    every_branch: std::collections::HashSet<(*const PolicyDoc, String)>,
+}
+
+/// Computed once per policy (policies can hold thousands of statements).
+fn others<'a>(all: &'a [CiTrust<'a>]) -> Others {
+    let mut out = Others::default();
+    let mut seen = std::collections::HashSet::new();
     for o in all {
         let key = o.policy as *const PolicyDoc;
-        if out.contains(&key) {
+        if !seen.insert(key) {
             continue;
         }
-        let other = o.positive("sub").iter().any(|c| {
+        for c in o.positive("sub") {
             let op = c.op();
-            c.values.iter().any(|v| {
-                v.value.known().is_some_and(|k| {
-                    classify(
-                        &k,
-                        op.is_like(),
-                        op.base.eq_ignore_ascii_case("StringEqualsIgnoreCase"),
-                    ) == Pr::Other
-                })
-            })
-        });
-        if other {
-            out.insert(key);
+            for v in &c.values {
+                let Some(k) = v.value.known() else { continue };
+                let ignore_case = op.base.eq_ignore_ascii_case("StringEqualsIgnoreCase");
+                if classify(&k, op.is_like(), ignore_case) != Pr::Other {
+                    continue;
+                }
+                out.other.insert(key);
+                if let Some(sub) = split_default_sub(&k)
+                    && op.is_like()
+                    && sub.context.is_some_and(admits_every_branch)
+                {
+                    out.every_branch
+                        .insert((key, sub.repo.to_ascii_lowercase()));
+                }
+            }
         }
     }
     out
@@ -97,7 +114,7 @@ impl Rule for TrustSubAdmitsPullRequest {
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let trusts = ctx.trusts();
-        let with_other = policies_with_other(trusts);
+        let others = others(trusts);
         let mut read_only: std::collections::HashMap<*const PolicyDoc, bool> = Default::default();
         for t in trusts {
             if !t.can_admit() {
@@ -105,7 +122,7 @@ impl Rule for TrustSubAdmitsPullRequest {
             }
             // A role trusted only by pull requests is the recommended read-only plan role;
             // the finding is about a role shared between pull requests and deployments.
-            if !with_other.contains(&(t.policy as *const PolicyDoc)) {
+            if !others.other.contains(&(t.policy as *const PolicyDoc)) {
                 continue;
             }
             // Pull requests reading with a read-only role are the recommended setup.
@@ -123,6 +140,16 @@ impl Rule for TrustSubAdmitsPullRequest {
                     let Pr::Admits { exact } = classify(&k, op.is_like(), ignore_case) else {
                         continue;
                     };
+                    // A role every branch can assume gives a pull request nothing a pushed
+                    // branch does not get (only who can push opens one from the repository).
+                    if split_default_sub(&k).is_some_and(|sub| {
+                        others.every_branch.contains(&(
+                            t.policy as *const PolicyDoc,
+                            sub.repo.to_ascii_lowercase(),
+                        ))
+                    }) {
+                        continue;
+                    }
                     let src = ctx.file(t.policy.file);
                     let fix = if exact && editable(c.operator_block.as_ref()) {
                         remove_list_element(src, t.policy.file, &c.values, c.values_span, i).map(
@@ -184,5 +211,14 @@ mod tests {
             classify("repo:acme@1/app@2:pull_request", false, false),
             Pr::Admits { exact: true }
         );
+    }
+
+    #[test]
+    fn every_branch() {
+        assert!(admits_every_branch("ref:refs/heads/*"));
+        assert!(admits_every_branch("ref:*"));
+        assert!(!admits_every_branch("ref:refs/heads/feature/*"));
+        assert!(!admits_every_branch("ref:refs/heads/main"));
+        assert!(!admits_every_branch("environment:*"));
     }
 }

@@ -58,9 +58,11 @@ pub(super) fn evaluate(text: &str, span: Span, syms: &Syms) -> Option<Node> {
 }
 
 /// Plain references are resolved by lookup; only expressions with calls, operators, indexes,
-/// conditionals or `for` are parsed again.
+/// conditionals or `for`, and attributes of a value (`local.config.repository`,
+/// `module.settings.tags.team`: the lookup knows the value, not its attribute), are parsed again.
 fn worth_parsing(text: &str) -> bool {
     text.contains(['(', '?', '[', '{', '=', '!', '&', '|', '<', '>', '"'])
+        || text.bytes().filter(|b| *b == b'.').count() >= 2
 }
 
 #[derive(Default, Clone)]

@@ -117,12 +117,12 @@ fn tfvars_inputs(files: &DirFiles<&SourceFile>, parsed: &[(FileId, TfFile)]) -> 
     out
 }
 
-/// The top-level blocks linking reads: variables and locals (references), modules (the
-/// GitHub-OIDC modules), and IAM resources and data sources. Everything else in a `.tf` file
+/// The top-level blocks linking reads: variables, locals and outputs (references: a local
+/// module's outputs are values in its caller), modules (the GitHub-OIDC modules), and IAM resources and data sources. Everything else in a `.tf` file
 /// (buckets, instances, outputs, providers…) is parsed for syntax but never converted or kept.
 pub fn relevant_block(ident: &str, labels: &[&str]) -> bool {
     match ident {
-        "variable" | "locals" | "module" => true,
+        "variable" | "locals" | "module" | "output" => true,
         "resource" | "data" => labels.first().is_some_and(|t| {
             t.starts_with("aws_iam_")
                 || is_subject_template_resource(t)
@@ -257,6 +257,7 @@ pub fn link_dir(
     let mut out = Linked::default();
     let budget = std::cell::Cell::new(MAX_INSTANCES);
     let cache = std::cell::RefCell::new(HashMap::new());
+    let outputs = std::cell::RefCell::new(OutputCache::default());
     let cx = LinkCx {
         load,
         load_dir,
@@ -264,6 +265,7 @@ pub fn link_dir(
         chain: vec![],
         budget: &budget,
         parsed: &cache,
+        outputs: &outputs,
     };
     let inputs = tfvars_inputs(files, &parsed);
     link_with(files, parsed, models, &inputs, &cx, &mut out);
@@ -282,7 +284,21 @@ struct LinkCx<'a> {
     budget: &'a std::cell::Cell<usize>,
     /// Module directories read and parsed once per linking (many callers share one module).
     parsed: &'a std::cell::RefCell<HashMap<String, std::rc::Rc<ModuleFiles>>>,
+    /// Local modules' outputs by module directory and the arguments they were computed with,
+    /// at most [`MAX_OUTPUT_EVALS`] computations per linking.
+    outputs: &'a std::cell::RefCell<OutputCache>,
 }
+
+/// Module outputs computed during one linking: by (module directory, its inputs as text).
+#[derive(Default)]
+struct OutputCache {
+    done: HashMap<(String, String), std::rc::Rc<Syms>>,
+    computed: usize,
+}
+
+/// Most local-module output computations one directory's linking makes (each reads the
+/// module's locals with one caller's arguments).
+const MAX_OUTPUT_EVALS: usize = 64;
 
 /// A local module's files, read and parsed.
 struct ModuleFiles {
@@ -308,7 +324,8 @@ fn link_with(
     cx: &LinkCx<'_>,
     out: &mut Linked,
 ) {
-    let syms = symbols(&parsed, inputs);
+    let dir = dir_of(files, &parsed);
+    let syms = symbols(&parsed, inputs, Some((&dir, cx)));
     for (_, f) in parsed.iter_mut() {
         // (a Terragrunt file has its own symbols)
         for b in f.blocks.iter_mut() {
@@ -338,7 +355,6 @@ fn link_with(
         .flat_map(|(id, f)| f.blocks.iter().map(move |b| (*id, b)))
         .filter(|(_, b)| b.ident == "module")
         .collect();
-    let dir = m.dir.clone();
     let syms = std::mem::take(&mut m.syms);
     drop(m);
     for (id, b) in calls {
@@ -596,6 +612,7 @@ fn link_module(dir: &str, source: &str, call: CallSite, cx: &LinkCx<'_>, out: &m
         chain: chain.clone(),
         budget: cx.budget,
         parsed: cx.parsed,
+        outputs: cx.outputs,
     };
     link_with(&files, parsed, &mut models, &inputs, &inner, out);
     drop(files);
@@ -808,7 +825,20 @@ fn is_literal(n: &Node) -> bool {
     ok
 }
 
-fn symbols(files: &[(FileId, TfFile)], inputs: &Syms) -> Syms {
+/// The directory (relative to the scan root) the files of a module are in.
+fn dir_of(sources: &DirFiles<&SourceFile>, files: &[(FileId, TfFile)]) -> String {
+    files
+        .first()
+        .map(|(id, _)| sources[*id].rel.as_str())
+        .and_then(|r| r.rsplit_once('/'))
+        .map(|(d, _)| d.to_string())
+        .unwrap_or_default()
+}
+
+/// The symbols of a module: its variables (the caller's `inputs` over the literal defaults),
+/// locals, provider ARNs and, with `cx`, the outputs of the local modules it calls
+/// (`module.NAME.OUTPUT`, computed with the arguments this module passes them).
+fn symbols(files: &[(FileId, TfFile)], inputs: &Syms, cx: Option<(&str, &LinkCx<'_>)>) -> Syms {
     let mut syms = Syms::new();
     for (_, f) in files {
         for b in f.blocks.iter().filter(|b| b.ident == "variable") {
@@ -824,7 +854,24 @@ fn symbols(files: &[(FileId, TfFile)], inputs: &Syms) -> Syms {
     for (k, v) in inputs {
         syms.insert(k.clone(), v.clone());
     }
-    // Locals may use variables, other locals and provider ARNs: a few rounds settle chains.
+    locals_rounds(files, &mut syms);
+    // A module's arguments may use locals, and locals a module's outputs (and one module's
+    // arguments another's outputs): two rounds of each settle the chains seen in practice.
+    if let Some((dir, cx)) = cx {
+        for _ in 0..2 {
+            let outputs = module_outputs(dir, files, &syms, cx);
+            if outputs.is_empty() {
+                break;
+            }
+            syms.extend(outputs);
+            locals_rounds(files, &mut syms);
+        }
+    }
+    syms
+}
+
+/// Locals may use variables, other locals and provider ARNs: a few rounds settle chains.
+fn locals_rounds(files: &[(FileId, TfFile)], syms: &mut Syms) {
     for _ in 0..4 {
         let mut next = syms.clone();
         for (_, f) in files {
@@ -832,7 +879,7 @@ fn symbols(files: &[(FileId, TfFile)], inputs: &Syms) -> Syms {
                 if b.ident == "locals" {
                     for e in &b.attrs {
                         let mut v = e.value.clone();
-                        resolve(&mut v, &syms);
+                        resolve(&mut v, syms);
                         next.insert(format!("local.{}", e.key), v);
                     }
                 }
@@ -847,7 +894,7 @@ fn symbols(files: &[(FileId, TfFile)], inputs: &Syms) -> Syms {
                 };
                 if let (Some(p), Some(url)) = (provider, b.attr("url")) {
                     let mut url = url.clone();
-                    resolve(&mut url, &syms);
+                    resolve(&mut url, syms);
                     if let Some(u) = url.as_str() {
                         let host = u.trim_start_matches("https://").trim_end_matches('/');
                         next.insert(
@@ -858,9 +905,135 @@ fn symbols(files: &[(FileId, TfFile)], inputs: &Syms) -> Syms {
                 }
             }
         }
-        syms = next;
+        *syms = next;
     }
-    syms
+}
+
+/// The outputs of the local modules (`source = "./…"`/`"../…"`) the files of `dir` call once
+/// (no `count`/`for_each`: each instance of those may differ), each computed from the module's
+/// own symbols with the arguments this caller passes (`syms` resolves them): `module.NAME.OUT`
+/// for each output and `module.NAME` as an object of them. What an output leaves unknown stays
+/// unknown, named by the caller's reference (`module.NAME.OUT`), never by the module's own
+/// names (which mean something else in the caller).
+fn module_outputs(dir: &str, files: &[(FileId, TfFile)], syms: &Syms, cx: &LinkCx<'_>) -> Syms {
+    let mut out = Syms::new();
+    if cx.stack.len() >= MAX_MODULE_DEPTH {
+        return out;
+    }
+    for (_, f) in files {
+        for b in f.blocks.iter().filter(|b| b.ident == "module") {
+            let (Some(name), Some(source)) =
+                (b.label(0), b.attr("source").and_then(|s| s.as_str()))
+            else {
+                continue;
+            };
+            if !(source.starts_with("./") || source.starts_with("../"))
+                || b.attr("count").is_some()
+                || b.attr("for_each").is_some()
+            {
+                continue;
+            }
+            let Some(target) = join_dir(dir, &source) else {
+                continue;
+            };
+            if target == dir || cx.stack.contains(&target) {
+                continue;
+            }
+            let mut inputs = Syms::new();
+            for e in b.attrs.iter().filter(|e| !is_meta_argument(&e.key)) {
+                let mut v = e.value.clone();
+                resolve(&mut v, syms);
+                inputs.insert(format!("var.{}", e.key), v);
+            }
+            let Some(values) = outputs_of(dir, &target, inputs, cx) else {
+                continue;
+            };
+            let mut object = Vec::new();
+            for (out_name, v) in values.iter() {
+                let key = format!("module.{name}.{out_name}");
+                let mut v = v.clone();
+                rename_unknowns(&mut v, &key);
+                object.push(entry(out_name, b.header, v.clone()));
+                out.insert(key, v);
+            }
+            if !object.is_empty() {
+                out.insert(format!("module.{name}"), map_node(b.header, object));
+            }
+        }
+    }
+    out
+}
+
+/// A module's outputs (by name, in name order) computed with `inputs`, from the cache when
+/// the same module was computed with the same inputs. `None` past the budget or when the
+/// module has no files.
+fn outputs_of(dir: &str, target: &str, inputs: Syms, cx: &LinkCx<'_>) -> Option<std::rc::Rc<Syms>> {
+    let mut sorted: Vec<(&String, &Node)> = inputs.iter().collect();
+    sorted.sort_by(|a, b| a.0.cmp(b.0));
+    let key = (target.to_string(), format!("{sorted:?}"));
+    if let Some(done) = cx.outputs.borrow().done.get(&key) {
+        return Some(done.clone());
+    }
+    {
+        let mut cache = cx.outputs.borrow_mut();
+        if cache.computed >= MAX_OUTPUT_EVALS {
+            return None;
+        }
+        cache.computed += 1;
+    }
+    let module = module_files(target, cx)?;
+    let mut stack = cx.stack.clone();
+    stack.push(dir.to_string());
+    let inner = LinkCx {
+        load: cx.load,
+        load_dir: cx.load_dir,
+        stack,
+        chain: cx.chain.clone(),
+        budget: cx.budget,
+        parsed: cx.parsed,
+        outputs: cx.outputs,
+    };
+    let msyms = symbols(&module.parsed, &inputs, Some((target, &inner)));
+    let mut values = Syms::new();
+    for (_, f) in &module.parsed {
+        for b in f.blocks.iter().filter(|b| b.ident == "output") {
+            if let (Some(n), Some(v)) = (b.label(0), b.attr("value")) {
+                let mut v = v.clone();
+                resolve(&mut v, &msyms);
+                values.insert(n.to_string(), v);
+            }
+        }
+    }
+    let values = std::rc::Rc::new(values);
+    cx.outputs.borrow_mut().done.insert(key, values.clone());
+    Some(values)
+}
+
+/// Every unknown part of `n` named `name` (the caller's reference to a module output).
+fn rename_unknowns(n: &mut Node, name: &str) {
+    match &mut n.value {
+        Value::Str(t) => {
+            let mut parts = Vec::with_capacity(t.parts.len());
+            for p in t.parts.drain(..) {
+                match p {
+                    Part::Unknown(_) => {
+                        // (one unknown however many the module's value had in a row)
+                        if !matches!(parts.last(), Some(Part::Unknown(_))) {
+                            parts.push(Part::Unknown(name.to_string()));
+                        }
+                    }
+                    lit => push_part(&mut parts, lit),
+                }
+            }
+            t.parts = parts;
+        }
+        Value::Seq(items) => items.iter_mut().for_each(|i| rename_unknowns(i, name)),
+        Value::Map(entries) => entries
+            .iter_mut()
+            .for_each(|e| rename_unknowns(&mut e.value, name)),
+        Value::Tagged(_, inner) => rename_unknowns(inner, name),
+        _ => {}
+    }
 }
 
 /// `arn:${partition}:iam::${account}:oidc-provider/<host>`.
@@ -1587,12 +1760,7 @@ impl<'a> Module<'a> {
                 }
             }
         }
-        let dir = files
-            .first()
-            .map(|(id, _)| sources[*id].rel.as_str())
-            .and_then(|r| r.rsplit_once('/'))
-            .map(|(d, _)| d.to_string())
-            .unwrap_or_default();
+        let dir = dir_of(sources, files);
         Module {
             files,
             sources,

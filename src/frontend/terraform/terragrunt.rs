@@ -230,6 +230,7 @@ pub(super) fn link_stack(dir: &str, file: FileId, b: &Block, cx: &LinkCx<'_>, ou
             chain,
             budget: cx.budget,
             parsed: cx.parsed,
+            outputs: cx.outputs,
         };
         let call = CallSite {
             file: unit_file,
