@@ -96,30 +96,50 @@ impl Rule for RoleTrustWiderThanUse {
                         StrOp::Equals
                     };
                     for v in &c.values {
-                        let Some(text) = v.value.known() else {
-                            continue;
+                        // A value whose repository the scan cannot resolve
+                        // (`repo:${GitHubOrg}/${RepositoryName}:*`, parameters without a
+                        // default) while this repository's jobs assume the role: judged as
+                        // naming this repository, only where it admits their subjects.
+                        let (text, value, unresolved) = match v.value.known() {
+                            Some(text) => (text, v.value.clone(), None),
+                            None => match unresolved_repository(&v.value, &used) {
+                                Some((text, shown)) => {
+                                    let t = crate::source::tree::Template::lit(&text);
+                                    (text, t, Some(shown))
+                                }
+                                None => continue,
+                            },
                         };
-                        if is_id_form(&v.value) {
+                        if is_id_form(&value) {
                             continue;
                         }
-                        let ours = text
-                            .strip_prefix("repo:")
-                            .and_then(|r| r.split_once(':'))
-                            .is_some_and(|(r, _)| {
-                                if sop == StrOp::EqualsIgnoreCase {
-                                    r.eq_ignore_ascii_case(&repo)
-                                } else {
-                                    r == repo
-                                }
-                            });
+                        let ours = unresolved.is_some()
+                            || text
+                                .strip_prefix("repo:")
+                                .and_then(|r| r.split_once(':'))
+                                .is_some_and(|(r, _)| {
+                                    if sop == StrOp::EqualsIgnoreCase {
+                                        r.eq_ignore_ascii_case(&repo)
+                                    } else {
+                                        r == repo
+                                    }
+                                });
                         if !ours {
                             continue;
                         }
-                        let Some(unused) = breadth(sop, &v.value, &text, &used) else {
+                        let Some(unused) = breadth(sop, &value, &text, &used) else {
                             continue;
                         };
+                        if unused && unresolved.is_some() {
+                            // (the unresolved repository may be another one)
+                            continue;
+                        }
                         let in_use = list_subjects(&used);
-                        let msg = if unused {
+                        let msg = if let Some(shown) = &unresolved {
+                            format!(
+                                "the trust policy of role `{name}` admits `{shown}`, which is `{text}` for this repository's jobs that assume it, wider than the subjects they present (the scan cannot resolve the repository)"
+                            )
+                        } else if unused {
                             format!(
                                 "the trust policy of role `{name}` admits `{text}`, which no workflow in this scan presents"
                             )
@@ -144,6 +164,53 @@ impl Rule for RoleTrustWiderThanUse {
         }
         check_gitlab(ctx, out);
     }
+}
+
+/// `repo:<repository>:<context>` whose only unknown parts are in the repository, which may be
+/// every repository the jobs in use present (one): the value with that repository, and the
+/// value as written. `None` for any other shape, or when the jobs present several
+/// repositories or none known.
+fn unresolved_repository(
+    value: &crate::source::tree::Template,
+    used: &[Val],
+) -> Option<(String, String)> {
+    use crate::source::tree::Part;
+    let mut repos = used.iter().map(|s| {
+        let k = s.known()?;
+        let rest = k.strip_prefix("repo:")?;
+        rest.split_once(':').map(|(r, _)| r.to_string())
+    });
+    let repo = repos.next()??;
+    if repos.any(|r| r.as_deref() != Some(repo.as_str())) {
+        return None;
+    }
+    // The repository segment as a pattern (unknowns as `*`), and the known context after it.
+    let mut pattern = String::new();
+    let mut context: Option<String> = None;
+    for (i, p) in value.parts.iter().enumerate() {
+        match (p, &mut context) {
+            (Part::Lit(l), None) => {
+                let l = if i == 0 { l.strip_prefix("repo:")? } else { l };
+                match l.split_once(':') {
+                    // (a wildcard written in the repository admits others: not this rule's)
+                    _ if l.split(':').next().unwrap_or("").contains(['*', '?']) => return None,
+                    Some((r, c)) => {
+                        pattern.push_str(r);
+                        context = Some(c.to_string());
+                    }
+                    None => pattern.push_str(l),
+                }
+            }
+            (Part::Unknown(_), None) if i > 0 => pattern.push('*'),
+            (Part::Lit(l), Some(c)) => c.push_str(l),
+            _ => return None,
+        }
+    }
+    let context = context?;
+    if !crate::model::glob_match(&pattern, &repo) {
+        return None;
+    }
+    Some((format!("repo:{repo}:{context}"), value.display()))
 }
 
 /// GitLab jobs: `project_path:PROJECT:…` values of a trust that no job of the scan presents,
