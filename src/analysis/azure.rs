@@ -173,6 +173,7 @@ pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
                     };
                     let target = resolve(
                         scan,
+                        callers,
                         &by_value,
                         &refs,
                         repo.as_deref(),
@@ -220,10 +221,83 @@ pub fn analyze<'a>(scan: &'a Scan, callers: &Callers<'a>) -> AzureAnalysis<'a> {
     }
 }
 
+/// The secret of this repository that a reusable workflow's `secrets.NAME` is in every run:
+/// what each local caller passes as `NAME` (its own secret of that name under `secrets:
+/// inherit`, or `NAME: ${{ secrets.OTHER }}`), followed up a chain of reusable callers. An error
+/// (why) when there is no local caller, a caller passes something else or nothing, or callers
+/// disagree.
+fn passed_secret(
+    callers: &Callers<'_>,
+    w: &Workflow,
+    name: &str,
+    depth: usize,
+) -> Result<String, String> {
+    use crate::model::CallSecrets;
+    let of = callers.of(w.file);
+    if of.is_empty() {
+        return Err("no caller in the scan passes it".into());
+    }
+    if depth >= 4 {
+        return Err("its chain of callers is too deep to follow".into());
+    }
+    let mut found: Option<String> = None;
+    for (cw, cj) in of {
+        let own = match &cj.secrets {
+            Some(CallSecrets::Inherit) => name.to_string(),
+            Some(CallSecrets::Map(kvs)) => {
+                let Some(kv) = kvs.iter().find(|kv| kv.key.eq_ignore_ascii_case(name)) else {
+                    return Err(format!(
+                        "job `{}` calling it does not pass `{name}`",
+                        cj.id.value
+                    ));
+                };
+                match whole_expr(kv.value.value.trim()).and_then(|e| e.strip_prefix("secrets.")) {
+                    Some(n) => n.trim().to_string(),
+                    None => {
+                        return Err(format!(
+                            "job `{}` calling it passes `{}`",
+                            cj.id.value,
+                            kv.value.value.trim()
+                        ));
+                    }
+                }
+            }
+            None => {
+                return Err(format!(
+                    "job `{}` calling it passes no secrets",
+                    cj.id.value
+                ));
+            }
+        };
+        // A reusable caller's secret is its own caller's in turn (and its own for its other
+        // triggers: the two must agree).
+        let own = if cw.has_trigger("workflow_call") {
+            let up = passed_secret(callers, cw, &own, depth + 1)?;
+            if cw.triggers.iter().any(|t| t.event != "workflow_call")
+                && !up.eq_ignore_ascii_case(&own)
+            {
+                return Err(format!("its callers pass both `{own}` and `{up}`"));
+            }
+            up
+        } else {
+            own
+        };
+        match &found {
+            Some(f) if !f.eq_ignore_ascii_case(&own) => {
+                return Err(format!("its callers pass `{f}` and `{own}`"));
+            }
+            Some(_) => {}
+            None => found = Some(own),
+        }
+    }
+    found.ok_or_else(|| "no caller in the scan passes it".into())
+}
+
 /// The identity a `client-id` value names.
 #[allow(clippy::too_many_arguments)]
 fn resolve(
     scan: &Scan,
+    callers: &Callers<'_>,
     identities: &HashMap<String, &AzureIdentity>,
     refs: &HashMap<(ValueKind, String), Vec<&ClientIdRef>>,
     repo: Option<&str>,
@@ -275,13 +349,31 @@ fn resolve(
     } else {
         return Target::Unresolved(format!("`{text}` cannot be resolved statically"));
     };
-    // In a reusable workflow a secret may be one its caller passes under this name (`secrets:
-    // {X: ${{ secrets.OTHER }}}`): not this repository's `X`.
-    if kind == ValueKind::Secret && w.has_trigger("workflow_call") {
-        return Target::Unresolved(format!(
-            "`{text}` in a reusable workflow may be a secret its caller passes"
-        ));
-    }
+    // In a reusable workflow a secret is the one its caller passes under this name (`secrets:
+    // {X: ${{ secrets.OTHER }}}`, or `secrets: inherit`): followed through the local callers.
+    let passed;
+    let name = if kind == ValueKind::Secret && w.has_trigger("workflow_call") {
+        match passed_secret(callers, w, name, 0) {
+            // (its runs of other triggers read this repository's own `NAME`)
+            Ok(n)
+                if !n.eq_ignore_ascii_case(name)
+                    && w.triggers.iter().any(|t| t.event != "workflow_call") =>
+            {
+                return Target::Unresolved(format!(
+                    "`{text}` in a reusable workflow: its callers pass `{n}`, its other triggers read `{name}`"
+                ));
+            }
+            Ok(n) => {
+                passed = n;
+                passed.as_str()
+            }
+            Err(why) => {
+                return Target::Unresolved(format!("`{text}` in a reusable workflow: {why}"));
+            }
+        }
+    } else {
+        name
+    };
     if let Some(v) = scan.settings.role_mappings.get(name) {
         return match by_value(v) {
             Some(o) => Target::Identity(o),

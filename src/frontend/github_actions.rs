@@ -137,8 +137,16 @@ pub fn workflow_from_tree(file: FileId, root: &Node) -> Workflow {
                 let n = if env.is_map() { env.get("name")? } else { env };
                 Some(Spanned::new(scalar_string(n)?, n.span))
             });
+            let secrets = j.get("secrets").and_then(|n| {
+                if n.is_map() {
+                    Some(CallSecrets::Map(key_values(Some(n))))
+                } else {
+                    (scalar_string(n)?.trim() == "inherit").then_some(CallSecrets::Inherit)
+                }
+            });
             jobs.push(Job {
                 with: key_values(j.get("with")),
+                secrets,
                 matrix: j.get("strategy").and_then(|s| s.get("matrix")).cloned(),
                 id: Spanned::new(e.key.clone(), e.key_span),
                 span: j.span,
@@ -177,6 +185,7 @@ pub fn action_from_tree(file: FileId, root: &Node) -> Workflow {
     if let Some(runs) = root.get_entry("runs") {
         jobs.push(Job {
             with: vec![],
+            secrets: None,
             matrix: None,
             id: Spanned::new("runs".into(), runs.key_span),
             span: runs.value.span,

@@ -102,6 +102,8 @@ impl Step {
 pub struct Job {
     /// `with:` of a reusable-workflow call.
     pub with: Vec<KeyValue>,
+    /// `secrets:` of a reusable-workflow call.
+    pub secrets: Option<CallSecrets>,
     /// `strategy.matrix`, kept as written.
     pub matrix: Option<Node>,
     pub id: Spanned<String>,
@@ -115,6 +117,15 @@ pub struct Job {
     pub block: Option<MapHandle>,
     /// The job's `if:` expression, as written.
     pub condition: Option<Spanned<String>>,
+}
+
+/// The secrets a reusable-workflow call passes.
+#[derive(Clone, Debug)]
+pub enum CallSecrets {
+    /// `secrets: inherit`: every secret of the caller, under its own name.
+    Inherit,
+    /// `secrets: {NAME: value}` (scalar values, as written).
+    Map(Vec<KeyValue>),
 }
 
 impl Job {
