@@ -385,13 +385,18 @@ pub fn is_deny(s: &Statement) -> bool {
 
 /// The role's ARN parts a resource pattern can be compared with: its literal name, and the
 /// IaC reference prefix (`aws_iam_role.deploy.` / CFN logical id) unknown parts use for it.
-pub fn resource_is_self(r: &Template, role: Option<&Role>) -> bool {
+pub fn resource_is_self(r: &Template, role: Option<&Role>, policy_owner: &str) -> bool {
     let Some(role) = role else { return false };
-    // `${aws_iam_role.deploy.arn}`, `!GetAtt Deploy.Arn`: the reference names the role.
+    // `${aws_iam_role.deploy.arn}`, `!GetAtt Deploy.Arn`: the reference names the role. In a
+    // local module's instance (`module.app.aws_iam_role.deploy (in envs/dev)`) the module's
+    // text names it by its own address, from a policy of the same instance.
     if let [crate::source::tree::Part::Unknown(e)] = r.parts.as_slice() {
         let e = e.trim();
-        let owner = role.owner.as_str();
-        if e.starts_with(&format!("{owner}.")) || e == owner {
+        let (prefix, owner, suffix) = instance_address(&role.owner);
+        let (p_prefix, _, p_suffix) = instance_address(policy_owner);
+        if (e.starts_with(&format!("{owner}.")) || e == owner)
+            && (prefix, suffix) == (p_prefix, p_suffix)
+        {
             return true;
         }
     }
@@ -410,6 +415,24 @@ pub fn resource_is_self(r: &Template, role: Option<&Role>) -> bool {
         || tail
             .rsplit_once('/')
             .is_some_and(|(_, last)| crate::model::glob_match(last, &name))
+}
+
+/// An owner as (module instance prefix, address in its module, instance suffix):
+/// `module.a.module.b.aws_iam_role.x (in envs/dev)` is (`module.a.module.b.`,
+/// `aws_iam_role.x`, ` (in envs/dev)`); an owner outside a module instance has neither.
+fn instance_address(owner: &str) -> (&str, &str, &str) {
+    let (body, suffix) = match owner.find(" (in ") {
+        Some(i) if owner.ends_with(')') => (&owner[..i], &owner[i..]),
+        _ => (owner, ""),
+    };
+    let mut prefix_len = 0;
+    let mut rest = body;
+    while let Some(after) = rest.strip_prefix("module.") {
+        let Some(dot) = after.find('.') else { break };
+        prefix_len += "module.".len() + dot + 1;
+        rest = &after[dot + 1..];
+    }
+    (&body[..prefix_len], &body[prefix_len..], suffix)
 }
 
 /// How a message names a policy: `` `ecr.json` ``, or the owner as is when it already quotes
@@ -443,27 +466,33 @@ mod tests {
         let r = Some(&role);
         assert!(resource_is_self(
             &Template::unknown("aws_iam_role.ci.arn"),
-            r
+            r,
+            "aws_iam_role_policy.ci"
         ));
         assert!(!resource_is_self(
             &Template::unknown("aws_iam_role.cis.arn"),
-            r
+            r,
+            "p"
         ));
         assert!(resource_is_self(
             &Template::lit("arn:aws:iam::123456789012:role/GitHub-CI"),
-            r
+            r,
+            "p"
         ));
         assert!(resource_is_self(
             &Template::lit("arn:aws:iam::123456789012:role/ci/github-*"),
-            r
+            r,
+            "p"
         ));
         assert!(!resource_is_self(
             &Template::lit("arn:aws:iam::123456789012:role/app-*"),
-            r
+            r,
+            "p"
         ));
         assert!(!resource_is_self(
             &Template::lit("arn:aws:iam::123456789012:role/github-ci"),
-            None
+            None,
+            "p"
         ));
     }
 

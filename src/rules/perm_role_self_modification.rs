@@ -3,7 +3,7 @@ use crate::analysis::permissions::{
     CiRole, any_role_resource, first_written, granting, is_deny, resource_is_self,
 };
 use crate::diag::Finding;
-use crate::model::{SStr, Statement};
+use crate::model::{PolicyDoc, SStr, Statement};
 
 pub struct PermRoleSelfModification;
 pub static RULE: PermRoleSelfModification = PermRoleSelfModification;
@@ -22,14 +22,14 @@ const SELF_EDIT: &[&str] = &[
 ];
 
 /// A resource of `st` that covers the subject's own role.
-fn covers_self<'s>(st: &'s Statement, s: &CiRole) -> Option<&'s SStr> {
+fn covers_self<'s>(p: &PolicyDoc, st: &'s Statement, s: &CiRole) -> Option<&'s SStr> {
     if st.not_resource {
         return None;
     }
     any_role_resource(st).or_else(|| {
         st.resources
             .iter()
-            .find(|r| resource_is_self(&r.value, s.role))
+            .find(|r| resource_is_self(&r.value, s.role, &p.owner))
     })
 }
 
@@ -37,11 +37,11 @@ fn covers_self<'s>(st: &'s Statement, s: &CiRole) -> Option<&'s SStr> {
 /// JSON policy the role's name is unknown: a Deny naming a specific role ARN is taken as that
 /// guard.
 fn denied(s: &CiRole, action: &str) -> bool {
-    s.statements().any(|(_, st)| {
+    s.statements().any(|(p, st)| {
         is_deny(st)
             && st.conditions.is_empty()
             && granting(st, action, false).is_some()
-            && (covers_self(st, s).is_some()
+            && (covers_self(p, st, s).is_some()
                 || s.role.is_none()
                     && st.resources.iter().any(|r| {
                         r.value
@@ -56,10 +56,12 @@ impl Rule for PermRoleSelfModification {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
-        let mut done: Vec<(usize, crate::source::Span)> = Vec::new();
+        // One finding per statement however many roles it is attached to; a local module's
+        // instances (one per caller, the same span) are apart by the policy's owner.
+        let mut done: Vec<(usize, crate::source::Span, String)> = Vec::new();
         for s in ctx.ci_roles() {
             for (p, st) in s.allows() {
-                let Some(res) = covers_self(st, s) else {
+                let Some(res) = covers_self(p, st, s) else {
                     continue;
                 };
                 let granted: Vec<(&str, &SStr)> = SELF_EDIT
@@ -70,10 +72,11 @@ impl Rule for PermRoleSelfModification {
                 let Some(first) = first_written(granted.iter().map(|(_, g)| *g)) else {
                     continue;
                 };
-                if done.contains(&(p.file, st.span)) {
+                let key = (p.file, st.span, p.owner.clone());
+                if done.contains(&key) {
                     continue;
                 }
-                done.push((p.file, st.span));
+                done.push(key);
                 let names = granted
                     .iter()
                     .map(|(a, _)| format!("`{a}`"))
@@ -109,7 +112,7 @@ impl Rule for PermRoleSelfModification {
 /// them together. A policy as good as administrator access is left to `perm-admin-access`.
 fn managed(
     s: &crate::analysis::permissions::CiRole,
-    done: &mut Vec<(usize, crate::source::Span)>,
+    done: &mut Vec<(usize, crate::source::Span, String)>,
     out: &mut Vec<Finding>,
 ) {
     use crate::analysis::managed_policies::{
@@ -123,10 +126,11 @@ fn managed(
         .collect();
     let mut push = |arn: &crate::model::Attached, what: String, done: &mut Vec<_>| {
         let file = arn.file;
-        if done.contains(&(file, arn.span)) {
+        let key = (file, arn.span, s.describe.clone());
+        if done.contains(&key) {
             return;
         }
-        done.push((file, arn.span));
+        done.push(key);
         out.push(
             Finding::new(META.id, META.severity, file, arn.span)
                 .message(format!(

@@ -325,7 +325,7 @@ fn link_with(
     out: &mut Linked,
 ) {
     let dir = dir_of(files, &parsed);
-    let syms = symbols(&parsed, inputs, Some((&dir, cx)));
+    let syms = symbols(&parsed, inputs, !cx.chain.is_empty(), Some((&dir, cx)));
     for (_, f) in parsed.iter_mut() {
         // (a Terragrunt file has its own symbols)
         for b in f.blocks.iter_mut() {
@@ -838,12 +838,21 @@ fn dir_of(sources: &DirFiles<&SourceFile>, files: &[(FileId, TfFile)]) -> String
 /// The symbols of a module: its variables (the caller's `inputs` over the literal defaults),
 /// locals, provider ARNs and, with `cx`, the outputs of the local modules it calls
 /// (`module.NAME.OUTPUT`, computed with the arguments this module passes them).
-fn symbols(files: &[(FileId, TfFile)], inputs: &Syms, cx: Option<(&str, &LinkCx<'_>)>) -> Syms {
+///
+/// A `null` default is known only in a module called by a caller that does not set it
+/// (`instance`): a root module's may be set by a `-var-file` the scan does not see, and an
+/// unknown is never read as absent.
+fn symbols(
+    files: &[(FileId, TfFile)],
+    inputs: &Syms,
+    instance: bool,
+    cx: Option<(&str, &LinkCx<'_>)>,
+) -> Syms {
     let mut syms = Syms::new();
     for (_, f) in files {
         for b in f.blocks.iter().filter(|b| b.ident == "variable") {
             if let (Some(name), Some(d)) = (b.label(0), b.attr("default"))
-                && !matches!(d.value, Value::Null)
+                && (instance || !matches!(d.value, Value::Null))
                 && is_literal(d)
             {
                 syms.insert(format!("var.{name}"), d.clone());
@@ -993,7 +1002,7 @@ fn outputs_of(dir: &str, target: &str, inputs: Syms, cx: &LinkCx<'_>) -> Option<
         parsed: cx.parsed,
         outputs: cx.outputs,
     };
-    let msyms = symbols(&module.parsed, &inputs, Some((target, &inner)));
+    let msyms = symbols(&module.parsed, &inputs, true, Some((target, &inner)));
     let mut values = Syms::new();
     for (_, f) in &module.parsed {
         for b in f.blocks.iter().filter(|b| b.ident == "output") {
