@@ -358,7 +358,7 @@ fn link_with(
     let syms = std::mem::take(&mut m.syms);
     drop(m);
     for (id, b) in calls {
-        instantiate(&dir, id, b, &syms, cx, out);
+        instantiate(&dir, (id, &files[id].text), b, &syms, cx, out);
     }
     // Terragrunt units and stacks of a directory linked as itself (a stack links its units'
     // files on its own).
@@ -394,7 +394,7 @@ fn switched_off(b: &Block) -> bool {
 /// unknown.
 fn instantiate(
     dir: &str,
-    caller: FileId,
+    (caller, caller_text): (FileId, &str),
     b: &Block,
     syms: &Syms,
     cx: &LinkCx<'_>,
@@ -423,6 +423,16 @@ fn instantiate(
                 let mut v = e.value.clone();
                 if !each.is_empty() {
                     resolve(&mut v, &each);
+                }
+                // A JSON heredoc (a policy the module attaches) is read here, where its text is.
+                if matches!(&v.value, Value::Tagged(tag, _) if tag == "heredoc")
+                    && let Some((emb, exprs)) = decode_heredoc(caller_text, v.span)
+                    && let Ok(mut doc) = json::parse_embedded(&emb)
+                    && doc.is_map()
+                {
+                    unmark(&mut doc, &exprs);
+                    resolve(&mut doc, if each.is_empty() { syms } else { &each });
+                    v = Node::new(v.span, Value::Tagged("jsonencode".into(), Box::new(doc)));
                 }
                 inputs.push((e.key.clone(), v));
             }
