@@ -587,6 +587,25 @@ impl Eval<'_> {
                     let Some(key) = known_text(&self.eval(ke, &s, d)) else {
                         return self.unknown(e);
                     };
+                    // Grouping mode (`=> v...`): each key's values, in order, as a list.
+                    if f.grouping {
+                        match map.iter_mut().find(|x| x.key == key) {
+                            Some(Entry {
+                                value:
+                                    Node {
+                                        value: Value::Seq(vs),
+                                        ..
+                                    },
+                                ..
+                            }) => vs.push(val),
+                            _ => map.push(Entry {
+                                key,
+                                key_span: self.span,
+                                value: self.node(Value::Seq(vec![val])),
+                            }),
+                        }
+                        continue;
+                    }
                     map.retain(|x| x.key != key);
                     map.push(Entry {
                         key,

@@ -326,11 +326,24 @@ fn link_with(
 ) {
     let dir = dir_of(files, &parsed);
     let syms = symbols(&parsed, inputs, !cx.chain.is_empty(), Some((&dir, cx)));
-    for (_, f) in parsed.iter_mut() {
+    let defaults: HashMap<String, Option<Node>> = parsed
+        .iter()
+        .flat_map(|(_, f)| f.blocks.iter().filter(|b| b.ident == "variable"))
+        .filter_map(|b| Some((b.label(0)?.to_string(), b.attr("default").cloned())))
+        .collect();
+    let defaults: HashMap<String, Option<&Node>> = defaults
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_ref()))
+        .collect();
+    for (id, f) in parsed.iter_mut() {
         // (a Terragrunt file has its own symbols)
         for b in f.blocks.iter_mut() {
             if b.ident != terragrunt::UNIT && b.ident != terragrunt::STACK {
                 resolve_block(b, &syms);
+                let mut switches = Vec::new();
+                let instance = !cx.chain.is_empty();
+                expand_dynamic(b, &files[*id].text, (&defaults, instance), &mut switches, 0);
+                models[*id].switches.extend(switches);
             }
         }
         // In a module instance, what the caller's values switch off is not created at all
@@ -375,6 +388,113 @@ fn link_with(
     }
 }
 
+/// Nested `dynamic "NAME" { for_each = …; iterator = …; content { … } }` blocks replaced by
+/// the `NAME` blocks they generate: one per element of a known collection, with
+/// `ITERATOR.key`/`ITERATOR.value` (and its attributes) bound in the content. A collection the
+/// scan cannot know is one block with the iterator unknown; one empty because of a variable's
+/// default (`var.enabled ? [1] : []`) is one such block judged "when enabled" (a [`Switch`]
+/// on the `dynamic` block, read from the file's `text`); a literal empty one, or an empty one
+/// in a module `instance` (its caller's values), is none.
+fn expand_dynamic(
+    b: &mut Block,
+    text: &str,
+    (defaults, instance): (&HashMap<String, Option<&Node>>, bool),
+    switches: &mut Vec<Switch>,
+    depth: usize,
+) {
+    if depth > 8
+        || !b
+            .blocks
+            .iter()
+            .any(|c| c.ident == "dynamic" || !c.blocks.is_empty())
+    {
+        return;
+    }
+    let mut out = Vec::with_capacity(b.blocks.len());
+    for mut c in std::mem::take(&mut b.blocks) {
+        if c.ident != "dynamic" {
+            expand_dynamic(&mut c, text, (defaults, instance), switches, depth + 1);
+            out.push(c);
+            continue;
+        }
+        let (Some(name), Some(content)) = (
+            c.label(0).map(str::to_string),
+            c.blocks.iter().find(|x| x.ident == "content").cloned(),
+        ) else {
+            continue;
+        };
+        let iterator = c
+            .attr("iterator")
+            .and_then(|n| n.as_str().or_else(|| n.as_template().map(|t| t.display())))
+            .unwrap_or_else(|| name.clone());
+        let each: Option<Vec<(Node, Node)>> = match c.attr("for_each").map(|n| &n.value) {
+            Some(Value::Seq(items)) => Some(
+                items
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (Node::new(v.span, Value::Num(i.to_string())), v.clone()))
+                    .collect(),
+            ),
+            Some(Value::Map(entries)) => Some(
+                entries
+                    .iter()
+                    .map(|e| (str_node(e.key_span, &e.key), e.value.clone()))
+                    .collect(),
+            ),
+            _ => None,
+        };
+        let mut made: Vec<Block> = Vec::new();
+        let each_unknown = each.is_none();
+        match each {
+            Some(items) if !items.is_empty() => {
+                for (k, v) in items.into_iter().take(MAX_INSTANCES) {
+                    let mut syms = Syms::new();
+                    syms.insert(format!("{iterator}.key"), k);
+                    bind_each(&mut syms, format!("{iterator}.value"), &v, 0);
+                    let mut one = content.clone();
+                    resolve_block(&mut one, &syms);
+                    made.push(one);
+                }
+            }
+            // (in a module instance, what the caller's values switch off is not created)
+            Some(_) if instance => {}
+            Some(_) => {
+                let at = c.attr("for_each").map(|n| n.span).unwrap_or(c.header);
+                let expr = text.get(at.start as usize..at.end as usize).unwrap_or("");
+                if let Some(note) = empty_by_default(expr, defaults) {
+                    switches.push(Switch {
+                        span: c.span,
+                        at,
+                        note,
+                    });
+                    made.push(content.clone());
+                }
+            }
+            None => made.push(content.clone()),
+        }
+        // A condition the scan cannot name (an unknown collection, or a test or key it cannot
+        // compute) stays a `dynamic` block: its statement is not judged (never read as absent).
+        let named = |x: &Block| {
+            ["test", "variable"]
+                .iter()
+                .all(|k| x.attr(k).and_then(|n| n.as_str()).is_some())
+        };
+        if name == "condition" && (each_unknown || !made.iter().all(named)) {
+            out.push(c);
+            continue;
+        }
+        for mut one in made {
+            one.ident = name.clone();
+            one.labels.clear();
+            one.header = c.header;
+            one.span = c.span;
+            expand_dynamic(&mut one, text, (defaults, instance), switches, depth + 1);
+            out.push(one);
+        }
+    }
+    b.blocks = out;
+}
+
 /// A block whose evaluated `count` is 0 or `for_each` an empty collection.
 fn switched_off(b: &Block) -> bool {
     match (
@@ -403,7 +523,12 @@ fn instantiate(
     let Some(source) = b.attr("source").and_then(|s| s.as_str()) else {
         return;
     };
-    if !(source.starts_with("./") || source.starts_with("../")) || switched_off(b) {
+    // (a module the registry models render, called from its own repository's examples, is
+    // judged as rendered there: linked as well, its role would be judged twice)
+    if !(source.starts_with("./") || source.starts_with("../"))
+        || switched_off(b)
+        || modules::is_known(b)
+    {
         return;
     }
     let name = b.label(0).unwrap_or("").to_string();

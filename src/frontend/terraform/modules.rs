@@ -217,6 +217,12 @@ fn add_condition(
 }
 
 /// Expand a module call into a role with its trust policy, when it is one of the modules.
+/// A `module` block calling one of the modules this file knows (its policy is rendered here
+/// rather than read from the module's own files, even when they are in the scan).
+pub fn is_known(b: &Block) -> bool {
+    kind(b).is_some()
+}
+
 pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
     let Some(kind) = kind(b) else { return };
     if flag(b, "create") == Some(false) {
