@@ -19,6 +19,11 @@ struct Ctx<'a> {
     params: HashMap<&'a str, &'a Node>,
     /// Logical id → (type, properties).
     resources: HashMap<&'a str, (&'a str, Option<&'a Node>)>,
+    /// The template's `Conditions`, by name.
+    conditions: HashMap<&'a str, &'a Node>,
+    /// `Fn::If` parts kept although their condition is false with every parameter at its
+    /// default: judged "when enabled".
+    switches: std::cell::RefCell<Vec<crate::model::Switch>>,
 }
 
 fn is_template(root: &Node) -> bool {
@@ -129,10 +134,18 @@ impl<'a> Ctx<'a> {
                 resources.insert(e.key.as_str(), (t, e.value.get("Properties")));
             }
         }
+        let mut conditions = HashMap::new();
+        if let Some(c) = root.get("Conditions") {
+            for e in c.entries() {
+                conditions.insert(e.key.as_str(), &e.value);
+            }
+        }
         Ctx {
             text,
             params,
             resources,
+            conditions,
+            switches: Default::default(),
         }
     }
 
@@ -261,9 +274,19 @@ impl<'a> Ctx<'a> {
         match &n.value {
             // Outside `Fn::Sub`, `${…}` is literal text in CloudFormation.
             Value::Str(t) if !t.is_known() => str_node(n.span, Template::lit(t.display())),
+            // (`!Ref AWS::NoValue` removes a list's item)
             Value::Seq(items) => Node {
                 span: n.span,
-                value: Value::Seq(items.iter().map(|i| self.resolve(i, depth + 1)).collect()),
+                value: Value::Seq(
+                    items
+                        .iter()
+                        .filter_map(|i| {
+                            let r = self.resolve(i, depth + 1);
+                            (!(intrinsic(i).is_some() && matches!(r.value, Value::Null)))
+                                .then_some(r)
+                        })
+                        .collect(),
+                ),
                 style: n.style,
             },
             Value::Map(entries) => Node {
@@ -282,6 +305,55 @@ impl<'a> Ctx<'a> {
             },
             Value::Tagged(_, inner) => self.resolve(inner, depth + 1),
             _ => n.clone(),
+        }
+    }
+
+    /// A condition of the template evaluated with every parameter at its default: `None`
+    /// when it depends on anything else (a parameter without a default, a pseudo parameter,
+    /// a function this reader does not evaluate).
+    fn condition(&self, name: &str, depth: usize) -> Option<bool> {
+        let n = self.conditions.get(name)?;
+        self.condition_value(n, depth + 1)
+    }
+
+    fn condition_value(&self, n: &Node, depth: usize) -> Option<bool> {
+        if depth > 32 {
+            return None;
+        }
+        if let Some(c) = n.get("Condition").filter(|_| n.entries().len() == 1) {
+            return self.condition(&c.as_str()?, depth + 1);
+        }
+        let (name, arg) = intrinsic(n)?;
+        let items = match &arg.value {
+            Value::Seq(items) => items.as_slice(),
+            _ => std::slice::from_ref(arg),
+        };
+        match name.as_str() {
+            // (`!Condition Name`)
+            "Condition" => self.condition(&arg.as_str()?, depth + 1),
+            "Equals" => {
+                let [a, b] = items else { return None };
+                let text = |x: &Node| {
+                    let r = self.resolve(x, depth + 1);
+                    let t = r.scalar_text()?;
+                    (!matches!(&r.value, Value::Str(t) if !t.is_known())).then_some(t)
+                };
+                Some(text(a)? == text(b)?)
+            }
+            "Not" => Some(!self.condition_value(items.first()?, depth + 1)?),
+            "And" | "Or" => {
+                let and = name == "And";
+                let mut unknown = false;
+                for i in items {
+                    match self.condition_value(i, depth + 1) {
+                        Some(v) if v != and => return Some(v),
+                        Some(_) => {}
+                        None => unknown = true,
+                    }
+                }
+                (!unknown).then_some(and)
+            }
+            _ => None,
         }
     }
 
@@ -350,16 +422,46 @@ impl<'a> Ctx<'a> {
                 str_node(outer.span, concat(parts))
             }
             "If" => {
-                // Known only when both branches produce the same string.
-                if let Value::Seq(items) = &arg.value
-                    && let (Some(a), Some(b)) = (items.get(1), items.get(2))
-                {
-                    let (ra, rb) = (self.resolve(a, depth), self.resolve(b, depth));
-                    if let (Some(ta), Some(tb)) = (ra.as_template(), rb.as_template())
-                        && ta == tb
-                    {
-                        return str_node(outer.span, ta.clone());
+                let Value::Seq(items) = &arg.value else {
+                    return unknown(outer.span, "Fn::If");
+                };
+                let (Some(c), Some(a), Some(b)) = (items.first(), items.get(1), items.get(2))
+                else {
+                    return unknown(outer.span, "Fn::If");
+                };
+                let name = c.as_str().unwrap_or_default();
+                let no_value = |n: &Node| ref_target(n).as_deref() == Some("AWS::NoValue");
+                match self.condition(&name, depth) {
+                    // The branch the parameters' defaults take; a part only the other branch
+                    // creates (`!If [Enabled, {…}, !Ref AWS::NoValue]`, off by default) is
+                    // judged "when enabled".
+                    Some(true) => return self.resolve(a, depth),
+                    Some(false) if no_value(b) && !no_value(a) => {
+                        self.switches.borrow_mut().push(crate::model::Switch {
+                            span: outer.span,
+                            at: c.span,
+                            note: format!(
+                                "condition `{name}` is false with every parameter at its default"
+                            ),
+                        });
+                        return self.resolve(a, depth);
                     }
+                    Some(false) => return self.resolve(b, depth),
+                    None => {}
+                }
+                let (ra, rb) = (self.resolve(a, depth), self.resolve(b, depth));
+                // A part one branch creates and the other leaves out: the reachable part.
+                if no_value(b) && !no_value(a) {
+                    return ra;
+                }
+                if no_value(a) && !no_value(b) {
+                    return rb;
+                }
+                // Known only when both branches produce the same string.
+                if let (Some(ta), Some(tb)) = (ra.as_template(), rb.as_template())
+                    && ta == tb
+                {
+                    return str_node(outer.span, ta.clone());
                 }
                 unknown(outer.span, "Fn::If")
             }
@@ -536,6 +638,10 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
             }
         }
     }
+    let mut switches = ctx.switches.take();
+    switches.sort_by_key(|s| (s.span, s.at));
+    switches.dedup_by_key(|s| (s.span, s.at));
+    m.switches.extend(switches);
     Some(m)
 }
 
