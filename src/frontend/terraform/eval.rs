@@ -838,6 +838,10 @@ impl Eval<'_> {
                     _ => unknown(),
                 }
             }
+            // (a Terragrunt configuration: the directory of the unit it is evaluated for)
+            "get_terragrunt_dir" if args.is_empty() => {
+                self.lookup(super::TERRAGRUNT_DIR).unwrap_or_else(unknown)
+            }
             "length" if args.len() == 1 => match ev(0).map(|n| n.value) {
                 Some(Value::Seq(v)) => self.node(Value::Num(v.len().to_string())),
                 Some(Value::Map(v)) => self.node(Value::Num(v.len().to_string())),

@@ -842,6 +842,10 @@ fn module_files(target: &str, cx: &LinkCx<'_>) -> Option<std::rc::Rc<ModuleFiles
 /// not know (a text no real path contains).
 pub(super) const ROOT_DIR: &str = "\u{1}root";
 
+/// The symbol holding what `get_terragrunt_dir()` returns in a Terragrunt configuration (the
+/// unit's directory, relative to the scan root).
+pub(super) const TERRAGRUNT_DIR: &str = "\u{1}terragrunt_dir";
+
 /// `path` (as a module names a file: relative to its directory, `./` from `path.module`)
 /// joined to the module directory `dir`, both relative to the scan root. `None` for an
 /// absolute path or one that leaves the scanned tree.
@@ -1193,7 +1197,7 @@ fn provider_arn(host: &str) -> Template {
     }
 }
 
-fn respan(n: &mut Node, span: Span) {
+pub(super) fn respan(n: &mut Node, span: Span) {
     n.span = span;
     match &mut n.value {
         Value::Seq(items) => items.iter_mut().for_each(|i| respan(i, span)),

@@ -4,22 +4,26 @@
 //! (`terragrunt.stack.hcl`) feeds each local unit's `values` to that unit's `inputs`
 //! (`values.x`).
 //!
-//! Nothing is fetched or run. A remote source (`git::`, `tfr://`, a URL) is not followed; what
-//! only Terragrunt knows when it runs stays unknown: an `include`d configuration (which may set
-//! any variable the unit leaves unset: those are unknown, not their defaults), `dependency`
-//! outputs, `read_terragrunt_config`, the environment, functions other than
-//! `get_terragrunt_dir()`. A unit's relative `terraform.source` is read from the directory the
-//! unit's file is in (for a stack's unit: its source directory in the repository).
+//! Nothing is fetched or run. A remote source (`git::`, `tfr://`, a URL) is not followed. An
+//! `include`d configuration of the scan (`find_in_parent_folders("root.hcl")`, no argument:
+//! `terragrunt.hcl`, or a relative path) gives its `inputs` under the unit's own, evaluated in
+//! the unit's context: `get_terragrunt_dir()` is the unit's directory, and a local that is
+//! `read_terragrunt_config(…)` of a file of the scan is that file's `inputs` and `locals` (two
+//! files deep). What only Terragrunt knows when it runs stays unknown: an include the scan
+//! cannot read (then every variable the unit leaves unset is unknown, not its default),
+//! `dependency` outputs, `run_cmd`, the environment, the account. A unit's relative
+//! `terraform.source` is read from the directory the unit's file is in (for a stack's unit:
+//! its source directory in the repository).
 
 use super::{
     Call, CallSite, DirFiles, LinkCx, Linked, Syms, TfFile, bind_each, join_rel, link_module,
-    module_files, resolve,
+    module_files, resolve, respan,
 };
 use crate::model::FileModel;
 use crate::source::hcl::{self, Block};
 use crate::source::json::ParseFailure;
 use crate::source::tree::Entry;
-use crate::source::tree::{Node, Part, Value};
+use crate::source::tree::{Node, Part, Template, Value};
 use crate::source::{FileId, Span};
 
 /// The block a `terragrunt.hcl` is read as (no `.tf` block has this name).
@@ -111,7 +115,7 @@ struct UnitCall {
     rest_unknown: bool,
 }
 
-fn unit_call(b: &Block, values: Syms) -> Option<UnitCall> {
+fn unit_call(b: &Block, values: Syms, at: (&str, &LinkCx<'_>)) -> Option<UnitCall> {
     let syms = symbols(b, values);
     let tf = b.blocks("terraform").last()?;
     let mut src = tf.attr("source")?.clone();
@@ -119,8 +123,21 @@ fn unit_call(b: &Block, values: Syms) -> Option<UnitCall> {
     resolve(&mut src, &syms);
     let source = local_path(&src, false)?;
     let mut inputs = Vec::new();
-    // An `include`d configuration may set any variable the unit does not.
-    let mut rest_unknown = b.blocks("include").next().is_some();
+    // An `include`d configuration may set any variable the unit does not: its `inputs` are
+    // read when the scan can (under the unit's own), else the unit's other variables are
+    // unknown.
+    let mut rest_unknown = false;
+    for inc in b.blocks("include") {
+        match included_inputs(inc, at) {
+            Some(entries) => {
+                for (k, v) in entries {
+                    inputs.retain(|(x, _): &(String, Node)| *x != k);
+                    inputs.push((k, v));
+                }
+            }
+            None => rest_unknown = true,
+        }
+    }
     if let Some(v) = b.attr("inputs") {
         let mut v = v.clone();
         resolve(&mut v, &syms);
@@ -144,6 +161,183 @@ fn unit_call(b: &Block, values: Syms) -> Option<UnitCall> {
     })
 }
 
+/// The `inputs` of the configuration an `include` block names
+/// (`find_in_parent_folders("root.hcl")`, `find_in_parent_folders()`, or a path relative to
+/// the unit), read from the scan with its `locals`; a local that is
+/// `read_terragrunt_config(…)` of a file of the scan is that file's `inputs` and `locals`.
+/// Each value is placed at the `include` block (the unit's line that brings it in). `None`
+/// when the file is not in the scan or its `inputs` are not a map the scan can read.
+fn included_inputs(inc: &Block, (dir, cx): (&str, &LinkCx<'_>)) -> Option<Vec<(String, Node)>> {
+    let (_, b) = read_config(inc.attr("path")?, dir, cx)?;
+    let syms = config_symbols(&b, dir, cx, 0);
+    let mut v = b.attr("inputs")?.clone();
+    resolve(&mut v, &syms);
+    let Value::Map(entries) = v.value else {
+        return None;
+    };
+    Some(
+        entries
+            .into_iter()
+            .map(|e| {
+                let mut v = e.value;
+                respan(&mut v, inc.header);
+                (e.key, v)
+            })
+            .collect(),
+    )
+}
+
+/// A Terragrunt configuration file a unit in `dir` names by `path`, read and parsed.
+fn read_config(path: &Node, dir: &str, cx: &LinkCx<'_>) -> Option<(String, Block)> {
+    let text = match &path.value {
+        Value::Str(t) => t.display(),
+        _ => return None,
+    };
+    let t = text.trim();
+    let rel = if let Some(arg) = t
+        .strip_prefix("${find_in_parent_folders(")
+        .and_then(|x| x.strip_suffix(")}"))
+    {
+        let name = arg.trim().trim_matches('"');
+        let name = if name.is_empty() {
+            "terragrunt.hcl"
+        } else {
+            name
+        };
+        if name.contains(['$', '{', '}', '"']) || name.starts_with('/') {
+            return None;
+        }
+        // The nearest directory above the unit holding the file.
+        let mut d = dir.to_string();
+        loop {
+            let (parent, _) = d.rsplit_once('/').unwrap_or(("", &d));
+            let parent = parent.to_string();
+            let candidate = join_rel(&parent, name)?;
+            if (cx.load)(&candidate).is_some() {
+                break candidate;
+            }
+            if parent.is_empty() {
+                return None;
+            }
+            d = parent;
+        }
+    } else {
+        let mut p = path.clone();
+        unit_dir_prefix(&mut p);
+        let p = local_path(&p, true)?;
+        join_rel(dir, &p)?
+    };
+    let (_, text) = (cx.load)(&rel)?;
+    let b = hcl::parse_as_block(&text, UNIT).ok()?;
+    Some((rel, b))
+}
+
+/// A configuration's locals, where `read_terragrunt_config(find_in_parent_folders("x.hcl"))`
+/// (or a relative path) of a file of the scan is that file's `inputs` and `locals` as an
+/// object (two files deep); paths are found from the unit's directory `dir`, as Terragrunt
+/// evaluates an included file in the unit's context.
+fn config_symbols(b: &Block, dir: &str, cx: &LinkCx<'_>, depth: usize) -> Syms {
+    let mut pre = Syms::new();
+    pre.insert(
+        super::TERRAGRUNT_DIR.into(),
+        Node::new(b.span, Value::Str(Template::lit(dir))),
+    );
+    // The locals before any file is read: a path may be built from them
+    // (`find_in_parent_folders("${local.environment}_vars.hcl")`).
+    let base = symbols(b, pre.clone());
+    for l in b.blocks("locals") {
+        for e in &l.attrs {
+            let Value::Str(t) = &e.value.value else {
+                continue;
+            };
+            let [Part::Unknown(x)] = t.parts.as_slice() else {
+                continue;
+            };
+            let Some(arg) = x
+                .trim()
+                .strip_prefix("read_terragrunt_config(")
+                .and_then(|a| a.strip_suffix(')'))
+            else {
+                continue;
+            };
+            if depth >= 2 {
+                continue;
+            }
+            // (a literal path, or a call [`read_config`] reads from its `${…}` text, with the
+            // locals it names that are known strings)
+            let arg = substitute_locals(arg.trim(), &base);
+            let arg = arg.as_str();
+            let text = match arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) {
+                Some(lit) if !lit.contains("${") => lit.to_string(),
+                _ => format!("${{{arg}}}"),
+            };
+            let path = Node::new(e.value.span, Value::Str(Template::lit(text)));
+            let Some((_, other)) = read_config(&path, dir, cx) else {
+                continue;
+            };
+            let osyms = config_symbols(&other, dir, cx, depth + 1);
+            let mut fields = Vec::new();
+            for (key, attr) in [("inputs", other.attr("inputs")), ("locals", None)] {
+                let v = match attr {
+                    Some(v) => {
+                        let mut v = v.clone();
+                        resolve(&mut v, &osyms);
+                        v
+                    }
+                    None if key == "locals" => {
+                        let entries = osyms
+                            .iter()
+                            .filter_map(|(k, v)| {
+                                Some(Entry {
+                                    key: k.strip_prefix("local.")?.to_string(),
+                                    key_span: v.span,
+                                    value: v.clone(),
+                                })
+                            })
+                            .collect::<Vec<_>>();
+                        let mut entries = entries;
+                        entries.sort_by(|a, b| a.key.cmp(&b.key));
+                        Node::new(e.value.span, Value::Map(entries))
+                    }
+                    None => continue,
+                };
+                fields.push(Entry {
+                    key: key.into(),
+                    key_span: e.value.span,
+                    value: v,
+                });
+            }
+            let obj = Node::new(e.value.span, Value::Map(fields));
+            bind_each(&mut pre, format!("local.{}", e.key), &obj, 0);
+        }
+    }
+    // The other locals, with those files read.
+    let mut syms = symbols(b, pre.clone());
+    syms.extend(pre);
+    syms
+}
+
+/// `${local.NAME}` in `text` replaced by the local's value where it is a known string.
+fn substitute_locals(text: &str, syms: &Syms) -> String {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(i) = rest.find("${local.") {
+        out.push_str(&rest[..i]);
+        let after = &rest[i + 2..];
+        let Some(j) = after.find('}') else {
+            out.push_str(&rest[i..]);
+            return out;
+        };
+        match syms.get(&after[..j]).and_then(|v| v.as_str()) {
+            Some(v) if !v.contains(['"', '$', '{', '}']) => out.push_str(&v),
+            _ => out.push_str(&rest[i..i + 2 + j + 1]),
+        }
+        rest = &after[j + 1..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Link the module a unit (`terragrunt.hcl` in `dir`) calls, with its inputs.
 pub(super) fn link_unit(
     dir: &str,
@@ -153,7 +347,7 @@ pub(super) fn link_unit(
     cx: &LinkCx<'_>,
     out: &mut Linked,
 ) {
-    let Some(u) = unit_call(b, Syms::new()) else {
+    let Some(u) = unit_call(b, Syms::new(), (dir, cx)) else {
         known_module(dir, file, b, models);
         return;
     };
@@ -208,7 +402,7 @@ pub(super) fn link_stack(dir: &str, file: FileId, b: &Block, cx: &LinkCx<'_>, ou
         }) else {
             continue;
         };
-        let Some(uc) = unit_call(&unit, values) else {
+        let Some(uc) = unit_call(&unit, values, (&unit_dir, cx)) else {
             continue;
         };
         // The stack is the outermost caller; the unit's file passes its inputs on.
