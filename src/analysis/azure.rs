@@ -231,15 +231,18 @@ fn passed_secret(
     w: &Workflow,
     name: &str,
     depth: usize,
+    budget: &mut usize,
 ) -> Result<String, String> {
     use crate::model::CallSecrets;
     let of = callers.of(w.file);
     if of.is_empty() {
         return Err("no caller in the scan passes it".into());
     }
-    if depth >= 4 {
-        return Err("its chain of callers is too deep to follow".into());
+    // (callers fanning out at every level: the work stays bounded)
+    if depth >= 4 || *budget < of.len() {
+        return Err("its chain of callers is too deep or wide to follow".into());
     }
+    *budget -= of.len();
     let mut found: Option<String> = None;
     for (cw, cj) in of {
         let own = match &cj.secrets {
@@ -272,7 +275,7 @@ fn passed_secret(
         // A reusable caller's secret is its own caller's in turn (and its own for its other
         // triggers: the two must agree).
         let own = if cw.has_trigger("workflow_call") {
-            let up = passed_secret(callers, cw, &own, depth + 1)?;
+            let up = passed_secret(callers, cw, &own, depth + 1, budget)?;
             if cw.triggers.iter().any(|t| t.event != "workflow_call")
                 && !up.eq_ignore_ascii_case(&own)
             {
@@ -353,7 +356,7 @@ fn resolve(
     // {X: ${{ secrets.OTHER }}}`, or `secrets: inherit`): followed through the local callers.
     let passed;
     let name = if kind == ValueKind::Secret && w.has_trigger("workflow_call") {
-        match passed_secret(callers, w, name, 0) {
+        match passed_secret(callers, w, name, 0, &mut 256) {
             // (its runs of other triggers read this repository's own `NAME`)
             Ok(n)
                 if !n.eq_ignore_ascii_case(name)

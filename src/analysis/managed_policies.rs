@@ -50,6 +50,9 @@ struct Memo {
     /// CloudFormation on every role ([`cloudformation_pass_role`]'s two halves).
     cfn_deploy: OnceLock<Option<String>>,
     cfn_pass: OnceLock<Option<String>>,
+    /// Per action asked about: the statements whose actions cover it (a policy such as
+    /// `ReadOnlyAccess` lists thousands of patterns, and each of a scan's attachments asks).
+    applies: std::sync::Mutex<std::collections::HashMap<String, Vec<usize>>>,
 }
 
 #[derive(Debug)]
@@ -599,23 +602,38 @@ impl ManagedPolicy {
     pub fn service_linked(&self) -> bool {
         self.path == "/aws-service-role/"
     }
+    /// The statements whose actions cover `action` ([`PolicyStatement::applies_to`]), in
+    /// order; worked out once per action (the actions asked about are the rules' own lists).
+    pub fn applying(&self, action: &str) -> impl Iterator<Item = &PolicyStatement> + '_ {
+        let found = {
+            let mut memo = self.memo.applies.lock().unwrap_or_else(|e| e.into_inner());
+            match memo.get(action) {
+                Some(v) => v.clone(),
+                None => {
+                    let v: Vec<usize> = (0..self.statements.len())
+                        .filter(|&i| self.statements[i].applies_to(action))
+                        .collect();
+                    if memo.len() < 4096 {
+                        memo.insert(action.to_string(), v.clone());
+                    }
+                    v
+                }
+            }
+        };
+        found.into_iter().map(|i| &self.statements[i])
+    }
     /// Whether an unconditional `Deny` covers `action` on every resource.
     fn denied(&self, action: &str) -> bool {
-        self.statements.iter().any(|s| {
-            !s.allow
-                && !s.conditional()
-                && s.applies_to(action)
-                && s.covering(Scope::Everything).is_some()
-        })
+        self.applying(action)
+            .any(|s| !s.allow && !s.conditional() && s.covering(Scope::Everything).is_some())
     }
     /// The statement that allows `action` unconditionally on resources covering `scope`.
     pub fn allows(&self, action: &str, scope: Scope) -> Option<&PolicyStatement> {
         if self.denied(action) {
             return None;
         }
-        self.statements.iter().find(|s| {
-            s.allow && !s.conditional() && s.applies_to(action) && s.covering(scope).is_some()
-        })
+        self.applying(action)
+            .find(|s| s.allow && !s.conditional() && s.covering(scope).is_some())
     }
     /// Why the policy amounts to administrator access, if it does.
     pub fn admin_equivalent(&self) -> Option<AdminReason> {

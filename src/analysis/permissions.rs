@@ -403,8 +403,21 @@ pub fn resource_is_self(r: &Template, role: Option<&Role>, policy_owner: &str) -
     let Some(name) = role.name.as_ref().and_then(|n| n.value.known()) else {
         return false;
     };
-    let Some(k) = r.known() else { return false };
-    // `arn:aws:iam::123456789012:role/path/NAME` (role names are case-insensitive).
+    // `arn:aws:iam::123456789012:role/path/NAME` (role names are case-insensitive); the
+    // partition or account may be unknown (`arn:aws:iam::${account_id}:role/ci-*`) when the
+    // role part is written.
+    use crate::source::tree::Part;
+    let k = match r.known() {
+        Some(k) => k,
+        None => match (r.parts.first(), r.parts.last()) {
+            (Some(Part::Lit(first)), Some(Part::Lit(last)))
+                if first.starts_with("arn:") && last.contains(":role/") =>
+            {
+                format!("arn:{last}")
+            }
+            _ => return false,
+        },
+    };
     let k = k.to_ascii_lowercase();
     if !k.starts_with("arn:") || !k.contains(":role/") {
         return false;
@@ -489,6 +502,16 @@ mod tests {
             r,
             "p"
         ));
+        let partial = |tail: &str| Template {
+            parts: vec![
+                crate::source::tree::Part::Lit("arn:aws:iam::".into()),
+                crate::source::tree::Part::Unknown("account_id".into()),
+                crate::source::tree::Part::Lit(tail.into()),
+            ],
+        };
+        assert!(resource_is_self(&partial(":role/github-*"), r, "p"));
+        assert!(!resource_is_self(&partial(":role/app-*"), r, "p"));
+        assert!(!resource_is_self(&partial(":user/github-*"), r, "p"));
         assert!(!resource_is_self(
             &Template::lit("arn:aws:iam::123456789012:role/github-ci"),
             None,

@@ -65,9 +65,8 @@ fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<
     use crate::analysis::managed_policies::Scope;
     for (s, arn, p) in crate::analysis::permissions::managed_below_admin(subjects) {
         let file = arn.file;
-        let Some(st) = p.statements.iter().find(|st| {
+        let Some(st) = p.applying("iam:PassRole").find(|st| {
             st.allow
-                && st.applies_to("iam:PassRole")
                 && st.covering(Scope::AllOf("role")).is_some()
                 && !st
                     .conditions
@@ -76,12 +75,9 @@ fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<
         }) else {
             continue;
         };
-        if p.statements.iter().any(|d| {
-            !d.allow
-                && !d.conditional()
-                && d.applies_to("iam:PassRole")
-                && d.covering(Scope::AllOf("role")).is_some()
-        }) {
+        if p.applying("iam:PassRole")
+            .any(|d| !d.allow && !d.conditional() && d.covering(Scope::AllOf("role")).is_some())
+        {
             continue;
         }
         let resource = st.covering(Scope::AllOf("role")).unwrap_or("*");

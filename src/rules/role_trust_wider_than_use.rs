@@ -38,7 +38,8 @@ impl Rule for RoleTrustWiderThanUse {
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let an = ctx.analysis();
         // role (by trust) → (name, trust, subjects in use, first use)
-        let mut uses: BTreeMap<(FileId, Span), Use> = BTreeMap::new();
+        // (by trust and its owner: a local module's instances share the module's text)
+        let mut uses: BTreeMap<(FileId, Span, String), Use> = BTreeMap::new();
         for (a, j) in an.assumptions.iter().zip(ctx.judged()) {
             let Some(j) = j else { continue };
             // a role that rejects a job, or its audience, has a bigger problem
@@ -54,7 +55,8 @@ impl Rule for RoleTrustWiderThanUse {
                 } else {
                     an.repo_value(a.file, trust)
                 };
-                let e = uses.entry((trust.file, trust.span)).or_insert_with(|| {
+                let key = (trust.file, trust.span, trust.owner.clone());
+                let e = uses.entry(key).or_insert_with(|| {
                     (
                         role.name.clone(),
                         trust,

@@ -643,3 +643,58 @@ fn nested_operands_of_hcl_operator_chains_are_refused_before_parsing() {
         "{rules:?}"
     );
 }
+
+/// Terragrunt configurations that read themselves and each other without end, and Terraform
+/// modules whose outputs read each other's: the scan reads a bounded number of files and ends,
+/// and a unit whose include reads its values still gets them.
+#[test]
+fn configurations_reading_each_other_are_read_a_bounded_number_of_times() {
+    let d = tempfile::tempdir().unwrap();
+    let mut files: Vec<(String, String)> = Vec::new();
+    let mut root = String::from("locals {\n");
+    for i in 0..300 {
+        root.push_str(&format!(
+            "  self{i} = read_terragrunt_config(find_in_parent_folders(\"root.hcl\"))\n"
+        ));
+    }
+    root.push_str("}\ninputs = { actions = [\"iam:*\"] }\n");
+    files.push(("root.hcl".into(), root));
+    for u in 0..40 {
+        files.push((
+            format!("live/u{u}/terragrunt.hcl"),
+            "include \"root\" {\n  path = find_in_parent_folders(\"root.hcl\")\n}\nterraform {\n  source = \"../../modules/m\"\n}\n".into(),
+        ));
+    }
+    // a module whose outputs come from modules calling it back, fanned out
+    let mut m = String::from("variable \"actions\" {}\n");
+    for i in 0..20 {
+        m.push_str(&format!(
+            "module \"again{i}\" {{\n  source = \"../n\"\n  x = module.again{}.out\n}}\n",
+            (i + 1) % 20
+        ));
+    }
+    m.push_str(
+        "resource \"aws_iam_role\" \"r\" {\n  name = \"r\"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = \"sts:AssumeRoleWithWebIdentity\", Principal = { Federated = \"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com\" }, Condition = { StringEquals = { \"token.actions.githubusercontent.com:aud\" = \"sts.amazonaws.com\", \"token.actions.githubusercontent.com:sub\" = \"repo:acme/app:ref:refs/heads/main\" } } }] })\n}\nresource \"aws_iam_role_policy\" \"p\" {\n  role = aws_iam_role.r.name\n  policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = var.actions, Resource = \"*\" }] })\n}\n",
+    );
+    files.push(("modules/m/main.tf".into(), m));
+    let mut n = String::from("variable \"x\" {}\n");
+    for i in 0..20 {
+        n.push_str(&format!(
+            "module \"back{i}\" {{\n  source = \"../m\"\n  actions = [module.back{}.out]\n}}\n",
+            (i + 1) % 20
+        ));
+    }
+    n.push_str("output \"out\" {\n  value = var.x\n}\n");
+    files.push(("modules/n/main.tf".into(), n));
+    write_files(d.path(), &files);
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // every unit: `iam:*` on `*` from the included inputs
+    assert_eq!(count(&v, "perm-passrole-wildcard"), 40, "{v}");
+}

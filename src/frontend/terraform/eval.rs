@@ -40,7 +40,7 @@ const MAX_ITEMS: usize = 1_000;
 /// Evaluate the expression `text` (the whole value at `span`) with the module's symbols.
 /// `None` when it is no expression this evaluator computes anything of.
 pub(super) fn evaluate(text: &str, span: Span, syms: &Syms) -> Option<Node> {
-    if text.len() > MAX_TEXT || !worth_parsing(text) {
+    if text.len() > MAX_TEXT || !worth_parsing(text, syms) {
         return None;
     }
     let e = hcl_edit::parser::parse_expr(text).ok()?;
@@ -58,11 +58,17 @@ pub(super) fn evaluate(text: &str, span: Span, syms: &Syms) -> Option<Node> {
 }
 
 /// Plain references are resolved by lookup; only expressions with calls, operators, indexes,
-/// conditionals or `for`, and attributes of a value (`local.config.repository`,
+/// conditionals or `for`, and attributes of a known value (`local.config.repository`,
 /// `module.settings.tags.team`: the lookup knows the value, not its attribute), are parsed again.
-fn worth_parsing(text: &str) -> bool {
-    text.contains(['(', '?', '[', '{', '=', '!', '&', '|', '<', '>', '"'])
-        || text.bytes().filter(|b| *b == b'.').count() >= 2
+fn worth_parsing(text: &str, syms: &Syms) -> bool {
+    if text.contains(['(', '?', '[', '{', '=', '!', '&', '|', '<', '>', '"']) {
+        return true;
+    }
+    // (`aws_iam_role.x.arn` and the like, whose prefixes no symbol names, stay as written)
+    let t = text.trim();
+    t.match_indices('.')
+        .skip(1)
+        .any(|(i, _)| syms.contains_key(&t[..i]))
 }
 
 #[derive(Default, Clone)]

@@ -368,8 +368,26 @@ fn link_with(
         .flat_map(|(id, f)| f.blocks.iter().map(move |b| (*id, b)))
         .filter(|(_, b)| b.ident == "module")
         .collect();
-    let syms = std::mem::take(&mut m.syms);
+    let mut syms = std::mem::take(&mut m.syms);
     drop(m);
+    // A policy document of this module passed to a module (`policy = data.….x.json`): the
+    // document itself, which the called module cannot name.
+    if !calls.is_empty() {
+        for (_, f) in &parsed {
+            for b in &f.blocks {
+                if b.ident == "data"
+                    && b.label(0) == Some("aws_iam_policy_document")
+                    && let Some(n) = b.label(1)
+                {
+                    let doc = policy_document(b);
+                    syms.insert(
+                        format!("data.aws_iam_policy_document.{n}.json"),
+                        Node::new(b.span, Value::Tagged("jsonencode".into(), Box::new(doc))),
+                    );
+                }
+            }
+        }
+    }
     for (id, b) in calls {
         instantiate(&dir, (id, &files[id].text), b, &syms, cx, out);
     }
@@ -548,6 +566,9 @@ fn instantiate(
                 let mut v = e.value.clone();
                 if !each.is_empty() {
                     resolve(&mut v, &each);
+                } else if matches!(&v.value, Value::Str(t) if !t.is_known()) {
+                    // (a policy document of the caller's, named by reference)
+                    resolve(&mut v, syms);
                 }
                 // A JSON heredoc (a policy the module attaches) is read here, where its text is.
                 if matches!(&v.value, Value::Tagged(tag, _) if tag == "heredoc")

@@ -8,8 +8,8 @@
 //! `include`d configuration of the scan (`find_in_parent_folders("root.hcl")`, no argument:
 //! `terragrunt.hcl`, or a relative path) gives its `inputs` under the unit's own, evaluated in
 //! the unit's context: `get_terragrunt_dir()` is the unit's directory, and a local that is
-//! `read_terragrunt_config(…)` of a file of the scan is that file's `inputs` and `locals` (two
-//! files deep). What only Terragrunt knows when it runs stays unknown: an include the scan
+//! `read_terragrunt_config(…)` of a file of the scan is that file's `inputs` and `locals` (at
+//! most 8 files per include). What only Terragrunt knows when it runs stays unknown: an include the scan
 //! cannot read (then every variable the unit leaves unset is unknown, not its default),
 //! `dependency` outputs, `run_cmd`, the environment, the account. A unit's relative
 //! `terraform.source` is read from the directory the unit's file is in (for a stack's unit:
@@ -161,6 +161,9 @@ fn unit_call(b: &Block, values: Syms, at: (&str, &LinkCx<'_>)) -> Option<UnitCal
     })
 }
 
+/// Most `read_terragrunt_config` files one `include` reads, however deep.
+const MAX_CONFIG_READS: usize = 8;
+
 /// The `inputs` of the configuration an `include` block names
 /// (`find_in_parent_folders("root.hcl")`, `find_in_parent_folders()`, or a path relative to
 /// the unit), read from the scan with its `locals`; a local that is
@@ -169,7 +172,8 @@ fn unit_call(b: &Block, values: Syms, at: (&str, &LinkCx<'_>)) -> Option<UnitCal
 /// when the file is not in the scan or its `inputs` are not a map the scan can read.
 fn included_inputs(inc: &Block, (dir, cx): (&str, &LinkCx<'_>)) -> Option<Vec<(String, Node)>> {
     let (_, b) = read_config(inc.attr("path")?, dir, cx)?;
-    let syms = config_symbols(&b, dir, cx, 0);
+    let mut reads = MAX_CONFIG_READS;
+    let syms = config_symbols(&b, dir, cx, &mut reads);
     let mut v = b.attr("inputs")?.clone();
     resolve(&mut v, &syms);
     let Value::Map(entries) = v.value else {
@@ -207,17 +211,20 @@ fn read_config(path: &Node, dir: &str, cx: &LinkCx<'_>) -> Option<(String, Block
         if name.contains(['$', '{', '}', '"']) || name.starts_with('/') {
             return None;
         }
-        // The nearest directory above the unit holding the file.
+        // The nearest directory above the unit's holding the file (a unit at the scan root
+        // has none in the scan).
         let mut d = dir.to_string();
         loop {
-            let (parent, _) = d.rsplit_once('/').unwrap_or(("", &d));
-            let parent = parent.to_string();
-            let candidate = join_rel(&parent, name)?;
-            if (cx.load)(&candidate).is_some() {
-                break candidate;
-            }
-            if parent.is_empty() {
+            if d.is_empty() {
                 return None;
+            }
+            let parent = d
+                .rsplit_once('/')
+                .map(|(p, _)| p.to_string())
+                .unwrap_or_default();
+            let candidate = join_rel(&parent, name)?;
+            if let Some((_, text)) = (cx.load)(&candidate) {
+                break (candidate, text);
             }
             d = parent;
         }
@@ -225,18 +232,20 @@ fn read_config(path: &Node, dir: &str, cx: &LinkCx<'_>) -> Option<(String, Block
         let mut p = path.clone();
         unit_dir_prefix(&mut p);
         let p = local_path(&p, true)?;
-        join_rel(dir, &p)?
+        let rel = join_rel(dir, &p)?;
+        let (_, text) = (cx.load)(&rel)?;
+        (rel, text)
     };
-    let (_, text) = (cx.load)(&rel)?;
+    let (rel, text) = rel;
     let b = hcl::parse_as_block(&text, UNIT).ok()?;
     Some((rel, b))
 }
 
 /// A configuration's locals, where `read_terragrunt_config(find_in_parent_folders("x.hcl"))`
 /// (or a relative path) of a file of the scan is that file's `inputs` and `locals` as an
-/// object (two files deep); paths are found from the unit's directory `dir`, as Terragrunt
+/// object (at most [`MAX_CONFIG_READS`] files); paths are found from the unit's directory `dir`, as Terragrunt
 /// evaluates an included file in the unit's context.
-fn config_symbols(b: &Block, dir: &str, cx: &LinkCx<'_>, depth: usize) -> Syms {
+fn config_symbols(b: &Block, dir: &str, cx: &LinkCx<'_>, reads: &mut usize) -> Syms {
     let mut pre = Syms::new();
     pre.insert(
         super::TERRAGRUNT_DIR.into(),
@@ -260,9 +269,11 @@ fn config_symbols(b: &Block, dir: &str, cx: &LinkCx<'_>, depth: usize) -> Syms {
             else {
                 continue;
             };
-            if depth >= 2 {
+            // (a repository's configuration cannot make the scan read without bound)
+            if *reads == 0 {
                 continue;
             }
+            *reads -= 1;
             // (a literal path, or a call [`read_config`] reads from its `${…}` text, with the
             // locals it names that are known strings)
             let arg = substitute_locals(arg.trim(), &base);
@@ -275,7 +286,9 @@ fn config_symbols(b: &Block, dir: &str, cx: &LinkCx<'_>, depth: usize) -> Syms {
             let Some((_, other)) = read_config(&path, dir, cx) else {
                 continue;
             };
-            let osyms = config_symbols(&other, dir, cx, depth + 1);
+            // (a file it reads in turn is read with what is left; it cannot read its reader
+            // again past that)
+            let osyms = config_symbols(&other, dir, cx, reads);
             let mut fields = Vec::new();
             for (key, attr) in [("inputs", other.attr("inputs")), ("locals", None)] {
                 let v = match attr {
