@@ -179,8 +179,8 @@ fn unresolved_repository(
     use crate::source::tree::Part;
     let mut repos = used.iter().map(|s| {
         let k = s.known()?;
-        let rest = k.strip_prefix("repo:")?;
-        rest.split_once(':').map(|(r, _)| r.to_string())
+        let sub = crate::analysis::trust::split_default_sub(&k)?;
+        sub.context.map(|_| sub.repo.to_string())
     });
     let repo = repos.next()??;
     if repos.any(|r| r.as_deref() != Some(repo.as_str())) {

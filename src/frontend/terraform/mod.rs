@@ -326,11 +326,19 @@ fn link_with(
 ) {
     let dir = dir_of(files, &parsed);
     let syms = symbols(&parsed, inputs, !cx.chain.is_empty(), Some((&dir, cx)));
-    let defaults: HashMap<String, Option<Node>> = parsed
-        .iter()
-        .flat_map(|(_, f)| f.blocks.iter().filter(|b| b.ident == "variable"))
-        .filter_map(|b| Some((b.label(0)?.to_string(), b.attr("default").cloned())))
-        .collect();
+    let instance = !cx.chain.is_empty();
+    // The variables' defaults, for a `dynamic` block they switch off (copied: the blocks are
+    // rewritten below; only in a directory linked as itself that has such a block).
+    let dynamic = parsed.iter().any(|(_, f)| f.blocks.iter().any(has_dynamic));
+    let defaults: HashMap<String, Option<Node>> = if dynamic && !instance {
+        parsed
+            .iter()
+            .flat_map(|(_, f)| f.blocks.iter().filter(|b| b.ident == "variable"))
+            .filter_map(|b| Some((b.label(0)?.to_string(), b.attr("default").cloned())))
+            .collect()
+    } else {
+        HashMap::new()
+    };
     let defaults: HashMap<String, Option<&Node>> = defaults
         .iter()
         .map(|(k, v)| (k.clone(), v.as_ref()))
@@ -340,10 +348,11 @@ fn link_with(
         for b in f.blocks.iter_mut() {
             if b.ident != terragrunt::UNIT && b.ident != terragrunt::STACK {
                 resolve_block(b, &syms);
-                let mut switches = Vec::new();
-                let instance = !cx.chain.is_empty();
-                expand_dynamic(b, &files[*id].text, (&defaults, instance), &mut switches, 0);
-                models[*id].switches.extend(switches);
+                if dynamic {
+                    let mut switches = Vec::new();
+                    expand_dynamic(b, &files[*id].text, (&defaults, instance), &mut switches, 0);
+                    models[*id].switches.extend(switches);
+                }
             }
         }
         // In a module instance, what the caller's values switch off is not created at all
@@ -372,18 +381,25 @@ fn link_with(
     drop(m);
     // A policy document of this module passed to a module (`policy = data.….x.json`): the
     // document itself, which the called module cannot name.
-    if !calls.is_empty() {
+    // (only those an argument names)
+    let named: std::collections::HashSet<String> = calls
+        .iter()
+        .flat_map(|(_, b)| &b.attrs)
+        .filter_map(|e| document_reference(&e.value))
+        .collect();
+    if !named.is_empty() {
         for (_, f) in &parsed {
             for b in &f.blocks {
                 if b.ident == "data"
                     && b.label(0) == Some("aws_iam_policy_document")
                     && let Some(n) = b.label(1)
                 {
-                    let doc = policy_document(b);
-                    syms.insert(
-                        format!("data.aws_iam_policy_document.{n}.json"),
-                        Node::new(b.span, Value::Tagged("jsonencode".into(), Box::new(doc))),
-                    );
+                    let key = format!("data.aws_iam_policy_document.{n}.json");
+                    if named.contains(&key) {
+                        let doc = policy_document(b);
+                        let doc = Value::Tagged("jsonencode".into(), Box::new(doc));
+                        syms.insert(key, Node::new(b.span, doc));
+                    }
                 }
             }
         }
@@ -404,6 +420,13 @@ fn link_with(
             }
         }
     }
+}
+
+/// Whether a `dynamic` block is nested anywhere in `b`.
+fn has_dynamic(b: &Block) -> bool {
+    b.blocks
+        .iter()
+        .any(|c| c.ident == "dynamic" || has_dynamic(c))
 }
 
 /// Nested `dynamic "NAME" { for_each = …; iterator = …; content { … } }` blocks replaced by
@@ -538,15 +561,12 @@ fn instantiate(
     cx: &LinkCx<'_>,
     out: &mut Linked,
 ) {
-    let Some(source) = b.attr("source").and_then(|s| s.as_str()) else {
+    let Some(source) = local_source(b) else {
         return;
     };
     // (a module the registry models render, called from its own repository's examples, is
     // judged as rendered there: linked as well, its role would be judged twice)
-    if !(source.starts_with("./") || source.starts_with("../"))
-        || switched_off(b)
-        || modules::is_known(b)
-    {
+    if switched_off(b) || modules::is_known(b) {
         return;
     }
     let name = b.label(0).unwrap_or("").to_string();
@@ -566,18 +586,18 @@ fn instantiate(
                 let mut v = e.value.clone();
                 if !each.is_empty() {
                     resolve(&mut v, &each);
-                } else if matches!(&v.value, Value::Str(t) if !t.is_known()) {
+                } else if document_reference(&v).is_some() {
                     // (a policy document of the caller's, named by reference)
                     resolve(&mut v, syms);
                 }
                 // A JSON heredoc (a policy the module attaches) is read here, where its text is.
                 if matches!(&v.value, Value::Tagged(tag, _) if tag == "heredoc")
-                    && let Some((emb, exprs)) = decode_heredoc(caller_text, v.span)
-                    && let Ok(mut doc) = json::parse_embedded(&emb)
-                    && doc.is_map()
+                    && let Some(doc) = heredoc_document(
+                        caller_text,
+                        v.span,
+                        if each.is_empty() { syms } else { &each },
+                    )
                 {
-                    unmark(&mut doc, &exprs);
-                    resolve(&mut doc, if each.is_empty() { syms } else { &each });
                     v = Node::new(v.span, Value::Tagged("jsonencode".into(), Box::new(doc)));
                 }
                 inputs.push((e.key.clone(), v));
@@ -598,6 +618,22 @@ fn instantiate(
         };
         link_module(dir, &source, call, cx, out);
     }
+}
+
+/// `data.aws_iam_policy_document.NAME.json` when `v` is that reference, whole: its key.
+fn document_reference(v: &Node) -> Option<String> {
+    let Value::Str(t) = &v.value else { return None };
+    let [Part::Unknown(x)] = t.parts.as_slice() else {
+        return None;
+    };
+    let key = ref_key(x);
+    (key.starts_with("data.aws_iam_policy_document.") && key.ends_with(".json")).then_some(key)
+}
+
+/// A `module` block's local source (`./…`, `../…`), as written.
+fn local_source(b: &Block) -> Option<String> {
+    let source = b.attr("source")?.as_str()?;
+    (source.starts_with("./") || source.starts_with("../")).then_some(source)
 }
 
 /// A `module` block's meta-arguments (not the module's variables).
@@ -1091,15 +1127,10 @@ fn module_outputs(dir: &str, files: &[(FileId, TfFile)], syms: &Syms, cx: &LinkC
     }
     for (_, f) in files {
         for b in f.blocks.iter().filter(|b| b.ident == "module") {
-            let (Some(name), Some(source)) =
-                (b.label(0), b.attr("source").and_then(|s| s.as_str()))
-            else {
+            let (Some(name), Some(source)) = (b.label(0), local_source(b)) else {
                 continue;
             };
-            if !(source.starts_with("./") || source.starts_with("../"))
-                || b.attr("count").is_some()
-                || b.attr("for_each").is_some()
-            {
+            if b.attr("count").is_some() || b.attr("for_each").is_some() {
                 continue;
             }
             let Some(target) = join_dir(dir, &source) else {
@@ -1345,6 +1376,19 @@ fn resolve_block(b: &mut Block, syms: &Syms) {
 
 const MARK_OPEN: char = '\u{E000}';
 const MARK_CLOSE: char = '\u{E001}';
+
+/// The JSON object a heredoc (at `span` of `text`) holds, its `${…}` resolved with `syms`.
+/// `None` when it is no JSON object.
+fn heredoc_document(text: &str, span: Span, syms: &Syms) -> Option<Node> {
+    let (emb, exprs) = decode_heredoc(text, span)?;
+    let mut doc = json::parse_embedded(&emb).ok()?;
+    if !doc.is_map() {
+        return None;
+    }
+    unmark(&mut doc, &exprs);
+    resolve(&mut doc, syms);
+    Some(doc)
+}
 
 /// Decode a heredoc (`<<EOF`/`<<-EOF` at `span` of `text`) into its body, with `<<-`
 /// indentation removed and every `${…}`/`%{…}` sequence replaced by a placeholder (inside a
@@ -1972,14 +2016,8 @@ impl<'a> Module<'a> {
                 Some((id, models[id].policies.len() - 1))
             }
             Value::Tagged(tag, _) if tag == "heredoc" => {
-                let (emb, exprs) = decode_heredoc(self.text(id), value.span)?;
-                let mut doc = json::parse_embedded(&emb).ok()?;
-                unmark(&mut doc, &exprs);
-                resolve(&mut doc, &self.syms);
+                let mut doc = heredoc_document(self.text(id), value.span, &self.syms)?;
                 empty_condition_values(&mut doc);
-                if !doc.is_map() {
-                    return None;
-                }
                 let p = policy_from_tree(id, &doc, owner.to_string(), kind, Family::Json);
                 models[id].policies.push(p);
                 Some((id, models[id].policies.len() - 1))

@@ -171,7 +171,7 @@ const MAX_CONFIG_READS: usize = 8;
 /// Each value is placed at the `include` block (the unit's line that brings it in). `None`
 /// when the file is not in the scan or its `inputs` are not a map the scan can read.
 fn included_inputs(inc: &Block, (dir, cx): (&str, &LinkCx<'_>)) -> Option<Vec<(String, Node)>> {
-    let (_, b) = read_config(inc.attr("path")?, dir, cx)?;
+    let b = read_config(inc.attr("path")?, dir, cx)?;
     let mut reads = MAX_CONFIG_READS;
     let syms = config_symbols(&b, dir, cx, &mut reads);
     let mut v = b.attr("inputs")?.clone();
@@ -192,13 +192,13 @@ fn included_inputs(inc: &Block, (dir, cx): (&str, &LinkCx<'_>)) -> Option<Vec<(S
 }
 
 /// A Terragrunt configuration file a unit in `dir` names by `path`, read and parsed.
-fn read_config(path: &Node, dir: &str, cx: &LinkCx<'_>) -> Option<(String, Block)> {
+fn read_config(path: &Node, dir: &str, cx: &LinkCx<'_>) -> Option<Block> {
     let text = match &path.value {
         Value::Str(t) => t.display(),
         _ => return None,
     };
     let t = text.trim();
-    let rel = if let Some(arg) = t
+    let text = if let Some(arg) = t
         .strip_prefix("${find_in_parent_folders(")
         .and_then(|x| x.strip_suffix(")}"))
     {
@@ -224,7 +224,7 @@ fn read_config(path: &Node, dir: &str, cx: &LinkCx<'_>) -> Option<(String, Block
                 .unwrap_or_default();
             let candidate = join_rel(&parent, name)?;
             if let Some((_, text)) = (cx.load)(&candidate) {
-                break (candidate, text);
+                break text;
             }
             d = parent;
         }
@@ -232,13 +232,9 @@ fn read_config(path: &Node, dir: &str, cx: &LinkCx<'_>) -> Option<(String, Block
         let mut p = path.clone();
         unit_dir_prefix(&mut p);
         let p = local_path(&p, true)?;
-        let rel = join_rel(dir, &p)?;
-        let (_, text) = (cx.load)(&rel)?;
-        (rel, text)
+        (cx.load)(&join_rel(dir, &p)?)?.1
     };
-    let (rel, text) = rel;
-    let b = hcl::parse_as_block(&text, UNIT).ok()?;
-    Some((rel, b))
+    hcl::parse_as_block(&text, UNIT).ok()
 }
 
 /// A configuration's locals, where `read_terragrunt_config(find_in_parent_folders("x.hcl"))`
@@ -251,9 +247,10 @@ fn config_symbols(b: &Block, dir: &str, cx: &LinkCx<'_>, reads: &mut usize) -> S
         super::TERRAGRUNT_DIR.into(),
         Node::new(b.span, Value::Str(Template::lit(dir))),
     );
-    // The locals before any file is read: a path may be built from them
+    // The locals before any file is read, when a path is built from them
     // (`find_in_parent_folders("${local.environment}_vars.hcl")`).
-    let base = symbols(b, pre.clone());
+    let initial = pre.clone();
+    let mut base: Option<Syms> = None;
     for l in b.blocks("locals") {
         for e in &l.attrs {
             let Value::Str(t) = &e.value.value else {
@@ -276,14 +273,19 @@ fn config_symbols(b: &Block, dir: &str, cx: &LinkCx<'_>, reads: &mut usize) -> S
             *reads -= 1;
             // (a literal path, or a call [`read_config`] reads from its `${…}` text, with the
             // locals it names that are known strings)
-            let arg = substitute_locals(arg.trim(), &base);
+            let arg = if arg.contains("${local.") {
+                let base = base.get_or_insert_with(|| symbols(b, initial.clone()));
+                substitute_locals(arg.trim(), base)
+            } else {
+                arg.trim().to_string()
+            };
             let arg = arg.as_str();
             let text = match arg.strip_prefix('"').and_then(|a| a.strip_suffix('"')) {
                 Some(lit) if !lit.contains("${") => lit.to_string(),
                 _ => format!("${{{arg}}}"),
             };
             let path = Node::new(e.value.span, Value::Str(Template::lit(text)));
-            let Some((_, other)) = read_config(&path, dir, cx) else {
+            let Some(other) = read_config(&path, dir, cx) else {
                 continue;
             };
             // (a file it reads in turn is read with what is left; it cannot read its reader
