@@ -75,8 +75,17 @@ pub fn job_may_use_token(job: &Job) -> bool {
         || job.env.iter().any(|e| e.key == "ROLE_TO_ASSUME")
 }
 
-fn uses_aws(job: &Job) -> bool {
-    job.steps.iter().any(|s| s.is_configure_aws_credentials())
+/// Does a job of `w` reach AWS: a configure-aws-credentials step of its own, or one inside a
+/// local composite action it runs (the role analysis follows `uses: ./…`)?
+fn uses_aws(ctx: &Ctx<'_>, w: &Workflow) -> bool {
+    w.jobs
+        .iter()
+        .any(|j| j.steps.iter().any(|s| s.is_configure_aws_credentials()))
+        || ctx
+            .analysis()
+            .assumptions
+            .iter()
+            .any(|a| a.through.is_some() && std::ptr::eq(a.workflow, w))
 }
 
 /// `id-token: write` in the `permissions` of a job calling a reusable workflow of the scan none
@@ -211,7 +220,7 @@ impl Rule for WorkflowIdTokenTooBroad {
                 }
                 check_calls(ctx, w, out);
                 let Some(wp) = &w.permissions else { continue };
-                if wp.id_token() != IdToken::Write || !w.jobs.iter().any(uses_aws) {
+                if wp.id_token() != IdToken::Write || !uses_aws(ctx, w) {
                     continue;
                 }
                 let inheriting: Vec<&Job> =
