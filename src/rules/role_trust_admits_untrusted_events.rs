@@ -48,7 +48,21 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
                     event: "pull_request".into(),
                     foreign: false,
                 };
-                if admits(trust, &repo, &pr, aud, "", an.form) == Tri::True {
+                // Every pushed branch of the repository (`repo:O/R:*`, `ref:refs/heads/*`) can
+                // assume the role already: a pull request run (same-repository only, fork runs
+                // get no token) gains nothing more; `trust-sub-repo-wide` reports the breadth.
+                let mut any_branch = Val::lit("refs/heads/");
+                any_branch.push_hole(Hole::Any);
+                let branch = Subject {
+                    context: Val::concat(&[&Val::lit("ref:"), &any_branch]),
+                    environment: None,
+                    git_ref: Some(any_branch),
+                    event: "push".into(),
+                    foreign: false,
+                };
+                if admits(trust, &repo, &pr, aud, "", an.form) == Tri::True
+                    && admits(trust, &repo, &branch, aud, "", an.form) != Tri::True
+                {
                     let issuer = subjects::trust_issuer(trust);
                     let sub = format!("repo:{repo_name}:pull_request");
                     // point at the `sub` value that admits it
