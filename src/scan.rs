@@ -326,6 +326,7 @@ fn process_unit(
     max: u64,
     index: &std::collections::HashMap<&str, FileId>,
     tf_dirs: &std::collections::HashMap<&str, Vec<FileId>>,
+    repo: Option<&str>,
 ) -> UnitOut {
     let outs: Vec<(FileId, Outcome)> = unit
         .iter()
@@ -385,8 +386,14 @@ fn process_unit(
             })
             .collect()
     };
-    let linked =
-        crate::frontend::terraform::link_dir(&files, parsed, &mut dir_models, &load, &load_dir);
+    let linked = crate::frontend::terraform::link_dir(
+        &files,
+        parsed,
+        &mut dir_models,
+        &load,
+        &load_dir,
+        repo,
+    );
     let rendered = linked.rendered;
     let instances = linked.instances;
     drop(files);
@@ -676,6 +683,8 @@ pub fn scan_with(
         .enumerate()
         .map(|(id, c)| (c.rel.as_str(), id))
         .collect();
+    // (a Terragrunt source naming this repository is read from the scan)
+    let repo = crate::analysis::repo::root_repo(&opts.settings, &opts.root);
     let done: Vec<UnitOut> = units
         .par_iter()
         .with_max_len(1)
@@ -687,6 +696,7 @@ pub fn scan_with(
                 opts.max_file_size,
                 &index,
                 &dir_files,
+                repo.as_deref(),
             )
         })
         .collect();

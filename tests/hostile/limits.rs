@@ -698,3 +698,46 @@ fn configurations_reading_each_other_are_read_a_bounded_number_of_times() {
     // every unit: `iam:*` on `*` from the included inputs
     assert_eq!(count(&v, "perm-passrole-wildcard"), 40, "{v}");
 }
+
+#[test]
+fn stacks_nesting_each_other_and_units_depending_on_each_other_end() {
+    let d = tempfile::tempdir().unwrap();
+    let mut files: Vec<(String, String)> = Vec::new();
+    files.push((
+        "oidc-lint.toml".into(),
+        "repository = \"acme/catalog\"\n".into(),
+    ));
+    // two stacks nesting each other (by this repository's remote and by the repository root),
+    // each fanning out to 30 units that depend on each other in a ring
+    for (me, other) in [("a", "b"), ("b", "a")] {
+        let mut s = format!(
+            "stack \"again\" {{\n  source = \"git::git@github.com:acme/catalog.git//stacks/{other}?ref=v1\"\n  path = \"again\"\n  values = {{ subjects = values.subjects }}\n}}\nstack \"root\" {{\n  source = \"${{get_repo_root()}}/stacks/{other}\"\n  path = \"root\"\n  values = {{ subjects = [\"repo:acme/app:*\"] }}\n}}\n"
+        );
+        for u in 0..30 {
+            s.push_str(&format!(
+                "unit \"u{u}\" {{\n  source = \"${{get_repo_root()}}/units/u\"\n  path = \"u{u}\"\n  values = {{ subjects = [\"repo:acme/app:*\"], next = \"u{}\" }}\n}}\n",
+                (u + 1) % 30
+            ));
+        }
+        files.push((format!("stacks/{me}/terragrunt.stack.hcl"), s));
+    }
+    files.push((
+        "units/u/terragrunt.hcl".into(),
+        "terraform {\n  source = \"github.com/acme/catalog//modules/m?ref=v1\"\n}\ndependency \"next\" {\n  config_path = \"../${values.next}\"\n}\ndependency \"self\" {\n  config_path = \".\"\n}\ninputs = {\n  subjects = values.subjects\n  name = dependency.next.outputs.name\n}\n".into(),
+    ));
+    files.push((
+        "modules/m/main.tf".into(),
+        "variable \"subjects\" {}\nvariable \"name\" {}\nresource \"aws_iam_role\" \"r\" {\n  name = var.name\n  assume_role_policy = jsonencode({ Statement = [{ Effect = \"Allow\", Action = \"sts:AssumeRoleWithWebIdentity\", Principal = { Federated = \"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com\" }, Condition = { StringEquals = { \"token.actions.githubusercontent.com:aud\" = \"sts.amazonaws.com\" }, StringLike = { \"token.actions.githubusercontent.com:sub\" = var.subjects } } }] })\n}\noutput \"name\" {\n  value = aws_iam_role.r.name\n}\n".into(),
+    ));
+    write_files(d.path(), &files);
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    assert!(
+        matches!(out.status.code(), Some(0 | 1)),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // the units' module is judged with the stacks' subjects, a bounded number of times
+    let n = count(&v, "trust-sub-repo-wide");
+    assert!((1..=64).contains(&n), "{n}: {v}");
+}

@@ -250,6 +250,7 @@ pub fn link_dir(
     models: &mut DirFiles<FileModel>,
     load: &Loader<'_>,
     load_dir: &DirLoader<'_>,
+    repo: Option<&str>,
 ) -> Linked {
     if parsed.is_empty() {
         return Linked::default();
@@ -266,6 +267,7 @@ pub fn link_dir(
         budget: &budget,
         parsed: &cache,
         outputs: &outputs,
+        repo,
     };
     let inputs = tfvars_inputs(files, &parsed);
     link_with(files, parsed, models, &inputs, &cx, &mut out);
@@ -287,6 +289,9 @@ struct LinkCx<'a> {
     /// Local modules' outputs by module directory and the arguments they were computed with,
     /// at most [`MAX_OUTPUT_EVALS`] computations per linking.
     outputs: &'a std::cell::RefCell<OutputCache>,
+    /// `OWNER/REPO` of the scanned repository, when known: a Terragrunt source naming it
+    /// (`git::git@github.com:OWNER/REPO.git//units/x?ref=v1`) is read from the scan.
+    repo: Option<&'a str>,
 }
 
 /// Module outputs computed during one linking: by (module directory, its inputs as text).
@@ -762,14 +767,7 @@ fn link_module(dir: &str, source: &str, call: CallSite, cx: &LinkCx<'_>, out: &m
     let sources = &module.sources;
     let mut inputs = Syms::new();
     if call.rest_unknown {
-        for (_, f) in &parsed {
-            for v in f.blocks.iter().filter(|b| b.ident == "variable") {
-                if let Some(n) = v.label(0) {
-                    let hole = Template::unknown(format!("var.{n}"));
-                    inputs.insert(format!("var.{n}"), Node::new(v.header, Value::Str(hole)));
-                }
-            }
-        }
+        unknown_variables(&parsed, &mut inputs);
     }
     let mut passed = Vec::new();
     for (k, v) in call.inputs {
@@ -805,6 +803,7 @@ fn link_module(dir: &str, source: &str, call: CallSite, cx: &LinkCx<'_>, out: &m
         budget: cx.budget,
         parsed: cx.parsed,
         outputs: cx.outputs,
+        repo: cx.repo,
     };
     link_with(&files, parsed, &mut models, &inputs, &inner, out);
     drop(files);
@@ -1192,8 +1191,10 @@ fn outputs_of(dir: &str, target: &str, inputs: Syms, cx: &LinkCx<'_>) -> Option<
         budget: cx.budget,
         parsed: cx.parsed,
         outputs: cx.outputs,
+        repo: cx.repo,
     };
-    let msyms = symbols(&module.parsed, &inputs, true, Some((target, &inner)));
+    let mut msyms = symbols(&module.parsed, &inputs, true, Some((target, &inner)));
+    role_attributes(&module.parsed, &mut msyms);
     let mut values = Syms::new();
     for (_, f) in &module.parsed {
         for b in f.blocks.iter().filter(|b| b.ident == "output") {
@@ -1207,6 +1208,67 @@ fn outputs_of(dir: &str, target: &str, inputs: Syms, cx: &LinkCx<'_>) -> Option<
     let values = std::rc::Rc::new(values);
     cx.outputs.borrow_mut().done.insert(key, values.clone());
     Some(values)
+}
+
+/// Every variable a module declares, unknown (`var.x`): a caller that may set any of them
+/// through something the scan cannot read.
+fn unknown_variables(parsed: &[(FileId, TfFile)], inputs: &mut Syms) {
+    for (_, f) in parsed {
+        for v in f.blocks.iter().filter(|b| b.ident == "variable") {
+            if let Some(n) = v.label(0) {
+                let hole = Template::unknown(format!("var.{n}"));
+                inputs.insert(format!("var.{n}"), Node::new(v.header, Value::Str(hole)));
+            }
+        }
+    }
+}
+
+/// `aws_iam_role.X.name`, `.id` and `.arn` of a module's roles (one each, no `count` or
+/// `for_each`) whose name is known, for its outputs only: inside the module a reference to
+/// the role stays a reference to that resource.
+fn role_attributes(parsed: &[(FileId, TfFile)], syms: &mut Syms) {
+    for (_, f) in parsed {
+        for b in &f.blocks {
+            if b.ident != "resource"
+                || b.label(0) != Some("aws_iam_role")
+                || b.attr("count").is_some()
+                || b.attr("for_each").is_some()
+            {
+                continue;
+            }
+            let (Some(id), Some(name)) = (b.label(1), b.attr("name")) else {
+                continue;
+            };
+            let mut name = name.clone();
+            resolve(&mut name, syms);
+            let Some(known) = name.as_str() else { continue };
+            let path = match b.attr("path") {
+                Some(p) => {
+                    let mut p = p.clone();
+                    resolve(&mut p, syms);
+                    let Some(p) = p.as_str() else { continue };
+                    p
+                }
+                None => "/".to_string(),
+            };
+            let lit = |t: &str| Node::new(name.span, Value::Str(Template::lit(t)));
+            syms.insert(format!("aws_iam_role.{id}.name"), lit(&known));
+            syms.insert(format!("aws_iam_role.{id}.id"), lit(&known));
+            let arn = Template {
+                parts: vec![
+                    Part::Lit("arn:".into()),
+                    Part::Unknown("partition".into()),
+                    Part::Lit(":iam::".into()),
+                    Part::Unknown("account_id".into()),
+                    Part::Lit(format!(":role{path}{known}")),
+                ],
+            };
+            syms.insert(
+                format!("aws_iam_role.{id}.arn"),
+                Node::new(name.span, Value::Str(arn)),
+            );
+        }
+    }
 }
 
 /// Every unknown part of `n` named `name` (the caller's reference to a module output).

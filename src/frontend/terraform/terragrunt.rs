@@ -1,17 +1,23 @@
-//! Terragrunt: a unit (`terragrunt.hcl`) whose `terraform { source }` is a local module
-//! directory judges that module with the unit's `inputs` as its variables, through the same
+//! Terragrunt: a unit (`terragrunt.hcl`) whose `terraform { source }` is a module directory of
+//! the scan judges that module with the unit's `inputs` as its variables, through the same
 //! local-module instances a `module` block makes ([`super::link_module`]); a stack
-//! (`terragrunt.stack.hcl`) feeds each local unit's `values` to that unit's `inputs`
-//! (`values.x`).
+//! (`terragrunt.stack.hcl`) feeds each unit's `values` to that unit's `inputs` (`values.x`),
+//! and each nested `stack` its `values`, the same way (at most [`MAX_STACK_DEPTH`] deep).
 //!
-//! Nothing is fetched or run. A remote source (`git::`, `tfr://`, a URL) is not followed. An
-//! `include`d configuration of the scan (`find_in_parent_folders("root.hcl")`, no argument:
-//! `terragrunt.hcl`, or a relative path) gives its `inputs` under the unit's own, evaluated in
-//! the unit's context: `get_terragrunt_dir()` is the unit's directory, and a local that is
+//! Nothing is fetched or run. A remote source is not followed, except one naming the scanned
+//! repository itself (`git::git@github.com:OWNER/REPO.git//units/x?ref=v1`, from `--repo` or
+//! the `origin` remote) or a path under `${get_repo_root()}`: the scan's own files stand for
+//! it (its `?ref=` is not read). An `include`d configuration of the scan
+//! (`find_in_parent_folders("root.hcl")`, no argument: `terragrunt.hcl`, or a relative path)
+//! gives its `inputs` under the unit's own, evaluated in the unit's context:
+//! `get_terragrunt_dir()` is the unit's directory, and a local that is
 //! `read_terragrunt_config(…)` of a file of the scan is that file's `inputs` and `locals` (at
-//! most 8 files per include). What only Terragrunt knows when it runs stays unknown: an include the scan
-//! cannot read (then every variable the unit leaves unset is unknown, not its default),
-//! `dependency` outputs, `run_cmd`, the environment, the account. A unit's relative
+//! most 8 files per include). A `dependency` block's `outputs` are the outputs of the module
+//! the unit it names calls, computed with that unit's inputs (in a stack, `config_path` names
+//! a sibling unit by its `path`; a dependency's own dependencies are not followed). What only
+//! Terragrunt knows when it runs stays unknown: an include the scan cannot read (then every
+//! variable the unit leaves unset is unknown, not its default), `run_cmd`, the environment,
+//! the account, outputs of resources the scan cannot name. A unit's relative
 //! `terraform.source` is read from the directory the unit's file is in (for a stack's unit:
 //! its source directory in the repository).
 
@@ -48,12 +54,14 @@ pub(super) fn parse(text: &str, ident: &str) -> Result<TfFile, ParseFailure> {
     b.blocks.retain(|c| {
         matches!(
             c.ident.as_str(),
-            "terraform" | "locals" | "include" | "unit"
+            "terraform" | "locals" | "include" | "unit" | "stack" | "dependency"
         )
     });
     b.attrs.retain(|e| e.key == "inputs");
     let useful = if ident == STACK {
-        b.blocks.iter().any(|c| c.ident == "unit")
+        b.blocks
+            .iter()
+            .any(|c| c.ident == "unit" || c.ident == "stack")
     } else {
         b.blocks.iter().any(|c| c.ident == "terraform")
     };
@@ -106,6 +114,67 @@ fn local_path(n: &Node, bare: bool) -> Option<String> {
     (relative || (bare && !s.starts_with('/'))).then(|| s.to_string())
 }
 
+/// A source in the scanned repository itself, as a path relative to `dir` (the scan root is the
+/// repository's root): `${get_repo_root()}/units/x`, or a remote naming the repository
+/// (`git::git@github.com:OWNER/REPO.git//units/x?ref=v1`, `github.com/OWNER/REPO//units/x`).
+/// Its `?ref=` is not read: the scan's own files stand for the version it names. Nothing is
+/// fetched; any other remote is `None`.
+fn repo_path(n: &Node, dir: &str, repo: Option<&str>) -> Option<String> {
+    let Value::Str(t) = &n.value else {
+        return None;
+    };
+    let mut text = String::new();
+    let mut from_root = false;
+    for (i, p) in t.parts.iter().enumerate() {
+        match p {
+            Part::Lit(l) => text.push_str(l),
+            Part::Unknown(e) if i == 0 && e.trim() == "get_repo_root()" => from_root = true,
+            // (an unknown `?ref=` is not read)
+            Part::Unknown(_) if text.contains('?') => break,
+            Part::Unknown(_) => return None,
+        }
+    }
+    let text = text.split('?').next().unwrap_or("").trim();
+    let sub = if from_root {
+        text
+    } else {
+        let repo = repo?;
+        let s = text.strip_prefix("git::").unwrap_or(text);
+        let s = ["https://", "ssh://"]
+            .iter()
+            .find_map(|p| s.strip_prefix(p))
+            .unwrap_or(s);
+        let s = s.strip_prefix("git@").unwrap_or(s);
+        let s = s.strip_prefix("www.").unwrap_or(s);
+        let rest = s
+            .strip_prefix("github.com")
+            .and_then(|r| r.strip_prefix(':').or_else(|| r.strip_prefix('/')))?;
+        let (base, sub) = rest.split_once("//").unwrap_or((rest, ""));
+        let base = base.trim_end_matches('/');
+        let base = base.strip_suffix(".git").unwrap_or(base);
+        if !base.eq_ignore_ascii_case(repo) {
+            return None;
+        }
+        sub
+    };
+    let up = dir
+        .split('/')
+        .filter(|c| !c.is_empty() && *c != ".")
+        .count();
+    let path = format!(
+        "{}{}",
+        "../".repeat(up),
+        sub.trim_start_matches('/').replace("//", "/")
+    );
+    Some(if path.is_empty() { ".".into() } else { path })
+}
+
+/// A source Terragrunt reads from this repository, relative to `dir`: [`repo_path`], else a
+/// local path ([`local_path`]).
+fn source_path(n: &Node, dir: &str, cx: &LinkCx<'_>, bare: bool) -> Option<String> {
+    repo_path(n, dir, cx.repo).or_else(|| local_path(n, bare))
+}
+
 /// What a unit calls: its local module source, the span naming it, the inputs it passes and
 /// whether variables it leaves unset are unknown.
 struct UnitCall {
@@ -115,13 +184,26 @@ struct UnitCall {
     rest_unknown: bool,
 }
 
-fn unit_call(b: &Block, values: Syms, at: (&str, &LinkCx<'_>)) -> Option<UnitCall> {
-    let syms = symbols(b, values);
+fn unit_call(
+    b: &Block,
+    values: Syms,
+    at: (&str, &LinkCx<'_>),
+    siblings: Option<&Siblings>,
+    depth: usize,
+) -> Option<UnitCall> {
+    let mut syms = symbols(b, values);
     let tf = b.blocks("terraform").last()?;
     let mut src = tf.attr("source")?.clone();
     unit_dir_prefix(&mut src);
     resolve(&mut src, &syms);
-    let source = local_path(&src, false)?;
+    let source = source_path(&src, at.0, at.1, false)?;
+    if depth == 0 && b.blocks("dependency").next().is_some() {
+        let deps = dependency_outputs(b, &syms, at, siblings);
+        if !deps.is_empty() {
+            syms.extend(deps);
+            syms = symbols(b, syms);
+        }
+    }
     let mut inputs = Vec::new();
     // An `include`d configuration may set any variable the unit does not: its `inputs` are
     // read when the scan can (under the unit's own), else the unit's other variables are
@@ -159,6 +241,90 @@ fn unit_call(b: &Block, values: Syms, at: (&str, &LinkCx<'_>)) -> Option<UnitCal
         inputs,
         rest_unknown,
     })
+}
+
+/// The other units of a stack by their `path`: (the unit's directory in the repository, its
+/// `values`), for a unit's `dependency "x" { config_path = "../PATH" }`.
+type Siblings = std::collections::HashMap<String, (String, Syms)>;
+
+/// `dependency.NAME.outputs.OUT`: the outputs of the module the unit at `config_path` calls,
+/// computed with that unit's inputs (a variable it may leave to an unread include is unknown;
+/// its own dependencies are not followed). In a stack, `config_path` names a sibling unit by
+/// its `path`; else a directory of the scan relative to the unit's. What the scan cannot
+/// compute stays unknown, named by the reference.
+fn dependency_outputs(
+    b: &Block,
+    syms: &Syms,
+    (dir, cx): (&str, &LinkCx<'_>),
+    siblings: Option<&Siblings>,
+) -> Syms {
+    let mut out = Syms::new();
+    for d in b.blocks("dependency") {
+        let Some(name) = d.label(0) else { continue };
+        let Some(mut path) = d.attr("config_path").cloned() else {
+            continue;
+        };
+        unit_dir_prefix(&mut path);
+        resolve(&mut path, syms);
+        let (unit_dir, values) = match siblings {
+            Some(sib) => {
+                let Some(p) = path.as_str() else { continue };
+                let key = p.trim().trim_start_matches("../").trim_end_matches('/');
+                match sib.get(key) {
+                    Some((d, v)) => (d.clone(), v.clone()),
+                    None => continue,
+                }
+            }
+            None => {
+                let Some(d) = source_path(&path, dir, cx, true).and_then(|p| join_rel(dir, &p))
+                else {
+                    continue;
+                };
+                (d, Syms::new())
+            }
+        };
+        if unit_dir == dir {
+            continue;
+        }
+        let Some(files) = module_files(&unit_dir, cx) else {
+            continue;
+        };
+        let Some(unit) = files
+            .parsed
+            .iter()
+            .find_map(|(_, f)| f.blocks.iter().find(|b| b.ident == UNIT).cloned())
+        else {
+            continue;
+        };
+        let Some(uc) = unit_call(&unit, values, (&unit_dir, cx), None, 1) else {
+            continue;
+        };
+        let Some(target) = super::join_dir(&unit_dir, &uc.source) else {
+            continue;
+        };
+        if target == dir || cx.stack.contains(&target) {
+            continue;
+        }
+        let mut inputs = Syms::new();
+        if uc.rest_unknown
+            && let Some(m) = module_files(&target, cx)
+        {
+            super::unknown_variables(&m.parsed, &mut inputs);
+        }
+        for (k, v) in uc.inputs {
+            inputs.insert(format!("var.{k}"), v);
+        }
+        let Some(values) = super::outputs_of(&unit_dir, &target, inputs, cx) else {
+            continue;
+        };
+        for (o, v) in values.iter() {
+            let key = format!("dependency.{name}.outputs.{o}");
+            let mut v = v.clone();
+            super::rename_unknowns(&mut v, &key);
+            out.insert(key, v);
+        }
+    }
+    out
 }
 
 /// Most `read_terragrunt_config` files one `include` reads, however deep.
@@ -231,7 +397,7 @@ fn read_config(path: &Node, dir: &str, cx: &LinkCx<'_>) -> Option<Block> {
     } else {
         let mut p = path.clone();
         unit_dir_prefix(&mut p);
-        let p = local_path(&p, true)?;
+        let p = source_path(&p, dir, cx, true)?;
         (cx.load)(&join_rel(dir, &p)?)?.1
     };
     hcl::parse_as_block(&text, UNIT).ok()
@@ -362,7 +528,7 @@ pub(super) fn link_unit(
     cx: &LinkCx<'_>,
     out: &mut Linked,
 ) {
-    let Some(u) = unit_call(b, Syms::new(), (dir, cx)) else {
+    let Some(u) = unit_call(b, Syms::new(), (dir, cx), None, 0) else {
         known_module(dir, file, b, models);
         return;
     };
@@ -378,34 +544,72 @@ pub(super) fn link_unit(
     link_module(dir, &u.source, call, cx, out);
 }
 
-/// Link each local unit of a stack (`terragrunt.stack.hcl` in `dir`): the unit's
-/// `terragrunt.hcl` with the unit's `values`, then the module it calls.
+/// Link each unit of a stack (`terragrunt.stack.hcl` in `dir`) read from this repository: the
+/// unit's `terragrunt.hcl` with the unit's `values`, then the module it calls; and each
+/// nested `stack` with its `values`, the same way.
 pub(super) fn link_stack(dir: &str, file: FileId, b: &Block, cx: &LinkCx<'_>, out: &mut Linked) {
-    let syms = symbols(b, Syms::new());
+    link_stack_with(dir, file, b, Syms::new(), cx, out);
+}
+
+/// A stack block's `values`, resolved: as `values.*` symbols, and as the arguments passed.
+fn stack_values(u: &Block, syms: &Syms) -> (Syms, Vec<crate::model::CallerArg>) {
+    let mut values = Syms::new();
+    let mut passed = Vec::new();
+    if let Some(v) = u.attr("values") {
+        let mut v = v.clone();
+        resolve(&mut v, syms);
+        if let Value::Map(entries) = &v.value {
+            for e in entries {
+                bind_each(&mut values, format!("values.{}", e.key), &e.value, 0);
+                passed.push(crate::model::CallerArg::new(e.key.clone(), &e.value));
+            }
+        }
+    }
+    (values, passed)
+}
+
+/// How many stacks deep nested `stack` blocks are followed.
+const MAX_STACK_DEPTH: usize = 4;
+
+fn link_stack_with(
+    dir: &str,
+    file: FileId,
+    b: &Block,
+    values: Syms,
+    cx: &LinkCx<'_>,
+    out: &mut Linked,
+) {
+    let syms = symbols(b, values);
+    // The units first: their directories and values, by `path` (for `dependency` blocks).
+    let mut units = Vec::new();
+    let mut siblings = Siblings::new();
     for u in b.blocks("unit") {
-        let name = u.label(0).unwrap_or("").to_string();
         let Some(mut src) = u.attr("source").cloned() else {
             continue;
         };
         resolve(&mut src, &syms);
-        let Some(unit_dir) = local_path(&src, true).and_then(|s| join_rel(dir, &s)) else {
+        let Some(unit_dir) = source_path(&src, dir, cx, true).and_then(|s| join_rel(dir, &s))
+        else {
             continue;
         };
-        if unit_dir == dir || cx.budget.get() == 0 {
+        if unit_dir == dir {
             continue;
         }
-        let mut values = Syms::new();
-        let mut passed = Vec::new();
-        if let Some(v) = u.attr("values") {
-            let mut v = v.clone();
-            resolve(&mut v, &syms);
-            if let Value::Map(entries) = &v.value {
-                for e in entries {
-                    bind_each(&mut values, format!("values.{}", e.key), &e.value, 0);
-                    passed.push(crate::model::CallerArg::new(e.key.clone(), &e.value));
-                }
+        let (values, passed) = stack_values(u, &syms);
+        if let Some(mut p) = u.attr("path").cloned() {
+            resolve(&mut p, &syms);
+            if let Some(p) = p.as_str() {
+                let key = p.trim().trim_matches('/').to_string();
+                siblings.insert(key, (unit_dir.clone(), values.clone()));
             }
         }
+        units.push((u, unit_dir, values, passed));
+    }
+    for (u, unit_dir, values, passed) in units {
+        if cx.budget.get() == 0 {
+            return;
+        }
+        let name = u.label(0).unwrap_or("").to_string();
         let Some(files) = module_files(&unit_dir, cx) else {
             continue;
         };
@@ -417,30 +621,24 @@ pub(super) fn link_stack(dir: &str, file: FileId, b: &Block, cx: &LinkCx<'_>, ou
         }) else {
             continue;
         };
-        let Some(uc) = unit_call(&unit, values, (&unit_dir, cx)) else {
+        let Some(uc) = unit_call(&unit, values, (&unit_dir, cx), Some(&siblings), 0) else {
             continue;
         };
         // The stack is the outermost caller; the unit's file passes its inputs on.
-        let mut chain = cx.chain.clone();
-        chain.push(Call {
-            file,
-            header: u.header,
-            name: String::new(),
-            how: format!("called by `unit \"{name}\"` of this Terragrunt stack with its `values`"),
-            inputs: passed,
-            via: vec![unit_file],
-        });
-        let mut stack = cx.stack.clone();
-        stack.push(dir.to_string());
-        let inner = LinkCx {
-            load: cx.load,
-            load_dir: cx.load_dir,
-            stack,
-            chain,
-            budget: cx.budget,
-            parsed: cx.parsed,
-            outputs: cx.outputs,
-        };
+        let inner = nested(
+            cx,
+            dir,
+            Call {
+                file,
+                header: u.header,
+                name: String::new(),
+                how: format!(
+                    "called by `unit \"{name}\"` of this Terragrunt stack with its `values`"
+                ),
+                inputs: passed,
+                via: vec![unit_file],
+            },
+        );
         let call = CallSite {
             file: unit_file,
             header: uc.at,
@@ -451,6 +649,68 @@ pub(super) fn link_stack(dir: &str, file: FileId, b: &Block, cx: &LinkCx<'_>, ou
             via: vec![],
         };
         link_module(&unit_dir, &uc.source, call, &inner, out);
+    }
+    if cx.stack.len() >= MAX_STACK_DEPTH {
+        return;
+    }
+    for st in b.blocks("stack") {
+        let Some(mut src) = st.attr("source").cloned() else {
+            continue;
+        };
+        resolve(&mut src, &syms);
+        let Some(stack_dir) = source_path(&src, dir, cx, true).and_then(|s| join_rel(dir, &s))
+        else {
+            continue;
+        };
+        if stack_dir == dir || cx.stack.contains(&stack_dir) || cx.budget.get() == 0 {
+            continue;
+        }
+        let Some(files) = module_files(&stack_dir, cx) else {
+            continue;
+        };
+        let Some((stack_file, inner_stack)) = files.parsed.iter().find_map(|(id, f)| {
+            f.blocks
+                .iter()
+                .find(|b| b.ident == STACK)
+                .map(|b| (*id, b.clone()))
+        }) else {
+            continue;
+        };
+        let name = st.label(0).unwrap_or("").to_string();
+        let (values, passed) = stack_values(st, &syms);
+        let inner = nested(
+            cx,
+            dir,
+            Call {
+                file,
+                header: st.header,
+                name: String::new(),
+                how: format!(
+                    "called by `stack \"{name}\"` of this Terragrunt stack with its `values`"
+                ),
+                inputs: passed,
+                via: vec![stack_file],
+            },
+        );
+        link_stack_with(&stack_dir, stack_file, &inner_stack, values, &inner, out);
+    }
+}
+
+/// The linking context one call further down: `dir` on the stack, `call` on the chain.
+fn nested<'a>(cx: &LinkCx<'a>, dir: &str, call: Call) -> LinkCx<'a> {
+    let mut chain = cx.chain.clone();
+    chain.push(call);
+    let mut stack = cx.stack.clone();
+    stack.push(dir.to_string());
+    LinkCx {
+        load: cx.load,
+        load_dir: cx.load_dir,
+        stack,
+        chain,
+        budget: cx.budget,
+        parsed: cx.parsed,
+        outputs: cx.outputs,
+        repo: cx.repo,
     }
 }
 
