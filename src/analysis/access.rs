@@ -69,6 +69,29 @@ fn key_source(value: &str) -> Option<&'static str> {
     }
 }
 
+/// Could a literal key be a credential? A key id must be one access key id (`AKIA…`, 20
+/// characters) that is no placeholder; without an id, the secret must have a secret access
+/// key's shape (40 characters of base64). `AWSACCESSKEYID`, `test` or `minioadmin` are test
+/// doubles for local emulators, never keys.
+fn literal_may_be_key(id: Option<&KeyValue>, secret: Option<&KeyValue>) -> bool {
+    let bare = |v: &str| v.trim().trim_matches(['"', '\'']).to_string();
+    match (id, secret) {
+        (Some(i), _) => {
+            let v = bare(&i.value.value);
+            crate::analysis::secrets::key_ids(&v) == [0]
+                && v.len() == 20
+                && !crate::analysis::secrets::is_placeholder(&v)
+        }
+        (None, Some(s)) => {
+            let v = bare(&s.value.value);
+            v.len() == 40
+                && v.bytes()
+                    .all(|c| c.is_ascii_alphanumeric() || c == b'/' || c == b'+')
+        }
+        (None, None) => false,
+    }
+}
+
 /// The long-lived keys one mapping passes (`AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` in an
 /// `env:`, `aws-access-key-id`/`aws-secret-access-key` in configure-aws-credentials' `with:`):
 /// not with a session token (temporary credentials), not beside an endpoint outside AWS (keys
@@ -96,9 +119,7 @@ pub fn static_key<'a>(
         (None, None) => return None,
     };
     let origin = key_source(&primary.value.value)?;
-    if origin == "a literal"
-        && id.is_some_and(|i| crate::analysis::secrets::is_placeholder_id(&i.value.value))
-    {
+    if origin == "a literal" && !literal_may_be_key(id, secret) {
         return None;
     }
     Some(StaticKey {
