@@ -27,6 +27,12 @@ const IDENTITY_KEYS: &[&str] = &[
     "sts:externalid",
 ];
 
+/// Resource keys and the principal's policy variable that makes them name the caller.
+const SAME_AS_PRINCIPAL: &[(&str, &str)] = &[
+    ("aws:resourceorgid", "${aws:PrincipalOrgID}"),
+    ("aws:resourceaccount", "${aws:PrincipalAccount}"),
+];
+
 /// A condition that limits who can assume: a positive match on an identity key or on an
 /// identity provider's claim (`<provider>:sub`, `saml:aud`, …) with a value other than `*`.
 fn restricts(c: &Condition) -> bool {
@@ -46,6 +52,18 @@ fn restricts(c: &Condition) -> bool {
         return false;
     }
     let key = c.key.value.to_ascii_lowercase();
+    // The role's own organization or account compared with the caller's
+    // (`aws:ResourceOrgID: ${aws:PrincipalOrgID}`): only principals of the same one.
+    if let Some(var) = SAME_AS_PRINCIPAL
+        .iter()
+        .find_map(|(k, v)| (*k == key).then_some(*v))
+    {
+        return c.values.iter().all(|v| {
+            v.value
+                .known()
+                .is_some_and(|k| k.trim().eq_ignore_ascii_case(var))
+        });
+    }
     // An identity provider's claims name the caller, except its audience and issuer.
     let provider_claim = !(key.starts_with("aws:")
         || key.starts_with("sts:")
