@@ -71,6 +71,8 @@ pub enum Hole {
     NoColon,
     /// Decimal digits (GitHub owner and repository ids).
     Digits,
+    /// Any string without `:` or `/` (an owner's or a repository's name).
+    Segment,
 }
 
 impl Hole {
@@ -79,6 +81,7 @@ impl Hole {
             Hole::Any => true,
             Hole::NoColon => c != ':',
             Hole::Digits => c.is_ascii_digit(),
+            Hole::Segment => c != ':' && c != '/',
         }
     }
 }

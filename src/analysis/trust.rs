@@ -800,6 +800,14 @@ pub struct SubjectGrammar {
 
 type Piece = (String, Option<Hole>);
 
+/// `repo:OWNER/REPO`: one `/`, no `:` (`OWNER@ID/REPO@ID` in the immutable form).
+fn repo_pieces() -> Vec<Piece> {
+    vec![
+        piece("repo:", Some(Hole::Segment)),
+        piece("/", Some(Hole::Segment)),
+    ]
+}
+
 fn piece(lit: &str, hole: Option<Hole>) -> Piece {
     (lit.to_string(), hole)
 }
@@ -829,7 +837,7 @@ fn context_shapes() -> Vec<Vec<Piece>> {
 fn claim_shapes(key: &str) -> Vec<Vec<Piece>> {
     match key {
         "context" => context_shapes(),
-        "repo" => vec![vec![piece("repo:", Some(Hole::NoColon))]],
+        "repo" => vec![repo_pieces()],
         "ref" => vec![vec![piece("ref:refs/", Some(Hole::NoColon))]],
         k => vec![vec![(format!("{k}:"), Some(Hole::Any))]],
     }
@@ -851,7 +859,8 @@ impl SubjectGrammar {
         let mut shapes: Vec<Val> = context_shapes()
             .into_iter()
             .map(|c| {
-                let mut parts = vec![piece("repo:", Some(Hole::NoColon)), piece(":", None)];
+                let mut parts = repo_pieces();
+                parts.push(piece(":", None));
                 parts.extend(c);
                 shape(&parts)
             })
@@ -896,10 +905,11 @@ impl SubjectGrammar {
                 .filter(|k| !matches!(*k, "repo" | "context" | "ref"))
                 .collect();
             keys.push("pull_request");
-            let repo = || piece("repo:", Some(Hole::NoColon));
             for k in keys {
                 shapes.push(shape(&[(format!("{k}:"), Some(Hole::Any))]));
-                shapes.push(shape(&[repo(), (format!(":{k}:"), Some(Hole::Any))]));
+                let mut with_repo = repo_pieces();
+                with_repo.push((format!(":{k}:"), Some(Hole::Any)));
+                shapes.push(shape(&with_repo));
             }
             for tail in [
                 vec![piece("pull_request", None)],
@@ -907,11 +917,12 @@ impl SubjectGrammar {
                 vec![piece("ref:refs/", Some(Hole::Any))],
             ] {
                 shapes.push(shape(&tail));
-                let mut with_repo = vec![repo(), piece(":", None)];
+                let mut with_repo = repo_pieces();
+                with_repo.push(piece(":", None));
                 with_repo.extend(tail);
                 shapes.push(shape(&with_repo));
             }
-            shapes.push(shape(&[repo()]));
+            shapes.push(shape(&repo_pieces()));
         }
         SubjectGrammar {
             shapes,
@@ -1015,6 +1026,11 @@ mod grammar_tests {
             Tri::False
         );
         assert_ne!(judge(&g, StrOp::Like, "repo:acme/app:*"), Tri::False);
+        assert_ne!(judge(&g, StrOp::Like, "repo:acme/*"), Tri::False);
+        assert_ne!(judge(&g, StrOp::Like, "repo:acme@1/app@2*"), Tri::False);
+        // a repository name holds no `/`: `/` where GitHub puts `:`
+        assert_eq!(judge(&g, StrOp::Like, "repo:acme/app/*"), Tri::False);
+        assert_eq!(judge(&g, StrOp::Equals, "repo:acme/app/main"), Tri::False);
         assert_eq!(
             judge(&g, StrOp::Like, "repo:acme/app:ref:main*"),
             Tri::False
