@@ -200,7 +200,7 @@ fn holed_strategy() -> impl Strategy<Value = Val> {
     prop::collection::vec(
         prop_oneof![
             3 => value_strategy().prop_map(VPart::Lit),
-            1 => prop::sample::select(vec![Hole::Any, Hole::NoColon, Hole::Digits]).prop_map(VPart::Hole),
+            1 => prop::sample::select(vec![Hole::Any, Hole::NoColon, Hole::Digits, Hole::Segment]).prop_map(VPart::Hole),
         ],
         0..4,
     )
@@ -230,6 +230,7 @@ fn fillings(v: &Val) -> Vec<String> {
                     Hole::Any => &['a', 'A', ':', '/'],
                     Hole::NoColon => &['a', 'b', '/'],
                     Hole::Digits => &['1', '2'],
+                    Hole::Segment => &['a', 'b', '@'],
                 };
                 let mut fills = vec![String::new()];
                 for &a in alphabet {
@@ -433,7 +434,7 @@ fn sel_strategy() -> impl Strategy<Value = Vec<SEl>> {
     prop::collection::vec(
         prop_oneof![
             5 => prop::sample::select(vec!['a', 'b', ':', '1']).prop_map(SEl::Ch),
-            1 => prop::sample::select(vec![Hole::Any, Hole::NoColon, Hole::Digits]).prop_map(SEl::Hole),
+            1 => prop::sample::select(vec![Hole::Any, Hole::NoColon, Hole::Digits, Hole::Segment]).prop_map(SEl::Hole),
         ],
         0..10,
     )
