@@ -12,7 +12,8 @@
 //! gives its `inputs` under the unit's own, evaluated in the unit's context:
 //! `get_terragrunt_dir()` is the unit's directory, and a local that is
 //! `read_terragrunt_config(…)` of a file of the scan is that file's `inputs` and `locals` (at
-//! most 8 files per include). A `dependency` block's `outputs` are the outputs of the module
+//! most 8 files per include); with `expose = true` its `locals` and `inputs` are
+//! `include.NAME.locals.X` and `include.NAME.inputs.X` in the unit. A `dependency` block's `outputs` are the outputs of the module
 //! the unit it names calls, computed with that unit's inputs (in a stack, `config_path` names
 //! a sibling unit by its `path`; a dependency's own dependencies are not followed). What only
 //! Terragrunt knows when it runs stays unknown: an include the scan cannot read (then every
@@ -191,6 +192,10 @@ fn unit_call(
     siblings: Option<&Siblings>,
     depth: usize,
 ) -> Option<UnitCall> {
+    let mut values = values;
+    for inc in b.blocks("include") {
+        values.extend(exposed(inc, at));
+    }
     let mut syms = symbols(b, values);
     let tf = b.blocks("terraform").last()?;
     let mut src = tf.attr("source")?.clone();
@@ -355,6 +360,44 @@ fn included_inputs(inc: &Block, (dir, cx): (&str, &LinkCx<'_>)) -> Option<Vec<(S
             })
             .collect(),
     )
+}
+
+/// What an `include "NAME" { expose = true }` makes readable in the unit:
+/// `include.NAME.locals.X` and `include.NAME.inputs.X` of the included configuration, read
+/// as for its inputs ([`included_inputs`]) and placed at the `include` block.
+fn exposed(inc: &Block, (dir, cx): (&str, &LinkCx<'_>)) -> Syms {
+    let mut out = Syms::new();
+    let (Some(name), Some(true)) = (
+        inc.label(0),
+        inc.attr("expose")
+            .map(|e| matches!(e.value, Value::Bool(true))),
+    ) else {
+        return out;
+    };
+    let Some(b) = inc.attr("path").and_then(|p| read_config(p, dir, cx)) else {
+        return out;
+    };
+    let mut reads = MAX_CONFIG_READS;
+    let syms = config_symbols(&b, dir, cx, &mut reads);
+    for (k, v) in &syms {
+        if let Some(l) = k.strip_prefix("local.") {
+            let mut v = v.clone();
+            respan(&mut v, inc.header);
+            out.insert(format!("include.{name}.locals.{l}"), v);
+        }
+    }
+    if let Some(v) = b.attr("inputs") {
+        let mut v = v.clone();
+        resolve(&mut v, &syms);
+        if let Value::Map(entries) = v.value {
+            for e in entries {
+                let mut v = e.value;
+                respan(&mut v, inc.header);
+                out.insert(format!("include.{name}.inputs.{}", e.key), v);
+            }
+        }
+    }
+    out
 }
 
 /// A Terragrunt configuration file a unit in `dir` names by `path`, read and parsed.
