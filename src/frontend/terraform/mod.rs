@@ -360,6 +360,7 @@ fn link_with(
                 }
             }
         }
+        expand_each(&mut f.blocks);
         // In a module instance, what the caller's values switch off is not created at all
         // (linked alone, a block off by default is judged "when enabled" instead).
         if !cx.chain.is_empty() {
@@ -426,6 +427,58 @@ fn link_with(
         }
     }
 }
+
+/// Policy and attachment resources read once per instance of their `for_each`.
+const EACH_RESOURCES: &[&str] = &[
+    "aws_iam_role_policy",
+    "aws_iam_role_policy_attachment",
+    "aws_iam_policy_attachment",
+    "aws_iam_policy",
+];
+
+/// A policy or attachment resource whose `for_each` is a known collection (`toset(var.arns)`,
+/// a map of policies the caller passes): one block per key (`NAME["key"]`, Terraform's
+/// address), with `each.key`/`each.value` bound in its arguments (`policy_arn = each.value`).
+/// An unknown collection keeps the one block, its `each.*` unknown.
+fn expand_each(blocks: &mut Vec<Block>) {
+    let wanted = |b: &Block| {
+        b.ident == "resource"
+            && b.label(0).is_some_and(|t| EACH_RESOURCES.contains(&t))
+            && b.attr("for_each").is_some()
+    };
+    if !blocks.iter().any(wanted) {
+        return;
+    }
+    let mut out = Vec::with_capacity(blocks.len());
+    for b in std::mem::take(blocks) {
+        if !wanted(&b) {
+            out.push(b);
+            continue;
+        }
+        let instances = expansions(&b);
+        if instances.iter().all(|(_, each)| each.is_empty()) {
+            out.push(b);
+            continue;
+        }
+        for (key, each) in instances.into_iter().take(MAX_EACH) {
+            let mut one = b.clone();
+            if let (Some((k, _)), Some(label)) = (&key, one.labels.get_mut(1)) {
+                *label = format!("{label}[{k}]");
+            }
+            for e in one.attrs.iter_mut().filter(|e| e.key != "for_each") {
+                resolve(&mut e.value, &each);
+            }
+            for c in one.blocks.iter_mut() {
+                resolve_block(c, &each);
+            }
+            out.push(one);
+        }
+    }
+    *blocks = out;
+}
+
+/// Most instances of one resource's `for_each` read ([`expand_each`]).
+const MAX_EACH: usize = 64;
 
 /// Whether a `dynamic` block is nested anywhere in `b`.
 fn has_dynamic(b: &Block) -> bool {
@@ -550,6 +603,19 @@ fn switched_off(b: &Block) -> bool {
         (Some(Value::Num(n)), _) => n.trim().parse::<f64>() == Ok(0.0),
         (_, Some(Value::Seq(v))) => v.is_empty(),
         (_, Some(Value::Map(v))) => v.is_empty(),
+        _ => false,
+    }
+}
+
+/// A block whose evaluated `count` is a positive number or `for_each` a non-empty collection.
+fn switched_on(b: &Block) -> bool {
+    match (
+        b.attr("count").map(|n| &n.value),
+        b.attr("for_each").map(|n| &n.value),
+    ) {
+        (Some(Value::Num(n)), _) => n.trim().parse::<f64>().is_ok_and(|n| n > 0.0),
+        (_, Some(Value::Seq(v))) => !v.is_empty(),
+        (_, Some(Value::Map(v))) => !v.is_empty(),
         _ => false,
     }
 }
@@ -2228,6 +2294,10 @@ impl<'a> Module<'a> {
                 let Some(v) = b.attr("count").or_else(|| b.attr("for_each")) else {
                     continue;
                 };
+                // (evaluated with the caller's values: on, whatever the defaults)
+                if switched_on(b) {
+                    continue;
+                }
                 let text = self.text(*id);
                 let Some(expr) = text.get(v.span.start as usize..v.span.end as usize) else {
                     continue;
