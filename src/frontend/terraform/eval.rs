@@ -848,6 +848,30 @@ impl Eval<'_> {
             "get_terragrunt_dir" if args.is_empty() => {
                 self.lookup(super::TERRAGRUNT_DIR).unwrap_or_else(unknown)
             }
+            // Terraform's RE2 syntax, which the `regex` crate shares (linear time; its compiled
+            // size is bounded): the matches, when the pattern captures nothing.
+            "regexall" if args.len() == 2 => {
+                let v: Vec<Option<String>> = all().iter().map(known_text).collect();
+                let (Some(p), Some(text)) = (&v[0], &v[1]) else {
+                    return unknown();
+                };
+                let Ok(re) = regex::RegexBuilder::new(p)
+                    .size_limit(1 << 20)
+                    .dfa_size_limit(1 << 20)
+                    .build()
+                else {
+                    return unknown();
+                };
+                if re.captures_len() != 1 {
+                    return unknown();
+                }
+                let items = re
+                    .find_iter(text)
+                    .take(1024)
+                    .map(|m| self.str(m.as_str().to_string()))
+                    .collect();
+                self.node(Value::Seq(items))
+            }
             "length" if args.len() == 1 => match ev(0).map(|n| n.value) {
                 Some(Value::Seq(v)) => self.node(Value::Num(v.len().to_string())),
                 Some(Value::Map(v)) => self.node(Value::Num(v.len().to_string())),
@@ -1057,6 +1081,10 @@ mod tests {
             ),
             "yes"
         );
+        assert_eq!(ev("regexall(\":+\", \"acme/app:ref\")", &s), "[:]");
+        assert_eq!(ev("length(regexall(\":+\", var.org)) > 0", &s), "false");
+        assert_eq!(ev("regexall(\"(a)\", var.org)", &s), "?");
+        assert_eq!(ev("regexall(\"[\", var.org)", &s), "?");
         assert_eq!(
             ev(
                 "templatefile(\"${path.module}/t.tpl\", { org = var.org })",

@@ -7,7 +7,8 @@
 //! Nothing is fetched or run. A remote source is not followed, except one naming the scanned
 //! repository itself (`git::git@github.com:OWNER/REPO.git//units/x?ref=v1`, from `--repo` or
 //! the `origin` remote) or a path under `${get_repo_root()}`: the scan's own files stand for
-//! it (its `?ref=` is not read). An `include`d configuration of the scan
+//! it (its `?ref=` is not read); `${find_in_parent_folders("module")}` as a source is the
+//! nearest directory of that name above the unit. An `include`d configuration of the scan
 //! (`find_in_parent_folders("root.hcl")`, no argument: `terragrunt.hcl`, or a relative path)
 //! gives its `inputs` under the unit's own, evaluated in the unit's context:
 //! `get_terragrunt_dir()` is the unit's directory, and a local that is
@@ -173,7 +174,51 @@ fn repo_path(n: &Node, dir: &str, repo: Option<&str>) -> Option<String> {
 /// A source Terragrunt reads from this repository, relative to `dir`: [`repo_path`], else a
 /// local path ([`local_path`]).
 fn source_path(n: &Node, dir: &str, cx: &LinkCx<'_>, bare: bool) -> Option<String> {
-    repo_path(n, dir, cx.repo).or_else(|| local_path(n, bare))
+    repo_path(n, dir, cx.repo)
+        .or_else(|| parent_folder_path(n, dir, cx))
+        .or_else(|| local_path(n, bare))
+}
+
+/// `${find_in_parent_folders("module")}` (then only `/`s, as Terragrunt's `///` workaround
+/// writes it): the nearest directory above `dir` holding a directory of that name with
+/// Terraform files, relative to `dir`.
+fn parent_folder_path(n: &Node, dir: &str, cx: &LinkCx<'_>) -> Option<String> {
+    let Value::Str(t) = &n.value else {
+        return None;
+    };
+    let [Part::Unknown(e), rest @ ..] = t.parts.as_slice() else {
+        return None;
+    };
+    if !rest
+        .iter()
+        .all(|p| matches!(p, Part::Lit(l) if l.chars().all(|c| c == '/')))
+    {
+        return None;
+    }
+    let name = e
+        .trim()
+        .strip_prefix("find_in_parent_folders(")?
+        .strip_suffix(')')?
+        .trim()
+        .strip_prefix('"')?
+        .strip_suffix('"')?;
+    if name.is_empty() || name.contains(['$', '{', '}', '"', '\\']) || name.starts_with('/') {
+        return None;
+    }
+    let mut d = dir.to_string();
+    let mut up = String::new();
+    while !d.is_empty() {
+        d = d
+            .rsplit_once('/')
+            .map(|(p, _)| p.to_string())
+            .unwrap_or_default();
+        up.push_str("../");
+        let candidate = join_rel(&d, name)?;
+        if module_files(&candidate, cx).is_some() {
+            return Some(format!("{up}{name}"));
+        }
+    }
+    None
 }
 
 /// What a unit calls: its local module source, the span naming it, the inputs it passes and
