@@ -52,7 +52,12 @@ pub(super) fn evaluate(text: &str, span: Span, syms: &Syms) -> Option<Node> {
     };
     let n = ev.eval(&e, &Scope::default(), 0);
     match &n.value {
-        Value::Str(t) if matches!(t.parts.as_slice(), [Part::Unknown(_)]) => None,
+        // Unknown as a whole stays as written; a branch the condition picks
+        // (`var.x != "" ? var.x : aws_iam_role.r[0].name`) is that branch's expression.
+        Value::Str(t) if matches!(t.parts.as_slice(), [Part::Unknown(u)] if u.trim() == text.trim()) => {
+            None
+        }
+        Value::Str(t) if matches!(t.parts.as_slice(), [Part::Unknown(_)]) => Some(n),
         _ => Some(n),
     }
 }

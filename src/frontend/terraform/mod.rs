@@ -360,7 +360,7 @@ fn link_with(
                 }
             }
         }
-        expand_each(&mut f.blocks);
+        expand_each(&mut f.blocks, &syms);
         // In a module instance, what the caller's values switch off is not created at all
         // (linked alone, a block off by default is judged "when enabled" instead).
         if !cx.chain.is_empty() {
@@ -437,14 +437,15 @@ const EACH_RESOURCES: &[&str] = &[
 ];
 
 /// A policy or attachment resource whose `for_each` is a known collection (`toset(var.arns)`,
-/// a map of policies the caller passes): one block per key (`NAME["key"]`, Terraform's
-/// address), with `each.key`/`each.value` bound in its arguments (`policy_arn = each.value`).
+/// a map of policies the caller passes) or whose `count` is a known number: one block per key
+/// or index (`NAME["key"]`, `NAME[0]`, Terraform's addresses), with `each.key`/`each.value`
+/// (`count.index`) bound in its arguments (`policy_arn = each.value`, `var.arns[count.index]`).
 /// An unknown collection keeps the one block, its `each.*` unknown.
-fn expand_each(blocks: &mut Vec<Block>) {
+fn expand_each(blocks: &mut Vec<Block>, syms: &Syms) {
     let wanted = |b: &Block| {
         b.ident == "resource"
             && b.label(0).is_some_and(|t| EACH_RESOURCES.contains(&t))
-            && b.attr("for_each").is_some()
+            && (b.attr("for_each").is_some() || b.attr("count").is_some())
     };
     if !blocks.iter().any(wanted) {
         return;
@@ -460,12 +461,22 @@ fn expand_each(blocks: &mut Vec<Block>) {
             out.push(b);
             continue;
         }
-        for (key, each) in instances.into_iter().take(MAX_EACH) {
+        for (key, mut each) in instances.into_iter().take(MAX_EACH) {
+            // (`var.arns[count.index]`: the module's symbols with the index)
+            if b.attr("for_each").is_none() {
+                let mut all = syms.clone();
+                all.extend(each);
+                each = all;
+            }
             let mut one = b.clone();
             if let (Some((k, _)), Some(label)) = (&key, one.labels.get_mut(1)) {
                 *label = format!("{label}[{k}]");
             }
-            for e in one.attrs.iter_mut().filter(|e| e.key != "for_each") {
+            for e in one
+                .attrs
+                .iter_mut()
+                .filter(|e| e.key != "for_each" && e.key != "count")
+            {
                 resolve(&mut e.value, &each);
             }
             for c in one.blocks.iter_mut() {
@@ -2057,6 +2068,14 @@ fn referenced(n: &Node, ty: &str) -> Option<String> {
     let [Part::Unknown(e)] = t.parts.as_slice() else {
         return None;
     };
+    // `element(aws_iam_role.x.*.name, 0)`, `one(aws_iam_role.x[*].name)`: the one instance
+    let e = e.trim();
+    let e = e
+        .strip_prefix("element(")
+        .and_then(|r| r.rsplit_once(','))
+        .map(|(x, _)| x)
+        .or_else(|| e.strip_prefix("one(").and_then(|r| r.strip_suffix(')')))
+        .unwrap_or(e);
     let k = ref_key(e);
     let rest = k.strip_prefix(ty)?.strip_prefix('.')?;
     let name = rest.split('.').next()?;
