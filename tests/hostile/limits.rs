@@ -741,3 +741,28 @@ fn stacks_nesting_each_other_and_units_depending_on_each_other_end() {
     let n = count(&v, "trust-sub-repo-wide");
     assert!((1..=64).contains(&n), "{n}: {v}");
 }
+
+#[test]
+fn policy_resources_repeated_by_for_each_are_copied_a_bounded_number_of_times() {
+    let d = tempfile::tempdir().unwrap();
+    // 4,000 attachments, each over a 32-item list: read one by one, that would be 128,000
+    // blocks; past the budget the rest stay one block each.
+    let mut t = String::from("locals {\n  arns = [");
+    for i in 0..32 {
+        t.push_str(&format!("\"arn:aws:iam::aws:policy/P{i}\", "));
+    }
+    t.push_str("]\n}\n");
+    for i in 0..4000 {
+        t.push_str(&format!(
+            "resource \"aws_iam_role_policy_attachment\" \"a{i}\" {{\n  for_each = toset(local.arns)\n  role = \"r\"\n  policy_arn = each.value\n}}\nresource \"aws_iam_role_policy_attachment\" \"c{i}\" {{\n  count = length(local.arns)\n  role = \"r\"\n  policy_arn = local.arns[count.index]\n}}\n"
+        ));
+    }
+    write_files(d.path(), &[("main.tf".to_string(), t)]);
+    let out = run_guarded(bin().current_dir(d.path()).args(["--format", "json", "."]));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

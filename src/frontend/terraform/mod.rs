@@ -450,6 +450,9 @@ fn expand_each(blocks: &mut Vec<Block>, syms: &Syms) {
     if !blocks.iter().any(wanted) {
         return;
     }
+    // (`var.arns[count.index]`: the module's symbols with the index; copied once)
+    let mut indexed: Option<Syms> = None;
+    let mut budget = MAX_EACH_COPIES;
     let mut out = Vec::with_capacity(blocks.len());
     for b in std::mem::take(blocks) {
         if !wanted(&b) {
@@ -457,17 +460,20 @@ fn expand_each(blocks: &mut Vec<Block>, syms: &Syms) {
             continue;
         }
         let instances = expansions(&b);
-        if instances.iter().all(|(_, each)| each.is_empty()) {
+        // (past the budget a block stays one, its `each.*` unknown)
+        if instances.iter().all(|(_, each)| each.is_empty()) || instances.len() > budget {
             out.push(b);
             continue;
         }
-        for (key, mut each) in instances.into_iter().take(MAX_EACH) {
-            // (`var.arns[count.index]`: the module's symbols with the index)
-            if b.attr("for_each").is_none() {
-                let mut all = syms.clone();
+        budget -= instances.len();
+        for (key, each) in instances {
+            let each = if b.attr("for_each").is_none() {
+                let all = indexed.get_or_insert_with(|| syms.clone());
                 all.extend(each);
-                each = all;
-            }
+                &*all
+            } else {
+                &each
+            };
             let mut one = b.clone();
             if let (Some((k, _)), Some(label)) = (&key, one.labels.get_mut(1)) {
                 *label = format!("{label}[{k}]");
@@ -477,10 +483,10 @@ fn expand_each(blocks: &mut Vec<Block>, syms: &Syms) {
                 .iter_mut()
                 .filter(|e| e.key != "for_each" && e.key != "count")
             {
-                resolve(&mut e.value, &each);
+                resolve(&mut e.value, each);
             }
             for c in one.blocks.iter_mut() {
-                resolve_block(c, &each);
+                resolve_block(c, each);
             }
             out.push(one);
         }
@@ -488,8 +494,8 @@ fn expand_each(blocks: &mut Vec<Block>, syms: &Syms) {
     *blocks = out;
 }
 
-/// Most instances of one resource's `for_each` read ([`expand_each`]).
-const MAX_EACH: usize = 64;
+/// Most block copies [`expand_each`] makes in one directory (or module instance).
+const MAX_EACH_COPIES: usize = 256;
 
 /// Whether a `dynamic` block is nested anywhere in `b`.
 fn has_dynamic(b: &Block) -> bool {
