@@ -74,17 +74,18 @@ pub(super) fn parse(text: &str, ident: &str) -> Result<TfFile, ParseFailure> {
 
 /// The symbols of a Terragrunt file: `values.*` (a stack unit's values), then its `locals`.
 fn symbols(b: &Block, mut syms: Syms) -> Syms {
-    // Locals may use other locals: a few rounds settle chains.
+    // Locals may use other locals: a few rounds settle chains. (Each round reads the last
+    // round's values; only the locals are copied, never the values passed in.)
     for _ in 0..4 {
-        let mut next = syms.clone();
+        let mut next = Vec::new();
         for l in b.blocks("locals") {
             for e in &l.attrs {
                 let mut v = e.value.clone();
                 resolve(&mut v, &syms);
-                next.insert(format!("local.{}", e.key), v);
+                next.push((format!("local.{}", e.key), v));
             }
         }
-        syms = next;
+        syms.extend(next);
     }
     syms
 }
@@ -425,7 +426,7 @@ fn exposed(inc: &Block, (dir, cx): (&str, &LinkCx<'_>)) -> Syms {
     let mut reads = MAX_CONFIG_READS;
     let syms = config_symbols(&b, dir, cx, &mut reads);
     for (k, v) in &syms {
-        if let Some(l) = k.strip_prefix("local.") {
+        if let Some(l) = k.strip_prefix("local.").filter(|l| !l.contains('.')) {
             let mut v = v.clone();
             respan(&mut v, inc.header);
             out.insert(format!("include.{name}.locals.{l}"), v);
@@ -557,8 +558,13 @@ fn config_symbols(b: &Block, dir: &str, cx: &LinkCx<'_>, reads: &mut usize) -> S
                         let entries = osyms
                             .iter()
                             .filter_map(|(k, v)| {
+                                // (the locals themselves: not the attribute paths of their
+                                // values, which `bind_each` adds)
                                 Some(Entry {
-                                    key: k.strip_prefix("local.")?.to_string(),
+                                    key: k
+                                        .strip_prefix("local.")
+                                        .filter(|k| !k.contains('.'))?
+                                        .to_string(),
                                     key_span: v.span,
                                     value: v.clone(),
                                 })
