@@ -74,16 +74,11 @@ fn key_source(value: &str) -> Option<&'static str> {
 /// key's shape (40 characters of base64). `AWSACCESSKEYID`, `test` or `minioadmin` are test
 /// doubles for local emulators, never keys.
 fn literal_may_be_key(id: Option<&KeyValue>, secret: Option<&KeyValue>) -> bool {
-    let bare = |v: &str| v.trim().trim_matches(['"', '\'']).to_string();
+    use crate::analysis::secrets::{is_key_id, is_placeholder_id};
     match (id, secret) {
-        (Some(i), _) => {
-            let v = bare(&i.value.value);
-            crate::analysis::secrets::key_ids(&v) == [0]
-                && v.len() == 20
-                && !crate::analysis::secrets::is_placeholder(&v)
-        }
+        (Some(i), _) => is_key_id(&i.value.value) && !is_placeholder_id(&i.value.value),
         (None, Some(s)) => {
-            let v = bare(&s.value.value);
+            let v = s.value.value.trim().trim_matches(['"', '\'']);
             v.len() == 40
                 && v.bytes()
                     .all(|c| c.is_ascii_alphanumeric() || c == b'/' || c == b'+')

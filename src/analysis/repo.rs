@@ -325,15 +325,15 @@ pub fn repo_identity(scan: &Scan) -> Option<String> {
     repo_identity_exact(scan).map(|(r, _)| r)
 }
 
-/// [`repo_identity`], and whether its letter case is GitHub's: a name from `--repo`, the
-/// configuration or `GITHUB_REPOSITORY` is taken as written; one from a git URL is not (GitHub
-/// resolves `github.com/ACME/App` to `acme/app`).
 /// `OWNER/REPO` of the repository at the scan root, before the scan exists: the configured
 /// repository, else the checkout's `origin` remote ([`repo_identity_exact`] once it does).
 pub fn root_repo(settings: &crate::model::Settings, root: &Path) -> Option<String> {
     settings.repo.clone().or_else(|| origin_repo(root))
 }
 
+/// [`repo_identity`], and whether its letter case is GitHub's: a name from `--repo`, the
+/// configuration or `GITHUB_REPOSITORY` is taken as written; one from a git URL is not (GitHub
+/// resolves `github.com/ACME/App` to `acme/app`).
 pub fn repo_identity_exact(scan: &Scan) -> Option<(String, bool)> {
     if let Some(r) = &scan.settings.repo {
         return Some((r.clone(), true));

@@ -43,8 +43,13 @@ pub fn is_placeholder(id: &str) -> bool {
 /// `value` is exactly one access key id (surrounding blanks and quotes aside) that
 /// [`is_placeholder`] says is no credential.
 pub fn is_placeholder_id(value: &str) -> bool {
+    is_key_id(value) && is_placeholder(value.trim().trim_matches(['"', '\'']))
+}
+
+/// `value` is exactly one access key id (surrounding blanks and quotes aside).
+pub fn is_key_id(value: &str) -> bool {
     let v = value.trim().trim_matches(['"', '\'']);
-    key_ids(v) == [0] && v.len() == 20 && is_placeholder(v)
+    key_ids(v) == [0] && v.len() == 20
 }
 
 /// `AKIA…WXYZ`: enough to find the key in IAM, not the key itself.

@@ -81,7 +81,8 @@ impl Subject {
     }
 }
 
-fn ref_subject(event: &str, r: Val) -> Subject {
+/// The subject of a run on the ref `r` (`ref:…`).
+pub fn ref_subject(event: &str, r: Val) -> Subject {
     Subject {
         context: Val::concat(&[&Val::lit("ref:"), &r]),
         environment: None,
@@ -91,7 +92,8 @@ fn ref_subject(event: &str, r: Val) -> Subject {
     }
 }
 
-fn pr_subject(event: &str) -> Subject {
+/// The subject of a pull request run (`pull_request`, on `refs/pull/N/merge`).
+pub fn pr_subject(event: &str) -> Subject {
     let mut r = Val::lit("refs/pull/");
     r.push_hole(Hole::Digits);
     r.push_lit("/merge");

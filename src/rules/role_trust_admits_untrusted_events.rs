@@ -1,6 +1,6 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::eval::{Hole, Tri, Val};
-use crate::analysis::subjects::{self, Access, OUTSIDER_EVENTS, Subject, admits};
+use crate::analysis::subjects::{self, Access, OUTSIDER_EVENTS, admits};
 use crate::diag::Finding;
 use std::collections::BTreeSet;
 
@@ -38,28 +38,13 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
             let aud = a.audience.as_deref();
             // (a) the pull_request subject, once per role
             if reported_roles.insert((trust.file, trust.span)) {
-                let mut r = Val::lit("refs/pull/");
-                r.push_hole(Hole::Digits);
-                r.push_lit("/merge");
-                let pr = Subject {
-                    context: Val::lit("pull_request"),
-                    environment: None,
-                    git_ref: Some(r),
-                    event: "pull_request".into(),
-                    foreign: false,
-                };
+                let pr = subjects::pr_subject("pull_request");
                 // Every pushed branch of the repository (`repo:O/R:*`, `ref:refs/heads/*`) can
                 // assume the role already: a pull request run (same-repository only, fork runs
                 // get no token) gains nothing more; `trust-sub-repo-wide` reports the breadth.
                 let mut any_branch = Val::lit("refs/heads/");
                 any_branch.push_hole(Hole::Any);
-                let branch = Subject {
-                    context: Val::concat(&[&Val::lit("ref:"), &any_branch]),
-                    environment: None,
-                    git_ref: Some(any_branch),
-                    event: "push".into(),
-                    foreign: false,
-                };
+                let branch = subjects::ref_subject("push", any_branch);
                 if admits(trust, &repo, &pr, aud, "", an.form) == Tri::True
                     && admits(trust, &repo, &branch, aud, "", an.form) != Tri::True
                 {

@@ -57,7 +57,6 @@ pub(super) fn evaluate(text: &str, span: Span, syms: &Syms) -> Option<Node> {
         Value::Str(t) if matches!(t.parts.as_slice(), [Part::Unknown(u)] if u.trim() == text.trim()) => {
             None
         }
-        Value::Str(t) if matches!(t.parts.as_slice(), [Part::Unknown(_)]) => Some(n),
         _ => Some(n),
     }
 }

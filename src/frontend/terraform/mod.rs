@@ -611,30 +611,28 @@ fn expand_dynamic(
     b.blocks = out;
 }
 
-/// A block whose evaluated `count` is 0 or `for_each` an empty collection.
-fn switched_off(b: &Block) -> bool {
+/// Whether a block's evaluated `count`/`for_each` creates it: `Some(false)` for a `count` of
+/// 0 or an empty collection, `Some(true)` for a positive number or a non-empty collection,
+/// `None` when neither is known.
+fn created(b: &Block) -> Option<bool> {
     match (
         b.attr("count").map(|n| &n.value),
         b.attr("for_each").map(|n| &n.value),
     ) {
-        (Some(Value::Num(n)), _) => n.trim().parse::<f64>() == Ok(0.0),
-        (_, Some(Value::Seq(v))) => v.is_empty(),
-        (_, Some(Value::Map(v))) => v.is_empty(),
-        _ => false,
+        (Some(Value::Num(n)), _) => match n.trim().parse::<f64>() {
+            Ok(0.0) => Some(false),
+            Ok(n) if n > 0.0 => Some(true),
+            _ => None,
+        },
+        (_, Some(Value::Seq(v))) => Some(!v.is_empty()),
+        (_, Some(Value::Map(v))) => Some(!v.is_empty()),
+        _ => None,
     }
 }
 
-/// A block whose evaluated `count` is a positive number or `for_each` a non-empty collection.
-fn switched_on(b: &Block) -> bool {
-    match (
-        b.attr("count").map(|n| &n.value),
-        b.attr("for_each").map(|n| &n.value),
-    ) {
-        (Some(Value::Num(n)), _) => n.trim().parse::<f64>().is_ok_and(|n| n > 0.0),
-        (_, Some(Value::Seq(v))) => !v.is_empty(),
-        (_, Some(Value::Map(v))) => !v.is_empty(),
-        _ => false,
-    }
+/// A block whose evaluated `count` is 0 or `for_each` an empty collection.
+fn switched_off(b: &Block) -> bool {
+    created(b) == Some(false)
 }
 
 /// Link the local module a `module` block calls with the block's arguments: one instance per
@@ -1337,15 +1335,7 @@ fn role_attributes(parsed: &[(FileId, TfFile)], syms: &mut Syms) {
             let lit = |t: &str| Node::new(name.span, Value::Str(Template::lit(t)));
             syms.insert(format!("aws_iam_role.{id}.name"), lit(&known));
             syms.insert(format!("aws_iam_role.{id}.id"), lit(&known));
-            let arn = Template {
-                parts: vec![
-                    Part::Lit("arn:".into()),
-                    Part::Unknown("partition".into()),
-                    Part::Lit(":iam::".into()),
-                    Part::Unknown("account_id".into()),
-                    Part::Lit(format!(":role{path}{known}")),
-                ],
-            };
+            let arn = iam_arn(&format!("role{path}{known}"));
             syms.insert(
                 format!("aws_iam_role.{id}.arn"),
                 Node::new(name.span, Value::Str(arn)),
@@ -1383,13 +1373,18 @@ fn rename_unknowns(n: &mut Node, name: &str) {
 
 /// `arn:${partition}:iam::${account}:oidc-provider/<host>`.
 fn provider_arn(host: &str) -> Template {
+    iam_arn(&format!("oidc-provider/{host}"))
+}
+
+/// `arn:${partition}:iam::${account}:<resource>`.
+fn iam_arn(resource: &str) -> Template {
     Template {
         parts: vec![
             Part::Lit("arn:".into()),
             Part::Unknown("partition".into()),
             Part::Lit(":iam::".into()),
             Part::Unknown("account_id".into()),
-            Part::Lit(format!(":oidc-provider/{host}")),
+            Part::Lit(format!(":{resource}")),
         ],
     }
 }
@@ -2320,7 +2315,7 @@ impl<'a> Module<'a> {
                     continue;
                 };
                 // (evaluated with the caller's values: on, whatever the defaults)
-                if switched_on(b) {
+                if created(b) == Some(true) {
                     continue;
                 }
                 let text = self.text(*id);

@@ -337,14 +337,7 @@ fn dependency_outputs(
         if unit_dir == dir {
             continue;
         }
-        let Some(files) = module_files(&unit_dir, cx) else {
-            continue;
-        };
-        let Some(unit) = files
-            .parsed
-            .iter()
-            .find_map(|(_, f)| f.blocks.iter().find(|b| b.ident == UNIT).cloned())
-        else {
+        let Some((_, unit)) = wrapper_in(&unit_dir, UNIT, cx) else {
             continue;
         };
         let Some(uc) = unit_call(&unit, values, (&unit_dir, cx), None, 1) else {
@@ -704,15 +697,7 @@ fn link_stack_with(
             return;
         }
         let name = u.label(0).unwrap_or("").to_string();
-        let Some(files) = module_files(&unit_dir, cx) else {
-            continue;
-        };
-        let Some((unit_file, unit)) = files.parsed.iter().find_map(|(id, f)| {
-            f.blocks
-                .iter()
-                .find(|b| b.ident == UNIT)
-                .map(|b| (*id, b.clone()))
-        }) else {
+        let Some((unit_file, unit)) = wrapper_in(&unit_dir, UNIT, cx) else {
             continue;
         };
         let Some(uc) = unit_call(&unit, values, (&unit_dir, cx), Some(&siblings), 0) else {
@@ -759,15 +744,7 @@ fn link_stack_with(
         if stack_dir == dir || cx.stack.contains(&stack_dir) || cx.budget.get() == 0 {
             continue;
         }
-        let Some(files) = module_files(&stack_dir, cx) else {
-            continue;
-        };
-        let Some((stack_file, inner_stack)) = files.parsed.iter().find_map(|(id, f)| {
-            f.blocks
-                .iter()
-                .find(|b| b.ident == STACK)
-                .map(|b| (*id, b.clone()))
-        }) else {
+        let Some((stack_file, inner_stack)) = wrapper_in(&stack_dir, STACK, cx) else {
             continue;
         };
         let name = st.label(0).unwrap_or("").to_string();
@@ -788,6 +765,16 @@ fn link_stack_with(
         );
         link_stack_with(&stack_dir, stack_file, &inner_stack, values, &inner, out);
     }
+}
+
+/// The Terragrunt file of directory `dir` read as `ident` ([`UNIT`], [`STACK`]): its id and block.
+fn wrapper_in(dir: &str, ident: &str, cx: &LinkCx<'_>) -> Option<(FileId, Block)> {
+    module_files(dir, cx)?.parsed.iter().find_map(|(id, f)| {
+        f.blocks
+            .iter()
+            .find(|b| b.ident == ident)
+            .map(|b| (*id, b.clone()))
+    })
 }
 
 /// The linking context one call further down: `dir` on the stack, `call` on the chain.
