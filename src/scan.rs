@@ -496,7 +496,20 @@ fn merge_instances(
             }
             if replaced.insert(id) {
                 let src = match slots[id].take() {
-                    Some(Outcome::File(src, _)) => src,
+                    // (the other clouds' resources are read once per directory, not per
+                    // instance: kept from the directory's own linking)
+                    Some(Outcome::File(src, mut alone)) => {
+                        if m.azure.is_empty() {
+                            m.azure = std::mem::take(&mut alone.azure);
+                        }
+                        if m.gcp.is_empty() {
+                            m.gcp = std::mem::take(&mut alone.gcp);
+                        }
+                        if m.tfe_runs.is_empty() {
+                            m.tfe_runs = std::mem::take(&mut alone.tfe_runs);
+                        }
+                        src
+                    }
                     _ => match sources.remove(&id) {
                         Some(s) => s,
                         None => continue,
@@ -593,6 +606,9 @@ fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
     }
 }
 
+/// How many directories above its own a `-var-file` looks for the `.tf` files it is for.
+const VAR_FILE_LEVELS: usize = 3;
+
 pub fn scan(opts: &ScanOptions) -> Scan {
     scan_with(opts, &WalkSettings::default(), &[])
 }
@@ -655,9 +671,41 @@ pub fn scan_with(
     // before the next one starts on that core, so parse trees never pile up.
     let mut units: Vec<Vec<FileId>> = Vec::new();
     let mut tf_dirs: std::collections::HashMap<&str, usize> = Default::default();
+    fn parent(rel: &str) -> &str {
+        rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
+    }
+    // A variables file in a directory without `.tf` files (`environments/dev/inputs.tfvars`)
+    // is a `-var-file` of the nearest directory above that has them: linked with it.
+    let code_dirs: std::collections::HashSet<&str> = candidates
+        .iter()
+        .filter(|c| c.rel.to_ascii_lowercase().ends_with(".tf"))
+        .map(|c| parent(&c.rel))
+        .collect();
+    fn var_file_home<'a>(
+        rel: &'a str,
+        code_dirs: &std::collections::HashSet<&str>,
+    ) -> Option<&'a str> {
+        let mut dir = parent(rel);
+        for _ in 0..VAR_FILE_LEVELS {
+            if dir.is_empty() {
+                return None;
+            }
+            dir = parent(dir);
+            if code_dirs.contains(dir) {
+                return Some(dir);
+            }
+        }
+        None
+    }
     for (id, c) in candidates.iter().enumerate() {
         if classify_by_name(&c.rel) == Some(Format::Terraform) {
-            let dir = c.rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+            let mut dir = parent(&c.rel);
+            if crate::frontend::terraform::is_var_file(&c.rel)
+                && !code_dirs.contains(dir)
+                && let Some(home) = var_file_home(&c.rel, &code_dirs)
+            {
+                dir = home;
+            }
             match tf_dirs.get(dir) {
                 Some(&u) => units[u].push(id),
                 None => {

@@ -206,3 +206,29 @@ fn many_providers_scan_deterministically() {
     assert_eq!(rules.len(), 300, "{rules:?}");
     assert!(rules.iter().all(|r| r == "gcp-wif-name-based-identity"));
 }
+
+/// A local module with both an AWS role and a Google provider, called by a root: the caller's
+/// instance (AWS, judged on its values) does not drop the module's Google resources, read once.
+#[test]
+fn module_instance_keeps_google_resources() {
+    let dir = tempfile::tempdir().unwrap();
+    let module = format!(
+        "variable \"project\" {{}}\n{}\nresource \"aws_iam_role\" \"r\" {{\n  name = \"r-${{var.project}}\"\n  assume_role_policy = jsonencode({{Statement = [{{Effect = \"Allow\", Action = \"sts:AssumeRole\", Principal = {{Service = \"ec2.amazonaws.com\"}}}}]}})\n}}\n",
+        provider("null")
+    );
+    write_files(
+        dir.path(),
+        &[
+            (
+                "main.tf".into(),
+                "module \"wif\" {\n  source  = \"./mod\"\n  project = \"p\"\n}\n".into(),
+            ),
+            ("mod/main.tf".into(), module),
+        ],
+    );
+    let (_, v) = run_json(dir.path(), &["."]);
+    assert!(
+        rules_of(&v).contains(&"gcp-wif-missing-condition".to_string()),
+        "{v}"
+    );
+}

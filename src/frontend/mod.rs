@@ -56,9 +56,10 @@ pub fn classify_by_name(rel: &str) -> Option<Format> {
     if name.ends_with(".json") || name.ends_with(".tpl") {
         return Some(Format::IamJson);
     }
-    // (`terraform.tfvars`/`*.auto.tfvars`: the values of the directory's variables.)
+    // (`terraform.tfvars`/`*.auto.tfvars`: the values of the directory's variables; other
+    // `*.tfvars`: a `-var-file` deployment of the directory or of the one above.)
     // (`terragrunt.hcl`/`terragrunt.stack.hcl`: a Terragrunt unit or stack calling modules.)
-    if name.ends_with(".tf") || terraform::is_tfvars(name) || terraform::is_terragrunt(name) {
+    if name.ends_with(".tf") || terraform::is_var_file(name) || terraform::is_terragrunt(name) {
         return Some(Format::Terraform);
     }
     // Outside workflow directories, YAML and `.template` files may be CloudFormation

@@ -33,7 +33,7 @@ pub struct TfFile {
 }
 
 pub fn parse_file(src: &SourceFile) -> Result<TfFile, ParseFailure> {
-    if is_tfvars(&src.rel) {
+    if is_var_file(&src.rel) {
         return parse_tfvars(&src.text);
     }
     if let Some(ident) = terragrunt::wrapper_of(&src.rel) {
@@ -54,6 +54,12 @@ pub fn is_terragrunt(rel: &str) -> bool {
 pub fn is_tfvars(rel: &str) -> bool {
     let name = rel.rsplit('/').next().unwrap_or(rel).to_ascii_lowercase();
     name == "terraform.tfvars" || name.ends_with(".auto.tfvars")
+}
+
+/// Any variables file (`*.tfvars`): loaded by Terraform itself ([`is_tfvars`], in the
+/// directory of the `.tf` files), or passed with `-var-file` (a deployment of the directory).
+pub fn is_var_file(rel: &str) -> bool {
+    rel.to_ascii_lowercase().ends_with(".tfvars")
 }
 
 /// A variables file: its attributes, as one `tfvars` block. (The text is read as the body of
@@ -98,11 +104,11 @@ fn parse_tfvars(text: &str) -> Result<TfFile, ParseFailure> {
 
 /// The values the variables files of a directory give (`terraform.tfvars` first, then the
 /// `*.auto.tfvars` in name order, later ones winning), as `var.NAME` symbols.
-fn tfvars_inputs(files: &DirFiles<&SourceFile>, parsed: &[(FileId, TfFile)]) -> Syms {
+fn tfvars_inputs(files: &DirFiles<&SourceFile>, parsed: &[(FileId, TfFile)], dir: &str) -> Syms {
     let mut vars: Vec<(bool, &str, &TfFile)> = parsed
         .iter()
         .map(|(id, f)| (files[*id].rel.as_str(), f))
-        .filter(|(rel, _)| is_tfvars(rel))
+        .filter(|(rel, _)| is_tfvars(rel) && parent_dir(rel) == dir)
         .map(|(rel, f)| (!rel.ends_with("terraform.tfvars"), rel, f))
         .collect();
     vars.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
@@ -269,8 +275,110 @@ pub fn link_dir(
         outputs: &outputs,
         repo,
     };
-    let inputs = tfvars_inputs(files, &parsed);
+    let dir = dir_of(files, &parsed);
+    let inputs = tfvars_inputs(files, &parsed, &dir);
+    let var_files = var_files(files, &parsed, &dir);
+    // (the directory's own files: a variables file is not part of the configuration)
+    let deployed: Vec<(FileId, TfFile)> = if var_files.is_empty() {
+        vec![]
+    } else {
+        parsed
+            .iter()
+            .filter(|(id, _)| !is_var_file(&files[*id].rel))
+            .cloned()
+            .collect()
+    };
     link_with(files, parsed, models, &inputs, &cx, &mut out);
+    // Each `-var-file` is a deployment of the directory: linked again with its values over
+    // the automatic ones, like a module instance its caller's (the variables file is the
+    // caller: a finding caused by a value it sets is reported on its line).
+    for (file, first, values) in var_files {
+        let mut args: Vec<(String, Node)> = inputs
+            .iter()
+            .map(|(k, v)| (k.trim_start_matches("var.").to_string(), v.clone()))
+            .filter(|(k, _)| !values.iter().any(|(n, _)| n == k))
+            .collect();
+        args.extend(values);
+        let rel = &files[file].rel;
+        let call = CallSite {
+            file,
+            header: first,
+            name: String::new(),
+            how: format!(
+                "deployed with `-var-file={}`",
+                rel.strip_prefix(&format!("{dir}/")).unwrap_or(rel)
+            ),
+            inputs: args,
+            rest_unknown: false,
+            via: vec![],
+        };
+        let sources: Vec<(FileId, SourceFile)> = deployed
+            .iter()
+            .map(|(id, _)| {
+                let f = files[*id];
+                let copy = SourceFile::new(f.path.clone(), f.rel.clone(), f.text.clone(), f.format);
+                (*id, copy.with_bom(f.bom()))
+            })
+            .collect();
+        let module = ModuleFiles {
+            sources,
+            parsed: deployed.clone(),
+        };
+        link_instance(rel, &module, call, &cx, &mut out);
+    }
+    out
+}
+
+/// A `-var-file`: the file, where its first value is, and the variables it sets.
+type VarFile = (FileId, Span, Vec<(String, Node)>);
+
+/// Most `-var-file` deployments of one directory linked.
+const MAX_VAR_FILES: usize = 8;
+
+/// The `-var-file`s of a directory (its `*.tfvars` other than those Terraform loads itself,
+/// and those in directories below it without `.tf` files): (file, where its first value is,
+/// the variables it sets). Only a file that sets the directory's declared variables (at least
+/// half of what it sets) is one: a variables file of some other configuration is not read
+/// as this one's.
+fn var_files(
+    files: &DirFiles<&SourceFile>,
+    parsed: &[(FileId, TfFile)],
+    dir: &str,
+) -> Vec<VarFile> {
+    let declared: std::collections::HashSet<&str> = parsed
+        .iter()
+        .flat_map(|(_, f)| f.blocks.iter().filter(|b| b.ident == "variable"))
+        .filter_map(|b| b.label(0))
+        .collect();
+    let mut out: Vec<VarFile> = parsed
+        .iter()
+        .filter(|(id, _)| {
+            let rel = &files[*id].rel;
+            is_var_file(rel) && !(is_tfvars(rel) && parent_dir(rel) == dir)
+        })
+        .filter_map(|(id, f)| {
+            let values: Vec<(String, Node)> = f
+                .blocks
+                .iter()
+                .filter(|b| b.ident == "tfvars")
+                .flat_map(|b| &b.attrs)
+                .map(|e| (e.key.clone(), e.value.clone()))
+                .collect();
+            let known = values
+                .iter()
+                .filter(|(k, _)| declared.contains(k.as_str()))
+                .count();
+            let first = f
+                .blocks
+                .iter()
+                .flat_map(|b| &b.attrs)
+                .map(|e| e.key_span)
+                .next()?;
+            (known > 0 && known * 2 >= values.len()).then_some((*id, first, values))
+        })
+        .collect();
+    out.sort_by(|a, b| files[a.0].rel.cmp(&files[b.0].rel));
+    out.truncate(MAX_VAR_FILES);
     out
 }
 
@@ -843,6 +951,21 @@ fn link_module(dir: &str, source: &str, call: CallSite, cx: &LinkCx<'_>, out: &m
     let Some(module) = module_files(&target, cx) else {
         return;
     };
+    link_instance(dir, &module, call, cx, out);
+}
+
+/// Link a module (read: `module`) with one caller's values; `dir` is where the caller is (a
+/// module's directory, or a `-var-file`), kept on the stack.
+fn link_instance(
+    dir: &str,
+    module: &ModuleFiles,
+    call: CallSite,
+    cx: &LinkCx<'_>,
+    out: &mut Linked,
+) {
+    if cx.budget.get() == 0 {
+        return;
+    }
     cx.budget.set(cx.budget.get() - 1);
     let parsed = module.parsed.clone();
     let sources = &module.sources;
@@ -1103,12 +1226,24 @@ fn is_literal(n: &Node) -> bool {
 
 /// The directory (relative to the scan root) the files of a module are in.
 fn dir_of(sources: &DirFiles<&SourceFile>, files: &[(FileId, TfFile)]) -> String {
+    // (the `-var-files` of a directory may sit below it: the directory is the shallowest)
     files
-        .first()
-        .map(|(id, _)| sources[*id].rel.as_str())
-        .and_then(|r| r.rsplit_once('/'))
-        .map(|(d, _)| d.to_string())
+        .iter()
+        .map(|(id, _)| parent_dir(&sources[*id].rel))
+        .min_by_key(|d| {
+            if d.is_empty() {
+                0
+            } else {
+                1 + d.matches('/').count()
+            }
+        })
         .unwrap_or_default()
+        .to_string()
+}
+
+/// The directory of a file, relative to the scan root (`""` at the root).
+fn parent_dir(rel: &str) -> &str {
+    rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
 }
 
 /// The symbols of a module: its variables (the caller's `inputs` over the literal defaults),
