@@ -244,6 +244,21 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
                 };
                 (f.file, f.span) = at;
                 f.related.insert(0, used);
+            } else if let Some((file, one)) = caller_literal(scan, f, r) {
+                // An expression of the module (`each.value.policy`, `var.arns[count.index]`)
+                // whose value is one literal the outermost caller writes: the finding is
+                // about that literal.
+                let expr = scan
+                    .get_file(f.file)
+                    .map(|src| src.slice(f.span).trim().to_string())
+                    .unwrap_or_default();
+                let used = crate::diag::Label {
+                    file: f.file,
+                    span: f.span,
+                    message: format!("the module uses `{expr}` here"),
+                };
+                (f.file, f.span) = (file, one);
+                f.related.insert(0, used);
             }
         }
         let mut seen = Vec::new();
@@ -259,6 +274,45 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
             });
         }
     }
+}
+
+/// Where the outermost caller of `r` writes the one literal a finding quotes, when the
+/// finding sits on an expression of the module (not on a literal of its own): the first value
+/// the message quotes that is written exactly once, as a quoted string, among everything that
+/// caller passes.
+fn caller_literal(
+    scan: &Scan,
+    f: &Finding,
+    r: &crate::model::RenderedBy,
+) -> Option<(crate::source::FileId, crate::source::Span)> {
+    let (file, inputs) = r.callers.last()?;
+    let here = scan.get_file(f.file)?.slice(f.span).trim();
+    let expression =
+        here.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && !here.contains(['"', '\n']);
+    if !expression {
+        return None;
+    }
+    let src = scan.get_file(*file)?;
+    let written = |span: crate::source::Span| {
+        let t = src.slice(span).trim();
+        t.len() >= 2 && t.starts_with('"') && t.ends_with('"')
+    };
+    f.message.split('`').skip(1).step_by(2).find_map(|quoted| {
+        let mut spans: Vec<crate::source::Span> = inputs
+            .iter()
+            .flat_map(|a| &a.strings)
+            .filter(|(text, _)| {
+                text == quoted || quoted.strip_prefix("repo:") == Some(text.as_str())
+            })
+            .map(|(_, span)| *span)
+            .collect();
+        spans.sort();
+        spans.dedup();
+        match spans.as_slice() {
+            [one] if written(*one) => Some((*file, *one)),
+            _ => None,
+        }
+    })
 }
 
 /// A finding located in (or pointing into) a block that is not created by default

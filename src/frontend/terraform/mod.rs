@@ -329,6 +329,25 @@ pub fn link_dir(
     out
 }
 
+/// A JSON heredoc anywhere in a variables file's value (`custom_policy = <<EOF {…} EOF` in a
+/// map of projects) read as the document it is, where its text is (a few levels deep).
+fn heredoc_documents(v: &mut Node, text: &str, depth: usize) {
+    match &mut v.value {
+        Value::Tagged(tag, _) if tag == "heredoc" => {
+            if let Some(doc) = heredoc_document(text, v.span, &Syms::new()) {
+                v.value = Value::Tagged("jsonencode".into(), Box::new(doc));
+            }
+        }
+        Value::Map(entries) if depth < 4 => entries
+            .iter_mut()
+            .for_each(|e| heredoc_documents(&mut e.value, text, depth + 1)),
+        Value::Seq(items) if depth < 4 => items
+            .iter_mut()
+            .for_each(|i| heredoc_documents(i, text, depth + 1)),
+        _ => {}
+    }
+}
+
 /// A `-var-file`: the file, where its first value is, and the variables it sets.
 type VarFile = (FileId, Span, Vec<(String, Node)>);
 
@@ -362,7 +381,11 @@ fn var_files(
                 .iter()
                 .filter(|b| b.ident == "tfvars")
                 .flat_map(|b| &b.attrs)
-                .map(|e| (e.key.clone(), e.value.clone()))
+                .map(|e| {
+                    let mut v = e.value.clone();
+                    heredoc_documents(&mut v, &files[*id].text, 0);
+                    (e.key.clone(), v)
+                })
                 .collect();
             let known = values
                 .iter()
@@ -2418,6 +2441,7 @@ impl<'a> Module<'a> {
                 } else if b.ident == "module" {
                     // A known registry module with `for_each`/`count`: one role per instance,
                     // each with its own `each.*`/`count.index` (`module.x["key"]`).
+                    let before = models[*id].roles.len();
                     for (key, each) in expansions(b) {
                         if each.is_empty() {
                             modules::module(models, *id, b);
@@ -2431,6 +2455,15 @@ impl<'a> Module<'a> {
                             resolve(&mut e.value, &each);
                         }
                         modules::module(models, *id, &one);
+                    }
+                    // (attachments name the module's roles by name: `role = local.admin_name`)
+                    for i in before..models[*id].roles.len() {
+                        let r = &models[*id].roles[i];
+                        let owner = r.owner.clone();
+                        if let Some(name) = r.name.as_ref().and_then(|n| n.value.known()) {
+                            self.role_names.entry(name).or_insert_with(|| owner.clone());
+                        }
+                        self.roles.entry(owner).or_insert((*id, i));
                     }
                 }
             }

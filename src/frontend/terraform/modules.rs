@@ -13,6 +13,10 @@
 //!   `default_subject`, default `ref:refs/heads/main`, `*` meaning `:*`), v2
 //!   `github_repositories` (a bare entry gets `:*`); always `StringLike` on `sub` and
 //!   `StringEquals` on `aud`; `enterprise_slug` (v3) moves the issuer.
+//! - cds-snc/terraform-modules `gh_oidc_role` (v2 to v11): one role per entry of `roles`,
+//!   named `name`, `StringLike` on `sub` only (no `aud` condition):
+//!   `repo:{org_name}/{repo_name}:{claim}`, or one subject per entry of `claims` (v11).
+//!   Its roles are named for attachments in the caller (`role = local.admin_name`).
 //!
 //! An input that shapes the policy but is not statically known (a variable condition
 //! operator, extra conditions from a variable) makes the module unjudgeable: it is skipped
@@ -33,6 +37,7 @@ enum Kind {
     TamIamRole,
     UnfuncoV2,
     UnfuncoV3,
+    CdsGhOidcRole,
 }
 
 fn kind(b: &Block) -> Option<Kind> {
@@ -45,6 +50,12 @@ fn kind(b: &Block) -> Option<Kind> {
         return Some(Kind::TamIamRole);
     }
     let lower = path.to_ascii_lowercase();
+    // (`github.com/cds-snc/terraform-modules//gh_oidc_role?ref=v11.4.5`, and the older
+    // `github.com/cds-snc/terraform-modules?ref=v2.0.1//gh_oidc_role`)
+    let whole = source.to_ascii_lowercase();
+    if whole.contains("cds-snc/terraform-modules") && whole.contains("//gh_oidc_role") {
+        return Some(Kind::CdsGhOidcRole);
+    }
     if lower.contains("unfunco/oidc-github") || lower.contains("unfunco/terraform-aws-oidc-github")
     {
         return Some(if b.attr("github_repositories").is_some() {
@@ -225,6 +236,10 @@ pub fn is_known(b: &Block) -> bool {
 
 pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
     let Some(kind) = kind(b) else { return };
+    if kind == Kind::CdsGhOidcRole {
+        cds_roles(models, id, b);
+        return;
+    }
     if flag(b, "create") == Some(false) {
         return;
     }
@@ -322,6 +337,7 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                 }
             }
         }
+        Kind::CdsGhOidcRole => return,
         Kind::UnfuncoV2 | Kind::UnfuncoV3 => {
             if flag(b, "create_iam_role") == Some(false) {
                 return;
@@ -426,6 +442,35 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
             }
         }
     }
+    let owner = format!("module.{}", b.label(0).unwrap_or("?"));
+    let role = Rendered {
+        span: b.span,
+        at: h,
+        issuer: issuer.0,
+        actions,
+        conds,
+        owner,
+        name: role_name,
+        managed,
+    };
+    push_role(models, id, role);
+}
+
+/// A role a module call creates, with its trust policy's parts: where the statement is
+/// (`span`, the principal `at`), the issuer, actions and conditions.
+struct Rendered {
+    span: Span,
+    at: Span,
+    issuer: String,
+    actions: Vec<&'static str>,
+    conds: Vec<(String, Span, Vec<CondKey>)>,
+    owner: String,
+    name: Option<Spanned<Template>>,
+    managed: Vec<Spanned<Template>>,
+}
+
+fn push_role(models: &mut super::DirFiles<FileModel>, id: FileId, r: Rendered) {
+    let h = r.at;
     let principal = Node::new(
         h,
         Value::Str(Template {
@@ -434,13 +479,13 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                 Part::Unknown("partition".into()),
                 Part::Lit(":iam::".into()),
                 Part::Unknown("account_id".into()),
-                Part::Lit(format!(":oidc-provider/{}", issuer.0)),
+                Part::Lit(format!(":oidc-provider/{}", r.issuer)),
             ],
         }),
     );
     let condition = map(
         h,
-        conds
+        r.conds
             .into_iter()
             .map(|(op, os, keys)| {
                 let inner = map(
@@ -454,13 +499,13 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
             .collect(),
     );
     let statement = map(
-        b.span,
+        r.span,
         vec![
             ("Effect".into(), h, lit(h, "Allow")),
             (
                 "Action".into(),
                 h,
-                seq(h, actions.iter().map(|a| lit(h, a)).collect()),
+                seq(h, r.actions.iter().map(|a| lit(h, a)).collect()),
             ),
             (
                 "Principal".into(),
@@ -471,17 +516,16 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
         ],
     );
     let doc = map(
-        b.span,
+        r.span,
         vec![
             ("Version".into(), h, lit(h, "2012-10-17")),
             ("Statement".into(), h, seq(h, vec![statement])),
         ],
     );
-    let owner = format!("module.{}", b.label(0).unwrap_or("?"));
     let policy = policy_from_tree(
         id,
         &doc,
-        owner.clone(),
+        r.owner.clone(),
         Some(PolicyKind::Trust),
         Family::ReadOnly,
     );
@@ -489,11 +533,102 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
     m.policies.push(policy);
     m.roles.push(Role {
         file: id,
-        span: b.span,
-        owner,
-        name: role_name,
+        span: r.span,
+        owner: r.owner,
+        name: r.name,
         trust: Some(PolicyRef::new(id, m.policies.len() - 1)),
         permission_policies: vec![],
-        managed_policy_arns: Attached::all(id, managed),
+        managed_policy_arns: Attached::all(id, r.managed),
     });
+}
+
+/// cds-snc/terraform-modules `gh_oidc_role`: a role per entry of `roles` (named `name`),
+/// trusting GitHub's provider with `StringLike` on `sub` only (no `aud` condition), the
+/// subjects `repo:{org_name}/{repo_name}:{claim}` (`org_name` defaults to `cds-snc`), or one
+/// per entry of the role's `claims` (each may set its own `org_name`; v11). A role list the
+/// scan cannot read is skipped.
+fn cds_roles(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
+    let Some(roles) = b.attr("roles") else { return };
+    let Value::Seq(entries) = &roles.value else {
+        return;
+    };
+    let org = b
+        .attr("org_name")
+        .cloned()
+        .unwrap_or_else(|| lit(b.header, "cds-snc"));
+    let label = b.label(0).unwrap_or("?");
+    for e in entries {
+        if !matches!(e.value, Value::Map(_)) {
+            continue;
+        }
+        let name = e.get("name");
+        let at = name.map_or(e.span, |n| n.span);
+        let claims: Vec<&Node> = match e.get("claims").map(|c| &c.value) {
+            Some(Value::Seq(cs)) if !cs.is_empty() => cs.iter().collect(),
+            _ => vec![e],
+        };
+        let subs: Vec<Node> = claims
+            .iter()
+            .map(|c| cds_subject(c.get("org_name").unwrap_or(&org), c, e.span))
+            .collect();
+        let mut conds = Vec::new();
+        add_condition(
+            &mut conds,
+            ("StringLike".into(), at),
+            (format!("{GITHUB}:sub"), at),
+            subs,
+            e.span,
+        );
+        let shown = name
+            .and_then(Node::as_str)
+            .unwrap_or_else(|| "?".to_string());
+        push_role(
+            models,
+            id,
+            Rendered {
+                span: e.span,
+                at,
+                issuer: GITHUB.into(),
+                actions: vec!["sts:AssumeRoleWithWebIdentity"],
+                conds,
+                owner: format!("module.{label}.aws_iam_role.this[\"{shown}\"]"),
+                name: name.map(|n| {
+                    Spanned::new(
+                        n.as_template()
+                            .cloned()
+                            .unwrap_or_else(|| Template::unknown("name")),
+                        n.span,
+                    )
+                }),
+                managed: vec![],
+            },
+        );
+    }
+}
+
+/// `"repo:${org}/${c.repo_name}:${c.claim}"`, written where its wildcard is (`repo_name = "*"`,
+/// else the claim).
+fn cds_subject(org: &Node, c: &Node, fallback: Span) -> Node {
+    let mut parts = vec![Part::Lit("repo:".into())];
+    let mut push = |n: Option<&Node>, what: &str| match n.and_then(Node::as_template) {
+        Some(t) => t.parts.iter().for_each(|p| match (parts.last_mut(), p) {
+            (Some(Part::Lit(prev)), Part::Lit(s)) => prev.push_str(s),
+            _ => parts.push(p.clone()),
+        }),
+        None => parts.push(Part::Unknown(what.into())),
+    };
+    push(Some(org), "org_name");
+    push(Some(&lit(fallback, "/")), "");
+    let repo = c.get("repo_name");
+    push(repo, "repo_name");
+    push(Some(&lit(fallback, ":")), "");
+    let claim = c.get("claim");
+    push(claim, "claim");
+    let wild = |n: Option<&Node>| n.and_then(Node::as_str).is_some_and(|s| s.contains('*'));
+    let span = if wild(repo) {
+        repo.map(|n| n.span)
+    } else {
+        claim.or(repo).map(|n| n.span)
+    };
+    Node::new(span.unwrap_or(fallback), Value::Str(Template { parts }))
 }
