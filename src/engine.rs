@@ -150,31 +150,36 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
         let Some(m) = scan.models.get(f.file) else {
             continue;
         };
-        if m.rendered_by.is_empty() {
-            continue;
-        }
-        let inside: Vec<&crate::model::RenderedBy> = m
+        let inside: Vec<(&crate::model::RenderedBy, &str)> = m
             .rendered_by
             .iter()
-            .filter(|r| {
-                m.policies
-                    .get(r.policy)
-                    .is_some_and(|p| p.span.start <= f.span.start && f.span.end <= p.span.end)
+            .filter_map(|r| {
+                let p = m.policies.get(r.policy)?;
+                (p.span.start <= f.span.start && f.span.end <= p.span.end)
+                    .then_some((r, p.owner.as_str()))
             })
             .collect();
-        let named: Vec<&&crate::model::RenderedBy> = inside
+        let named: Vec<(&crate::model::RenderedBy, &str)> = inside
             .iter()
-            .filter(|r| f.message.contains(&m.policies[r.policy].owner))
+            .filter(|(_, owner)| f.message.contains(owner))
+            .copied()
             .collect();
-        let chosen: Vec<&crate::model::RenderedBy> = if named.is_empty() {
+        let chosen: Vec<(&crate::model::RenderedBy, &str)> = if !named.is_empty() {
+            named
+        } else if !inside.is_empty() {
             inside
         } else {
-            named.into_iter().copied().collect()
+            // Not in a policy (an attached ARN of a module's role): the module instance the
+            // message names, by its policies' callers.
+            instance_of(scan, f).into_iter().collect()
         };
+        if chosen.is_empty() {
+            continue;
+        }
         // A value a single caller passes whole (`values = var.subjects`): the finding is about
         // the caller's argument, the module's line is where it is used.
         // Through a chain of modules, up to the outermost caller passing it.
-        if let [r] = chosen.as_slice() {
+        if let [(r, _)] = chosen.as_slice() {
             let var_at = |file, span| -> Option<String> {
                 let text = scan.get_file(file)?.slice(span).trim();
                 // (`values.x`: a Terragrunt unit passing on its stack's value)
@@ -262,7 +267,7 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
             }
         }
         let mut seen = Vec::new();
-        for r in chosen {
+        for (r, owner) in chosen {
             if seen.contains(&(r.file, r.span)) {
                 continue;
             }
@@ -270,10 +275,26 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
             f.related.push(crate::diag::Label {
                 file: r.file,
                 span: r.span,
-                message: format!("{} here, for {}", r.how, m.policies[r.policy].owner),
+                message: format!("{} here, for {owner}", r.how),
             });
         }
     }
+}
+
+/// The caller of the module instance a finding outside any policy is about: the first policy
+/// (in file order) of a module instance whose owner the message names (`module.a.aws_iam_role.x
+/// (in live)`), with its callers.
+fn instance_of<'s>(scan: &'s Scan, f: &Finding) -> Option<(&'s crate::model::RenderedBy, &'s str)> {
+    if !f.message.contains("module.") {
+        return None;
+    }
+    scan.models.iter().find_map(|m| {
+        m.rendered_by.iter().find_map(|r| {
+            let owner = m.policies.get(r.policy)?.owner.as_str();
+            (!r.callers.is_empty() && owner.starts_with("module.") && f.message.contains(owner))
+                .then_some((r, owner))
+        })
+    })
 }
 
 /// Where the outermost caller of `r` writes the one literal a finding quotes, when the
@@ -287,6 +308,12 @@ fn caller_literal(
 ) -> Option<(crate::source::FileId, crate::source::Span)> {
     let (file, inputs) = r.callers.last()?;
     let here = scan.get_file(f.file)?.slice(f.span).trim();
+    // (`"${var.arns[count.index]}"`: one interpolation is the expression)
+    let here = here
+        .strip_prefix("\"${")
+        .and_then(|h| h.strip_suffix("}\""))
+        .filter(|h| !h.contains("${"))
+        .unwrap_or(here);
     let expression =
         here.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && !here.contains(['"', '\n']);
     if !expression {

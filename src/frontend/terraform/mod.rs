@@ -903,8 +903,14 @@ fn expansions(b: &Block) -> Vec<(Option<(String, String)>, Syms)> {
             .collect();
     }
     if let Some(c) = b.attr("count") {
-        let Value::Num(n) = &c.value else {
-            return one();
+        // (a number, or a string of one: `"${length(var.arns)}"`)
+        let n = match &c.value {
+            Value::Num(n) => n.clone(),
+            Value::Str(t) => match t.known() {
+                Some(n) => n,
+                None => return one(),
+            },
+            _ => return one(),
         };
         let Some(n) = n
             .trim()
@@ -2227,18 +2233,52 @@ fn referenced(n: &Node, ty: &str) -> Option<String> {
     let [Part::Unknown(e)] = t.parts.as_slice() else {
         return None;
     };
-    // `element(aws_iam_role.x.*.name, 0)`, `one(aws_iam_role.x[*].name)`: the one instance
-    let e = e.trim();
-    let e = e
-        .strip_prefix("element(")
-        .and_then(|r| r.rsplit_once(','))
-        .map(|(x, _)| x)
-        .or_else(|| e.strip_prefix("one(").and_then(|r| r.strip_suffix(')')))
-        .unwrap_or(e);
-    let k = ref_key(e);
+    let k = ref_key(unwrapped(e));
     let rest = k.strip_prefix(ty)?.strip_prefix('.')?;
     let name = rest.split('.').next()?;
     Some(format!("{ty}.{name}"))
+}
+
+/// The reference inside calls that pass it through: `element(aws_iam_role.x.*.name, 0)` and
+/// `one(aws_iam_role.x[*].name)` (the one instance), `try(data.x[0].json, "")` and
+/// `coalesce(…)` (the first argument: the others are fallbacks), `tostring(…)`.
+fn unwrapped(e: &str) -> &str {
+    let mut e = e.trim();
+    for _ in 0..4 {
+        let Some((f, rest)) = e.split_once('(') else {
+            return e;
+        };
+        let Some(inner) = rest.strip_suffix(')') else {
+            return e;
+        };
+        let first = first_argument(inner);
+        let whole = first.len() == inner.len();
+        e = match f.trim() {
+            "element" | "try" | "coalesce" => first.trim(),
+            "one" | "tostring" | "tolist" | "sensitive" | "nonsensitive" if whole => first.trim(),
+            _ => return e,
+        };
+    }
+    e
+}
+
+/// The first top-level argument of a call's argument list (outside brackets and strings).
+fn first_argument(args: &str) -> &str {
+    let mut depth = 0i32;
+    let mut quoted = false;
+    let mut escaped = false;
+    for (i, c) in args.char_indices() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if quoted => escaped = true,
+            '"' => quoted = !quoted,
+            '(' | '[' | '{' if !quoted => depth += 1,
+            ')' | ']' | '}' if !quoted => depth -= 1,
+            ',' if !quoted && depth == 0 => return &args[..i],
+            _ => {}
+        }
+    }
+    args
 }
 
 impl<'a> Module<'a> {
