@@ -65,6 +65,38 @@ fn concat(parts: Vec<Part>) -> Template {
     Template { parts: out }
 }
 
+/// CloudFormation dynamic references in a string's literal text
+/// (`{{resolve:ssm:/account/oidc:1}}`, `{{resolve:secretsmanager:…}}`): values read from
+/// Parameter Store or Secrets Manager when the stack deploys, unknown here (never taken as
+/// the text they are written as).
+fn dynamic_references(t: Template) -> Template {
+    if !t
+        .parts
+        .iter()
+        .any(|p| matches!(p, Part::Lit(s) if s.contains("{{resolve:")))
+    {
+        return t;
+    }
+    let mut parts = Vec::new();
+    for p in t.parts {
+        let Part::Lit(s) = p else {
+            push(&mut parts, p);
+            continue;
+        };
+        let mut rest = s.as_str();
+        while let Some(i) = rest.find("{{resolve:") {
+            let Some(j) = rest[i..].find("}}") else {
+                break;
+            };
+            push(&mut parts, Part::Lit(rest[..i].to_string()));
+            push(&mut parts, Part::Unknown(rest[i + 2..i + j].to_string()));
+            rest = &rest[i + j + 2..];
+        }
+        push(&mut parts, Part::Lit(rest.to_string()));
+    }
+    concat(parts)
+}
+
 fn unknown(span: Span, what: impl Into<String>) -> Node {
     Node::new(span, Value::Str(Template::unknown(what)))
 }
@@ -272,8 +304,14 @@ impl<'a> Ctx<'a> {
             return r;
         }
         match &n.value {
-            // Outside `Fn::Sub`, `${…}` is literal text in CloudFormation.
-            Value::Str(t) if !t.is_known() => str_node(n.span, Template::lit(t.display())),
+            // Outside `Fn::Sub`, `${…}` is literal text in CloudFormation; a dynamic reference
+            // (`{{resolve:ssm:/oidc/provider}}`) is resolved at deployment: unknown.
+            Value::Str(t) if !t.is_known() => {
+                str_node(n.span, dynamic_references(Template::lit(t.display())))
+            }
+            Value::Str(t) if t.display().contains("{{resolve:") => {
+                str_node(n.span, dynamic_references(t.clone()))
+            }
             // (`!Ref AWS::NoValue` removes a list's item)
             Value::Seq(items) => Node {
                 span: n.span,
@@ -364,11 +402,18 @@ impl<'a> Ctx<'a> {
                 None => unknown(outer.span, "Ref"),
             },
             "Sub" => match &arg.value {
-                Value::Str(t) => str_node(arg.span, self.sub(&t.display(), None, depth)),
+                Value::Str(t) => str_node(
+                    arg.span,
+                    dynamic_references(self.sub(&t.display(), None, depth)),
+                ),
                 Value::Seq(items) => match (items.first(), items.get(1)) {
                     (Some(s), vars) if s.as_template().is_some() => str_node(
                         s.span,
-                        self.sub(&s.as_template().unwrap().display(), vars, depth),
+                        dynamic_references(self.sub(
+                            &s.as_template().unwrap().display(),
+                            vars,
+                            depth,
+                        )),
                     ),
                     _ => unknown(outer.span, "Fn::Sub"),
                 },
