@@ -1304,6 +1304,23 @@ fn symbols(
         syms.insert(k.clone(), v.clone());
     }
     locals_rounds(files, &mut syms);
+    // `data.aws_iam_policy.x.arn` passed to a module (`policy_arns = [data.….admin.arn]`):
+    // the ARN or name it looks up (a name is an AWS-managed policy's, as in an attachment).
+    for (_, f) in files {
+        for b in &f.blocks {
+            if b.ident == "data"
+                && b.label(0) == Some("aws_iam_policy")
+                && let Some(n) = b.label(1)
+                && let Some(by) = b.attr("arn").or_else(|| b.attr("name"))
+            {
+                let mut v = by.clone();
+                resolve(&mut v, &syms);
+                if v.as_template().is_some_and(|t| t.is_known()) {
+                    syms.insert(format!("data.aws_iam_policy.{n}.arn"), v);
+                }
+            }
+        }
+    }
     // A module's arguments may use locals, and locals a module's outputs (and one module's
     // arguments another's outputs): two rounds of each settle the chains seen in practice.
     if let Some((dir, cx)) = cx {
