@@ -766,3 +766,54 @@ fn policy_resources_repeated_by_for_each_are_copied_a_bounded_number_of_times() 
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn var_files_deploy_a_directory_a_bounded_number_of_times() {
+    let d = tempfile::tempdir().unwrap();
+    // A configuration calling a module 40 times, with 60 variables files beside it and below
+    // it: at most 8 deployments, each with its own bounded instance budget.
+    let mut root =
+        String::from("variable \"sub\" {\n  default = \"repo:acme/app:ref:refs/heads/main\"\n}\n");
+    for i in 0..40 {
+        root.push_str(&format!(
+            "module \"m{i}\" {{\n  source = \"./mod\"\n  sub = var.sub\n}}\n"
+        ));
+    }
+    let module = "variable \"sub\" {}\nresource \"aws_iam_role\" \"r\" {\n  name = \"r\"\n  assume_role_policy = jsonencode({Statement = [{Effect = \"Allow\", Action = \"sts:AssumeRoleWithWebIdentity\", Principal = {Federated = \"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com\"}, Condition = {StringLike = {\"token.actions.githubusercontent.com:sub\" = var.sub}}}]})\n}\n";
+    let mut files = vec![
+        ("main.tf".to_string(), root),
+        ("mod/main.tf".to_string(), module.to_string()),
+    ];
+    for i in 0..30 {
+        files.push((
+            format!("env{i}.tfvars"),
+            format!("sub = \"repo:acme/app{i}:*\"\n"),
+        ));
+        files.push((
+            format!("envs/e{i}/inputs.tfvars"),
+            format!("sub = \"repo:acme/other{i}:*\"\n"),
+        ));
+    }
+    write_files(d.path(), &files);
+    let out =
+        run_guarded(
+            bin()
+                .current_dir(d.path())
+                .args(["--format", "json", "--exit-zero", "."]),
+        );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let wide = v["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["rule"] == "trust-sub-repo-wide")
+        .count();
+    // 8 deployments (the first 8 files by path), each judging the module's 32 instances at most
+    assert!(wide > 0 && wide <= 8 * 32, "{wide}");
+}

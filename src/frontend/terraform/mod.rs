@@ -324,7 +324,15 @@ pub fn link_dir(
             sources,
             parsed: deployed.clone(),
         };
-        link_instance(rel, &module, call, &cx, &mut out);
+        // (each deployment with the instance budget of a directory of its own)
+        let budget = std::cell::Cell::new(MAX_INSTANCES);
+        let vcx = LinkCx {
+            budget: &budget,
+            stack: vec![],
+            chain: vec![],
+            ..cx
+        };
+        link_instance(rel, &module, call, &vcx, &mut out);
     }
     out
 }

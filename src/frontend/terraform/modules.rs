@@ -17,6 +17,12 @@
 //!   named `name`, `StringLike` on `sub` only (no `aud` condition):
 //!   `repo:{org_name}/{repo_name}:{claim}`, or one subject per entry of `claims` (v11).
 //!   Its roles are named for attachments in the caller (`role = local.admin_name`).
+//! - terraform-module/github-oidc-provider (registry or git; v1 to v2.3): `repositories`, each
+//!   `repo:` + the entry, with `:*` appended unless it holds a `:`; `StringLike` on `sub` only;
+//!   `role_name`; `oidc_role_attach_policies`; `create_oidc_role = false` creates nothing.
+//! - thetestlabs/oidc-with-github-actions (v0.1): `repo:{github_org}/{repo}:*` for each of
+//!   `github_repositories`, `StringLike` on `sub` only; `iam_role_name`; the AWS-managed
+//!   `iam_role_policy` (`ReadOnlyAccess` by default); `enabled = false` creates nothing.
 //!
 //! An input that shapes the policy but is not statically known (a variable condition
 //! operator, extra conditions from a variable) makes the module unjudgeable: it is skipped
@@ -38,6 +44,8 @@ enum Kind {
     UnfuncoV2,
     UnfuncoV3,
     CdsGhOidcRole,
+    TerraformModuleOidcProvider,
+    Thetestlabs,
 }
 
 fn kind(b: &Block) -> Option<Kind> {
@@ -56,6 +64,16 @@ fn kind(b: &Block) -> Option<Kind> {
     if whole.contains("cds-snc/terraform-modules") && whole.contains("//gh_oidc_role") {
         return Some(Kind::CdsGhOidcRole);
     }
+    if lower.contains("terraform-module/github-oidc-provider")
+        || lower.contains("terraform-module/terraform-aws-github-oidc-provider")
+    {
+        return Some(Kind::TerraformModuleOidcProvider);
+    }
+    if lower.contains("thetestlabs/oidc-with-github-actions")
+        || lower.contains("thetestlabs/terraform-aws-oidc-with-github-actions")
+    {
+        return Some(Kind::Thetestlabs);
+    }
     if lower.contains("unfunco/oidc-github") || lower.contains("unfunco/terraform-aws-oidc-github")
     {
         return Some(if b.attr("github_repositories").is_some() {
@@ -65,6 +83,22 @@ fn kind(b: &Block) -> Option<Kind> {
         });
     }
     None
+}
+
+/// A template of `parts`, adjacent literals joined.
+fn joined(parts: Vec<Part>) -> Template {
+    let mut out: Vec<Part> = Vec::with_capacity(parts.len());
+    for p in parts {
+        match (out.last_mut(), p) {
+            (Some(Part::Lit(prev)), Part::Lit(s)) => prev.push_str(&s),
+            (_, Part::Lit(s)) if s.is_empty() => {}
+            (_, p) => out.push(p),
+        }
+    }
+    if out.is_empty() {
+        out.push(Part::Lit(String::new()));
+    }
+    Template { parts: out }
 }
 
 fn lit(span: Span, s: &str) -> Node {
@@ -338,6 +372,89 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
             }
         }
         Kind::CdsGhOidcRole => return,
+        Kind::TerraformModuleOidcProvider | Kind::Thetestlabs => {
+            let tm = kind == Kind::TerraformModuleOidcProvider;
+            if flag(b, if tm { "create_oidc_role" } else { "enabled" }) == Some(false) {
+                return;
+            }
+            let input = if tm {
+                "repositories"
+            } else {
+                "github_repositories"
+            };
+            let Some(repos) = b.attr(input) else { return };
+            let subs: Vec<Node> = if tm {
+                // `repo:${repo}` when it holds a `:`, else `repo:${repo}:*`
+                items(repos)
+                    .iter()
+                    .map(|n| with_suffix(n, Some(":*")))
+                    .collect()
+            } else {
+                // `repo:${var.github_org}/${repo}:*`
+                let org = b.attr("github_org");
+                items(repos)
+                    .iter()
+                    .map(|n| {
+                        let part =
+                            |x: Option<&Node>, what: &str| match x.and_then(Node::as_template) {
+                                Some(t) => t.parts.clone(),
+                                None => vec![Part::Unknown(what.into())],
+                            };
+                        let mut parts = vec![Part::Lit("repo:".into())];
+                        parts.extend(part(org, "github_org"));
+                        parts.push(Part::Lit("/".into()));
+                        parts.extend(part(Some(n), "repository"));
+                        parts.push(Part::Lit(":*".into()));
+                        Node::new(n.span, Value::Str(joined(parts)))
+                    })
+                    .collect()
+            };
+            if subs.is_empty() {
+                return;
+            }
+            issuer = (GITHUB.to_string(), h);
+            add_condition(
+                &mut conds,
+                ("StringLike".into(), h),
+                (format!("{GITHUB}:sub"), h),
+                subs,
+                repos.span,
+            );
+            role_name = Some(
+                match b.attr(if tm { "role_name" } else { "iam_role_name" }) {
+                    Some(n) => Spanned::new(
+                        n.as_template()
+                            .cloned()
+                            .unwrap_or_else(|| Template::unknown("role_name")),
+                        n.span,
+                    ),
+                    None => Spanned::new(
+                        Template::lit(if tm {
+                            "github-oidc-provider-aws"
+                        } else {
+                            "GitHubOIDCRole"
+                        }),
+                        h,
+                    ),
+                },
+            );
+            if tm {
+                if let Some(p) = b.attr("oidc_role_attach_policies") {
+                    managed.extend(strings_of(p));
+                }
+            } else {
+                // `arn:aws:iam::aws:policy/${var.iam_role_policy}`, `ReadOnlyAccess` by default
+                let (policy, at) = match b.attr("iam_role_policy") {
+                    Some(p) => (p.as_template().cloned(), p.span),
+                    None => (Some(Template::lit("ReadOnlyAccess")), h),
+                };
+                if let Some(t) = policy {
+                    let mut parts = vec![Part::Lit("arn:aws:iam::aws:policy/".into())];
+                    parts.extend(t.parts);
+                    managed.push(Spanned::new(joined(parts), at));
+                }
+            }
+        }
         Kind::UnfuncoV2 | Kind::UnfuncoV3 => {
             if flag(b, "create_iam_role") == Some(false) {
                 return;
