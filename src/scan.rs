@@ -525,6 +525,65 @@ fn merge_instances(
                 into.switches.append(&mut m.switches);
                 into.rendered_by.append(&mut m.rendered_by);
                 into.ci_values.append(&mut m.ci_values);
+                into.named_attachments.append(&mut m.named_attachments);
+            }
+        }
+    }
+}
+
+/// Attachments naming a role created in another module instance (or directory) of the same
+/// deployment: attached to the one role of that known name whose owner ends with the same
+/// `(in DIR)` (role names are unique in an account; one deployment is one account). A name
+/// two such roles share, or none has, attaches nothing; outside module instances nothing is
+/// joined.
+fn join_named_attachments(slots: &mut [Option<Outcome>]) {
+    let pending: Vec<crate::model::NamedAttachment> = slots
+        .iter_mut()
+        .filter_map(|o| match o {
+            Some(Outcome::File(_, m)) => Some(std::mem::take(&mut m.named_attachments)),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if pending.is_empty() {
+        return;
+    }
+    let scope_of = |owner: &str| -> String {
+        match owner.rfind(" (in ") {
+            Some(i) if owner.ends_with(')') => owner[i..].to_string(),
+            _ => String::new(),
+        }
+    };
+    let mut roles: std::collections::HashMap<(String, String), Vec<(usize, usize)>> =
+        Default::default();
+    for (f, o) in slots.iter().enumerate() {
+        if let Some(Outcome::File(_, m)) = o {
+            for (i, r) in m.roles.iter().enumerate() {
+                if let Some(name) = r.name.as_ref().and_then(|n| n.value.known()) {
+                    roles
+                        .entry((name, scope_of(&r.owner)))
+                        .or_default()
+                        .push((f, i));
+                }
+            }
+        }
+    }
+    // (a directory linked as itself joins its own roles by name: across two such directories,
+    // which may deploy to different accounts, nothing is joined)
+    for a in pending.into_iter().filter(|a| !a.scope.is_empty()) {
+        let Some([(f, i)]) = roles
+            .get(&(a.role.clone(), a.scope.clone()))
+            .map(Vec::as_slice)
+        else {
+            continue;
+        };
+        if let Some(Outcome::File(_, m)) = &mut slots[*f] {
+            let r = &mut m.roles[*i];
+            r.managed_policy_arns.extend(a.managed);
+            for p in a.policies {
+                if !r.permission_policies.contains(&p) {
+                    r.permission_policies.push(p);
+                }
             }
         }
     }
@@ -541,6 +600,11 @@ fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
         for r in &mut m.roles {
             let refs = r.trust.iter_mut().chain(r.permission_policies.iter_mut());
             for p in refs.filter(|p| p.file == file) {
+                p.index += base;
+            }
+        }
+        for a in &mut m.named_attachments {
+            for p in a.policies.iter_mut().filter(|p| p.file == file) {
                 p.index += base;
             }
         }
@@ -750,6 +814,7 @@ pub fn scan_with(
         .collect();
     let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
     merge_rendered(done, &mut slots);
+    join_named_attachments(&mut slots);
     let mut outcomes: Vec<Outcome> = slots
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Skip))

@@ -88,6 +88,26 @@ pub struct FileModel {
     /// Google Cloud workload identity pools, providers and IAM members ([`gcp`]), boxed so
     /// that a file model stays small.
     pub gcp: Box<GcpModel>,
+    /// Attachments naming a role by a name no role of their own module has: joined by the scan
+    /// with the role of that name in the same deployment.
+    pub named_attachments: Vec<NamedAttachment>,
+}
+
+/// An attachment whose role is named, not referenced, and not created in its own module
+/// (`role = dependency.role.outputs.role_name`, `role = "deploy"` with the role in another
+/// module instance): the scan attaches its policies to the one role of that known name in the
+/// same deployment ([`NamedAttachment::scope`]).
+#[derive(Clone, Debug)]
+pub struct NamedAttachment {
+    pub file: FileId,
+    pub span: Span,
+    /// The role's name.
+    pub role: String,
+    /// The deployment: what the owners of its module instance end with (`(in live/prod)`),
+    /// empty for a directory linked as itself.
+    pub scope: String,
+    pub managed: Vec<Attached>,
+    pub policies: Vec<PolicyRef>,
 }
 
 /// A GitHub Actions secret or variable whose value IaC sets: what `${{ secrets.NAME }}` /
@@ -177,6 +197,7 @@ impl FileModel {
             && self.tfe_runs.is_empty()
             && self.ci_values.is_empty()
             && self.gcp.is_empty()
+            && self.named_attachments.is_empty()
     }
 }
 

@@ -8,8 +8,8 @@
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
 use crate::model::{
-    AccessKey, Attached, CiValue, FileModel, PolicyRef, Role, SStr, Spanned, SubjectTemplate,
-    Switch,
+    AccessKey, Attached, CiValue, FileModel, NamedAttachment, PolicyRef, Role, SStr, Spanned,
+    SubjectTemplate, Switch,
 };
 use crate::model::{OidcProvider, PolicyDoc, PolicyKind};
 use crate::source::embedded::Embedded;
@@ -1087,6 +1087,9 @@ fn link_instance(
         m.roles.iter_mut().for_each(|r| rename(&mut r.owner));
         m.providers.iter_mut().for_each(|p| rename(&mut p.owner));
         m.access_keys.iter_mut().for_each(|k| rename(&mut k.owner));
+        m.named_attachments
+            .iter_mut()
+            .for_each(|a| a.scope = suffix.clone());
     }
     let used: Vec<FileId> = models
         .iter()
@@ -2783,6 +2786,23 @@ impl<'a> Module<'a> {
                         models[rf].roles[ri]
                             .managed_policy_arns
                             .extend(Attached::all(id, strings_of(arn)));
+                    } else if let Some(name) = t.as_template().and_then(|n| n.known()) {
+                        // (a role of another module instance, joined by the scan)
+                        let (mut managed, mut policies) = (Vec::new(), Vec::new());
+                        for a in strings_of(arn) {
+                            match self.link_arn(&a) {
+                                Ok(p) => policies.push(p),
+                                Err(a) => managed.push(Attached::new(id, a)),
+                            }
+                        }
+                        models[id].named_attachments.push(NamedAttachment {
+                            file: id,
+                            span: b.span,
+                            role: name,
+                            scope: String::new(),
+                            managed,
+                            policies,
+                        });
                     }
                 }
             }
