@@ -161,7 +161,7 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
             .collect();
         let named: Vec<(&crate::model::RenderedBy, &str)> = inside
             .iter()
-            .filter(|(_, owner)| f.message.contains(owner))
+            .filter(|(_, owner)| names(&f.message, owner))
             .copied()
             .collect();
         let chosen: Vec<(&crate::model::RenderedBy, &str)> = if !named.is_empty() {
@@ -281,6 +281,17 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
     }
 }
 
+/// Whether `message` names `owner` as a whole (`module.b.x` is not named by a message about
+/// `module.a.module.b.x`).
+fn names(message: &str, owner: &str) -> bool {
+    message.match_indices(owner).any(|(i, _)| {
+        let before = message[..i].chars().next_back();
+        let after = message[i + owner.len()..].chars().next();
+        !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            && !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.' || c == '[')
+    })
+}
+
 /// The caller of the module instance a finding outside any policy is about: the first policy
 /// (in file order) of a module instance whose owner the message names (`module.a.aws_iam_role.x
 /// (in live)`), with its callers.
@@ -291,7 +302,7 @@ fn instance_of<'s>(scan: &'s Scan, f: &Finding) -> Option<(&'s crate::model::Ren
     scan.models.iter().find_map(|m| {
         m.rendered_by.iter().find_map(|r| {
             let owner = m.policies.get(r.policy)?.owner.as_str();
-            (!r.callers.is_empty() && owner.starts_with("module.") && f.message.contains(owner))
+            (!r.callers.is_empty() && owner.starts_with("module.") && names(&f.message, owner))
                 .then_some((r, owner))
         })
     })
@@ -314,19 +325,33 @@ fn caller_literal(
         .and_then(|h| h.strip_suffix("}\""))
         .filter(|h| !h.contains("${"))
         .unwrap_or(here);
-    let expression =
-        here.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) && !here.contains(['"', '\n']);
+    // (an expression of a caller's value: `each.…`, `count.index`, `var.…`; only the argument
+    // `var.NAME` names, when it names one)
+    let expression = here.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && !here.contains(['"', '\n'])
+        && (here.contains("each.") || here.contains("count.index") || here.contains("var."));
     if !expression {
         return None;
     }
+    let only: Option<&str> = here.strip_prefix("var.").map(|v| {
+        let end = v
+            .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+            .unwrap_or(v.len());
+        &v[..end]
+    });
     let src = scan.get_file(*file)?;
     let written = |span: crate::source::Span| {
         let t = src.slice(span).trim();
         t.len() >= 2 && t.starts_with('"') && t.ends_with('"')
     };
     f.message.split('`').skip(1).step_by(2).find_map(|quoted| {
+        // (a value as short as `*` says nothing about where it comes from)
+        if quoted.len() < 3 {
+            return None;
+        }
         let mut spans: Vec<crate::source::Span> = inputs
             .iter()
+            .filter(|a| only.is_none_or(|n| a.name == n))
             .flat_map(|a| &a.strings)
             .filter(|(text, _)| {
                 text == quoted || quoted.strip_prefix("repo:") == Some(text.as_str())

@@ -88,6 +88,20 @@ fn decode(bytes: Vec<u8>) -> Result<(String, bool), (String, Vec<u8>)> {
 }
 
 fn process(id: FileId, c: &Candidate, max: u64, overlay: Option<&str>) -> Outcome {
+    let out = process_file(id, c, max, overlay);
+    // A variables file Terraform does not load by itself (`example.tfvars` with `<YOUR_ID>`
+    // placeholders, a generated one over the size limit) is read only as a possible
+    // `-var-file`: unreadable, it is not an input error.
+    if matches!(out, Outcome::Error(_))
+        && crate::frontend::terraform::is_var_file(&c.rel)
+        && !crate::frontend::terraform::is_tfvars(&c.rel)
+    {
+        return Outcome::Skip;
+    }
+    out
+}
+
+fn process_file(id: FileId, c: &Candidate, max: u64, overlay: Option<&str>) -> Outcome {
     // Classify on the full path: `oidc-lint .github/workflows` must still see workflows.
     let full = std::path::absolute(&c.path)
         .map(|p| {

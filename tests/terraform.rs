@@ -727,3 +727,39 @@ fn local_module_outputs_are_values_in_the_caller_computed_with_its_arguments() {
     let msg = v["findings"][0]["message"].as_str().unwrap();
     assert!(msg.contains("`repo:acme/app:*`"), "{msg}");
 }
+
+/// A `-var-file` deployment: a value from the automatic `terraform.tfvars` is never reported
+/// inside the `-var-file` (whose text it is not), and a variables file Terraform does not load
+/// by itself that cannot be parsed (`<YOUR_ID>` placeholders) is not an input error.
+#[test]
+fn var_file_deployment_keeps_automatic_values_in_place() {
+    let dir = tempfile::tempdir().unwrap();
+    write_files(
+        dir.path(),
+        &[
+            (
+                "infra/main.tf".into(),
+                "variable \"subjects\" {}\nvariable \"region\" {}\nresource \"aws_iam_role\" \"r\" {\n  name = \"r\"\n  assume_role_policy = jsonencode({Statement = [{Effect = \"Allow\", Action = \"sts:AssumeRoleWithWebIdentity\", Principal = {Federated = \"arn:aws:iam::1:oidc-provider/token.actions.githubusercontent.com\"}, Condition = {StringEquals = {\"token.actions.githubusercontent.com:aud\" = \"sts.amazonaws.com\"}, StringLike = {\"token.actions.githubusercontent.com:sub\" = var.subjects}}}]})\n}\n".into(),
+            ),
+            (
+                "infra/terraform.tfvars".into(),
+                "# automatic\n\n\nsubjects = [\"repo:org/*\"]\n".into(),
+            ),
+            ("infra/prod.tfvars".into(), "region = \"eu-west-1\"\n".into()),
+            ("infra/example.tfvars".into(), "account_id = <YOUR_ID>\n".into()),
+        ],
+    );
+    let (code, v) = run_json(dir.path(), &["."]);
+    assert_eq!(code, 1, "{v}");
+    assert!(v["errors"].as_array().unwrap().is_empty(), "{v}");
+    let got = hits(&v);
+    assert!(
+        got.iter()
+            .any(|(r, p, _)| r == "trust-sub-org-wide" && p != "infra/prod.tfvars"),
+        "{got:?}"
+    );
+    assert!(
+        got.iter().all(|(_, p, _)| p != "infra/prod.tfvars"),
+        "{got:?}"
+    );
+}

@@ -293,12 +293,15 @@ pub fn link_dir(
     // the automatic ones, like a module instance its caller's (the variables file is the
     // caller: a finding caused by a value it sets is reported on its line).
     for (file, first, values) in var_files {
-        let mut args: Vec<(String, Node)> = inputs
+        // (the automatic files' values under the variables file's: not its arguments, their
+        // text is in those files)
+        let set: std::collections::HashSet<String> =
+            values.iter().map(|(k, _)| format!("var.{k}")).collect();
+        let defaults: Syms = inputs
             .iter()
-            .map(|(k, v)| (k.trim_start_matches("var.").to_string(), v.clone()))
-            .filter(|(k, _)| !values.iter().any(|(n, _)| n == k))
+            .filter(|(k, _)| !set.contains(*k))
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect();
-        args.extend(values);
         let rel = &files[file].rel;
         let call = CallSite {
             file,
@@ -308,9 +311,11 @@ pub fn link_dir(
                 "deployed with `-var-file={}`",
                 rel.strip_prefix(&format!("{dir}/")).unwrap_or(rel)
             ),
-            inputs: args,
+            inputs: values,
             rest_unknown: false,
             via: vec![],
+            defaults,
+            root: true,
         };
         let sources: Vec<(FileId, SourceFile)> = deployed
             .iter()
@@ -458,6 +463,8 @@ struct Call {
     how: String,
     inputs: Vec<crate::model::CallerArg>,
     via: Vec<FileId>,
+    /// A `-var-file` deploying a root configuration ([`CallSite::root`]).
+    root: bool,
 }
 
 fn link_with(
@@ -469,8 +476,10 @@ fn link_with(
     out: &mut Linked,
 ) {
     let dir = dir_of(files, &parsed);
-    let syms = symbols(&parsed, inputs, !cx.chain.is_empty(), Some((&dir, cx)));
-    let instance = !cx.chain.is_empty();
+    // (a module instance: its caller's values are all there is; a root configuration, alone
+    // or deployed with a `-var-file`, may get more from the command line)
+    let instance = cx.chain.last().is_some_and(|c| !c.root);
+    let syms = symbols(&parsed, inputs, instance, Some((&dir, cx)));
     // The variables' defaults, for a `dynamic` block they switch off (copied: the blocks are
     // rewritten below; only in a directory linked as itself that has such a block).
     let dynamic = parsed.iter().any(|(_, f)| f.blocks.iter().any(has_dynamic));
@@ -502,7 +511,7 @@ fn link_with(
         expand_each(&mut f.blocks, &syms);
         // In a module instance, what the caller's values switch off is not created at all
         // (linked alone, a block off by default is judged "when enabled" instead).
-        if !cx.chain.is_empty() {
+        if instance {
             f.blocks.retain(|b| !switched_off(b));
         }
     }
@@ -840,6 +849,8 @@ fn instantiate(
             inputs,
             rest_unknown: false,
             via: vec![],
+            defaults: Syms::new(),
+            root: false,
         };
         link_module(dir, &source, call, cx, out);
     }
@@ -971,6 +982,12 @@ struct CallSite {
     rest_unknown: bool,
     /// Files linked on the way that are not the caller's (a Terragrunt stack's unit).
     via: Vec<FileId>,
+    /// Values under the inputs that are not the caller's arguments (a `-var-file`
+    /// deployment's automatic `terraform.tfvars` values): no finding is moved to them.
+    defaults: Syms,
+    /// The call deploys a root configuration (a `-var-file`): linked with a root's semantics
+    /// (a `null` default unknown, a block off by default judged "when enabled").
+    root: bool,
 }
 
 /// Link the local module at `source` (relative to `dir`) with one caller's values.
@@ -1006,7 +1023,7 @@ fn link_instance(
     cx.budget.set(cx.budget.get() - 1);
     let parsed = module.parsed.clone();
     let sources = &module.sources;
-    let mut inputs = Syms::new();
+    let mut inputs = call.defaults;
     if call.rest_unknown {
         unknown_variables(&parsed, &mut inputs);
     }
@@ -1035,6 +1052,7 @@ fn link_instance(
         how: call.how,
         inputs: passed,
         via: call.via,
+        root: call.root,
     });
     let inner = LinkCx {
         load: cx.load,

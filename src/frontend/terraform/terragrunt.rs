@@ -627,6 +627,8 @@ pub(super) fn link_unit(
         inputs: u.inputs,
         rest_unknown: u.rest_unknown,
         via: vec![],
+        defaults: Syms::new(),
+        root: false,
     };
     link_module(dir, &u.source, call, cx, out);
 }
@@ -716,6 +718,7 @@ fn link_stack_with(
                 ),
                 inputs: passed,
                 via: vec![unit_file],
+                root: false,
             },
         );
         let call = CallSite {
@@ -726,6 +729,8 @@ fn link_stack_with(
             inputs: uc.inputs,
             rest_unknown: uc.rest_unknown,
             via: vec![],
+            defaults: Syms::new(),
+            root: false,
         };
         link_module(&unit_dir, &uc.source, call, &inner, out);
     }
@@ -761,6 +766,7 @@ fn link_stack_with(
                 ),
                 inputs: passed,
                 via: vec![stack_file],
+                root: false,
             },
         );
         link_stack_with(&stack_dir, stack_file, &inner_stack, values, &inner, out);
