@@ -333,7 +333,10 @@ fn caller_literal(
     if !expression {
         return None;
     }
-    let only: Option<&str> = here.strip_prefix("var.").map(|v| {
+    // (`var.arns[count.index]`, one reference: that argument; a conditional or a call may
+    // take its value from anywhere)
+    let single = !here.contains(|c: char| c.is_whitespace() || c == '(' || c == '?');
+    let only: Option<&str> = here.strip_prefix("var.").filter(|_| single).map(|v| {
         let end = v
             .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
             .unwrap_or(v.len());
