@@ -763,15 +763,18 @@ fn expand_dynamic(
 /// 0 or an empty collection, `Some(true)` for a positive number or a non-empty collection,
 /// `None` when neither is known.
 fn created(b: &Block) -> Option<bool> {
+    let number = |n: &str| match n.trim().parse::<f64>() {
+        Ok(0.0) => Some(false),
+        Ok(n) if n > 0.0 => Some(true),
+        _ => None,
+    };
     match (
         b.attr("count").map(|n| &n.value),
         b.attr("for_each").map(|n| &n.value),
     ) {
-        (Some(Value::Num(n)), _) => match n.trim().parse::<f64>() {
-            Ok(0.0) => Some(false),
-            Ok(n) if n > 0.0 => Some(true),
-            _ => None,
-        },
+        (Some(Value::Num(n)), _) => number(n),
+        // (`count = "${var.create ? 1 : 0}"`: a string of a number)
+        (Some(Value::Str(t)), _) => number(&t.known()?),
         (_, Some(Value::Seq(v))) => Some(!v.is_empty()),
         (_, Some(Value::Map(v))) => Some(!v.is_empty()),
         _ => None,
