@@ -754,9 +754,13 @@ pub fn scan_with(
     }
     // A variables file in a directory without `.tf` files (`environments/dev/inputs.tfvars`)
     // is a `-var-file` of the nearest directory above that has them: linked with it.
+    // (a Terragrunt unit's directory holds its own configuration: not a variables file's)
     let code_dirs: std::collections::HashSet<&str> = candidates
         .iter()
-        .filter(|c| c.rel.to_ascii_lowercase().ends_with(".tf"))
+        .filter(|c| {
+            c.rel.to_ascii_lowercase().ends_with(".tf")
+                || crate::frontend::terraform::is_terragrunt(&c.rel)
+        })
         .map(|c| parent(&c.rel))
         .collect();
     fn var_file_home<'a>(
