@@ -209,34 +209,13 @@ fn rendered_at(scan: &Scan, findings: &mut [Finding]) {
             // argument (a list item, a statement's action): the finding is about that literal.
             // (A module may prefix `repo:` to what its caller passes.)
             if let Some(arg) = outer {
+                let narrowed = quoted(&f.message).find_map(|q| written_once(q, arg.strings.iter()));
                 // (only where the file's text there is a quoted string)
-                let written = |span: crate::source::Span| {
-                    scan.get_file(at.0).is_some_and(|src| {
-                        let t = src.slice(span).trim();
-                        t.len() >= 2 && t.starts_with('"') && t.ends_with('"')
-                    })
-                };
-                let narrowed = f.message.split('`').skip(1).step_by(2).find_map(|quoted| {
-                    let mut spans: Vec<crate::source::Span> = arg
-                        .strings
-                        .iter()
-                        .filter(|(text, _)| {
-                            text == quoted || quoted.strip_prefix("repo:") == Some(text.as_str())
-                        })
-                        .map(|(_, span)| *span)
-                        .collect();
-                    spans.sort();
-                    spans.dedup();
-                    match spans.as_slice() {
-                        [one] => Some(*one),
-                        _ => None,
-                    }
-                });
                 if let Some(one) = narrowed
                     && one != arg.span
                     && arg.span.start <= one.start
                     && one.end <= arg.span.end
-                    && written(one)
+                    && scan.get_file(at.0).is_some_and(|src| is_quoted(src, one))
                 {
                     at.1 = one;
                 }
@@ -343,31 +322,46 @@ fn caller_literal(
         &v[..end]
     });
     let src = scan.get_file(*file)?;
-    let written = |span: crate::source::Span| {
-        let t = src.slice(span).trim();
-        t.len() >= 2 && t.starts_with('"') && t.ends_with('"')
-    };
-    f.message.split('`').skip(1).step_by(2).find_map(|quoted| {
+    quoted(&f.message)
         // (a value as short as `*` says nothing about where it comes from)
-        if quoted.len() < 3 {
-            return None;
-        }
-        let mut spans: Vec<crate::source::Span> = inputs
-            .iter()
-            .filter(|a| only.is_none_or(|n| a.name == n))
-            .flat_map(|a| &a.strings)
-            .filter(|(text, _)| {
-                text == quoted || quoted.strip_prefix("repo:") == Some(text.as_str())
-            })
-            .map(|(_, span)| *span)
-            .collect();
-        spans.sort();
-        spans.dedup();
-        match spans.as_slice() {
-            [one] if written(*one) => Some((*file, *one)),
-            _ => None,
-        }
-    })
+        .filter(|q| q.len() >= 3)
+        .find_map(|q| {
+            let strings = inputs
+                .iter()
+                .filter(|a| only.is_none_or(|n| a.name == n))
+                .flat_map(|a| &a.strings);
+            written_once(q, strings).filter(|one| is_quoted(src, *one))
+        })
+        .map(|one| (*file, one))
+}
+
+/// The values a message quotes (`` `repo:acme/app:*` lets … ``), in order.
+fn quoted(message: &str) -> impl Iterator<Item = &str> {
+    message.split('`').skip(1).step_by(2)
+}
+
+/// Where `quoted` is written exactly once among a caller's known strings (a module may prefix
+/// `repo:` to what its caller passes).
+fn written_once<'a>(
+    quoted: &str,
+    strings: impl Iterator<Item = &'a (String, crate::source::Span)>,
+) -> Option<crate::source::Span> {
+    let mut spans: Vec<crate::source::Span> = strings
+        .filter(|(text, _)| text == quoted || quoted.strip_prefix("repo:") == Some(text.as_str()))
+        .map(|(_, span)| *span)
+        .collect();
+    spans.sort();
+    spans.dedup();
+    match spans.as_slice() {
+        [one] => Some(*one),
+        _ => None,
+    }
+}
+
+/// Whether the file's text at `span` is a quoted string (a literal the user wrote).
+fn is_quoted(src: &crate::source::SourceFile, span: crate::source::Span) -> bool {
+    let t = src.slice(span).trim();
+    t.len() >= 2 && t.starts_with('"') && t.ends_with('"')
 }
 
 /// A finding located in (or pointing into) a block that is not created by default

@@ -749,9 +749,7 @@ pub fn scan_with(
     // before the next one starts on that core, so parse trees never pile up.
     let mut units: Vec<Vec<FileId>> = Vec::new();
     let mut tf_dirs: std::collections::HashMap<&str, usize> = Default::default();
-    fn parent(rel: &str) -> &str {
-        rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
-    }
+    use crate::frontend::terraform::parent_dir as parent;
     // A variables file in a directory without `.tf` files (`environments/dev/inputs.tfvars`)
     // is a `-var-file` of the nearest directory above that has them: linked with it.
     // (a Terragrunt unit's directory holds its own configuration: not a variables file's)

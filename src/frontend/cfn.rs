@@ -54,17 +54,6 @@ fn push(parts: &mut Vec<Part>, p: Part) {
     parts.push(p);
 }
 
-fn concat(parts: Vec<Part>) -> Template {
-    let mut out = Vec::new();
-    for p in parts {
-        push(&mut out, p);
-    }
-    if out.is_empty() {
-        out.push(Part::Lit(String::new()));
-    }
-    Template { parts: out }
-}
-
 /// CloudFormation dynamic references in a string's literal text
 /// (`{{resolve:ssm:/account/oidc:1}}`, `{{resolve:secretsmanager:…}}`): values read from
 /// Parameter Store or Secrets Manager when the stack deploys, unknown here (never taken as
@@ -94,7 +83,7 @@ fn dynamic_references(t: Template) -> Template {
         }
         push(&mut parts, Part::Lit(rest.to_string()));
     }
-    concat(parts)
+    Template::concat(parts)
 }
 
 fn unknown(span: Span, what: impl Into<String>) -> Node {
@@ -290,7 +279,7 @@ impl<'a> Ctx<'a> {
             rest = &rest[i + j + 1..];
         }
         push(&mut parts, Part::Lit(rest.to_string()));
-        concat(parts)
+        Template::concat(parts)
     }
 
     /// A copy of `n` with every intrinsic function replaced by what it is known to produce.
@@ -464,7 +453,7 @@ impl<'a> Ctx<'a> {
                         _ => parts.push(Part::Unknown("…".into())),
                     }
                 }
-                str_node(outer.span, concat(parts))
+                str_node(outer.span, Template::concat(parts))
             }
             "If" => {
                 let Value::Seq(items) = &arg.value else {

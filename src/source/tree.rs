@@ -28,6 +28,22 @@ impl Template {
             parts: vec![Part::Unknown(expr.into())],
         }
     }
+    /// The template of `parts` in order: adjacent literals joined, empty ones dropped (an
+    /// empty template is one empty literal).
+    pub fn concat(parts: impl IntoIterator<Item = Part>) -> Self {
+        let mut out: Vec<Part> = Vec::new();
+        for p in parts {
+            match (out.last_mut(), p) {
+                (_, Part::Lit(s)) if s.is_empty() => {}
+                (Some(Part::Lit(prev)), Part::Lit(s)) => prev.push_str(&s),
+                (_, p) => out.push(p),
+            }
+        }
+        if out.is_empty() {
+            out.push(Part::Lit(String::new()));
+        }
+        Template { parts: out }
+    }
     /// The value when it has no unknown part.
     pub fn known(&self) -> Option<String> {
         let mut out = String::new();

@@ -278,17 +278,26 @@ pub fn link_dir(
     let dir = dir_of(files, &parsed);
     let inputs = tfvars_inputs(files, &parsed, &dir);
     let var_files = var_files(files, &parsed, &dir);
-    // (the directory's own files: a variables file is not part of the configuration)
-    let deployed: Vec<(FileId, TfFile)> = if var_files.is_empty() {
-        vec![]
-    } else {
-        parsed
+    // The configuration its deployments link: the directory's own files (a variables file is
+    // not part of it), read once for all of them.
+    let deployed = (!var_files.is_empty()).then(|| {
+        let parsed: Vec<(FileId, TfFile)> = parsed
             .iter()
             .filter(|(id, _)| !is_var_file(&files[*id].rel))
             .cloned()
-            .collect()
-    };
+            .collect();
+        ModuleFiles {
+            sources: parsed
+                .iter()
+                .map(|(id, _)| (*id, copied(files[*id])))
+                .collect(),
+            parsed,
+        }
+    });
     link_with(files, parsed, models, &inputs, &cx, &mut out);
+    let Some(module) = &deployed else {
+        return out;
+    };
     // Each `-var-file` is a deployment of the directory: linked again with its values over
     // the automatic ones, like a module instance its caller's (the variables file is the
     // caller: a finding caused by a value it sets is reported on its line).
@@ -317,18 +326,6 @@ pub fn link_dir(
             defaults,
             root: true,
         };
-        let sources: Vec<(FileId, SourceFile)> = deployed
-            .iter()
-            .map(|(id, _)| {
-                let f = files[*id];
-                let copy = SourceFile::new(f.path.clone(), f.rel.clone(), f.text.clone(), f.format);
-                (*id, copy.with_bom(f.bom()))
-            })
-            .collect();
-        let module = ModuleFiles {
-            sources,
-            parsed: deployed.clone(),
-        };
         // (each deployment with the instance budget of a directory of its own)
         let budget = std::cell::Cell::new(MAX_INSTANCES);
         let vcx = LinkCx {
@@ -337,9 +334,14 @@ pub fn link_dir(
             chain: vec![],
             ..cx
         };
-        link_instance(rel, &module, call, &vcx, &mut out);
+        link_instance(rel, module, call, &vcx, &mut out);
     }
     out
+}
+
+/// A copy of a file read for linking (an instance keeps the files it has anything in).
+fn copied(f: &SourceFile) -> SourceFile {
+    SourceFile::new(f.path.clone(), f.rel.clone(), f.text.clone(), f.format).with_bom(f.bom())
 }
 
 /// A JSON heredoc anywhere in a variables file's value (`custom_policy = <<EOF {…} EOF` in a
@@ -1129,10 +1131,7 @@ fn link_instance(
         sources: sources
             .iter()
             .filter(|(id, _)| used.contains(id))
-            .map(|(id, f)| {
-                let copy = SourceFile::new(f.path.clone(), f.rel.clone(), f.text.clone(), f.format);
-                (*id, copy.with_bom(f.bom()))
-            })
+            .map(|(id, f)| (*id, copied(f)))
             .collect(),
         caller: (outer.file, outer.header, outer.how.clone()),
         via: chain.iter().flat_map(|c| c.via.iter().copied()).collect(),
@@ -1303,7 +1302,7 @@ fn dir_of(sources: &DirFiles<&SourceFile>, files: &[(FileId, TfFile)]) -> String
 }
 
 /// The directory of a file, relative to the scan root (`""` at the root).
-fn parent_dir(rel: &str) -> &str {
+pub fn parent_dir(rel: &str) -> &str {
     rel.rsplit_once('/').map(|(d, _)| d).unwrap_or("")
 }
 

@@ -85,22 +85,6 @@ fn kind(b: &Block) -> Option<Kind> {
     None
 }
 
-/// A template of `parts`, adjacent literals joined.
-fn joined(parts: Vec<Part>) -> Template {
-    let mut out: Vec<Part> = Vec::with_capacity(parts.len());
-    for p in parts {
-        match (out.last_mut(), p) {
-            (Some(Part::Lit(prev)), Part::Lit(s)) => prev.push_str(&s),
-            (_, Part::Lit(s)) if s.is_empty() => {}
-            (_, p) => out.push(p),
-        }
-    }
-    if out.is_empty() {
-        out.push(Part::Lit(String::new()));
-    }
-    Template { parts: out }
-}
-
 fn lit(span: Span, s: &str) -> Node {
     Node::new(span, Value::Str(Template::lit(s)))
 }
@@ -134,6 +118,20 @@ fn items(n: &Node) -> Vec<Node> {
         Value::Seq(v) => v.clone(),
         Value::Null => vec![],
         _ => vec![n.clone()],
+    }
+}
+
+/// A role name a module input gives, where it is written (unknown when not a string).
+fn name_of(n: &Node, input: &str) -> Spanned<Template> {
+    let t = n.as_template().cloned();
+    Spanned::new(t.unwrap_or_else(|| Template::unknown(input)), n.span)
+}
+
+/// The role name input `key`, or the module's `default` (at the `module` block's header).
+fn name_input(b: &Block, key: &str, default: &str) -> Spanned<Template> {
+    match b.attr(key) {
+        Some(n) => name_of(n, key),
+        None => Spanned::new(Template::lit(default), b.header),
     }
 }
 
@@ -405,7 +403,7 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                         parts.push(Part::Lit("/".into()));
                         parts.extend(part(Some(n), "repository"));
                         parts.push(Part::Lit(":*".into()));
-                        Node::new(n.span, Value::Str(joined(parts)))
+                        Node::new(n.span, Value::Str(Template::concat(parts)))
                     })
                     .collect()
             };
@@ -420,24 +418,11 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                 subs,
                 repos.span,
             );
-            role_name = Some(
-                match b.attr(if tm { "role_name" } else { "iam_role_name" }) {
-                    Some(n) => Spanned::new(
-                        n.as_template()
-                            .cloned()
-                            .unwrap_or_else(|| Template::unknown("role_name")),
-                        n.span,
-                    ),
-                    None => Spanned::new(
-                        Template::lit(if tm {
-                            "github-oidc-provider-aws"
-                        } else {
-                            "GitHubOIDCRole"
-                        }),
-                        h,
-                    ),
-                },
-            );
+            role_name = Some(if tm {
+                name_input(b, "role_name", "github-oidc-provider-aws")
+            } else {
+                name_input(b, "iam_role_name", "GitHubOIDCRole")
+            });
             if tm {
                 if let Some(p) = b.attr("oidc_role_attach_policies") {
                     managed.extend(strings_of(p));
@@ -451,7 +436,7 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                 if let Some(t) = policy {
                     let mut parts = vec![Part::Lit("arn:aws:iam::aws:policy/".into())];
                     parts.extend(t.parts);
-                    managed.push(Spanned::new(joined(parts), at));
+                    managed.push(Spanned::new(Template::concat(parts), at));
                 }
             }
         }
@@ -536,15 +521,7 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                 aud,
                 h,
             );
-            role_name = Some(match b.attr("iam_role_name") {
-                Some(n) => Spanned::new(
-                    n.as_template()
-                        .cloned()
-                        .unwrap_or_else(|| Template::unknown("iam_role_name")),
-                    n.span,
-                ),
-                None => Spanned::new(Template::lit("GitHubActions"), h),
-            });
+            role_name = Some(name_input(b, "iam_role_name", "GitHubActions"));
             if let Some(a) = b.attr_entry("dangerously_attach_admin_policy")
                 && a.value.as_template().is_none()
                 && matches!(a.value.value, Value::Bool(true))
@@ -709,14 +686,7 @@ fn cds_roles(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                 actions: vec!["sts:AssumeRoleWithWebIdentity"],
                 conds,
                 owner: format!("module.{label}.aws_iam_role.this[\"{shown}\"]"),
-                name: name.map(|n| {
-                    Spanned::new(
-                        n.as_template()
-                            .cloned()
-                            .unwrap_or_else(|| Template::unknown("name")),
-                        n.span,
-                    )
-                }),
+                name: name.map(|n| name_of(n, "name")),
                 managed: vec![],
             },
         );
@@ -728,10 +698,7 @@ fn cds_roles(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
 fn cds_subject(org: &Node, c: &Node, fallback: Span) -> Node {
     let mut parts = vec![Part::Lit("repo:".into())];
     let mut push = |n: Option<&Node>, what: &str| match n.and_then(Node::as_template) {
-        Some(t) => t.parts.iter().for_each(|p| match (parts.last_mut(), p) {
-            (Some(Part::Lit(prev)), Part::Lit(s)) => prev.push_str(s),
-            _ => parts.push(p.clone()),
-        }),
+        Some(t) => parts.extend(t.parts.iter().cloned()),
         None => parts.push(Part::Unknown(what.into())),
     };
     push(Some(org), "org_name");
@@ -747,5 +714,8 @@ fn cds_subject(org: &Node, c: &Node, fallback: Span) -> Node {
     } else {
         claim.or(repo).map(|n| n.span)
     };
-    Node::new(span.unwrap_or(fallback), Value::Str(Template { parts }))
+    Node::new(
+        span.unwrap_or(fallback),
+        Value::Str(Template::concat(parts)),
+    )
 }
