@@ -169,6 +169,21 @@ impl Eval<'_> {
         }
     }
 
+    /// A node built by the expression `e`, spanned where `e` is written.
+    fn node_at(&self, e: &Expression, value: Value) -> Node {
+        let mut n = self.node(value);
+        n.span = self.at(e);
+        n
+    }
+
+    /// Where an object key is written.
+    fn key_at(&self, k: &ObjectKey) -> Span {
+        match k {
+            ObjectKey::Expression(x) => self.at(x),
+            ObjectKey::Ident(i) => self.range_at(i.span()),
+        }
+    }
+
     fn text(&self, e: &Expression) -> String {
         e.span()
             .and_then(|r| self.src.get(r))
@@ -187,7 +202,11 @@ impl Eval<'_> {
     /// Where a literal of the expression is written: its own span when the evaluated text is
     /// the file's text at `span` (a list item keeps its line), else the whole value's.
     fn at(&self, e: &Expression) -> Span {
-        match e.span() {
+        self.range_at(e.span())
+    }
+
+    fn range_at(&self, r: Option<std::ops::Range<usize>>) -> Span {
+        match r {
             Some(r)
                 if (self.span.end - self.span.start) as usize == self.src.len()
                     && self.span.end > self.span.start
@@ -242,7 +261,7 @@ impl Eval<'_> {
             }
             Expression::Array(a) => {
                 let items = a.iter().map(|x| self.eval(x, scope, d)).collect();
-                self.node(Value::Seq(items))
+                self.node_at(e, Value::Seq(items))
             }
             Expression::Object(o) => {
                 let mut entries = Vec::new();
@@ -259,21 +278,21 @@ impl Eval<'_> {
                     };
                     entries.push(Entry {
                         key,
-                        key_span: self.span,
+                        key_span: self.key_at(k),
                         value: self.eval(v.expr(), scope, d),
                     });
                 }
-                self.node(Value::Map(entries))
+                self.node_at(e, Value::Map(entries))
             }
             Expression::StringTemplate(t) => {
                 let mut parts = Vec::new();
                 self.template(t, scope, d, &mut parts);
-                self.node(Value::Str(finish(parts)))
+                self.node_at(e, Value::Str(finish(parts)))
             }
             Expression::HeredocTemplate(h) => {
                 let mut parts = Vec::new();
                 self.template(&h.template, scope, d, &mut parts);
-                self.node(Value::Str(finish(parts)))
+                self.node_at(e, Value::Str(finish(parts)))
             }
             Expression::Parenthesis(p) => self.eval(p.inner(), scope, d),
             Expression::Variable(v) => match scope.vars.get(v.value().as_str()) {
