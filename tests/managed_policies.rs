@@ -9,21 +9,57 @@ use common::*;
 /// `(rule, path, line)` of a finding.
 type Hit = (&'static str, &'static str, u64);
 
+/// `IAMFullAccess` (`iam:*` on `*`): as good as administrator access, and the escalations it
+/// grants, as the same statement written inline.
+const IAM_FULL_ACCESS: &[Hit] = &[
+    ("perm-admin-access", "infra/github-iam.tf", 31),
+    ("perm-passrole-wildcard", "infra/github-iam.tf", 31),
+    ("perm-role-self-modification", "infra/github-iam.tf", 31),
+];
+
 /// Every `*-managed-*` fixture and the permission findings it must produce, exactly.
 const CASES: &[(&str, &str, &[Hit])] = &[
     (
         "perm-admin-access",
         "bad-managed-iam-full-access",
-        &[("perm-admin-access", "infra/github-iam.tf", 31)],
+        IAM_FULL_ACCESS,
     ),
     (
         "perm-admin-access",
         "bad-managed-amplify-admin",
-        &[(
-            "perm-admin-access",
-            "cloudformation/amplify-deploy.yaml",
-            19,
-        )],
+        &[
+            (
+                "perm-admin-access",
+                "cloudformation/amplify-deploy.yaml",
+                19,
+            ),
+            (
+                "perm-passrole-wildcard",
+                "cloudformation/amplify-deploy.yaml",
+                19,
+            ),
+            (
+                "perm-role-self-modification",
+                "cloudformation/amplify-deploy.yaml",
+                19,
+            ),
+        ],
+    ),
+    (
+        "perm-role-self-modification",
+        "bad-managed-iam-full-access",
+        IAM_FULL_ACCESS,
+    ),
+    (
+        "perm-passrole-wildcard",
+        "bad-managed-iam-full-access",
+        IAM_FULL_ACCESS,
+    ),
+    // every action: perm-admin-access alone
+    (
+        "perm-role-self-modification",
+        "good-managed-administrator-access",
+        &[("perm-admin-access", "infra/github-iam.tf", 31)],
     ),
     ("perm-admin-access", "good-managed-power-user", &[]),
     ("perm-admin-access", "good-managed-readonly", &[]),

@@ -665,6 +665,12 @@ impl ManagedPolicy {
         }
         None
     }
+    /// `Action: "*"` on `Resource: "*"` (`AdministratorAccess`): left to `perm-admin-access`
+    /// alone. A policy as good as administrator access by what it lets the role do to itself
+    /// (`IAMFullAccess`) is also judged by the escalation rules, like the same grant inline.
+    pub fn grants_every_action(&self) -> bool {
+        matches!(self.admin_equivalent(), Some(AdminReason::EveryAction))
+    }
     pub fn allows_admin_equivalent(&self) -> bool {
         self.memo
             .admin

@@ -235,10 +235,10 @@ pub fn unique_policies<'s, 'a>(subjects: &'s [CiRole<'a>]) -> Vec<(&'a PolicyDoc
     out
 }
 
-/// The AWS-managed policies attached to CI roles that the vendored snapshot knows and that are
-/// not as good as administrator access (those are `perm-admin-access`'s): each attachment once
+/// The AWS-managed policies attached to CI roles that the vendored snapshot knows and that do
+/// not grant every action (`AdministratorAccess` is `perm-admin-access`'s alone): each attachment once
 /// (an attachment naming several roles), with the first role it is attached to.
-pub fn managed_below_admin<'s, 'a>(
+pub fn managed_below_everything<'s, 'a>(
     subjects: &'s [CiRole<'a>],
 ) -> Vec<(
     &'s CiRole<'a>,
@@ -252,7 +252,7 @@ pub fn managed_below_admin<'s, 'a>(
             let Some(p) = super::managed_policies::lookup_template(&arn.value) else {
                 continue;
             };
-            if !p.allows_admin_equivalent() && seen.insert((arn.file, arn.span)) {
+            if !p.grants_every_action() && seen.insert((arn.file, arn.span)) {
                 out.push((s, *arn, p));
             }
         }

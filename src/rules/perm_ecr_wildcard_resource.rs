@@ -87,10 +87,10 @@ impl Rule for PermEcrWildcardResource {
 
 /// Attached AWS-managed policies that push images to every repository
 /// (`AmazonEC2ContainerRegistryPowerUser`, `AmazonEC2ContainerRegistryFullAccess`, …), judged
-/// by their contents. A policy as good as administrator access is left to `perm-admin-access`.
+/// by their contents. `AdministratorAccess` (every action) is left to `perm-admin-access`.
 fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<Finding>) {
     use crate::analysis::managed_policies::Scope;
-    for (s, arn, p) in crate::analysis::permissions::managed_below_admin(subjects) {
+    for (s, arn, p) in crate::analysis::permissions::managed_below_everything(subjects) {
         let file = arn.file;
         // Only private-registry pushes granted by name (`ecr:*`, `ecr:PutImage`): a broad
         // policy that reaches ECR through `NotAction` or `*` (`PowerUserAccess`) is about

@@ -60,10 +60,10 @@ impl Rule for PermPassroleWildcard {
 
 /// Attached AWS-managed policies that pass any role with no `iam:PassedToService` limit
 /// (`AmazonElasticMapReduceFullAccess`, `AWSElasticBeanstalkService`, …), judged by their
-/// contents. A policy as good as administrator access is left to `perm-admin-access`.
+/// contents. `AdministratorAccess` (every action) is left to `perm-admin-access`.
 fn managed(subjects: &[crate::analysis::permissions::CiRole<'_>], out: &mut Vec<Finding>) {
     use crate::analysis::managed_policies::Scope;
-    for (s, arn, p) in crate::analysis::permissions::managed_below_admin(subjects) {
+    for (s, arn, p) in crate::analysis::permissions::managed_below_everything(subjects) {
         let file = arn.file;
         let Some(st) = p.applying("iam:PassRole").find(|st| {
             st.allow

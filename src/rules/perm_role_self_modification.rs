@@ -109,7 +109,7 @@ impl Rule for PermRoleSelfModification {
 
 /// Attached AWS-managed policies judged by their contents: the escalation shapes each grants
 /// (one finding per attachment), and `cloudformation:*` with `iam:PassRole` granted by two of
-/// them together. A policy as good as administrator access is left to `perm-admin-access`.
+/// them together. `AdministratorAccess` (every action) is left to `perm-admin-access`.
 fn managed(
     s: &crate::analysis::permissions::CiRole,
     done: &mut Vec<(usize, crate::source::Span, String)>,
@@ -122,7 +122,7 @@ fn managed(
         .managed
         .iter()
         .filter_map(|a| lookup_template(&a.value).map(|p| (*a, p)))
-        .filter(|(_, p)| !p.allows_admin_equivalent())
+        .filter(|(_, p)| !p.grants_every_action())
         .collect();
     let mut push = |arn: &crate::model::Attached, what: String, done: &mut Vec<_>| {
         let file = arn.file;
