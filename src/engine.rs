@@ -304,11 +304,19 @@ fn caller_literal(
         .and_then(|h| h.strip_suffix("}\""))
         .filter(|h| !h.contains("${"))
         .unwrap_or(here);
-    // (an expression of a caller's value: `each.…`, `count.index`, `var.…`; only the argument
-    // `var.NAME` names, when it names one)
+    // (an expression of a caller's value: `each.…`, `count.index`, `var.…`, a `dynamic`
+    // block's iterator `condition.value.…`; only the argument `var.NAME` names, when it names
+    // one)
+    let iterator = || {
+        here.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '.'))
+            .any(|r| matches!(r.split('.').nth(1), Some("value" | "key")))
+    };
     let expression = here.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && !here.contains(['"', '\n'])
-        && (here.contains("each.") || here.contains("count.index") || here.contains("var."));
+        && (here.contains("each.")
+            || here.contains("count.index")
+            || here.contains("var.")
+            || iterator());
     if !expression {
         return None;
     }
@@ -346,10 +354,18 @@ fn written_once<'a>(
     quoted: &str,
     strings: impl Iterator<Item = &'a (String, crate::source::Span)>,
 ) -> Option<crate::source::Span> {
-    let mut spans: Vec<crate::source::Span> = strings
-        .filter(|(text, _)| text == quoted || quoted.strip_prefix("repo:") == Some(text.as_str()))
-        .map(|(_, span)| *span)
-        .collect();
+    // (the value as quoted first; what a module prefixed `repo:` to only when it is not
+    // written whole)
+    let (mut exact, mut bare): (Vec<crate::source::Span>, Vec<crate::source::Span>) =
+        Default::default();
+    for (text, span) in strings {
+        if text == quoted {
+            exact.push(*span);
+        } else if quoted.strip_prefix("repo:") == Some(text.as_str()) {
+            bare.push(*span);
+        }
+    }
+    let mut spans = if exact.is_empty() { bare } else { exact };
     spans.sort();
     spans.dedup();
     match spans.as_slice() {

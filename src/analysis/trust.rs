@@ -922,7 +922,9 @@ impl SubjectGrammar {
                 with_repo.extend(tail);
                 shapes.push(shape(&with_repo));
             }
-            shapes.push(shape(&repo_pieces()));
+            // (`repo:OWNER/REPO` alone is only a template of `repo` alone, which gives every run
+            // of the repository one subject: not assumed unless declared; a bare `repo:acme/app`
+            // is the usual mistake of a subject with its context left out)
         }
         SubjectGrammar {
             shapes,
@@ -1015,6 +1017,7 @@ mod grammar_tests {
             "repo:acme/app:refs/heads/main",
             "repo:acme/app:ref:main",
             "repo:acme/app:environment",
+            "repo:acme/app",
             "repo:acme/app:tag:v1",
             "acme/app:ref:refs/heads/main",
         ] {

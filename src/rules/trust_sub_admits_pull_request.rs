@@ -91,17 +91,21 @@ fn others<'a>(all: &'a [CiTrust<'a>]) -> Others {
             for v in &c.values {
                 let Some(k) = v.value.known() else { continue };
                 let ignore_case = op.base.eq_ignore_ascii_case("StringEqualsIgnoreCase");
+                // `repo:acme/app:*` (repository-wide, trust-sub-repo-wide's) admits every
+                // branch too: a pull-request entry beside it adds nothing.
+                if let Some(sub) = split_default_sub(&k)
+                    && op.is_like()
+                    && !sub.repo.contains(['*', '?'])
+                    && sub.context.is_some_and(admits_every_branch)
+                {
+                    out.other.insert(key);
+                    out.every_branch
+                        .insert((key, sub.repo.to_ascii_lowercase()));
+                }
                 if classify(&k, op.is_like(), ignore_case) != Pr::Other {
                     continue;
                 }
                 out.other.insert(key);
-                if let Some(sub) = split_default_sub(&k)
-                    && op.is_like()
-                    && sub.context.is_some_and(admits_every_branch)
-                {
-                    out.every_branch
-                        .insert((key, sub.repo.to_ascii_lowercase()));
-                }
             }
         }
     }

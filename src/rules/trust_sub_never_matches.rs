@@ -285,6 +285,14 @@ fn help(shown: &str, open_custom: bool) -> String {
             );
         }
     }
+    if let Some(repo) = shown.strip_prefix("repo:")
+        && !repo.contains([':', '*', '?'])
+        && repo.matches('/').count() == 1
+    {
+        return format!(
+            "GitHub's subject always names the run's context after the repository: `repo:{repo}:ref:refs/heads/BRANCH`, `…:environment:NAME` or `…:pull_request`; only a subject template customized to `repo` alone emits `repo:{repo}` (declare it with `oidc-subject-template` in the configuration)"
+        );
+    }
     let custom = if open_custom {
         ""
     } else {

@@ -77,11 +77,18 @@ fn glued_wildcard(pattern: &Template) -> Option<Collision> {
         {
             return None;
         }
-        return Some(if context.starts_with("ref:refs/tags/") {
-            Collision::Tag { prefix }
+        // The name must follow a context GitHub issues (`ref:refs/heads/`, `ref:refs/tags/`,
+        // `environment:`); `repo:acme/app:pr-*` admits no branch at all, a dead entry
+        // (trust-sub-never-matches), not a sibling.
+        let name_start = i - prefix.len();
+        let after = |p: &str| context.starts_with(p) && repo_end + 1 + p.len() <= name_start;
+        return if after("ref:refs/tags/") {
+            Some(Collision::Tag { prefix })
+        } else if after("ref:refs/heads/") || after("environment:") {
+            Some(Collision::Context { prefix })
         } else {
-            Collision::Context { prefix }
-        });
+            None
+        };
     }
     None
 }
@@ -211,6 +218,15 @@ mod tests {
         assert_eq!(g("repo:acme/app:ref:refs/heads/main"), None);
         assert_eq!(g("environment:prod*"), None);
         assert_eq!(g("repo:acme/app:pull_*"), None);
+        // glued to something no context starts with: dead, not a sibling
+        assert_eq!(g("repo:acme/app:pr-*"), None);
+        assert_eq!(g("repo:acme/app:ref:refs/heads*"), None);
+        assert_eq!(
+            g("repo:acme/app:environment:prod*"),
+            Some(Collision::Context {
+                prefix: "prod".into()
+            })
+        );
         let tpl = Template {
             parts: vec![
                 Part::Lit("repo:acme/".into()),

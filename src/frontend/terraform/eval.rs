@@ -831,6 +831,56 @@ impl Eval<'_> {
                     _ => unknown(),
                 }
             }
+            "tobool" if args.len() == 1 => match ev(0).as_ref().and_then(as_bool) {
+                Some(b) => self.node(Value::Bool(b)),
+                None => unknown(),
+            },
+            "tostring" if args.len() == 1 => match ev(0).map(|n| n.value) {
+                Some(Value::Bool(b)) => self.str(b.to_string()),
+                Some(Value::Num(n)) => self.str(n),
+                Some(v @ Value::Str(_)) => self.node(v),
+                _ => unknown(),
+            },
+            "tonumber" if args.len() == 1 => match ev(0).map(|n| n.value) {
+                Some(v @ Value::Num(_)) => self.node(v),
+                Some(Value::Str(t)) => match t.known().filter(|k| num(k).is_some()) {
+                    Some(k) => self.node(Value::Num(k)),
+                    None => unknown(),
+                },
+                _ => unknown(),
+            },
+            // Decided on the literal text at the side the test looks at, when it is long
+            // enough (`startswith("refs/${var.x}", "refs/")` is true).
+            "startswith" | "endswith" | "strcontains" if args.len() == 2 => {
+                let (Some(t), Some(a)) = (
+                    ev(0).as_ref().and_then(text_of),
+                    ev(1).as_ref().and_then(known_text),
+                ) else {
+                    return unknown();
+                };
+                let decided = match (name, t.known()) {
+                    ("startswith", Some(k)) => Some(k.starts_with(a.as_str())),
+                    ("endswith", Some(k)) => Some(k.ends_with(a.as_str())),
+                    (_, Some(k)) => Some(k.contains(a.as_str())),
+                    ("startswith", None) => match t.parts.first() {
+                        Some(Part::Lit(l)) if l.len() >= a.len() => Some(l.starts_with(a.as_str())),
+                        _ => None,
+                    },
+                    ("endswith", None) => match t.parts.last() {
+                        Some(Part::Lit(l)) if l.len() >= a.len() => Some(l.ends_with(a.as_str())),
+                        _ => None,
+                    },
+                    _ => t
+                        .parts
+                        .iter()
+                        .any(|p| matches!(p, Part::Lit(l) if l.contains(a.as_str())))
+                        .then_some(true),
+                };
+                match decided {
+                    Some(b) => self.node(Value::Bool(b)),
+                    None => unknown(),
+                }
+            }
             "lower" | "upper" | "trimspace" if args.len() == 1 => {
                 match ev(0).as_ref().and_then(known_text) {
                     Some(s) => self.str(match name {
