@@ -2531,18 +2531,38 @@ impl<'a> Module<'a> {
                     // each with its own `each.*`/`count.index` (`module.x["key"]`).
                     let before = models[*id].roles.len();
                     for (key, each) in expansions(b) {
-                        if each.is_empty() {
-                            modules::module(models, *id, b);
-                            continue;
-                        }
-                        let mut one = b.clone();
-                        if let (Some((k, _)), Some(label)) = (&key, one.labels.first_mut()) {
-                            *label = format!("{label}[{k}]");
-                        }
-                        for e in one.attrs.iter_mut().filter(|e| !is_meta_argument(&e.key)) {
-                            resolve(&mut e.value, &each);
-                        }
+                        let one = if each.is_empty() {
+                            b.clone()
+                        } else {
+                            let mut one = b.clone();
+                            if let (Some((k, _)), Some(label)) = (&key, one.labels.first_mut()) {
+                                *label = format!("{label}[{k}]");
+                            }
+                            for e in one.attrs.iter_mut().filter(|e| !is_meta_argument(&e.key)) {
+                                resolve(&mut e.value, &each);
+                            }
+                            one
+                        };
+                        let from = models[*id].roles.len();
                         modules::module(models, *id, &one);
+                        // (its inline policies: documents of the calling module)
+                        let inline = modules::inline_policies(&one);
+                        for i in from..models[*id].roles.len() {
+                            let owner = models[*id].roles[i].owner.clone();
+                            for v in &inline {
+                                if let Some((f, p)) = self.add_policy(
+                                    models,
+                                    *id,
+                                    v,
+                                    &owner,
+                                    Some(PolicyKind::Permission),
+                                ) {
+                                    models[*id].roles[i]
+                                        .permission_policies
+                                        .push(PolicyRef::new(f, p));
+                                }
+                            }
+                        }
                     }
                     // (attachments name the module's roles by name: `role = local.admin_name`)
                     for i in before..models[*id].roles.len() {

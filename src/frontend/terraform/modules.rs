@@ -12,7 +12,11 @@
 //! - unfunco/oidc-github: v3 `github_subjects` (a bare `owner/repo` gets `:` +
 //!   `default_subject`, default `ref:refs/heads/main`, `*` meaning `:*`), v2
 //!   `github_repositories` (a bare entry gets `:*`); always `StringLike` on `sub` and
-//!   `StringEquals` on `aud`; `enterprise_slug` (v3) moves the issuer.
+//!   `StringEquals` on `aud`; `enterprise_slug` (v3) moves the issuer; the role is named
+//!   `github` by v0/v1 and `GitHubActions` by v2/v3 unless `iam_role_name` says;
+//!   `iam_role_inline_policies` are its inline permission policies.
+//! - terraform-aws-modules/iam `modules/iam-user` (v5, v6): the access key it creates by
+//!   default (`iac-access-key`).
 //! - cds-snc/terraform-modules `gh_oidc_role` (v2 to v11): one role per entry of `roles`,
 //!   named `name`, `StringLike` on `sub` only (no `aud` condition):
 //!   `repo:{org_name}/{repo_name}:{claim}`, or one subject per entry of `claims` (v11).
@@ -263,10 +267,91 @@ fn add_condition(
 /// A `module` block calling one of the modules this file knows (its policy is rendered here
 /// rather than read from the module's own files, even when they are in the scan).
 pub fn is_known(b: &Block) -> bool {
-    kind(b).is_some()
+    kind(b).is_some() || is_tam_iam_user(b)
+}
+
+/// The major version a module call pins (`version = "1.7.1"`, `"~> 1.0"`, `?ref=v2.0.0`), when
+/// it names one.
+fn major_version(b: &Block) -> Option<u32> {
+    let v = match b.attr("version").and_then(|v| v.as_str()) {
+        Some(v) => v,
+        None => {
+            let s = b.attr("source")?.as_str()?;
+            s.split_once("?ref=")?.1.to_string()
+        }
+    };
+    // (a range names its lowest version first: `>= 1.0, < 2.0`)
+    let t = v.trim_start_matches(|c: char| !c.is_ascii_digit());
+    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if v.contains(',') || v.trim_start().starts_with(['<', '!']) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// The inline permission policies a known module call gives its role (unfunco/oidc-github
+/// `iam_role_inline_policies = { name = document }`), as written.
+pub fn inline_policies(b: &Block) -> Vec<&Node> {
+    match kind(b) {
+        Some(Kind::UnfuncoV2 | Kind::UnfuncoV3) => match b.attr("iam_role_inline_policies") {
+            Some(Node {
+                value: Value::Map(entries),
+                ..
+            }) => entries.iter().map(|e| &e.value).collect(),
+            _ => vec![],
+        },
+        _ => vec![],
+    }
+}
+
+/// terraform-aws-modules/iam `modules/iam-user` (registry or git).
+fn is_tam_iam_user(b: &Block) -> bool {
+    let Some(source) = b.attr("source").and_then(|s| s.as_str()) else {
+        return false;
+    };
+    let path = source.split('?').next().unwrap_or("").trim_end_matches('/');
+    let lower = path.to_ascii_lowercase();
+    lower.ends_with("//modules/iam-user")
+        && (lower.starts_with("terraform-aws-modules/iam/")
+            || lower.contains("terraform-aws-modules/terraform-aws-iam"))
+}
+
+/// terraform-aws-modules/iam `modules/iam-user` creates an access key unless told not to: v5
+/// `create_user` and `create_iam_access_key`, v6 `create` and `create_access_key`, all true
+/// by default (read at v5.60.0 and v6.5.0). The key is reported at the input that asks for
+/// it, or at the `module` block when the default does.
+fn tam_user_key(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
+    if [
+        "create",
+        "create_user",
+        "create_iam_access_key",
+        "create_access_key",
+    ]
+    .iter()
+    .any(|k| flag(b, k) == Some(false))
+    {
+        return;
+    }
+    let at = ["create_iam_access_key", "create_access_key"]
+        .iter()
+        .find_map(|k| b.attr(k))
+        .map(|n| n.span)
+        .unwrap_or(b.header);
+    let name = b.label(0).unwrap_or("");
+    let user = b.attr("name").map(|n| name_of(n, "name"));
+    models[id].access_keys.push(crate::model::AccessKey {
+        file: id,
+        span: at,
+        owner: format!("module.{name}.aws_iam_access_key.this"),
+        user,
+    });
 }
 
 pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
+    if is_tam_iam_user(b) {
+        tam_user_key(models, id, b);
+        return;
+    }
     let Some(kind) = kind(b) else { return };
     if kind == Kind::CdsGhOidcRole {
         cds_roles(models, id, b);
@@ -521,7 +606,25 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                 aud,
                 h,
             );
-            role_name = Some(name_input(b, "iam_role_name", "GitHubActions"));
+            // (v0 and v1 name the role `github`, v2 and v3 `GitHubActions`; no version is
+            // the latest)
+            let pinned = b.attr("version").is_some()
+                || b.attr("source")
+                    .and_then(|s| s.as_str())
+                    .is_some_and(|s| s.contains("?ref="));
+            let default_name = match major_version(b) {
+                Some(0 | 1) => "github",
+                Some(_) => "GitHubActions",
+                None if !pinned => "GitHubActions",
+                None => "",
+            };
+            role_name = Some(
+                if default_name.is_empty() && b.attr("iam_role_name").is_none() {
+                    Spanned::new(Template::unknown("iam_role_name"), h)
+                } else {
+                    name_input(b, "iam_role_name", default_name)
+                },
+            );
             if let Some(a) = b.attr_entry("dangerously_attach_admin_policy")
                 && a.value.as_template().is_none()
                 && matches!(a.value.value, Value::Bool(true))
