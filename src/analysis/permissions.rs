@@ -245,14 +245,19 @@ pub fn managed_below_everything<'s, 'a>(
     &'a Attached,
     &'static super::managed_policies::ManagedPolicy,
 )> {
-    let mut seen: std::collections::HashSet<(FileId, Span)> = Default::default();
+    // (one line may attach several policies: `policy_arn = each.value` over a list)
+    let mut seen: std::collections::HashSet<(
+        FileId,
+        Span,
+        *const super::managed_policies::ManagedPolicy,
+    )> = Default::default();
     let mut out = Vec::new();
     for s in subjects {
         for arn in &s.managed {
             let Some(p) = super::managed_policies::lookup_template(&arn.value) else {
                 continue;
             };
-            if !p.grants_every_action() && seen.insert((arn.file, arn.span)) {
+            if !p.grants_every_action() && seen.insert((arn.file, arn.span, p as *const _)) {
                 out.push((s, *arn, p));
             }
         }
