@@ -386,7 +386,16 @@ const OUTSIDER_EVENTS: &[&str] = &[
 
 const PRIVILEGED: &[&str] = &["owner", "member", "collaborator"];
 
-fn resolve(path: &[String], event: &str) -> V {
+/// Who starts the run the expression is evaluated for.
+#[derive(Clone, Copy)]
+struct Who<'a> {
+    event: &'a str,
+    /// An outsider (the values they control modelled), or anyone (only the event known).
+    outsider: bool,
+}
+
+fn resolve(path: &[String], w: Who<'_>) -> V {
+    let event = w.event;
     let p = path.join(".");
     let p = p.as_str();
     if p == "github.event_name" {
@@ -435,6 +444,9 @@ fn resolve(path: &[String], event: &str) -> V {
         {
             return V::Lit(Lit::Null);
         }
+    }
+    if !w.outsider {
+        return V::Unknown;
     }
     // The object the outsider created for each event.
     let own = match event {
@@ -613,36 +625,36 @@ fn tri_v(t: Tri) -> V {
     }
 }
 
-fn eval(e: &Expr, event: &str) -> V {
+fn eval(e: &Expr, w: Who<'_>) -> V {
     match e {
         Expr::Lit(l) => V::Lit(l.clone()),
-        Expr::Path(p) => resolve(p, event),
-        Expr::Not(x) => tri_v(truthy(&eval(x, event)).not()),
+        Expr::Path(p) => resolve(p, w),
+        Expr::Not(x) => tri_v(truthy(&eval(x, w)).not()),
         // `a && b` and `a || b` yield one of their operands, as in GitHub.
         Expr::And(a, b) => {
-            let a = eval(a, event);
+            let a = eval(a, w);
             match truthy(&a) {
                 Tri::False => a,
-                Tri::True => eval(b, event),
-                Tri::Unknown => match truthy(&eval(b, event)) {
+                Tri::True => eval(b, w),
+                Tri::Unknown => match truthy(&eval(b, w)) {
                     Tri::False => V::Falsy,
                     _ => V::Unknown,
                 },
             }
         }
         Expr::Or(a, b) => {
-            let a = eval(a, event);
+            let a = eval(a, w);
             match truthy(&a) {
                 Tri::True => a,
-                Tri::False => eval(b, event),
-                Tri::Unknown => match truthy(&eval(b, event)) {
+                Tri::False => eval(b, w),
+                Tri::Unknown => match truthy(&eval(b, w)) {
                     Tri::True => V::Truthy,
                     _ => V::Unknown,
                 },
             }
         }
         Expr::Cmp(op, a, b) => {
-            let (a, b) = (eval(a, event), eval(b, event));
+            let (a, b) = (eval(a, w), eval(b, w));
             match op {
                 CmpOp::Eq => tri_v(eq(&a, &b)),
                 CmpOp::Ne => tri_v(eq(&a, &b).not()),
@@ -658,7 +670,7 @@ fn eval(e: &Expr, event: &str) -> V {
             }
         }
         Expr::Call(name, args) => {
-            let a: Vec<V> = args.iter().map(|x| eval(x, event)).collect();
+            let a: Vec<V> = args.iter().map(|x| eval(x, w)).collect();
             match (name.as_str(), a.as_slice()) {
                 // The job runs when earlier jobs succeeded (the default) or always.
                 ("success" | "always", []) => V::Lit(Lit::Bool(true)),
@@ -686,8 +698,30 @@ impl Cond {
     /// The condition's truth when an outsider starts `event`.
     pub fn eval(&self, event: &str) -> Tri {
         match &self.0 {
-            Some(e) => truthy(&eval(e, event)),
+            Some(e) => truthy(&eval(
+                e,
+                Who {
+                    event,
+                    outsider: true,
+                },
+            )),
             None => Tri::Unknown,
+        }
+    }
+    /// Can the job or step run for `event` at all, whoever starts it (only
+    /// `github.event_name` and what the event's payload lacks are known)?
+    pub fn may_run_for_anyone(&self, event: &str) -> bool {
+        match &self.0 {
+            Some(e) => {
+                truthy(&eval(
+                    e,
+                    Who {
+                        event,
+                        outsider: false,
+                    },
+                )) != Tri::False
+            }
+            None => true,
         }
     }
     /// Can the job or step run when an outsider starts `event`?

@@ -381,6 +381,9 @@ pub struct Assumption<'a> {
     pub audience_span: Option<Span>,
     pub environment_span: Option<Span>,
     pub subjects: Vec<Subject>,
+    /// Subjects the triggers present that the job's or step's `if:` rules out (kept apart: an
+    /// entry only they match is not "unused", the condition may be a guard, not the design).
+    pub ruled_out: Vec<Subject>,
     /// The local composite action (`uses: ./…`, followed through nested ones) whose
     /// configure-aws-credentials step this is; `step` is then the job's step running it, and
     /// the role and audience come from that action's inputs.
@@ -913,6 +916,44 @@ fn assumption<'a>(
     type Group = (RoleTarget, Option<Option<String>>, BTreeSet<Subject>);
     let mut groups: Vec<Group> = Vec::new();
     let envs: Vec<&[KeyValue]> = vec![&step.env, &job.env, &w.env];
+    // The job's and the step's `if:` on the event (`if: github.event_name == 'pull_request'`):
+    // the triggers they rule out present nothing (a condition ruling out every trigger is
+    // not believed: no narrowing then).
+    let conds: Vec<crate::analysis::expr::Cond> = [&job.condition, &step.condition]
+        .into_iter()
+        .flatten()
+        .map(|c| crate::analysis::expr::Cond::new(Some(c.value.as_str())))
+        .collect();
+    let narrowed: Vec<TriggerContext>;
+    let mut ruled_out: Vec<Subject> = vec![];
+    let ctxs: &[TriggerContext] = if conds.is_empty() {
+        ctxs
+    } else {
+        let runs = |s: &Subject| {
+            let event = s.event.split(" (").next().unwrap_or("");
+            event == "workflow_call" || conds.iter().all(|c| c.may_run_for_anyone(event))
+        };
+        narrowed = ctxs
+            .iter()
+            .map(|(trig, inputs)| {
+                (
+                    trig.iter().filter(|s| runs(s)).cloned().collect(),
+                    inputs.clone(),
+                )
+            })
+            .collect();
+        if narrowed.iter().all(|(t, _)| t.is_empty()) {
+            ctxs
+        } else {
+            ruled_out = ctxs
+                .iter()
+                .flat_map(|(t, _)| t.iter())
+                .filter(|s| !runs(s))
+                .cloned()
+                .collect();
+            &narrowed
+        }
+    };
     for combo in &combos {
         for (trig, inputs) in ctxs {
             let scope = Scope {
@@ -1002,6 +1043,7 @@ fn assumption<'a>(
                 audience_span: step.input("audience").map(|kv| kv.value.span),
                 environment_span: job.environment.as_ref().map(|e| e.span),
                 subjects,
+                ruled_out: ruled_out.clone(),
                 through: inner.map(|(a, _)| a),
             }
         })

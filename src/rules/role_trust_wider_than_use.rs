@@ -6,13 +6,15 @@ use crate::model::PolicyDoc;
 use crate::source::{FileId, Span};
 use std::collections::BTreeMap;
 
-/// A role's uses: name, trust, subjects in use, first use, whether some use is not fully known.
+/// A role's uses: name, trust, subjects in use, first use, whether some use is not fully known,
+/// and the subjects `if:` conditions rule out.
 type Use<'a> = (
     String,
     &'a PolicyDoc,
     Vec<Val>,
     Option<(FileId, Span)>,
     bool,
+    Vec<Val>,
 );
 
 pub struct RoleTrustWiderThanUse;
@@ -63,8 +65,10 @@ impl Rule for RoleTrustWiderThanUse {
                         vec![],
                         Some((a.file, a.role_span)),
                         false,
+                        vec![],
                     )
                 });
+                e.5.extend(a.ruled_out.iter().map(|s| s.sub(&repo)));
                 e.4 |= broken;
                 for s in &a.subjects {
                     if s.foreign || repo.known().is_none() {
@@ -74,7 +78,7 @@ impl Rule for RoleTrustWiderThanUse {
                 }
             }
         }
-        for (name, trust, used, first_use, incomplete) in uses.into_values() {
+        for (name, trust, used, first_use, incomplete, ruled_out) in uses.into_values() {
             if incomplete || used.is_empty() {
                 continue;
             }
@@ -132,6 +136,15 @@ impl Rule for RoleTrustWiderThanUse {
                         let Some(unused) = breadth(sop, &value, &text, &used) else {
                             continue;
                         };
+                        // (an entry only runs an `if:` rules out would present: the condition
+                        // may be a guard, the entry not a mistake)
+                        if unused
+                            && ruled_out
+                                .iter()
+                                .any(|s| value_match(sop, &value, s) != Tri::False)
+                        {
+                            continue;
+                        }
                         if unused && unresolved.is_some() {
                             // (the unresolved repository may be another one)
                             continue;
