@@ -363,6 +363,48 @@ pub fn star_resource(s: &Statement) -> Option<&SStr> {
         .find(|r| r.value.known().is_some_and(|k| k.trim() == "*"))
 }
 
+/// A resource element naming every ECR repository by ARN (`arn:aws:ecr:*:*:*`,
+/// `arn:aws:ecr:eu-west-1:123456789012:repository/*`, `arn:${partition}:ecr:*`).
+pub fn every_ecr_repository_resource(s: &Statement) -> Option<&SStr> {
+    if s.not_resource {
+        return None;
+    }
+    s.resources.iter().find(|r| {
+        // (an unknown part, `${AWS::Region}`, stands for one region or account: no `:`)
+        let text: String = r
+            .value
+            .parts
+            .iter()
+            .map(|p| match p {
+                crate::source::tree::Part::Lit(l) => l.as_str(),
+                crate::source::tree::Part::Unknown(_) => "U",
+            })
+            .collect();
+        let parts: Vec<&str> = text.trim().splitn(6, ':').collect();
+        if parts.first() != Some(&"arn") || parts.len() < 3 {
+            return false;
+        }
+        let service = parts[2];
+        if !(crate::model::glob_match(service, "ecr")
+            || crate::model::glob_match(service, "ecr-public"))
+            || service == "U"
+        {
+            return false;
+        }
+        // (fewer parts: the last wildcard spans the rest)
+        let resource = match parts.len() {
+            6 => parts[5],
+            _ => match parts.last() {
+                Some(l) if l.chars().all(|c| c == '*') && !l.is_empty() => "*",
+                _ => return false,
+            },
+        };
+        ["repository/a1", "repository/zz/b-2"]
+            .iter()
+            .all(|name| crate::model::glob_match(resource, name))
+    })
+}
+
 /// A resource element covering every IAM role (of one account or all): `*`,
 /// `arn:aws:iam::123456789012:role/*`, `arn:${partition}:iam::*:role/*`.
 pub fn any_role_resource(s: &Statement) -> Option<&SStr> {
@@ -429,10 +471,13 @@ pub fn resource_is_self(r: &Template, role: Option<&Role>, policy_owner: &str) -
     }
     let tail = k.rsplit_once(":role/").map(|(_, t)| t).unwrap_or("");
     let name = name.to_ascii_lowercase();
+    // (`role/team/deploy-*`: a role with a path the scan does not see may be there; a bare
+    // `role/aws-service-role/*` names the roles under that path, which a role at the default
+    // path `/` is not: service-linked roles, never the CI role)
     crate::model::glob_match(tail, &name)
-        || tail
-            .rsplit_once('/')
-            .is_some_and(|(_, last)| crate::model::glob_match(last, &name))
+        || tail.rsplit_once('/').is_some_and(|(_, last)| {
+            last.chars().any(|c| c != '*' && c != '?') && crate::model::glob_match(last, &name)
+        })
 }
 
 /// An owner as (module instance prefix, address in its module, instance suffix):

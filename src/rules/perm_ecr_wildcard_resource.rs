@@ -1,6 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::permissions::{
-    context_note, context_only_conditions, first_written, granting, star_resource, unique_policies,
+    context_note, context_only_conditions, every_ecr_repository_resource, first_written, granting,
+    star_resource, unique_policies,
 };
 use crate::diag::Finding;
 
@@ -44,7 +45,8 @@ impl Rule for PermEcrWildcardResource {
                 let Some(context) = context_only_conditions(st) else {
                     continue;
                 };
-                let Some(res) = star_resource(st) else {
+                let Some(res) = star_resource(st).or_else(|| every_ecr_repository_resource(st))
+                else {
                     continue;
                 };
                 let Some(action) =

@@ -47,6 +47,9 @@ impl Rule for TrustFailOpenOperator {
                 t.ci.name.clone()
             };
             let conds = &t.statement.conditions;
+            // (condition blocks of one `aws_iam_policy_document` statement with the same `test`
+            // share one operator: a second claim under it is reported at its own key)
+            let mut operators_used: Vec<crate::source::Span> = Vec::new();
             for c in conds {
                 let Some(claim) = c.claim_of(&t.issuer) else {
                     continue;
@@ -74,7 +77,7 @@ impl Rule for TrustFailOpenOperator {
                 }
                 // A harmless qualifier inside a module's generated policy is not the user's
                 // to change (terraform-aws-modules writes `ForAllValues:` on `aud`/`iss`).
-                if (present || guarded) && t.policy.owner.starts_with("module.") {
+                if (present || guarded) && rendered_by_registry_module(&t.policy.owner) {
                     continue;
                 }
                 let severity = if present || guarded {
@@ -140,8 +143,14 @@ impl Rule for TrustFailOpenOperator {
                         "use `{plain}`; it fails closed when the claim is missing (add `{null}` to say so explicitly)"
                     )
                 };
+                let at = if operators_used.contains(&c.operator.span) {
+                    c.key.span
+                } else {
+                    operators_used.push(c.operator.span);
+                    c.operator.span
+                };
                 out.push(
-                    Finding::new(META.id, severity, t.policy.file, c.operator.span)
+                    Finding::new(META.id, severity, t.policy.file, at)
                         .message(format!(
                             "`{}` on `{}` in {}: {what}; {consequence}",
                             c.operator.value, c.key.value, t.policy.owner
@@ -170,5 +179,27 @@ mod tests {
         );
         assert!(negated(&Operator::parse("StringNotLike")));
         assert!(!negated(&Operator::parse("Null")));
+    }
+}
+
+/// A policy a modelled registry module renders (owner `module.oidc` or
+/// `module.app.module.oidc`), not a resource of a local module's text
+/// (`module.app.aws_iam_role.ci`).
+fn rendered_by_registry_module(owner: &str) -> bool {
+    let body = owner.split(" (in ").next().unwrap_or(owner);
+    let segs: Vec<&str> = body.split('.').collect();
+    segs.len() >= 2 && segs.len().is_multiple_of(2) && segs.chunks(2).all(|c| c[0] == "module")
+}
+
+#[cfg(test)]
+mod owner_tests {
+    use super::rendered_by_registry_module as r;
+
+    #[test]
+    fn registry_module_owners() {
+        assert!(r("module.oidc"));
+        assert!(r("module.app.module.oidc (in envs/dev)"));
+        assert!(!r("module.app.aws_iam_role.ci (in .)"));
+        assert!(!r("aws_iam_role.ci"));
     }
 }
