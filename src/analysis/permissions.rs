@@ -471,13 +471,13 @@ pub fn resource_is_self(r: &Template, role: Option<&Role>, policy_owner: &str) -
     }
     let tail = k.rsplit_once(":role/").map(|(_, t)| t).unwrap_or("");
     let name = name.to_ascii_lowercase();
-    // (`role/team/deploy-*`: a role with a path the scan does not see may be there; a bare
-    // `role/aws-service-role/*` names the roles under that path, which a role at the default
-    // path `/` is not: service-linked roles, never the CI role)
+    // (`role/team/*`: the role may have that path, which the scan does not model; but
+    // `role/aws-service-role/…` is reserved for service-linked roles, never the CI role)
     crate::model::glob_match(tail, &name)
-        || tail.rsplit_once('/').is_some_and(|(_, last)| {
-            last.chars().any(|c| c != '*' && c != '?') && crate::model::glob_match(last, &name)
-        })
+        || (!tail.starts_with("aws-service-role/")
+            && tail
+                .rsplit_once('/')
+                .is_some_and(|(_, last)| crate::model::glob_match(last, &name)))
 }
 
 /// An owner as (module instance prefix, address in its module, instance suffix):

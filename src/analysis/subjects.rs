@@ -945,11 +945,21 @@ fn assumption<'a>(
         if narrowed.iter().all(|(t, _)| t.is_empty()) {
             ctxs
         } else {
+            // (as the job would present them: in its environment when that is written plainly)
+            let env = job
+                .environment
+                .as_ref()
+                .map(|e| e.value.trim())
+                .filter(|e| !e.is_empty() && !e.contains("${{"))
+                .map(Val::lit);
             ruled_out = ctxs
                 .iter()
                 .flat_map(|(t, _)| t.iter())
                 .filter(|s| !runs(s))
-                .cloned()
+                .map(|s| match &env {
+                    Some(e) => env_subject(s, e),
+                    None => s.clone(),
+                })
                 .collect();
             &narrowed
         }

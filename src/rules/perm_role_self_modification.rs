@@ -126,7 +126,12 @@ fn managed(
         .collect();
     let mut push = |arn: &crate::model::Attached, what: String, done: &mut Vec<_>| {
         let file = arn.file;
-        let key = (file, arn.span, s.describe.clone());
+        // (one line may attach several policies: each is judged)
+        let key = (
+            file,
+            arn.span,
+            format!("{}\u{0}{}", s.describe, arn.value.display()),
+        );
         if done.contains(&key) {
             return;
         }

@@ -187,7 +187,18 @@ mod tests {
 /// (`module.app.aws_iam_role.ci`).
 fn rendered_by_registry_module(owner: &str) -> bool {
     let body = owner.split(" (in ").next().unwrap_or(owner);
-    let segs: Vec<&str> = body.split('.').collect();
+    // (instance keys may hold dots: `module.oidc["acme.io"]`)
+    let mut plain = String::new();
+    let mut depth = 0usize;
+    for c in body.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' => depth = depth.saturating_sub(1),
+            _ if depth == 0 => plain.push(c),
+            _ => {}
+        }
+    }
+    let segs: Vec<&str> = plain.split('.').collect();
     segs.len() >= 2 && segs.len().is_multiple_of(2) && segs.chunks(2).all(|c| c[0] == "module")
 }
 
@@ -201,5 +212,7 @@ mod owner_tests {
         assert!(r("module.app.module.oidc (in envs/dev)"));
         assert!(!r("module.app.aws_iam_role.ci (in .)"));
         assert!(!r("aws_iam_role.ci"));
+        assert!(r("module.oidc[\"acme.io\"]"));
+        assert!(!r("module.x.aws_iam_role.this[\"n.m\"]"));
     }
 }

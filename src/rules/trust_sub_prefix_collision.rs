@@ -82,9 +82,14 @@ fn glued_wildcard(pattern: &Template) -> Option<Collision> {
         // (trust-sub-never-matches), not a sibling.
         let name_start = i - prefix.len();
         let after = |p: &str| context.starts_with(p) && repo_end + 1 + p.len() <= name_start;
+        // (glued inside a context word, `:environment*`, `:ref:refs/heads*`: it admits every
+        // environment or branch, a wide entry, as before)
+        let inside_word = ["ref:refs/heads/", "ref:refs/tags/", "environment:"]
+            .iter()
+            .any(|w| w.starts_with(context) && w.len() > context.len());
         return if after("ref:refs/tags/") {
             Some(Collision::Tag { prefix })
-        } else if after("ref:refs/heads/") || after("environment:") {
+        } else if after("ref:refs/heads/") || after("environment:") || inside_word {
             Some(Collision::Context { prefix })
         } else {
             None
@@ -220,7 +225,19 @@ mod tests {
         assert_eq!(g("repo:acme/app:pull_*"), None);
         // glued to something no context starts with: dead, not a sibling
         assert_eq!(g("repo:acme/app:pr-*"), None);
-        assert_eq!(g("repo:acme/app:ref:refs/heads*"), None);
+        // glued inside a context word: every environment or branch
+        assert_eq!(
+            g("repo:acme/app:ref:refs/heads*"),
+            Some(Collision::Context {
+                prefix: "heads".into()
+            })
+        );
+        assert_eq!(
+            g("repo:acme/app:environment*"),
+            Some(Collision::Context {
+                prefix: "environment".into()
+            })
+        );
         assert_eq!(
             g("repo:acme/app:environment:prod*"),
             Some(Collision::Context {

@@ -274,16 +274,29 @@ pub fn is_known(b: &Block) -> bool {
 /// it names one.
 fn major_version(b: &Block) -> Option<u32> {
     let v = match b.attr("version").and_then(|v| v.as_str()) {
-        Some(v) => v,
+        // (`1.7.1`, `= 1.7.1`, `~> 1.0`: that major; `>= 1.0` may be the latest, a range or an
+        // exclusion says little)
+        Some(v) => {
+            let v = v.trim();
+            let v = v
+                .strip_prefix("~>")
+                .or_else(|| v.strip_prefix('='))
+                .unwrap_or(v)
+                .trim();
+            if v.contains([',', '<', '>', '!']) {
+                return None;
+            }
+            v.to_string()
+        }
         None => {
             let s = b.attr("source")?.as_str()?;
-            s.split_once("?ref=")?.1.to_string()
+            // (a tag, `?ref=v1.7.1`; a commit hash says nothing)
+            let r = s.split_once("?ref=")?.1;
+            r.strip_prefix('v').unwrap_or(r).to_string()
         }
     };
-    // (a range names its lowest version first: `>= 1.0, < 2.0`)
-    let t = v.trim_start_matches(|c: char| !c.is_ascii_digit());
-    let digits: String = t.chars().take_while(|c| c.is_ascii_digit()).collect();
-    if v.contains(',') || v.trim_start().starts_with(['<', '!']) {
+    let digits: String = v.chars().take_while(|c| c.is_ascii_digit()).collect();
+    if digits.is_empty() || !v.chars().all(|c| c.is_ascii_digit() || c == '.') {
         return None;
     }
     digits.parse().ok()
@@ -312,7 +325,7 @@ fn is_tam_iam_user(b: &Block) -> bool {
     let path = source.split('?').next().unwrap_or("").trim_end_matches('/');
     let lower = path.to_ascii_lowercase();
     lower.ends_with("//modules/iam-user")
-        && (lower.starts_with("terraform-aws-modules/iam/")
+        && (lower.contains("terraform-aws-modules/iam/aws")
             || lower.contains("terraform-aws-modules/terraform-aws-iam"))
 }
 
@@ -321,6 +334,12 @@ fn is_tam_iam_user(b: &Block) -> bool {
 /// by default (read at v5.60.0 and v6.5.0). The key is reported at the input that asks for
 /// it, or at the `module` block when the default does.
 fn tam_user_key(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
+    // (`false` or the string `"false"`, which Terraform converts)
+    let off = |k: &str| match b.attr(k).map(|n| &n.value) {
+        Some(Value::Bool(false)) => true,
+        Some(Value::Str(t)) => t.known().is_some_and(|k| k.trim() == "false"),
+        _ => false,
+    };
     if [
         "create",
         "create_user",
@@ -328,7 +347,7 @@ fn tam_user_key(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) 
         "create_access_key",
     ]
     .iter()
-    .any(|k| flag(b, k) == Some(false))
+    .any(|k| off(k))
     {
         return;
     }
