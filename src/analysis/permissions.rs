@@ -371,23 +371,15 @@ pub fn every_ecr_repository_resource(s: &Statement) -> Option<&SStr> {
     }
     s.resources.iter().find(|r| {
         // (an unknown part, `${AWS::Region}`, stands for one region or account: no `:`)
-        let text: String = r
-            .value
-            .parts
-            .iter()
-            .map(|p| match p {
-                crate::source::tree::Part::Lit(l) => l.as_str(),
-                crate::source::tree::Part::Unknown(_) => "U",
-            })
-            .collect();
+        let text = r.value.flat();
         let parts: Vec<&str> = text.trim().splitn(6, ':').collect();
         if parts.first() != Some(&"arn") || parts.len() < 3 {
             return false;
         }
         let service = parts[2];
+        // (an unknown service, a hole, matches neither)
         if !(crate::model::glob_match(service, "ecr")
             || crate::model::glob_match(service, "ecr-public"))
-            || service == "U"
         {
             return false;
         }

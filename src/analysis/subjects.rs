@@ -933,13 +933,14 @@ fn assumption<'a>(
             let event = s.event.split(" (").next().unwrap_or("");
             event == "workflow_call" || conds.iter().all(|c| c.may_run_for_anyone(event))
         };
+        let mut out = Vec::new();
         narrowed = ctxs
             .iter()
             .map(|(trig, inputs)| {
-                (
-                    trig.iter().filter(|s| runs(s)).cloned().collect(),
-                    inputs.clone(),
-                )
+                let (kept, dropped): (Vec<Subject>, Vec<Subject>) =
+                    trig.iter().cloned().partition(|s| runs(s));
+                out.extend(dropped);
+                (kept, inputs.clone())
             })
             .collect();
         if narrowed.iter().all(|(t, _)| t.is_empty()) {
@@ -952,15 +953,10 @@ fn assumption<'a>(
                 .map(|e| e.value.trim())
                 .filter(|e| !e.is_empty() && !e.contains("${{"))
                 .map(Val::lit);
-            ruled_out = ctxs
-                .iter()
-                .flat_map(|(t, _)| t.iter())
-                .filter(|s| !runs(s))
-                .map(|s| match &env {
-                    Some(e) => env_subject(s, e),
-                    None => s.clone(),
-                })
-                .collect();
+            ruled_out = match &env {
+                Some(e) => out.iter().map(|s| env_subject(s, e)).collect(),
+                None => out,
+            };
             &narrowed
         }
     };

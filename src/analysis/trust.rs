@@ -363,14 +363,8 @@ pub enum SubReach {
 /// given only when it holds whatever the unknown part is.
 pub fn sub_reach(pattern: &Template) -> SubReach {
     // Work on a char stream where unknown parts are a placeholder character.
-    const UNKNOWN: char = '\u{0}';
-    let mut s = String::new();
-    for p in &pattern.parts {
-        match p {
-            Part::Lit(l) => s.push_str(l),
-            Part::Unknown(_) => s.push(UNKNOWN),
-        }
-    }
+    const UNKNOWN: char = crate::source::tree::HOLE;
+    let s = pattern.flat();
     let wild = |c: char| c == '*' || c == '?';
     if s.starts_with('*') {
         return SubReach::AnyRepo;

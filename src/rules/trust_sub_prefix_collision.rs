@@ -1,7 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::trust::{SubReach, repository_pinned, split_default_sub, sub_reach};
 use crate::diag::{Finding, Severity};
-use crate::source::tree::{Part, Template};
+use crate::source::tree::Template;
 
 pub struct TrustSubPrefixCollision;
 pub static RULE: TrustSubPrefixCollision = TrustSubPrefixCollision;
@@ -24,7 +24,7 @@ enum Collision {
     Context { prefix: String },
 }
 
-const UNKNOWN: char = '\u{0}';
+const UNKNOWN: char = crate::source::tree::HOLE;
 
 fn is_name_char(c: char) -> bool {
     c.is_alphanumeric() || matches!(c, '-' | '_' | '.')
@@ -32,13 +32,7 @@ fn is_name_char(c: char) -> bool {
 
 /// The first wildcard glued to a name after the owner part, judged on literal text only.
 fn glued_wildcard(pattern: &Template) -> Option<Collision> {
-    let mut s = String::new();
-    for p in &pattern.parts {
-        match p {
-            Part::Lit(l) => s.push_str(l),
-            Part::Unknown(_) => s.push(UNKNOWN),
-        }
-    }
+    let s = pattern.flat();
     let sub = split_default_sub(&s)?;
     let repo_start = "repo:".len();
     let chars: Vec<(usize, char)> = s.char_indices().collect();
@@ -187,6 +181,7 @@ impl Rule for TrustSubPrefixCollision {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::tree::Part;
 
     fn g(s: &str) -> Option<Collision> {
         glued_wildcard(&Template::lit(s))

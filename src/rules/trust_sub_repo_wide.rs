@@ -1,7 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::trust::split_default_sub;
 use crate::diag::Finding;
-use crate::source::tree::{Part, Template};
+use crate::source::tree::Template;
 
 pub struct TrustSubRepoWide;
 pub static RULE: TrustSubRepoWide = TrustSubRepoWide;
@@ -27,14 +27,8 @@ pub(crate) struct RepoWide {
 /// whatever they hold, every context of that repository matches (a wildcard in them would be
 /// wider still, which the scan cannot see).
 pub(crate) fn repo_wide(pattern: &Template) -> Option<RepoWide> {
-    const UNKNOWN: char = '\u{0}';
-    let mut s = String::new();
-    for p in &pattern.parts {
-        match p {
-            Part::Lit(l) => s.push_str(l),
-            Part::Unknown(_) => s.push(UNKNOWN),
-        }
-    }
+    const UNKNOWN: char = crate::source::tree::HOLE;
+    let s = pattern.flat();
     let sub = split_default_sub(&s)?;
     if sub.context != Some("*") || sub.repo.is_empty() {
         return None;
@@ -120,6 +114,7 @@ impl Rule for TrustSubRepoWide {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::source::tree::Part;
 
     #[test]
     fn shapes() {

@@ -17,6 +17,9 @@ pub struct Template {
     pub parts: Vec<Part>,
 }
 
+/// What [`Template::flat`] writes for an unknown part: a character no literal of a policy holds.
+pub const HOLE: char = '\u{0}';
+
 impl Template {
     pub fn lit(s: impl Into<String>) -> Self {
         Template {
@@ -69,6 +72,18 @@ impl Template {
                     out.push_str(e);
                     out.push('}');
                 }
+            }
+        }
+        out
+    }
+    /// The text with each unknown part one [`HOLE`] character, for matchers that work on a
+    /// character stream (a verdict must hold whatever the hole is).
+    pub fn flat(&self) -> String {
+        let mut out = String::new();
+        for p in &self.parts {
+            match p {
+                Part::Lit(s) => out.push_str(s),
+                Part::Unknown(_) => out.push(HOLE),
             }
         }
         out

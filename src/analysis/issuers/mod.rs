@@ -405,18 +405,7 @@ pub enum Reach {
 }
 
 /// Placeholder for an unknown part (`${var.org}`) while reading a pattern.
-const UNKNOWN: char = '\u{0}';
-
-fn flatten(t: &Template) -> String {
-    let mut s = String::new();
-    for p in &t.parts {
-        match p {
-            Part::Lit(l) => s.push_str(l),
-            Part::Unknown(_) => s.push(UNKNOWN),
-        }
-    }
-    s
-}
+const UNKNOWN: char = crate::source::tree::HOLE;
 
 fn restore(t: &Template, s: &str) -> String {
     let mut exprs = t.parts.iter().filter_map(|p| match p {
@@ -541,7 +530,7 @@ fn slots(pattern: &str, segs: &[Seg]) -> Option<Vec<(Field, Slot)>> {
 
 /// How wide a `StringLike` pattern for `sub` is under `issuer`.
 pub fn reach(issuer: &Issuer, pattern: &Template) -> Reach {
-    let s = flatten(pattern);
+    let s = pattern.flat();
     let whole = || format!("this {} {}", issuer.name, issuer.tenant_word());
     if s.starts_with(is_wild) {
         return if issuer.shared {
@@ -619,7 +608,7 @@ pub fn never_matches(issuer: &Issuer, host: &str, op: StrOp, value: &Template) -
         return None;
     }
     // An identifier where the issuer writes a name.
-    let s = flatten(value);
+    let s = value.flat();
     for alt in &issuer.subject.alternatives {
         if let Some(sl) = slots(&s, alt) {
             for (f, slot) in &sl {

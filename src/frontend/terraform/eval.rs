@@ -1036,7 +1036,7 @@ impl Eval<'_> {
     }
 }
 
-fn as_bool(n: &Node) -> Option<bool> {
+pub(super) fn as_bool(n: &Node) -> Option<bool> {
     match &n.value {
         Value::Bool(b) => Some(*b),
         Value::Str(t) => match t.known()?.as_str() {

@@ -2532,7 +2532,7 @@ impl<'a> Module<'a> {
                     let before = models[*id].roles.len();
                     for (key, each) in expansions(b) {
                         let one = if each.is_empty() {
-                            b.clone()
+                            std::borrow::Cow::Borrowed(b)
                         } else {
                             let mut one = b.clone();
                             if let (Some((k, _)), Some(label)) = (&key, one.labels.first_mut()) {
@@ -2541,7 +2541,7 @@ impl<'a> Module<'a> {
                             for e in one.attrs.iter_mut().filter(|e| !is_meta_argument(&e.key)) {
                                 resolve(&mut e.value, &each);
                             }
-                            one
+                            std::borrow::Cow::Owned(one)
                         };
                         let from = models[*id].roles.len();
                         modules::module(models, *id, &one);

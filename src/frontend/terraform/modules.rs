@@ -335,11 +335,7 @@ fn is_tam_iam_user(b: &Block) -> bool {
 /// it, or at the `module` block when the default does.
 fn tam_user_key(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
     // (`false` or the string `"false"`, which Terraform converts)
-    let off = |k: &str| match b.attr(k).map(|n| &n.value) {
-        Some(Value::Bool(false)) => true,
-        Some(Value::Str(t)) => t.known().is_some_and(|k| k.trim() == "false"),
-        _ => false,
-    };
+    let off = |k: &str| b.attr(k).and_then(super::eval::as_bool) == Some(false);
     if [
         "create",
         "create_user",
