@@ -540,6 +540,7 @@ fn merge_instances(
                 into.rendered_by.append(&mut m.rendered_by);
                 into.ci_values.append(&mut m.ci_values);
                 into.named_attachments.append(&mut m.named_attachments);
+                into.named_policies.append(&mut m.named_policies);
             }
         }
     }
@@ -562,33 +563,32 @@ fn join_named_attachments(slots: &mut [Option<Outcome>]) {
     if pending.is_empty() {
         return;
     }
-    let scope_of = |owner: &str| -> String {
-        match owner.rfind(" (in ") {
-            Some(i) if owner.ends_with(')') => owner[i..].to_string(),
-            _ => String::new(),
-        }
-    };
     let mut roles: std::collections::HashMap<(String, String), Vec<(usize, usize)>> =
         Default::default();
     for (f, o) in slots.iter().enumerate() {
-        if let Some(Outcome::File(_, m)) = o {
+        if let Some(Outcome::File(src, m)) = o {
             for (i, r) in m.roles.iter().enumerate() {
                 if let Some(name) = r.name.as_ref().and_then(|n| n.value.known()) {
                     roles
-                        .entry((name, scope_of(&r.owner)))
+                        .entry((name, deployment_of(&r.owner, &src.rel)))
                         .or_default()
                         .push((f, i));
                 }
             }
         }
     }
-    // (a directory linked as itself joins its own roles by name: across two such directories,
-    // which may deploy to different accounts, nothing is joined)
-    for a in pending.into_iter().filter(|a| !a.scope.is_empty()) {
-        let Some([(f, i)]) = roles
-            .get(&(a.role.clone(), a.scope.clone()))
-            .map(Vec::as_slice)
-        else {
+    // (an attachment of a directory linked as itself joins the roles its own module instances
+    // create; across two root directories, which may deploy to different accounts, nothing is
+    // joined)
+    for a in pending {
+        let scope = match a.scope.is_empty() {
+            true => match &slots[a.file] {
+                Some(Outcome::File(src, _)) => deployment_of("", &src.rel),
+                _ => continue,
+            },
+            false => a.scope.clone(),
+        };
+        let Some([(f, i)]) = roles.get(&(a.role.clone(), scope)).map(Vec::as_slice) else {
             continue;
         };
         if let Some(Outcome::File(_, m)) = &mut slots[*f] {
@@ -599,6 +599,71 @@ fn join_named_attachments(slots: &mut [Option<Outcome>]) {
                     r.permission_policies.push(p);
                 }
             }
+        }
+    }
+}
+
+/// The deployment a Terraform resource belongs to: what the owners of its module instance end
+/// with (`(in live/prod)`), else its own directory's (a root directory).
+fn deployment_of(owner: &str, rel: &str) -> String {
+    match owner.rfind(" (in ") {
+        Some(i) if owner.ends_with(')') => owner[i..].to_string(),
+        _ => format!(" (in {})", crate::frontend::terraform::parent_dir(rel)),
+    }
+}
+
+/// Customer-managed policies attached by name or ARN (`data "aws_iam_policy" { name = … }`,
+/// `arn:aws:iam::ACCOUNT:policy/NAME`) in one module instance and created in another of the
+/// same deployment (or in the root calling it): the one policy of that known name there becomes
+/// the role's permission policy. A name two such policies share, or none has, links nothing.
+fn join_named_policies(slots: &mut [Option<Outcome>]) {
+    let mut named: std::collections::HashMap<(String, String), Vec<crate::model::PolicyRef>> =
+        Default::default();
+    for o in slots.iter() {
+        if let Some(Outcome::File(src, m)) = o {
+            for n in &m.named_policies {
+                // (the policy's owner names its module instance; the resource's file, its root)
+                let Some(Outcome::File(_, pm)) = &slots[n.policy.file] else {
+                    continue;
+                };
+                let Some(p) = pm.policies.get(n.policy.index) else {
+                    continue;
+                };
+                let scope = deployment_of(&p.owner, &src.rel);
+                let list = named.entry((n.name.clone(), scope)).or_default();
+                if !list.contains(&n.policy) {
+                    list.push(n.policy);
+                }
+            }
+        }
+    }
+    if named.is_empty() {
+        return;
+    }
+    for o in slots.iter_mut() {
+        let Some(Outcome::File(src, m)) = o else {
+            continue;
+        };
+        for r in &mut m.roles {
+            let scope = deployment_of(&r.owner, &src.rel);
+            let mut kept = Vec::new();
+            for a in std::mem::take(&mut r.managed_policy_arns) {
+                let linked = crate::model::customer_policy_name(&a.arn.value)
+                    .and_then(|n| named.get(&(n, scope.clone())))
+                    .and_then(|l| match l.as_slice() {
+                        [p] => Some(*p),
+                        _ => None,
+                    });
+                match linked {
+                    Some(p) => {
+                        if !r.permission_policies.contains(&p) {
+                            r.permission_policies.push(p);
+                        }
+                    }
+                    None => kept.push(a),
+                }
+            }
+            r.managed_policy_arns = kept;
         }
     }
 }
@@ -621,6 +686,13 @@ fn merge_rendered(done: Vec<UnitOut>, slots: &mut [Option<Outcome>]) {
             for p in a.policies.iter_mut().filter(|p| p.file == file) {
                 p.index += base;
             }
+        }
+        for n in m
+            .named_policies
+            .iter_mut()
+            .filter(|n| n.policy.file == file)
+        {
+            n.policy.index += base;
         }
     };
     for mut u in done {
@@ -831,6 +903,7 @@ pub fn scan_with(
     let mut slots: Vec<Option<Outcome>> = (0..candidates.len()).map(|_| None).collect();
     merge_rendered(done, &mut slots);
     join_named_attachments(&mut slots);
+    join_named_policies(&mut slots);
     let mut outcomes: Vec<Outcome> = slots
         .into_iter()
         .map(|o| o.unwrap_or(Outcome::Skip))

@@ -144,8 +144,13 @@ pub fn ci_roles<'a>(scan: &'a Scan, trusts: &[CiTrust<'a>]) -> Vec<CiRole<'a>> {
             .map(|(d, _)| d.to_string())
             .unwrap_or_default()
     };
-    let bare =
-        |id: FileId| scan.file(id).format == Format::IamJson && scan.models[id].roles.is_empty();
+    // (a document IaC renders is linked, or not, by what renders it: a template read by
+    // `templatefile()` for a permissions boundary is no grant of the role beside it)
+    let bare = |id: FileId| {
+        scan.file(id).format == Format::IamJson
+            && scan.models[id].roles.is_empty()
+            && scan.models[id].rendered_by.is_empty()
+    };
     // The bare JSON documents of each directory, found in one pass.
     let mut by_dir: std::collections::HashMap<String, Vec<FileId>> = Default::default();
     for (id, _) in scan.files() {

@@ -152,6 +152,7 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
         let v = r.values;
         let role_idx = || {
             v.get("role")
+                .or_else(|| v.get("role_name"))
                 .and_then(Node::as_str)
                 .and_then(|n| by_name.get(&n).copied())
         };
@@ -172,6 +173,13 @@ pub fn extract(id: FileId, src: &SourceFile, root: &Node) -> Option<FileModel> {
             "aws_iam_role_policy_attachment" => {
                 if let (Some(ri), Some(arn)) = (role_idx(), str_of(v, "policy_arn")) {
                     m.roles[ri].managed_policy_arns.push(Attached::new(id, arn));
+                }
+            }
+            "aws_iam_role_policy_attachments_exclusive" => {
+                if let (Some(ri), Some(arns)) = (role_idx(), v.get("policy_arns")) {
+                    m.roles[ri]
+                        .managed_policy_arns
+                        .extend(Attached::all(id, strings_of(arns)));
                 }
             }
             "aws_iam_openid_connect_provider" => {

@@ -210,6 +210,27 @@ pub struct OidcProvider {
     pub client_ids_span: Option<Span>,
 }
 
+/// The name of the customer-managed policy an attached value designates: a bare name (what
+/// `data "aws_iam_policy" { name = … }` looks up) or `arn:PARTITION:iam::ACCOUNT:policy/[PATH/]NAME`
+/// with an account other than `aws` (the account may be unknown; the name must be known).
+pub fn customer_policy_name(t: &Template) -> Option<String> {
+    let flat = t.flat();
+    let ok = |n: &str| {
+        !n.is_empty() && !n.contains(crate::source::tree::HOLE) && !n.contains([':', '/', '*'])
+    };
+    if ok(&flat) {
+        return Some(flat);
+    }
+    let rest = flat.strip_prefix("arn:")?;
+    let (_, rest) = rest.split_once(":iam::")?;
+    let (account, path) = rest.split_once(":policy/")?;
+    if account == "aws" {
+        return None;
+    }
+    let name = path.rsplit('/').next()?;
+    ok(name).then(|| name.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

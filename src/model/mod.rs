@@ -91,6 +91,20 @@ pub struct FileModel {
     /// Attachments naming a role by a name no role of their own module has: joined by the scan
     /// with the role of that name in the same deployment.
     pub named_attachments: Vec<NamedAttachment>,
+    /// Customer-managed policies of known name (`aws_iam_policy` `name`): what an attachment
+    /// by name or ARN in another module instance of the same deployment designates.
+    pub named_policies: Vec<NamedPolicy>,
+}
+
+/// A customer-managed policy and its name, for attachments that designate it by name
+/// (`data "aws_iam_policy" { name = … }`) or by ARN (`arn:aws:iam::ACCOUNT:policy/NAME`) from
+/// another module instance of the same deployment ([`NamedAttachment::scope`]).
+#[derive(Clone, Debug)]
+pub struct NamedPolicy {
+    pub name: String,
+    /// The deployment, as [`NamedAttachment::scope`].
+    pub scope: String,
+    pub policy: PolicyRef,
 }
 
 /// An attachment whose role is named, not referenced, and not created in its own module
@@ -198,6 +212,7 @@ impl FileModel {
             && self.ci_values.is_empty()
             && self.gcp.is_empty()
             && self.named_attachments.is_empty()
+            && self.named_policies.is_empty()
     }
 }
 

@@ -68,8 +68,12 @@ fn worth_parsing(text: &str, syms: &Syms) -> bool {
     if text.contains(['(', '?', '[', '{', '=', '!', '&', '|', '<', '>', '"']) {
         return true;
     }
-    // (`aws_iam_role.x.arn` and the like, whose prefixes no symbol names, stay as written)
+    // (`aws_iam_role.x.arn` and the like, whose prefixes no symbol names, stay as written;
+    // `path.module` inside a string is the module's directory)
     let t = text.trim();
+    if matches!(t, "path.module" | "path.root" | "path.cwd") {
+        return true;
+    }
     t.match_indices('.')
         .skip(1)
         .any(|(i, _)| syms.contains_key(&t[..i]))
@@ -227,6 +231,16 @@ impl Eval<'_> {
 
     /// A value taken from the symbols, respanned to the reference and counted.
     fn adopt(&self, n: &Node) -> Node {
+        self.adopt_at(n, self.span)
+    }
+
+    /// [`Self::adopt`], respanned to where the reference `e` is written (a caller's value
+    /// reported at the module's `var.NAME` inside a larger expression).
+    fn adopt_ref(&self, n: &Node, e: &Expression) -> Node {
+        self.adopt_at(n, self.at(e))
+    }
+
+    fn adopt_at(&self, n: &Node, span: Span) -> Node {
         let mut v = n.clone();
         self.nodes.set(self.nodes.get() + size(&v));
         fn respan(n: &mut Node, span: Span) {
@@ -241,7 +255,7 @@ impl Eval<'_> {
                 _ => {}
             }
         }
-        respan(&mut v, self.span);
+        respan(&mut v, span);
         v
     }
 
@@ -438,7 +452,10 @@ impl Eval<'_> {
                     // root module's, an ancestor the module builder looks for.
                     return match ops.next() {
                         Some(TraversalOperator::GetAttr(a)) if a.value().as_str() == "module" => {
-                            self.str(".")
+                            match self.syms.get(super::MODULE_DIR).and_then(|d| d.as_str()) {
+                                Some(d) => self.str(format!("{}{d}", super::MODULE_DIR)),
+                                None => self.str("."),
+                            }
                         }
                         Some(TraversalOperator::GetAttr(a))
                             if matches!(a.value().as_str(), "root" | "cwd") =>
@@ -472,8 +489,11 @@ impl Eval<'_> {
                 for _ in 0..consumed {
                     ops.next();
                 }
-                match self.lookup(&key) {
-                    Some(n) => n,
+                // (a variable, the caller's value, at its reference: the report maps it to
+                // the caller's argument; other symbols keep the whole value's span)
+                match self.syms.get(&key) {
+                    Some(n) if key.starts_with("var.") => self.adopt_ref(n, e),
+                    Some(n) => self.adopt(n),
                     None => return self.unknown(e),
                 }
             }

@@ -8,8 +8,8 @@
 
 use crate::frontend::iam_json::{Family, policy_from_tree, strings_of};
 use crate::model::{
-    AccessKey, Attached, CiValue, FileModel, NamedAttachment, PolicyRef, Role, SStr, Spanned,
-    SubjectTemplate, Switch,
+    AccessKey, Attached, CiValue, FileModel, NamedAttachment, NamedPolicy, PolicyRef, Role, SStr,
+    Spanned, SubjectTemplate, Switch,
 };
 use crate::model::{OidcProvider, PolicyDoc, PolicyKind};
 use crate::source::embedded::Embedded;
@@ -583,6 +583,7 @@ const EACH_RESOURCES: &[&str] = &[
     "aws_iam_role_policy",
     "aws_iam_role_policy_attachment",
     "aws_iam_policy_attachment",
+    "aws_iam_role_policy_attachments_exclusive",
     "aws_iam_policy",
 ];
 
@@ -1113,6 +1114,9 @@ fn link_instance(
         m.named_attachments
             .iter_mut()
             .for_each(|a| a.scope = suffix.clone());
+        m.named_policies
+            .iter_mut()
+            .for_each(|p| p.scope = suffix.clone());
     }
     let used: Vec<FileId> = models
         .iter()
@@ -1161,6 +1165,11 @@ fn module_files(target: &str, cx: &LinkCx<'_>) -> Option<std::rc::Rc<ModuleFiles
 /// What `path.root`/`path.cwd` evaluate to: the root module's directory, which a module does
 /// not know (a text no real path contains).
 pub(super) const ROOT_DIR: &str = "\u{1}root";
+
+/// The symbol holding a module's directory (relative to the scan root), and the prefix of what
+/// `path.module` evaluates to with it: a path built in one module and read by `file()` in
+/// another (`policy = "${path.module}/policies/app.json"` passed down) stays the first's.
+pub(super) const MODULE_DIR: &str = "\u{1}module_dir";
 
 /// The symbol holding what `get_terragrunt_dir()` returns in a Terragrunt configuration (the
 /// unit's directory, relative to the scan root).
@@ -1320,6 +1329,12 @@ fn symbols(
     cx: Option<(&str, &LinkCx<'_>)>,
 ) -> Syms {
     let mut syms = Syms::new();
+    if let Some((dir, _)) = cx {
+        syms.insert(
+            MODULE_DIR.into(),
+            Node::new(Span::default(), Value::Str(Template::lit(dir))),
+        );
+    }
     for (_, f) in files {
         for b in f.blocks.iter().filter(|b| b.ident == "variable") {
             if let (Some(name), Some(d)) = (b.label(0), b.attr("default"))
@@ -1419,6 +1434,21 @@ fn module_outputs(dir: &str, files: &[(FileId, TfFile)], syms: &Syms, cx: &LinkC
     }
     for (_, f) in files {
         for b in f.blocks.iter().filter(|b| b.ident == "module") {
+            if let Some(name) = b.label(0)
+                && let Some(object) = modules::provider_outputs(b, syms)
+            {
+                // (`module.NAME[0].url` under `count`; `for_each` keys are not modelled)
+                let node = map_node(b.header, object.clone());
+                if b.attr("count").is_some() {
+                    out.insert(format!("module.{name}"), seq_node(b.header, vec![node]));
+                } else if b.attr("for_each").is_none() {
+                    for e in object {
+                        out.insert(format!("module.{name}.{}", e.key), e.value);
+                    }
+                    out.insert(format!("module.{name}"), node);
+                }
+                continue;
+            }
             let (Some(name), Some(source)) = (b.label(0), local_source(b)) else {
                 continue;
             };
@@ -2167,6 +2197,9 @@ struct Module<'a> {
     data_policies: HashMap<String, &'a Block>,
     /// A role's literal name → `aws_iam_role.NAME` (attachments naming the role by its name).
     role_names: HashMap<String, String>,
+    /// A customer-managed policy's known `name` → (file, policy index); `None` when two
+    /// policies of the module share it.
+    policy_names: HashMap<String, Option<(FileId, usize)>>,
     /// `var.NAME` → its default (`None`: required, the caller decides).
     var_defaults: HashMap<String, Option<&'a Node>>,
     syms: Syms,
@@ -2382,6 +2415,7 @@ impl<'a> Module<'a> {
             users: HashMap::new(),
             data_policies,
             role_names: HashMap::new(),
+            policy_names: HashMap::new(),
             var_defaults,
             syms,
         }
@@ -2480,7 +2514,11 @@ impl<'a> Module<'a> {
                     dir = dir.rsplit_once('/').map_or("", |(d, _)| d);
                 }
             }
-            None => (self.load)(&join_rel(&self.dir, &path)?)?,
+            None => match path.strip_prefix(MODULE_DIR) {
+                // (`path.module` of the module that built the path, relative to the scan root)
+                Some(rest) => (self.load)(&join_rel("", rest.trim_start_matches('/'))?)?,
+                None => (self.load)(&join_rel(&self.dir, &path)?)?,
+            },
         };
         let mut doc = json::parse_template(&text).ok()?;
         if !doc.is_map() || doc.get("Statement").is_none() {
@@ -2518,6 +2556,22 @@ impl<'a> Module<'a> {
                         self.add_policy(models, *id, v, &owner, Some(PolicyKind::Permission))
                     {
                         self.policies.insert(owner, at);
+                        if let Some(name) = b
+                            .attr("name")
+                            .and_then(|n| n.as_template())
+                            .and_then(|t| t.known())
+                        {
+                            // (a name two policies of the module share designates neither)
+                            self.policy_names
+                                .entry(name.clone())
+                                .and_modify(|e| *e = None)
+                                .or_insert(Some(at));
+                            models[*id].named_policies.push(NamedPolicy {
+                                name,
+                                scope: String::new(),
+                                policy: PolicyRef::new(at.0, at.1),
+                            });
+                        }
                     }
                 }
             }
@@ -2741,11 +2795,22 @@ impl<'a> Module<'a> {
                     .and_then(|v| v.as_template())
                     .filter(|t| t.is_known());
                 if let Some(t) = by {
-                    return Err(Spanned::new(t.clone(), arn.span));
+                    return match self.named_policy(t) {
+                        Some(p) => Ok(p),
+                        None => Err(Spanned::new(t.clone(), arn.span)),
+                    };
                 }
             }
         }
-        Err(arn.clone())
+        self.named_policy(&arn.value).ok_or_else(|| arn.clone())
+    }
+
+    /// The policy of this module a customer-managed name or ARN designates (one policy of
+    /// that known name).
+    fn named_policy(&self, t: &Template) -> Option<PolicyRef> {
+        let name = crate::model::customer_policy_name(t)?;
+        let (f, i) = (*self.policy_names.get(&name)?)?;
+        Some(PolicyRef::new(f, i))
     }
 
     /// Every role of the module: attached ARNs that designate a policy of the scan become
@@ -2804,19 +2869,36 @@ impl<'a> Module<'a> {
                 let owner = format!("aws_iam_role_policy.{n}");
                 let Some(v) = b.attr("policy") else { return };
                 let at = self.add_policy(models, id, v, &owner, Some(PolicyKind::Permission));
-                if let (Some((f, i)), Some(r)) = (at, b.attr("role"))
-                    && let Some((rf, ri)) = self.role_of(r)
-                {
-                    models[rf].roles[ri]
-                        .permission_policies
-                        .push(PolicyRef::new(f, i));
+                if let (Some((f, i)), Some(r)) = (at, b.attr("role")) {
+                    if let Some((rf, ri)) = self.role_of(r) {
+                        models[rf].roles[ri]
+                            .permission_policies
+                            .push(PolicyRef::new(f, i));
+                    } else if let Some(name) = r.as_template().and_then(|n| n.known()) {
+                        // (a role of another module instance, `role = module.x.role_name`:
+                        // joined by the scan)
+                        models[id].named_attachments.push(NamedAttachment {
+                            file: id,
+                            span: b.span,
+                            role: name,
+                            scope: String::new(),
+                            managed: vec![],
+                            policies: vec![PolicyRef::new(f, i)],
+                        });
+                    }
                 }
             }
-            "aws_iam_role_policy_attachment" | "aws_iam_policy_attachment" => {
-                let Some(arn) = b.attr("policy_arn") else {
+            "aws_iam_role_policy_attachment"
+            | "aws_iam_policy_attachment"
+            | "aws_iam_role_policy_attachments_exclusive" => {
+                // (the exclusive form: `role_name` and a list of `policy_arns`)
+                let Some(arn) = b.attr("policy_arn").or_else(|| b.attr("policy_arns")) else {
                     return;
                 };
-                let targets: Vec<Node> = match (b.attr("role"), b.attr("roles")) {
+                let targets: Vec<Node> = match (
+                    b.attr("role").or_else(|| b.attr("role_name")),
+                    b.attr("roles"),
+                ) {
                     (Some(r), _) => vec![r.clone()],
                     (None, Some(rs)) => list_items(rs),
                     (None, None) => return,

@@ -11,12 +11,14 @@
 //!   `trust_policy_conditions`; no `sub` condition when both subject lists are empty.
 //! - unfunco/oidc-github: v3 `github_subjects` (a bare `owner/repo` gets `:` +
 //!   `default_subject`, default `ref:refs/heads/main`, `*` meaning `:*`), v2
-//!   `github_repositories` (a bare entry gets `:*`); always `StringLike` on `sub` and
-//!   `StringEquals` on `aud`; `enterprise_slug` (v3) moves the issuer; the role is named
+//!   `github_repositories` (a bare entry gets `:*`); always `StringLike` on `sub` and, from
+//!   v1.2.1 on, `StringEquals` on `aud`; `enterprise_slug` (v3) moves the issuer; the role is named
 //!   `github` by v0/v1 and `GitHubActions` by v2/v3 unless `iam_role_name` says;
 //!   `iam_role_inline_policies` are its inline permission policies.
 //! - terraform-aws-modules/iam `modules/iam-user` (v5, v6): the access key it creates by
 //!   default (`iac-access-key`).
+//! - terraform-aws-modules/iam v5 `modules/iam-github-oidc-provider`: its `url` and `arn`
+//!   outputs, for trusts a caller builds from them.
 //! - cds-snc/terraform-modules `gh_oidc_role` (v2 to v11): one role per entry of `roles`,
 //!   named `name`, `StringLike` on `sub` only (no `aud` condition):
 //!   `repo:{org_name}/{repo_name}:{claim}`, or one subject per entry of `claims` (v11).
@@ -270,6 +272,38 @@ pub fn is_known(b: &Block) -> bool {
     kind(b).is_some() || is_tam_iam_user(b)
 }
 
+/// Whether the unfunco/oidc-github release a call pins renders an `aud` condition: v1.2.1 and
+/// later do (read at the tags; v1.2.0 and earlier check only `sub`). An exact version or a
+/// `~>` constraint below 1.2.1 does not; a range, a commit or no version is read as the latest.
+fn unfunco_checks_aud(b: &Block) -> bool {
+    let raw = match b.attr("version").and_then(|v| v.as_str()) {
+        Some(v) => v.trim().to_string(),
+        None => match b
+            .attr("source")
+            .and_then(|s| s.as_str())
+            .and_then(|s| s.split_once("?ref=").map(|(_, r)| r.to_string()))
+        {
+            Some(r) => r.strip_prefix('v').unwrap_or(&r).to_string(),
+            None => return true,
+        },
+    };
+    let (pessimistic, v) = match raw.strip_prefix("~>") {
+        Some(rest) => (true, rest.trim()),
+        None => (false, raw.strip_prefix('=').unwrap_or(&raw).trim()),
+    };
+    let parts: Option<Vec<u32>> = v.split('.').map(|p| p.parse().ok()).collect();
+    let Some(parts) = parts.filter(|p| !p.is_empty() && p.len() <= 3) else {
+        return true;
+    };
+    let at = |i: usize| parts.get(i).copied().unwrap_or(0);
+    match (pessimistic, parts.len()) {
+        // (`~> 1.1` allows every 1.x; `~> 1.1.0` every 1.1.x)
+        (true, 2) => at(0) >= 1,
+        (true, _) => (at(0), at(1)) >= (1, 2),
+        (false, _) => (at(0), at(1), at(2)) >= (1, 2, 1),
+    }
+}
+
 /// The major version a module call pins (`version = "1.7.1"`, `"~> 1.0"`, `?ref=v2.0.0`), when
 /// it names one.
 fn major_version(b: &Block) -> Option<u32> {
@@ -315,6 +349,52 @@ pub fn inline_policies(b: &Block) -> Vec<&Node> {
         },
         _ => vec![],
     }
+}
+
+/// terraform-aws-modules/iam v5 `modules/iam-github-oidc-provider` (registry or git): its
+/// outputs `url` (the `url` input, GitHub's issuer by default) and `arn` (that provider's ARN
+/// in the account), for what a caller builds from them (`"${replace(module.p.url,
+/// "https://", "")}:sub"`, `identifiers = [module.p.arn]`). `create = false` (no provider) or
+/// an unknown `url` gives none.
+pub fn provider_outputs(b: &Block, syms: &super::Syms) -> Option<Vec<Entry>> {
+    let source = b.attr("source")?.as_str()?;
+    let lower = source
+        .split('?')
+        .next()
+        .unwrap_or("")
+        .trim_end_matches('/')
+        .to_ascii_lowercase();
+    if !(lower.ends_with("//modules/iam-github-oidc-provider")
+        && (lower.contains("terraform-aws-modules/iam/aws")
+            || lower.contains("terraform-aws-modules/terraform-aws-iam")))
+    {
+        return None;
+    }
+    if b.attr("create").and_then(super::eval::as_bool) == Some(false) {
+        return None;
+    }
+    let url = match b.attr("url") {
+        Some(n) => {
+            let mut v = n.clone();
+            super::resolve(&mut v, syms);
+            v.as_str()?
+        }
+        None => "https://token.actions.githubusercontent.com".to_string(),
+    };
+    let host = url.trim_start_matches("https://").trim_end_matches('/');
+    let at = b.header;
+    Some(vec![
+        Entry {
+            key: "url".into(),
+            key_span: at,
+            value: Node::new(at, Value::Str(Template::lit(url.clone()))),
+        },
+        Entry {
+            key: "arn".into(),
+            key_span: at,
+            value: Node::new(at, Value::Str(super::provider_arn(host))),
+        },
+    ])
 }
 
 /// terraform-aws-modules/iam `modules/iam-user` (registry or git).
@@ -610,17 +690,20 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                 subs,
                 span,
             );
-            let mut aud = vec![lit(h, "sts.amazonaws.com")];
-            if let Some(a) = b.attr("additional_audiences") {
-                aud.extend(items(a));
+            // (the `aud` condition came in v1.2.1)
+            if unfunco_checks_aud(b) {
+                let mut aud = vec![lit(h, "sts.amazonaws.com")];
+                if let Some(a) = b.attr("additional_audiences") {
+                    aud.extend(items(a));
+                }
+                add_condition(
+                    &mut conds,
+                    ("StringEquals".into(), h),
+                    (format!("{url}:aud"), h),
+                    aud,
+                    h,
+                );
             }
-            add_condition(
-                &mut conds,
-                ("StringEquals".into(), h),
-                (format!("{url}:aud"), h),
-                aud,
-                h,
-            );
             // (v0 and v1 name the role `github`, v2 and v3 `GitHubActions`; no version is
             // the latest)
             let pinned = b.attr("version").is_some()
