@@ -588,11 +588,37 @@ fn join_named_attachments(slots: &mut [Option<Outcome>]) {
             },
             false => a.scope.clone(),
         };
-        let Some([(f, i)]) = roles.get(&(a.role.clone(), scope)).map(Vec::as_slice) else {
+        let found = match a.role.strip_prefix(crate::model::MODULE_ROLE) {
+            // (the one role of that module call's instance in the deployment)
+            Some(call) => {
+                let prefix = format!("module.{call}.");
+                let mut one: Vec<(usize, usize)> = Vec::new();
+                for (f, o) in slots.iter().enumerate() {
+                    if let Some(Outcome::File(src, m)) = o {
+                        for (i, r) in m.roles.iter().enumerate() {
+                            if r.owner.starts_with(&prefix)
+                                && deployment_of(&r.owner, &src.rel) == scope
+                            {
+                                one.push((f, i));
+                            }
+                        }
+                    }
+                }
+                match one.as_slice() {
+                    [x] => Some(*x),
+                    _ => None,
+                }
+            }
+            None => match roles.get(&(a.role.clone(), scope)).map(Vec::as_slice) {
+                Some([x]) => Some(*x),
+                _ => None,
+            },
+        };
+        let Some((f, i)) = found else {
             continue;
         };
-        if let Some(Outcome::File(_, m)) = &mut slots[*f] {
-            let r = &mut m.roles[*i];
+        if let Some(Outcome::File(_, m)) = &mut slots[f] {
+            let r = &mut m.roles[i];
             r.managed_policy_arns.extend(a.managed);
             for p in a.policies {
                 if !r.permission_policies.contains(&p) {

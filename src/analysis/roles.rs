@@ -55,6 +55,45 @@ pub fn managed_is_read_only(arn: &str) -> bool {
     name.contains("ReadOnly") || name == "ViewOnlyAccess" || name == "SecurityAudit"
 }
 
+/// A statement whose only writes take and release Terraform's state lock, which a plan needs:
+/// `s3:PutObject`/`s3:DeleteObject` on `….tflock` objects (the S3 lock file), or DynamoDB item
+/// writes on a table named for locks (`terraform-locks`). Such a role still only reads.
+fn state_lock_only(s: &crate::model::Statement) -> bool {
+    const S3: &[&str] = &["s3:putobject", "s3:deleteobject"];
+    const DYNAMO: &[&str] = &[
+        "dynamodb:putitem",
+        "dynamodb:deleteitem",
+        "dynamodb:updateitem",
+    ];
+    if s.not_action || s.not_resource || s.resources.is_empty() {
+        return false;
+    }
+    let writes: Vec<String> = s
+        .actions
+        .iter()
+        .filter_map(|a| a.value.known())
+        .filter(|a| !action_is_read(a))
+        .map(|a| a.to_ascii_lowercase())
+        .collect();
+    if writes.is_empty() || s.actions.iter().any(|a| !a.value.is_known()) {
+        return false;
+    }
+    let resources: Option<Vec<String>> = s.resources.iter().map(|r| r.value.known()).collect();
+    let Some(resources) = resources else {
+        return false;
+    };
+    if writes.iter().all(|w| S3.contains(&w.as_str())) {
+        return resources.iter().all(|r| r.ends_with(".tflock"));
+    }
+    if writes.iter().all(|w| DYNAMO.contains(&w.as_str())) {
+        return resources.iter().all(|r| {
+            r.rsplit_once(":table/")
+                .is_some_and(|(_, t)| !t.contains('*') && t.to_ascii_lowercase().contains("lock"))
+        });
+    }
+    false
+}
+
 /// What the permissions of a role allow: `Some(None)` only reads, `Some(Some(w))` writes
 /// (first evidence), `None` not known (no policy, or a value the scan cannot read).
 pub fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<WriteAccess>> {
@@ -64,7 +103,7 @@ pub fn write_access(policies: &[&PolicyDoc], managed: &[SStr]) -> Option<Option<
     let mut unknown = false;
     for p in policies {
         for s in &p.statements {
-            if !s.is_allow() {
+            if !s.is_allow() || state_lock_only(s) {
                 continue;
             }
             if s.not_action {

@@ -776,12 +776,12 @@ type Reach<'a> = (&'a Step, Access, Option<(&'a Workflow, &'a Step)>);
 const MAX_ACTION_DEPTH: usize = 8;
 
 /// The scan's local composite actions (`action.yml`) by path.
-struct LocalActions<'a> {
+pub struct LocalActions<'a> {
     by_path: std::collections::HashMap<&'a str, &'a Workflow>,
 }
 
 impl<'a> LocalActions<'a> {
-    fn index(scan: &'a Scan) -> Self {
+    pub fn index(scan: &'a Scan) -> Self {
         let mut by_path = std::collections::HashMap::new();
         for m in &scan.models {
             for w in &m.workflows {
@@ -795,7 +795,7 @@ impl<'a> LocalActions<'a> {
     /// The local action a `uses: ./DIR` step of the file `caller_rel` runs: `DIR/action.yml`
     /// (or `.yaml`) under the root of the repository holding `caller_rel`. A path with an
     /// empty, `.` or `..` component resolves to nothing: nothing outside the tree is followed.
-    fn resolve(&self, caller_rel: &str, uses: &str) -> Option<&'a Workflow> {
+    pub fn resolve(&self, caller_rel: &str, uses: &str) -> Option<&'a Workflow> {
         let local = uses.trim().strip_prefix("./")?.trim_end_matches('/');
         if local
             .split('/')
@@ -816,7 +816,7 @@ impl<'a> LocalActions<'a> {
     /// The steps reaching AWS ([`classify`]) inside the local actions `step` runs, directly or
     /// through nested local actions (at most [`MAX_ACTION_DEPTH`] deep, each action once per
     /// chain), with the outermost action.
-    fn reached(&self, caller_rel: &str, step: &Step) -> Vec<(&'a Workflow, &'a Step, Access)> {
+    pub fn reached(&self, caller_rel: &str, step: &Step) -> Vec<(&'a Workflow, &'a Step, Access)> {
         let mut out = Vec::new();
         let Some(outer) = step
             .uses

@@ -111,11 +111,15 @@ pub struct NamedPolicy {
 /// (`role = dependency.role.outputs.role_name`, `role = "deploy"` with the role in another
 /// module instance): the scan attaches its policies to the one role of that known name in the
 /// same deployment ([`NamedAttachment::scope`]).
+/// The prefix of a [`NamedAttachment::role`] that names a module call, not a role: the one role
+/// the module's instance creates (`role = module.oidc.role.name`, an output of the whole role).
+pub const MODULE_ROLE: &str = "\u{1}module:";
+
 #[derive(Clone, Debug)]
 pub struct NamedAttachment {
     pub file: FileId,
     pub span: Span,
-    /// The role's name.
+    /// The role's name, or [`MODULE_ROLE`] + the name of the module call creating it.
     pub role: String,
     /// The deployment: what the owners of its module instance end with (`(in live/prod)`),
     /// empty for a directory linked as itself.

@@ -51,6 +51,20 @@ fn denied(s: &CiRole, action: &str) -> bool {
     })
 }
 
+/// A statement granting only to roles that carry a given permissions boundary
+/// (`iam:PermissionsBoundary` under a positive operator, no `IfExists`): the actions that do not
+/// support the key never match, and a role it does match is capped by that boundary, the
+/// documented guard.
+fn boundary_guarded(st: &Statement) -> bool {
+    st.conditions.iter().any(|c| {
+        let op = crate::model::Operator::parse(&c.operator.value);
+        c.key.value.eq_ignore_ascii_case("iam:PermissionsBoundary")
+            && !op.if_exists
+            && !op.base.contains("Not")
+            && op.base != "Null"
+    })
+}
+
 impl Rule for PermRoleSelfModification {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -61,7 +75,11 @@ impl Rule for PermRoleSelfModification {
         let mut done: Vec<(usize, crate::source::Span, String)> = Vec::new();
         for s in ctx.ci_roles() {
             for (p, st) in s.allows() {
+                if boundary_guarded(st) {
+                    continue;
+                }
                 let Some(res) = covers_self(p, st, s) else {
+                    policy_version(s, p, st, &mut done, out);
                     continue;
                 };
                 let granted: Vec<(&str, &SStr)> = SELF_EDIT
@@ -70,6 +88,7 @@ impl Rule for PermRoleSelfModification {
                     .filter_map(|a| granting(st, a, true).map(|g| (*a, g)))
                     .collect();
                 let Some(first) = first_written(granted.iter().map(|(_, g)| *g)) else {
+                    policy_version(s, p, st, &mut done, out);
                     continue;
                 };
                 let key = (p.file, st.span, p.owner.clone());
@@ -105,6 +124,90 @@ impl Rule for PermRoleSelfModification {
             managed(s, &mut done, out);
         }
     }
+}
+
+/// `iam:CreatePolicyVersion` or `iam:SetDefaultPolicyVersion` on every customer-managed policy
+/// (`*`, `arn:…:policy/*`) for a role holding one: a run can rewrite that policy, its own
+/// permissions, to grant anything.
+const POLICY_VERSION: &[&str] = &["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"];
+
+/// The customer-managed policy the role holds, by how it is named: an `aws_iam_policy`
+/// attached to it (Terraform), or an attached ARN outside the `aws` account.
+fn customer_managed(s: &CiRole) -> Option<String> {
+    s.policies
+        .iter()
+        .find(|p| p.owner.starts_with("aws_iam_policy.") || p.owner.contains(".aws_iam_policy."))
+        .map(|p| format!("`{}`", p.owner))
+        .or_else(|| {
+            s.managed
+                .iter()
+                .find(|a| {
+                    let v = a.value.flat();
+                    v.contains(":policy/") && !v.contains(":iam::aws:policy/")
+                })
+                .map(|a| format!("`{}`", a.value.display()))
+        })
+}
+
+fn policy_version(
+    s: &CiRole,
+    p: &PolicyDoc,
+    st: &Statement,
+    done: &mut Vec<(usize, crate::source::Span, String)>,
+    out: &mut Vec<Finding>,
+) {
+    if st.not_resource {
+        return;
+    }
+    let Some(res) = st.resources.iter().find(|r| {
+        let d = r.value.flat();
+        d.trim() == "*"
+            || (d.starts_with("arn:")
+                && d.ends_with(":policy/*")
+                && matches!(r.value.parts.last(), Some(crate::source::tree::Part::Lit(l)) if l.ends_with(":policy/*")))
+    }) else {
+        return;
+    };
+    let granted: Vec<(&str, &SStr)> = POLICY_VERSION
+        .iter()
+        .filter(|a| !denied(s, a))
+        .filter_map(|a| granting(st, a, true).map(|g| (*a, g)))
+        .collect();
+    let Some(first) = first_written(granted.iter().map(|(_, g)| *g)) else {
+        return;
+    };
+    let Some(own) = customer_managed(s) else {
+        return;
+    };
+    let key = (p.file, st.span, p.owner.clone());
+    if done.contains(&key) {
+        return;
+    }
+    done.push(key);
+    let names = granted
+        .iter()
+        .map(|(a, _)| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let via = if first.value.display().contains('*') {
+        format!(" (through `{}`)", first.value.display())
+    } else {
+        String::new()
+    };
+    out.push(
+        Finding::new(META.id, META.severity, p.file, first.span)
+            .message(format!(
+                "{} lets {} call {names}{via} on `{}`, which covers the customer-managed policy {own} attached to the role: {one_run} can rewrite the role's own permissions to allow anything",
+                crate::analysis::permissions::policy_name(p),
+                s.describe,
+                res.value.display(),
+                one_run = s.one_run(),
+            ))
+            .label("can rewrite its own policy")
+            .related(p.file, res.span, "this resource includes the role's own policy")
+            .related(s.trust_file, s.trust_span, format!("this trust policy admits {}", s.tokens))
+            .help("restrict the resources to the policies the workflow manages (not those attached to this role), or add an explicit `Deny` of these actions on the role's own policies"),
+    );
 }
 
 /// Attached AWS-managed policies judged by their contents: the escalation shapes each grants

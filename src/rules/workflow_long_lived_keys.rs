@@ -47,12 +47,57 @@ fn report(
     out.push(f);
 }
 
+/// The `env`/`with` entries of a local action's step as the calling step gives them: each
+/// `${{ inputs.NAME }}` value replaced by the caller's `with: NAME` (located there), the
+/// action's own values located at the caller's `uses`. `None` unless the key the report names
+/// (the key id, else the secret) comes from an input: a key written in the action is judged
+/// where it is written.
+fn through_inputs(
+    inner: &[KeyValue],
+    caller: &crate::model::Step,
+    (id_key, secret_key): (&str, &str),
+) -> Option<Vec<KeyValue>> {
+    let at = caller.uses.as_ref().map(|u| u.span).unwrap_or(caller.span);
+    let mut from_input: Vec<&str> = Vec::new();
+    let out: Vec<KeyValue> = inner
+        .iter()
+        .filter_map(|kv| {
+            let text = kv.value.value.trim();
+            let input = text
+                .strip_prefix("${{")
+                .and_then(|t| t.strip_suffix("}}"))
+                .map(str::trim)
+                .and_then(|t| t.strip_prefix("inputs."));
+            match input {
+                Some(name) => {
+                    let given = caller.input(name)?;
+                    from_input.push(kv.key.as_str());
+                    Some(KeyValue {
+                        key: kv.key.clone(),
+                        key_span: given.key_span,
+                        value: given.value.clone(),
+                    })
+                }
+                // (a value of the action's own: an endpoint, a session token)
+                None => Some(KeyValue {
+                    key: kv.key.clone(),
+                    key_span: at,
+                    value: crate::model::Spanned::new(kv.value.value.clone(), at),
+                }),
+            }
+        })
+        .collect();
+    let named = if out.iter().any(|e| e.key == id_key) {
+        id_key
+    } else {
+        secret_key
+    };
+    from_input.contains(&named).then_some(out)
+}
+
 impl Rule for WorkflowLongLivedKeys {
     fn meta(&self) -> &'static RuleMeta {
         &META
-    }
-    fn per_file(&self) -> bool {
-        true
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
         let env_keys = (
@@ -60,8 +105,10 @@ impl Rule for WorkflowLongLivedKeys {
             "AWS_SECRET_ACCESS_KEY",
             "AWS_SESSION_TOKEN",
         );
+        let actions = crate::analysis::subjects::LocalActions::index(ctx);
         for m in &ctx.models {
-            for w in m.workflows.iter().filter(|w| ctx.in_focus(w.file)) {
+            // (every workflow: a change to a local action changes its callers' findings)
+            for w in &m.workflows {
                 let f = w.file;
                 report(
                     out,
@@ -107,6 +154,53 @@ impl Rule for WorkflowLongLivedKeys {
                                 "aws-secret-access-key",
                                 "aws-session-token",
                             );
+                        }
+                        // (a local composite action given the keys as inputs: reported at the
+                        // caller's `with:`, where the secret is read)
+                        let Some(uses) = s.uses.as_ref() else {
+                            continue;
+                        };
+                        let Some(action) = actions.resolve(&ctx.file(f).rel, &uses.value) else {
+                            continue;
+                        };
+                        let via = format!("{sname} (through `{}`)", uses.value.trim());
+                        // (one finding per calling step, however many of the action's steps
+                        // read the keys)
+                        let before = out.len();
+                        for inner in action.jobs.iter().flat_map(|j| &j.steps) {
+                            if out.len() > before {
+                                break;
+                            }
+                            if let Some(env) =
+                                through_inputs(&inner.env, s, (env_keys.0, env_keys.1))
+                            {
+                                report(
+                                    out,
+                                    f,
+                                    &format!("{via}'s `env`"),
+                                    &env,
+                                    env_keys.0,
+                                    env_keys.1,
+                                    env_keys.2,
+                                );
+                            }
+                            if inner.is_configure_aws_credentials()
+                                && let Some(with) = through_inputs(
+                                    &inner.with,
+                                    s,
+                                    ("aws-access-key-id", "aws-secret-access-key"),
+                                )
+                            {
+                                report(
+                                    out,
+                                    f,
+                                    &via,
+                                    &with,
+                                    "aws-access-key-id",
+                                    "aws-secret-access-key",
+                                    "aws-session-token",
+                                );
+                            }
                         }
                     }
                 }

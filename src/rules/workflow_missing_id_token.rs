@@ -25,6 +25,7 @@ impl Rule for WorkflowMissingIdToken {
         &META
     }
     fn check(&self, ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
+        let actions = crate::analysis::subjects::LocalActions::index(ctx);
         for m in &ctx.models {
             for w in &m.workflows {
                 if w.kind != WorkflowKind::Workflow {
@@ -33,13 +34,23 @@ impl Rule for WorkflowMissingIdToken {
                 if w.has_trigger("workflow_call") {
                     check_callers(ctx, w, out);
                 }
+                let rel = &ctx.file(w.file).rel;
                 for job in &w.jobs {
-                    let Some(step) = job.steps.iter().find(|s| token_use(s, job, w).is_some())
-                    else {
+                    // (a step of its own, or a local composite action assuming the role)
+                    let found = job.steps.iter().find_map(|s| {
+                        token_use(s, job, w).map(|u| (s, u)).or_else(|| {
+                            actions
+                                .reached(rel, s)
+                                .iter()
+                                .any(|(_, _, a)| matches!(a, crate::analysis::access::Access::Oidc))
+                                .then_some((s, (AWS, AWS_FAILS)))
+                        })
+                    });
+                    let Some((step, used)) = found else {
                         gcp_job(ctx, w, job, out);
                         continue;
                     };
-                    check_job(ctx, w, job, step, out);
+                    check_job(ctx, w, job, step, used, out);
                 }
             }
         }
@@ -86,15 +97,13 @@ fn check_gitlab(ctx: &Ctx<'_>, out: &mut Vec<Finding>) {
 }
 
 const AWS: &str = "assumes an AWS role through OIDC";
+const AWS_FAILS: &str = "configure-aws-credentials fails with \"Credentials could not be loaded\" or falls back to other credentials";
 
 /// What a step requesting a GitHub OIDC token does with it (for messages), and what fails
 /// without the token; `None` when it requests none.
 fn token_use(step: &Step, job: &Job, w: &Workflow) -> Option<(&'static str, &'static str)> {
     if oidc_step(step, job, w).is_some() {
-        return Some((
-            AWS,
-            "configure-aws-credentials fails with \"Credentials could not be loaded\" or falls back to other credentials",
-        ));
+        return Some((AWS, AWS_FAILS));
     }
     if crate::analysis::azure::oidc_login(step).is_some() {
         return Some((
@@ -105,9 +114,15 @@ fn token_use(step: &Step, job: &Job, w: &Workflow) -> Option<(&'static str, &'st
     None
 }
 
-fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<Finding>) {
+fn check_job(
+    ctx: &Ctx<'_>,
+    w: &Workflow,
+    job: &Job,
+    step: &Step,
+    (what, fails): (&'static str, &'static str),
+    out: &mut Vec<Finding>,
+) {
     let file = w.file;
-    let (what, fails) = token_use(step, job, w).unwrap_or_default();
     let own = w.effective_permissions(job);
     let span = step.uses.as_ref().map(|u| u.span).unwrap_or(step.span);
     let base = |msg: String| {
@@ -120,8 +135,12 @@ fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<
             })
     };
     // A reusable workflow without its own permissions inherits its caller's: reported at the
-    // caller (see `check_callers`).
-    if own.is_none() && w.has_trigger("workflow_call") {
+    // caller (see `check_callers`). Run by another trigger of its own (`workflow_dispatch`,
+    // `push`), it has the default token, which never holds `id-token`.
+    if own.is_none()
+        && w.has_trigger("workflow_call")
+        && w.triggers.iter().all(|t| t.event == "workflow_call")
+    {
         return;
     }
     match id_token(own) {
@@ -150,8 +169,13 @@ fn check_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, step: &Step, out: &mut Vec<
                 ),
                 (None, None) => (
                     format!(
-                        "job `{}` {what}, but no `permissions` block grants `id-token: write` (the default token has none)",
-                        job.id.value
+                        "job `{}` {what}, but no `permissions` block grants `id-token: write` (the default token has none){}",
+                        job.id.value,
+                        if w.has_trigger("workflow_call") {
+                            "; a caller may grant it, but a run by the workflow's own triggers fails"
+                        } else {
+                            ""
+                        }
                     ),
                     None,
                 ),
@@ -310,7 +334,7 @@ fn gcp_job(ctx: &Ctx<'_>, w: &Workflow, job: &Job, out: &mut Vec<Finding>) {
         return;
     };
     let before = out.len();
-    check_job(ctx, w, job, step, out);
+    check_job(ctx, w, job, step, (AWS, AWS_FAILS), out);
     for f in &mut out[before..] {
         f.message = f.message.replace(
             "assumes an AWS role through OIDC",

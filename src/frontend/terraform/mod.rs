@@ -2761,6 +2761,19 @@ impl<'a> Module<'a> {
         })
     }
 
+    /// How an attachment whose role this module does not create names it for the scan to join
+    /// ([`NamedAttachment::role`]): its known name, or a reference to a module this module
+    /// calls (`module.oidc.role.name`, an output holding the whole role) as
+    /// [`crate::model::MODULE_ROLE`] + the module's name.
+    fn role_elsewhere(r: &Node) -> Option<String> {
+        if let Some(name) = r.as_template().and_then(|n| n.known()) {
+            return Some(name);
+        }
+        let m = referenced(r, "module")?;
+        let name = m.strip_prefix("module.")?.split(['.', '[']).next()?;
+        Some(format!("{}{name}", crate::model::MODULE_ROLE))
+    }
+
     /// The role a `role`/`roles` value names: `aws_iam_role.x.name`/`.id`/`.arn`, or the literal
     /// name of a role of this module.
     fn role_of(&self, n: &Node) -> Option<(FileId, usize)> {
@@ -2874,7 +2887,7 @@ impl<'a> Module<'a> {
                         models[rf].roles[ri]
                             .permission_policies
                             .push(PolicyRef::new(f, i));
-                    } else if let Some(name) = r.as_template().and_then(|n| n.known()) {
+                    } else if let Some(name) = Self::role_elsewhere(r) {
                         // (a role of another module instance, `role = module.x.role_name`:
                         // joined by the scan)
                         models[id].named_attachments.push(NamedAttachment {
@@ -2908,7 +2921,7 @@ impl<'a> Module<'a> {
                         models[rf].roles[ri]
                             .managed_policy_arns
                             .extend(Attached::all(id, strings_of(arn)));
-                    } else if let Some(name) = t.as_template().and_then(|n| n.known()) {
+                    } else if let Some(name) = Self::role_elsewhere(t) {
                         // (a role of another module instance, joined by the scan)
                         let (mut managed, mut policies) = (Vec::new(), Vec::new());
                         for a in strings_of(arn) {

@@ -608,6 +608,31 @@ pub fn module(models: &mut super::DirFiles<FileModel>, id: FileId, b: &Block) {
                     managed.extend(strings_of(p));
                 }
             } else {
+                // (it creates the provider its role trusts: `oidc_url`, `client_id_list`,
+                // `sts.amazonaws.com` by default; read at v0.1.5)
+                let client_ids = match b.attr("client_id_list") {
+                    Some(l) if matches!(l.value, Value::Seq(_)) => {
+                        let v = strings_of(l);
+                        v.iter().all(|s| s.value.is_known()).then_some((v, l.span))
+                    }
+                    Some(_) => None,
+                    None => Some((vec![Spanned::new(Template::lit("sts.amazonaws.com"), h)], h)),
+                };
+                let url = match b.attr("oidc_url") {
+                    Some(u) => u.as_template().map(|t| Spanned::new(t.clone(), u.span)),
+                    None => Some(Spanned::new(Template::lit(format!("https://{GITHUB}")), h)),
+                };
+                models[id].providers.push(crate::model::OidcProvider {
+                    file: id,
+                    span: b.span,
+                    owner: format!(
+                        "module.{}.aws_iam_openid_connect_provider.github",
+                        b.label(0).unwrap_or("?")
+                    ),
+                    url,
+                    client_ids_span: client_ids.as_ref().map(|(_, s)| *s),
+                    client_ids: client_ids.map(|(v, _)| v),
+                });
                 // `arn:aws:iam::aws:policy/${var.iam_role_policy}`, `ReadOnlyAccess` by default
                 let (policy, at) = match b.attr("iam_role_policy") {
                     Some(p) => (p.as_template().cloned(), p.span),
