@@ -563,17 +563,21 @@ fn join_named_attachments(slots: &mut [Option<Outcome>]) {
     if pending.is_empty() {
         return;
     }
+    // (Terraform's roles only: a CloudFormation stack or a plan beside a root is not one of its
+    // module instances)
     let mut roles: std::collections::HashMap<(String, String), Vec<(usize, usize)>> =
         Default::default();
+    let mut terraform_roles: Vec<(String, String, (usize, usize))> = Vec::new();
     for (f, o) in slots.iter().enumerate() {
-        if let Some(Outcome::File(src, m)) = o {
+        if let Some(Outcome::File(src, m)) = o
+            && src.format == Format::Terraform
+        {
             for (i, r) in m.roles.iter().enumerate() {
+                let scope = deployment_of(&r.owner, &src.rel);
                 if let Some(name) = r.name.as_ref().and_then(|n| n.value.known()) {
-                    roles
-                        .entry((name, deployment_of(&r.owner, &src.rel)))
-                        .or_default()
-                        .push((f, i));
+                    roles.entry((name, scope.clone())).or_default().push((f, i));
                 }
+                terraform_roles.push((r.owner.clone(), scope, (f, i)));
             }
         }
     }
@@ -589,21 +593,41 @@ fn join_named_attachments(slots: &mut [Option<Outcome>]) {
             false => a.scope.clone(),
         };
         let found = match a.role.strip_prefix(crate::model::MODULE_ROLE) {
-            // (the one role of that module call's instance in the deployment)
-            Some(call) => {
-                let prefix = format!("module.{call}.");
+            // (an export is one per account and region: the one role the scan exports so)
+            None if a.role.starts_with(crate::model::CFN_EXPORT) => {
+                let name = &a.role[crate::model::CFN_EXPORT.len()..];
                 let mut one: Vec<(usize, usize)> = Vec::new();
                 for (f, o) in slots.iter().enumerate() {
-                    if let Some(Outcome::File(src, m)) = o {
-                        for (i, r) in m.roles.iter().enumerate() {
-                            if r.owner.starts_with(&prefix)
-                                && deployment_of(&r.owner, &src.rel) == scope
-                            {
-                                one.push((f, i));
-                            }
-                        }
+                    if let Some(Outcome::File(_, m)) = o {
+                        one.extend(
+                            m.exports
+                                .iter()
+                                .filter(|(n, _)| n == name)
+                                .map(|(_, i)| (f, *i)),
+                        );
                     }
                 }
+                match one.as_slice() {
+                    [x] => Some(*x),
+                    _ => None,
+                }
+            }
+            // (the one role of that module call's instance in the deployment)
+            Some(call) => {
+                // (a local module's roles are `CALL.aws_iam_role.x (in …)`, a modelled registry
+                // module's `CALL (in …)` or `CALL`)
+                let within = format!("{call}.");
+                let alone = format!("{call} (in ");
+                let one: Vec<(usize, usize)> = terraform_roles
+                    .iter()
+                    .filter(|(owner, s, _)| {
+                        *s == scope
+                            && (owner.starts_with(&within)
+                                || owner.starts_with(&alone)
+                                || owner.as_str() == call)
+                    })
+                    .map(|(_, _, at)| *at)
+                    .collect();
                 match one.as_slice() {
                     [x] => Some(*x),
                     _ => None,
@@ -643,8 +667,10 @@ fn deployment_of(owner: &str, rel: &str) -> String {
 /// same deployment (or in the root calling it): the one policy of that known name there becomes
 /// the role's permission policy. A name two such policies share, or none has, links nothing.
 fn join_named_policies(slots: &mut [Option<Outcome>]) {
-    let mut named: std::collections::HashMap<(String, String), Vec<crate::model::PolicyRef>> =
-        Default::default();
+    let mut named: std::collections::HashMap<
+        (String, String),
+        std::collections::BTreeSet<crate::model::PolicyRef>,
+    > = Default::default();
     for o in slots.iter() {
         if let Some(Outcome::File(src, m)) = o {
             for n in &m.named_policies {
@@ -656,10 +682,10 @@ fn join_named_policies(slots: &mut [Option<Outcome>]) {
                     continue;
                 };
                 let scope = deployment_of(&p.owner, &src.rel);
-                let list = named.entry((n.name.clone(), scope)).or_default();
-                if !list.contains(&n.policy) {
-                    list.push(n.policy);
-                }
+                named
+                    .entry((n.name.clone(), scope))
+                    .or_default()
+                    .insert(n.policy);
             }
         }
     }
@@ -670,14 +696,17 @@ fn join_named_policies(slots: &mut [Option<Outcome>]) {
         let Some(Outcome::File(src, m)) = o else {
             continue;
         };
+        if src.format != Format::Terraform {
+            continue;
+        }
         for r in &mut m.roles {
             let scope = deployment_of(&r.owner, &src.rel);
             let mut kept = Vec::new();
             for a in std::mem::take(&mut r.managed_policy_arns) {
                 let linked = crate::model::customer_policy_name(&a.arn.value)
                     .and_then(|n| named.get(&(n, scope.clone())))
-                    .and_then(|l| match l.as_slice() {
-                        [p] => Some(*p),
+                    .and_then(|l| match l.len() {
+                        1 => l.first().copied(),
                         _ => None,
                     });
                 match linked {

@@ -57,7 +57,8 @@ pub fn managed_is_read_only(arn: &str) -> bool {
 
 /// A statement whose only writes take and release Terraform's state lock, which a plan needs:
 /// `s3:PutObject`/`s3:DeleteObject` on `….tflock` objects (the S3 lock file), or DynamoDB item
-/// writes on a table named for locks (`terraform-locks`). Such a role still only reads.
+/// writes on a table named for Terraform's locks (`terraform-locks`, `tf-state-lock`: `lock` and
+/// `tf`/`terraform`/`state` in the name). Such a role still only reads.
 fn state_lock_only(s: &crate::model::Statement) -> bool {
     const S3: &[&str] = &["s3:putobject", "s3:deleteobject"];
     const DYNAMO: &[&str] = &[
@@ -87,8 +88,12 @@ fn state_lock_only(s: &crate::model::Statement) -> bool {
     }
     if writes.iter().all(|w| DYNAMO.contains(&w.as_str())) {
         return resources.iter().all(|r| {
-            r.rsplit_once(":table/")
-                .is_some_and(|(_, t)| !t.contains('*') && t.to_ascii_lowercase().contains("lock"))
+            r.rsplit_once(":table/").is_some_and(|(_, t)| {
+                let t = t.to_ascii_lowercase();
+                !t.contains(['*', '?', '/'])
+                    && t.contains("lock")
+                    && ["tf", "terraform", "state"].iter().any(|w| t.contains(w))
+            })
         });
     }
     false

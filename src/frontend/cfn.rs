@@ -652,6 +652,37 @@ pub fn extract(id: FileId, text: &str, root: &Node, family: Family) -> Option<Fi
                 m.roles[ri]
                     .permission_policies
                     .extend(idx.iter().map(|&i| PolicyRef::new(id, i)));
+            } else if let Some(export) = intrinsic(r)
+                .filter(|(name, _)| name == "ImportValue")
+                .and_then(|(_, arg)| resolve(arg).as_template()?.known())
+            {
+                // (a role another stack of the scan exports: joined by the scan)
+                m.named_attachments.push(crate::model::NamedAttachment {
+                    file: id,
+                    span: r.span,
+                    role: format!("{}{export}", crate::model::CFN_EXPORT),
+                    scope: String::new(),
+                    managed: vec![],
+                    policies: idx.iter().map(|&i| PolicyRef::new(id, i)).collect(),
+                });
+            }
+        }
+    }
+    // Roles this stack exports (`Outputs: X: Value: !Ref Role, Export: Name: …`).
+    if let Some(outputs) = root.get("Outputs") {
+        for o in outputs.entries() {
+            let name = o
+                .value
+                .get("Export")
+                .and_then(|e| e.get("Name"))
+                .and_then(|n| resolve(n).as_template()?.known());
+            let role = o
+                .value
+                .get("Value")
+                .and_then(ref_target)
+                .and_then(|l| roles.get(&l).copied());
+            if let (Some(name), Some(ri)) = (name, role) {
+                m.exports.push((name, ri));
             }
         }
     }

@@ -91,6 +91,10 @@ pub struct FileModel {
     /// Attachments naming a role by a name no role of their own module has: joined by the scan
     /// with the role of that name in the same deployment.
     pub named_attachments: Vec<NamedAttachment>,
+    /// CloudFormation `Outputs` exporting a role (`Export: Name`, `Value: !Ref Role`): the export
+    /// name and the role's index in [`FileModel::roles`], for policies of other stacks naming
+    /// it with `Fn::ImportValue` (a [`NamedAttachment`] to [`CFN_EXPORT`] + the name).
+    pub exports: Vec<(String, usize)>,
     /// Customer-managed policies of known name (`aws_iam_policy` `name`): what an attachment
     /// by name or ARN in another module instance of the same deployment designates.
     pub named_policies: Vec<NamedPolicy>,
@@ -102,8 +106,6 @@ pub struct FileModel {
 #[derive(Clone, Debug)]
 pub struct NamedPolicy {
     pub name: String,
-    /// The deployment, as [`NamedAttachment::scope`].
-    pub scope: String,
     pub policy: PolicyRef,
 }
 
@@ -111,8 +113,13 @@ pub struct NamedPolicy {
 /// (`role = dependency.role.outputs.role_name`, `role = "deploy"` with the role in another
 /// module instance): the scan attaches its policies to the one role of that known name in the
 /// same deployment ([`NamedAttachment::scope`]).
+/// The prefix of a [`NamedAttachment::role`] that names a CloudFormation export holding the role
+/// (`Roles: [!ImportValue deploy-role-name]`), joined across the scan's stacks.
+pub const CFN_EXPORT: &str = "\u{1}export:";
+
 /// The prefix of a [`NamedAttachment::role`] that names a module call, not a role: the one role
-/// the module's instance creates (`role = module.oidc.role.name`, an output of the whole role).
+/// the module's instance creates (`role = module.oidc.role.name`, an output of the whole role),
+/// followed by the call's address from the root (`module.outer.module.oidc`).
 pub const MODULE_ROLE: &str = "\u{1}module:";
 
 #[derive(Clone, Debug)]

@@ -58,10 +58,27 @@ fn denied(s: &CiRole, action: &str) -> bool {
 fn boundary_guarded(st: &Statement) -> bool {
     st.conditions.iter().any(|c| {
         let op = crate::model::Operator::parse(&c.operator.value);
+        // (the boundary named exactly, a customer-managed policy, or a reference to one (`!Ref
+        // Boundary`, a parameter): `*` or `AdministratorAccess` lets the role give itself a
+        // boundary that caps nothing; `ForAllValues:` holds when the key is absent)
+        let exact = !c.values.is_empty()
+            && c.values.iter().all(|v| match v.value.known() {
+                Some(k) => {
+                    !k.contains(['*', '?'])
+                        && k.contains(":policy/")
+                        && !k.contains(":iam::aws:policy/")
+                }
+                None => matches!(
+                    v.value.parts.as_slice(),
+                    [crate::source::tree::Part::Unknown(_)]
+                ),
+            });
         c.key.value.eq_ignore_ascii_case("iam:PermissionsBoundary")
             && !op.if_exists
+            && !op.for_all_values
             && !op.base.contains("Not")
             && op.base != "Null"
+            && exact
     })
 }
 
@@ -126,10 +143,11 @@ impl Rule for PermRoleSelfModification {
     }
 }
 
-/// `iam:CreatePolicyVersion` or `iam:SetDefaultPolicyVersion` on every customer-managed policy
-/// (`*`, `arn:…:policy/*`) for a role holding one: a run can rewrite that policy, its own
-/// permissions, to grant anything.
-const POLICY_VERSION: &[&str] = &["iam:CreatePolicyVersion", "iam:SetDefaultPolicyVersion"];
+/// `iam:CreatePolicyVersion` on every customer-managed policy (`*`, `arn:…:policy/*`) for a role
+/// holding one: a run can write a new default version of that policy, its own permissions,
+/// granting anything. (`iam:SetDefaultPolicyVersion` alone only returns to a version that
+/// exists.)
+const POLICY_VERSION: &[&str] = &["iam:CreatePolicyVersion"];
 
 /// The customer-managed policy the role holds, by how it is named: an `aws_iam_policy`
 /// attached to it (Terraform), or an attached ARN outside the `aws` account.

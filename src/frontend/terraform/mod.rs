@@ -1111,12 +1111,13 @@ fn link_instance(
         m.roles.iter_mut().for_each(|r| rename(&mut r.owner));
         m.providers.iter_mut().for_each(|p| rename(&mut p.owner));
         m.access_keys.iter_mut().for_each(|k| rename(&mut k.owner));
-        m.named_attachments
-            .iter_mut()
-            .for_each(|a| a.scope = suffix.clone());
-        m.named_policies
-            .iter_mut()
-            .for_each(|p| p.scope = suffix.clone());
+        for a in m.named_attachments.iter_mut() {
+            a.scope = suffix.clone();
+            // (`module.oidc` called inside this instance: `module.outer.module.oidc`)
+            if let Some(call) = a.role.strip_prefix(crate::model::MODULE_ROLE) {
+                a.role = format!("{}{prefix}{call}", crate::model::MODULE_ROLE);
+            }
+        }
     }
     let used: Vec<FileId> = models
         .iter()
@@ -2568,7 +2569,6 @@ impl<'a> Module<'a> {
                                 .or_insert(Some(at));
                             models[*id].named_policies.push(NamedPolicy {
                                 name,
-                                scope: String::new(),
                                 policy: PolicyRef::new(at.0, at.1),
                             });
                         }
@@ -2771,7 +2771,7 @@ impl<'a> Module<'a> {
         }
         let m = referenced(r, "module")?;
         let name = m.strip_prefix("module.")?.split(['.', '[']).next()?;
-        Some(format!("{}{name}", crate::model::MODULE_ROLE))
+        Some(format!("{}module.{name}", crate::model::MODULE_ROLE))
     }
 
     /// The role a `role`/`roles` value names: `aws_iam_role.x.name`/`.id`/`.arn`, or the literal

@@ -283,7 +283,11 @@ fn unfunco_checks_aud(b: &Block) -> bool {
             .and_then(|s| s.as_str())
             .and_then(|s| s.split_once("?ref=").map(|(_, r)| r.to_string()))
         {
-            Some(r) => r.strip_prefix('v').unwrap_or(&r).to_string(),
+            // (`?ref=v1.1.1&depth=1`)
+            Some(r) => {
+                let r = r.split('&').next().unwrap_or("");
+                r.strip_prefix('v').unwrap_or(r).to_string()
+            }
             None => return true,
         },
     };
@@ -352,8 +356,9 @@ pub fn inline_policies(b: &Block) -> Vec<&Node> {
 }
 
 /// terraform-aws-modules/iam v5 `modules/iam-github-oidc-provider` (registry or git): its
-/// outputs `url` (the `url` input, GitHub's issuer by default) and `arn` (that provider's ARN
-/// in the account), for what a caller builds from them (`"${replace(module.p.url,
+/// outputs `url` (the provider's URL without its scheme, as AWS stores it: the module's own
+/// example writes `"${module.p.url}:actor"`; GitHub's issuer by default) and `arn` (that
+/// provider's ARN in the account), for what a caller builds from them (`"${replace(module.p.url,
 /// "https://", "")}:sub"`, `identifiers = [module.p.arn]`). `create = false` (no provider) or
 /// an unknown `url` gives none.
 pub fn provider_outputs(b: &Block, syms: &super::Syms) -> Option<Vec<Entry>> {
@@ -387,7 +392,8 @@ pub fn provider_outputs(b: &Block, syms: &super::Syms) -> Option<Vec<Entry>> {
         Entry {
             key: "url".into(),
             key_span: at,
-            value: Node::new(at, Value::Str(Template::lit(url.clone()))),
+            // (the provider's `url` attribute, as AWS returns it: without the scheme)
+            value: Node::new(at, Value::Str(Template::lit(host))),
         },
         Entry {
             key: "arn".into(),
