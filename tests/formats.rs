@@ -65,8 +65,9 @@ fn cloudformation_findings() {
             ("trust-missing-aud", "templates/github-role.yaml", 34),
             // `!Sub "repo:${GitHubOrg}/*"` is org-wide whatever the parameter is
             ("trust-sub-org-wide", "templates/github-role.yaml", 37),
-            // `Federated: !If [...]` unknown, GitHub named by the condition keys
-            ("trust-missing-sub", "templates/github-role.yaml", 49),
+            // `Federated: !If [CreateProvider, …]`: `ProviderArn` left blank (its default), the
+            // stack creates the provider and the role trusts it: the branch taken
+            ("trust-missing-sub", "templates/github-role.yaml", 51),
             ("iac-access-key", "templates/github-role.yaml", 73),
             // AdministratorAccess on the org-wide GitHub role
             ("perm-admin-access", "templates/github-role.yaml", 39),
@@ -150,9 +151,7 @@ fn spans_slice_back_to_the_offending_text() {
                 ("trust-sub-any-repo", "cdk.out/PipelineStack.template.json") => "\"repo:*\"",
                 ("trust-missing-aud", "templates/github-role.yaml") => "!Ref GitHubOidc",
                 ("trust-sub-org-wide", "templates/github-role.yaml") => "\"repo:${GitHubOrg}/*\"",
-                ("trust-missing-sub", "templates/github-role.yaml") => {
-                    "!If\n                - CreateProvider\n                - !GetAtt GitHubOidc.Arn\n                - !Ref ProviderArn"
-                }
+                ("trust-missing-sub", "templates/github-role.yaml") => "!GetAtt GitHubOidc.Arn",
                 ("iac-access-key", "templates/github-role.yaml") => "CiUserKey",
                 ("trust-missing-sub", "audit/account-authorization-details.json") => {
                     "\"arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com\""

@@ -361,6 +361,15 @@ impl<'a> Ctx<'a> {
             "Equals" => {
                 let [a, b] = items else { return None };
                 let text = |x: &Node| {
+                    // (a parameter whose default is empty is `""` here: a condition testing for
+                    // it, `!Equals [!Ref Filter, ""]`, is what the template does when the
+                    // deployer leaves it blank)
+                    if let Some(("Ref", arg)) = intrinsic(x).as_ref().map(|(n, a)| (n.as_str(), *a))
+                        && let Some(p) = arg.as_str().and_then(|n| self.params.get(n.as_str()))
+                        && p.get("Default").and_then(|d| d.scalar_text()).as_deref() == Some("")
+                    {
+                        return Some(String::new());
+                    }
                     let r = self.resolve(x, depth + 1);
                     let t = r.scalar_text()?;
                     (!matches!(&r.value, Value::Str(t) if !t.is_known())).then_some(t)
