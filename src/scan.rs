@@ -568,7 +568,14 @@ fn join_named_attachments(slots: &mut [Option<Outcome>]) {
     let mut roles: std::collections::HashMap<(String, String), Vec<(usize, usize)>> =
         Default::default();
     let mut terraform_roles: Vec<(String, String, (usize, usize))> = Vec::new();
+    // (CloudFormation stacks' exported roles, by export name)
+    let mut exports: std::collections::HashMap<String, Vec<(usize, usize)>> = Default::default();
     for (f, o) in slots.iter().enumerate() {
+        if let Some(Outcome::File(_, m)) = o {
+            for (name, i) in &m.exports {
+                exports.entry(name.clone()).or_default().push((f, *i));
+            }
+        }
         if let Some(Outcome::File(src, m)) = o
             && src.format == Format::Terraform
         {
@@ -594,24 +601,9 @@ fn join_named_attachments(slots: &mut [Option<Outcome>]) {
         };
         let found = match a.role.strip_prefix(crate::model::MODULE_ROLE) {
             // (an export is one per account and region: the one role the scan exports so)
-            None if a.role.starts_with(crate::model::CFN_EXPORT) => {
-                let name = &a.role[crate::model::CFN_EXPORT.len()..];
-                let mut one: Vec<(usize, usize)> = Vec::new();
-                for (f, o) in slots.iter().enumerate() {
-                    if let Some(Outcome::File(_, m)) = o {
-                        one.extend(
-                            m.exports
-                                .iter()
-                                .filter(|(n, _)| n == name)
-                                .map(|(_, i)| (f, *i)),
-                        );
-                    }
-                }
-                match one.as_slice() {
-                    [x] => Some(*x),
-                    _ => None,
-                }
-            }
+            None if a.role.starts_with(crate::model::CFN_EXPORT) => exports
+                .get(&a.role[crate::model::CFN_EXPORT.len()..])
+                .and_then(|v| only(v)),
             // (the one role of that module call's instance in the deployment)
             Some(call) => {
                 // (a local module's roles are `CALL.aws_iam_role.x (in …)`, a modelled registry
@@ -628,15 +620,9 @@ fn join_named_attachments(slots: &mut [Option<Outcome>]) {
                     })
                     .map(|(_, _, at)| *at)
                     .collect();
-                match one.as_slice() {
-                    [x] => Some(*x),
-                    _ => None,
-                }
+                only(&one)
             }
-            None => match roles.get(&(a.role.clone(), scope)).map(Vec::as_slice) {
-                Some([x]) => Some(*x),
-                _ => None,
-            },
+            None => roles.get(&(a.role.clone(), scope)).and_then(|v| only(v)),
         };
         let Some((f, i)) = found else {
             continue;
@@ -650,6 +636,15 @@ fn join_named_attachments(slots: &mut [Option<Outcome>]) {
                 }
             }
         }
+    }
+}
+
+/// The one element of a list of candidates; `None` when there are none or several (an
+/// ambiguous name joins nothing).
+fn only<T: Copy>(v: &[T]) -> Option<T> {
+    match v {
+        [x] => Some(*x),
+        _ => None,
     }
 }
 

@@ -405,6 +405,17 @@ pub fn every_ecr_repository_resource(s: &Statement) -> Option<&SStr> {
 /// A resource element covering every IAM role (of one account or all): `*`,
 /// `arn:aws:iam::123456789012:role/*`, `arn:${partition}:iam::*:role/*`.
 pub fn any_role_resource(s: &Statement) -> Option<&SStr> {
+    every_iam_resource(s, ":role/*")
+}
+
+/// A resource element covering every IAM policy: `*`, `arn:aws:iam::123456789012:policy/*`.
+pub fn any_policy_resource(s: &Statement) -> Option<&SStr> {
+    every_iam_resource(s, ":policy/*")
+}
+
+/// A resource element of `s` that is `*` or an ARN ending with `tail` (`:role/*`) as written,
+/// not through an unknown part.
+fn every_iam_resource<'s>(s: &'s Statement, tail: &str) -> Option<&'s SStr> {
     if s.not_resource {
         return None;
     }
@@ -413,9 +424,9 @@ pub fn any_role_resource(s: &Statement) -> Option<&SStr> {
         let d = d.trim();
         d == "*"
             || (d.starts_with("arn:")
-                && d.ends_with(":role/*")
+                && d.ends_with(tail)
                 && r.value.parts.last().is_some_and(
-                    |p| matches!(p, crate::source::tree::Part::Lit(l) if l.ends_with(":role/*")),
+                    |p| matches!(p, crate::source::tree::Part::Lit(l) if l.ends_with(tail)),
                 ))
     })
 }

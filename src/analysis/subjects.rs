@@ -862,21 +862,26 @@ impl<'a> LocalActions<'a> {
     }
 }
 
+/// The input a whole `${{ inputs.NAME }}` value of a local action's step reads: `NAME`, as
+/// written.
+pub fn input_reference(text: &str) -> Option<&str> {
+    text.trim()
+        .strip_prefix("${{")
+        .and_then(|t| t.strip_suffix("}}"))
+        .map(str::trim)
+        .and_then(|t| t.strip_prefix("inputs."))
+}
+
 /// The value of `key` of `inner` (a step inside a local action) as the calling step `caller`
 /// gives it: `${{ inputs.NAME }}` is the caller's `with: NAME` (absent: `None`), any other
 /// value is taken as written, located at the caller's `uses`.
 fn through_input(inner: &Step, caller: &Step, key: &str) -> Option<(String, Span)> {
     let v = inner.input(key)?;
     let text = v.value.value.trim();
-    let input = text
-        .strip_prefix("${{")
-        .and_then(|t| t.strip_suffix("}}"))
-        .map(str::trim)
-        .and_then(|t| t.strip_prefix("inputs."))
-        .filter(|n| {
-            n.chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        });
+    let input = input_reference(text).filter(|n| {
+        n.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    });
     match input {
         Some(name) => caller
             .input(name)

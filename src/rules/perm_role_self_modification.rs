@@ -1,6 +1,7 @@
 use super::{Ctx, Rule, RuleMeta};
 use crate::analysis::permissions::{
-    CiRole, any_role_resource, first_written, granting, is_deny, resource_is_self,
+    CiRole, any_policy_resource, any_role_resource, first_written, granting, is_deny,
+    resource_is_self,
 };
 use crate::diag::Finding;
 use crate::model::{PolicyDoc, SStr, Statement};
@@ -82,6 +83,34 @@ fn boundary_guarded(st: &Statement) -> bool {
     })
 }
 
+/// The actions of `actions` a statement grants (not denied on the role), for a message: the
+/// first written grant (the finding's place), their names, and the wildcard granting them.
+struct Granted<'s> {
+    first: &'s SStr,
+    names: String,
+    via: String,
+}
+
+fn granted<'s>(s: &CiRole, st: &'s Statement, actions: &[&str]) -> Option<Granted<'s>> {
+    let granted: Vec<(&str, &SStr)> = actions
+        .iter()
+        .filter(|a| !denied(s, a))
+        .filter_map(|a| granting(st, a, true).map(|g| (*a, g)))
+        .collect();
+    let first = first_written(granted.iter().map(|(_, g)| *g))?;
+    let names = granted
+        .iter()
+        .map(|(a, _)| format!("`{a}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let via = if first.value.display().contains('*') {
+        format!(" (through `{}`)", first.value.display())
+    } else {
+        String::new()
+    };
+    Some(Granted { first, names, via })
+}
+
 impl Rule for PermRoleSelfModification {
     fn meta(&self) -> &'static RuleMeta {
         &META
@@ -99,12 +128,7 @@ impl Rule for PermRoleSelfModification {
                     policy_version(s, p, st, &mut done, out);
                     continue;
                 };
-                let granted: Vec<(&str, &SStr)> = SELF_EDIT
-                    .iter()
-                    .filter(|a| !denied(s, a))
-                    .filter_map(|a| granting(st, a, true).map(|g| (*a, g)))
-                    .collect();
-                let Some(first) = first_written(granted.iter().map(|(_, g)| *g)) else {
+                let Some(Granted { first, names, via }) = granted(s, st, SELF_EDIT) else {
                     policy_version(s, p, st, &mut done, out);
                     continue;
                 };
@@ -113,16 +137,6 @@ impl Rule for PermRoleSelfModification {
                     continue;
                 }
                 done.push(key);
-                let names = granted
-                    .iter()
-                    .map(|(a, _)| format!("`{a}`"))
-                    .collect::<Vec<_>>()
-                    .join(", ");
-                let via = if first.value.display().contains('*') {
-                    format!(" (through `{}`)", first.value.display())
-                } else {
-                    String::new()
-                };
                 out.push(
                     Finding::new(META.id, META.severity, p.file, first.span)
                         .message(format!(
@@ -174,24 +188,10 @@ fn policy_version(
     done: &mut Vec<(usize, crate::source::Span, String)>,
     out: &mut Vec<Finding>,
 ) {
-    if st.not_resource {
-        return;
-    }
-    let Some(res) = st.resources.iter().find(|r| {
-        let d = r.value.flat();
-        d.trim() == "*"
-            || (d.starts_with("arn:")
-                && d.ends_with(":policy/*")
-                && matches!(r.value.parts.last(), Some(crate::source::tree::Part::Lit(l)) if l.ends_with(":policy/*")))
-    }) else {
+    let Some(res) = any_policy_resource(st) else {
         return;
     };
-    let granted: Vec<(&str, &SStr)> = POLICY_VERSION
-        .iter()
-        .filter(|a| !denied(s, a))
-        .filter_map(|a| granting(st, a, true).map(|g| (*a, g)))
-        .collect();
-    let Some(first) = first_written(granted.iter().map(|(_, g)| *g)) else {
+    let Some(Granted { first, names, via }) = granted(s, st, POLICY_VERSION) else {
         return;
     };
     let Some(own) = customer_managed(s) else {
@@ -202,16 +202,6 @@ fn policy_version(
         return;
     }
     done.push(key);
-    let names = granted
-        .iter()
-        .map(|(a, _)| format!("`{a}`"))
-        .collect::<Vec<_>>()
-        .join(", ");
-    let via = if first.value.display().contains('*') {
-        format!(" (through `{}`)", first.value.display())
-    } else {
-        String::new()
-    };
     out.push(
         Finding::new(META.id, META.severity, p.file, first.span)
             .message(format!(

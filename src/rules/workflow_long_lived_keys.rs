@@ -62,13 +62,7 @@ fn through_inputs(
     let out: Vec<KeyValue> = inner
         .iter()
         .filter_map(|kv| {
-            let text = kv.value.value.trim();
-            let input = text
-                .strip_prefix("${{")
-                .and_then(|t| t.strip_suffix("}}"))
-                .map(str::trim)
-                .and_then(|t| t.strip_prefix("inputs."));
-            match input {
+            match crate::analysis::subjects::input_reference(&kv.value.value) {
                 Some(name) => {
                     let given = caller.input(name)?;
                     from_input.push(kv.key.as_str());

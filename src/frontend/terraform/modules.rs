@@ -276,20 +276,14 @@ pub fn is_known(b: &Block) -> bool {
 /// later do (read at the tags; v1.2.0 and earlier check only `sub`). An exact version or a
 /// `~>` constraint below 1.2.1 does not; a range, a commit or no version is read as the latest.
 fn unfunco_checks_aud(b: &Block) -> bool {
-    let raw = match b.attr("version").and_then(|v| v.as_str()) {
-        Some(v) => v.trim().to_string(),
-        None => match b
-            .attr("source")
-            .and_then(|s| s.as_str())
-            .and_then(|s| s.split_once("?ref=").map(|(_, r)| r.to_string()))
-        {
-            // (`?ref=v1.1.1&depth=1`)
-            Some(r) => {
-                let r = r.split('&').next().unwrap_or("");
-                r.strip_prefix('v').unwrap_or(r).to_string()
-            }
-            None => return true,
-        },
+    let raw = match pin(b) {
+        Some(Pin::Version(v)) => v.trim().to_string(),
+        // (`?ref=v1.1.1&depth=1`)
+        Some(Pin::Ref(r)) => {
+            let r = r.split('&').next().unwrap_or("");
+            r.strip_prefix('v').unwrap_or(r).to_string()
+        }
+        None => return true,
     };
     let (pessimistic, v) = match raw.strip_prefix("~>") {
         Some(rest) => (true, rest.trim()),
@@ -310,11 +304,26 @@ fn unfunco_checks_aud(b: &Block) -> bool {
 
 /// The major version a module call pins (`version = "1.7.1"`, `"~> 1.0"`, `?ref=v2.0.0`), when
 /// it names one.
+/// What a module call pins: its `version` constraint, else the `?ref=` of its source (a tag or
+/// a commit, with any query after it), as written.
+enum Pin {
+    Version(String),
+    Ref(String),
+}
+
+fn pin(b: &Block) -> Option<Pin> {
+    if let Some(v) = b.attr("version").and_then(|v| v.as_str()) {
+        return Some(Pin::Version(v));
+    }
+    let s = b.attr("source")?.as_str()?;
+    Some(Pin::Ref(s.split_once("?ref=")?.1.to_string()))
+}
+
 fn major_version(b: &Block) -> Option<u32> {
-    let v = match b.attr("version").and_then(|v| v.as_str()) {
+    let v = match pin(b)? {
         // (`1.7.1`, `= 1.7.1`, `~> 1.0`: that major; `>= 1.0` may be the latest, a range or an
         // exclusion says little)
-        Some(v) => {
+        Pin::Version(v) => {
             let v = v.trim();
             let v = v
                 .strip_prefix("~>")
@@ -326,12 +335,8 @@ fn major_version(b: &Block) -> Option<u32> {
             }
             v.to_string()
         }
-        None => {
-            let s = b.attr("source")?.as_str()?;
-            // (a tag, `?ref=v1.7.1`; a commit hash says nothing)
-            let r = s.split_once("?ref=")?.1;
-            r.strip_prefix('v').unwrap_or(r).to_string()
-        }
+        // (a tag, `?ref=v1.7.1`; a commit hash says nothing)
+        Pin::Ref(r) => r.strip_prefix('v').unwrap_or(&r).to_string(),
     };
     let digits: String = v.chars().take_while(|c| c.is_ascii_digit()).collect();
     if digits.is_empty() || !v.chars().all(|c| c.is_ascii_digit() || c == '.') {
@@ -362,17 +367,7 @@ pub fn inline_policies(b: &Block) -> Vec<&Node> {
 /// "https://", "")}:sub"`, `identifiers = [module.p.arn]`). `create = false` (no provider) or
 /// an unknown `url` gives none.
 pub fn provider_outputs(b: &Block, syms: &super::Syms) -> Option<Vec<Entry>> {
-    let source = b.attr("source")?.as_str()?;
-    let lower = source
-        .split('?')
-        .next()
-        .unwrap_or("")
-        .trim_end_matches('/')
-        .to_ascii_lowercase();
-    if !(lower.ends_with("//modules/iam-github-oidc-provider")
-        && (lower.contains("terraform-aws-modules/iam/aws")
-            || lower.contains("terraform-aws-modules/terraform-aws-iam")))
-    {
+    if !is_tam_submodule(b, "iam-github-oidc-provider") {
         return None;
     }
     if b.attr("create").and_then(super::eval::as_bool) == Some(false) {
@@ -405,12 +400,17 @@ pub fn provider_outputs(b: &Block, syms: &super::Syms) -> Option<Vec<Entry>> {
 
 /// terraform-aws-modules/iam `modules/iam-user` (registry or git).
 fn is_tam_iam_user(b: &Block) -> bool {
+    is_tam_submodule(b, "iam-user")
+}
+
+/// A call of terraform-aws-modules/iam's `modules/NAME` (registry or git).
+fn is_tam_submodule(b: &Block, name: &str) -> bool {
     let Some(source) = b.attr("source").and_then(|s| s.as_str()) else {
         return false;
     };
     let path = source.split('?').next().unwrap_or("").trim_end_matches('/');
     let lower = path.to_ascii_lowercase();
-    lower.ends_with("//modules/iam-user")
+    lower.ends_with(&format!("//modules/{name}"))
         && (lower.contains("terraform-aws-modules/iam/aws")
             || lower.contains("terraform-aws-modules/terraform-aws-iam"))
 }
