@@ -2549,10 +2549,14 @@ impl<'a> Module<'a> {
         }
         for (id, f) in files {
             for b in &f.blocks {
-                if let Some(n) = resource_name(b, "aws_iam_policy")
+                // (terraform-aws-modules/iam `modules/iam-policy`: one customer-managed policy,
+                // its `arn` output attached as `module.NAME.arn`)
+                let named = resource_name(b, "aws_iam_policy")
+                    .map(|n| format!("aws_iam_policy.{n}"))
+                    .or_else(|| modules::policy_module(b).map(|n| format!("module.{n}")));
+                if let Some(owner) = named
                     && let Some(v) = b.attr("policy")
                 {
-                    let owner = format!("aws_iam_policy.{n}");
                     if let Some(at) =
                         self.add_policy(models, *id, v, &owner, Some(PolicyKind::Permission))
                     {
@@ -2795,6 +2799,13 @@ impl<'a> Module<'a> {
                 Some(format!("{prefix}.{}", rest.split('.').next()?))
             };
             if let Some(p) = name_of("aws_iam_policy")
+                && let Some(&(f, i)) = self.policies.get(&p)
+            {
+                return Ok(PolicyRef::new(f, i));
+            }
+            // (`module.NAME.arn` of an `iam-policy` module call: `policies` only holds those)
+            if let Some(p) = name_of("module")
+                && k == format!("{p}.arn")
                 && let Some(&(f, i)) = self.policies.get(&p)
             {
                 return Ok(PolicyRef::new(f, i));

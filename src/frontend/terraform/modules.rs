@@ -19,6 +19,9 @@
 //!   default (`iac-access-key`).
 //! - terraform-aws-modules/iam v5 `modules/iam-github-oidc-provider`: its `url` and `arn`
 //!   outputs, for trusts a caller builds from them.
+//! - terraform-aws-modules/iam `modules/iam-policy` (v5, v6): the customer-managed policy it
+//!   creates from `policy` and `name`, which `module.NAME.arn` designates in attachments and in
+//!   a role module's `policies`.
 //! - cds-snc/terraform-modules `gh_oidc_role` (v2 to v11): one role per entry of `roles`,
 //!   named `name`, `StringLike` on `sub` only (no `aud` condition):
 //!   `repo:{org_name}/{repo_name}:{claim}`, or one subject per entry of `claims` (v11).
@@ -396,6 +399,24 @@ pub fn provider_outputs(b: &Block, syms: &super::Syms) -> Option<Vec<Entry>> {
             value: Node::new(at, Value::Str(super::provider_arn(host))),
         },
     ])
+}
+
+/// A call of terraform-aws-modules/iam `modules/iam-policy` (registry or git, v5 and v6) that
+/// creates its policy: its label, for the policy (`policy`, `name`) it defines. Not under
+/// `create_policy = false` (v5) or `create = false` (v6), nor with `count`/`for_each` (one
+/// address per instance, not modelled).
+pub fn policy_module(b: &Block) -> Option<&str> {
+    if b.ident != "module"
+        || !is_tam_submodule(b, "iam-policy")
+        || b.attr("count").is_some()
+        || b.attr("for_each").is_some()
+        || ["create", "create_policy"]
+            .iter()
+            .any(|k| b.attr(k).and_then(super::eval::as_bool) == Some(false))
+    {
+        return None;
+    }
+    b.label(0)
 }
 
 /// terraform-aws-modules/iam `modules/iam-user` (registry or git).
