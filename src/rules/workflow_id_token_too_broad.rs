@@ -75,10 +75,16 @@ pub fn job_may_use_token(job: &Job) -> bool {
         || job.env.iter().any(|e| e.key == "ROLE_TO_ASSUME")
 }
 
-/// Does a job of `w` reach AWS: a configure-aws-credentials step of its own, or one inside a
-/// local composite action it runs (the role analysis follows `uses: ./…`)?
+/// Does a job of `w` reach AWS: a configure-aws-credentials step of its own, one inside a
+/// local composite action it runs (the role analysis follows `uses: ./…`), or one in a local
+/// reusable workflow of the scan it calls (`uses: ./.github/workflows/…`, followed a few calls
+/// deep)?
 fn uses_aws(ctx: &Ctx<'_>, w: &Workflow) -> bool {
-    w.jobs
+    reaches_aws(ctx, w, 0)
+}
+
+fn reaches_aws(ctx: &Ctx<'_>, w: &Workflow, depth: usize) -> bool {
+    if w.jobs
         .iter()
         .any(|j| j.steps.iter().any(|s| s.is_configure_aws_credentials()))
         || ctx
@@ -86,6 +92,28 @@ fn uses_aws(ctx: &Ctx<'_>, w: &Workflow) -> bool {
             .assumptions
             .iter()
             .any(|a| a.through.is_some() && std::ptr::eq(a.workflow, w))
+    {
+        return true;
+    }
+    if depth >= 4 {
+        return false;
+    }
+    let rel = &ctx.file(w.file).rel;
+    w.jobs
+        .iter()
+        .filter_map(|j| j.local_callee(rel))
+        .any(|callee_rel| {
+            local_workflow(ctx, &callee_rel)
+                .is_some_and(|c| !std::ptr::eq(c, w) && reaches_aws(ctx, c, depth + 1))
+        })
+}
+
+/// The workflow of the scan at `rel` (a reusable workflow a job calls).
+fn local_workflow<'c>(ctx: &'c Ctx<'_>, rel: &str) -> Option<&'c Workflow> {
+    ctx.models
+        .iter()
+        .flat_map(|m| &m.workflows)
+        .find(|c| c.kind == WorkflowKind::Workflow && ctx.file(c.file).rel == rel)
 }
 
 /// `id-token: write` in the `permissions` of a job calling a reusable workflow of the scan none
@@ -101,12 +129,7 @@ fn check_calls(ctx: &Ctx<'_>, w: &Workflow, out: &mut Vec<Finding>) {
         let Some(callee_rel) = job.local_callee(rel) else {
             continue;
         };
-        let Some(callee) = ctx
-            .models
-            .iter()
-            .flat_map(|m| &m.workflows)
-            .find(|c| c.kind == WorkflowKind::Workflow && ctx.file(c.file).rel == callee_rel)
-        else {
+        let Some(callee) = local_workflow(ctx, &callee_rel) else {
             continue;
         };
         // A called job that asks for the token itself needs the caller's grant (GitHub rejects
