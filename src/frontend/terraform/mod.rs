@@ -2556,26 +2556,24 @@ impl<'a> Module<'a> {
                     .or_else(|| modules::policy_module(b).map(|n| format!("module.{n}")));
                 if let Some(owner) = named
                     && let Some(v) = b.attr("policy")
-                {
-                    if let Some(at) =
+                    && let Some(at) =
                         self.add_policy(models, *id, v, &owner, Some(PolicyKind::Permission))
+                {
+                    self.policies.insert(owner, at);
+                    if let Some(name) = b
+                        .attr("name")
+                        .and_then(|n| n.as_template())
+                        .and_then(|t| t.known())
                     {
-                        self.policies.insert(owner, at);
-                        if let Some(name) = b
-                            .attr("name")
-                            .and_then(|n| n.as_template())
-                            .and_then(|t| t.known())
-                        {
-                            // (a name two policies of the module share designates neither)
-                            self.policy_names
-                                .entry(name.clone())
-                                .and_modify(|e| *e = None)
-                                .or_insert(Some(at));
-                            models[*id].named_policies.push(NamedPolicy {
-                                name,
-                                policy: PolicyRef::new(at.0, at.1),
-                            });
-                        }
+                        // (a name two policies of the module share designates neither)
+                        self.policy_names
+                            .entry(name.clone())
+                            .and_modify(|e| *e = None)
+                            .or_insert(Some(at));
+                        models[*id].named_policies.push(NamedPolicy {
+                            name,
+                            policy: PolicyRef::new(at.0, at.1),
+                        });
                     }
                 }
             }
