@@ -799,7 +799,7 @@ impl Engine {
         .iter()
         .any(|id| self.selection.enabled(id))
         {
-            crate::analysis::subjects::unknown_context(&scan, cx.trusts())
+            crate::analysis::subjects::unknown_context(&scan, cx.trusts(), cx.analysis().form)
         } else {
             vec![]
         };

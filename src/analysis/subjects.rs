@@ -738,6 +738,7 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
         }
     }
     let roles = roles(scan);
+    let form = SubjectForm::inferred(scan, &super::trust::ci_trusts(scan), repo.as_deref());
     let mut by_name: std::collections::HashMap<String, Vec<usize>> = Default::default();
     for (i, r) in roles.iter().enumerate() {
         by_name.entry(r.name.clone()).or_default().push(i);
@@ -759,7 +760,7 @@ pub fn analyze_with<'a>(scan: &'a Scan, callers: &Callers<'a>) -> RoleAnalysis<'
     RoleAnalysis {
         repo,
         repo_exact,
-        form: SubjectForm::of(scan),
+        form,
         roles,
         assumptions,
         by_name,
@@ -1486,6 +1487,49 @@ impl SubjectForm {
             ids: scan.settings.repo_ids,
         }
     }
+
+    /// [`Self::of`], and when neither the form nor the ids are set: the form the scan's own
+    /// GitHub trusts name the scanned repository `repo` in. When every `sub` value naming
+    /// `OWNER/REPO` is in the immutable form with one pair of literal ids
+    /// (`repo:acme@123/app@456:…`), the repository's tokens carry that form with those ids: a
+    /// trust written for the repository states them, and one written in the other form could
+    /// never be used by it. Values naming it in both forms, two id pairs, or none leave the form
+    /// unknown.
+    pub fn inferred(
+        scan: &Scan,
+        trusts: &[super::trust::CiTrust<'_>],
+        repo: Option<&str>,
+    ) -> SubjectForm {
+        let set = Self::of(scan);
+        let Some(repo) = repo else { return set };
+        if set.format.is_some() || set.ids.is_some() {
+            return set;
+        }
+        let mut ids: Option<(u64, u64)> = None;
+        for t in trusts.iter().filter(|t| t.ci.is_github()) {
+            for c in &t.statement.conditions {
+                if c.claim_of(&t.issuer).as_deref() != Some("sub") {
+                    continue;
+                }
+                for v in &c.values {
+                    match named_repo(&v.value.known_prefix()) {
+                        Some((named, _)) if !named.eq_ignore_ascii_case(repo) => {}
+                        Some((_, Some(pair))) if ids.is_none_or(|p| p == pair) => ids = Some(pair),
+                        // (the name form, or another id pair, for this repository)
+                        Some(_) => return set,
+                        None => {}
+                    }
+                }
+            }
+        }
+        match ids {
+            Some(pair) => SubjectForm {
+                format: Some(crate::model::SubjectFormat::Id),
+                ids: Some(pair),
+            },
+            None => set,
+        }
+    }
     /// The `sub` a job presents, for messages: the immutable form when the repository uses it.
     pub fn present(&self, sub: Val) -> Val {
         match self.format {
@@ -1494,6 +1538,30 @@ impl SubjectForm {
             }
             _ => sub,
         }
+    }
+}
+
+/// The repository a `sub` value's literal prefix names (`repo:OWNER/REPO:…` or the immutable
+/// `repo:OWNER@ID/REPO@ID:…`), with the ids of the immutable form; `None` when the prefix ends
+/// before the repository is whole or a wildcard is in it.
+fn named_repo(prefix: &str) -> Option<(String, Option<(u64, u64)>)> {
+    let rest = prefix.strip_prefix("repo:")?;
+    let (seg, _) = rest.split_once(':')?;
+    if seg.contains(['*', '?']) {
+        return None;
+    }
+    let (owner, name) = seg.split_once('/')?;
+    match (owner.split_once('@'), name.split_once('@')) {
+        (None, None) => Some((format!("{owner}/{name}"), None)),
+        (Some((o, oid)), Some((n, rid))) => {
+            let num = |x: &str| {
+                (!x.is_empty() && x.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| x.parse::<u64>().ok())
+                    .flatten()
+            };
+            Some((format!("{o}/{n}"), Some((num(oid)?, num(rid)?))))
+        }
+        _ => None,
     }
 }
 
@@ -1753,7 +1821,11 @@ const DEFAULT_BRANCH_EVENTS: &[&str] = &[
 /// that presents it, and the scan has GitHub trust policies), and the subject form (when a trust
 /// policy is written in the immutable `repo:OWNER@ID/REPO@ID:…` form). `trusts`: the scan's
 /// GitHub trusts (`Ctx::trusts`).
-pub fn unknown_context(scan: &Scan, trusts: &[crate::analysis::trust::CiTrust<'_>]) -> Vec<String> {
+pub fn unknown_context(
+    scan: &Scan,
+    trusts: &[crate::analysis::trust::CiTrust<'_>],
+    form: SubjectForm,
+) -> Vec<String> {
     if trusts.is_empty() {
         return vec![];
     }
@@ -1771,9 +1843,10 @@ pub fn unknown_context(scan: &Scan, trusts: &[crate::analysis::trust::CiTrust<'_
         }
     }
     let s = &scan.settings;
-    let known = match s.subject_format {
+    // (the form set, or the one the scan's trusts name the repository in)
+    let known = match form.format {
         Some(crate::model::SubjectFormat::Name) => true,
-        Some(crate::model::SubjectFormat::Id) => s.repo_ids.is_some(),
+        Some(crate::model::SubjectFormat::Id) => form.ids.is_some(),
         None => false,
     };
     if !known {

@@ -95,7 +95,7 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
                 let Some(t) = a.workflow.triggers.iter().find(|t| t.event == event) else {
                     continue;
                 };
-                let sub = s.sub(&repo).pattern();
+                let sub = an.form.present(s.sub(&repo)).pattern();
                 out.push(
                     Finding::new(META.id, META.severity, a.file, t.span)
                         .message(format!(
