@@ -481,6 +481,12 @@ fn link_with(
     // (a module instance: its caller's values are all there is; a root configuration, alone
     // or deployed with a `-var-file`, may get more from the command line)
     let instance = cx.chain.last().is_some_and(|c| !c.root);
+    // (a `-var-file` deployment: the variables the file sets)
+    let deployed: Option<Vec<String>> = cx
+        .chain
+        .last()
+        .filter(|c| c.root)
+        .map(|c| c.inputs.iter().map(|a| format!("var.{}", a.name)).collect());
     let syms = symbols(&parsed, inputs, instance, Some((&dir, cx)));
     // The variables' defaults, for a `dynamic` block they switch off (copied: the blocks are
     // rewritten below; only in a directory linked as itself that has such a block).
@@ -512,9 +518,15 @@ fn link_with(
         }
         expand_each(&mut f.blocks, &syms);
         // In a module instance, what the caller's values switch off is not created at all
-        // (linked alone, a block off by default is judged "when enabled" instead).
+        // (linked alone, a block off by default is judged "when enabled" instead); in a
+        // `-var-file` deployment, what a variable the file sets switches off.
         if instance {
             f.blocks.retain(|b| !switched_off(b));
+        } else if let Some(set) = &deployed {
+            let text = &files[*id].text;
+            f.blocks.retain(|b| {
+                !(switched_off(b) && switch_reads(b, text).is_some_and(|e| mentions_any(e, set)))
+            });
         }
     }
     let mut m = Module::new(&parsed, files, syms, cx.load);
@@ -787,6 +799,25 @@ fn created(b: &Block) -> Option<bool> {
 /// A block whose evaluated `count` is 0 or `for_each` an empty collection.
 fn switched_off(b: &Block) -> bool {
     created(b) == Some(false)
+}
+
+/// The text of a block's `count`/`for_each` expression, as written.
+fn switch_reads<'t>(b: &Block, text: &'t str) -> Option<&'t str> {
+    let v = b.attr("count").or_else(|| b.attr("for_each"))?;
+    text.get(v.span.start as usize..v.span.end as usize)
+}
+
+/// Whether `expr` reads one of the references `names` (`var.enable` in `var.enable ? 1 : 0`,
+/// not in `var.enable_x`).
+fn mentions_any(expr: &str, names: &[String]) -> bool {
+    names.iter().any(|n| {
+        expr.match_indices(n.as_str()).any(|(i, _)| {
+            let before = expr[..i].chars().next_back();
+            let after = expr[i + n.len()..].chars().next();
+            !before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+                && !after.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '-')
+        })
+    })
 }
 
 /// Link the local module a `module` block calls with the block's arguments: one instance per
