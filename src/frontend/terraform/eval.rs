@@ -14,7 +14,11 @@
 //!   both are the same, else an unknown;
 //! - a `for` expression over an unknown collection yields one representative element computed
 //!   with the loop variables unknown (`[for r in var.repos : "repo:acme/${r}:*"]` is a list of
-//!   `repo:acme/${r}:*`, whose shape the rules can judge).
+//!   `repo:acme/${r}:*`, whose shape the rules can judge);
+//! - a known map indexed by a key it cannot know (`local.repos[var.app]`) yields what a
+//!   conditional would: every entry's items when all are lists, the value all share, else an
+//!   unknown; an index that differs per instance (`local.subjects[each.key]`) stays unknown,
+//!   since each instance takes one entry and the entries together are no one's value.
 //!
 //! The input is the scanned repository's: nesting depth and the number of nodes one evaluation
 //! may build are bounded; past either bound the value is unknown.
@@ -493,6 +497,11 @@ impl Eval<'_> {
                 // the caller's argument; other symbols keep the whole value's span)
                 match self.syms.get(&key) {
                     Some(n) if key.starts_with("var.") => self.adopt_ref(n, e),
+                    // (a local of the file being read keeps where its items are written)
+                    Some(n) if super::same_file_local(&key, self.syms) => {
+                        self.nodes.set(self.nodes.get() + size(n));
+                        n.clone()
+                    }
                     Some(n) => self.adopt(n),
                     None => return self.unknown(e),
                 }
@@ -512,7 +521,11 @@ impl Eval<'_> {
                     match (&cur.value, &k.value) {
                         (Value::Seq(v), Value::Num(n)) => num(n)
                             .and_then(|f| (f >= 0.0).then(|| v.get(f as usize)).flatten().cloned()),
-                        (Value::Map(_), _) => known_text(&k).and_then(|s| cur.get(&s).cloned()),
+                        (Value::Map(entries), _) => match known_text(&k) {
+                            Some(s) => cur.get(&s).cloned(),
+                            None if !self.per_instance(ix) => self.any_entry(entries),
+                            None => None,
+                        },
                         _ => None,
                     }
                 }
@@ -524,6 +537,51 @@ impl Eval<'_> {
             }
         }
         cur
+    }
+
+    /// Whether an index reads what differs per instance of a resource or module
+    /// (`each.key`, `each.value.level`, `count.index`): each instance takes one entry, so the
+    /// entries together are no one instance's value.
+    fn per_instance(&self, ix: &Expression) -> bool {
+        let t = self.text(ix);
+        t.match_indices("each.")
+            .chain(t.match_indices("count."))
+            .any(|(i, _)| {
+                !t[..i]
+                    .chars()
+                    .next_back()
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
+            })
+    }
+
+    /// A known map's entry under a key the scan cannot know (`local.repos[var.app]`): the
+    /// entries any value of the key could choose, judged as a conditional's branches are —
+    /// every entry's items when all are lists, the one value when all are the same, else
+    /// unknown.
+    fn any_entry(&self, entries: &[Entry]) -> Option<Node> {
+        if entries.is_empty() || entries.len() > MAX_ITEMS {
+            return None;
+        }
+        if entries
+            .iter()
+            .all(|e| matches!(e.value.value, Value::Seq(_)))
+        {
+            let mut items = Vec::new();
+            for e in entries {
+                if let Value::Seq(v) = &e.value.value {
+                    items.extend(v.iter().cloned());
+                }
+                if items.len() > MAX_ITEMS {
+                    return None;
+                }
+            }
+            return Some(self.node(Value::Seq(items)));
+        }
+        let first = canon(&entries[0].value)?;
+        entries[1..]
+            .iter()
+            .all(|e| canon(&e.value).as_deref() == Some(first.as_str()))
+            .then(|| entries[0].value.clone())
     }
 
     fn binary(
@@ -1193,6 +1251,32 @@ mod tests {
         for (text, want) in [
             ("local.subjects[each.key]", "${local.subjects[each.key]}"),
             ("local.subjects[\"ci\"]", "[repo:acme/app:*]"),
+        ] {
+            let mut n = Node::new(Span::default(), Value::Str(Template::unknown(text)));
+            super::super::resolve(&mut n, &s);
+            assert_eq!(show(&n), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn an_unknown_key_chooses_any_entry() {
+        let s = syms(&[
+            (
+                "local.repos",
+                "{ a = [\"repo:acme/a:*\"], b = [\"repo:acme/b:*\", \"x\"] }",
+            ),
+            ("local.names", "{ a = \"deploy\", b = \"deploy\" }"),
+            ("local.mixed", "{ a = \"deploy\", b = \"plan\" }"),
+        ]);
+        for (text, want) in [
+            ("local.repos[var.app]", "[repo:acme/a:*,repo:acme/b:*,x]"),
+            ("local.names[var.app]", "deploy"),
+            ("local.mixed[var.app]", "${local.mixed[var.app]}"),
+            (
+                "local.repos[each.value.app]",
+                "${local.repos[each.value.app]}",
+            ),
+            ("local.repos[count.index]", "${local.repos[count.index]}"),
         ] {
             let mut n = Node::new(Span::default(), Value::Str(Template::unknown(text)));
             super::super::resolve(&mut n, &s);

@@ -505,6 +505,7 @@ fn link_with(
         .map(|(k, v)| (k.clone(), v.as_ref()))
         .collect();
     for (id, f) in parsed.iter_mut() {
+        RESOLVING.with(|r| r.set(Some(*id)));
         // (a Terragrunt file has its own symbols)
         for b in f.blocks.iter_mut() {
             if b.ident != terragrunt::UNIT && b.ident != terragrunt::STACK {
@@ -517,6 +518,7 @@ fn link_with(
             }
         }
         expand_each(&mut f.blocks, &syms);
+        RESOLVING.with(|r| r.set(None));
         // In a module instance, what the caller's values switch off is not created at all
         // (linked alone, a block off by default is judged "when enabled" instead); in a
         // `-var-file` deployment, what a variable the file sets switches off.
@@ -1203,6 +1205,25 @@ pub(super) const ROOT_DIR: &str = "\u{1}root";
 /// another (`policy = "${path.module}/policies/app.json"` passed down) stays the first's.
 pub(super) const MODULE_DIR: &str = "\u{1}module_dir";
 
+/// The symbol under which the file defining `local.NAME` is kept (`LOCAL_FILE` + `local.NAME`).
+const LOCAL_FILE: &str = "\u{1}file:";
+
+thread_local! {
+    /// The file whose blocks are being resolved, while they are.
+    static RESOLVING: std::cell::Cell<Option<FileId>> = const { std::cell::Cell::new(None) };
+}
+
+/// Whether `key` is a local defined in the file being resolved: its value keeps the spans
+/// where its literals are written (a finding goes on the local's item, not on the reference);
+/// any other symbol may be written in another file, and takes the reference's span.
+pub(super) fn same_file_local(key: &str, syms: &Syms) -> bool {
+    key.starts_with("local.")
+        && RESOLVING.with(|r| r.get()).is_some_and(|id| {
+            syms.get(&format!("{LOCAL_FILE}{key}"))
+                .is_some_and(|n| matches!(&n.value, Value::Num(x) if x.parse::<FileId>() == Ok(id)))
+        })
+}
+
 /// The symbol holding what `get_terragrunt_dir()` returns in a Terragrunt configuration (the
 /// unit's directory, relative to the scan root).
 pub(super) const TERRAGRUNT_DIR: &str = "\u{1}terragrunt_dir";
@@ -1418,13 +1439,17 @@ fn symbols(
 fn locals_rounds(files: &[(FileId, TfFile)], syms: &mut Syms) {
     for _ in 0..4 {
         let mut next = syms.clone();
-        for (_, f) in files {
+        for (fid, f) in files {
             for b in &f.blocks {
                 if b.ident == "locals" {
                     for e in &b.attrs {
                         let mut v = e.value.clone();
                         resolve(&mut v, syms);
                         next.insert(format!("local.{}", e.key), v);
+                        next.insert(
+                            format!("{LOCAL_FILE}local.{}", e.key),
+                            Node::new(Span::default(), Value::Num(fid.to_string())),
+                        );
                     }
                 }
                 let provider = match (b.ident.as_str(), b.label(0), b.label(1)) {
@@ -1696,7 +1721,9 @@ pub fn resolve(n: &mut Node, syms: &Syms) {
                 });
                 if let Some(v) = found {
                     let mut v = v.clone();
-                    respan(&mut v, n.span);
+                    if !same_file_local(&ref_key(e), syms) {
+                        respan(&mut v, n.span);
+                    }
                     n.value = v.value;
                     n.style = v.style;
                     return;
