@@ -78,6 +78,19 @@ impl Rule for RoleTrustWiderThanUse {
                 }
             }
         }
+        // A job whose role the scan cannot name (a secret with no mapping, a reusable workflow
+        // of another repository given `id-token: write`) may be a user of any role: a value no
+        // known job presents may be its, so "unused" is no verdict (wider-than-use still is).
+        let unknown_users = an.assumptions.iter().any(|a| {
+            a.access == crate::analysis::access::Access::Oidc && an.definitions(a).is_empty()
+        }) || ctx.models.iter().flat_map(|m| &m.workflows).any(|w| {
+            w.kind == crate::model::WorkflowKind::Workflow
+                && w.jobs.iter().any(|j| {
+                    j.uses.as_ref().is_some_and(|u| !u.value.starts_with("./"))
+                        && w.effective_permissions(j)
+                            .is_some_and(|p| p.id_token() == crate::model::IdToken::Write)
+                })
+        });
         for (name, trust, used, first_use, incomplete, ruled_out) in uses.into_values() {
             if incomplete || used.is_empty() {
                 continue;
@@ -143,6 +156,9 @@ impl Rule for RoleTrustWiderThanUse {
                                 .iter()
                                 .any(|s| value_match(sop, &value, s) != Tri::False)
                         {
+                            continue;
+                        }
+                        if unused && unknown_users {
                             continue;
                         }
                         if unused && unresolved.is_some() {
