@@ -134,11 +134,83 @@ fn rules_on(
     findings.extend(fresh);
     crate::diag::order(scan, &mut findings);
     findings.dedup();
+    merge_deployments(&mut findings);
     let limits = Limits {
         wildcard: crate::analysis::wildcard::take_over_limit(),
         judge: cx.analysis().over_budget(),
     };
     (findings, limits)
+}
+
+/// The deployments a message names: the text of each `(in …)` (`module.a.aws_iam_role.x (in
+/// envs/dev)`), and the message without them.
+fn deployments(message: &str) -> (Vec<&str>, String) {
+    let mut named = Vec::new();
+    let mut rest = String::with_capacity(message.len());
+    let mut tail = message;
+    while let Some(i) = tail.find(" (in ") {
+        let after = &tail[i + 5..];
+        // (the closing parenthesis of this `(in …)`, nested ones counted)
+        let mut depth = 0usize;
+        let end = after.char_indices().find_map(|(j, c)| match c {
+            '(' => {
+                depth += 1;
+                None
+            }
+            ')' if depth == 0 => Some(j),
+            ')' => {
+                depth -= 1;
+                None
+            }
+            _ => None,
+        });
+        let Some(end) = end else { break };
+        rest.push_str(&tail[..i]);
+        named.push(&after[..end]);
+        tail = &after[end + 1..];
+    }
+    rest.push_str(tail);
+    (named, rest)
+}
+
+/// One finding for what several deployments of one configuration (a module two roots call, a
+/// root with two `-var-file`s) report on the same line in the same words but for the name of the
+/// deployment: the first, saying the others, with their related locations (`findings` ordered).
+fn merge_deployments(findings: &mut Vec<Finding>) {
+    let mut out: Vec<(Finding, Vec<String>)> = Vec::with_capacity(findings.len());
+    for f in findings.drain(..) {
+        if let Some((last, also)) = out.last_mut()
+            && last.rule == f.rule
+            && last.file == f.file
+            && last.span == f.span
+            && last.severity == f.severity
+        {
+            let (a, a_rest) = deployments(&last.message);
+            let (b, b_rest) = deployments(&f.message);
+            if !a.is_empty() && a_rest == b_rest && a.len() == b.len() {
+                let other = b.iter().find(|x| !a.contains(x)).map(|x| x.to_string());
+                if let Some(other) = other {
+                    if !also.contains(&other) {
+                        also.push(other);
+                    }
+                    for l in f.related {
+                        if !last.related.contains(&l) {
+                            last.related.push(l);
+                        }
+                    }
+                    continue;
+                }
+            }
+        }
+        out.push((f, vec![]));
+    }
+    findings.extend(out.into_iter().map(|(mut f, also)| {
+        if !also.is_empty() {
+            let listed: Vec<String> = also.iter().map(|d| format!("`{d}`")).collect();
+            f.message = format!("{} (the same in {})", f.message, listed.join(", "));
+        }
+        f
+    }));
 }
 
 /// A finding in a template's policy points at where the template is rendered (the
