@@ -93,9 +93,24 @@ def ensure_checkout(repo, checkouts, mirror):
     return d
 
 
-def run_tool(binary, repo, d):
-    p = subprocess.run([binary, "--format", "json", "--exit-zero", "--repo", repo["name"], "."],
-                       cwd=d, capture_output=True, text=True, timeout=600)
+def default_branch(repo, mirror):
+    """The repository's default branch, as a clone's `origin/HEAD` names it: the snapshot's
+    symbolic HEAD (`refs/heads/main`). None without a mirror or a symbolic HEAD."""
+    if not mirror:
+        return None
+    gd = os.path.join(mirror, repo["name"].replace("/", "+"), "repo")
+    p = subprocess.run(["git", "--git-dir", gd, "symbolic-ref", "-q", "HEAD"], capture_output=True, text=True)
+    ref = p.stdout.strip()
+    return ref[len("refs/heads/"):] if p.returncode == 0 and ref.startswith("refs/heads/") else None
+
+
+def run_tool(binary, repo, d, mirror=None):
+    cmd = [binary, "--format", "json", "--exit-zero", "--repo", repo["name"]]
+    # (a checkout made from an archive has no `origin/HEAD`; a clone would)
+    branch = default_branch(repo, mirror)
+    if branch:
+        cmd += ["--default-branch", branch]
+    p = subprocess.run(cmd + ["."], cwd=d, capture_output=True, text=True, timeout=600)
     # --exit-zero still exits 2 when some input could not be read; the report is complete then.
     if p.returncode not in (0, 2):
         return None, f"exit {p.returncode}: {p.stderr.strip()[:300]}"
@@ -146,7 +161,7 @@ def main():
         if d is None:
             setup_errors.append(f"{repo['name']}: no checkout")
             continue
-        out, err = run_tool(a.bin, repo, d)
+        out, err = run_tool(a.bin, repo, d, a.mirror)
         if err:
             setup_errors.append(f"{repo['name']}: {err}")
             continue

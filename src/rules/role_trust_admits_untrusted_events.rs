@@ -89,6 +89,15 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
                 if !OUTSIDER_EVENTS.contains(&event) || s.context == Val::lit("pull_request") {
                     continue;
                 }
+                // (a job or step `if:` that rules out runs an outsider starts:
+                // `github.event.workflow_run.event == 'push'`, an author association check)
+                let outsider = |c: &Option<crate::model::Spanned<String>>| {
+                    crate::analysis::expr::Cond::new(c.as_ref().map(|c| c.value.as_str()))
+                        .may_run(event)
+                };
+                if !outsider(&a.job.condition) || !outsider(&a.step.condition) {
+                    continue;
+                }
                 if verdict != Tri::True {
                     continue;
                 }
