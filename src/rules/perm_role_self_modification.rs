@@ -125,11 +125,11 @@ impl Rule for PermRoleSelfModification {
                     continue;
                 }
                 let Some(res) = covers_self(p, st, s) else {
-                    policy_version(s, p, st, &mut done, out);
+                    policy_version(ctx, s, p, st, &mut done, out);
                     continue;
                 };
                 let Some(Granted { first, names, via }) = granted(s, st, SELF_EDIT) else {
-                    policy_version(s, p, st, &mut done, out);
+                    policy_version(ctx, s, p, st, &mut done, out);
                     continue;
                 };
                 let key = (p.file, st.span, p.owner.clone());
@@ -181,14 +181,57 @@ fn customer_managed(s: &CiRole) -> Option<String> {
         })
 }
 
+/// The known names of the customer-managed policies the scan attaches to the role
+/// (`aws_iam_policy` resources with a literal `name`).
+fn own_policy_names(ctx: &Ctx<'_>, s: &CiRole) -> Vec<String> {
+    ctx.models
+        .iter()
+        .flat_map(|m| &m.named_policies)
+        .filter(|np| {
+            ctx.policy(np.policy)
+                .is_some_and(|d| s.policies.iter().any(|p| std::ptr::eq(*p, d)))
+        })
+        .map(|np| np.name.clone())
+        .collect()
+}
+
+/// A resource of `st` naming one of the role's own customer-managed policies
+/// (`arn:aws:iam::*:policy/github-actions-deploy`, a path or a pattern that covers the name).
+fn own_policy_resource<'s>(st: &'s Statement, names: &[String]) -> Option<&'s SStr> {
+    if st.not_resource || names.is_empty() {
+        return None;
+    }
+    st.resources.iter().find(|r| {
+        let Some(arn) = r.value.known() else {
+            return false;
+        };
+        let Some(tail) = arn
+            .strip_prefix("arn:")
+            .and_then(|a| a.split_once(":policy/"))
+            .map(|(_, t)| t)
+        else {
+            return false;
+        };
+        names.iter().any(|n| {
+            crate::model::glob_match(tail, n)
+                || tail
+                    .rsplit_once('/')
+                    .is_some_and(|(_, last)| crate::model::glob_match(last, n))
+        })
+    })
+}
+
 fn policy_version(
+    ctx: &Ctx<'_>,
     s: &CiRole,
     p: &PolicyDoc,
     st: &Statement,
     done: &mut Vec<(usize, crate::source::Span, String)>,
     out: &mut Vec<Finding>,
 ) {
-    let Some(res) = any_policy_resource(st) else {
+    let Some(res) =
+        any_policy_resource(st).or_else(|| own_policy_resource(st, &own_policy_names(ctx, s)))
+    else {
         return;
     };
     let Some(Granted { first, names, via }) = granted(s, st, POLICY_VERSION) else {
