@@ -1790,6 +1790,77 @@ pub fn list_subjects(subs: &[Val]) -> String {
 }
 
 /// Events whose runs present the default branch's ref.
+/// Events only people with write access to the repository can start (a push, a dispatch, a
+/// release, a schedule they wrote): a `workflow_run` of workflows triggered only by these is
+/// theirs too.
+const INSIDER_EVENTS: &[&str] = &[
+    "push",
+    "workflow_dispatch",
+    "schedule",
+    "release",
+    "create",
+    "delete",
+    "merge_group",
+    "repository_dispatch",
+];
+
+/// Whether every run of `w`'s `workflow_run` trigger comes from insiders: it names its upstream
+/// workflows (`workflows:`), each is a workflow of the scan beside `w` (matched by `name:`, or
+/// by its path when it has none), and each runs only on [`INSIDER_EVENTS`] (or on a
+/// `workflow_run` of such workflows). An upstream the scan does not hold, or one a pull
+/// request, a comment or an issue can start, leaves `workflow_run` an outsider's event.
+pub fn workflow_run_from_insiders(scan: &Scan, w: &Workflow) -> bool {
+    from_insiders(scan, w, 0)
+}
+
+fn from_insiders(scan: &Scan, w: &Workflow, depth: u8) -> bool {
+    let Some(t) = w.triggers.iter().find(|t| t.event == "workflow_run") else {
+        return false;
+    };
+    let Some(names) = t.workflows.as_ref().filter(|n| !n.is_empty()) else {
+        return false;
+    };
+    if depth > 3 {
+        return false;
+    }
+    let rel = scan.file(w.file).rel.as_str();
+    let dir = rel.rsplit_once('/').map_or("", |(d, _)| d);
+    let beside: Vec<&Workflow> = scan
+        .models
+        .iter()
+        .flat_map(|m| &m.workflows)
+        .filter(|u| {
+            u.kind == WorkflowKind::Workflow
+                && scan
+                    .file(u.file)
+                    .rel
+                    .rsplit_once('/')
+                    .map_or("", |(d, _)| d)
+                    == dir
+        })
+        .collect();
+    names.iter().all(|name| {
+        let upstream: Vec<&&Workflow> = beside
+            .iter()
+            .filter(|u| match &u.name {
+                Some(n) => n == name,
+                None => {
+                    let path = scan.file(u.file).rel.as_str();
+                    path == name.as_str() || path.ends_with(&format!("/{name}"))
+                }
+            })
+            .collect();
+        !upstream.is_empty()
+            && upstream.iter().all(|u| {
+                !u.triggers.is_empty()
+                    && u.triggers.iter().all(|ut| {
+                        INSIDER_EVENTS.contains(&ut.event.as_str())
+                            || (ut.event == "workflow_run" && from_insiders(scan, u, depth + 1))
+                    })
+            })
+    })
+}
+
 const DEFAULT_BRANCH_EVENTS: &[&str] = &[
     "schedule",
     "workflow_run",

@@ -76,6 +76,7 @@ fn triggers(on: &Node) -> Vec<Trigger> {
             span: on.span,
             branches: None,
             tags: None,
+            workflows: None,
         }],
         Value::Seq(items) => items
             .iter()
@@ -85,6 +86,7 @@ fn triggers(on: &Node) -> Vec<Trigger> {
                     span: i.span,
                     branches: None,
                     tags: None,
+                    workflows: None,
                 })
             })
             .collect(),
@@ -95,6 +97,8 @@ fn triggers(on: &Node) -> Vec<Trigger> {
                 span: e.key_span,
                 branches: string_list(e.value.get("branches")),
                 tags: string_list(e.value.get("tags")),
+                workflows: string_list(e.value.get("workflows"))
+                    .map(|v| v.into_iter().map(|s| s.value).collect()),
             })
             .collect(),
         _ => vec![],
@@ -168,6 +172,7 @@ pub fn workflow_from_tree(file: FileId, root: &Node) -> Workflow {
     Workflow {
         file,
         kind: WorkflowKind::Workflow,
+        name: root.get("name").and_then(scalar_string),
         triggers: root
             .get_entry("on")
             .or_else(|| root.get_entry("true"))
@@ -201,6 +206,7 @@ pub fn action_from_tree(file: FileId, root: &Node) -> Workflow {
     Workflow {
         file,
         kind: WorkflowKind::Action,
+        name: root.get("name").and_then(scalar_string),
         triggers: vec![],
         permissions: None,
         env: vec![],

@@ -17,6 +17,8 @@ pub struct Trigger {
     pub span: Span,
     pub branches: Option<Vec<Spanned<String>>>,
     pub tags: Option<Vec<Spanned<String>>>,
+    /// `workflow_run`'s `workflows:`: the names of the workflows whose runs start this one.
+    pub workflows: Option<Vec<String>>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -159,6 +161,8 @@ impl Job {
 pub struct Workflow {
     pub file: FileId,
     pub kind: WorkflowKind,
+    /// The workflow's `name:` (what `workflow_run: workflows:` names it by).
+    pub name: Option<String>,
     pub triggers: Vec<Trigger>,
     pub permissions: Option<Permissions>,
     pub env: Vec<KeyValue>,

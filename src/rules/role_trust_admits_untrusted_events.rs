@@ -89,6 +89,12 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
                 if !OUTSIDER_EVENTS.contains(&event) || s.context == Val::lit("pull_request") {
                     continue;
                 }
+                // (a `workflow_run` of workflows only insiders can start is theirs)
+                if event == "workflow_run"
+                    && crate::analysis::subjects::workflow_run_from_insiders(ctx, a.workflow)
+                {
+                    continue;
+                }
                 // (a job or step `if:` that rules out runs an outsider starts:
                 // `github.event.workflow_run.event == 'push'`, an author association check)
                 let outsider = |c: &Option<crate::model::Spanned<String>>| {

@@ -357,10 +357,15 @@ impl Rule for WorkflowOidcUntrustedTrigger {
                     continue;
                 }
                 let rel = ctx.file(w.file).rel.as_str();
+                // (a `workflow_run` of workflows only insiders can start is theirs)
+                let insiders = crate::analysis::subjects::workflow_run_from_insiders(ctx, w);
                 // Jobs inheriting a workflow-level grant are reported once, at that grant.
                 let mut inherited: Vec<(&Job, Vec<&str>)> = Vec::new();
                 for job in &w.jobs {
-                    let events = job_events(w, job, &actions, rel);
+                    let mut events = job_events(w, job, &actions, rel);
+                    if insiders {
+                        events.retain(|e| *e != "workflow_run");
+                    }
                     if events.is_empty() {
                         continue;
                     }
