@@ -505,7 +505,7 @@ fn link_with(
         .map(|(k, v)| (k.clone(), v.as_ref()))
         .collect();
     for (id, f) in parsed.iter_mut() {
-        RESOLVING.with(|r| r.set(Some(*id)));
+        let resolving = Resolving::of(*id);
         // (a Terragrunt file has its own symbols)
         for b in f.blocks.iter_mut() {
             if b.ident != terragrunt::UNIT && b.ident != terragrunt::STACK {
@@ -518,7 +518,7 @@ fn link_with(
             }
         }
         expand_each(&mut f.blocks, &syms);
-        RESOLVING.with(|r| r.set(None));
+        drop(resolving);
         // In a module instance, what the caller's values switch off is not created at all
         // (linked alone, a block off by default is judged "when enabled" instead); in a
         // `-var-file` deployment, what a variable the file sets switches off.
@@ -1209,8 +1209,25 @@ pub(super) const MODULE_DIR: &str = "\u{1}module_dir";
 const LOCAL_FILE: &str = "\u{1}file:";
 
 thread_local! {
-    /// The file whose blocks are being resolved, while they are.
+    /// The file whose blocks are being resolved, while they are ([`Resolving`]).
     static RESOLVING: std::cell::Cell<Option<FileId>> = const { std::cell::Cell::new(None) };
+}
+
+/// While alive, the file whose blocks are being resolved: set by [`Resolving::of`], cleared
+/// when dropped (also when a panic unwinds, so no later reading takes it for its own).
+struct Resolving;
+
+impl Resolving {
+    fn of(id: FileId) -> Resolving {
+        RESOLVING.with(|r| r.set(Some(id)));
+        Resolving
+    }
+}
+
+impl Drop for Resolving {
+    fn drop(&mut self) {
+        RESOLVING.with(|r| r.set(None));
+    }
 }
 
 /// Whether `key` is a local defined in the file being resolved: its value keeps the spans
