@@ -1545,8 +1545,9 @@ impl SubjectForm {
 /// `repo:OWNER@ID/REPO@ID:…`), with the ids of the immutable form; `None` when the prefix ends
 /// before the repository is whole or a wildcard is in it.
 fn named_repo(prefix: &str) -> Option<(String, Option<(u64, u64)>)> {
-    let rest = prefix.strip_prefix("repo:")?;
-    let (seg, _) = rest.split_once(':')?;
+    // (the repository is whole only when a `:` follows it)
+    let sub = super::trust::split_default_sub(prefix).filter(|s| s.context.is_some())?;
+    let seg = sub.repo;
     if seg.contains(['*', '?']) {
         return None;
     }

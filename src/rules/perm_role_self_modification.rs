@@ -229,15 +229,16 @@ fn policy_version(
     done: &mut Vec<(usize, crate::source::Span, String)>,
     out: &mut Vec<Finding>,
 ) {
-    let Some(res) =
-        any_policy_resource(st).or_else(|| own_policy_resource(st, &own_policy_names(ctx, s)))
-    else {
-        return;
-    };
+    // (the cheap checks first: the role's policy names are looked up across the scan)
     let Some(Granted { first, names, via }) = granted(s, st, POLICY_VERSION) else {
         return;
     };
     let Some(own) = customer_managed(s) else {
+        return;
+    };
+    let Some(res) =
+        any_policy_resource(st).or_else(|| own_policy_resource(st, &own_policy_names(ctx, s)))
+    else {
         return;
     };
     let key = (p.file, st.span, p.owner.clone());

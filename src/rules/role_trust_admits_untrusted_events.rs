@@ -84,6 +84,8 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
             }
             // the subjects' verdicts, judged once per distinct request within the work budget
             let Some(judged) = judged else { continue };
+            // (whether this workflow's `workflow_run` is only insiders', asked once)
+            let insiders = std::cell::OnceCell::new();
             for (s, &verdict) in a.subjects.iter().zip(&judged.admits) {
                 let event = s.event.split(' ').next().unwrap_or("");
                 if !OUTSIDER_EVENTS.contains(&event) || s.context == Val::lit("pull_request") {
@@ -91,7 +93,9 @@ impl Rule for RoleTrustAdmitsUntrustedEvents {
                 }
                 // (a `workflow_run` of workflows only insiders can start is theirs)
                 if event == "workflow_run"
-                    && crate::analysis::subjects::workflow_run_from_insiders(ctx, a.workflow)
+                    && *insiders.get_or_init(|| {
+                        crate::analysis::subjects::workflow_run_from_insiders(ctx, a.workflow)
+                    })
                 {
                     continue;
                 }
